@@ -1,0 +1,184 @@
+"use client";
+
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { useMemo, useRef, useState } from "react";
+import type { AnalyzedRow, BatchAnalysis, ProductSummary } from "@/server/batches/input";
+import { Card } from "../../../_components/ui";
+
+type TFilter = "all" | "error" | "duplicate";
+const ROW_HEIGHT = 36;
+
+const VERDICT_STYLE: Record<AnalyzedRow["verdict"], string> = {
+  ok: "bg-emerald-100 text-emerald-800",
+  error: "bg-red-100 text-red-800",
+  duplicate: "bg-amber-100 text-amber-800",
+};
+
+export function AnalysisPreview({ analysis }: { analysis: BatchAnalysis }) {
+  const [filter, setFilter] = useState<TFilter>(analysis.totals.errors > 0 ? "error" : "all");
+  const rows = useMemo(
+    () => (filter === "all" ? analysis.rows : analysis.rows.filter((r) => r.verdict === filter)),
+    [analysis, filter],
+  );
+  const { totals } = analysis;
+
+  return (
+    <div className="grid gap-4 lg:grid-cols-[minmax(0,2fr)_minmax(0,1fr)]">
+      <Card className="min-w-0">
+        <dl className="mb-4 grid grid-cols-3 gap-3 text-center sm:grid-cols-6" aria-label="Totals">
+          <Stat label="Rows" value={totals.rows} />
+          <Stat label="Valid" value={totals.ok} tone="text-emerald-700" />
+          <Stat
+            label="Errors"
+            value={totals.errors}
+            tone={totals.errors ? "text-red-700" : undefined}
+          />
+          <Stat
+            label="Duplicates"
+            value={totals.duplicates}
+            tone={totals.duplicates ? "text-amber-700" : undefined}
+          />
+          <Stat label="Products" value={totals.products} />
+          <Stat label="Images" value={totals.images} />
+        </dl>
+        <div role="tablist" aria-label="Show rows" className="mb-3 flex gap-1 text-sm">
+          {(
+            [
+              ["all", `All rows (${totals.rows.toLocaleString()})`],
+              ["error", `Errors (${totals.errors.toLocaleString()})`],
+              ["duplicate", `Duplicates (${totals.duplicates.toLocaleString()})`],
+            ] as const
+          ).map(([value, label]) => (
+            <button
+              key={value}
+              role="tab"
+              aria-selected={filter === value}
+              onClick={() => setFilter(value)}
+              className={`rounded-md px-3 py-1.5 ${filter === value ? "bg-slate-900 text-white" : "text-slate-600 hover:bg-slate-100"}`}
+            >
+              {label}
+            </button>
+          ))}
+        </div>
+        <RowTable rows={rows} />
+      </Card>
+      <Card className="min-w-0">
+        <h2 className="mb-3 text-sm font-semibold text-slate-700">Per product</h2>
+        <ProductTable products={analysis.products} />
+      </Card>
+    </div>
+  );
+}
+
+function Stat({ label, value, tone }: { label: string; value: number; tone?: string }) {
+  return (
+    <div className="rounded-lg bg-slate-50 px-2 py-2">
+      <dt className="text-xs text-slate-500">{label}</dt>
+      <dd className={`text-lg font-semibold tabular-nums ${tone ?? ""}`}>
+        {value.toLocaleString()}
+      </dd>
+    </div>
+  );
+}
+
+function RowTable({ rows }: { rows: AnalyzedRow[] }) {
+  const parent = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => parent.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+  });
+  if (rows.length === 0)
+    return <p className="py-8 text-center text-sm text-slate-500">No rows to show here.</p>;
+  return (
+    <div className="overflow-x-auto">
+      <div className="min-w-[640px]">
+        <div className="grid grid-cols-[4rem_9rem_minmax(0,1fr)_6rem] gap-2 border-b border-slate-200 px-2 pb-2 text-xs font-medium uppercase tracking-wide text-slate-500">
+          <span>Line</span>
+          <span>Product</span>
+          <span>Image URL / message</span>
+          <span>Verdict</span>
+        </div>
+        <div ref={parent} className="h-96 overflow-y-auto" data-testid="analysis-rows">
+          <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
+            {virtualizer.getVirtualItems().map((item) => {
+              const row = rows[item.index]!;
+              return (
+                <div
+                  key={item.key}
+                  data-verdict={row.verdict}
+                  className="absolute left-0 grid w-full grid-cols-[4rem_9rem_minmax(0,1fr)_6rem] items-center gap-2 border-b border-slate-100 px-2 text-sm"
+                  style={{ height: ROW_HEIGHT, transform: `translateY(${item.start}px)` }}
+                >
+                  <span className="tabular-nums text-slate-500">{row.line}</span>
+                  <span className="truncate font-mono text-xs" title={row.product}>
+                    {row.product || "—"}
+                  </span>
+                  <span
+                    className="min-w-0 truncate text-xs"
+                    title={row.message ? `${row.message} — ${row.url}` : row.url}
+                  >
+                    {row.message ? (
+                      <span className={row.verdict === "error" ? "text-red-700" : "text-amber-700"}>
+                        {row.message}
+                      </span>
+                    ) : (
+                      <span className="text-slate-600">{row.url}</span>
+                    )}
+                  </span>
+                  <span>
+                    <span
+                      className={`rounded-full px-2 py-0.5 text-xs font-medium ${VERDICT_STYLE[row.verdict]}`}
+                    >
+                      {row.verdict}
+                    </span>
+                  </span>
+                </div>
+              );
+            })}
+          </div>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function ProductTable({ products }: { products: ProductSummary[] }) {
+  const parent = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: products.length,
+    getScrollElement: () => parent.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+  });
+  return (
+    <div>
+      <div className="grid grid-cols-[minmax(0,1fr)_4rem_4rem_4rem] gap-2 border-b border-slate-200 px-2 pb-2 text-xs font-medium uppercase tracking-wide text-slate-500">
+        <span>Product</span>
+        <span className="text-right">Images</span>
+        <span className="text-right">Dupes</span>
+        <span className="text-right">Errors</span>
+      </div>
+      <div ref={parent} className="h-96 overflow-y-auto" data-testid="analysis-products">
+        <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
+          {virtualizer.getVirtualItems().map((item) => {
+            const p = products[item.index]!;
+            return (
+              <div
+                key={item.key}
+                className="absolute left-0 grid w-full grid-cols-[minmax(0,1fr)_4rem_4rem_4rem] items-center gap-2 border-b border-slate-100 px-2 text-sm tabular-nums"
+                style={{ height: ROW_HEIGHT, transform: `translateY(${item.start}px)` }}
+              >
+                <span className="truncate font-mono text-xs">{p.product}</span>
+                <span className="text-right">{p.images}</span>
+                <span className="text-right text-amber-700">{p.duplicates || ""}</span>
+                <span className="text-right text-red-700">{p.errors || ""}</span>
+              </div>
+            );
+          })}
+        </div>
+      </div>
+    </div>
+  );
+}

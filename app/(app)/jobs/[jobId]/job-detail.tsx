@@ -1,0 +1,237 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
+import { useMemo, useState } from "react";
+import { useTRPC } from "../../../_components/trpc";
+import {
+  Alert,
+  Button,
+  ButtonLink,
+  Card,
+  PageTitle,
+  ProgressBar,
+  StatusBadge,
+  formatBytes,
+} from "../../../_components/ui";
+import { ProductCard } from "./product-card";
+import { useJobEvents } from "./use-job-events";
+
+const PRODUCTS_PER_PAGE = 24;
+const FINAL = new Set(["completed", "completed_with_errors", "failed", "cancelled"]);
+
+export function JobDetail({ jobId }: { jobId: string }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const { state, isConnected, isDeleted, error } = useJobEvents(jobId);
+  const [page, setPage] = useState(0);
+  const [productFilter, setProductFilter] = useState("");
+  const [onlyProblems, setOnlyProblems] = useState(false);
+  const onSettled = () =>
+    queryClient.invalidateQueries({ queryKey: trpc.jobs.failedItems.queryKey({ jobId }) });
+  const cancel = useMutation(trpc.jobs.cancel.mutationOptions({ onSettled }));
+  const retry = useMutation(trpc.jobs.retryFailed.mutationOptions({ onSettled }));
+  const remove = useMutation(
+    trpc.jobs.delete.mutationOptions({ onSuccess: () => router.push("/jobs") }),
+  );
+  const failedCount = state?.totals.failed ?? 0;
+  const failed = useQuery({
+    ...trpc.jobs.failedItems.queryOptions({ jobId }),
+    enabled: failedCount > 0,
+  });
+
+  const products = useMemo(() => {
+    const all = [...(state?.products.values() ?? [])].sort((a, b) => a.position - b.position);
+    const needle = productFilter.trim().toLowerCase();
+    return all.filter(
+      (p) =>
+        (!needle || p.number.toLowerCase().includes(needle)) &&
+        (!onlyProblems || p.failed > 0 || p.cancelled > 0),
+    );
+  }, [state, productFilter, onlyProblems]);
+  const pageCount = Math.max(1, Math.ceil(products.length / PRODUCTS_PER_PAGE));
+  const visible = products.slice(page * PRODUCTS_PER_PAGE, (page + 1) * PRODUCTS_PER_PAGE);
+
+  if (isDeleted) return <Alert tone="info">This job was deleted.</Alert>;
+  if (!state)
+    return error ? <Alert>{error}</Alert> : <p className="text-sm text-slate-500">Loading job…</p>;
+
+  const { job, totals } = state;
+  const done = totals.downloaded + totals.duplicate + totals.failed + totals.cancelled;
+  const isFinal = FINAL.has(job.status);
+  const actionError = cancel.error ?? retry.error ?? remove.error;
+
+  return (
+    <div>
+      <PageTitle
+        title={job.title}
+        subtitle={`Started ${new Date(job.createdAt).toLocaleString()}${job.finishedAt ? ` · finished ${new Date(job.finishedAt).toLocaleString()}` : ""}`}
+        actions={
+          <>
+            <ButtonLink href={`/api/jobs/${jobId}/archive`} variant="primary" download>
+              Download master ZIP
+            </ButtonLink>
+            <ButtonLink href={`/api/jobs/${jobId}/manifest?format=csv`} download>
+              Manifest CSV
+            </ButtonLink>
+            <ButtonLink href={`/api/jobs/${jobId}/manifest?format=json`} download>
+              Manifest JSON
+            </ButtonLink>
+          </>
+        }
+      />
+      <Card>
+        <div className="flex flex-wrap items-center gap-3">
+          <StatusBadge status={job.status} />
+          <span className="text-sm tabular-nums text-slate-600" data-testid="overall-count">
+            {done.toLocaleString()} of {totals.total.toLocaleString()} done (
+            {totals.total ? Math.floor((done / totals.total) * 100) : 0} %)
+          </span>
+          <span
+            className={`ml-auto text-xs ${isConnected ? "text-emerald-700" : "text-slate-400"}`}
+          >
+            {isConnected ? "● live" : "○ reconnecting…"}
+          </span>
+        </div>
+        <div className="mt-3">
+          <ProgressBar value={done} total={totals.total} label="Overall progress" />
+        </div>
+        <dl className="mt-4 grid grid-cols-2 gap-3 text-sm sm:grid-cols-6">
+          <Count label="Downloaded" value={totals.downloaded} tone="text-emerald-700" />
+          <Count label="Duplicates" value={totals.duplicate} tone="text-amber-700" />
+          <Count label="Failed" value={totals.failed} tone="text-red-700" />
+          <Count label="Waiting" value={totals.pending + totals.downloading} />
+          <Count label="Cancelled" value={totals.cancelled} />
+          <div>
+            <dt className="text-xs text-slate-500">Stored</dt>
+            <dd className="font-semibold tabular-nums">{formatBytes(totals.bytes)}</dd>
+          </div>
+        </dl>
+        <div className="mt-4 flex flex-wrap gap-2 border-t border-slate-100 pt-4">
+          <Button
+            onClick={() => retry.mutate({ jobId })}
+            disabled={!isFinal || totals.failed + totals.cancelled === 0 || retry.isPending}
+          >
+            Retry failed items
+            {totals.failed + totals.cancelled > 0
+              ? ` (${(totals.failed + totals.cancelled).toLocaleString()})`
+              : ""}
+          </Button>
+          <Button
+            variant="danger"
+            onClick={() => cancel.mutate({ jobId })}
+            disabled={isFinal || cancel.isPending}
+          >
+            Cancel job
+          </Button>
+          <Button
+            variant="danger"
+            className="ml-auto"
+            disabled={remove.isPending}
+            onClick={() => {
+              if (
+                window.confirm(
+                  "Delete this job and its files? Files another job also uses are kept.",
+                )
+              )
+                remove.mutate({ jobId });
+            }}
+          >
+            Delete job
+          </Button>
+        </div>
+        {actionError && (
+          <div className="mt-3">
+            <Alert>{actionError.message}</Alert>
+          </div>
+        )}
+      </Card>
+
+      {failedCount > 0 && failed.data && (
+        <Card className="mt-5">
+          <h2 className="text-sm font-semibold text-slate-700">
+            Failed images ({failedCount.toLocaleString()})
+          </h2>
+          <ul
+            className="mt-2 max-h-64 divide-y divide-slate-100 overflow-y-auto text-sm"
+            data-testid="failed-items"
+          >
+            {failed.data.map((item) => (
+              <li
+                key={item.id}
+                className="grid gap-1 py-2 sm:grid-cols-[8rem_minmax(0,1fr)_minmax(0,1fr)]"
+              >
+                <span className="font-mono text-xs">{item.product.number}</span>
+                <span className="truncate text-xs text-slate-500" title={item.url}>
+                  line {item.line}: {item.url}
+                </span>
+                <span className="text-xs text-red-700">
+                  {item.error}
+                  {item.attempts > 1 ? ` · ${item.attempts} attempts` : ""}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </Card>
+      )}
+
+      <div className="mt-6 mb-3 flex flex-wrap items-center gap-3">
+        <h2 className="text-lg font-semibold">Products ({products.length.toLocaleString()})</h2>
+        <input
+          value={productFilter}
+          onChange={(e) => {
+            setProductFilter(e.target.value);
+            setPage(0);
+          }}
+          placeholder="Find a product"
+          aria-label="Find a product"
+          className="rounded-md border border-slate-300 px-3 py-1.5 text-sm"
+        />
+        <label className="flex items-center gap-2 text-sm text-slate-600">
+          <input
+            type="checkbox"
+            checked={onlyProblems}
+            onChange={(e) => {
+              setOnlyProblems(e.target.checked);
+              setPage(0);
+            }}
+          />
+          Only products with failures
+        </label>
+        {pageCount > 1 && (
+          <div className="ml-auto flex items-center gap-2 text-sm">
+            <Button onClick={() => setPage((p) => Math.max(0, p - 1))} disabled={page === 0}>
+              Previous
+            </Button>
+            <span className="tabular-nums text-slate-600">
+              Page {page + 1} of {pageCount}
+            </span>
+            <Button
+              onClick={() => setPage((p) => Math.min(pageCount - 1, p + 1))}
+              disabled={page >= pageCount - 1}
+            >
+              Next
+            </Button>
+          </div>
+        )}
+      </div>
+      <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3">
+        {visible.map((product) => (
+          <ProductCard key={product.id} jobId={jobId} product={product} />
+        ))}
+      </div>
+    </div>
+  );
+}
+
+function Count({ label, value, tone }: { label: string; value: number; tone?: string }) {
+  return (
+    <div>
+      <dt className="text-xs text-slate-500">{label}</dt>
+      <dd className={`font-semibold tabular-nums ${value > 0 && tone ? tone : ""}`}>
+        {value.toLocaleString()}
+      </dd>
+    </div>
+  );
+}

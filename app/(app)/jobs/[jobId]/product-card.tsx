@@ -1,0 +1,101 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { useEffect } from "react";
+import type { TProductProgress } from "@/server/services/jobs/job-progress";
+import { useTRPC } from "../../../_components/trpc";
+import { ProgressBar } from "../../../_components/ui";
+
+const MAX_THUMBNAILS = 8;
+
+export function ProductCard({ jobId, product }: { jobId: string; product: TProductProgress }) {
+  const trpc = useTRPC();
+  const finished = product.downloaded + product.duplicate + product.failed + product.cancelled;
+  const items = useQuery(trpc.jobs.productItems.queryOptions({ jobId, productId: product.id }));
+  const { refetch } = items;
+  // reload the card's items exactly when one of them finishes
+  useEffect(() => {
+    void refetch();
+  }, [finished, refetch]);
+  const thumbnails =
+    items.data?.filter((i) => i.state === "downloaded").slice(0, MAX_THUMBNAILS) ?? [];
+  const problems = items.data?.filter((i) => i.state === "failed" || i.state === "cancelled") ?? [];
+
+  return (
+    <article
+      className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm"
+      data-testid="product-card"
+      data-product={product.number}
+    >
+      <header className="flex items-center gap-2">
+        <h3
+          className="min-w-0 flex-1 truncate font-mono text-sm font-semibold"
+          title={product.number}
+        >
+          {product.number}
+        </h3>
+        <span className="text-xs tabular-nums text-slate-500">
+          {finished}/{product.total}
+        </span>
+        <a
+          href={`/api/jobs/${jobId}/products/${encodeURIComponent(product.number)}/archive`}
+          className="rounded-md border border-slate-300 px-2 py-1 text-xs font-medium hover:bg-slate-50"
+          download
+        >
+          ZIP
+        </a>
+      </header>
+      <div className="mt-2">
+        <ProgressBar
+          value={finished}
+          total={product.total}
+          tone={product.failed > 0 ? "red" : "brand"}
+          label={`Progress of ${product.number}`}
+        />
+      </div>
+      <p className="mt-1 text-xs text-slate-500">
+        {product.downloaded} downloaded
+        {product.duplicate > 0 && ` · ${product.duplicate} duplicate`}
+        {product.failed > 0 && <span className="text-red-700"> · {product.failed} failed</span>}
+        {product.cancelled > 0 && ` · ${product.cancelled} cancelled`}
+      </p>
+      {thumbnails.length > 0 && (
+        <div className="mt-3 grid grid-cols-4 gap-2">
+          {thumbnails.map((item) => (
+            <a
+              key={item.id}
+              href={item.url}
+              target="_blank"
+              rel="noreferrer noopener"
+              title={item.url}
+            >
+              {/* eslint-disable-next-line @next/next/no-img-element -- our own authenticated route, not optimisable by next/image */}
+              <img
+                src={`/api/jobs/${jobId}/items/${item.id}/image`}
+                alt={`${product.number} image ${item.position}`}
+                loading="lazy"
+                className="aspect-square w-full rounded-md border border-slate-200 bg-slate-50 object-contain"
+              />
+            </a>
+          ))}
+        </div>
+      )}
+      {problems.length > 0 && (
+        <ul className="mt-3 space-y-1 text-xs">
+          {problems.slice(0, 5).map((item) => (
+            <li
+              key={item.id}
+              className="truncate text-red-700"
+              title={`${item.url}: ${item.error ?? ""}`}
+            >
+              #{item.position}: {item.error}
+            </li>
+          ))}
+          {problems.length > 5 && (
+            <li className="text-slate-500">and {problems.length - 5} more</li>
+          )}
+        </ul>
+      )}
+    </article>
+  );
+}

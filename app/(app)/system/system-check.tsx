@@ -1,0 +1,130 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { useTRPC } from "../../_components/trpc";
+import { Alert, Button, Card, PageTitle } from "../../_components/ui";
+
+export function SystemCheck() {
+  const trpc = useTRPC();
+  const check = useQuery(trpc.system.check.queryOptions());
+  const settings = useQuery(trpc.system.settings.queryOptions());
+
+  return (
+    <div>
+      <PageTitle
+        title="System check"
+        subtitle="Is everything this server needs working?"
+        actions={
+          <Button onClick={() => check.refetch()} disabled={check.isFetching}>
+            {check.isFetching ? "Checking…" : "Check again"}
+          </Button>
+        }
+      />
+      <Card className="p-0 sm:p-0">
+        {check.error && <p className="p-4 text-sm text-red-700">{check.error.message}</p>}
+        <ul className="divide-y divide-slate-100" data-testid="system-checks">
+          {check.data?.checks.map((c) => (
+            <li key={c.name} className="flex items-start gap-3 px-4 py-3">
+              <span
+                aria-hidden
+                className={`mt-0.5 grid h-5 w-5 shrink-0 place-items-center rounded-full text-xs font-bold text-white ${c.isOk ? "bg-emerald-500" : "bg-red-500"}`}
+              >
+                {c.isOk ? "✓" : "!"}
+              </span>
+              <div>
+                <p className="font-medium">
+                  {c.name} <span className="sr-only">{c.isOk ? "ok" : "problem"}</span>
+                </p>
+                <p className="text-sm text-slate-600">{c.detail}</p>
+              </div>
+            </li>
+          ))}
+        </ul>
+      </Card>
+
+      <div className="mt-5 grid gap-5 lg:grid-cols-2">
+        {settings.data && (
+          <RetentionForm
+            key={settings.data.retentionDays}
+            initialDays={settings.data.retentionDays}
+          />
+        )}
+        <Card>
+          <h2 className="font-semibold">Download limits</h2>
+          <p className="mt-1 text-sm text-slate-500">
+            Set with environment variables when the server starts.
+          </p>
+          {settings.data && (
+            <dl className="mt-3 grid grid-cols-2 gap-x-4 gap-y-2 text-sm">
+              <dt className="text-slate-500">Parallel downloads</dt>
+              <dd className="tabular-nums">{settings.data.limits.maxGlobalConcurrency}</dd>
+              <dt className="text-slate-500">Per host</dt>
+              <dd className="tabular-nums">{settings.data.limits.maxPerHostConcurrency}</dd>
+              <dt className="text-slate-500">Requests per second per host</dt>
+              <dd className="tabular-nums">{settings.data.limits.perHostQps}</dd>
+              <dt className="text-slate-500">Largest image</dt>
+              <dd className="tabular-nums">
+                {Math.round(settings.data.limits.maxBytes / 1024 / 1024)} MB
+              </dd>
+              <dt className="text-slate-500">Attempts per image</dt>
+              <dd className="tabular-nums">{settings.data.limits.maxAttempts}</dd>
+            </dl>
+          )}
+        </Card>
+      </div>
+    </div>
+  );
+}
+
+function RetentionForm({ initialDays }: { initialDays: number }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [days, setDays] = useState(String(initialDays));
+  const save = useMutation(
+    trpc.system.setRetentionDays.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.system.settings.queryKey() }),
+    }),
+  );
+  return (
+    <Card>
+      <h2 className="font-semibold">Job retention</h2>
+      <p className="mt-1 text-sm text-slate-500">
+        Finished jobs older than this are deleted with their files, once an hour. 0 keeps them
+        forever.
+      </p>
+      <form
+        className="mt-3 flex items-end gap-2"
+        onSubmit={(e) => {
+          e.preventDefault();
+          save.mutate({ days: Number(days) });
+        }}
+      >
+        <label className="text-sm">
+          <span className="mb-1 block font-medium text-slate-700">Days</span>
+          <input
+            type="number"
+            min={0}
+            max={3650}
+            value={days}
+            onChange={(e) => setDays(e.target.value)}
+            className="w-28 rounded-md border border-slate-300 px-3 py-2 text-sm"
+          />
+        </label>
+        <Button type="submit" variant="primary" disabled={save.isPending}>
+          Save
+        </Button>
+      </form>
+      {save.isSuccess && (
+        <div className="mt-3">
+          <Alert tone="success">Saved.</Alert>
+        </div>
+      )}
+      {save.error && (
+        <div className="mt-3">
+          <Alert>{save.error.message}</Alert>
+        </div>
+      )}
+    </Card>
+  );
+}

@@ -1,0 +1,47 @@
+"use client";
+
+export function Field({
+  label,
+  ...props
+}: React.InputHTMLAttributes<HTMLInputElement> & { label: string }) {
+  return (
+    <label className="block text-sm">
+      <span className="mb-1 block font-medium text-slate-700">{label}</span>
+      <input
+        {...props}
+        className="block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-brand-500 focus:outline-none focus:ring-2 focus:ring-brand-100"
+      />
+    </label>
+  );
+}
+
+export function AuthCard({
+  title,
+  subtitle,
+  children,
+}: {
+  title: string;
+  subtitle: string;
+  children: React.ReactNode;
+}) {
+  return (
+    <main className="grid min-h-screen place-items-center px-4">
+      <div className="w-full max-w-sm">
+        <div className="mb-6 flex items-center gap-2 text-lg font-semibold">
+          <span
+            aria-hidden
+            className="grid h-8 w-8 place-items-center rounded-md bg-brand-600 text-xs font-bold text-white"
+          >
+            DH
+          </span>
+          DataHaul
+        </div>
+        <div className="rounded-xl border border-slate-200 bg-white p-6 shadow-sm">
+          <h1 className="text-xl font-semibold">{title}</h1>
+          <p className="mt-1 mb-5 text-sm text-slate-500">{subtitle}</p>
+          {children}
+        </div>
+      </div>
+    </main>
+  );
+}

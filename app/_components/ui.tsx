@@ -1,0 +1,162 @@
+import Link from "next/link";
+
+export function Card({
+  children,
+  className = "",
+}: {
+  children: React.ReactNode;
+  className?: string;
+}) {
+  return (
+    <section
+      className={`rounded-xl border border-slate-200 bg-white p-4 shadow-sm sm:p-5 ${className}`}
+    >
+      {children}
+    </section>
+  );
+}
+
+export function PageTitle({
+  title,
+  subtitle,
+  actions,
+}: {
+  title: string;
+  subtitle?: string;
+  actions?: React.ReactNode;
+}) {
+  return (
+    <div className="mb-5 flex flex-wrap items-end justify-between gap-3">
+      <div>
+        <h1 className="text-2xl font-semibold tracking-tight">{title}</h1>
+        {subtitle && <p className="mt-1 text-sm text-slate-500">{subtitle}</p>}
+      </div>
+      {actions && <div className="flex flex-wrap gap-2">{actions}</div>}
+    </div>
+  );
+}
+
+const BUTTON = {
+  primary: "bg-brand-600 text-white hover:bg-brand-700 disabled:bg-slate-300",
+  secondary:
+    "border border-slate-300 bg-white text-slate-800 hover:bg-slate-50 disabled:text-slate-400",
+  danger: "border border-red-200 bg-white text-red-700 hover:bg-red-50 disabled:text-slate-400",
+};
+
+export function Button({
+  variant = "secondary",
+  className = "",
+  ...props
+}: React.ButtonHTMLAttributes<HTMLButtonElement> & { variant?: keyof typeof BUTTON }) {
+  return (
+    <button
+      {...props}
+      className={`inline-flex items-center justify-center gap-2 rounded-md px-3.5 py-2 text-sm font-medium transition disabled:cursor-not-allowed ${BUTTON[variant]} ${className}`}
+    />
+  );
+}
+
+export function ButtonLink({
+  href,
+  variant = "secondary",
+  children,
+  download,
+}: {
+  href: string;
+  variant?: keyof typeof BUTTON;
+  children: React.ReactNode;
+  download?: boolean;
+}) {
+  const className = `inline-flex items-center justify-center gap-2 rounded-md px-3.5 py-2 text-sm font-medium ${BUTTON[variant]}`;
+  return download ? (
+    <a href={href} className={className} download>
+      {children}
+    </a>
+  ) : (
+    <Link href={href} className={className}>
+      {children}
+    </Link>
+  );
+}
+
+export function ProgressBar({
+  value,
+  total,
+  tone = "brand",
+  label,
+}: {
+  value: number;
+  total: number;
+  tone?: "brand" | "red";
+  label: string;
+}) {
+  const percent = total === 0 ? 0 : Math.round((value / total) * 100);
+  return (
+    <div
+      role="progressbar"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={percent}
+      className="h-2 w-full overflow-hidden rounded-full bg-slate-200"
+    >
+      <div
+        className={`h-full rounded-full transition-[width] duration-300 ${tone === "red" ? "bg-red-500" : "bg-brand-500"}`}
+        style={{ width: `${percent}%` }}
+      />
+    </div>
+  );
+}
+
+const STATUS_STYLE: Record<string, string> = {
+  queued: "bg-slate-100 text-slate-700",
+  running: "bg-blue-100 text-blue-800",
+  completed: "bg-emerald-100 text-emerald-800",
+  completed_with_errors: "bg-amber-100 text-amber-800",
+  failed: "bg-red-100 text-red-800",
+  cancelled: "bg-slate-200 text-slate-700",
+};
+
+export function StatusBadge({ status }: { status: string }) {
+  return (
+    <span
+      className={`inline-flex rounded-full px-2 py-0.5 text-xs font-medium ${STATUS_STYLE[status] ?? "bg-slate-100"}`}
+    >
+      {status.replaceAll("_", " ")}
+    </span>
+  );
+}
+
+export function Alert({
+  tone = "error",
+  children,
+}: {
+  tone?: "error" | "info" | "success";
+  children: React.ReactNode;
+}) {
+  const style = {
+    error: "border-red-200 bg-red-50 text-red-800",
+    info: "border-blue-200 bg-blue-50 text-blue-800",
+    success: "border-emerald-200 bg-emerald-50 text-emerald-800",
+  }[tone];
+  return (
+    <div
+      role={tone === "error" ? "alert" : "status"}
+      className={`rounded-md border px-3 py-2 text-sm ${style}`}
+    >
+      {children}
+    </div>
+  );
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KB", "MB", "GB", "TB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(value >= 10 ? 0 : 1)} ${units[unit]}`;
+}

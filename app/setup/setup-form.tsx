@@ -1,0 +1,64 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { useState } from "react";
+import { AuthCard, Field } from "../_components/auth-form";
+import { Alert, Button } from "../_components/ui";
+
+export function SetupForm() {
+  const router = useRouter();
+  const [error, setError] = useState<string | null>(null);
+  const [isBusy, setBusy] = useState(false);
+
+  async function onSubmit(event: React.FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    const form = new FormData(event.currentTarget);
+    const email = String(form.get("email"));
+    const password = String(form.get("password"));
+    const response = await fetch("/api/trpc/setup.createAdmin", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ json: { name: form.get("name"), email, password } }),
+    });
+    if (!response.ok) {
+      const body = await response.json().catch(() => null);
+      const issues: string[] | undefined = body?.error?.json?.data?.zodIssues;
+      setError(issues?.join(" ") ?? body?.error?.json?.message ?? "Could not create the account.");
+      setBusy(false);
+      return;
+    }
+    await fetch("/api/auth/sign-in/email", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email, password }),
+    });
+    router.replace("/batches/new");
+    router.refresh();
+  }
+
+  return (
+    <AuthCard
+      title="Create the admin account"
+      subtitle="This page is shown once, on the first run. It closes itself when the account exists."
+    >
+      <form onSubmit={onSubmit} className="space-y-4">
+        <Field label="Name" name="name" autoComplete="name" required autoFocus />
+        <Field label="Email" name="email" type="email" autoComplete="username" required />
+        <Field
+          label="Password (at least 10 characters)"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          minLength={10}
+          required
+        />
+        {error && <Alert>{error}</Alert>}
+        <Button variant="primary" type="submit" disabled={isBusy} className="w-full">
+          {isBusy ? "Creating…" : "Create account and sign in"}
+        </Button>
+      </form>
+    </AuthCard>
+  );
+}

@@ -1,0 +1,12 @@
+import type { Metadata } from "next";
+import { redirect } from "next/navigation";
+import { hasAnyUser } from "@/server/services/accounts/create-admin";
+import { SignInForm } from "./sign-in-form";
+
+export const metadata: Metadata = { title: "Sign in" };
+export const dynamic = "force-dynamic";
+
+export default async function SignInPage() {
+  if (!(await hasAnyUser())) redirect("/setup");
+  return <SignInForm />;
+}

@@ -1,0 +1,274 @@
+/**
+ * npm run bench:images [-- 20000]
+ *
+ * Serves N image files (30–80 KB) from nginx on loopback and, in the same run, downloads them with
+ * aria2c -j 32, curl --parallel --parallel-max 32 and DataHaul (a real job through the built server:
+ * database, hashing and storage included). Then streams the master ZIP and times `zip -0` over the
+ * same files. The bench raises DataHaul's per-host limits for its one loopback host and says so.
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const COUNT = Number(process.argv[2] ?? 5000);
+const NGINX_PORT = 18_080;
+const APP_PORT = 18_081;
+const ROOT = path.resolve(import.meta.dirname, "..");
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "datahaul-bench-"));
+const www = path.join(work, "www");
+const children: ChildProcess[] = [];
+
+function log(message: string) {
+  console.log(`[bench] ${message}`);
+}
+
+function makeImages(): number {
+  fs.mkdirSync(path.join(www, "img"), { recursive: true });
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  let bytes = 0;
+  for (let i = 0; i < COUNT; i++) {
+    const size = 30_720 + Math.floor(Math.random() * 51_200);
+    const body = crypto.randomBytes(size);
+    signature.copy(body, 0);
+    fs.writeFileSync(path.join(www, "img", `${i}.png`), body);
+    bytes += size;
+  }
+  return bytes;
+}
+
+function startNginx() {
+  const conf = path.join(work, "nginx.conf");
+  fs.writeFileSync(
+    conf,
+    `worker_processes 2; daemon off; pid ${work}/nginx.pid; error_log ${work}/nginx-error.log;
+events { worker_connections 4096; }
+http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000; default_type image/png;
+  client_body_temp_path ${work}/tmp; proxy_temp_path ${work}/tmp; fastcgi_temp_path ${work}/tmp; uwsgi_temp_path ${work}/tmp; scgi_temp_path ${work}/tmp;
+  server { listen 127.0.0.1:${NGINX_PORT}; root ${www}; } }`,
+  );
+  fs.mkdirSync(path.join(work, "tmp"));
+  children.push(spawn("nginx", ["-c", conf, "-p", work], { stdio: "ignore" }));
+}
+
+const urls = () =>
+  Array.from({ length: COUNT }, (_, i) => `http://127.0.0.1:${NGINX_PORT}/img/${i}.png`);
+
+function timeCommand(command: string, args: string[], cwd: string): number {
+  const started = performance.now();
+  const result = spawnSync(command, args, { cwd, stdio: "ignore" });
+  if (result.status !== 0) throw new Error(`${command} exited ${result.status}`);
+  return (performance.now() - started) / 1000;
+}
+
+function runCurl(): number {
+  const dir = path.join(work, "curl");
+  fs.mkdirSync(dir);
+  fs.writeFileSync(
+    path.join(work, "curl.cfg"),
+    urls()
+      .map((u, i) => `url = "${u}"\noutput = "${i}.png"\n`)
+      .join(""),
+  );
+  return timeCommand(
+    "curl",
+    ["--parallel", "--parallel-max", "32", "-s", "-K", path.join(work, "curl.cfg")],
+    dir,
+  );
+}
+
+function runAria2(): number {
+  const dir = path.join(work, "aria2");
+  fs.mkdirSync(dir);
+  fs.writeFileSync(path.join(work, "aria2.txt"), urls().join("\n"));
+  return timeCommand(
+    "aria2c",
+    [
+      "-j",
+      "32",
+      "-x",
+      "1",
+      "-i",
+      path.join(work, "aria2.txt"),
+      "-d",
+      dir,
+      "--quiet",
+      "--file-allocation=none",
+      "--auto-file-renaming=false",
+      "--allow-overwrite=true",
+    ],
+    dir,
+  );
+}
+
+/** RSS of a process and all its descendants, in MB. */
+function treeRssMb(pid: number): number {
+  const parentOf = new Map<number, number>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  let kb = 0;
+  for (const candidate of parentOf.keys()) {
+    let p: number | undefined = candidate;
+    while (p && p !== pid) p = parentOf.get(p);
+    if (p !== pid) continue;
+    try {
+      kb += Number(
+        /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${candidate}/status`, "utf8"))?.[1] ?? 0,
+      );
+    } catch {
+      // gone
+    }
+  }
+  return kb / 1024;
+}
+
+async function runDataHaul() {
+  const dataDir = path.join(work, "data");
+  const env = {
+    ...process.env,
+    NODE_ENV: "production",
+    PORT: String(APP_PORT),
+    DATA_DIR: dataDir,
+    ADMIN_EMAIL: "bench@example.com",
+    ADMIN_PASSWORD: "bench-password-123",
+    DOWNLOAD_ALLOW_PRIVATE_HOSTS: "127.0.0.1",
+    MAX_GLOBAL_CONCURRENCY: "32",
+    MAX_PER_HOST_CONCURRENCY: "32",
+    DOWNLOAD_QPS: "100000",
+  };
+  log(
+    "DataHaul: per-host limits raised for the one loopback host: MAX_PER_HOST_CONCURRENCY=32, DOWNLOAD_QPS=100000 (global 32, as curl and aria2c)",
+  );
+  if (!fs.existsSync(path.join(ROOT, ".next", "BUILD_ID")))
+    execFileSync("npx", ["next", "build"], { cwd: ROOT, stdio: "inherit" });
+  execFileSync(path.join(ROOT, "node_modules/.bin/prisma"), ["migrate", "deploy"], {
+    cwd: ROOT,
+    env: { ...env, DATABASE_URL: `file:${dataDir}/datahaul.db` },
+    stdio: "ignore",
+  });
+  const server = spawn(
+    path.join(ROOT, "node_modules/.bin/next"),
+    ["start", "-p", String(APP_PORT)],
+    { cwd: ROOT, env, stdio: "ignore" },
+  );
+  children.push(server);
+  const base = `http://127.0.0.1:${APP_PORT}`;
+  for (let i = 0; i < 300; i++) {
+    if (
+      await fetch(`${base}/sign-in`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const signIn = await fetch(`${base}/api/auth/sign-in/email`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: base },
+    body: JSON.stringify({ email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD }),
+  });
+  const cookie = signIn.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
+  await new Promise((r) => setTimeout(r, 2000));
+  const idleRss = treeRssMb(server.pid!);
+  let peakRss = idleRss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, treeRssMb(server.pid!))), 100);
+
+  const text = urls()
+    .map((u, i) => `P${Math.floor(i / 10)}\t${u}`)
+    .join("\n");
+  const started = performance.now();
+  const created = await fetch(`${base}/api/trpc/batches.create`, {
+    method: "POST",
+    headers: { "content-type": "application/json", cookie },
+    body: JSON.stringify({ json: { text, source: "paste" } }),
+  });
+  const jobId = ((await created.json()) as { result: { data: { json: { jobId: string } } } }).result
+    .data.json.jobId;
+  let progress: {
+    job: { status: string; startedAt: string; finishedAt: string | null; createdAt: string };
+    totals: { downloaded: number; failed: number };
+  };
+  for (;;) {
+    const input = encodeURIComponent(JSON.stringify({ json: { jobId } }));
+    const response = await fetch(`${base}/api/trpc/jobs.progress?input=${input}`, {
+      headers: { cookie },
+    });
+    progress = ((await response.json()) as { result: { data: { json: typeof progress } } }).result
+      .data.json;
+    if (progress.job.finishedAt) break;
+    if (performance.now() - started > 600_000)
+      throw new Error("the job did not finish within 10 minutes");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const jobSeconds =
+    (Date.parse(progress.job.finishedAt!) - Date.parse(progress.job.createdAt)) / 1000;
+
+  const zipStarted = performance.now();
+  const zip = await fetch(`${base}/api/jobs/${jobId}/archive`, { headers: { cookie } });
+  const announced = Number(zip.headers.get("content-length"));
+  let zipBytes = 0;
+  for await (const chunk of zip.body!) zipBytes += (chunk as Uint8Array).length;
+  const zipSeconds = (performance.now() - zipStarted) / 1000;
+  clearInterval(sampler);
+  return { jobSeconds, idleRss, peakRss, zipBytes, zipSeconds, announced, progress };
+}
+
+async function main() {
+  log(`${COUNT} files, work folder ${work}`);
+  const bytes = makeImages();
+  log(`wrote ${(bytes / 1e6).toFixed(0)} MB of images`);
+  startNginx();
+  await new Promise((r) => setTimeout(r, 500));
+  const curlSeconds = runCurl();
+  const ariaSeconds = runAria2();
+  const ours = await runDataHaul();
+  const zipFile = path.join(work, "ref.zip");
+  const zipRefSeconds = timeCommand("zip", ["-0", "-q", "-r", zipFile, "img"], www);
+  const zipRefMbps = fs.statSync(zipFile).size / 1e6 / zipRefSeconds;
+
+  const rate = (s: number) => COUNT / s;
+  const oursRate = rate(ours.jobSeconds);
+  const ourZipMbps = ours.zipBytes / 1e6 / ours.zipSeconds;
+  console.log("");
+  console.log(`downloads of ${COUNT} files (30–80 KB) from nginx on 127.0.0.1`);
+  console.log(
+    `  curl --parallel --parallel-max 32   ${rate(curlSeconds).toFixed(0).padStart(6)} files/s  (${curlSeconds.toFixed(2)} s)`,
+  );
+  console.log(
+    `  aria2c -j 32                        ${rate(ariaSeconds).toFixed(0).padStart(6)} files/s  (${ariaSeconds.toFixed(2)} s)`,
+  );
+  console.log(
+    `  DataHaul job (db+hash+storage)      ${oursRate.toFixed(0).padStart(6)} files/s  (${ours.jobSeconds.toFixed(2)} s; ${ours.progress.totals.downloaded} downloaded, ${ours.progress.totals.failed} failed)`,
+  );
+  console.log(
+    `  ratio to curl ${(oursRate / rate(curlSeconds)).toFixed(2)}x (target ≥ 0.75x), to aria2c ${(oursRate / rate(ariaSeconds)).toFixed(2)}x`,
+  );
+  console.log(
+    `server RSS: idle ${ours.idleRss.toFixed(0)} MB, peak ${ours.peakRss.toFixed(0)} MB during job + ZIP (+${(ours.peakRss - ours.idleRss).toFixed(0)} MB; target ≤ +150 MB)`,
+  );
+  console.log(
+    `master ZIP: ${(ours.zipBytes / 1e6).toFixed(0)} MB at ${ourZipMbps.toFixed(0)} MB/s; zip -0 ${zipRefMbps.toFixed(0)} MB/s; ratio ${(ourZipMbps / zipRefMbps).toFixed(2)}x (target ≥ 0.5x, aim 0.8x); Content-Length ${ours.announced === ours.zipBytes ? "exact" : `WRONG (${ours.announced} announced)`}`,
+  );
+}
+
+main()
+  .catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const child of children) child.kill("SIGTERM");
+    fs.rmSync(work, { recursive: true, force: true });
+  });

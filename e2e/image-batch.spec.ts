@@ -1,0 +1,126 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { expect, test, type Page } from "@playwright/test";
+import { E2E_ADMIN, IMAGE_HOST_PORT } from "../playwright.config";
+
+const host = `http://127.0.0.1:${IMAGE_HOST_PORT}`;
+const shots = path.join("test-results", "screenshots");
+
+async function signIn(page: Page) {
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/sign-in/);
+  await page.getByLabel("Email").fill(E2E_ADMIN.email);
+  await page.getByLabel("Password").fill(E2E_ADMIN.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "New image batch" })).toBeVisible();
+}
+
+function zipEntries(file: string): string[] {
+  return execFileSync("unzip", ["-Z1", file], { encoding: "utf8" }).trim().split("\n");
+}
+
+test.beforeAll(() => fs.mkdirSync(shots, { recursive: true }));
+
+test("pages and API refuse a visitor who is not signed in", async ({ page, request }) => {
+  await page.goto("/jobs");
+  await expect(page).toHaveURL(/\/sign-in/);
+  await page.screenshot({ path: path.join(shots, "sign-in.png"), fullPage: true });
+  const api = await request.get("/api/trpc/jobs.list");
+  expect(api.status()).toBe(401);
+  const setup = await request.get("/setup");
+  expect(new URL(setup.url()).pathname).toBe("/sign-in"); // the setup page closed itself: an admin exists
+});
+
+test("paste, analyze, queue, watch progress, download the ZIPs", async ({ page }, testInfo) => {
+  await signIn(page);
+  const rows = [
+    ["Product Number", "Image Src"],
+    ["SKU-A", `${host}/img/a1.png`],
+    ["SKU-A", `${host}/img/a2.jpg ${host}/img/a3.webp`],
+    ["SKU-B", `${host}/img/b1.gif`],
+    ["SKU-B", `${host}/img/b1.gif`],
+    ["bad sku!", `${host}/img/x.png`],
+    ["SKU-C", `${host}/status/404`],
+    ["SKU-C", `${host}/img/c1.avif`],
+  ];
+  await page.getByLabel("Rows").fill(rows.map((r) => r.join("\t")).join("\n"));
+  await page.getByRole("button", { name: "Analyze" }).click();
+
+  await expect(page.getByRole("tab", { name: "Errors (1)" })).toBeVisible();
+  await expect(page.getByRole("tab", { name: "Duplicates (1)" })).toBeVisible();
+  const errorRow = page.locator('[data-verdict="error"]');
+  await expect(errorRow).toHaveCount(1);
+  await expect(errorRow).toContainText("bad sku!");
+  await page.screenshot({ path: path.join(shots, "new-batch-analyzed.png"), fullPage: true });
+
+  await page.getByRole("button", { name: /Queue downloads \(6 images\)/ }).click();
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId("overall-count")).toHaveText(/6 of 6 done \(100 %\)/, {
+    timeout: 60_000,
+  });
+  await expect(page.getByText("completed with errors")).toBeVisible();
+  await expect(page.getByTestId("failed-items")).toContainText("404 Not Found");
+  const skuA = page.locator('[data-testid="product-card"][data-product="SKU-A"]');
+  await expect(skuA.locator("img")).toHaveCount(3);
+  await page.screenshot({ path: path.join(shots, "job-detail.png"), fullPage: true });
+
+  const masterDownload = page.waitForEvent("download");
+  await page.getByRole("link", { name: "Download master ZIP" }).click();
+  const master = path.join(testInfo.outputDir, "master.zip");
+  await (await masterDownload).saveAs(master);
+  execFileSync("unzip", ["-tq", master]);
+  expect(zipEntries(master).sort()).toEqual(
+    [
+      "SKU-A/SKU-A_001.png",
+      "SKU-A/SKU-A_002.jpg",
+      "SKU-A/SKU-A_003.webp",
+      "SKU-B/SKU-B_001.gif",
+      "SKU-C/SKU-C_002.avif",
+      "manifest.csv",
+      "manifest.json",
+    ].sort(),
+  );
+  const manifest = JSON.parse(
+    execFileSync("unzip", ["-p", master, "manifest.json"], { encoding: "utf8" }),
+  );
+  expect(manifest.items).toHaveLength(6);
+  const failed = manifest.items.find((i: { status: string }) => i.status === "failed");
+  expect(failed).toMatchObject({
+    product: "SKU-C",
+    position: 1,
+    error: "404 Not Found",
+    fileName: null,
+  });
+  const csv = execFileSync("unzip", ["-p", master, "manifest.csv"], { encoding: "utf8" });
+  expect(csv.split(/\r?\n/)[0]).toBe(
+    "product,position,source_url,file_name,bytes,sha256,content_type,status,attempts,error",
+  );
+
+  const productDownload = page.waitForEvent("download");
+  await skuA.getByRole("link", { name: "ZIP" }).click();
+  const product = path.join(testInfo.outputDir, "sku-a.zip");
+  await (await productDownload).saveAs(product);
+  execFileSync("unzip", ["-tq", product]);
+  expect(zipEntries(product).sort()).toEqual([
+    "SKU-A_001.png",
+    "SKU-A_002.jpg",
+    "SKU-A_003.webp",
+    "manifest.csv",
+    "manifest.json",
+  ]);
+
+  await page.getByRole("link", { name: "Jobs" }).first().click();
+  await expect(page.getByRole("heading", { name: "Jobs" })).toBeVisible();
+  await expect(page.getByText("completed with errors").first()).toBeVisible();
+  await page.screenshot({ path: path.join(shots, "jobs-list.png"), fullPage: true });
+
+  await page.getByRole("link", { name: "System" }).first().click();
+  await expect(page.getByTestId("system-checks")).toContainText("Storage writable");
+  await expect(page.getByTestId("system-checks").getByText("problem")).toHaveCount(0);
+  await page.screenshot({ path: path.join(shots, "system.png"), fullPage: true });
+
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto("/batches/new");
+  await page.screenshot({ path: path.join(shots, "new-batch-phone.png"), fullPage: true });
+});

@@ -1,0 +1,61 @@
+import os from "node:os";
+import path from "node:path";
+import { defineConfig } from "@playwright/test";
+
+export const E2E_PORT = 3100;
+export const IMAGE_HOST_PORT = 3101;
+export const E2E_ADMIN = { email: "admin@example.com", password: "correct-horse-battery" };
+const dataDir = path.join(os.tmpdir(), `datahaul-e2e-${process.pid}`);
+
+export default defineConfig({
+  testDir: "e2e",
+  testMatch: "**/*.spec.ts",
+  timeout: 90_000,
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: process.env.CI
+    ? [["list"], ["json", { outputFile: "test-results/e2e.json" }]]
+    : [["list"], ["json", { outputFile: "test-results/e2e.json" }]],
+  use: {
+    baseURL: `http://127.0.0.1:${E2E_PORT}`,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+      ],
+    },
+  },
+  webServer: [
+    {
+      command: `npx tsx e2e/fakes/serve-image-host.ts ${IMAGE_HOST_PORT}`,
+      url: `http://127.0.0.1:${IMAGE_HOST_PORT}/health`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
+    {
+      command: "node scripts/start.mjs",
+      url: `http://127.0.0.1:${E2E_PORT}/sign-in`,
+      reuseExistingServer: false,
+      timeout: 300_000,
+      stdout: "pipe",
+      env: {
+        PORT: String(E2E_PORT),
+        DATA_DIR: dataDir,
+        ADMIN_EMAIL: E2E_ADMIN.email,
+        ADMIN_PASSWORD: E2E_ADMIN.password,
+        DOWNLOAD_ALLOW_PRIVATE_HOSTS: "127.0.0.1,::1,localhost",
+        BASE_URL: `http://127.0.0.1:${E2E_PORT}`,
+        HTTP_READ_TIMEOUT: "5",
+      },
+    },
+  ],
+});

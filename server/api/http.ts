@@ -1,0 +1,37 @@
+import "server-only";
+import { getSessionUser, type TSessionUser } from "../auth/auth";
+import { AppError, HTTP_STATUS_BY_CODE } from "../errors";
+import { logger } from "../logger";
+
+type TRouteContext<P> = { params: Promise<P> };
+
+/** Wraps a route handler: requires a signed-in user and turns errors into plain-words responses. */
+export function withUser<P>(
+  handler: (args: { request: Request; user: TSessionUser; params: P }) => Promise<Response>,
+) {
+  return async (request: Request, context: TRouteContext<P>): Promise<Response> => {
+    try {
+      const user = await getSessionUser(request.headers);
+      if (!user) return textResponse(401, "Sign in to continue.");
+      return await handler({ request, user, params: await context.params });
+    } catch (error) {
+      if (error instanceof AppError)
+        return textResponse(HTTP_STATUS_BY_CODE[error.code], error.message);
+      logger.error({ url: new URL(request.url).pathname, err: error }, "route failed");
+      return textResponse(500, "Something went wrong on the server. The details are in its log.");
+    }
+  };
+}
+
+export function textResponse(status: number, message: string): Response {
+  return new Response(message, {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8" },
+  });
+}
+
+/** `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266). */
+export function attachmentHeader(fileName: string): string {
+  const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, "_");
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
+}

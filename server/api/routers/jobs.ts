@@ -1,0 +1,29 @@
+import "server-only";
+import { z } from "zod";
+import { cancelJob, deleteJob, retryFailedItems } from "../../services/jobs/job-actions";
+import { getJobProgress } from "../../services/jobs/job-progress";
+import { listJobs } from "../../services/jobs/list-jobs";
+import { listFailedItems, listProductItems } from "../../services/jobs/list-product-items";
+import { AppError } from "../../errors";
+import { createTRPCRouter, protectedProcedure } from "../trpc";
+
+const ZJobId = z.object({ jobId: z.uuid() });
+
+export const jobsRouter = createTRPCRouter({
+  list: protectedProcedure.query(() => listJobs()),
+  progress: protectedProcedure.input(ZJobId).query(async ({ input }) => {
+    const progress = await getJobProgress(input.jobId);
+    if (!progress)
+      throw new AppError("NOT_FOUND", "This job does not exist (it may have been deleted).");
+    return progress;
+  }),
+  productItems: protectedProcedure
+    .input(ZJobId.extend({ productId: z.uuid() }))
+    .query(({ input }) => listProductItems(input)),
+  failedItems: protectedProcedure.input(ZJobId).query(({ input }) => listFailedItems(input)),
+  cancel: protectedProcedure.input(ZJobId).mutation(({ input }) => cancelJob(input.jobId)),
+  retryFailed: protectedProcedure
+    .input(ZJobId)
+    .mutation(({ input }) => retryFailedItems(input.jobId)),
+  delete: protectedProcedure.input(ZJobId).mutation(({ input }) => deleteJob(input.jobId)),
+});

@@ -1,0 +1,17 @@
+import "server-only";
+import { z } from "zod";
+import { createFirstAdmin } from "../../services/accounts/create-admin";
+import { createTRPCRouter, publicProcedure } from "../trpc";
+
+export const ZCreateAdminInput = z.object({
+  name: z.string().trim().min(1, "Enter your name.").max(100),
+  email: z.email("Enter a valid email address."),
+  password: z.string().min(10, "Use at least 10 characters for the password.").max(200),
+});
+
+// Public on purpose: it works only while no account exists, and closes itself after the first.
+export const setupRouter = createTRPCRouter({
+  createAdmin: publicProcedure
+    .input(ZCreateAdminInput)
+    .mutation(({ input }) => createFirstAdmin(input)),
+});

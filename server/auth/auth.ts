@@ -1,0 +1,29 @@
+import "server-only";
+import { betterAuth } from "better-auth";
+import { prismaAdapter } from "better-auth/adapters/prisma";
+import { nextCookies } from "better-auth/next-js";
+import { db } from "../db";
+import { env } from "../env";
+
+export const auth = betterAuth({
+  appName: "DataHaul",
+  secret: env.authSecret,
+  baseURL: env.BASE_URL,
+  database: prismaAdapter(db, { provider: "sqlite" }),
+  // Accounts are created by an admin (or the first-run setup), never by self sign-up.
+  emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: 10 },
+  user: { additionalFields: { role: { type: "string", input: false, defaultValue: "member" } } },
+  session: { expiresIn: 60 * 60 * 24 * 14, updateAge: 60 * 60 * 24 },
+  telemetry: { enabled: false },
+  plugins: [nextCookies()],
+});
+
+export type TSessionUser = { id: string; email: string; name: string; role: string };
+
+/** The signed-in user for a request, or null. */
+export async function getSessionUser(headers: Headers): Promise<TSessionUser | null> {
+  const session = await auth.api.getSession({ headers });
+  if (!session) return null;
+  const user = session.user as typeof session.user & { role?: string };
+  return { id: user.id, email: user.email, name: user.name, role: user.role ?? "member" };
+}

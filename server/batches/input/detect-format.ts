@@ -1,0 +1,73 @@
+import { parseDelimitedRecords } from "./parse-delimited";
+import type { Delimiter } from "./types";
+
+export type HeaderColumns = { product: number; url: number };
+
+// Keys are header cells with case, spaces, underscores and hyphens removed, so "Product_ID",
+// " product id " and "ProductID" all land on the same alias.
+const PRODUCT_ALIASES = new Set(["productnumber", "product", "productid", "sku"]);
+const URL_ALIASES = new Set(["imagesrc", "imageurl", "url", "image"]);
+const HEADER_NOISE = /[\s_-]+/g;
+const HTTP_PREFIX = /^https?:\/\//i;
+
+export const PRODUCT_COLUMN_NAMES = "Product Number, Product, Product ID or SKU";
+export const URL_COLUMN_NAMES = "Image Src, Image URL, URL or Image";
+
+export function startsWithHttp(cell: string): boolean {
+  return HTTP_PREFIX.test(cell);
+}
+
+/**
+ * Finds the product and URL columns in a possible header record. Either index is -1 when no cell
+ * matches; the first matching cell wins so extra look-alike columns are ignored.
+ */
+export function findHeaderColumns(cells: readonly string[]): HeaderColumns {
+  let product = -1;
+  let url = -1;
+  for (let index = 0; index < cells.length; index++) {
+    const key = (cells[index] ?? "").toLowerCase().replace(HEADER_NOISE, "");
+    if (product === -1 && PRODUCT_ALIASES.has(key)) product = index;
+    else if (url === -1 && URL_ALIASES.has(key)) url = index;
+  }
+  return { product, url };
+}
+
+/**
+ * Tab wins whenever the first non-empty line has one, because that is what Excel and Sheets put on
+ * the clipboard. Otherwise the first line is split by `,` and by `;` and whichever yields the
+ * expected columns (a recognised header, or a product followed by an http URL) is used; on a tie
+ * `,` wins as the more common CSV dialect.
+ */
+export function detectDelimiter(text: string): Delimiter {
+  const line = readFirstNonEmptyLine(text);
+  if (line.includes("\t")) return "\t";
+  const commaScore = scoreFirstLine(line, ",");
+  const semicolonScore = scoreFirstLine(line, ";");
+  return semicolonScore > commaScore ? ";" : ",";
+}
+
+function scoreFirstLine(line: string, delimiter: Delimiter): number {
+  const cells = (parseDelimitedRecords(line, delimiter)[0] ?? []).map((cell) => cell.trim());
+  const header = findHeaderColumns(cells);
+  if (header.product !== -1 && header.url !== -1) return 3;
+  const [product = "", url = ""] = cells;
+  if (product !== "" && !startsWithHttp(product) && startsWithHttp(url)) return 2;
+  // Without a clear match, a split that at least produces two columns beats one that does not.
+  return cells.length >= 2 ? 1 : 0;
+}
+
+function readFirstNonEmptyLine(text: string): string {
+  let start = 0;
+  while (start < text.length) {
+    let end = start;
+    while (end < text.length) {
+      const code = text.charCodeAt(end);
+      if (code === 10 || code === 13) break;
+      end++;
+    }
+    const line = text.slice(start, end);
+    if (line.trim() !== "") return line;
+    start = end + 1;
+  }
+  return "";
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { parseDelimitedRecords } from "./parse-delimited";
+
+describe("parseDelimitedRecords", () => {
+  it("splits tab-separated LF lines into cells", () => {
+    expect(parseDelimitedRecords("a\tb\nc\td", "\t")).toEqual([
+      ["a", "b"],
+      ["c", "d"],
+    ]);
+  });
+
+  it("treats CRLF and a lone CR as one line break each", () => {
+    expect(parseDelimitedRecords("a,b\r\nc,d\re,f", ",")).toEqual([
+      ["a", "b"],
+      ["c", "d"],
+      ["e", "f"],
+    ]);
+  });
+
+  it("breaks rows on every line-ending style even when a file mixes them", () => {
+    expect(parseDelimitedRecords('A\tx\r\nB\t"p\nq"\r\nC\ty\nD\tz', "\t")).toEqual([
+      ["A", "x"],
+      ["B", "p\nq"],
+      ["C", "y"],
+      ["D", "z"],
+    ]);
+  });
+
+  it("does not add a record for a trailing line break but keeps blank lines in between", () => {
+    expect(parseDelimitedRecords("a;b\n\nc;d\n", ";")).toEqual([["a", "b"], [""], ["c", "d"]]);
+  });
+
+  it("keeps a trailing empty cell after a final delimiter", () => {
+    expect(parseDelimitedRecords("a,b,", ",")).toEqual([["a", "b", ""]]);
+  });
+
+  it("keeps newlines, tabs and doubled quotes inside a quoted cell", () => {
+    const text = 'SKU1\t"line one\r\nline\ttwo ""quoted"""\nSKU2\tx';
+    expect(parseDelimitedRecords(text, "\t")).toEqual([
+      ["SKU1", 'line one\r\nline\ttwo "quoted"'],
+      ["SKU2", "x"],
+    ]);
+  });
+
+  it("opens a quoted cell after spaces that follow the delimiter", () => {
+    expect(parseDelimitedRecords('a, "b,c"', ",")).toEqual([["a", "b,c"]]);
+  });
+
+  it("keeps text after a closing quote so validation can see it", () => {
+    expect(parseDelimitedRecords('"ab"cd,e', ",")).toEqual([["abcd", "e"]]);
+  });
+
+  it("reads an unclosed quote literally up to the end of its line", () => {
+    expect(parseDelimitedRecords('"SKU1,x\nSKU2,y', ",")).toEqual([
+      ['"SKU1', "x"],
+      ["SKU2", "y"],
+    ]);
+  });
+
+  it("treats quotes inside an unquoted cell as ordinary characters", () => {
+    expect(parseDelimitedRecords('5" screen\tb', "\t")).toEqual([['5" screen', "b"]]);
+  });
+
+  it("returns no records for empty text", () => {
+    expect(parseDelimitedRecords("", ",")).toEqual([]);
+  });
+});

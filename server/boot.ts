@@ -1,0 +1,88 @@
+import "server-only";
+import { db } from "./db";
+import { env } from "./env";
+import { logger } from "./logger";
+import { getRuntime } from "./runtime";
+import { createFirstAdmin, hasAnyUser } from "./services/accounts/create-admin";
+import {
+  IMAGE_BATCH_QUEUE,
+  runBatchJob,
+  type TImageBatchMessage,
+} from "./services/batches/run-batch-job";
+import { getRetentionDays, purgeExpiredJobs } from "./services/jobs/job-actions";
+
+const RETENTION_SWEEP_MS = 60 * 60_000;
+
+/**
+ * Starts what one server process runs besides pages: database settings, the first admin from env,
+ * and (in the embedded default) the worker, which first re-queues every unfinished job.
+ */
+export async function startServerRuntime(): Promise<void> {
+  const globalForBoot = globalThis as unknown as { datahaulBooted?: Promise<void> };
+  globalForBoot.datahaulBooted ??= boot();
+  return globalForBoot.datahaulBooted;
+}
+
+async function boot(): Promise<void> {
+  // WAL lets pages read while the worker writes; NORMAL sync is safe with WAL and far faster.
+  await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+  await db.$queryRawUnsafe("PRAGMA synchronous = NORMAL");
+  await db.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
+
+  if (env.ADMIN_EMAIL && env.ADMIN_PASSWORD && !(await hasAnyUser())) {
+    await createFirstAdmin({ name: "Admin", email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD });
+    logger.info({ email: env.ADMIN_EMAIL }, "created the admin account from ADMIN_EMAIL");
+  }
+
+  const runtime = getRuntime();
+  if (!runtime.isWorker) return;
+  await startWorker();
+
+  const sweep = async () => {
+    try {
+      await purgeExpiredJobs({ retentionDays: await getRetentionDays(env.JOB_RETENTION_DAYS) });
+    } catch (error) {
+      logger.error({ err: error }, "retention sweep failed");
+    }
+  };
+  setTimeout(() => void sweep(), 30_000).unref();
+  setInterval(() => void sweep(), RETENTION_SWEEP_MS).unref();
+
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, "draining the worker");
+    await runtime.queue.close();
+    await runtime.downloads.close();
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+}
+
+export async function startWorker(): Promise<void> {
+  const { queue } = getRuntime();
+  queue.consume<TImageBatchMessage>(
+    IMAGE_BATCH_QUEUE,
+    (m, signal) => runBatchJob(m.jobId, signal),
+    {
+      concurrency: 4,
+    },
+  );
+  // This process is the only worker in the embedded default: whatever was mid-download when the
+  // last process died belongs to nobody now.
+  const released = await db.imageItem.updateMany({
+    where: { state: "downloading" },
+    data: { state: "pending", leaseUntil: null },
+  });
+  const unfinished = await db.job.findMany({
+    where: { status: { in: ["queued", "running"] } },
+    select: { id: true },
+  });
+  for (const job of unfinished)
+    await queue.enqueue(IMAGE_BATCH_QUEUE, { jobId: job.id }, { key: job.id });
+  if (unfinished.length > 0 || released.count > 0) {
+    logger.info(
+      { jobs: unfinished.length, releasedItems: released.count },
+      "resumed unfinished jobs",
+    );
+  }
+}

@@ -1,0 +1,69 @@
+import "server-only";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { resolveDatabaseUrl } from "./db-url";
+
+// The only module that reads process.env: everything else receives typed values from here.
+
+const ZEnv = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  DATA_DIR: z.string().default("data"),
+  PORT: z.coerce.number().int().positive().default(3000),
+  BASE_URL: z.url().optional(),
+  AUTH_SECRET: z.string().min(32, "AUTH_SECRET must be at least 32 characters").optional(),
+  ADMIN_EMAIL: z.email().optional(),
+  ADMIN_PASSWORD: z.string().min(10, "ADMIN_PASSWORD must be at least 10 characters").optional(),
+  /** days after which finished jobs are removed; 0 keeps them forever (the Settings page can override) */
+  JOB_RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
+  /** embedded default: this process also runs the worker and the scheduler */
+  RUN_WORKER: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((v) => v === "true"),
+});
+
+export type TEnv = z.infer<typeof ZEnv> & {
+  dataDir: string;
+  databaseUrl: string;
+  authSecret: string;
+  raw: Record<string, string | undefined>;
+};
+
+function loadEnv(): TEnv {
+  const parsed = ZEnv.safeParse(process.env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((i) => `  ${i.path.join(".")}: ${i.message}`)
+      .join("\n");
+    throw new Error(`Invalid environment:\n${problems}`);
+  }
+  const dataDir = path.resolve(parsed.data.DATA_DIR);
+  fs.mkdirSync(dataDir, { recursive: true });
+  return {
+    ...parsed.data,
+    dataDir,
+    databaseUrl: resolveDatabaseUrl({ ...process.env, DATA_DIR: dataDir }),
+    authSecret: parsed.data.AUTH_SECRET ?? readOrCreateSecret(path.join(dataDir, "auth-secret")),
+    raw: { ...process.env },
+  };
+}
+
+/** A secret generated on first run and kept in the data folder, readable by its owner only. */
+function readOrCreateSecret(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8").trim();
+  } catch {
+    const secret = crypto.randomBytes(32).toString("base64url");
+    try {
+      fs.writeFileSync(file, secret, { mode: 0o600, flag: "wx" });
+      return secret;
+    } catch {
+      return fs.readFileSync(file, "utf8").trim(); // another process created it first
+    }
+  }
+}
+
+const globalForEnv = globalThis as unknown as { datahaulEnv?: TEnv };
+export const env: TEnv = (globalForEnv.datahaulEnv ??= loadEnv());

@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import { createInProcessQueue } from "./in-process-queue";
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe("in-process queue", () => {
+  it("runs messages with at most `concurrency` at once", async () => {
+    const queue = createInProcessQueue();
+    let active = 0;
+    let peak = 0;
+    const done: number[] = [];
+    const gate = deferred();
+    queue.consume<number>(
+      "work",
+      async (n) => {
+        active++;
+        peak = Math.max(peak, active);
+        await gate.promise;
+        active--;
+        done.push(n);
+      },
+      { concurrency: 2 },
+    );
+    for (let i = 0; i < 5; i++) await queue.enqueue("work", i);
+    expect((await queue.stats()).active).toBe(2);
+    gate.resolve();
+    await queue.close();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(peak).toBe(2);
+    expect(done.sort()).toEqual([0, 1]);
+  });
+
+  it("does not add a keyed message twice while it waits, and reruns it once if enqueued while running", async () => {
+    const queue = createInProcessQueue();
+    const gate = deferred();
+    const runs: string[] = [];
+    await queue.enqueue("job", "a", { key: "a" });
+    await queue.enqueue("job", "a", { key: "a" });
+    expect((await queue.stats()).waiting).toBe(1);
+    queue.consume<string>(
+      "job",
+      async (p) => {
+        runs.push(p);
+        if (runs.length === 1) await gate.promise;
+      },
+      { concurrency: 1 },
+    );
+    await queue.enqueue("job", "a", { key: "a" });
+    await queue.enqueue("job", "a", { key: "a" });
+    gate.resolve();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(runs).toEqual(["a", "a"]);
+  });
+
+  it("passes an aborted signal to running handlers on close and reports handler errors", async () => {
+    const errors: unknown[] = [];
+    const queue = createInProcessQueue({ onError: (_n, e) => errors.push(e) });
+    let sawAbort = false;
+    queue.consume(
+      "slow",
+      (_p, signal) =>
+        new Promise<void>((resolve) => {
+          signal.addEventListener("abort", () => {
+            sawAbort = true;
+            resolve();
+          });
+        }),
+      { concurrency: 1 },
+    );
+    queue.consume(
+      "bad",
+      async () => {
+        throw new Error("boom");
+      },
+      { concurrency: 1 },
+    );
+    await queue.enqueue("slow", {});
+    await queue.enqueue("bad", {});
+    await new Promise((r) => setTimeout(r, 10));
+    await queue.close();
+    expect(sawAbort).toBe(true);
+    expect(errors).toHaveLength(1);
+    await expect(queue.enqueue("slow", {})).rejects.toThrow(/closed/);
+  });
+});

@@ -1,0 +1,15 @@
+/**
+ * The queue is transport only: the database row of a job is its truth. Handlers must be idempotent,
+ * because a message can be delivered again after a restart.
+ */
+export type TQueueHandler<P> = (payload: P, signal: AbortSignal) => Promise<void>;
+
+export interface JobQueue {
+  /** Adds a message; a message with the same key that is still waiting is not added twice. */
+  enqueue<P>(name: string, payload: P, options?: { key?: string }): Promise<void>;
+  /** Starts consuming `name`. Only worker processes call this. */
+  consume<P>(name: string, handler: TQueueHandler<P>, options: { concurrency: number }): void;
+  stats(): Promise<{ waiting: number; active: number; consumers: number }>;
+  /** Stops taking new messages, aborts the active ones' signals and waits for them to settle. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,250 @@
+import "server-only";
+import { db } from "@/server/db";
+import type { ImageDownloadResult } from "@/server/downloads";
+import { publishJobChange } from "@/server/jobs/progress";
+import { logger } from "@/server/logger";
+import { getRuntime } from "@/server/runtime";
+
+export const IMAGE_BATCH_QUEUE = "image-batch.run";
+export type TImageBatchMessage = { jobId: string };
+
+/** How long a claimed item belongs to this worker before another may take it over. */
+const LEASE_MS = 10 * 60_000;
+const FLUSH_EVERY_MS = 100;
+const FLUSH_AT_RESULTS = 250;
+
+type TClaimedItem = {
+  id: string;
+  productId: string;
+  position: number;
+  url: string;
+  productNumber: string;
+};
+type TItemOutcome = { item: TClaimedItem; result: ImageDownloadResult };
+
+// Running jobs of this process, so a cancel can abort their downloads at once.
+const runningJobs = new Map<string, AbortController>();
+
+export function abortRunningJob(jobId: string): void {
+  runningJobs.get(jobId)?.abort();
+}
+
+/**
+ * The worker side of an image batch. Safe to run again at any time: items are claimed with an
+ * atomic state change, and results are written only onto items still claimed, so a restart or a
+ * second delivery can delay an item but never lose or double it.
+ */
+export async function runBatchJob(jobId: string, queueSignal: AbortSignal): Promise<void> {
+  const job = await db.job.findUnique({ where: { id: jobId }, select: { status: true } });
+  if (!job || (job.status !== "queued" && job.status !== "running")) return;
+
+  const controller = new AbortController();
+  const onQueueAbort = () => controller.abort();
+  queueSignal.addEventListener("abort", onQueueAbort, { once: true });
+  runningJobs.set(jobId, controller);
+  try {
+    await db.job.update({
+      where: { id: jobId },
+      data: { status: "running", startedAt: job.status === "queued" ? new Date() : undefined },
+    });
+    publishJobChange({ jobId, productIds: [], isStatusChange: true });
+    await releaseExpiredLeases(jobId);
+    await downloadPendingItems(jobId, controller.signal);
+    if (!controller.signal.aborted) await finishJob(jobId);
+  } finally {
+    runningJobs.delete(jobId);
+    queueSignal.removeEventListener("abort", onQueueAbort);
+  }
+}
+
+async function releaseExpiredLeases(jobId: string): Promise<void> {
+  await db.imageItem.updateMany({
+    where: { jobId, state: "downloading", leaseUntil: { lt: new Date() } },
+    data: { state: "pending", leaseUntil: null },
+  });
+}
+
+async function downloadPendingItems(jobId: string, signal: AbortSignal): Promise<void> {
+  const { downloads, blobs, downloadLimits } = getRuntime();
+  // Enough work in flight that the engine's limiter never starves, without claiming the whole job.
+  const window = Math.max(16, downloadLimits.maxGlobalConcurrency * 3);
+  const seenByProduct = await loadStoredHashes(jobId);
+  const writer = createOutcomeWriter(jobId, seenByProduct);
+  const inFlight = new Set<Promise<void>>();
+
+  try {
+    while (!signal.aborted) {
+      if (inFlight.size <= window / 2) {
+        const claimed = await claimItems(jobId, window - inFlight.size);
+        for (const item of claimed) {
+          const task = downloadItem(item).then((outcome) => writer.add(outcome));
+          inFlight.add(task);
+          void task.finally(() => inFlight.delete(task));
+        }
+        if (claimed.length === 0 && inFlight.size === 0) break;
+        if (claimed.length > 0 && inFlight.size < window / 2) continue;
+      }
+      await Promise.race(inFlight);
+    }
+    await Promise.allSettled(inFlight);
+  } finally {
+    await writer.close();
+  }
+
+  async function downloadItem(item: TClaimedItem): Promise<TItemOutcome> {
+    const result = await downloads.downloadImage(item.url, blobs.tempDir, { signal });
+    if (result.ok) await blobs.putFile(result.tempPath, result.sha256);
+    return { item, result };
+  }
+}
+
+async function claimItems(jobId: string, limit: number): Promise<TClaimedItem[]> {
+  if (limit <= 0) return [];
+  return db.$transaction(async (tx) => {
+    const items = await tx.imageItem.findMany({
+      where: { jobId, state: "pending" },
+      orderBy: { line: "asc" },
+      take: limit,
+      select: {
+        id: true,
+        productId: true,
+        position: true,
+        url: true,
+        product: { select: { number: true } },
+      },
+    });
+    if (items.length === 0) return [];
+    await tx.imageItem.updateMany({
+      where: { id: { in: items.map((i) => i.id) }, state: "pending" },
+      data: { state: "downloading", leaseUntil: new Date(Date.now() + LEASE_MS) },
+    });
+    return items.map((i) => ({
+      id: i.id,
+      productId: i.productId,
+      position: i.position,
+      url: i.url,
+      productNumber: i.product.number,
+    }));
+  });
+}
+
+/** SHA-256 of every image already stored per product, so equal bytes become a duplicate, not a second file. */
+async function loadStoredHashes(jobId: string): Promise<Map<string, Set<string>>> {
+  const rows = await db.imageItem.findMany({
+    where: { jobId, state: "downloaded" },
+    select: { productId: true, sha256: true },
+  });
+  const byProduct = new Map<string, Set<string>>();
+  for (const row of rows) {
+    if (!row.sha256) continue;
+    const set = byProduct.get(row.productId) ?? new Set();
+    set.add(row.sha256);
+    byProduct.set(row.productId, set);
+  }
+  return byProduct;
+}
+
+/** Collects outcomes and writes them in small transactions, a few times a second, then tells listeners. */
+function createOutcomeWriter(jobId: string, seenByProduct: Map<string, Set<string>>) {
+  let pending: TItemOutcome[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  let flushing: Promise<void> = Promise.resolve();
+
+  function scheduleFlush() {
+    if (pending.length >= FLUSH_AT_RESULTS) void flush();
+    else timer ??= setTimeout(() => void flush(), FLUSH_EVERY_MS);
+  }
+
+  function flush(): Promise<void> {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    const batch = pending;
+    pending = [];
+    if (batch.length === 0) return flushing;
+    flushing = flushing
+      .then(() => writeOutcomes(jobId, batch, seenByProduct))
+      .catch((error: unknown) => {
+        logger.error({ jobId, err: error }, "could not record download results");
+      });
+    return flushing;
+  }
+
+  return {
+    add(outcome: TItemOutcome) {
+      pending.push(outcome);
+      scheduleFlush();
+    },
+    async close() {
+      await flush();
+    },
+  };
+}
+
+async function writeOutcomes(
+  jobId: string,
+  batch: TItemOutcome[],
+  seenByProduct: Map<string, Set<string>>,
+): Promise<void> {
+  const finishedAt = new Date();
+  await db.$transaction(
+    batch.map(({ item, result }) => {
+      // only an item this worker still holds is written: a cancel in between wins
+      const where = { id: item.id, state: "downloading" };
+      if (!result.ok) {
+        return db.imageItem.updateMany({
+          where,
+          data: {
+            state: result.error.kind === "cancelled" ? "pending" : "failed",
+            attempts: { increment: result.attempts },
+            httpStatus: result.httpStatus ?? null,
+            error: result.error.kind === "cancelled" ? null : result.error.message,
+            leaseUntil: null,
+            finishedAt: result.error.kind === "cancelled" ? null : finishedAt,
+          },
+        });
+      }
+      const seen = seenByProduct.get(item.productId) ?? new Set<string>();
+      seenByProduct.set(item.productId, seen);
+      const isDuplicate = seen.has(result.sha256);
+      seen.add(result.sha256);
+      return db.imageItem.updateMany({
+        where,
+        data: {
+          state: isDuplicate ? "duplicate" : "downloaded",
+          attempts: { increment: result.attempts },
+          httpStatus: result.httpStatus,
+          contentType: result.mimeType,
+          extension: result.extension,
+          bytes: result.bytes,
+          sha256: result.sha256,
+          crc32: result.crc32 | 0,
+          error: isDuplicate ? "same image as another of this product" : null,
+          leaseUntil: null,
+          finishedAt,
+        },
+      });
+    }),
+  );
+  publishJobChange({ jobId, productIds: [...new Set(batch.map((o) => o.item.productId))] });
+}
+
+async function finishJob(jobId: string): Promise<void> {
+  const counts = await db.imageItem.groupBy({
+    by: ["state"],
+    where: { jobId },
+    _count: { _all: true },
+  });
+  const count = (state: string) => counts.find((c) => c.state === state)?._count._all ?? 0;
+  if (count("pending") + count("downloading") > 0) return; // another delivery of this job will finish it
+  const failed = count("failed");
+  const succeeded = count("downloaded") + count("duplicate");
+  const status = failed === 0 ? "completed" : succeeded === 0 ? "failed" : "completed_with_errors";
+  const { count: updated } = await db.job.updateMany({
+    where: { id: jobId, status: "running" },
+    data: { status, finishedAt: new Date() },
+  });
+  if (updated > 0) {
+    publishJobChange({ jobId, productIds: [], isStatusChange: true });
+    logger.info({ jobId, status, failed, succeeded }, "image batch finished");
+  }
+}

@@ -1,0 +1,131 @@
+import "server-only";
+import { db } from "@/server/db";
+import { AppError } from "@/server/errors";
+import { publishJobChange } from "@/server/jobs/progress";
+import { logger } from "@/server/logger";
+import { getRuntime } from "@/server/runtime";
+import { IMAGE_BATCH_QUEUE, abortRunningJob } from "../batches/run-batch-job";
+import { FINAL_JOB_STATES } from "./job-progress";
+
+async function findJobOrThrow(jobId: string) {
+  const job = await db.job.findUnique({ where: { id: jobId } });
+  if (!job) throw new AppError("NOT_FOUND", "This job does not exist (it may have been deleted).");
+  return job;
+}
+
+/** Stops a job: items not yet finished end as "cancelled"; finished ones and their files stay. */
+export async function cancelJob(jobId: string): Promise<{ cancelledItems: number }> {
+  const job = await findJobOrThrow(jobId);
+  if (FINAL_JOB_STATES.has(job.status))
+    throw new AppError("CONFLICT", "This job has already finished.");
+  const [items] = await db.$transaction([
+    db.imageItem.updateMany({
+      where: { jobId, state: { in: ["pending", "downloading"] } },
+      data: { state: "cancelled", error: "cancelled", leaseUntil: null, finishedAt: new Date() },
+    }),
+    db.job.update({ where: { id: jobId }, data: { status: "cancelled", finishedAt: new Date() } }),
+  ]);
+  abortRunningJob(jobId);
+  publishJobChange({ jobId, productIds: await listProductIds(jobId), isStatusChange: true });
+  return { cancelledItems: items.count };
+}
+
+/** Puts failed (and cancelled) items back in line and starts the job again. */
+export async function retryFailedItems(jobId: string): Promise<{ retriedItems: number }> {
+  const job = await findJobOrThrow(jobId);
+  if (!FINAL_JOB_STATES.has(job.status)) {
+    throw new AppError("CONFLICT", "Wait for the job to finish (or cancel it) before retrying.");
+  }
+  const retryable = { jobId, state: { in: ["failed", "cancelled"] } };
+  if ((await db.imageItem.count({ where: retryable })) === 0) {
+    throw new AppError(
+      "CONFLICT",
+      "Nothing to retry: no item of this job failed or was cancelled.",
+    );
+  }
+  const [items] = await db.$transaction([
+    db.imageItem.updateMany({
+      where: retryable,
+      data: { state: "pending", error: null, httpStatus: null, finishedAt: null },
+    }),
+    db.job.update({ where: { id: jobId }, data: { status: "queued", finishedAt: null } }),
+  ]);
+  await getRuntime().queue.enqueue(IMAGE_BATCH_QUEUE, { jobId }, { key: jobId });
+  publishJobChange({ jobId, productIds: await listProductIds(jobId), isStatusChange: true });
+  return { retriedItems: items.count };
+}
+
+/**
+ * Deletes a job and its rows, then every stored file no other job still uses. Files go after the
+ * rows, so a crash in between leaves at worst an unreferenced file, never a row without its file.
+ */
+export async function deleteJob(jobId: string): Promise<{ deletedFiles: number }> {
+  const job = await findJobOrThrow(jobId);
+  if (!FINAL_JOB_STATES.has(job.status)) abortRunningJob(jobId);
+  const hashes = await db.imageItem.findMany({
+    where: { jobId, sha256: { not: null } },
+    distinct: ["sha256"],
+    select: { sha256: true },
+  });
+  await db.job.delete({ where: { id: jobId } });
+  publishJobChange({ jobId, productIds: [], isStatusChange: true });
+  return { deletedFiles: await deleteUnusedBlobs(hashes.map((h) => h.sha256!)) };
+}
+
+async function deleteUnusedBlobs(candidates: string[]): Promise<number> {
+  const { blobs } = getRuntime();
+  let deleted = 0;
+  for (let i = 0; i < candidates.length; i += 500) {
+    const chunk = candidates.slice(i, i + 500);
+    const stillUsed = await db.imageItem.findMany({
+      where: { sha256: { in: chunk } },
+      distinct: ["sha256"],
+      select: { sha256: true },
+    });
+    const used = new Set(stillUsed.map((u) => u.sha256));
+    for (const sha256 of chunk) {
+      if (used.has(sha256)) continue;
+      await blobs.delete(sha256);
+      deleted++;
+    }
+  }
+  return deleted;
+}
+
+async function listProductIds(jobId: string): Promise<string[]> {
+  const products = await db.product.findMany({ where: { jobId }, select: { id: true } });
+  return products.map((p) => p.id);
+}
+
+const RETENTION_KEY = "jobRetentionDays";
+
+export async function getRetentionDays(fallback: number): Promise<number> {
+  const row = await db.setting.findUnique({ where: { key: RETENTION_KEY } });
+  const value = row ? Number(row.value) : fallback;
+  return Number.isInteger(value) && value >= 0 ? value : fallback;
+}
+
+export async function setRetentionDays(days: number): Promise<void> {
+  await db.setting.upsert({
+    where: { key: RETENTION_KEY },
+    create: { key: RETENTION_KEY, value: String(days) },
+    update: { value: String(days) },
+  });
+}
+
+/** Removes finished jobs older than the retention setting; 0 days keeps everything. */
+export async function purgeExpiredJobs(args: {
+  retentionDays: number;
+  now?: Date;
+}): Promise<{ deletedJobs: number }> {
+  if (args.retentionDays <= 0) return { deletedJobs: 0 };
+  const cutoff = new Date((args.now ?? new Date()).getTime() - args.retentionDays * 86_400_000);
+  const expired = await db.job.findMany({
+    where: { status: { in: [...FINAL_JOB_STATES] }, finishedAt: { lt: cutoff } },
+    select: { id: true },
+  });
+  for (const job of expired) await deleteJob(job.id);
+  if (expired.length > 0)
+    logger.info({ deletedJobs: expired.length, retentionDays: args.retentionDays }, "retention");
+  return { deletedJobs: expired.length };
+}

@@ -1,0 +1,97 @@
+import "server-only";
+import { db } from "@/server/db";
+
+export type TItemCounts = {
+  total: number;
+  pending: number;
+  downloading: number;
+  downloaded: number;
+  duplicate: number;
+  failed: number;
+  cancelled: number;
+};
+
+export type TProductProgress = { id: string; number: string; position: number } & TItemCounts;
+
+export type TJobProgress = {
+  job: {
+    id: string;
+    title: string;
+    status: string;
+    createdAt: string;
+    startedAt: string | null;
+    finishedAt: string | null;
+    totalItems: number;
+  };
+  totals: TItemCounts & { bytes: number };
+  /** every product on the first message; only the changed ones afterwards */
+  products: TProductProgress[];
+};
+
+export const FINAL_JOB_STATES = new Set([
+  "completed",
+  "completed_with_errors",
+  "failed",
+  "cancelled",
+]);
+
+function emptyCounts(): TItemCounts {
+  return {
+    total: 0,
+    pending: 0,
+    downloading: 0,
+    downloaded: 0,
+    duplicate: 0,
+    failed: 0,
+    cancelled: 0,
+  };
+}
+
+function addCount(counts: TItemCounts, state: string, n: number) {
+  counts.total += n;
+  if (state in counts && state !== "total") counts[state as keyof TItemCounts] += n;
+}
+
+/** The job's totals and the counts of the given products (all products when `productIds` is omitted). */
+export async function getJobProgress(
+  jobId: string,
+  productIds?: string[],
+): Promise<TJobProgress | null> {
+  const job = await db.job.findUnique({ where: { id: jobId } });
+  if (!job) return null;
+  const [byState, bytes, products, byProduct] = await Promise.all([
+    db.imageItem.groupBy({ by: ["state"], where: { jobId }, _count: { _all: true } }),
+    db.imageItem.aggregate({ where: { jobId, state: "downloaded" }, _sum: { bytes: true } }),
+    db.product.findMany({
+      where: { jobId, ...(productIds ? { id: { in: productIds } } : {}) },
+      orderBy: { position: "asc" },
+      select: { id: true, number: true, position: true },
+    }),
+    db.imageItem.groupBy({
+      by: ["productId", "state"],
+      where: { jobId, ...(productIds ? { productId: { in: productIds } } : {}) },
+      _count: { _all: true },
+    }),
+  ]);
+  const totals = { ...emptyCounts(), bytes: bytes._sum.bytes ?? 0 };
+  for (const row of byState) addCount(totals, row.state, row._count._all);
+  const countsByProduct = new Map<string, TItemCounts>();
+  for (const row of byProduct) {
+    const counts = countsByProduct.get(row.productId) ?? emptyCounts();
+    addCount(counts, row.state, row._count._all);
+    countsByProduct.set(row.productId, counts);
+  }
+  return {
+    job: {
+      id: job.id,
+      title: job.title,
+      status: job.status,
+      createdAt: job.createdAt.toISOString(),
+      startedAt: job.startedAt?.toISOString() ?? null,
+      finishedAt: job.finishedAt?.toISOString() ?? null,
+      totalItems: job.totalItems,
+    },
+    totals,
+    products: products.map((p) => ({ ...p, ...(countsByProduct.get(p.id) ?? emptyCounts()) })),
+  };
+}

@@ -1,0 +1,78 @@
+import "server-only";
+import { db } from "@/server/db";
+import { getRuntime } from "@/server/runtime";
+import { getRetentionDays } from "../jobs/job-actions";
+
+export type TCheck = { name: string; isOk: boolean; detail: string };
+
+const LOW_DISK_BYTES = 1024 ** 3;
+
+export async function checkSystem(): Promise<{ checks: TCheck[]; isHealthy: boolean }> {
+  const runtime = getRuntime();
+  const checks: TCheck[] = [];
+
+  const dbStarted = performance.now();
+  try {
+    await db.$queryRawUnsafe("SELECT 1");
+    checks.push({
+      name: "Database",
+      isOk: true,
+      detail: `SQLite answered in ${(performance.now() - dbStarted).toFixed(1)} ms`,
+    });
+  } catch (error) {
+    checks.push({
+      name: "Database",
+      isOk: false,
+      detail: `not reachable: ${(error as Error).message}`,
+    });
+  }
+
+  const queue = await runtime.queue.stats();
+  checks.push({
+    name: "Queue",
+    isOk: true,
+    detail: `in-process queue: ${queue.active} running, ${queue.waiting} waiting`,
+  });
+  checks.push({
+    name: "Workers",
+    isOk: queue.consumers > 0,
+    detail:
+      queue.consumers > 0
+        ? `this process runs the worker (${queue.consumers} job type${queue.consumers === 1 ? "" : "s"}) since ${runtime.startedAt.toISOString()}`
+        : "no worker consumes jobs in this process (RUN_WORKER=false) and none is connected",
+  });
+
+  const storage = await runtime.blobs.check();
+  checks.push({
+    name: "Storage writable",
+    isOk: storage.isWritable,
+    detail: storage.isWritable
+      ? "local files: a test file was written, read back and removed"
+      : `not writable: ${storage.error}`,
+  });
+  checks.push({
+    name: "Free disk",
+    isOk: storage.freeBytes >= LOW_DISK_BYTES,
+    detail: `${formatBytes(storage.freeBytes)} free${storage.freeBytes < LOW_DISK_BYTES ? " (less than 1 GB)" : ""}`,
+  });
+
+  return { checks, isHealthy: checks.every((c) => c.isOk) };
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+export async function getSystemSettings(defaultRetentionDays: number) {
+  return {
+    retentionDays: await getRetentionDays(defaultRetentionDays),
+    limits: getRuntime().downloadLimits,
+  };
+}

@@ -1,0 +1,163 @@
+import { execFileSync } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startImageHost } from "@/e2e/fakes/image-host";
+import { startTestApp, waitFor } from "./support/test-app";
+
+type TApp = Awaited<ReturnType<typeof startTestApp>>;
+let app: TApp;
+let imageHost: Awaited<ReturnType<typeof startImageHost>>;
+
+beforeAll(async () => {
+  imageHost = await startImageHost();
+  app = await startTestApp({ HTTP_READ_TIMEOUT: "2", MAX_IMAGE_SIZE_MB: "1" });
+  const { startWorker } = await import("@/server/boot");
+  await startWorker();
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await imageHost?.close();
+});
+
+async function runBatch(lines: string[][]) {
+  const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+  const text = lines.map((l) => l.join("\t")).join("\n");
+  const { jobId } = await createBatchJob({ userId: app.userId, text, source: "paste" });
+  const job = await waitFor(async () => {
+    const row = await app.db.job.findUnique({ where: { id: jobId } });
+    return row && ["completed", "completed_with_errors", "failed"].includes(row.status)
+      ? row
+      : null;
+  }, 40_000);
+  const items = await app.db.imageItem.findMany({
+    where: { jobId },
+    include: { product: true },
+    orderBy: { line: "asc" },
+  });
+  return { job, items, byUrl: (suffix: string) => items.find((i) => i.url.endsWith(suffix))! };
+}
+
+describe("an image batch against a real local image host", () => {
+  let result: Awaited<ReturnType<typeof runBatch>>;
+
+  beforeAll(async () => {
+    const u = (p: string) => `${imageHost.url}${p}`;
+    result = await runBatch([
+      ["Product Number", "Image Src"],
+      ["SKU-1", u("/img/one.png")],
+      ["SKU-1", u("/img/two.jpg")],
+      ["SKU-1", u("/img/three.webp")],
+      ["SKU-1", u("/img/four.avif")],
+      ["SKU-1", u("/img/five.gif")],
+      ["SKU-2", u("/status/404")],
+      ["SKU-2", u("/flaky/k1")],
+      ["SKU-2", u("/rate-limited/k2")],
+      ["SKU-3", u("/same-a.jpg")],
+      ["SKU-3", u("/same-b.jpg")],
+      ["SKU-4", u("/html-as.jpg")],
+      ["SKU-4", u("/huge.jpg")],
+      ["SKU-4", u("/redirect/3")],
+      ["SKU-4", u("/redirect-private")],
+      ["SKU-4", u("/truncated/k3")],
+      ["SKU-4", u("/slow-body/k4")],
+    ]);
+  }, 60_000);
+
+  it("ends every item in the right final state with the right message", () => {
+    const { job, byUrl, items } = result;
+    expect(items).toHaveLength(16);
+    expect(job.status).toBe("completed_with_errors");
+    for (const name of [
+      "/img/one.png",
+      "/img/two.jpg",
+      "/img/three.webp",
+      "/img/four.avif",
+      "/img/five.gif",
+    ]) {
+      expect(byUrl(name)).toMatchObject({ state: "downloaded", attempts: 1, error: null });
+    }
+    expect(byUrl("/img/one.png").contentType).toBe("image/png");
+    expect(byUrl("/img/four.avif").contentType).toBe("image/avif");
+    expect(byUrl("/status/404")).toMatchObject({
+      state: "failed",
+      attempts: 1,
+      httpStatus: 404,
+      error: "404 Not Found",
+    });
+    expect(byUrl("/flaky/k1")).toMatchObject({ state: "downloaded", attempts: 2 });
+    expect(byUrl("/rate-limited/k2")).toMatchObject({ state: "downloaded", attempts: 2 });
+    expect(byUrl("/html-as.jpg")).toMatchObject({
+      state: "failed",
+      error: "not an image: text/html",
+    });
+    expect(byUrl("/huge.jpg")).toMatchObject({ state: "failed", error: "larger than 1 MB" });
+    expect(byUrl("/redirect/3")).toMatchObject({ state: "downloaded" });
+    expect(byUrl("/redirect-private").state).toBe("failed");
+    expect(byUrl("/redirect-private").error).toMatch(/^blocked: /);
+    expect(byUrl("/truncated/k3").state).toBe("failed");
+    expect(byUrl("/truncated/k3").error).toMatch(/connection closed early/);
+    expect(byUrl("/slow-body/k4").state).toBe("failed");
+    expect(byUrl("/slow-body/k4").error).toMatch(/timed out/);
+  });
+
+  it("keeps identical bytes of one product once and marks the second a duplicate", () => {
+    const a = result.byUrl("/same-a.jpg");
+    const b = result.byUrl("/same-b.jpg");
+    expect(a.sha256).toBe(b.sha256);
+    expect([a.state, b.state].sort()).toEqual(["downloaded", "duplicate"]);
+  });
+
+  it("stores every downloaded file under its SHA-256 with the recorded size and CRC-32", () => {
+    for (const item of result.items.filter((i) => i.state === "downloaded")) {
+      const bytes = fs.readFileSync(app.runtime.blobs.pathFor(item.sha256!));
+      expect(crypto.createHash("sha256").update(bytes).digest("hex")).toBe(item.sha256);
+      expect(bytes.length).toBe(item.bytes);
+    }
+    expect(fs.readdirSync(app.runtime.blobs.tempDir)).toEqual([]);
+  });
+
+  it("streams a master ZIP of exactly the announced size that unzip accepts, with a manifest", async () => {
+    const { buildJobArchive } = await import("@/server/services/jobs/build-job-archive");
+    const archive = await buildJobArchive({ jobId: result.job.id });
+    const file = path.join(app.dataDir, "master.zip");
+    await pipeline(archive.open(), fs.createWriteStream(file));
+    expect(fs.statSync(file).size).toBe(archive.size);
+    expect(execFileSync("unzip", ["-t", file], { encoding: "utf8" })).toContain(
+      "No errors detected",
+    );
+    const entries = execFileSync("unzip", ["-Z1", file], { encoding: "utf8" }).trim().split("\n");
+    const downloaded = result.items.filter((i) => i.state === "downloaded").length;
+    expect(entries).toHaveLength(downloaded + 2);
+    expect(entries).toContain("SKU-1/SKU-1_001.png");
+    const manifest = JSON.parse(
+      execFileSync("unzip", ["-p", file, "manifest.json"], { encoding: "utf8" }),
+    );
+    expect(manifest.items).toHaveLength(16);
+    for (const entry of manifest.items.filter((i: { fileName: string | null }) => i.fileName)) {
+      const bytes = execFileSync("unzip", ["-p", file, entry.fileName]);
+      expect(crypto.createHash("sha256").update(bytes).digest("hex")).toBe(entry.sha256);
+    }
+  });
+
+  it("retries failed items on request, and deletes a job without removing files another job uses", async () => {
+    const { retryFailedItems, deleteJob } = await import("@/server/services/jobs/job-actions");
+    const failedBefore = result.items.filter((i) => i.state === "failed").length;
+    expect(await retryFailedItems(result.job.id)).toEqual({ retriedItems: failedBefore });
+    await waitFor(async () => {
+      const job = await app.db.job.findUnique({ where: { id: result.job.id } });
+      return job?.status === "completed_with_errors";
+    }, 40_000);
+
+    const other = await runBatch([["SKU-9", `${imageHost.url}/img/one.png`]]);
+    const shared = other.items[0]!.sha256!;
+    const onlyFirst = result.byUrl("/img/two.jpg").sha256!;
+    await deleteJob(result.job.id);
+    expect(await app.db.imageItem.count({ where: { jobId: result.job.id } })).toBe(0);
+    expect(await app.runtime.blobs.has(shared)).toBe(true);
+    expect(await app.runtime.blobs.has(onlyFirst)).toBe(false);
+  });
+});

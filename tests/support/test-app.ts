@@ -1,0 +1,55 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+/**
+ * A fresh data folder with a migrated SQLite database, and the server modules loaded against it.
+ * The env module reads process.env once, so this must run before any server module is imported.
+ */
+export async function startTestApp(extraEnv: Record<string, string> = {}) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "datahaul-int-"));
+  const databaseUrl = `file:${path.join(dataDir, "datahaul.db")}`;
+  Object.assign(process.env, {
+    DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    RUN_WORKER: "true",
+    DOWNLOAD_ALLOW_PRIVATE_HOSTS: "127.0.0.1,::1,localhost",
+    ...extraEnv,
+  });
+  execFileSync(path.resolve("node_modules/.bin/prisma"), ["migrate", "deploy"], {
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+    stdio: "pipe",
+  });
+  const { db } = await import("@/server/db");
+  const { getRuntime } = await import("@/server/runtime");
+  const user = await db.user.create({
+    data: { id: crypto.randomUUID(), name: "Tester", email: `tester-${Date.now()}@example.com` },
+  });
+  return {
+    dataDir,
+    db,
+    runtime: getRuntime(),
+    userId: user.id,
+    async stop() {
+      await getRuntime().queue.close();
+      await getRuntime().downloads.close();
+      await db.$disconnect();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until `check` returns a value, for at most `timeoutMs`: a bounded wait, never a sleep-and-hope. */
+export async function waitFor<T>(
+  check: () => Promise<T | null | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
