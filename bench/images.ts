@@ -134,7 +134,7 @@ async function runDataHaul() {
   const dataDir = path.join(work, "data");
   const env = {
     ...process.env,
-    NODE_ENV: "production",
+    NODE_ENV: "production" as const,
     PORT: String(APP_PORT),
     DATA_DIR: dataDir,
     ADMIN_EMAIL: "bench@example.com",
@@ -219,7 +219,9 @@ async function runDataHaul() {
   const zip = await fetch(`${base}/api/jobs/${jobId}/archive`, { headers: { cookie } });
   const announced = Number(zip.headers.get("content-length"));
   let zipBytes = 0;
-  for await (const chunk of zip.body!) zipBytes += (chunk as Uint8Array).length;
+  const reader = zip.body!.getReader();
+  for (let part = await reader.read(); !part.done; part = await reader.read())
+    zipBytes += part.value.length;
   const zipSeconds = (performance.now() - zipStarted) / 1000;
   clearInterval(sampler);
   return { jobSeconds, idleRss, peakRss, zipBytes, zipSeconds, announced, progress };

@@ -18,9 +18,11 @@ const ADMIN = { email: "crash@example.com", password: "crash-test-password" };
 const IMAGES = 300;
 
 function startServer(dataDir: string): ChildProcess {
-  const server = spawn(path.resolve("node_modules/.bin/next"), ["start", "-p", String(PORT)], {
+  const server = spawn(process.execPath, [path.resolve("scripts/server.mjs")], {
     env: {
       ...process.env,
+      PORT: String(PORT),
+      NODE_ENV: "production",
       DATA_DIR: dataDir,
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,

@@ -7,6 +7,8 @@ import path from "node:path";
 const root = path.resolve(import.meta.dirname, "..");
 const bin = (name) => path.join(root, "node_modules", ".bin", name);
 const port = process.env.PORT ?? "3000";
+// a self-hosted app reports nothing home
+process.env.NEXT_TELEMETRY_DISABLED ??= "1";
 
 function run(command, args, label) {
   console.log(`→ ${label}`);

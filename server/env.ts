@@ -11,7 +11,7 @@ const ZEnv = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   DATA_DIR: z.string().default("data"),
   PORT: z.coerce.number().int().positive().default(3000),
-  BASE_URL: z.url().optional(),
+  APP_URL: z.url().optional(),
   AUTH_SECRET: z.string().min(32, "AUTH_SECRET must be at least 32 characters").optional(),
   ADMIN_EMAIL: z.email().optional(),
   ADMIN_PASSWORD: z.string().min(10, "ADMIN_PASSWORD must be at least 10 characters").optional(),
@@ -39,7 +39,7 @@ function loadEnv(): TEnv {
       .join("\n");
     throw new Error(`Invalid environment:\n${problems}`);
   }
-  const dataDir = path.resolve(parsed.data.DATA_DIR);
+  const dataDir = path.resolve(/*turbopackIgnore: true*/ parsed.data.DATA_DIR);
   fs.mkdirSync(dataDir, { recursive: true });
   return {
     ...parsed.data,

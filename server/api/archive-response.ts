@@ -12,7 +12,8 @@ export async function streamArchive(
   return new Response(toWebStream(archive.open(request.signal)), {
     headers: {
       "content-type": "application/zip",
-      "content-length": String(archive.size),
+      // scripts/server.mjs turns this into Content-Length, which Next would otherwise drop
+      "x-content-length": String(archive.size),
       "content-disposition": attachmentHeader(archive.fileName),
       "cache-control": "no-store",
     },

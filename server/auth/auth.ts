@@ -8,7 +8,7 @@ import { env } from "../env";
 export const auth = betterAuth({
   appName: "DataHaul",
   secret: env.authSecret,
-  baseURL: env.BASE_URL,
+  baseURL: env.APP_URL,
   database: prismaAdapter(db, { provider: "sqlite" }),
   // Accounts are created by an admin (or the first-run setup), never by self sign-up.
   emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: 10 },

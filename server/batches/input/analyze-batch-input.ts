@@ -14,7 +14,7 @@ import type {
   Delimiter,
   ProductSummary,
 } from "./types";
-import { MESSAGES, checkImageUrl, checkProductNumber } from "./validate-cells";
+import { checkImageUrl, checkProductNumber } from "./validate-cells";
 
 export const DEFAULT_MAX_IMAGES = 100_000;
 

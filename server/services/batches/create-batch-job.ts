@@ -30,7 +30,7 @@ export async function createBatchJob(args: {
   const productIds = new Map<string, string>();
   for (const image of images)
     if (!productIds.has(image.product)) productIds.set(image.product, crypto.randomUUID());
-  const title = args.title?.trim() || defaultTitle(analysis.products.length, images.length);
+  const title = args.title?.trim() || defaultTitle(productIds.size, images.length);
 
   const jobId = await db.$transaction(async (tx) => {
     const job = await tx.job.create({

@@ -1,4 +1,5 @@
 import "server-only";
+import { setMaxListeners } from "node:events";
 import { db } from "@/server/db";
 import type { ImageDownloadResult } from "@/server/downloads";
 import { publishJobChange } from "@/server/jobs/progress";
@@ -39,6 +40,8 @@ export async function runBatchJob(jobId: string, queueSignal: AbortSignal): Prom
   if (!job || (job.status !== "queued" && job.status !== "running")) return;
 
   const controller = new AbortController();
+  // every download in flight listens on this one signal
+  setMaxListeners(0, controller.signal);
   const onQueueAbort = () => controller.abort();
   queueSignal.addEventListener("abort", onQueueAbort, { once: true });
   runningJobs.set(jobId, controller);

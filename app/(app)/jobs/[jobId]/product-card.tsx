@@ -1,7 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { useEffect } from "react";
+import { useEffect, useState } from "react";
 import type { TProductProgress } from "@/server/services/jobs/job-progress";
 import { useTRPC } from "../../../_components/trpc";
 import { ProgressBar } from "../../../_components/ui";
@@ -69,12 +69,10 @@ export function ProductCard({ jobId, product }: { jobId: string; product: TProdu
               rel="noreferrer noopener"
               title={item.url}
             >
-              {/* eslint-disable-next-line @next/next/no-img-element -- our own authenticated route, not optimisable by next/image */}
-              <img
+              <Thumbnail
                 src={`/api/jobs/${jobId}/items/${item.id}/image`}
                 alt={`${product.number} image ${item.position}`}
-                loading="lazy"
-                className="aspect-square w-full rounded-md border border-slate-200 bg-slate-50 object-contain"
+                contentType={item.contentType}
               />
             </a>
           ))}
@@ -97,5 +95,37 @@ export function ProductCard({ jobId, product }: { jobId: string; product: TProdu
         </ul>
       )}
     </article>
+  );
+}
+
+/** A downloaded file the browser cannot draw (a damaged or exotic image) gets a label instead of a broken icon. */
+function Thumbnail({
+  src,
+  alt,
+  contentType,
+}: {
+  src: string;
+  alt: string;
+  contentType: string | null;
+}) {
+  const [isBroken, setBroken] = useState(false);
+  if (isBroken) {
+    return (
+      <span className="grid aspect-square w-full place-items-center rounded-md border border-slate-200 bg-slate-50 p-1 text-center text-[10px] leading-tight text-slate-500">
+        {contentType ?? "file"}
+        <br />
+        no preview
+      </span>
+    );
+  }
+  return (
+    // eslint-disable-next-line @next/next/no-img-element -- our own authenticated route, not optimisable by next/image
+    <img
+      src={src}
+      alt={alt}
+      loading="lazy"
+      onError={() => setBroken(true)}
+      className="aspect-square w-full rounded-md border border-slate-200 bg-slate-50 object-contain"
+    />
   );
 }

@@ -9,7 +9,7 @@ export const GET = withUser<{ jobId: string; itemId: string }>(async ({ params }
   return new Response(Readable.toWeb(image.stream as Readable) as ReadableStream, {
     headers: {
       "content-type": image.contentType,
-      ...(image.size !== undefined ? { "content-length": String(image.size) } : {}),
+      ...(image.size !== undefined ? { "x-content-length": String(image.size) } : {}),
       // content-addressed: the bytes behind this URL never change
       "cache-control": "private, max-age=86400, immutable",
       etag: `"${image.sha256}"`,

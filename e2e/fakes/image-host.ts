@@ -1,0 +1,256 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { buildImage, buildJpeg, buildPng, FAKE_IMAGE_MIME, type FakeImageType } from "./images";
+
+export type ImageHost = {
+  url: string;
+  close(): Promise<void>;
+  // Counted by path without the query string.
+  hits(path: string): number;
+  // Most requests the host was serving at the same moment since start (or the last reset).
+  peakConcurrency(): number;
+  resetPeakConcurrency(): void;
+};
+
+const HUGE_DEFAULT_MB = 3;
+const SLOW_BODY_TOTAL = 4096;
+const SLOW_BODY_SENT = 1024;
+const TRUNCATED_TOTAL = 5000;
+const TRUNCATED_SENT = 1234;
+
+const imageCache = new Map<string, Buffer>();
+
+function cachedImage(type: FakeImageType, name: string, targetBytes: number): Buffer {
+  const key = `${type}:${name}:${targetBytes}`;
+  let bytes = imageCache.get(key);
+  if (!bytes) {
+    bytes = buildImage(type, name, targetBytes);
+    imageCache.set(key, bytes);
+  }
+  return bytes;
+}
+
+function sendBytes(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: Buffer,
+  extra: Record<string, string> = {},
+) {
+  res.writeHead(status, { "content-type": contentType, "content-length": body.length, ...extra });
+  res.end(body);
+}
+
+function sendStatus(res: ServerResponse, status: number, extra: Record<string, string> = {}) {
+  sendBytes(res, status, "text/plain; charset=utf-8", Buffer.from(`status ${status}\n`), extra);
+}
+
+function redirect(res: ServerResponse, location: string, status = 302) {
+  res.writeHead(status, { location, "content-length": 0 });
+  res.end();
+}
+
+// Writes zeros after a JPEG header with backpressure, so a "huge" file costs no memory.
+function streamHugeJpeg(
+  req: IncomingMessage,
+  res: ServerResponse,
+  totalBytes: number,
+  declareLength: boolean,
+) {
+  const head = buildJpeg("huge").subarray(0, 20);
+  const filler = Buffer.alloc(64 * 1024);
+  res.writeHead(200, {
+    "content-type": "image/jpeg",
+    ...(declareLength ? { "content-length": totalBytes } : {}),
+  });
+  let sent = 0;
+  let stopped = false;
+  req.socket.once("close", () => {
+    stopped = true;
+  });
+  const pump = () => {
+    while (!stopped && sent < totalBytes) {
+      const piece =
+        sent === 0 ? head : filler.subarray(0, Math.min(filler.length, totalBytes - sent));
+      sent += piece.length;
+      if (!res.write(piece)) {
+        res.once("drain", pump);
+        return;
+      }
+    }
+    if (!stopped) res.end();
+  };
+  pump();
+}
+
+export async function startImageHost(options: { port?: number } = {}): Promise<ImageHost> {
+  const hitCounts = new Map<string, number>();
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  let inFlight = 0;
+  let peak = 0;
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? "/", "http://fake.invalid");
+    const path = url.pathname;
+    const hits = (hitCounts.get(path) ?? 0) + 1;
+    hitCounts.set(path, hits);
+    const segments = path.split("/").filter(Boolean);
+    const kb = Number(url.searchParams.get("kb") ?? 0);
+
+    if (path === "/health") return sendBytes(res, 200, "text/plain", Buffer.from("ok\n"));
+
+    const image = /^\/img\/([^/]+)\.(png|jpg|jpeg|webp|avif|gif)$/.exec(path);
+    if (image) {
+      const type = (image[2] === "jpeg" ? "jpg" : image[2]) as FakeImageType;
+      const bytes = cachedImage(type, image[1]!, Math.max(0, kb) * 1024);
+      return sendBytes(res, 200, FAKE_IMAGE_MIME[type], bytes);
+    }
+
+    if (segments[0] === "status" && segments[1]) {
+      const status = Number(segments[1]);
+      if (status >= 200 && status <= 599) return sendStatus(res, status);
+    }
+
+    if (segments[0] === "flaky" && segments[1]) {
+      if (hits === 1) return sendStatus(res, 500);
+      return sendBytes(res, 200, "image/png", cachedImage("png", `flaky-${segments[1]}`, 0));
+    }
+
+    if (segments[0] === "rate-limited" && segments[1]) {
+      if (hits === 1) return sendStatus(res, 429, { "retry-after": "1" });
+      return sendBytes(res, 200, "image/png", cachedImage("png", `rate-limited-${segments[1]}`, 0));
+    }
+
+    if (segments[0] === "slow-body" && segments[1]) {
+      const bytes = cachedImage("png", `slow-${segments[1]}`, SLOW_BODY_TOTAL);
+      res.writeHead(200, { "content-type": "image/png", "content-length": bytes.length });
+      // The rest never comes: the client's read timeout has to end this.
+      res.write(bytes.subarray(0, SLOW_BODY_SENT));
+      return;
+    }
+
+    if (segments[0] === "truncated" && segments[1]) {
+      const bytes = cachedImage("png", `truncated-${segments[1]}`, TRUNCATED_TOTAL);
+      res.writeHead(200, { "content-type": "image/png", "content-length": TRUNCATED_TOTAL });
+      res.write(bytes.subarray(0, TRUNCATED_SENT), () => res.socket?.destroy());
+      return;
+    }
+
+    if (segments[0] === "truncated-once" && segments[1]) {
+      const bytes = cachedImage("png", `truncated-once-${segments[1]}`, TRUNCATED_TOTAL);
+      if (hits > 1) return sendBytes(res, 200, "image/png", bytes);
+      res.writeHead(200, { "content-type": "image/png", "content-length": bytes.length });
+      res.write(bytes.subarray(0, TRUNCATED_SENT), () => res.socket?.destroy());
+      return;
+    }
+
+    if (path === "/echo") {
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", () => {
+        const echo = { method: req.method, headers: req.headers, body: Buffer.concat(chunks).toString("utf8") };
+        sendBytes(res, 200, "application/json", Buffer.from(JSON.stringify(echo)));
+      });
+      return;
+    }
+
+    if (path === "/huge.jpg") {
+      const mb = Number(url.searchParams.get("mb") ?? HUGE_DEFAULT_MB);
+      return streamHugeJpeg(
+        req,
+        res,
+        Math.round(mb * 1024 * 1024),
+        url.searchParams.get("chunked") !== "1",
+      );
+    }
+
+    if (path === "/html-as.jpg") {
+      return sendBytes(
+        res,
+        200,
+        "text/html; charset=utf-8",
+        Buffer.from(
+          "<!doctype html><html><head><title>Not here</title></head><body>Sorry, no image.</body></html>\n",
+        ),
+      );
+    }
+
+    if (segments[0] === "redirect" && segments[1] !== undefined) {
+      const remaining = Number(segments[1]);
+      if (Number.isInteger(remaining) && remaining > 0)
+        return redirect(res, `/redirect/${remaining - 1}`);
+      if (remaining === 0)
+        return sendBytes(res, 200, "image/png", cachedImage("png", "redirect-target", 0));
+    }
+
+    if (path === "/redirect-loop") return redirect(res, "/redirect-loop");
+
+    if (path === "/redirect-private") {
+      const target =
+        url.searchParams.get("to") === "metadata"
+          ? "http://169.254.169.254/latest"
+          : "http://10.0.0.1/x.jpg";
+      return redirect(res, target);
+    }
+
+    if (path === "/same-a.jpg" || path === "/same-b.jpg") {
+      return sendBytes(res, 200, "image/jpeg", cachedImage("jpg", "same", 0));
+    }
+
+    sendStatus(res, 404);
+  };
+
+  const server = createServer((req, res) => {
+    inFlight += 1;
+    peak = Math.max(peak, inFlight);
+    let finished = false;
+    res.once("close", () => {
+      if (finished) return;
+      finished = true;
+      inFlight -= 1;
+    });
+    const delayMs = Number(
+      new URL(req.url ?? "/", "http://fake.invalid").searchParams.get("delay") ?? 0,
+    );
+    if (delayMs > 0) {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        handle(req, res);
+      }, delayMs);
+      timers.add(timer);
+    } else {
+      handle(req, res);
+    }
+  });
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hits: (path) => hitCounts.get(path) ?? 0,
+    peakConcurrency: () => peak,
+    resetPeakConcurrency: () => {
+      peak = inFlight;
+    },
+    async close() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Stalled responses (slow-body) would otherwise keep close() waiting forever.
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,46 @@
+// The production server: Next.js behind a plain Node HTTP server. It exists for one reason:
+// Next 16 drops `Content-Length` from route-handler responses (send-response.js, FORBIDDEN_HEADERS),
+// and a ZIP download without it shows no progress and cannot be checked for completeness. A route
+// that knows its exact length sets `X-Content-Length`; this server turns it back into
+// `Content-Length`, so Node sends the body unchunked.
+import http from "node:http";
+import path from "node:path";
+import next from "next";
+
+const root = path.resolve(import.meta.dirname, "..");
+const port = Number(process.env.PORT ?? 3000);
+const hostname = process.env.HOST ?? "0.0.0.0";
+const EXACT_LENGTH = "x-content-length";
+
+const app = next({ dev: false, dir: root, port, hostname });
+const handle = app.getRequestHandler();
+await app.prepare();
+
+function restoreContentLength(res) {
+  const setHeader = res.setHeader.bind(res);
+  const appendHeader = res.appendHeader.bind(res);
+  res.setHeader = (name, value) =>
+    name.toLowerCase() === EXACT_LENGTH
+      ? setHeader("content-length", value)
+      : setHeader(name, value);
+  res.appendHeader = (name, value) =>
+    name.toLowerCase() === EXACT_LENGTH
+      ? setHeader("content-length", value)
+      : appendHeader(name, value);
+}
+
+const server = http.createServer((req, res) => {
+  restoreContentLength(res);
+  void handle(req, res);
+});
+server.listen(port, hostname, () =>
+  console.log(`DataHaul is listening on http://localhost:${port}`),
+);
+
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.once(signal, () => {
+    server.close();
+    // instrumentation's own handlers drain the worker and exit
+    setTimeout(() => process.exit(0), 30_000).unref();
+  });
+}

@@ -1,0 +1,22 @@
+export {
+  computeZipSize,
+  createZipStream,
+  toWebStream,
+  ZipSourceError,
+  type ZipSource,
+  type ZipStreamOptions,
+} from "./zip-stream";
+export {
+  imageFileName,
+  MAX_FILE_NAME_BYTES,
+  productFolderName,
+  toSafeFileName,
+} from "./file-names";
+export {
+  buildManifestCsv,
+  buildManifestJson,
+  MANIFEST_CSV_HEADER,
+  type ManifestMeta,
+  type ManifestRow,
+  type ManifestStatus,
+} from "./manifest";

@@ -1,0 +1,101 @@
+import Papa from "papaparse";
+
+export type ManifestStatus = "downloaded" | "duplicate" | "failed" | "cancelled" | "pending";
+
+export type ManifestRow = {
+  product: string;
+  position: number;
+  sourceUrl: string;
+  fileName: string | null;
+  bytes: number | null;
+  sha256: string | null;
+  contentType: string | null;
+  status: ManifestStatus | (string & {});
+  attempts: number;
+  error: string | null;
+};
+
+export type ManifestMeta = {
+  jobId: string;
+  jobTitle: string;
+  generatedAt: string;
+  product?: string;
+};
+
+export const MANIFEST_CSV_HEADER = [
+  "product",
+  "position",
+  "source_url",
+  "file_name",
+  "bytes",
+  "sha256",
+  "content_type",
+  "status",
+  "attempts",
+  "error",
+] as const;
+
+// Spreadsheets execute cells starting with these (OWASP "CSV injection"); error messages and URLs
+// echo remote input, so any text cell may carry an attacker's formula.
+const FORMULA_TRIGGER = /^[=+\-@\t\r]/;
+
+export function buildManifestCsv(rows: Iterable<ManifestRow>): string {
+  const data: string[][] = [];
+  for (const row of rows) {
+    data.push([
+      guardText(row.product),
+      String(row.position),
+      guardText(row.sourceUrl),
+      guardText(row.fileName),
+      formatNumber(row.bytes),
+      guardText(row.sha256),
+      guardText(row.contentType),
+      guardText(row.status),
+      String(row.attempts),
+      guardText(row.error),
+    ]);
+  }
+  // Papa's own escapeFormulae misses multi-line values ("." stops at a newline), so the guard
+  // runs above and Papa only does RFC 4180 quoting.
+  const csv = Papa.unparse(
+    { fields: [...MANIFEST_CSV_HEADER], data },
+    { newline: "\r\n", quotes: false, escapeFormulae: false, header: true },
+  );
+  // Papa already terminates a header-only document; every other record set needs the final CRLF.
+  return csv.endsWith("\r\n") ? csv : `${csv}\r\n`;
+}
+
+function guardText(value: string | null): string {
+  if (value === null) return "";
+  return FORMULA_TRIGGER.test(value) ? `'${value}` : value;
+}
+
+function formatNumber(value: number | null): string {
+  return value === null ? "" : String(value);
+}
+
+export function buildManifestJson(meta: ManifestMeta, rows: ManifestRow[]): string {
+  const document = {
+    job: {
+      id: meta.jobId,
+      title: meta.jobTitle,
+      generatedAt: meta.generatedAt,
+      ...(meta.product === undefined ? {} : { product: meta.product }),
+      itemCount: rows.length,
+    },
+    // Explicit picks keep extra properties on caller objects (db rows) out of a user-facing file.
+    items: rows.map((row) => ({
+      product: row.product,
+      position: row.position,
+      sourceUrl: row.sourceUrl,
+      fileName: row.fileName,
+      bytes: row.bytes,
+      sha256: row.sha256,
+      contentType: row.contentType,
+      status: row.status,
+      attempts: row.attempts,
+      error: row.error,
+    })),
+  };
+  return `${JSON.stringify(document, null, 2)}\n`;
+}

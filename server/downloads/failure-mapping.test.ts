@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { DownloadError } from "./errors";
+import { toDownloadError, type FailureContext } from "./failure-mapping";
+
+const timeouts = { readTimeoutMs: 45_000, connectTimeoutMs: 5000 };
+const beforeBody: FailureContext = { hostname: "example.invalid", inBody: false, bytes: 0, contentLength: null };
+const withCode = (code: string, message = code) => Object.assign(new Error(message), { code });
+
+describe("toDownloadError", () => {
+  it.each([
+    ["UND_ERR_HEADERS_TIMEOUT", "timeout", "timed out after 45 s waiting for data", true],
+    ["UND_ERR_BODY_TIMEOUT", "timeout", "timed out after 45 s waiting for data", true],
+    ["UND_ERR_CONNECT_TIMEOUT", "timeout", "could not connect: timed out after 5 s", true],
+    ["ECONNREFUSED", "network", "could not connect: connection refused", true],
+    ["ENOTFOUND", "network", "host not found: example.invalid", false],
+    ["EAI_AGAIN", "network", "host not found: example.invalid", true],
+    ["EHOSTUNREACH", "network", "could not connect: host unreachable", true],
+    ["ECONNRESET", "network", "connection lost: the server closed the connection", true],
+    ["CERT_HAS_EXPIRED", "network", "could not connect securely: certificate problem", false],
+    ["DEPTH_ZERO_SELF_SIGNED_CERT", "network", "could not connect securely: certificate problem", false],
+    ["ERR_TLS_CERT_ALTNAME_INVALID", "network", "could not connect securely: certificate problem", false],
+    ["UND_ERR_ABORTED", "cancelled", "cancelled", false],
+  ] as const)("maps %s to %s: %s", (code, kind, message, retryable) => {
+    expect(toDownloadError(withCode(code), timeouts, beforeBody)).toMatchObject({ kind, message, retryable });
+  });
+
+  it("words a short read timeout with decimals", () => {
+    const error = toDownloadError(withCode("UND_ERR_BODY_TIMEOUT"), { ...timeouts, readTimeoutMs: 300 }, beforeBody);
+    expect(error.message).toBe("timed out after 0.3 s waiting for data");
+  });
+
+  it("calls a connection dropped mid-body a truncation with the byte counts", () => {
+    const inBody = { ...beforeBody, inBody: true, bytes: 1234, contentLength: 5000 };
+    expect(toDownloadError(withCode("UND_ERR_SOCKET"), timeouts, inBody)).toMatchObject({
+      kind: "truncated",
+      retryable: true,
+      message: "connection closed early: got 1234 of 5000 bytes",
+    });
+    expect(toDownloadError(withCode("ECONNRESET"), timeouts, { ...inBody, contentLength: null }).message).toBe(
+      "connection closed early: got 1234 bytes",
+    );
+  });
+
+  it("reports cancellation whenever the caller's signal fired", () => {
+    const controller = new AbortController();
+    controller.abort();
+    expect(toDownloadError(withCode("ECONNRESET"), timeouts, { ...beforeBody, signal: controller.signal }).kind).toBe(
+      "cancelled",
+    );
+  });
+
+  it("keeps an existing DownloadError and wraps unknown failures as retryable network errors", () => {
+    const own = new DownloadError("too_large", "larger than 1 MB");
+    expect(toDownloadError(own, timeouts, beforeBody)).toBe(own);
+    expect(toDownloadError(new Error("boom"), timeouts, beforeBody)).toMatchObject({
+      kind: "network",
+      retryable: true,
+      message: "network error: boom",
+    });
+  });
+});

@@ -1,0 +1,14 @@
+export { createDownloadEngine } from "./engine";
+export { readDownloadLimitsFromEnv } from "./env-limits";
+export { DownloadError, type DownloadErrorKind } from "./errors";
+export { systemClock, type Clock } from "./clock";
+export type { ImageType } from "./content-sniff";
+export type {
+  DownloadEngine,
+  DownloadEngineDeps,
+  DownloadLimits,
+  DownloadResult,
+  DownloadSink,
+  FetchOptions,
+  ImageDownloadResult,
+} from "./types";

@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startImageHost } from "@/e2e/fakes/image-host";
+import { AppError } from "@/server/errors";
+import { startTestApp, waitFor } from "./support/test-app";
+
+let app: Awaited<ReturnType<typeof startTestApp>>;
+let imageHost: Awaited<ReturnType<typeof startImageHost>>;
+
+beforeAll(async () => {
+  imageHost = await startImageHost();
+  app = await startTestApp();
+  const { startWorker } = await import("@/server/boot");
+  await startWorker();
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await imageHost?.close();
+});
+
+async function finishedJob(jobId: string) {
+  return waitFor(async () => {
+    const job = await app.db.job.findUnique({ where: { id: jobId } });
+    return job?.finishedAt ? job : null;
+  });
+}
+
+describe("first-run setup", () => {
+  it("creates the first admin once, with a hashed password, and then refuses", async () => {
+    const { createFirstAdmin } = await import("@/server/services/accounts/create-admin");
+    // startTestApp created a user already: the setup must be closed
+    await expect(
+      createFirstAdmin({ name: "Eve", email: "eve@example.com", password: "0123456789" }),
+    ).rejects.toThrow(/exists already/);
+    expect(await app.db.user.count({ where: { email: "eve@example.com" } })).toBe(0);
+  });
+});
+
+describe("creating a batch", () => {
+  it("refuses input without valid rows with a plain message and writes nothing", async () => {
+    const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+    const before = await app.db.job.count();
+    const attempt = createBatchJob({
+      userId: app.userId,
+      text: "bad sku!\tnot a url\n",
+      source: "paste",
+    });
+    await expect(attempt).rejects.toBeInstanceOf(AppError);
+    await expect(attempt).rejects.toThrow(/No valid rows|not/);
+    expect(await app.db.job.count()).toBe(before);
+    expect(await app.db.imageItem.count()).toBe(0);
+  });
+});
+
+describe("live progress over server-sent events", () => {
+  it("sends the whole state first, then the changes, and ends when the client leaves", async () => {
+    const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+    const { streamJobEvents } = await import("@/server/services/jobs/stream-job-events");
+    const text = [1, 2, 3, 4]
+      .map((i) => `SKU-S\t${imageHost.url}/img/sse-${i}.png?delay=150`)
+      .join("\n");
+    const { jobId } = await createBatchJob({ userId: app.userId, text, source: "paste" });
+    const client = new AbortController();
+    const response = await streamJobEvents({ jobId, signal: client.signal });
+    expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    const events: { event: string; data: { totals: { downloaded: number; total: number } } }[] = [];
+    while (!events.some((e) => e.event === "progress" && e.data.totals.downloaded === 4)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value);
+      let end: number;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = /^event: (.+)$/m.exec(block)?.[1];
+        const data = /^data: (.+)$/m.exec(block)?.[1];
+        if (event && data) events.push({ event, data: JSON.parse(data) });
+      }
+    }
+    expect(events[0]!.event).toBe("snapshot");
+    expect(events[0]!.data.totals.total).toBe(4);
+    expect(events.at(-1)!.data.totals.downloaded).toBe(4);
+    // coalesced: far fewer messages than one per state change
+    expect(events.length).toBeLessThan(12);
+    client.abort();
+    expect((await reader.read()).done).toBe(true);
+    await finishedJob(jobId);
+  });
+});
+
+describe("cancel and retention", () => {
+  it("cancels a running job: unfinished items end as cancelled and stay so", async () => {
+    const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+    const { cancelJob } = await import("@/server/services/jobs/job-actions");
+    const text = Array.from(
+      { length: 40 },
+      (_, i) => `SKU-X\t${imageHost.url}/img/c-${i}.png?delay=300`,
+    ).join("\n");
+    const { jobId } = await createBatchJob({ userId: app.userId, text, source: "paste" });
+    await waitFor(
+      async () => (await app.db.job.findUnique({ where: { id: jobId } }))?.status === "running",
+    );
+    const { cancelledItems } = await cancelJob(jobId);
+    expect(cancelledItems).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 500)); // in-flight downloads settle after the cancel
+    const job = await app.db.job.findUnique({ where: { id: jobId } });
+    expect(job?.status).toBe("cancelled");
+    const states = await app.db.imageItem.groupBy({
+      by: ["state"],
+      where: { jobId },
+      _count: { _all: true },
+    });
+    expect(states.map((s) => s.state).sort()).toEqual(expect.arrayContaining(["cancelled"]));
+    expect(states.find((s) => s.state === "pending" || s.state === "downloading")).toBeUndefined();
+  });
+
+  it("removes finished jobs older than the retention period and keeps the rest", async () => {
+    const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+    const { purgeExpiredJobs } = await import("@/server/services/jobs/job-actions");
+    const old = await createBatchJob({
+      userId: app.userId,
+      text: `OLD\t${imageHost.url}/img/old.png`,
+      source: "paste",
+    });
+    const fresh = await createBatchJob({
+      userId: app.userId,
+      text: `NEW\t${imageHost.url}/img/new.png`,
+      source: "paste",
+    });
+    await finishedJob(old.jobId);
+    await finishedJob(fresh.jobId);
+    const tenDaysAgo = new Date(Date.now() - 10 * 86_400_000);
+    await app.db.job.update({ where: { id: old.jobId }, data: { finishedAt: tenDaysAgo } });
+    const oldHash = (await app.db.imageItem.findFirst({ where: { jobId: old.jobId } }))!.sha256!;
+
+    expect(await purgeExpiredJobs({ retentionDays: 0 })).toEqual({ deletedJobs: 0 });
+    const { deletedJobs } = await purgeExpiredJobs({ retentionDays: 7 });
+    expect(deletedJobs).toBe(1);
+    expect(await app.db.job.findUnique({ where: { id: old.jobId } })).toBeNull();
+    expect(await app.db.job.findUnique({ where: { id: fresh.jobId } })).not.toBeNull();
+    expect(await app.runtime.blobs.has(oldHash)).toBe(false);
+  });
+});
