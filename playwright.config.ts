@@ -53,7 +53,6 @@ export default defineConfig({
         ADMIN_EMAIL: E2E_ADMIN.email,
         ADMIN_PASSWORD: E2E_ADMIN.password,
         DOWNLOAD_ALLOW_PRIVATE_HOSTS: "127.0.0.1,::1,localhost",
-        APP_URL: `http://127.0.0.1:${E2E_PORT}`,
         HTTP_READ_TIMEOUT: "5",
       },
     },

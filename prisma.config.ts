@@ -4,7 +4,7 @@ import { defineConfig } from "prisma/config";
 import { resolveDatabaseUrl } from "./server/db-url";
 
 // The schema's env("DATABASE_URL") must resolve, or the CLI falls back to downloading a native engine.
-process.env.DATABASE_URL ??= resolveDatabaseUrl(process.env);
+process.env.DATABASE_URL = resolveDatabaseUrl(process.env);
 
 // Prisma 6.19's JavaScript schema engine: the native engine binaries cannot be downloaded here.
 export default defineConfig({

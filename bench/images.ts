@@ -11,6 +11,8 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+// @ts-expect-error -- a plain .mjs script shared with `npm start`
+import { buildIfStale } from "../scripts/build-if-stale.mjs";
 
 const COUNT = Number(process.argv[2] ?? 5000);
 const NGINX_PORT = 18_080;
@@ -18,6 +20,8 @@ const APP_PORT = 18_081;
 const ROOT = path.resolve(import.meta.dirname, "..");
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "datahaul-bench-"));
 const www = path.join(work, "www");
+// nginx's workers run as another user: they must be able to read the files
+fs.chmodSync(work, 0o755);
 const children: ChildProcess[] = [];
 
 function log(message: string) {
@@ -57,49 +61,53 @@ const urls = () =>
 
 function timeCommand(command: string, args: string[], cwd: string): number {
   const started = performance.now();
-  const result = spawnSync(command, args, { cwd, stdio: "ignore" });
-  if (result.status !== 0) throw new Error(`${command} exited ${result.status}`);
+  const result = spawnSync(command, args, {
+    cwd,
+    stdio: ["ignore", "ignore", "pipe"],
+    maxBuffer: 64 << 20,
+  });
+  if (result.status !== 0) {
+    const aria2Log = fs.existsSync(path.join(work, "aria2.log"))
+      ? fs.readFileSync(path.join(work, "aria2.log"), "utf8").slice(-3000)
+      : "";
+    throw new Error(
+      `${command} exited ${result.status}: ${result.stderr.toString().slice(-2000)}${aria2Log}`,
+    );
+  }
   return (performance.now() - started) / 1000;
 }
 
-function runCurl(): number {
-  const dir = path.join(work, "curl");
-  fs.mkdirSync(dir);
-  fs.writeFileSync(
-    path.join(work, "curl.cfg"),
-    urls()
-      .map((u, i) => `url = "${u}"\noutput = "${i}.png"\n`)
-      .join(""),
-  );
-  return timeCommand(
-    "curl",
-    ["--parallel", "--parallel-max", "32", "-s", "-K", path.join(work, "curl.cfg")],
-    dir,
-  );
+/** Every reference downloader must have fetched every file whole, or its figure means nothing. */
+function assertComplete(dir: string, expectedBytes: number) {
+  const names = fs.readdirSync(dir);
+  const bytes = names.reduce((sum, name) => sum + fs.statSync(path.join(dir, name)).size, 0);
+  if (names.length !== COUNT || bytes !== expectedBytes) {
+    throw new Error(
+      `${dir}: got ${names.length} files / ${bytes} bytes, expected ${COUNT} / ${expectedBytes}`,
+    );
+  }
 }
 
-function runAria2(): number {
+function runCurl(expectedBytes: number): number {
+  const dir = path.join(work, "curl");
+  fs.mkdirSync(dir);
+  const config = urls().map((u, i) => `url = "${u}"\noutput = "${i}.png"\n`);
+  fs.writeFileSync(path.join(work, "curl.cfg"), config.join(""));
+  const args = ["--parallel", "--parallel-max", "32", "-sf", "-K", path.join(work, "curl.cfg")];
+  const seconds = timeCommand("curl", args, dir);
+  assertComplete(dir, expectedBytes);
+  return seconds;
+}
+
+function runAria2(expectedBytes: number): number {
   const dir = path.join(work, "aria2");
   fs.mkdirSync(dir);
   fs.writeFileSync(path.join(work, "aria2.txt"), urls().join("\n"));
-  return timeCommand(
-    "aria2c",
-    [
-      "-j",
-      "32",
-      "-x",
-      "1",
-      "-i",
-      path.join(work, "aria2.txt"),
-      "-d",
-      dir,
-      "--quiet",
-      "--file-allocation=none",
-      "--auto-file-renaming=false",
-      "--allow-overwrite=true",
-    ],
-    dir,
-  );
+  const args = ["-j", "32", "-x", "1", "-i", path.join(work, "aria2.txt"), "-d", dir, "--quiet"];
+  args.push("--file-allocation=none", "--auto-file-renaming=false", "--allow-overwrite=true");
+  const seconds = timeCommand("aria2c", args, dir);
+  assertComplete(dir, expectedBytes);
+  return seconds;
 }
 
 /** RSS of a process and all its descendants, in MB. */
@@ -130,6 +138,12 @@ function treeRssMb(pid: number): number {
   return kb / 1024;
 }
 
+async function readTrpc<T>(response: Response): Promise<T> {
+  const body = await response.text();
+  if (!response.ok) throw new Error(`${response.url}: ${response.status} ${body.slice(0, 500)}`);
+  return (JSON.parse(body) as { result: { data: { json: T } } }).result.data.json;
+}
+
 async function runDataHaul() {
   const dataDir = path.join(work, "data");
   const env = {
@@ -147,16 +161,19 @@ async function runDataHaul() {
   log(
     "DataHaul: per-host limits raised for the one loopback host: MAX_PER_HOST_CONCURRENCY=32, DOWNLOAD_QPS=100000 (global 32, as curl and aria2c)",
   );
-  if (!fs.existsSync(path.join(ROOT, ".next", "BUILD_ID")))
-    execFileSync("npx", ["next", "build"], { cwd: ROOT, stdio: "inherit" });
+  buildIfStale();
   execFileSync(path.join(ROOT, "node_modules/.bin/prisma"), ["migrate", "deploy"], {
     cwd: ROOT,
     env: { ...env, DATABASE_URL: `file:${dataDir}/datahaul.db` },
     stdio: "ignore",
   });
   const server = spawn(
-    path.join(ROOT, "node_modules/.bin/next"),
-    ["start", "-p", String(APP_PORT)],
+    process.execPath,
+    // e.g. BENCH_SERVER_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server
+    [
+      ...(process.env.BENCH_SERVER_NODE_OPTIONS?.split(" ") ?? []),
+      path.join(ROOT, "scripts/server.mjs"),
+    ],
     { cwd: ROOT, env, stdio: "ignore" },
   );
   children.push(server);
@@ -176,6 +193,7 @@ async function runDataHaul() {
     headers: { "content-type": "application/json", origin: base },
     body: JSON.stringify({ email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD }),
   });
+  if (!signIn.ok) throw new Error(`sign-in failed: ${signIn.status} ${await signIn.text()}`);
   const cookie = signIn.headers
     .getSetCookie()
     .map((c) => c.split(";")[0])
@@ -194,8 +212,8 @@ async function runDataHaul() {
     headers: { "content-type": "application/json", cookie },
     body: JSON.stringify({ json: { text, source: "paste" } }),
   });
-  const jobId = ((await created.json()) as { result: { data: { json: { jobId: string } } } }).result
-    .data.json.jobId;
+  const { jobId } = await readTrpc<{ jobId: string }>(created);
+  const createSeconds = (performance.now() - started) / 1000;
   let progress: {
     job: { status: string; startedAt: string; finishedAt: string | null; createdAt: string };
     totals: { downloaded: number; failed: number };
@@ -205,8 +223,7 @@ async function runDataHaul() {
     const response = await fetch(`${base}/api/trpc/jobs.progress?input=${input}`, {
       headers: { cookie },
     });
-    progress = ((await response.json()) as { result: { data: { json: typeof progress } } }).result
-      .data.json;
+    progress = await readTrpc<typeof progress>(response);
     if (progress.job.finishedAt) break;
     if (performance.now() - started > 600_000)
       throw new Error("the job did not finish within 10 minutes");
@@ -214,6 +231,11 @@ async function runDataHaul() {
   }
   const jobSeconds =
     (Date.parse(progress.job.finishedAt!) - Date.parse(progress.job.createdAt)) / 1000;
+  const downloadSeconds =
+    (Date.parse(progress.job.finishedAt!) - Date.parse(progress.job.startedAt)) / 1000;
+  log(
+    `DataHaul phases: create request ${createSeconds.toFixed(2)} s, job created → finished ${jobSeconds.toFixed(2)} s, first claim → finished ${downloadSeconds.toFixed(2)} s`,
+  );
 
   const zipStarted = performance.now();
   const zip = await fetch(`${base}/api/jobs/${jobId}/archive`, { headers: { cookie } });
@@ -233,8 +255,8 @@ async function main() {
   log(`wrote ${(bytes / 1e6).toFixed(0)} MB of images`);
   startNginx();
   await new Promise((r) => setTimeout(r, 500));
-  const curlSeconds = runCurl();
-  const ariaSeconds = runAria2();
+  const curlSeconds = runCurl(bytes);
+  const ariaSeconds = runAria2(bytes);
   const ours = await runDataHaul();
   const zipFile = path.join(work, "ref.zip");
   const zipRefSeconds = timeCommand("zip", ["-0", "-q", "-r", zipFile, "img"], www);
@@ -272,5 +294,5 @@ main()
   })
   .finally(() => {
     for (const child of children) child.kill("SIGTERM");
-    fs.rmSync(work, { recursive: true, force: true });
+    if (!process.env.BENCH_KEEP) fs.rmSync(work, { recursive: true, force: true });
   });

@@ -28,6 +28,12 @@ test("pages and API refuse a visitor who is not signed in", async ({ page, reque
   await page.screenshot({ path: path.join(shots, "sign-in.png"), fullPage: true });
   const api = await request.get("/api/trpc/jobs.list");
   expect(api.status()).toBe(401);
+  // sign-in from another site's page is refused (CSRF), from our own page it works
+  const foreign = await request.post("/api/auth/sign-in/email", {
+    data: E2E_ADMIN,
+    headers: { origin: "http://evil.example" },
+  });
+  expect(foreign.status()).toBe(403);
   const setup = await request.get("/setup");
   expect(new URL(setup.url()).pathname).toBe("/sign-in"); // the setup page closed itself: an admin exists
 });

@@ -1,8 +1,8 @@
 // `npm start`: prepares the embedded default (SQLite under ./data, migrated), builds when the
 // sources are newer than the last build, then serves on PORT (3000) and prints the URL.
 import { spawnSync, spawn } from "node:child_process";
-import fs from "node:fs";
 import path from "node:path";
+import { buildIfStale } from "./build-if-stale.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const bin = (name) => path.join(root, "node_modules", ".bin", name);
@@ -19,35 +19,14 @@ function run(command, args, label) {
   }
 }
 
-function newestSourceTime() {
-  let newest = 0;
-  const roots = [
-    "app",
-    "server",
-    "prisma",
-    "public",
-    "instrumentation.ts",
-    "proxy.ts",
-    "next.config.mjs",
-    "package-lock.json",
-  ];
-  const walk = (p) => {
-    const stat = fs.statSync(p, { throwIfNoEntry: false });
-    if (!stat) return;
-    if (stat.isDirectory()) {
-      for (const entry of fs.readdirSync(p)) if (entry !== "generated") walk(path.join(p, entry));
-    } else newest = Math.max(newest, stat.mtimeMs);
-  };
-  for (const r of roots) walk(path.join(root, r));
-  return newest;
-}
-
 run(bin("prisma"), ["generate"], "generating the database client");
 run(bin("prisma"), ["migrate", "deploy"], "migrating the database");
-const buildId = path.join(root, ".next", "BUILD_ID");
-const builtAt = fs.statSync(buildId, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-if (builtAt < newestSourceTime()) run(bin("next"), ["build"], "building the app");
-else console.log("→ the build is up to date");
+try {
+  buildIfStale();
+} catch (error) {
+  console.error(`✗ ${error.message}`);
+  process.exit(1);
+}
 
 console.log(`\nDataHaul is starting on http://localhost:${port}\n`);
 const server = spawn(bin("next"), ["start", "-p", port], {

@@ -3,7 +3,7 @@ import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaClient } from "./db/generated/client";
 import { env } from "./env";
 
-export type { Prisma } from "./db/generated/client";
+export { Prisma } from "./db/generated/client";
 
 function createPrismaClient(): PrismaClient {
   const adapter = new PrismaBetterSQLite3({ url: env.databaseUrl });

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { buildImage, buildJpeg, buildPng, FAKE_IMAGE_MIME, type FakeImageType } from "./images";
+import { buildImage, buildJpeg, FAKE_IMAGE_MIME, type FakeImageType } from "./images";
 
 export type ImageHost = {
   url: string;
@@ -149,7 +149,11 @@ export async function startImageHost(options: { port?: number } = {}): Promise<I
       const chunks: Buffer[] = [];
       req.on("data", (chunk: Buffer) => chunks.push(chunk));
       req.on("end", () => {
-        const echo = { method: req.method, headers: req.headers, body: Buffer.concat(chunks).toString("utf8") };
+        const echo = {
+          method: req.method,
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString("utf8"),
+        };
         sendBytes(res, 200, "application/json", Buffer.from(JSON.stringify(echo)));
       });
       return;

@@ -4,11 +4,13 @@ import { buildImage, buildPng, type FakeImageType } from "./images";
 
 function readPngChunks(png: Buffer) {
   const chunks: { type: string; data: Buffer }[] = [];
-  for (let offset = 8; offset < png.length; ) {
+  for (let offset = 8; offset < png.length;) {
     const length = png.readUInt32BE(offset);
     const type = png.toString("latin1", offset + 4, offset + 8);
     const data = png.subarray(offset + 8, offset + 8 + length);
-    expect(png.readUInt32BE(offset + 8 + length)).toBe(crc32(data, crc32(Buffer.from(type, "latin1"))));
+    expect(png.readUInt32BE(offset + 8 + length)).toBe(
+      crc32(data, crc32(Buffer.from(type, "latin1"))),
+    );
     chunks.push({ type, data });
     offset += 12 + length;
   }

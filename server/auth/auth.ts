@@ -9,6 +9,9 @@ export const auth = betterAuth({
   appName: "DataHaul",
   secret: env.authSecret,
   baseURL: env.APP_URL,
+  // Without APP_URL the app answers on whatever address people use (localhost, a LAN name), so the
+  // page's own host is the trusted origin; a cross-site form still carries a foreign Origin and is refused.
+  trustedOrigins: env.APP_URL ? [new URL(env.APP_URL).origin] : sameHostOrigins,
   database: prismaAdapter(db, { provider: "sqlite" }),
   // Accounts are created by an admin (or the first-run setup), never by self sign-up.
   emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: 10 },
@@ -17,6 +20,11 @@ export const auth = betterAuth({
   telemetry: { enabled: false },
   plugins: [nextCookies()],
 });
+
+function sameHostOrigins(request?: Request): string[] {
+  const host = request?.headers.get("host");
+  return host ? [`http://${host}`, `https://${host}`] : [];
+}
 
 export type TSessionUser = { id: string; email: string; name: string; role: string };
 

@@ -1,6 +1,13 @@
 import type dns from "node:dns";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
-import { classifyAddress, createAddressPolicy, createGuardedLookup, parseAllowlistEntry } from "./address-guard";
+import {
+  classifyAddress,
+  createAddressPolicy,
+  createGuardedConnector,
+  createGuardedLookup,
+  parseAllowlistEntry,
+} from "./address-guard";
 import { DownloadError } from "./errors";
 
 describe("classifyAddress", () => {
@@ -68,9 +75,18 @@ describe("parseAllowlistEntry", () => {
   it("reads hostnames, IPs and CIDRs, and rejects junk", () => {
     expect(parseAllowlistEntry("Images.Local.")).toEqual({ kind: "host", name: "images.local" });
     expect(parseAllowlistEntry("localhost")).toEqual({ kind: "host", name: "localhost" });
-    expect(parseAllowlistEntry("10.0.0.0/8")).toMatchObject({ kind: "cidr", cidr: { family: 4, prefix: 8 } });
-    expect(parseAllowlistEntry("::1")).toMatchObject({ kind: "cidr", cidr: { family: 6, prefix: 128 } });
-    expect(parseAllowlistEntry("[fd00::]/8")).toMatchObject({ kind: "cidr", cidr: { family: 6, prefix: 8 } });
+    expect(parseAllowlistEntry("10.0.0.0/8")).toMatchObject({
+      kind: "cidr",
+      cidr: { family: 4, prefix: 8 },
+    });
+    expect(parseAllowlistEntry("::1")).toMatchObject({
+      kind: "cidr",
+      cidr: { family: 6, prefix: 128 },
+    });
+    expect(parseAllowlistEntry("[fd00::]/8")).toMatchObject({
+      kind: "cidr",
+      cidr: { family: 6, prefix: 8 },
+    });
     expect(parseAllowlistEntry("10.0.0.0/33")).toBeNull();
     expect(parseAllowlistEntry("10.0.0.0/x")).toBeNull();
     expect(parseAllowlistEntry("host/8")).toBeNull();
@@ -125,20 +141,28 @@ describe("createAddressPolicy", () => {
   });
 
   it("rejects an invalid allowlist entry at start-up", () => {
-    expect(() => createAddressPolicy(["10.0.0.0/99"])).toThrow(/invalid private-host allowlist entry/);
+    expect(() => createAddressPolicy(["10.0.0.0/99"])).toThrow(
+      /invalid private-host allowlist entry/,
+    );
   });
 });
 
 describe("createGuardedLookup", () => {
   type Answer = { error?: NodeJS.ErrnoException; addresses?: dns.LookupAddress[] };
   const fakeResolver = (answer: Answer) =>
-    ((_host: string, _options: unknown, callback: (e: unknown, a?: dns.LookupAddress[]) => void) => {
+    ((
+      _host: string,
+      _options: unknown,
+      callback: (e: unknown, a?: dns.LookupAddress[]) => void,
+    ) => {
       queueMicrotask(() => callback(answer.error ?? null, answer.addresses));
     }) as unknown as typeof dns.lookup;
 
   const lookupVia = (lookup: ReturnType<typeof createGuardedLookup>, host: string, all: boolean) =>
     new Promise<{ error: unknown; result: unknown[] }>((resolve) => {
-      lookup(host, { all } as dns.LookupOptions, (error, ...result: unknown[]) => resolve({ error, result }));
+      lookup(host, { all } as dns.LookupOptions, (error, ...result: unknown[]) =>
+        resolve({ error, result }),
+      );
     });
 
   it("refuses when any resolved address is private", async () => {
@@ -153,7 +177,9 @@ describe("createGuardedLookup", () => {
     );
     const { error } = await lookupVia(lookup, "rebind.example", false);
     expect(error).toBeInstanceOf(DownloadError);
-    expect((error as DownloadError).message).toBe("blocked: resolves to a private address (10.0.0.5)");
+    expect((error as DownloadError).message).toBe(
+      "blocked: resolves to a private address (10.0.0.5)",
+    );
   });
 
   it("answers in the shape the caller asked for", async () => {
@@ -162,20 +188,93 @@ describe("createGuardedLookup", () => {
       { address: "2606:2800:220:1::1", family: 6 },
     ];
     const lookup = createGuardedLookup(createAddressPolicy([]), fakeResolver({ addresses }));
-    expect(await lookupVia(lookup, "example.com", false)).toEqual({ error: null, result: ["93.184.216.34", 4] });
-    expect(await lookupVia(lookup, "example.com", true)).toEqual({ error: null, result: [addresses] });
+    expect(await lookupVia(lookup, "example.com", false)).toEqual({
+      error: null,
+      result: ["93.184.216.34", 4],
+    });
+    expect(await lookupVia(lookup, "example.com", true)).toEqual({
+      error: null,
+      result: [addresses],
+    });
   });
 
   it("passes resolver errors through unchanged", async () => {
-    const notFound = Object.assign(new Error("getaddrinfo ENOTFOUND nope.invalid"), { code: "ENOTFOUND" });
+    const notFound = Object.assign(new Error("getaddrinfo ENOTFOUND nope.invalid"), {
+      code: "ENOTFOUND",
+    });
     const lookup = createGuardedLookup(createAddressPolicy([]), fakeResolver({ error: notFound }));
     expect((await lookupVia(lookup, "nope.invalid", false)).error).toBe(notFound);
   });
 
   it("resolves a real loopback name and applies the allowlist to it", async () => {
-    const blocked = await lookupVia(createGuardedLookup(createAddressPolicy([])), "localhost", true);
+    const blocked = await lookupVia(
+      createGuardedLookup(createAddressPolicy([])),
+      "localhost",
+      true,
+    );
     expect(blocked.error).toMatchObject({ kind: "blocked_address" });
-    const allowed = await lookupVia(createGuardedLookup(createAddressPolicy(["localhost"])), "localhost", true);
+    const allowed = await lookupVia(
+      createGuardedLookup(createAddressPolicy(["localhost"])),
+      "localhost",
+      true,
+    );
     expect(allowed.error).toBeNull();
+  });
+});
+
+describe("createGuardedConnector", () => {
+  const connectVia = (allowlist: string[], hostname: string, port: number) =>
+    new Promise<{ error: Error | null; socket: Socket | null }>((resolve) => {
+      const connect = createGuardedConnector(createAddressPolicy(allowlist), {
+        connectTimeoutMs: 2000,
+      });
+      connect({ hostname, protocol: "http:", port: String(port) }, (error, socket) =>
+        resolve({ error, socket: socket as Socket | null }),
+      );
+    });
+
+  async function withListener<T>(
+    run: (port: number, accepted: () => number) => Promise<T>,
+  ): Promise<T> {
+    let connections = 0;
+    const server = createServer((socket) => {
+      connections += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      return await run((server.address() as AddressInfo).port, () => connections);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+
+  it("refuses an IP literal before opening a socket", async () => {
+    await withListener(async (port, accepted) => {
+      const { error, socket } = await connectVia([], "127.0.0.1", port);
+      expect(error).toMatchObject({
+        kind: "blocked_address",
+        message: "blocked: resolves to a private address (127.0.0.1)",
+      });
+      expect(socket).toBeNull();
+      expect(accepted()).toBe(0);
+    });
+  });
+
+  it("refuses a name that resolves to a private address", async () => {
+    await withListener(async (port, accepted) => {
+      const { error } = await connectVia([], "localhost", port);
+      expect(error).toMatchObject({ kind: "blocked_address" });
+      expect(accepted()).toBe(0);
+    });
+  });
+
+  it("connects when the allowlist permits the address", async () => {
+    await withListener(async (port) => {
+      const { error, socket } = await connectVia(["127.0.0.1"], "127.0.0.1", port);
+      expect(error).toBeNull();
+      expect(socket?.remotePort).toBe(port);
+      socket?.destroy();
+    });
   });
 });

@@ -186,7 +186,10 @@ export function createDownloadEngine(
     clock,
     ratePerSecondFor: (host) => findOverride(limits, host)?.perHostQps ?? limits.perHostQps,
   });
-  const timeouts = { readTimeoutMs: limits.readTimeoutMs, connectTimeoutMs: limits.connectTimeoutMs };
+  const timeouts = {
+    readTimeoutMs: limits.readTimeoutMs,
+    connectTimeoutMs: limits.connectTimeoutMs,
+  };
   let closed = false;
 
   // Per-host cache: the verdict for an IP literal never changes, and the bench
@@ -209,7 +212,9 @@ export function createDownloadEngine(
     finalUrl: URL,
     call: Call,
   ): Promise<AttemptSuccess> => {
-    const contentLength = parseContentLength(head.headers["content-length"]);
+    // A HEAD response announces the size of a body it never sends.
+    const contentLength =
+      call.method === "HEAD" ? null : parseContentLength(head.headers["content-length"]);
     const contentType = headerValue(head.headers["content-type"]) ?? null;
     const tooLarge = () =>
       new DownloadError("too_large", `larger than ${formatByteLimit(call.maxBytes)}`);
@@ -398,7 +403,9 @@ export function createDownloadEngine(
     }
     const headers: Record<string, string> = { "user-agent": USER_AGENT };
     if (options.accept) headers.accept = options.accept;
-    Object.assign(headers, options.headers);
+    // Lower-cased so a caller's "User-Agent" replaces ours instead of being sent twice.
+    for (const [name, value] of Object.entries(options.headers ?? {}))
+      headers[name.toLowerCase()] = value;
     const call: Call = {
       url,
       openSink,

@@ -38,7 +38,9 @@ describe("readDownloadLimitsFromEnv", () => {
   });
 
   it("treats blank values as unset", () => {
-    expect(readDownloadLimitsFromEnv({ MAX_GLOBAL_CONCURRENCY: "", HTTP_READ_TIMEOUT: "  " })).toMatchObject({
+    expect(
+      readDownloadLimitsFromEnv({ MAX_GLOBAL_CONCURRENCY: "", HTTP_READ_TIMEOUT: "  " }),
+    ).toMatchObject({
       maxGlobalConcurrency: 32,
       readTimeoutMs: 45_000,
     });

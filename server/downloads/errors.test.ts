@@ -30,7 +30,12 @@ describe("plain-words helpers", () => {
       retryAfterMs: 1000,
     });
     const reworded = original.withMessage("503 Service Unavailable (after 4 attempts)");
-    expect(reworded).toMatchObject({ kind: "http", retryable: true, httpStatus: 503, retryAfterMs: 1000 });
+    expect(reworded).toMatchObject({
+      kind: "http",
+      retryable: true,
+      httpStatus: 503,
+      retryAfterMs: 1000,
+    });
     expect(reworded.message).toBe("503 Service Unavailable (after 4 attempts)");
     expect(reworded).toBeInstanceOf(Error);
   });

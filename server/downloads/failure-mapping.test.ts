@@ -3,7 +3,12 @@ import { DownloadError } from "./errors";
 import { toDownloadError, type FailureContext } from "./failure-mapping";
 
 const timeouts = { readTimeoutMs: 45_000, connectTimeoutMs: 5000 };
-const beforeBody: FailureContext = { hostname: "example.invalid", inBody: false, bytes: 0, contentLength: null };
+const beforeBody: FailureContext = {
+  hostname: "example.invalid",
+  inBody: false,
+  bytes: 0,
+  contentLength: null,
+};
 const withCode = (code: string, message = code) => Object.assign(new Error(message), { code });
 
 describe("toDownloadError", () => {
@@ -17,15 +22,33 @@ describe("toDownloadError", () => {
     ["EHOSTUNREACH", "network", "could not connect: host unreachable", true],
     ["ECONNRESET", "network", "connection lost: the server closed the connection", true],
     ["CERT_HAS_EXPIRED", "network", "could not connect securely: certificate problem", false],
-    ["DEPTH_ZERO_SELF_SIGNED_CERT", "network", "could not connect securely: certificate problem", false],
-    ["ERR_TLS_CERT_ALTNAME_INVALID", "network", "could not connect securely: certificate problem", false],
+    [
+      "DEPTH_ZERO_SELF_SIGNED_CERT",
+      "network",
+      "could not connect securely: certificate problem",
+      false,
+    ],
+    [
+      "ERR_TLS_CERT_ALTNAME_INVALID",
+      "network",
+      "could not connect securely: certificate problem",
+      false,
+    ],
     ["UND_ERR_ABORTED", "cancelled", "cancelled", false],
   ] as const)("maps %s to %s: %s", (code, kind, message, retryable) => {
-    expect(toDownloadError(withCode(code), timeouts, beforeBody)).toMatchObject({ kind, message, retryable });
+    expect(toDownloadError(withCode(code), timeouts, beforeBody)).toMatchObject({
+      kind,
+      message,
+      retryable,
+    });
   });
 
   it("words a short read timeout with decimals", () => {
-    const error = toDownloadError(withCode("UND_ERR_BODY_TIMEOUT"), { ...timeouts, readTimeoutMs: 300 }, beforeBody);
+    const error = toDownloadError(
+      withCode("UND_ERR_BODY_TIMEOUT"),
+      { ...timeouts, readTimeoutMs: 300 },
+      beforeBody,
+    );
     expect(error.message).toBe("timed out after 0.3 s waiting for data");
   });
 
@@ -36,17 +59,20 @@ describe("toDownloadError", () => {
       retryable: true,
       message: "connection closed early: got 1234 of 5000 bytes",
     });
-    expect(toDownloadError(withCode("ECONNRESET"), timeouts, { ...inBody, contentLength: null }).message).toBe(
-      "connection closed early: got 1234 bytes",
-    );
+    expect(
+      toDownloadError(withCode("ECONNRESET"), timeouts, { ...inBody, contentLength: null }).message,
+    ).toBe("connection closed early: got 1234 bytes");
   });
 
   it("reports cancellation whenever the caller's signal fired", () => {
     const controller = new AbortController();
     controller.abort();
-    expect(toDownloadError(withCode("ECONNRESET"), timeouts, { ...beforeBody, signal: controller.signal }).kind).toBe(
-      "cancelled",
-    );
+    expect(
+      toDownloadError(withCode("ECONNRESET"), timeouts, {
+        ...beforeBody,
+        signal: controller.signal,
+      }).kind,
+    ).toBe("cancelled");
   });
 
   it("keeps an existing DownloadError and wraps unknown failures as retryable network errors", () => {

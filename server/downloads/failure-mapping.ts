@@ -14,14 +14,22 @@ export type TimeoutSettings = { readTimeoutMs: number; connectTimeoutMs: number 
 const TLS_CODE = /^(CERT_|ERR_TLS_|ERR_SSL_)|SELF_SIGNED|UNABLE_TO_|LEAF_SIGNATURE/;
 
 // Turns whatever undici, net, dns or tls threw into one plain-words error with a retry verdict.
-export function toDownloadError(error: unknown, timeouts: TimeoutSettings, context: FailureContext): DownloadError {
+export function toDownloadError(
+  error: unknown,
+  timeouts: TimeoutSettings,
+  context: FailureContext,
+): DownloadError {
   if (error instanceof DownloadError) return error;
   if (context.signal?.aborted) return createCancelledError(error);
-  const code = typeof error === "object" && error !== null ? String((error as { code?: unknown }).code ?? "") : "";
+  const code =
+    typeof error === "object" && error !== null
+      ? String((error as { code?: unknown }).code ?? "")
+      : "";
   const name = error instanceof Error ? error.name : "";
   const network = (message: string, retryable = true) =>
     new DownloadError("network", message, { retryable, cause: error });
-  const timeout = (message: string) => new DownloadError("timeout", message, { retryable: true, cause: error });
+  const timeout = (message: string) =>
+    new DownloadError("timeout", message, { retryable: true, cause: error });
   const truncated = () =>
     new DownloadError(
       "truncated",
@@ -37,7 +45,9 @@ export function toDownloadError(error: unknown, timeouts: TimeoutSettings, conte
       return timeout(`timed out after ${formatSeconds(timeouts.readTimeoutMs)} waiting for data`);
     case "UND_ERR_CONNECT_TIMEOUT":
     case "ETIMEDOUT":
-      return timeout(`could not connect: timed out after ${formatSeconds(timeouts.connectTimeoutMs)}`);
+      return timeout(
+        `could not connect: timed out after ${formatSeconds(timeouts.connectTimeoutMs)}`,
+      );
     case "ECONNREFUSED":
       return network("could not connect: connection refused");
     case "ENOTFOUND":
@@ -55,7 +65,9 @@ export function toDownloadError(error: unknown, timeouts: TimeoutSettings, conte
     case "EPIPE":
     case "UND_ERR_SOCKET":
     case "UND_ERR_CLOSED":
-      return context.inBody ? truncated() : network("connection lost: the server closed the connection");
+      return context.inBody
+        ? truncated()
+        : network("connection lost: the server closed the connection");
     case "UND_ERR_ABORTED":
       return createCancelledError(error);
   }

@@ -64,7 +64,8 @@ describe("createConcurrencyLimiter", () => {
   it("holds each host to its own limit", async () => {
     const limiter = createConcurrencyLimiter({ maxGlobal: 10, maxPerHostFor: () => 2 });
     const granted: string[] = [];
-    for (const host of ["a", "a", "a", "b"]) void limiter.acquire(host).then(() => granted.push(host));
+    for (const host of ["a", "a", "a", "b"])
+      void limiter.acquire(host).then(() => granted.push(host));
     await flush();
     expect(granted).toEqual(["a", "a", "b"]);
     expect(limiter.activeFor("a")).toBe(2);
@@ -88,7 +89,10 @@ describe("createConcurrencyLimiter", () => {
   });
 
   it("uses the per-host override", async () => {
-    const limiter = createConcurrencyLimiter({ maxGlobal: 100, maxPerHostFor: (h) => (h === "big" ? 5 : 1) });
+    const limiter = createConcurrencyLimiter({
+      maxGlobal: 100,
+      maxPerHostFor: (h) => (h === "big" ? 5 : 1),
+    });
     let big = 0;
     let small = 0;
     for (let i = 0; i < 10; i++) {

@@ -57,7 +57,10 @@ describe("backoff", () => {
     expect(computeBackoffMs(30, () => 0.999_999)).toBeGreaterThan(14_000);
   });
   it("prefers the server's Retry-After over backoff", () => {
-    const limited = new DownloadError("http", "429 Too Many Requests", { retryable: true, retryAfterMs: 1000 });
+    const limited = new DownloadError("http", "429 Too Many Requests", {
+      retryable: true,
+      retryAfterMs: 1000,
+    });
     expect(computeRetryDelayMs(limited, 1, () => 0)).toBe(1000);
     const plain = new DownloadError("http", "500 Internal Server Error", { retryable: true });
     expect(computeRetryDelayMs(plain, 2, () => 0.5)).toBe(500);

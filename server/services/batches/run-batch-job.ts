@@ -5,6 +5,12 @@ import type { ImageDownloadResult } from "@/server/downloads";
 import { publishJobChange } from "@/server/jobs/progress";
 import { logger } from "@/server/logger";
 import { getRuntime } from "@/server/runtime";
+import {
+  claimPendingItems,
+  recordItemOutcomes,
+  type TClaimedItem,
+  type TItemOutcomeRow,
+} from "./item-rows";
 
 export const IMAGE_BATCH_QUEUE = "image-batch.run";
 export type TImageBatchMessage = { jobId: string };
@@ -14,13 +20,6 @@ const LEASE_MS = 10 * 60_000;
 const FLUSH_EVERY_MS = 100;
 const FLUSH_AT_RESULTS = 250;
 
-type TClaimedItem = {
-  id: string;
-  productId: string;
-  position: number;
-  url: string;
-  productNumber: string;
-};
 type TItemOutcome = { item: TClaimedItem; result: ImageDownloadResult };
 
 // Running jobs of this process, so a cancel can abort their downloads at once.
@@ -78,7 +77,11 @@ async function downloadPendingItems(jobId: string, signal: AbortSignal): Promise
   try {
     while (!signal.aborted) {
       if (inFlight.size <= window / 2) {
-        const claimed = await claimItems(jobId, window - inFlight.size);
+        const claimed = await claimPendingItems(
+          jobId,
+          window - inFlight.size,
+          new Date(Date.now() + LEASE_MS),
+        );
         for (const item of claimed) {
           const task = downloadItem(item).then((outcome) => writer.add(outcome));
           inFlight.add(task);
@@ -99,36 +102,6 @@ async function downloadPendingItems(jobId: string, signal: AbortSignal): Promise
     if (result.ok) await blobs.putFile(result.tempPath, result.sha256);
     return { item, result };
   }
-}
-
-async function claimItems(jobId: string, limit: number): Promise<TClaimedItem[]> {
-  if (limit <= 0) return [];
-  return db.$transaction(async (tx) => {
-    const items = await tx.imageItem.findMany({
-      where: { jobId, state: "pending" },
-      orderBy: { line: "asc" },
-      take: limit,
-      select: {
-        id: true,
-        productId: true,
-        position: true,
-        url: true,
-        product: { select: { number: true } },
-      },
-    });
-    if (items.length === 0) return [];
-    await tx.imageItem.updateMany({
-      where: { id: { in: items.map((i) => i.id) }, state: "pending" },
-      data: { state: "downloading", leaseUntil: new Date(Date.now() + LEASE_MS) },
-    });
-    return items.map((i) => ({
-      id: i.id,
-      productId: i.productId,
-      position: i.position,
-      url: i.url,
-      productNumber: i.product.number,
-    }));
-  });
 }
 
 /** SHA-256 of every image already stored per product, so equal bytes become a duplicate, not a second file. */
@@ -189,45 +162,43 @@ async function writeOutcomes(
   seenByProduct: Map<string, Set<string>>,
 ): Promise<void> {
   const finishedAt = new Date();
-  await db.$transaction(
-    batch.map(({ item, result }) => {
-      // only an item this worker still holds is written: a cancel in between wins
-      const where = { id: item.id, state: "downloading" };
-      if (!result.ok) {
-        return db.imageItem.updateMany({
-          where,
-          data: {
-            state: result.error.kind === "cancelled" ? "pending" : "failed",
-            attempts: { increment: result.attempts },
-            httpStatus: result.httpStatus ?? null,
-            error: result.error.kind === "cancelled" ? null : result.error.message,
-            leaseUntil: null,
-            finishedAt: result.error.kind === "cancelled" ? null : finishedAt,
-          },
-        });
-      }
-      const seen = seenByProduct.get(item.productId) ?? new Set<string>();
-      seenByProduct.set(item.productId, seen);
-      const isDuplicate = seen.has(result.sha256);
-      seen.add(result.sha256);
-      return db.imageItem.updateMany({
-        where,
-        data: {
-          state: isDuplicate ? "duplicate" : "downloaded",
-          attempts: { increment: result.attempts },
-          httpStatus: result.httpStatus,
-          contentType: result.mimeType,
-          extension: result.extension,
-          bytes: result.bytes,
-          sha256: result.sha256,
-          crc32: result.crc32 | 0,
-          error: isDuplicate ? "same image as another of this product" : null,
-          leaseUntil: null,
-          finishedAt,
-        },
-      });
-    }),
-  );
+  const rows = batch.map(({ item, result }): TItemOutcomeRow => {
+    if (!result.ok) {
+      // our own abort (shutdown) puts the item back in line; anything else is its final answer
+      const isShutdown = result.error.kind === "cancelled";
+      return {
+        id: item.id,
+        state: isShutdown ? "pending" : "failed",
+        attempts: result.attempts,
+        httpStatus: result.httpStatus ?? null,
+        contentType: null,
+        extension: null,
+        bytes: null,
+        sha256: null,
+        crc32: null,
+        error: isShutdown ? null : result.error.message,
+        finishedAt: isShutdown ? null : finishedAt,
+      };
+    }
+    const seen = seenByProduct.get(item.productId) ?? new Set<string>();
+    seenByProduct.set(item.productId, seen);
+    const isDuplicate = seen.has(result.sha256);
+    seen.add(result.sha256);
+    return {
+      id: item.id,
+      state: isDuplicate ? "duplicate" : "downloaded",
+      attempts: result.attempts,
+      httpStatus: result.httpStatus,
+      contentType: result.mimeType,
+      extension: result.extension,
+      bytes: result.bytes,
+      sha256: result.sha256,
+      crc32: result.crc32 | 0,
+      error: isDuplicate ? "same image as another of this product" : null,
+      finishedAt,
+    };
+  });
+  await recordItemOutcomes(rows);
   publishJobChange({ jobId, productIds: [...new Set(batch.map((o) => o.item.productId))] });
 }
 

@@ -1,0 +1,45 @@
+// Builds the app when a source file is newer than the last build; used by `npm start` and the bench.
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..");
+const SOURCES = [
+  "app",
+  "server",
+  "prisma",
+  "public",
+  "instrumentation.ts",
+  "proxy.ts",
+  "next.config.mjs",
+  "package-lock.json",
+];
+
+function newestSourceTime() {
+  let newest = 0;
+  const walk = (p) => {
+    const stat = fs.statSync(p, { throwIfNoEntry: false });
+    if (!stat) return;
+    if (stat.isDirectory()) {
+      for (const entry of fs.readdirSync(p)) if (entry !== "generated") walk(path.join(p, entry));
+    } else newest = Math.max(newest, stat.mtimeMs);
+  };
+  for (const source of SOURCES) walk(path.join(root, source));
+  return newest;
+}
+
+export function buildIfStale() {
+  const builtAt =
+    fs.statSync(path.join(root, ".next", "BUILD_ID"), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  if (builtAt >= newestSourceTime()) {
+    console.log("→ the build is up to date");
+    return;
+  }
+  console.log("→ building the app");
+  const result = spawnSync(path.join(root, "node_modules", ".bin", "next"), ["build"], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+  });
+  if (result.status !== 0) throw new Error(`next build failed (exit ${result.status})`);
+}
