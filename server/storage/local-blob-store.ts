@@ -16,7 +16,8 @@ export function createLocalBlobStore(root: string): BlobStore {
   function pathFor(sha256: string): string {
     if (!SHA256_HEX.test(sha256))
       throw new Error(`not a SHA-256 hex digest: ${sha256.slice(0, 80)}`);
-    return path.join(blobsDir, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+    // one level of 256 folders: few enough to create once, enough to keep folders small
+    return path.join(blobsDir, sha256.slice(0, 2), sha256);
   }
 
   return {
@@ -29,8 +30,9 @@ export function createLocalBlobStore(root: string): BlobStore {
         await fsp.mkdir(dir, { recursive: true });
         knownDirs.add(dir);
       }
-      // rename is atomic on one volume: a reader sees either no blob or the whole blob
-      await fsp.rename(tempPath, target);
+      // rename is atomic on one volume: a reader sees either no blob or the whole blob; it is a
+      // metadata-only call, cheaper done here than queued behind downloads in the thread pool
+      fs.renameSync(tempPath, target);
     },
     openRead(sha256) {
       return fs.createReadStream(pathFor(sha256), { highWaterMark: 1 << 20 });

@@ -1,7 +1,7 @@
 import "server-only";
 import { setMaxListeners } from "node:events";
 import { db } from "@/server/db";
-import type { ImageDownloadResult } from "@/server/downloads";
+import { DownloadError, type ImageDownloadResult } from "@/server/downloads";
 import { publishJobChange } from "@/server/jobs/progress";
 import { logger } from "@/server/logger";
 import { getRuntime } from "@/server/runtime";
@@ -72,35 +72,50 @@ async function downloadPendingItems(jobId: string, signal: AbortSignal): Promise
   const window = Math.max(16, downloadLimits.maxGlobalConcurrency * 3);
   const seenByProduct = await loadStoredHashes(jobId);
   const writer = createOutcomeWriter(jobId, seenByProduct);
-  const inFlight = new Set<Promise<void>>();
+  let inFlight = 0;
+  let wake: () => void = () => {};
 
   try {
     while (!signal.aborted) {
-      if (inFlight.size <= window / 2) {
+      if (inFlight <= window / 2) {
         const claimed = await claimPendingItems(
           jobId,
-          window - inFlight.size,
+          window - inFlight,
           new Date(Date.now() + LEASE_MS),
         );
         for (const item of claimed) {
-          const task = downloadItem(item).then((outcome) => writer.add(outcome));
-          inFlight.add(task);
-          void task.finally(() => inFlight.delete(task));
+          inFlight++;
+          void downloadItem(item)
+            .then((outcome) => writer.add(outcome))
+            .finally(() => {
+              inFlight--;
+              wake();
+            });
         }
-        if (claimed.length === 0 && inFlight.size === 0) break;
-        if (claimed.length > 0 && inFlight.size < window / 2) continue;
+        if (claimed.length === 0 && inFlight === 0) break;
+        if (claimed.length > 0 && inFlight <= window / 2) continue;
       }
-      await Promise.race(inFlight);
+      await new Promise<void>((resolve) => (wake = resolve));
     }
-    await Promise.allSettled(inFlight);
+    while (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
   } finally {
     await writer.close();
   }
 
   async function downloadItem(item: TClaimedItem): Promise<TItemOutcome> {
-    const result = await downloads.downloadImage(item.url, blobs.tempDir, { signal });
-    if (result.ok) await blobs.putFile(result.tempPath, result.sha256);
-    return { item, result };
+    try {
+      const result = await downloads.downloadImage(item.url, blobs.tempDir, { signal });
+      if (result.ok) await blobs.putFile(result.tempPath, result.sha256);
+      return { item, result };
+    } catch (error) {
+      // our side failed (disk full, store gone): the item fails with that reason instead of hanging
+      logger.error({ jobId, itemId: item.id, err: error }, "could not store a download");
+      const message = `could not store the file: ${(error as Error).message}`;
+      return {
+        item,
+        result: { ok: false, error: new DownloadError("network", message), attempts: 1 },
+      };
+    }
   }
 }
 
