@@ -7,10 +7,6 @@ import http from "node:http";
 import path from "node:path";
 import next from "next";
 
-// Every download writes, closes and renames a file through libuv's thread pool; its default of 4
-// threads left the event loop idle while 32 downloads queued for them (measured with bench:images).
-process.env.UV_THREADPOOL_SIZE ??= "32";
-
 const root = path.resolve(import.meta.dirname, "..");
 const port = Number(process.env.PORT ?? 3000);
 const hostname = process.env.HOST ?? "0.0.0.0";
