@@ -1,5 +1,14 @@
 "use client";
 
+/** better-auth's email sign-in; it sets the session cookie on success. */
+export function signInWithPassword(email: string, password: string): Promise<Response> {
+  return fetch("/api/auth/sign-in/email", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password }),
+  });
+}
+
 export function Field({
   label,
   ...props

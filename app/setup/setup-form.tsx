@@ -2,7 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { AuthCard, Field } from "../_components/auth-form";
+import { AuthCard, Field, signInWithPassword } from "../_components/auth-form";
 import { Alert, Button } from "../_components/ui";
 
 export function SetupForm() {
@@ -29,11 +29,7 @@ export function SetupForm() {
       setBusy(false);
       return;
     }
-    await fetch("/api/auth/sign-in/email", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ email, password }),
-    });
+    await signInWithPassword(email, password);
     router.replace("/batches/new");
     router.refresh();
   }

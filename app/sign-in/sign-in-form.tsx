@@ -2,7 +2,7 @@
 
 import { useRouter, useSearchParams } from "next/navigation";
 import { Suspense, useState } from "react";
-import { AuthCard, Field } from "../_components/auth-form";
+import { AuthCard, Field, signInWithPassword } from "../_components/auth-form";
 import { Alert, Button } from "../_components/ui";
 
 function Form() {
@@ -16,11 +16,10 @@ function Form() {
     setBusy(true);
     setError(null);
     const form = new FormData(event.currentTarget);
-    const response = await fetch("/api/auth/sign-in/email", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ email: form.get("email"), password: form.get("password") }),
-    });
+    const response = await signInWithPassword(
+      String(form.get("email")),
+      String(form.get("password")),
+    );
     setBusy(false);
     if (!response.ok) {
       setError(
