@@ -1,8 +1,6 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import Database from "better-sqlite3";
 import {
   expect,
@@ -11,40 +9,24 @@ import {
   type APIRequestContext,
 } from "@playwright/test";
 import { startImageHost } from "./fakes/image-host";
+import { createDataDir, startAppServer, waitUntil } from "./support/app-server";
 
 const PORT = 3102;
 const BASE = `http://127.0.0.1:${PORT}`;
 const ADMIN = { email: "crash@example.com", password: "crash-test-password" };
 const IMAGES = 300;
 
-function startServer(dataDir: string): ChildProcess {
-  const server = spawn(process.execPath, [path.resolve("scripts/server.mjs")], {
+function startServer(dataDir: string) {
+  return startAppServer({
+    port: PORT,
+    dataDir,
     env: {
-      ...process.env,
-      PORT: String(PORT),
-      NODE_ENV: "production",
-      DATA_DIR: dataDir,
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
-      DOWNLOAD_ALLOW_PRIVATE_HOSTS: "127.0.0.1",
       MAX_PER_HOST_CONCURRENCY: "8",
       DOWNLOAD_QPS: "500",
     },
-    stdio: ["ignore", "pipe", "pipe"],
   });
-  server.stdout?.resume();
-  server.stderr?.resume();
-  return server;
-}
-
-async function waitUntil<T>(check: () => Promise<T | null | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => null);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`not reached within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function signedIn(): Promise<APIRequestContext> {
@@ -58,12 +40,7 @@ async function signedIn(): Promise<APIRequestContext> {
 test("a job survives SIGKILL of the server: every item ends once, the ZIP matches the sources", async ({}, testInfo) => {
   test.setTimeout(180_000);
   const host = await startImageHost();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "datahaul-crash-"));
-  const databaseFile = path.join(dataDir, "datahaul.db");
-  execFileSync(path.resolve("node_modules/.bin/prisma"), ["migrate", "deploy"], {
-    env: { ...process.env, DATABASE_URL: `file:${databaseFile}` },
-    stdio: "pipe",
-  });
+  const { dataDir, databaseFile } = createDataDir("crash");
   let server = startServer(dataDir);
   try {
     let api = await signedIn();
