@@ -12,9 +12,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 // @ts-expect-error -- a plain .mjs script shared with `npm start`
-import { buildIfStale } from "../scripts/build-if-stale.mjs";
+import { buildIfStale, SERVER_ENV_DEFAULTS } from "../scripts/prepare-server.mjs";
 
 const COUNT = Number(process.argv[2] ?? 5000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const NGINX_PORT = 18_080;
 const APP_PORT = 18_081;
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -90,6 +91,7 @@ function assertComplete(dir: string, expectedBytes: number) {
 
 function runCurl(expectedBytes: number): number {
   const dir = path.join(work, "curl");
+  fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir);
   const config = urls().map((u, i) => `url = "${u}"\noutput = "${i}.png"\n`);
   fs.writeFileSync(path.join(work, "curl.cfg"), config.join(""));
@@ -101,11 +103,23 @@ function runCurl(expectedBytes: number): number {
 
 function runAria2(expectedBytes: number): number {
   const dir = path.join(work, "aria2");
+  fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir);
   fs.writeFileSync(path.join(work, "aria2.txt"), urls().join("\n"));
   const args = ["-j", "32", "-x", "1", "-i", path.join(work, "aria2.txt"), "-d", dir, "--quiet"];
   args.push("--file-allocation=none", "--auto-file-renaming=false", "--allow-overwrite=true");
   const seconds = timeCommand("aria2c", args, dir);
+  assertComplete(dir, expectedBytes);
+  return seconds;
+}
+
+function runBareUndici(expectedBytes: number): number {
+  const dir = path.join(work, "undici");
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir);
+  fs.writeFileSync(path.join(work, "undici.txt"), urls().join("\n"));
+  const script = path.join(ROOT, "bench", "bare-undici.mjs");
+  const seconds = timeCommand(process.execPath, [script, path.join(work, "undici.txt"), dir], ROOT);
   assertComplete(dir, expectedBytes);
   return seconds;
 }
@@ -178,7 +192,8 @@ async function runWarmUpJob(base: string, cookie: string) {
   await (await fetch(`${base}/api/jobs/${jobId}/archive`, { headers: { cookie } })).arrayBuffer();
 }
 
-async function runDataHaul() {
+/** Starts the built server the way `npm start` runs it, signed in, warmed up by one small job. */
+async function startDataHaul() {
   const dataDir = path.join(work, "data");
   const env = {
     ...process.env,
@@ -191,6 +206,7 @@ async function runDataHaul() {
     MAX_GLOBAL_CONCURRENCY: "32",
     MAX_PER_HOST_CONCURRENCY: "32",
     DOWNLOAD_QPS: "100000",
+    ...SERVER_ENV_DEFAULTS,
     ...(process.env.BENCH_SERVER_ENV
       ? Object.fromEntries(process.env.BENCH_SERVER_ENV.split(" ").map((kv) => kv.split("=")))
       : {}),
@@ -211,7 +227,11 @@ async function runDataHaul() {
       ...(process.env.BENCH_SERVER_NODE_OPTIONS?.split(" ") ?? []),
       path.join(ROOT, "scripts/server.mjs"),
     ],
-    { cwd: ROOT, env, stdio: "ignore" },
+    {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", fs.openSync(path.join(work, "server.log"), "a"), "inherit"],
+    },
   );
   children.push(server);
   const base = `http://127.0.0.1:${APP_PORT}`;
@@ -246,75 +266,115 @@ async function runDataHaul() {
   );
   let peakRss = idleRss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, treeRssMb(server.pid!))), 100);
+  return {
+    base,
+    cookie,
+    idleRss,
+    peakRss: () => peakRss,
+    stopSampling: () => clearInterval(sampler),
+  };
+}
 
+type TDataHaul = Awaited<ReturnType<typeof startDataHaul>>;
+
+/** One whole image batch through the API; its time runs from the job's creation to its end. */
+async function runDataHaulJob(app: TDataHaul) {
   const text = urls()
     .map((u, i) => `P${Math.floor(i / 10)}\t${u}`)
     .join("\n");
   const started = performance.now();
-  const created = await fetch(`${base}/api/trpc/batches.create`, {
+  const created = await fetch(`${app.base}/api/trpc/batches.create`, {
     method: "POST",
-    headers: { "content-type": "application/json", cookie },
+    headers: { "content-type": "application/json", cookie: app.cookie },
     body: JSON.stringify({ json: { text, source: "paste" } }),
   });
   const { jobId } = await readTrpc<{ jobId: string }>(created);
   const createSeconds = (performance.now() - started) / 1000;
-  const progress = await waitForJob(base, cookie, jobId);
+  const progress = await waitForJob(app.base, app.cookie, jobId);
+  if (progress.totals.downloaded !== COUNT) {
+    throw new Error(
+      `the job downloaded ${progress.totals.downloaded} of ${COUNT} (${progress.totals.failed} failed)`,
+    );
+  }
   const jobSeconds =
     (Date.parse(progress.job.finishedAt!) - Date.parse(progress.job.createdAt)) / 1000;
   const downloadSeconds =
     (Date.parse(progress.job.finishedAt!) - Date.parse(progress.job.startedAt)) / 1000;
   log(
-    `DataHaul phases: create request ${createSeconds.toFixed(2)} s, job created → finished ${jobSeconds.toFixed(2)} s, first claim → finished ${downloadSeconds.toFixed(2)} s`,
+    `DataHaul job: create request ${createSeconds.toFixed(2)} s, created → finished ${jobSeconds.toFixed(2)} s (downloads ${downloadSeconds.toFixed(2)} s), server RSS peak so far ${app.peakRss().toFixed(0)} MB`,
   );
-
-  const jobPeakRss = peakRss;
-  const zipStarted = performance.now();
-  const zip = await fetch(`${base}/api/jobs/${jobId}/archive`, { headers: { cookie } });
-  const announced = Number(zip.headers.get("content-length"));
-  let zipBytes = 0;
-  const reader = zip.body!.getReader();
-  for (let part = await reader.read(); !part.done; part = await reader.read())
-    zipBytes += part.value.length;
-  const zipSeconds = (performance.now() - zipStarted) / 1000;
-  clearInterval(sampler);
-  return { jobSeconds, idleRss, peakRss, jobPeakRss, zipBytes, zipSeconds, announced, progress };
+  return { jobId, jobSeconds };
 }
 
+async function downloadZip(app: TDataHaul, jobId: string) {
+  const started = performance.now();
+  const zip = await fetch(`${app.base}/api/jobs/${jobId}/archive`, {
+    headers: { cookie: app.cookie },
+  });
+  const announced = Number(zip.headers.get("content-length"));
+  let bytes = 0;
+  const reader = zip.body!.getReader();
+  for (let part = await reader.read(); !part.done; part = await reader.read())
+    bytes += part.value.length;
+  return { bytes, announced, seconds: (performance.now() - started) / 1000 };
+}
+
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
 async function main() {
-  log(`${COUNT} files, work folder ${work}`);
+  log(`${COUNT} files, ${ROUNDS} rounds (medians are printed), work folder ${work}`);
   const bytes = makeImages();
   log(`wrote ${(bytes / 1e6).toFixed(0)} MB of images`);
   startNginx();
   await new Promise((r) => setTimeout(r, 500));
-  const curlSeconds = runCurl(bytes);
-  const ariaSeconds = runAria2(bytes);
-  const ours = await runDataHaul();
+  const app = await startDataHaul();
+  const times = {
+    curl: [] as number[],
+    aria2c: [] as number[],
+    undici: [] as number[],
+    ours: [] as number[],
+  };
+  let lastJobId = "";
+  // rounds interleave the three downloaders, so a slow moment of the machine hits all of them
+  for (let round = 1; round <= ROUNDS; round++) {
+    times.curl.push(runCurl(bytes));
+    times.aria2c.push(runAria2(bytes));
+    times.undici.push(runBareUndici(bytes));
+    const job = await runDataHaulJob(app);
+    times.ours.push(job.jobSeconds);
+    lastJobId = job.jobId;
+    log(
+      `round ${round}: curl ${times.curl.at(-1)!.toFixed(2)} s, aria2c ${times.aria2c.at(-1)!.toFixed(2)} s, bare undici ${times.undici.at(-1)!.toFixed(2)} s, DataHaul ${job.jobSeconds.toFixed(2)} s`,
+    );
+  }
+  const jobPeakRss = app.peakRss();
+  const zip = await downloadZip(app, lastJobId);
+  app.stopSampling();
+  const peakRss = app.peakRss();
   const zipFile = path.join(work, "ref.zip");
   const zipRefSeconds = timeCommand("zip", ["-0", "-q", "-r", zipFile, "img"], www);
   const zipRefMbps = fs.statSync(zipFile).size / 1e6 / zipRefSeconds;
 
-  const rate = (s: number) => COUNT / s;
-  const oursRate = rate(ours.jobSeconds);
-  const ourZipMbps = ours.zipBytes / 1e6 / ours.zipSeconds;
+  const rate = (seconds: number[]) => COUNT / median(seconds);
+  const ours = rate(times.ours);
+  const ourZipMbps = zip.bytes / 1e6 / zip.seconds;
+  const row = (label: string, seconds: number[]) =>
+    `  ${label.padEnd(34)} ${rate(seconds).toFixed(0).padStart(6)} files/s  (median of ${seconds.map((t) => t.toFixed(2)).join(", ")} s)`;
   console.log("");
   console.log(`downloads of ${COUNT} files (30–80 KB) from nginx on 127.0.0.1`);
+  console.log(row("curl --parallel --parallel-max 32", times.curl));
+  console.log(row("aria2c -j 32", times.aria2c));
+  console.log(row("bare undici script + SHA-256", times.undici));
+  console.log(row("DataHaul job (db+hash+storage)", times.ours));
   console.log(
-    `  curl --parallel --parallel-max 32   ${rate(curlSeconds).toFixed(0).padStart(6)} files/s  (${curlSeconds.toFixed(2)} s)`,
+    `  ratio to curl ${(ours / rate(times.curl)).toFixed(2)}x (target ≥ 0.75x), to aria2c ${(ours / rate(times.aria2c)).toFixed(2)}x, to bare undici ${(ours / rate(times.undici)).toFixed(2)}x`,
   );
   console.log(
-    `  aria2c -j 32                        ${rate(ariaSeconds).toFixed(0).padStart(6)} files/s  (${ariaSeconds.toFixed(2)} s)`,
+    `server RSS: idle ${app.idleRss.toFixed(0)} MB, peak ${jobPeakRss.toFixed(0)} MB over the jobs, ${peakRss.toFixed(0)} MB with the ZIP (+${(peakRss - app.idleRss).toFixed(0)} MB; target ≤ +150 MB)`,
   );
   console.log(
-    `  DataHaul job (db+hash+storage)      ${oursRate.toFixed(0).padStart(6)} files/s  (${ours.jobSeconds.toFixed(2)} s; ${ours.progress.totals.downloaded} downloaded, ${ours.progress.totals.failed} failed)`,
-  );
-  console.log(
-    `  ratio to curl ${(oursRate / rate(curlSeconds)).toFixed(2)}x (target ≥ 0.75x), to aria2c ${(oursRate / rate(ariaSeconds)).toFixed(2)}x`,
-  );
-  console.log(
-    `server RSS: idle ${ours.idleRss.toFixed(0)} MB, peak ${ours.jobPeakRss.toFixed(0)} MB during the job, ${ours.peakRss.toFixed(0)} MB during job + ZIP (+${(ours.peakRss - ours.idleRss).toFixed(0)} MB; target ≤ +150 MB)`,
-  );
-  console.log(
-    `master ZIP: ${(ours.zipBytes / 1e6).toFixed(0)} MB at ${ourZipMbps.toFixed(0)} MB/s; zip -0 ${zipRefMbps.toFixed(0)} MB/s; ratio ${(ourZipMbps / zipRefMbps).toFixed(2)}x (target ≥ 0.5x, aim 0.8x); Content-Length ${ours.announced === ours.zipBytes ? "exact" : `WRONG (${ours.announced} announced)`}`,
+    `master ZIP: ${(zip.bytes / 1e6).toFixed(0)} MB at ${ourZipMbps.toFixed(0)} MB/s; zip -0 ${zipRefMbps.toFixed(0)} MB/s; ratio ${(ourZipMbps / zipRefMbps).toFixed(2)}x (target ≥ 0.5x, aim 0.8x); Content-Length ${zip.announced === zip.bytes ? "exact" : `WRONG (${zip.announced} announced)`}`,
   );
 }
 

@@ -33,6 +33,10 @@ const server = http.createServer((req, res) => {
   restoreContentLength(res);
   void handle(req, res);
 });
+// longer than the idle timeout of common proxies and clients, so a reused connection is never
+// closed by us just as a request is sent on it
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
 server.listen(port, hostname, () =>
   console.log(`DataHaul is listening on http://localhost:${port}`),
 );

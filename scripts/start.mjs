@@ -2,7 +2,7 @@
 // sources are newer than the last build, then serves on PORT (3000) and prints the URL.
 import { spawnSync, spawn } from "node:child_process";
 import path from "node:path";
-import { buildIfStale } from "./build-if-stale.mjs";
+import { buildIfStale, SERVER_ENV_DEFAULTS } from "./prepare-server.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const bin = (name) => path.join(root, "node_modules", ".bin", name);

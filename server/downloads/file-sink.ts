@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { closeSync, openSync, writevSync } from "node:fs";
 import { open, rm, type FileHandle } from "node:fs/promises";
 import type { DownloadSink } from "./types";
 
@@ -38,8 +38,9 @@ export async function openFileSink(path: string): Promise<DownloadSink> {
       if (closed) return;
       closed = true;
       if (handle) await handle.close();
-      // a small file in the page cache: one synchronous write is cheaper than a thread-pool round trip
-      else writeFileSync(path, Buffer.concat(chunks, bufferedBytes));
+      // a small file in the page cache: synchronous calls are cheaper than thread-pool round trips,
+      // and writev saves copying the chunks into one buffer first
+      else writeChunksSync(path, chunks);
       chunks = [];
     },
     async abort() {
@@ -51,4 +52,25 @@ export async function openFileSink(path: string): Promise<DownloadSink> {
       await rm(path, { force: true });
     },
   };
+}
+
+function writeChunksSync(path: string, chunks: Uint8Array[]) {
+  const fd = openSync(path, "w");
+  try {
+    let pending = chunks;
+    while (pending.length > 0) {
+      let written = writevSync(fd, pending);
+      const rest: Uint8Array[] = [];
+      for (const chunk of pending) {
+        if (written >= chunk.byteLength) written -= chunk.byteLength;
+        else {
+          rest.push(chunk.subarray(written));
+          written = 0;
+        }
+      }
+      pending = rest;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

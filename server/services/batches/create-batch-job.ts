@@ -3,9 +3,8 @@ import { analyzeBatchInput, collectBatchImages } from "@/server/batches/input";
 import { db } from "@/server/db";
 import { AppError } from "@/server/errors";
 import { getRuntime } from "@/server/runtime";
+import { insertBatchRows } from "./item-rows";
 import { IMAGE_BATCH_QUEUE } from "./run-batch-job";
-
-const INSERT_CHUNK = 2_000;
 
 /**
  * Re-validates the input on the server (the browser's preview is only a preview), then writes the
@@ -32,38 +31,34 @@ export async function createBatchJob(args: {
     if (!productIds.has(image.product)) productIds.set(image.product, crypto.randomUUID());
   const title = args.title?.trim() || defaultTitle(productIds.size, images.length);
 
-  const jobId = await db.$transaction(async (tx) => {
-    const job = await tx.job.create({
-      data: {
-        kind: "image_batch",
-        title,
-        status: "queued",
-        totalItems: images.length,
-        createdById: args.userId,
-      },
-    });
-    const products = [...productIds.entries()].map(([number, id], index) => ({
-      id,
-      jobId: job.id,
-      number,
-      position: index + 1,
-    }));
-    for (let i = 0; i < products.length; i += INSERT_CHUNK) {
-      await tx.product.createMany({ data: products.slice(i, i + INSERT_CHUNK) });
-    }
-    for (let i = 0; i < images.length; i += INSERT_CHUNK) {
-      await tx.imageItem.createMany({
-        data: images.slice(i, i + INSERT_CHUNK).map((image) => ({
-          jobId: job.id,
-          productId: productIds.get(image.product)!,
-          position: image.position,
-          line: image.line,
-          url: image.url,
-        })),
+  const jobId = await db.$transaction(
+    async (tx) => {
+      const job = await tx.job.create({
+        data: {
+          kind: "image_batch",
+          title,
+          status: "queued",
+          totalItems: images.length,
+          createdById: args.userId,
+        },
       });
-    }
-    return job.id;
-  });
+      const products = [...productIds.entries()].map(([number, id], index) => ({
+        id,
+        number,
+        position: index + 1,
+      }));
+      const items = images.map((image) => ({
+        productId: productIds.get(image.product)!,
+        position: image.position,
+        line: image.line,
+        url: image.url,
+      }));
+      await insertBatchRows(tx, job.id, products, items);
+      return job.id;
+      // a 100,000-image batch takes a few seconds to insert; the default 5 s would cut it off
+    },
+    { timeout: 120_000 },
+  );
 
   await getRuntime().queue.enqueue(IMAGE_BATCH_QUEUE, { jobId }, { key: jobId });
   return {

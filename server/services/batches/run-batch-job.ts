@@ -234,6 +234,22 @@ async function finishJob(jobId: string): Promise<void> {
   });
   if (updated > 0) {
     publishJobChange({ jobId, productIds: [], isStatusChange: true });
-    logger.info({ jobId, status, failed, succeeded }, "image batch finished");
+    const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
+    const mb = (bytes: number) => Math.round(bytes / 1048576);
+    logger.info(
+      {
+        jobId,
+        status,
+        failed,
+        succeeded,
+        memoryMb: {
+          rss: mb(rss),
+          heapUsed: mb(heapUsed),
+          external: mb(external),
+          arrayBuffers: mb(arrayBuffers),
+        },
+      },
+      "image batch finished",
+    );
   }
 }
