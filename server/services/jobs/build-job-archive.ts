@@ -45,27 +45,19 @@ async function loadArchiveItems(jobId: string, productNumber?: string) {
     : null;
   if (productNumber && !product)
     throw new AppError("NOT_FOUND", `Product ${productNumber} is not part of this job.`);
-  const rows = await db.imageItem.findMany({
-    where: { jobId, ...(product ? { productId: product.id } : {}) },
-    orderBy: [{ product: { position: "asc" } }, { position: "asc" }],
-    select: {
-      position: true,
-      url: true,
-      state: true,
-      attempts: true,
-      contentType: true,
-      extension: true,
-      bytes: true,
-      sha256: true,
-      crc32: true,
-      error: true,
-      finishedAt: true,
-      product: { select: { number: true } },
-    },
-  });
-  const items: TArchiveItem[] = rows.map(({ product: p, ...rest }) => ({
-    ...rest,
-    productNumber: p.number,
+  // one joined query: Prisma's findMany with include held a 20,000-item job's rows twice over
+  // (bench:images, about 90 MB while the master ZIP was prepared)
+  const rows = await db.$queryRaw<
+    (Omit<TArchiveItem, "finishedAt"> & { finishedAt: string | null })[]
+  >`
+    SELECT "i"."position", "i"."url", "i"."state", "i"."attempts", "i"."contentType", "i"."extension",
+           "i"."bytes", "i"."sha256", "i"."crc32", "i"."error", "i"."finishedAt", "p"."number" AS "productNumber"
+    FROM "ImageItem" AS "i" JOIN "Product" AS "p" ON "p"."id" = "i"."productId"
+    WHERE "i"."jobId" = ${jobId} AND (${product?.id ?? null} IS NULL OR "i"."productId" = ${product?.id ?? null})
+    ORDER BY "p"."position", "i"."position"`;
+  const items: TArchiveItem[] = rows.map((row) => ({
+    ...row,
+    finishedAt: row.finishedAt ? new Date(row.finishedAt) : null,
   }));
   return { job, items };
 }
