@@ -69,12 +69,24 @@ test("paste, analyze, queue, watch progress, download the ZIPs", async ({ page }
   await expect(page.getByTestId("failed-items")).toContainText("404 Not Found");
   const skuA = page.locator('[data-testid="product-card"][data-product="SKU-A"]');
   await expect(skuA.locator("img")).toHaveCount(3);
+  // the PNG thumbnail is really drawn, not a broken or empty image
+  await expect
+    .poll(() =>
+      skuA
+        .locator('img[alt="SKU-A image 1"]')
+        .evaluate((img: HTMLImageElement) => img.naturalWidth),
+    )
+    .toBeGreaterThan(0);
   await page.screenshot({ path: path.join(shots, "job-detail.png"), fullPage: true });
 
   const masterDownload = page.waitForEvent("download");
   await page.getByRole("link", { name: "Download master ZIP" }).click();
   const master = path.join(testInfo.outputDir, "master.zip");
   await (await masterDownload).saveAs(master);
+  // `npm start` serves through scripts/server.mjs, which gives archives their exact length
+  const archiveUrl = (await masterDownload).url();
+  const head = await page.request.get(archiveUrl);
+  expect(Number(head.headers()["content-length"])).toBe(fs.statSync(master).size);
   execFileSync("unzip", ["-tq", master]);
   expect(zipEntries(master).sort()).toEqual(
     [

@@ -40,7 +40,7 @@ async function boot(): Promise<void> {
 
   const sweep = async () => {
     try {
-      await purgeExpiredJobs({ retentionDays: await getRetentionDays(env.JOB_RETENTION_DAYS) });
+      await purgeExpiredJobs({ retentionDays: await getRetentionDays() });
     } catch (error) {
       logger.error({ err: error }, "retention sweep failed");
     }

@@ -1,13 +1,12 @@
 import "server-only";
 import { z } from "zod";
-import { env } from "../../env";
 import { setRetentionDays } from "../../services/jobs/job-actions";
 import { checkSystem, getSystemSettings } from "../../services/system/check-system";
 import { createTRPCRouter, protectedProcedure } from "../trpc";
 
 export const systemRouter = createTRPCRouter({
   check: protectedProcedure.query(() => checkSystem()),
-  settings: protectedProcedure.query(() => getSystemSettings(env.JOB_RETENTION_DAYS)),
+  settings: protectedProcedure.query(() => getSystemSettings()),
   setRetentionDays: protectedProcedure
     .input(z.object({ days: z.number().int().min(0, "Use 0 to keep jobs forever.").max(3650) }))
     .mutation(({ input }) => setRetentionDays(input.days)),

@@ -1,5 +1,6 @@
 import "server-only";
 import { db } from "@/server/db";
+import { env } from "@/server/env";
 import { AppError } from "@/server/errors";
 import { publishJobChange } from "@/server/jobs/progress";
 import { logger } from "@/server/logger";
@@ -99,7 +100,9 @@ async function listProductIds(jobId: string): Promise<string[]> {
 
 const RETENTION_KEY = "jobRetentionDays";
 
-export async function getRetentionDays(fallback: number): Promise<number> {
+/** The System page's setting, or JOB_RETENTION_DAYS while nobody has set one. */
+export async function getRetentionDays(): Promise<number> {
+  const fallback = env.JOB_RETENTION_DAYS;
   const row = await db.setting.findUnique({ where: { key: RETENTION_KEY } });
   const value = row ? Number(row.value) : fallback;
   return Number.isInteger(value) && value >= 0 ? value : fallback;

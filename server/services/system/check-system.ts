@@ -1,5 +1,6 @@
 import "server-only";
 import { db } from "@/server/db";
+import { formatBytes } from "@/server/format-bytes";
 import { getRuntime } from "@/server/runtime";
 import { getRetentionDays } from "../jobs/job-actions";
 
@@ -59,20 +60,9 @@ export async function checkSystem(): Promise<{ checks: TCheck[]; isHealthy: bool
   return { checks, isHealthy: checks.every((c) => c.isOk) };
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KB", "MB", "GB", "TB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
-
-export async function getSystemSettings(defaultRetentionDays: number) {
+export async function getSystemSettings() {
   return {
-    retentionDays: await getRetentionDays(defaultRetentionDays),
+    retentionDays: await getRetentionDays(),
     limits: getRuntime().downloadLimits,
   };
 }
