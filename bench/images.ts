@@ -19,6 +19,15 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const NGINX_PORT = 18_080;
 const APP_PORT = 18_081;
 const ROOT = path.resolve(import.meta.dirname, "..");
+const TOOLS = ["nginx", "curl", "aria2c", "zip"];
+const missing = TOOLS.filter((tool) => spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0);
+if (missing.length > 0) {
+  console.error(
+    `bench:images compares DataHaul with ${TOOLS.join(", ")}; missing here: ${missing.join(", ")}.\n` +
+      "On Debian: apt-get install nginx-light curl aria2 zip",
+  );
+  process.exit(2);
+}
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "datahaul-bench-"));
 const www = path.join(work, "www");
 // nginx's workers run as another user: they must be able to read the files
@@ -337,10 +346,16 @@ async function main() {
   };
   let lastJobId = "";
   // rounds interleave the three downloaders, so a slow moment of the machine hits all of them
+  // Each tool starts with no dirty pages left by the one before: without the untimed `sync`, the
+  // kernel throttled whichever tool ran after three others had written 850 MB (always ours).
   for (let round = 1; round <= ROUNDS; round++) {
+    spawnSync("sync");
     times.curl.push(runCurl(bytes));
+    spawnSync("sync");
     times.aria2c.push(runAria2(bytes));
+    spawnSync("sync");
     times.undici.push(runBareUndici(bytes));
+    spawnSync("sync");
     const job = await runDataHaulJob(app);
     times.ours.push(job.jobSeconds);
     lastJobId = job.jobId;

@@ -144,3 +144,37 @@ describe("cancel and retention", () => {
     expect(await app.runtime.blobs.has(oldHash)).toBe(false);
   });
 });
+
+describe("results that cannot be written", () => {
+  it("puts the items back in line, keeps the job running, and finishes it once writes work again", async () => {
+    const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+    // a real refusal by the database (as with a full disk), for these items only
+    await app.db.$executeRawUnsafe(`
+      CREATE TRIGGER "refuse_outcomes" BEFORE UPDATE OF "state" ON "ImageItem"
+      WHEN NEW."state" <> 'downloading' AND NEW."state" <> 'pending' AND NEW."url" LIKE '%refuse-write%'
+      BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`);
+    const paths = [1, 2, 3].map((i) => `/img/refuse-write-${i}.png`);
+    const { jobId } = await createBatchJob({
+      userId: app.userId,
+      text: paths.map((p) => `SKU-W\t${imageHost.url}${p}`).join("\n"),
+      source: "paste",
+    });
+
+    await waitFor(async () => {
+      if (paths.some((p) => imageHost.hits(p) < 1)) return false;
+      const items = await app.db.imageItem.findMany({ where: { jobId } });
+      return items.every((i) => i.state === "pending" && i.leaseUntil === null);
+    });
+    const job = await app.db.job.findUniqueOrThrow({ where: { id: jobId } });
+    expect(job.status).toBe("running");
+    expect(job.finishedAt).toBeNull();
+
+    await app.db.$executeRawUnsafe(`DROP TRIGGER "refuse_outcomes"`);
+    const finished = await finishedJob(jobId);
+    expect(finished.status).toBe("completed");
+    const items = await app.db.imageItem.findMany({ where: { jobId } });
+    // the same bytes came back as the same verdict: downloaded, not "duplicate" of themselves
+    expect(items.map((i) => i.state)).toEqual(["downloaded", "downloaded", "downloaded"]);
+    for (const p of paths) expect(imageHost.hits(p)).toBe(2);
+  });
+});

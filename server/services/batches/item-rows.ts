@@ -43,6 +43,14 @@ export async function claimPendingItems(
     RETURNING "id", "productId", "position", "url"`;
 }
 
+/** Puts claimed items back in line; items a cancel already finished stay as they are. */
+export async function releaseClaims(itemIds: string[]): Promise<void> {
+  await db.imageItem.updateMany({
+    where: { id: { in: itemIds }, state: "downloading" },
+    data: { state: "pending", leaseUntil: null },
+  });
+}
+
 /** Writes outcomes onto items still held ("downloading"): a cancel that came first is never overwritten. */
 export async function recordItemOutcomes(rows: TItemOutcomeRow[]): Promise<void> {
   if (rows.length === 0) return;

@@ -8,6 +8,7 @@ import { getRuntime } from "@/server/runtime";
 import {
   claimPendingItems,
   recordItemOutcomes,
+  releaseClaims,
   type TClaimedItem,
   type TItemOutcomeRow,
 } from "./item-rows";
@@ -19,6 +20,10 @@ export type TImageBatchMessage = { jobId: string };
 const LEASE_MS = 10 * 60_000;
 const FLUSH_EVERY_MS = 100;
 const FLUSH_AT_RESULTS = 250;
+/** First wait before a job whose results could not be written runs again; doubles up to the max. */
+export const RESUME_FIRST_DELAY_MS = 5_000;
+const RESUME_MAX_DELAY_MS = 5 * 60_000;
+const resumeDelays = new Map<string, number>();
 
 type TItemOutcome = { item: TClaimedItem; result: ImageDownloadResult };
 
@@ -51,12 +56,32 @@ export async function runBatchJob(jobId: string, queueSignal: AbortSignal): Prom
     });
     publishJobChange({ jobId, productIds: [], isStatusChange: true });
     await releaseExpiredLeases(jobId);
-    await downloadPendingItems(jobId, controller.signal);
-    if (!controller.signal.aborted) await finishJob(jobId);
+    const { isWriteFailed } = await downloadPendingItems(jobId, controller.signal);
+    if (controller.signal.aborted) return;
+    if (isWriteFailed) scheduleResume(jobId);
+    else {
+      resumeDelays.delete(jobId);
+      await finishJob(jobId);
+    }
   } finally {
     runningJobs.delete(jobId);
     queueSignal.removeEventListener("abort", onQueueAbort);
   }
+}
+
+/**
+ * Results that could not be written (disk full, database locked too long) were put back in line;
+ * the job stays "running" and tries again later, so it neither hangs nor fails items that did download.
+ */
+function scheduleResume(jobId: string): void {
+  const delay = resumeDelays.get(jobId) ?? RESUME_FIRST_DELAY_MS;
+  resumeDelays.set(jobId, Math.min(delay * 2, RESUME_MAX_DELAY_MS));
+  logger.warn({ jobId, retryInMs: delay }, "results could not be recorded; the job resumes later");
+  setTimeout(() => {
+    getRuntime()
+      .queue.enqueue(IMAGE_BATCH_QUEUE, { jobId }, { key: jobId })
+      .catch((error: unknown) => logger.error({ jobId, err: error }, "could not resume the job"));
+  }, delay).unref();
 }
 
 async function releaseExpiredLeases(jobId: string): Promise<void> {
@@ -66,7 +91,10 @@ async function releaseExpiredLeases(jobId: string): Promise<void> {
   });
 }
 
-async function downloadPendingItems(jobId: string, signal: AbortSignal): Promise<void> {
+async function downloadPendingItems(
+  jobId: string,
+  signal: AbortSignal,
+): Promise<{ isWriteFailed: boolean }> {
   const { downloads, blobs, downloadLimits } = getRuntime();
   // Enough work in flight that the engine's limiter never starves, without claiming the whole job.
   const window = Math.max(16, downloadLimits.maxGlobalConcurrency * 3);
@@ -101,6 +129,7 @@ async function downloadPendingItems(jobId: string, signal: AbortSignal): Promise
   } finally {
     await writer.close();
   }
+  return { isWriteFailed: writer.unwritten.length > 0 };
 
   async function downloadItem(item: TClaimedItem): Promise<TItemOutcome> {
     try {
@@ -140,6 +169,8 @@ function createOutcomeWriter(jobId: string, seenByProduct: Map<string, Set<strin
   let pending: TItemOutcome[] = [];
   let timer: NodeJS.Timeout | null = null;
   let flushing: Promise<void> = Promise.resolve();
+  /** outcomes whose write failed; tried once more at close, then their items go back in line */
+  let unwritten: TItemOutcome[] = [];
 
   function scheduleFlush() {
     if (pending.length >= FLUSH_AT_RESULTS) void flush();
@@ -156,6 +187,7 @@ function createOutcomeWriter(jobId: string, seenByProduct: Map<string, Set<strin
       .then(() => writeOutcomes(jobId, batch, seenByProduct))
       .catch((error: unknown) => {
         logger.error({ jobId, err: error }, "could not record download results");
+        unwritten.push(...batch);
       });
     return flushing;
   }
@@ -167,6 +199,22 @@ function createOutcomeWriter(jobId: string, seenByProduct: Map<string, Set<strin
     },
     async close() {
       await flush();
+      if (unwritten.length === 0) return;
+      const retry = unwritten;
+      unwritten = [];
+      try {
+        await writeOutcomes(jobId, retry, seenByProduct);
+      } catch (error) {
+        unwritten = retry;
+        logger.error({ jobId, err: error, items: retry.length }, "results still not recorded");
+        await releaseClaims(retry.map((o) => o.item.id)).catch((releaseError: unknown) =>
+          // the next start of the worker releases them instead
+          logger.error({ jobId, err: releaseError }, "could not put the items back in line"),
+        );
+      }
+    },
+    get unwritten() {
+      return unwritten;
     },
   };
 }
@@ -177,6 +225,11 @@ async function writeOutcomes(
   seenByProduct: Map<string, Set<string>>,
 ): Promise<void> {
   const finishedAt = new Date();
+  // hashes become "seen" only once written: a failed write is retried with the same verdicts
+  const storedNow: Array<{ productId: string; sha256: string }> = [];
+  const isSeen = (productId: string, sha256: string) =>
+    seenByProduct.get(productId)?.has(sha256) ||
+    storedNow.some((s) => s.productId === productId && s.sha256 === sha256);
   const rows = batch.map(({ item, result }): TItemOutcomeRow => {
     if (!result.ok) {
       // our own abort (shutdown) puts the item back in line; anything else is its final answer
@@ -195,10 +248,8 @@ async function writeOutcomes(
         finishedAt: isShutdown ? null : finishedAt,
       };
     }
-    const seen = seenByProduct.get(item.productId) ?? new Set<string>();
-    seenByProduct.set(item.productId, seen);
-    const isDuplicate = seen.has(result.sha256);
-    seen.add(result.sha256);
+    const isDuplicate = isSeen(item.productId, result.sha256);
+    if (!isDuplicate) storedNow.push({ productId: item.productId, sha256: result.sha256 });
     return {
       id: item.id,
       state: isDuplicate ? "duplicate" : "downloaded",
@@ -214,6 +265,11 @@ async function writeOutcomes(
     };
   });
   await recordItemOutcomes(rows);
+  for (const { productId, sha256 } of storedNow) {
+    const seen = seenByProduct.get(productId) ?? new Set<string>();
+    seenByProduct.set(productId, seen);
+    seen.add(sha256);
+  }
   publishJobChange({ jobId, productIds: [...new Set(batch.map((o) => o.item.productId))] });
 }
 
