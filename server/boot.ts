@@ -10,6 +10,11 @@ import {
   type TImageBatchMessage,
 } from "./services/batches/run-batch-job";
 import { getRetentionDays, purgeExpiredJobs } from "./services/jobs/job-actions";
+import {
+  REPORT_RUN_QUEUE,
+  runReportJob,
+  type TReportRunMessage,
+} from "./services/reports/run-report-job";
 
 const RETENTION_SWEEP_MS = 60 * 60_000;
 
@@ -58,6 +63,12 @@ async function boot(): Promise<void> {
   process.once("SIGINT", () => void shutdown("SIGINT"));
 }
 
+/** Which queue carries each kind of job. */
+const QUEUE_BY_KIND: Record<string, string> = {
+  image_batch: IMAGE_BATCH_QUEUE,
+  report_run: REPORT_RUN_QUEUE,
+};
+
 export async function startWorker(): Promise<void> {
   const { queue } = getRuntime();
   queue.consume<TImageBatchMessage>(
@@ -67,21 +78,35 @@ export async function startWorker(): Promise<void> {
       concurrency: 4,
     },
   );
-  // This process is the only worker in the embedded default: whatever was mid-download when the
+  queue.consume<TReportRunMessage>(REPORT_RUN_QUEUE, (m, signal) => runReportJob(m.jobId, signal), {
+    concurrency: 4,
+  });
+  // This process is the only worker in the embedded default: whatever was in flight when the
   // last process died belongs to nobody now.
   const released = await db.imageItem.updateMany({
     where: { state: "downloading" },
     data: { state: "pending", leaseUntil: null },
   });
+  const releasedReports = await db.reportRunItem.updateMany({
+    where: { state: "running" },
+    data: { state: "waiting_retry", leaseUntil: null, nextAttemptAt: new Date() },
+  });
   const unfinished = await db.job.findMany({
     where: { status: { in: ["queued", "running"] } },
-    select: { id: true },
+    select: { id: true, kind: true },
   });
-  for (const job of unfinished)
-    await queue.enqueue(IMAGE_BATCH_QUEUE, { jobId: job.id }, { key: job.id });
-  if (unfinished.length > 0 || released.count > 0) {
+  for (const job of unfinished) {
+    const name = QUEUE_BY_KIND[job.kind];
+    if (name) await queue.enqueue(name, { jobId: job.id }, { key: job.id });
+    else
+      logger.error(
+        { jobId: job.id, kind: job.kind },
+        "a job of an unknown kind was left unfinished",
+      );
+  }
+  if (unfinished.length > 0 || released.count > 0 || releasedReports.count > 0) {
     logger.info(
-      { jobs: unfinished.length, releasedItems: released.count },
+      { jobs: unfinished.length, releasedItems: released.count + releasedReports.count },
       "resumed unfinished jobs",
     );
   }

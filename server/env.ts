@@ -17,6 +17,10 @@ const ZEnv = z.object({
   ADMIN_PASSWORD: z.string().min(10, "ADMIN_PASSWORD must be at least 10 characters").optional(),
   /** days after which finished jobs are removed; 0 keeps them forever (the Settings page can override) */
   JOB_RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
+  /** 32-byte key (base64 or hex) that seals connector secrets; default: data/secret.key, created on first run */
+  SECRET_KEY: z.string().optional(),
+  /** first wait before a failed report is tried again; it doubles per attempt */
+  REPORT_RETRY_BASE_SECONDS: z.coerce.number().min(0).default(5),
   /** embedded default: this process also runs the worker and the scheduler */
   RUN_WORKER: z
     .enum(["true", "false"])

@@ -1,4 +1,11 @@
 import "server-only";
+import path from "node:path";
+import {
+  createConnectorHttp,
+  createSessionCache,
+  type ConnectorHttp,
+  type SessionCache,
+} from "./connectors";
 import {
   createDownloadEngine,
   readDownloadLimitsFromEnv,
@@ -9,6 +16,7 @@ import { env } from "./env";
 import { createInProcessQueue } from "./jobs/in-process-queue";
 import type { JobQueue } from "./jobs/queue";
 import { logger } from "./logger";
+import { createSecretBox, loadSecretKey, type SecretBox } from "./secrets/secret-box";
 import type { BlobStore } from "./storage/blob-store";
 import { createLocalBlobStore } from "./storage/local-blob-store";
 
@@ -18,19 +26,30 @@ export type TRuntime = {
   blobs: BlobStore;
   downloads: DownloadEngine;
   downloadLimits: DownloadLimits;
+  secrets: SecretBox;
+  connectorHttp: ConnectorHttp;
+  /** signed-in sessions and tokens per connector, shared by every run in this process */
+  connectorSessions: SessionCache;
   isWorker: boolean;
   startedAt: Date;
 };
 
 function createRuntime(): TRuntime {
   const downloadLimits = readDownloadLimitsFromEnv(env.raw);
+  const blobs = createLocalBlobStore(env.dataDir);
+  const downloads = createDownloadEngine(downloadLimits);
   return {
     queue: createInProcessQueue({
       onError: (name, error) => logger.error({ queue: name, err: error }, "queue handler failed"),
     }),
-    blobs: createLocalBlobStore(env.dataDir),
-    downloads: createDownloadEngine(downloadLimits),
+    blobs,
+    downloads,
     downloadLimits,
+    secrets: createSecretBox(
+      loadSecretKey({ fromEnv: env.SECRET_KEY, keyFile: path.join(env.dataDir, "secret.key") }),
+    ),
+    connectorHttp: createConnectorHttp(downloads, blobs.tempDir),
+    connectorSessions: createSessionCache(),
     isWorker: env.RUN_WORKER,
     startedAt: new Date(),
   };

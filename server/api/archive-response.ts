@@ -1,14 +1,17 @@
 import "server-only";
 import { toWebStream } from "../archive";
 import { buildJobArchive } from "../services/jobs/build-job-archive";
+import { buildRunArchive } from "../services/reports/run-files";
 import { attachmentHeader } from "./http";
 
-/** Streams a job's ZIP while it is built, with its exact length, stopping when the browser goes away. */
-export async function streamArchive(
-  request: Request,
-  args: { jobId: string; productNumber?: string },
-) {
-  const archive = await buildJobArchive(args);
+type TArchive = {
+  fileName: string;
+  size: number;
+  open: (signal?: AbortSignal) => NodeJS.ReadableStream;
+};
+
+/** Streams a ZIP while it is built, with its exact length, stopping when the browser goes away. */
+export function archiveResponse(request: Request, archive: TArchive): Response {
   return new Response(toWebStream(archive.open(request.signal)), {
     headers: {
       "content-type": "application/zip",
@@ -18,4 +21,15 @@ export async function streamArchive(
       "cache-control": "no-store",
     },
   });
+}
+
+export async function streamArchive(
+  request: Request,
+  args: { jobId: string; productNumber?: string },
+) {
+  return archiveResponse(request, await buildJobArchive(args));
+}
+
+export async function streamRunArchive(request: Request, args: { jobId: string }) {
+  return archiveResponse(request, await buildRunArchive(args.jobId));
 }

@@ -1,12 +1,16 @@
 import "server-only";
 import { batchesRouter } from "./routers/batches";
+import { connectorsRouter } from "./routers/connectors";
 import { jobsRouter } from "./routers/jobs";
+import { reportsRouter } from "./routers/reports";
 import { setupRouter } from "./routers/setup";
 import { systemRouter } from "./routers/system";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
   batches: batchesRouter,
+  connectors: connectorsRouter,
+  reports: reportsRouter,
   jobs: jobsRouter,
   system: systemRouter,
   setup: setupRouter,

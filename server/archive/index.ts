@@ -15,6 +15,7 @@ export {
 export {
   buildManifestCsv,
   buildManifestJson,
+  guardText,
   MANIFEST_CSV_HEADER,
   type ManifestMeta,
   type ManifestRow,

@@ -65,7 +65,8 @@ export function buildManifestCsv(rows: Iterable<ManifestRow>): string {
   return csv.endsWith("\r\n") ? csv : `${csv}\r\n`;
 }
 
-function guardText(value: string | null): string {
+/** A text cell a spreadsheet will not run as a formula. */
+export function guardText(value: string | null): string {
   if (value === null) return "";
   return FORMULA_TRIGGER.test(value) ? `'${value}` : value;
 }

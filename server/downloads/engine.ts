@@ -37,6 +37,7 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const CREDENTIAL_HEADERS = new Set(["authorization", "cookie", "proxy-authorization"]);
 // Error bodies are drained (not dropped) so the keep-alive connection can be reused.
 const DRAIN_LIMIT_BYTES = 64 * 1024;
+const ERROR_BODY_BYTES = 4 * 1024;
 
 type Inspect = (firstBytes: Uint8Array, contentType: string | null) => DownloadError | null;
 
@@ -369,7 +370,9 @@ export function createDownloadEngine(
           continue;
         }
         if (status < 200 || status > 299) {
-          await stream.discard(DRAIN_LIMIT_BYTES);
+          const responseBody = (
+            await stream.readStart(ERROR_BODY_BYTES, DRAIN_LIMIT_BYTES)
+          ).toString("utf8");
           const retryAfterMs = statusHonoursRetryAfter(status)
             ? (parseRetryAfter(headerValue(head.headers["retry-after"]), clock.now()) ?? undefined)
             : undefined;
@@ -377,6 +380,7 @@ export function createDownloadEngine(
             retryable: isRetryableStatus(status),
             httpStatus: status,
             retryAfterMs,
+            responseBody,
           });
         }
         return await streamBody(stream, head, current, call);

@@ -18,6 +18,8 @@ export class DownloadError extends Error {
   readonly httpStatus?: number;
   // Only meaningful for 429/503; the retry policy reads it, users never see it.
   readonly retryAfterMs?: number;
+  /** The first few KB of an error response, for callers that tell refusals apart; never shown as is. */
+  readonly responseBody?: string;
 
   constructor(
     kind: DownloadErrorKind,
@@ -26,6 +28,7 @@ export class DownloadError extends Error {
       retryable?: boolean;
       httpStatus?: number;
       retryAfterMs?: number;
+      responseBody?: string;
       cause?: unknown;
     } = {},
   ) {
@@ -35,6 +38,7 @@ export class DownloadError extends Error {
     this.retryable = options.retryable ?? false;
     if (options.httpStatus !== undefined) this.httpStatus = options.httpStatus;
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    if (options.responseBody !== undefined) this.responseBody = options.responseBody;
   }
 
   withMessage(message: string): DownloadError {
@@ -42,6 +46,7 @@ export class DownloadError extends Error {
       retryable: this.retryable,
       httpStatus: this.httpStatus,
       retryAfterMs: this.retryAfterMs,
+      responseBody: this.responseBody,
       cause: this.cause,
     });
   }

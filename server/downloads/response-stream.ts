@@ -106,6 +106,27 @@ export class ResponseStream implements Dispatcher.DispatchHandler {
     }
   }
 
+  /**
+   * The start of an error body, for callers that must tell one refusal from another (an expired
+   * session from a wrong password); the rest is discarded like any error body.
+   */
+  async readStart(limitBytes: number, drainLimitBytes: number): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    let length = 0;
+    try {
+      while (length < limitBytes) {
+        const chunk = await this.read();
+        if (chunk === null) return Buffer.concat(parts);
+        parts.push(chunk);
+        length += chunk.length;
+      }
+      await this.discard(drainLimitBytes);
+    } catch {
+      // a body that breaks off still leaves its start to report
+    }
+    return Buffer.concat(parts).subarray(0, limitBytes);
+  }
+
   // Reads a short error or redirect body to its end so the keep-alive
   // connection can serve the next request; a long one is cut off instead.
   async discard(limitBytes: number): Promise<void> {

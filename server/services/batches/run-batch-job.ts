@@ -1,8 +1,8 @@
 import "server-only";
-import { setMaxListeners } from "node:events";
 import { db } from "@/server/db";
 import { DownloadError, type ImageDownloadResult } from "@/server/downloads";
 import { publishJobChange } from "@/server/jobs/progress";
+import { trackRunningJob } from "@/server/jobs/running-jobs";
 import { logger } from "@/server/logger";
 import { getRuntime } from "@/server/runtime";
 import {
@@ -27,13 +27,6 @@ const resumeDelays = new Map<string, number>();
 
 type TItemOutcome = { item: TClaimedItem; result: ImageDownloadResult };
 
-// Running jobs of this process, so a cancel can abort their downloads at once.
-const runningJobs = new Map<string, AbortController>();
-
-export function abortRunningJob(jobId: string): void {
-  runningJobs.get(jobId)?.abort();
-}
-
 /**
  * The worker side of an image batch. Safe to run again at any time: items are claimed with an
  * atomic state change, and results are written only onto items still claimed, so a restart or a
@@ -43,12 +36,8 @@ export async function runBatchJob(jobId: string, queueSignal: AbortSignal): Prom
   const job = await db.job.findUnique({ where: { id: jobId }, select: { status: true } });
   if (!job || (job.status !== "queued" && job.status !== "running")) return;
 
-  const controller = new AbortController();
-  // every download in flight listens on this one signal
-  setMaxListeners(0, controller.signal);
-  const onQueueAbort = () => controller.abort();
-  queueSignal.addEventListener("abort", onQueueAbort, { once: true });
-  runningJobs.set(jobId, controller);
+  const running = trackRunningJob(jobId, queueSignal);
+  const controller = { signal: running.signal };
   try {
     await db.job.update({
       where: { id: jobId },
@@ -64,8 +53,7 @@ export async function runBatchJob(jobId: string, queueSignal: AbortSignal): Prom
       await finishJob(jobId);
     }
   } finally {
-    runningJobs.delete(jobId);
-    queueSignal.removeEventListener("abort", onQueueAbort);
+    running.done();
   }
 }
 

@@ -5,7 +5,9 @@ import { AppError } from "@/server/errors";
 import { publishJobChange } from "@/server/jobs/progress";
 import { logger } from "@/server/logger";
 import { getRuntime } from "@/server/runtime";
-import { IMAGE_BATCH_QUEUE, abortRunningJob } from "../batches/run-batch-job";
+import { abortRunningJob } from "@/server/jobs/running-jobs";
+import { IMAGE_BATCH_QUEUE } from "../batches/run-batch-job";
+import { REPORT_RUN_QUEUE } from "../reports/run-report-job";
 import { FINAL_JOB_STATES } from "./job-progress";
 
 async function findJobOrThrow(jobId: string) {
@@ -19,16 +21,30 @@ export async function cancelJob(jobId: string): Promise<{ cancelledItems: number
   const job = await findJobOrThrow(jobId);
   if (FINAL_JOB_STATES.has(job.status))
     throw new AppError("CONFLICT", "This job has already finished.");
-  const [items] = await db.$transaction([
+  const now = new Date();
+  const [images, reports] = await db.$transaction([
     db.imageItem.updateMany({
       where: { jobId, state: { in: ["pending", "downloading"] } },
-      data: { state: "cancelled", error: "cancelled", leaseUntil: null, finishedAt: new Date() },
+      data: { state: "cancelled", error: "cancelled", leaseUntil: null, finishedAt: now },
     }),
-    db.job.update({ where: { id: jobId }, data: { status: "cancelled", finishedAt: new Date() } }),
+    db.reportRunItem.updateMany({
+      where: { jobId, state: { in: ["pending", "running", "waiting_retry"] } },
+      data: {
+        state: "cancelled",
+        error: "cancelled",
+        leaseUntil: null,
+        nextAttemptAt: null,
+        finishedAt: now,
+      },
+    }),
+    db.job.update({
+      where: { id: jobId },
+      data: { status: "cancelled", finishedAt: now, leaseUntil: null },
+    }),
   ]);
   abortRunningJob(jobId);
   publishJobChange({ jobId, productIds: await listProductIds(jobId), isStatusChange: true });
-  return { cancelledItems: items.count };
+  return { cancelledItems: images.count + reports.count };
 }
 
 /** Puts failed (and cancelled) items back in line and starts the job again. */
@@ -38,22 +54,42 @@ export async function retryFailedItems(jobId: string): Promise<{ retriedItems: n
     throw new AppError("CONFLICT", "Wait for the job to finish (or cancel it) before retrying.");
   }
   const retryable = { jobId, state: { in: ["failed", "cancelled"] } };
-  if ((await db.imageItem.count({ where: retryable })) === 0) {
+  const isReportRun = job.kind === "report_run";
+  const count = isReportRun
+    ? await db.reportRunItem.count({ where: retryable })
+    : await db.imageItem.count({ where: retryable });
+  if (count === 0) {
     throw new AppError(
       "CONFLICT",
       "Nothing to retry: no item of this job failed or was cancelled.",
     );
   }
-  const [items] = await db.$transaction([
-    db.imageItem.updateMany({
-      where: retryable,
-      data: { state: "pending", error: null, httpStatus: null, finishedAt: null },
-    }),
+  await db.$transaction([
+    isReportRun
+      ? // a fresh allowance of attempts; the attempts made so far stay in the log
+        db.reportRunItem.updateMany({
+          where: retryable,
+          data: {
+            state: "pending",
+            attempts: 0,
+            error: null,
+            finishedAt: null,
+            nextAttemptAt: null,
+          },
+        })
+      : db.imageItem.updateMany({
+          where: retryable,
+          data: { state: "pending", error: null, httpStatus: null, finishedAt: null },
+        }),
     db.job.update({ where: { id: jobId }, data: { status: "queued", finishedAt: null } }),
   ]);
-  await getRuntime().queue.enqueue(IMAGE_BATCH_QUEUE, { jobId }, { key: jobId });
+  await getRuntime().queue.enqueue(
+    isReportRun ? REPORT_RUN_QUEUE : IMAGE_BATCH_QUEUE,
+    { jobId },
+    { key: jobId },
+  );
   publishJobChange({ jobId, productIds: await listProductIds(jobId), isStatusChange: true });
-  return { retriedItems: items.count };
+  return { retriedItems: count };
 }
 
 /**
@@ -63,14 +99,14 @@ export async function retryFailedItems(jobId: string): Promise<{ retriedItems: n
 export async function deleteJob(jobId: string): Promise<{ deletedFiles: number }> {
   const job = await findJobOrThrow(jobId);
   if (!FINAL_JOB_STATES.has(job.status)) abortRunningJob(jobId);
-  const hashes = await db.imageItem.findMany({
-    where: { jobId, sha256: { not: null } },
-    distinct: ["sha256"],
-    select: { sha256: true },
-  });
+  const where = { jobId, sha256: { not: null } };
+  const hashes = [
+    ...(await db.imageItem.findMany({ where, distinct: ["sha256"], select: { sha256: true } })),
+    ...(await db.reportRunItem.findMany({ where, distinct: ["sha256"], select: { sha256: true } })),
+  ];
   await db.job.delete({ where: { id: jobId } });
   publishJobChange({ jobId, productIds: [], isStatusChange: true });
-  return { deletedFiles: await deleteUnusedBlobs(hashes.map((h) => h.sha256!)) };
+  return { deletedFiles: await deleteUnusedBlobs([...new Set(hashes.map((h) => h.sha256!))]) };
 }
 
 async function deleteUnusedBlobs(candidates: string[]): Promise<number> {
@@ -78,11 +114,15 @@ async function deleteUnusedBlobs(candidates: string[]): Promise<number> {
   let deleted = 0;
   for (let i = 0; i < candidates.length; i += 500) {
     const chunk = candidates.slice(i, i + 500);
-    const stillUsed = await db.imageItem.findMany({
-      where: { sha256: { in: chunk } },
-      distinct: ["sha256"],
-      select: { sha256: true },
-    });
+    const where = { sha256: { in: chunk } };
+    const stillUsed = [
+      ...(await db.imageItem.findMany({ where, distinct: ["sha256"], select: { sha256: true } })),
+      ...(await db.reportRunItem.findMany({
+        where,
+        distinct: ["sha256"],
+        select: { sha256: true },
+      })),
+    ];
     const used = new Set(stillUsed.map((u) => u.sha256));
     for (const sha256 of chunk) {
       if (used.has(sha256)) continue;

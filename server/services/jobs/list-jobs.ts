@@ -29,9 +29,17 @@ export async function listJobs(args: { limit?: number } = {}): Promise<TJobListE
     },
     _count: { _all: true },
   });
+  const reportCounts = await db.reportRunItem.groupBy({
+    by: ["jobId", "state"],
+    where: {
+      jobId: { in: jobs.map((j) => j.id) },
+      state: { in: ["succeeded", "failed", "cancelled"] },
+    },
+    _count: { _all: true },
+  });
   return jobs.map((job) => {
     const of = (states: string[]) =>
-      counts
+      [...counts, ...reportCounts]
         .filter((c) => c.jobId === job.id && states.includes(c.state))
         .reduce((n, c) => n + c._count._all, 0);
     return {
@@ -43,7 +51,7 @@ export async function listJobs(args: { limit?: number } = {}): Promise<TJobListE
       finishedAt: job.finishedAt?.toISOString() ?? null,
       createdBy: job.createdBy.name || job.createdBy.email,
       totalItems: job.totalItems,
-      done: of(["downloaded", "duplicate", "failed", "cancelled"]),
+      done: of(["downloaded", "duplicate", "succeeded", "failed", "cancelled"]),
       failed: of(["failed"]),
     };
   });

@@ -1,0 +1,196 @@
+"use client";
+
+import { useMutation } from "@tanstack/react-query";
+import { useState } from "react";
+import type { TConnectorView } from "@/server/services/connectors/connectors";
+import { useTRPC } from "../../_components/trpc";
+import { Alert, Button } from "../../_components/ui";
+import {
+  BASE_URL_HELP,
+  CONNECTOR_FIELDS,
+  DEFAULT_SETTINGS,
+  isFieldShown,
+  KIND_LABELS,
+  type TField,
+} from "./connector-fields";
+
+const INPUT = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm";
+
+export function ConnectorForm({
+  connector,
+  onDone,
+}: {
+  connector: TConnectorView | null;
+  onDone: (savedId: string | null) => void;
+}) {
+  const trpc = useTRPC();
+  const [kind, setKind] = useState(connector?.kind ?? "metabase");
+  const [name, setName] = useState(connector?.name ?? "");
+  const [baseUrl, setBaseUrl] = useState(connector?.baseUrl ?? "");
+  const [settings, setSettings] = useState<Record<string, unknown>>(
+    connector?.settings ?? DEFAULT_SETTINGS[kind] ?? {},
+  );
+  // typed secrets only: an empty box keeps the stored value
+  const [secrets, setSecrets] = useState<Record<string, string>>({});
+  const save = useMutation(
+    trpc.connectors.save.mutationOptions({ onSuccess: (saved) => onDone(saved.id) }),
+  );
+  const fields = CONNECTOR_FIELDS[kind] ?? [];
+
+  function submit(event: React.FormEvent) {
+    event.preventDefault();
+    const shown = fields.filter((f) => isFieldShown(f, settings));
+    save.mutate({
+      id: connector?.id,
+      kind: kind as "metabase",
+      name,
+      baseUrl,
+      settings: Object.fromEntries(
+        Object.entries(settings).filter(
+          ([key]) => !fields.some((f) => f.name === key && f.isSecret),
+        ),
+      ),
+      secrets: Object.fromEntries(
+        Object.entries(secrets).filter(
+          ([key, value]) => value !== "" && shown.some((f) => f.name === key),
+        ),
+      ),
+    });
+  }
+
+  const renderField = (field: TField) => {
+    if (!isFieldShown(field, settings)) return null;
+    const id = `connector-${field.name}`;
+    if (field.isSecret) {
+      const isSet = connector?.secretsSet[field.name];
+      const common = {
+        id,
+        value: secrets[field.name] ?? "",
+        autoComplete: "new-password",
+        placeholder: isSet ? "stored — type to replace" : "",
+        onChange: (e: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) =>
+          setSecrets({ ...secrets, [field.name]: e.target.value }),
+        className: `${INPUT} font-mono`,
+      };
+      return (
+        <label key={field.name} htmlFor={id} className="block text-sm font-medium text-slate-700">
+          {field.label}{" "}
+          <span className={`text-xs font-normal ${isSet ? "text-emerald-700" : "text-slate-400"}`}>
+            {isSet ? "(set)" : "(not set)"}
+          </span>
+          {field.type === "textarea" ? (
+            <textarea rows={4} {...common} />
+          ) : (
+            <input type="password" {...common} />
+          )}
+          {field.help && (
+            <span className="mt-1 block text-xs font-normal text-slate-500">{field.help}</span>
+          )}
+        </label>
+      );
+    }
+    if (field.type === "checkbox") {
+      return (
+        <label key={field.name} className="flex items-center gap-2 text-sm text-slate-700">
+          <input
+            type="checkbox"
+            checked={settings[field.name] !== false}
+            onChange={(e) => setSettings({ ...settings, [field.name]: e.target.checked })}
+          />
+          {field.label}
+        </label>
+      );
+    }
+    return (
+      <label key={field.name} htmlFor={id} className="block text-sm font-medium text-slate-700">
+        {field.label}
+        {field.type === "select" ? (
+          <select
+            id={id}
+            value={String(settings[field.name] ?? field.options?.[0]?.value ?? "")}
+            onChange={(e) => setSettings({ ...settings, [field.name]: e.target.value })}
+            className={INPUT}
+          >
+            {field.options?.map((o) => (
+              <option key={o.value} value={o.value}>
+                {o.label}
+              </option>
+            ))}
+          </select>
+        ) : (
+          <input
+            id={id}
+            value={String(settings[field.name] ?? "")}
+            placeholder={field.placeholder}
+            onChange={(e) => setSettings({ ...settings, [field.name]: e.target.value })}
+            className={INPUT}
+          />
+        )}
+        {field.help && (
+          <span className="mt-1 block text-xs font-normal text-slate-500">{field.help}</span>
+        )}
+      </label>
+    );
+  };
+
+  return (
+    <form onSubmit={submit} className="grid gap-4" aria-label="Connector">
+      <h2 className="text-lg font-semibold">
+        {connector ? `Edit ${connector.name}` : "New connector"}
+      </h2>
+      <div className="grid gap-4 md:grid-cols-3">
+        <label htmlFor="connector-kind" className="block text-sm font-medium text-slate-700">
+          System
+          <select
+            id="connector-kind"
+            value={kind}
+            disabled={Boolean(connector)}
+            onChange={(e) => {
+              setKind(e.target.value);
+              setSettings(DEFAULT_SETTINGS[e.target.value] ?? {});
+              setSecrets({});
+            }}
+            className={INPUT}
+          >
+            {Object.entries(KIND_LABELS).map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label htmlFor="connector-name" className="block text-sm font-medium text-slate-700">
+          Name
+          <input
+            id="connector-name"
+            required
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            className={INPUT}
+          />
+        </label>
+        <label htmlFor="connector-url" className="block text-sm font-medium text-slate-700">
+          Address
+          <input
+            id="connector-url"
+            value={baseUrl}
+            required={kind !== "http"}
+            placeholder={BASE_URL_HELP[kind]}
+            onChange={(e) => setBaseUrl(e.target.value)}
+            className={INPUT}
+          />
+        </label>
+      </div>
+      <div className="grid gap-4 md:grid-cols-2">{fields.map(renderField)}</div>
+      {save.error && <Alert>{save.error.message}</Alert>}
+      <div className="flex gap-2">
+        <Button type="submit" variant="primary" disabled={save.isPending}>
+          {save.isPending ? "Saving…" : "Save and test"}
+        </Button>
+        <Button type="button" onClick={() => onDone(null)}>
+          Cancel
+        </Button>
+      </div>
+    </form>
+  );
+}

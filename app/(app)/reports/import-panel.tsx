@@ -1,0 +1,118 @@
+"use client";
+
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { useTRPC } from "../../_components/trpc";
+import { Alert, Button } from "../../_components/ui";
+
+export function ImportPanel({ onDone }: { onDone: () => void }) {
+  const trpc = useTRPC();
+  const connectors = useQuery(trpc.connectors.list.queryOptions());
+  const [text, setText] = useState("");
+  const [defaultConnectorId, setDefaultConnectorId] = useState("");
+  const [replaceExisting, setReplaceExisting] = useState(false);
+  const importJson = useMutation(trpc.reports.importRequestJson.mutationOptions());
+  const result = importJson.data;
+
+  return (
+    <form
+      className="grid gap-4"
+      aria-label="Import request.json"
+      onSubmit={(e) => {
+        e.preventDefault();
+        importJson.mutate({
+          text,
+          defaultConnectorId: defaultConnectorId || undefined,
+          replaceExisting,
+        });
+      }}
+    >
+      <div>
+        <h2 className="text-lg font-semibold">Import request.json</h2>
+        <p className="mt-1 text-sm text-slate-500">
+          Each entry (report name → request_url and payload) becomes a report on the connector with
+          the same address. Relative URLs go to the connector you choose. If any entry cannot be
+          mapped, nothing is imported.
+        </p>
+      </div>
+      <label className="block text-sm font-medium text-slate-700">
+        File
+        <input
+          type="file"
+          accept="application/json,.json"
+          className="mt-1 block text-sm"
+          onChange={async (e) => {
+            const file = e.target.files?.[0];
+            if (file) setText(await file.text());
+          }}
+        />
+      </label>
+      <label htmlFor="import-text" className="block text-sm font-medium text-slate-700">
+        …or paste it
+        <textarea
+          id="import-text"
+          rows={6}
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          className="mt-1 w-full rounded-md border border-slate-300 px-3 py-2 font-mono text-xs"
+          placeholder='{"Sales": {"request_url": "/api/card/1/query/csv", "payload": {}}}'
+        />
+      </label>
+      <div className="flex flex-wrap items-end gap-4">
+        <label htmlFor="import-connector" className="text-sm font-medium text-slate-700">
+          Connector for relative URLs
+          <select
+            id="import-connector"
+            value={defaultConnectorId}
+            onChange={(e) => setDefaultConnectorId(e.target.value)}
+            className="mt-1 block rounded-md border border-slate-300 px-3 py-2 text-sm"
+          >
+            <option value="">none</option>
+            {connectors.data?.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.name} ({c.kindLabel})
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="flex items-center gap-2 text-sm text-slate-700">
+          <input
+            type="checkbox"
+            checked={replaceExisting}
+            onChange={(e) => setReplaceExisting(e.target.checked)}
+          />
+          Replace reports with the same name
+        </label>
+      </div>
+      {importJson.error && <Alert>{importJson.error.message}</Alert>}
+      {result && result.problems.length > 0 && (
+        <Alert>
+          <p className="font-medium">
+            Nothing was imported: {result.problems.length} entr
+            {result.problems.length === 1 ? "y" : "ies"} could not be mapped.
+          </p>
+          <ul className="mt-1 list-disc pl-5" data-testid="import-problems">
+            {result.problems.map((p) => (
+              <li key={p.report}>
+                <span className="font-medium">{p.report}</span>: {p.problem}
+              </li>
+            ))}
+          </ul>
+        </Alert>
+      )}
+      {result && result.problems.length === 0 && (
+        <Alert tone="success">
+          Imported {result.imported} report{result.imported === 1 ? "" : "s"}.
+        </Alert>
+      )}
+      <div className="flex gap-2">
+        <Button type="submit" variant="primary" disabled={!text.trim() || importJson.isPending}>
+          Import
+        </Button>
+        <Button type="button" onClick={onDone}>
+          {result?.imported ? "Done" : "Close"}
+        </Button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,168 @@
+"use client";
+
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import type { TReportView } from "@/server/services/reports/reports";
+import { useTRPC } from "../../_components/trpc";
+import { Alert, Button } from "../../_components/ui";
+import { DEFAULT_QUERY, fromQuery, isQueryFieldShown, QUERY_FIELDS, toQuery } from "./query-fields";
+
+const INPUT = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm";
+
+export function ReportForm({ report, onDone }: { report: TReportView | null; onDone: () => void }) {
+  const trpc = useTRPC();
+  const connectors = useQuery(trpc.connectors.list.queryOptions());
+  const [name, setName] = useState(report?.name ?? "");
+  const [connectorId, setConnectorId] = useState(report?.connectorId ?? "");
+  const [template, setTemplate] = useState(
+    report?.fileNameTemplate ?? "{report}_{date:yyyyMMdd_HHmm}.csv",
+  );
+  const [values, setValues] = useState<Record<string, string | boolean>>(
+    report ? fromQuery(report.connectorKind, report.query as Record<string, unknown>) : {},
+  );
+  const [formError, setFormError] = useState<string | null>(null);
+  const save = useMutation(trpc.reports.save.mutationOptions({ onSuccess: onDone }));
+  const connector = connectors.data?.find((c) => c.id === connectorId);
+  const kind = connector?.kind ?? "";
+  const fields = QUERY_FIELDS[kind] ?? [];
+
+  function chooseConnector(id: string) {
+    setConnectorId(id);
+    const next = connectors.data?.find((c) => c.id === id)?.kind ?? "";
+    if (next !== kind) setValues(fromQuery(next, DEFAULT_QUERY[next] ?? {}));
+  }
+
+  function submit(event: React.FormEvent) {
+    event.preventDefault();
+    setFormError(null);
+    let query: Record<string, unknown>;
+    try {
+      query = toQuery(kind, values);
+    } catch (error) {
+      setFormError((error as Error).message);
+      return;
+    }
+    const format = kind === "http" && values.format === "json" ? "json" : "csv";
+    save.mutate({ id: report?.id, name, connectorId, query, format, fileNameTemplate: template });
+  }
+
+  return (
+    <form onSubmit={submit} className="grid gap-4" aria-label="Report">
+      <h2 className="text-lg font-semibold">{report ? `Edit ${report.name}` : "New report"}</h2>
+      <div className="grid gap-4 md:grid-cols-3">
+        <label htmlFor="report-name" className="block text-sm font-medium text-slate-700">
+          Name
+          <input
+            id="report-name"
+            required
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            className={INPUT}
+          />
+        </label>
+        <label htmlFor="report-connector" className="block text-sm font-medium text-slate-700">
+          Connector
+          <select
+            id="report-connector"
+            required
+            value={connectorId}
+            onChange={(e) => chooseConnector(e.target.value)}
+            className={INPUT}
+          >
+            <option value="">Choose…</option>
+            {connectors.data?.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.name} ({c.kindLabel})
+              </option>
+            ))}
+          </select>
+        </label>
+        <label htmlFor="report-template" className="block text-sm font-medium text-slate-700">
+          File name
+          <input
+            id="report-template"
+            value={template}
+            onChange={(e) => setTemplate(e.target.value)}
+            className={`${INPUT} font-mono`}
+          />
+          <span className="mt-1 block text-xs font-normal text-slate-500">
+            {"{report}, {date:yyyyMMdd_HHmm}, {run}"}
+          </span>
+        </label>
+      </div>
+      {connectors.data?.length === 0 && (
+        <Alert tone="info">Add a connector first: a report fetches through one.</Alert>
+      )}
+      <div className="grid gap-4 md:grid-cols-2">
+        {fields
+          .filter((field) => isQueryFieldShown(field, values))
+          .map((field) => {
+            const id = `query-${field.name}`;
+            if (field.type === "checkbox") {
+              return (
+                <label key={field.name} className="flex items-center gap-2 text-sm text-slate-700">
+                  <input
+                    type="checkbox"
+                    checked={values[field.name] === true}
+                    onChange={(e) => setValues({ ...values, [field.name]: e.target.checked })}
+                  />
+                  {field.label}
+                </label>
+              );
+            }
+            return (
+              <label
+                key={field.name}
+                htmlFor={id}
+                className={`block text-sm font-medium text-slate-700 ${field.type === "json" ? "md:col-span-2" : ""}`}
+              >
+                {field.label}
+                {field.type === "select" ? (
+                  <select
+                    id={id}
+                    value={String(values[field.name] ?? field.options?.[0]?.value)}
+                    onChange={(e) => setValues({ ...values, [field.name]: e.target.value })}
+                    className={INPUT}
+                  >
+                    {field.options?.map((o) => (
+                      <option key={o.value} value={o.value}>
+                        {o.label}
+                      </option>
+                    ))}
+                  </select>
+                ) : field.type === "json" ? (
+                  <textarea
+                    id={id}
+                    rows={3}
+                    value={String(values[field.name] ?? "")}
+                    placeholder={field.placeholder}
+                    onChange={(e) => setValues({ ...values, [field.name]: e.target.value })}
+                    className={`${INPUT} font-mono text-xs`}
+                  />
+                ) : (
+                  <input
+                    id={id}
+                    type={field.type === "number" ? "number" : "text"}
+                    min={1}
+                    value={String(values[field.name] ?? "")}
+                    placeholder={field.placeholder}
+                    onChange={(e) => setValues({ ...values, [field.name]: e.target.value })}
+                    className={INPUT}
+                  />
+                )}
+              </label>
+            );
+          })}
+      </div>
+      {(formError ?? save.error?.message) && <Alert>{formError ?? save.error?.message}</Alert>}
+      <div className="flex gap-2">
+        <Button type="submit" variant="primary" disabled={save.isPending || !connectorId}>
+          {save.isPending ? "Saving…" : "Save report"}
+        </Button>
+        <Button type="button" onClick={onDone}>
+          Cancel
+        </Button>
+      </div>
+    </form>
+  );
+}

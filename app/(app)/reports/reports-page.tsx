@@ -1,0 +1,239 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useState } from "react";
+import type { TReportView } from "@/server/services/reports/reports";
+import { useTRPC } from "../../_components/trpc";
+import { Alert, Button, ButtonLink, Card, PageTitle, StatusBadge } from "../../_components/ui";
+import { ImportPanel } from "./import-panel";
+import { ReportForm } from "./report-form";
+
+const RUN_STATE_TO_STATUS: Record<string, string> = {
+  succeeded: "completed",
+  failed: "failed",
+  cancelled: "cancelled",
+  running: "running",
+  waiting_retry: "running",
+  pending: "queued",
+};
+
+export function ReportsPage() {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const reports = useQuery(trpc.reports.list.queryOptions());
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [editing, setEditing] = useState<TReportView | "new" | null>(null);
+  const [isImporting, setImporting] = useState(false);
+  const [maxConcurrency, setMaxConcurrency] = useState(4);
+  const [maxAttempts, setMaxAttempts] = useState(5);
+  const invalidate = () =>
+    queryClient.invalidateQueries({ queryKey: trpc.reports.list.queryKey() });
+  const run = useMutation(
+    trpc.reports.run.mutationOptions({ onSuccess: ({ jobId }) => router.push(`/jobs/${jobId}`) }),
+  );
+  const remove = useMutation(
+    trpc.reports.delete.mutationOptions({
+      onSuccess: () => {
+        setSelected(new Set());
+        void invalidate();
+      },
+    }),
+  );
+  const all = reports.data ?? [];
+  const isAllSelected = all.length > 0 && all.every((r) => selected.has(r.id));
+
+  function toggle(id: string) {
+    const next = new Set(selected);
+    if (next.has(id)) next.delete(id);
+    else next.add(id);
+    setSelected(next);
+  }
+
+  return (
+    <div>
+      <PageTitle
+        title="Reports"
+        subtitle="Saved report definitions. Select some and run them now, or put them on a schedule."
+        actions={
+          <>
+            <Button onClick={() => setImporting(!isImporting)}>Import request.json</Button>
+            <ButtonLink
+              href={`/api/reports/request-json${selected.size > 0 ? `?ids=${[...selected].join(",")}` : ""}`}
+              download
+            >
+              Export request.json
+            </ButtonLink>
+            <Button variant="primary" onClick={() => setEditing("new")}>
+              Add report
+            </Button>
+          </>
+        }
+      />
+      {isImporting && (
+        <Card className="mb-5">
+          <ImportPanel
+            onDone={() => {
+              setImporting(false);
+              void invalidate();
+            }}
+          />
+        </Card>
+      )}
+      {editing && (
+        <Card className="mb-5">
+          <ReportForm
+            report={editing === "new" ? null : editing}
+            onDone={() => {
+              setEditing(null);
+              void invalidate();
+            }}
+          />
+        </Card>
+      )}
+
+      <Card className="mb-5">
+        <form
+          className="flex flex-wrap items-end gap-4"
+          aria-label="Run reports"
+          onSubmit={(e) => {
+            e.preventDefault();
+            run.mutate({
+              reportIds: all.filter((r) => selected.has(r.id)).map((r) => r.id),
+              maxConcurrency,
+              maxAttempts,
+            });
+          }}
+        >
+          <p className="text-sm text-slate-600">
+            <span className="font-semibold tabular-nums" data-testid="selected-count">
+              {selected.size}
+            </span>{" "}
+            selected
+          </p>
+          <label className="text-sm text-slate-700">
+            At once
+            <input
+              type="number"
+              min={1}
+              max={32}
+              value={maxConcurrency}
+              onChange={(e) => setMaxConcurrency(Number(e.target.value))}
+              className="ml-2 w-20 rounded-md border border-slate-300 px-2 py-1.5 text-sm"
+              aria-label="Reports fetched at once"
+            />
+          </label>
+          <label className="text-sm text-slate-700">
+            Attempts per report
+            <input
+              type="number"
+              min={1}
+              max={20}
+              value={maxAttempts}
+              onChange={(e) => setMaxAttempts(Number(e.target.value))}
+              className="ml-2 w-20 rounded-md border border-slate-300 px-2 py-1.5 text-sm"
+              aria-label="Attempts per report"
+            />
+          </label>
+          <Button type="submit" variant="primary" disabled={selected.size === 0 || run.isPending}>
+            {run.isPending ? "Starting…" : "Run now"}
+          </Button>
+          <Button
+            type="button"
+            variant="danger"
+            className="ml-auto"
+            disabled={selected.size === 0 || remove.isPending}
+            onClick={() => {
+              if (
+                window.confirm(`Delete ${selected.size} report(s)? Their past runs and files stay.`)
+              )
+                remove.mutate({ ids: [...selected] });
+            }}
+          >
+            Delete selected
+          </Button>
+        </form>
+        {(run.error ?? remove.error) && (
+          <div className="mt-3">
+            <Alert>{(run.error ?? remove.error)!.message}</Alert>
+          </div>
+        )}
+      </Card>
+
+      <Card className="overflow-x-auto p-0 sm:p-0">
+        {reports.isLoading && <p className="p-6 text-sm text-slate-500">Loading…</p>}
+        {reports.error && <p className="p-6 text-sm text-red-700">{reports.error.message}</p>}
+        {all.length === 0 && !reports.isLoading && (
+          <p className="p-6 text-sm text-slate-500">
+            No reports yet. Add one, or import a request.json. Reports fetch through{" "}
+            <Link href="/connectors" className="text-brand-600 hover:underline">
+              connectors
+            </Link>
+            .
+          </p>
+        )}
+        {all.length > 0 && (
+          <table className="w-full text-left text-sm">
+            <thead className="border-b border-slate-200 bg-slate-50 text-xs text-slate-500">
+              <tr>
+                <th className="w-10 px-4 py-2">
+                  <input
+                    type="checkbox"
+                    aria-label="Select all reports"
+                    checked={isAllSelected}
+                    onChange={() =>
+                      setSelected(isAllSelected ? new Set() : new Set(all.map((r) => r.id)))
+                    }
+                  />
+                </th>
+                <th className="px-2 py-2 font-medium">Report</th>
+                <th className="px-2 py-2 font-medium">Connector</th>
+                <th className="px-2 py-2 font-medium">Query</th>
+                <th className="px-2 py-2 font-medium">Last run</th>
+                <th className="px-2 py-2" />
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-slate-100">
+              {all.map((report) => (
+                <tr key={report.id} data-testid="report-row">
+                  <td className="px-4 py-2">
+                    <input
+                      type="checkbox"
+                      aria-label={`Select ${report.name}`}
+                      checked={selected.has(report.id)}
+                      onChange={() => toggle(report.id)}
+                    />
+                  </td>
+                  <td className="px-2 py-2 font-medium">{report.name}</td>
+                  <td className="px-2 py-2 text-slate-600">{report.connectorName}</td>
+                  <td
+                    className="max-w-xs truncate px-2 py-2 font-mono text-xs text-slate-600"
+                    title={report.queryText}
+                  >
+                    {report.queryText}
+                  </td>
+                  <td className="px-2 py-2">
+                    {report.lastRun ? (
+                      <Link href={`/jobs/${report.lastRun.jobId}`} className="hover:underline">
+                        <StatusBadge
+                          status={RUN_STATE_TO_STATUS[report.lastRun.state] ?? report.lastRun.state}
+                        />
+                      </Link>
+                    ) : (
+                      <span className="text-xs text-slate-400">never</span>
+                    )}
+                  </td>
+                  <td className="px-2 py-2 text-right">
+                    <Button onClick={() => setEditing(report)}>Edit</Button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Card>
+    </div>
+  );
+}

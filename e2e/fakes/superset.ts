@@ -1,0 +1,523 @@
+// Fake Apache Superset (see /work/shared/upstream-contracts.md §2 and §8): FAB JWT login/refresh,
+// optional CSRF on chart data, and the chart data endpoints exporting CSV or JSON.
+import { randomBytes, randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  bearerToken,
+  isRecord,
+  listenFake,
+  mediaType,
+  parseCookies,
+  parseJson,
+  readBody,
+  redirect,
+  sendJson,
+} from "./fake-http";
+import { decodeJwt, nowSeconds, signJwt, verifyJwt } from "./jwt";
+import {
+  bigTable,
+  jsonArrayPieces,
+  rowObjects,
+  writeChunks,
+  writeCsv,
+  type FakeTable,
+} from "./report-data";
+
+export type FakeSupersetUser = { username: string; password: string };
+
+export type FakeSupersetOptions = {
+  port?: number;
+  users?: FakeSupersetUser[];
+  accessTtlMs?: number;
+  // Deployments may drop chart data from WTF_CSRF_EXEMPT_LIST; then it needs token + cookie.
+  csrfOnChartData?: boolean;
+  // Superset's flask-limiter (production only); beyond it: 429 without Retry-After.
+  rateLimitPerSecond?: number;
+};
+
+export type FakeSuperset = {
+  url: string;
+  close(): Promise<void>;
+  // Every access token issued so far answers 401 "Token has expired"; refresh tokens still work.
+  expireAccessTokens(): void;
+  // Successful logins.
+  logins(): number;
+  // Successful refreshes.
+  refreshes(): number;
+  // Chart data requests (POST /api/v1/chart/data or GET /api/v1/chart/:pk/data/) answered 200.
+  chartDataCalls(): number;
+};
+
+export const FAKE_SUPERSET_DEFAULTS = {
+  users: [{ username: "svc", password: "superset-pass-1" }],
+  // flask-jwt-extended defaults.
+  accessTtlMs: 15 * 60 * 1000,
+  refreshTtlMs: 30 * 24 * 60 * 60 * 1000,
+  // Flask-WTF WTF_CSRF_TIME_LIMIT.
+  csrfTtlMs: 3600 * 1000,
+} as const;
+
+const DEFAULT_ROW_LIMIT = 50_000; // ROW_LIMIT
+const MAX_ROW_LIMIT = 100_000; // SQL_MAX_ROW
+const RESULT_FORMATS = ["csv", "json", "xlsx"];
+const RESULT_TYPES = [
+  "columns",
+  "full",
+  "query",
+  "results",
+  "samples",
+  "timegrains",
+  "post_processed",
+  "drill_detail",
+];
+const DATASOURCE_TYPES = ["sl_table", "table", "dataset", "query", "saved_query", "view"];
+const DATASETS = new Map<string, { name: string }>([["7:table", { name: "customers" }]]);
+
+const NO_QUERY_CONTEXT = "Chart has no query context saved. Please save the chart again.";
+const SAVED_CHARTS = new Map<number, { queryContext?: Record<string, unknown> }>([
+  [
+    5,
+    {
+      queryContext: {
+        datasource: { id: 7, type: "table" },
+        queries: [{ columns: ["id", "name", "amount", "created_at"], row_limit: 1000 }],
+        result_format: "json",
+        result_type: "full",
+      },
+    },
+  ],
+  [6, {}],
+]);
+
+const NOT_AUTHORIZED = { message: "Not authorized" };
+const MISSING = "Missing data for required field.";
+
+type TokenType = "access" | "refresh";
+
+// Marshmallow's errors reach clients via str(dict), i.e. Python repr, inside the message.
+function pythonRepr(value: unknown): string {
+  if (typeof value === "string") return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+  if (Array.isArray(value)) return `[${value.map(pythonRepr).join(", ")}]`;
+  if (isRecord(value)) {
+    const entries = Object.entries(value).map(
+      ([key, item]) => `${/^\d+$/.test(key) ? key : pythonRepr(key)}: ${pythonRepr(item)}`,
+    );
+    return `{${entries.join(", ")}}`;
+  }
+  if (value === true) return "True";
+  if (value === false) return "False";
+  if (value === null || value === undefined) return "None";
+  return String(value);
+}
+
+function mustBeOneOf(choices: string[]) {
+  return [`Must be one of: ${choices.join(", ")}.`];
+}
+
+type QueryContext = {
+  datasetKey: string;
+  rowLimits: number[];
+  resultFormat: string;
+  resultType: string;
+};
+
+function validateQueryContext(
+  body: unknown,
+): { ok: true; value: QueryContext } | { ok: false; errors: Record<string, unknown> } {
+  if (!isRecord(body)) return { ok: false, errors: { _schema: ["Invalid input type."] } };
+  const errors: Record<string, unknown> = {};
+
+  const datasource = body.datasource;
+  if (datasource === undefined) errors.datasource = [MISSING];
+  else if (!isRecord(datasource)) errors.datasource = { _schema: ["Invalid input type."] };
+  else {
+    const nested: Record<string, string[]> = {};
+    if (datasource.id === undefined || datasource.id === null) nested.id = [MISSING];
+    else if (typeof datasource.id !== "number" && typeof datasource.id !== "string") {
+      nested.id = ["Not a valid integer."];
+    }
+    if (datasource.type === undefined) nested.type = [MISSING];
+    else if (!DATASOURCE_TYPES.includes(String(datasource.type))) {
+      nested.type = mustBeOneOf(DATASOURCE_TYPES);
+    }
+    if (Object.keys(nested).length > 0) errors.datasource = nested;
+  }
+
+  const rowLimits: number[] = [];
+  const queries = body.queries;
+  if (queries === undefined) errors.queries = [MISSING];
+  else if (!Array.isArray(queries)) errors.queries = ["Not a valid list."];
+  else {
+    const perQuery: Record<string, unknown> = {};
+    queries.forEach((query: unknown, index) => {
+      if (!isRecord(query)) {
+        perQuery[index] = { _schema: ["Invalid input type."] };
+        return;
+      }
+      const limit = query.row_limit;
+      if (limit === undefined || limit === null) rowLimits.push(0);
+      else if (!Number.isInteger(limit)) perQuery[index] = { row_limit: ["Not a valid integer."] };
+      else if ((limit as number) < 0) {
+        perQuery[index] = { row_limit: ["`row_limit` must be greater than or equal to 0"] };
+      } else rowLimits.push(limit as number);
+    });
+    if (Object.keys(perQuery).length > 0) errors.queries = perQuery;
+  }
+
+  const resultFormat = body.result_format ?? "json";
+  if (!RESULT_FORMATS.includes(String(resultFormat))) {
+    errors.result_format = mustBeOneOf(RESULT_FORMATS);
+  }
+  const resultType = body.result_type ?? "full";
+  if (!RESULT_TYPES.includes(String(resultType))) errors.result_type = mustBeOneOf(RESULT_TYPES);
+
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  const source = datasource as Record<string, unknown>;
+  return {
+    ok: true,
+    value: {
+      datasetKey: `${String(source.id)}:${String(source.type)}`,
+      rowLimits,
+      resultFormat: String(resultFormat),
+      resultType: String(resultType),
+    },
+  };
+}
+
+function effectiveRowLimit(requested: number): number {
+  return Math.min(requested === 0 ? DEFAULT_ROW_LIMIT : requested, MAX_ROW_LIMIT);
+}
+
+// Superset's GenericDataType: NUMERIC 0, STRING 1, TEMPORAL 2.
+function genericTypes(table: FakeTable): number[] {
+  if (table.rowCount === 0) return table.columns.map(() => 1);
+  return table.row(0).map((value) => {
+    if (typeof value === "number") return 0;
+    return /^\d{4}-\d{2}-\d{2}T/.test(value) ? 2 : 1;
+  });
+}
+
+function fileTimestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, "").replace("T", "_").replace(/\..*$/, "");
+}
+
+function csrfFailure(res: ServerResponse, reason: string) {
+  sendJson(res, 400, {
+    errors: [
+      {
+        message: `400 Bad Request: ${reason}`,
+        error_type: "GENERIC_BACKEND_ERROR",
+        level: "error",
+        extra: {},
+      },
+    ],
+  });
+}
+
+export async function startFakeSuperset(options: FakeSupersetOptions = {}): Promise<FakeSuperset> {
+  const users = options.users ?? FAKE_SUPERSET_DEFAULTS.users;
+  const accessTtlMs = options.accessTtlMs ?? FAKE_SUPERSET_DEFAULTS.accessTtlMs;
+  const secret = randomBytes(32);
+  const liveAccessJtis = new Set<string>();
+  const expiredAccessJtis = new Set<string>();
+  const csrfSessions = new Map<string, { token: string; issuedAt: number }>();
+  let loginCount = 0;
+  let refreshCount = 0;
+  let chartDataCount = 0;
+  let windowStart = 0;
+  let requestsInWindow = 0;
+
+  function issueToken(userId: number, type: TokenType, fresh: boolean): string {
+    const iat = nowSeconds();
+    const ttlMs = type === "access" ? accessTtlMs : FAKE_SUPERSET_DEFAULTS.refreshTtlMs;
+    const jti = randomUUID();
+    if (type === "access") liveAccessJtis.add(jti);
+    return signJwt(
+      { fresh, iat, jti, type, sub: String(userId), nbf: iat, exp: iat + Math.ceil(ttlMs / 1000) },
+      { alg: "HS256", secret },
+    );
+  }
+
+  // flask-jwt-extended: 422 for malformed/forged or wrong-type tokens, 401 once expired.
+  function checkToken(
+    token: string,
+    expected: TokenType,
+  ): { ok: true; userId: number } | { ok: false; status: number; msg: string } {
+    const decoded = decodeJwt(token);
+    if (!decoded) return { ok: false, status: 422, msg: "Not enough segments" };
+    if (!verifyJwt(decoded, { alg: "HS256", secret })) {
+      return { ok: false, status: 422, msg: "Signature verification failed" };
+    }
+    const { exp, type, jti, sub } = decoded.claims;
+    if (typeof exp !== "number" || exp <= nowSeconds() || expiredAccessJtis.has(String(jti))) {
+      return { ok: false, status: 401, msg: "Token has expired" };
+    }
+    if (type !== expected) {
+      const msg =
+        expected === "access"
+          ? "Only non-refresh tokens are allowed"
+          : "Only refresh tokens are allowed";
+      return { ok: false, status: 422, msg };
+    }
+    const userId = Number(sub);
+    if (!users[userId - 1]) return { ok: false, status: 401, msg: "User not found" };
+    return { ok: true, userId };
+  }
+
+  // Protected API endpoints: FAB answers a missing token with its own 401 body.
+  function requireAccess(req: IncomingMessage, res: ServerResponse): number | undefined {
+    const token = bearerToken(req);
+    if (!token) {
+      sendJson(res, 401, NOT_AUTHORIZED);
+      return undefined;
+    }
+    const checked = checkToken(token, "access");
+    if (!checked.ok) {
+      sendJson(res, checked.status, { msg: checked.msg });
+      return undefined;
+    }
+    return checked.userId;
+  }
+
+  async function login(req: IncomingMessage, res: ServerResponse) {
+    const raw = (await readBody(req)).toString("utf8");
+    const parsed = mediaType(req) === "application/json" ? parseJson(raw) : { ok: false as const };
+    if (!parsed.ok) return sendJson(res, 400, { message: "Request payload is not JSON" });
+    const body = parsed.value;
+    if (!isRecord(body))
+      return sendJson(res, 400, { message: { _schema: ["Invalid input type."] } });
+    const errors: Record<string, string[]> = {};
+    for (const field of ["username", "password", "provider"]) {
+      if (body[field] === undefined) errors[field] = [MISSING];
+      else if (typeof body[field] !== "string") errors[field] = ["Not a valid string."];
+    }
+    if (!errors.provider && !["db", "ldap"].includes(body.provider as string)) {
+      errors.provider = mustBeOneOf(["db", "ldap"]);
+    }
+    if (body.refresh !== undefined && typeof body.refresh !== "boolean") {
+      errors.refresh = ["Not a valid boolean."];
+    }
+    if (Object.keys(errors).length > 0) return sendJson(res, 400, { message: errors });
+
+    const index = users.findIndex(
+      (user) => user.username === body.username && user.password === body.password,
+    );
+    if (index < 0) return sendJson(res, 401, NOT_AUTHORIZED);
+    loginCount += 1;
+    const tokens: Record<string, string> = { access_token: issueToken(index + 1, "access", true) };
+    if (body.refresh === true) tokens.refresh_token = issueToken(index + 1, "refresh", false);
+    sendJson(res, 200, tokens);
+  }
+
+  function refresh(req: IncomingMessage, res: ServerResponse) {
+    const token = bearerToken(req);
+    if (!token) return sendJson(res, 401, { msg: "Missing Authorization Header" });
+    const checked = checkToken(token, "refresh");
+    if (!checked.ok) return sendJson(res, checked.status, { msg: checked.msg });
+    refreshCount += 1;
+    sendJson(res, 200, { access_token: issueToken(checked.userId, "access", false) });
+  }
+
+  function csrfToken(req: IncomingMessage, res: ServerResponse) {
+    if (requireAccess(req, res) === undefined) return;
+    const session = randomBytes(24).toString("base64url");
+    const token = randomBytes(20).toString("hex");
+    csrfSessions.set(session, { token, issuedAt: Date.now() });
+    sendJson(
+      res,
+      200,
+      { result: token },
+      { "set-cookie": `session=${session}; HttpOnly; Path=/; SameSite=Lax` },
+    );
+  }
+
+  // Flask-WTF runs before the view, so it rejects even requests that would fail auth later.
+  function passesCsrf(req: IncomingMessage, res: ServerResponse): boolean {
+    if (!options.csrfOnChartData) return true;
+    const reject = (reason: string) => {
+      if (mediaType(req) === "application/json") csrfFailure(res, reason);
+      else redirect(res, 302, "/login/");
+      return false;
+    };
+    const header = req.headers["x-csrftoken"] ?? req.headers["x-csrf-token"];
+    const sent = Array.isArray(header) ? header[0] : header;
+    if (!sent) return reject("The CSRF token is missing.");
+    const sessionId = parseCookies(req).get("session");
+    const session = sessionId ? csrfSessions.get(sessionId) : undefined;
+    if (!session) return reject("The CSRF session token is missing.");
+    if (Date.now() - session.issuedAt > FAKE_SUPERSET_DEFAULTS.csrfTtlMs) {
+      return reject("The CSRF token has expired.");
+    }
+    if (session.token !== sent) return reject("The CSRF tokens do not match.");
+    return true;
+  }
+
+  async function answerQueryContext(res: ServerResponse, body: unknown) {
+    const validated = validateQueryContext(body);
+    if (!validated.ok) {
+      return sendJson(res, 400, {
+        message: `Request is incorrect: ${pythonRepr(validated.errors)}`,
+      });
+    }
+    const context = validated.value;
+    const dataset = DATASETS.get(context.datasetKey);
+    if (!dataset) return sendJson(res, 404, { message: "Not found" });
+    if (context.rowLimits.length === 0) {
+      return sendJson(res, 400, { message: "Request is incorrect: no queries to run" });
+    }
+    if (context.resultFormat === "xlsx") {
+      return sendJson(res, 501, { message: "The Superset fake does not produce xlsx." });
+    }
+    const tables = context.rowLimits.map((limit) => bigTable(effectiveRowLimit(limit)));
+
+    if (context.resultFormat === "csv") {
+      if (tables.length > 1) {
+        return sendJson(res, 400, {
+          message: "The Superset fake exports one query per CSV request (no zip of several).",
+        });
+      }
+      chartDataCount += 1;
+      res.writeHead(200, {
+        "content-type": "text/csv; charset=utf-8",
+        "content-disposition": `attachment; filename=superset_${dataset.name}_${fileTimestamp()}.csv`,
+      });
+      return writeCsv(res, tables[0]!, { lineEnding: "\n" });
+    }
+
+    chartDataCount += 1;
+    res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
+    const pieces = function* () {
+      yield '{"result":[';
+      for (const [index, table] of tables.entries()) {
+        const head = JSON.stringify({
+          colnames: table.columns,
+          coltypes: genericTypes(table),
+          status: "success",
+          is_cached: false,
+          query: `SELECT ${table.columns.join(", ")} FROM ${dataset.name} LIMIT ${table.rowCount}`,
+        }).slice(0, -1);
+        yield* jsonArrayPieces(
+          rowObjects(table),
+          `${index === 0 ? "" : ","}${head},"data":`,
+          (count) => {
+            return `,"rowcount":${count}}`;
+          },
+        );
+      }
+      yield "]}";
+    };
+    await writeChunks(res, pieces());
+    if (!res.destroyed) res.end();
+  }
+
+  async function chartData(req: IncomingMessage, res: ServerResponse) {
+    if (!passesCsrf(req, res)) return;
+    if (requireAccess(req, res) === undefined) return;
+    const raw = (await readBody(req)).toString("utf8");
+    let body: unknown = undefined;
+    const type = mediaType(req);
+    if (type === "application/json") {
+      const parsed = parseJson(raw);
+      if (parsed.ok) body = parsed.value;
+    } else if (type === "application/x-www-form-urlencoded") {
+      // The legacy CSV export form posts the query context as a JSON string field.
+      const formData = new URLSearchParams(raw).get("form_data");
+      const parsed = formData ? parseJson(formData) : undefined;
+      if (parsed?.ok) body = parsed.value;
+    }
+    if (body === undefined || body === null) {
+      return sendJson(res, 400, { message: "Request is not JSON" });
+    }
+    await answerQueryContext(res, body);
+  }
+
+  async function savedChartData(req: IncomingMessage, res: ServerResponse, url: URL, pk: string) {
+    if (requireAccess(req, res) === undefined) return;
+    const chart = /^\d+$/.test(pk) ? SAVED_CHARTS.get(Number(pk)) : undefined;
+    if (!chart) return sendJson(res, 404, { message: "Not found" });
+    if (!chart.queryContext) return sendJson(res, 400, { message: NO_QUERY_CONTEXT });
+    await answerQueryContext(res, {
+      ...chart.queryContext,
+      result_format: url.searchParams.get("format") ?? "json",
+      result_type: url.searchParams.get("type") ?? "full",
+    });
+  }
+
+  function withinRateLimit(): boolean {
+    if (options.rateLimitPerSecond === undefined) return true;
+    const now = Date.now();
+    if (now - windowStart >= 1000) {
+      windowStart = now;
+      requestsInWindow = 0;
+    }
+    requestsInWindow += 1;
+    return requestsInWindow <= options.rateLimitPerSecond;
+  }
+
+  const SAVED_CHART_DATA = /^\/api\/v1\/chart\/([^/]+)\/data(\/?)$/;
+
+  const server = await listenFake(options.port, async (req, res, url) => {
+    const path = url.pathname;
+    const method = req.method ?? "GET";
+    if (path === "/health") {
+      res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+      res.end("OK");
+      return;
+    }
+    if (!withinRateLimit()) {
+      return sendJson(res, 429, {
+        errors: [
+          {
+            message: `429 Too Many Requests: ${options.rateLimitPerSecond} per 1 second`,
+            error_type: "GENERIC_BACKEND_ERROR",
+            level: "error",
+            extra: {},
+          },
+        ],
+      });
+    }
+    if (path === "/api/v1/security/login" && method === "POST") return login(req, res);
+    if (path === "/api/v1/security/refresh" && method === "POST") return refresh(req, res);
+    if (path === "/api/v1/security/csrf_token/" && method === "GET") return csrfToken(req, res);
+    if (path === "/api/v1/me/" && method === "GET") {
+      const userId = requireAccess(req, res);
+      if (userId === undefined) return;
+      const username = users[userId - 1]!.username;
+      return sendJson(res, 200, {
+        result: {
+          id: userId,
+          username,
+          first_name: username,
+          last_name: "User",
+          email: `${username}@example.com`,
+          is_active: true,
+          is_anonymous: false,
+        },
+      });
+    }
+    if (path === "/api/v1/chart/data" && method === "POST") return chartData(req, res);
+
+    const saved = SAVED_CHART_DATA.exec(path);
+    if (saved && method === "GET") {
+      // Werkzeug's strict slashes: the route is registered with a trailing slash.
+      if (!saved[2]) return redirect(res, 308, `${path}/${url.search}`);
+      return savedChartData(req, res, url, saved[1]!);
+    }
+    if (path === "/api/v1/security/csrf_token" || path === "/api/v1/me") {
+      return redirect(res, 308, `${path}/${url.search}`);
+    }
+    sendJson(res, 404, { message: "Not found" });
+  });
+
+  return {
+    url: server.url,
+    close: () => server.close(),
+    expireAccessTokens() {
+      for (const jti of liveAccessJtis) expiredAccessJtis.add(jti);
+      liveAccessJtis.clear();
+    },
+    logins: () => loginCount,
+    refreshes: () => refreshCount,
+    chartDataCalls: () => chartDataCount,
+  };
+}

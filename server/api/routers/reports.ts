@@ -1,0 +1,39 @@
+import "server-only";
+import { z } from "zod";
+import { getReportRunProgress } from "../../services/reports/report-run-progress";
+import {
+  deleteReports,
+  importRequestJson,
+  listReports,
+  saveReport,
+  ZReportInput,
+} from "../../services/reports/reports";
+import { startReportRun, ZStartRunInput } from "../../services/reports/start-report-run";
+import { AppError } from "../../errors";
+import { createTRPCRouter, protectedProcedure } from "../trpc";
+
+export const reportsRouter = createTRPCRouter({
+  list: protectedProcedure.query(() => listReports()),
+  save: protectedProcedure.input(ZReportInput).mutation(({ input }) => saveReport(input)),
+  delete: protectedProcedure
+    .input(z.object({ ids: z.array(z.uuid()).min(1) }))
+    .mutation(({ input }) => deleteReports(input.ids)),
+  importRequestJson: protectedProcedure
+    .input(
+      z.object({
+        text: z.string().max(5_000_000, "The file is larger than 5 MB."),
+        defaultConnectorId: z.uuid().optional(),
+        replaceExisting: z.boolean().default(false),
+      }),
+    )
+    .mutation(({ input }) => importRequestJson(input)),
+  run: protectedProcedure
+    .input(ZStartRunInput)
+    .mutation(({ input, ctx }) => startReportRun({ ...input, createdById: ctx.user.id })),
+  runProgress: protectedProcedure.input(z.object({ jobId: z.uuid() })).query(async ({ input }) => {
+    const progress = await getReportRunProgress(input.jobId);
+    if (!progress)
+      throw new AppError("NOT_FOUND", "This report run does not exist (it may have been deleted).");
+    return progress;
+  }),
+});

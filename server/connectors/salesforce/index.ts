@@ -1,0 +1,312 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { DownloadError } from "@/server/downloads";
+import {
+  ConnectorError,
+  describeTransportError,
+  excerpt,
+  SessionExpiredError,
+} from "../connector-error";
+import { withSession } from "../session-cache";
+import type { ConnectorKind, TConnection, TConnectorContext, TFetchedReport } from "../types";
+import { joinUrl } from "../url";
+import { reportResultToCsv, type TReportResult } from "./report-json";
+
+const ZSettings = z.object({
+  authMethod: z.enum(["client_credentials", "jwt", "session_id"]).default("client_credentials"),
+  /** token endpoint host: the org's My Domain, https://login.salesforce.com or https://test.salesforce.com */
+  loginUrl: z.string().trim().default(""),
+  /** the connected app's consumer key */
+  clientId: z.string().trim().default(""),
+  /** the Salesforce user a JWT bearer token is issued for */
+  username: z.string().trim().default(""),
+  apiVersion: z
+    .string()
+    .regex(/^v\d+\.\d$/, "an API version looks like v62.0")
+    .default("v62.0"),
+  /** fetch reports over 2,000 rows through the report export, which has no row cap */
+  fullExport: z.boolean().default(true),
+});
+const ZSecrets = z.object({
+  clientSecret: z.string().optional(),
+  privateKeyPem: z.string().optional(),
+  sessionId: z.string().optional(),
+});
+const ZQuery = z.object({
+  reportId: z
+    .string()
+    .regex(
+      /^00O[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$/,
+      "a report id starts with 00O and has 15 or 18 characters",
+    ),
+});
+
+type TSettings = z.infer<typeof ZSettings>;
+type TSecrets = z.infer<typeof ZSecrets>;
+type TQuery = z.infer<typeof ZQuery>;
+type TSalesforce = TConnection<TSettings, TSecrets>;
+type TSession = { accessToken: string; instanceUrl: string };
+
+const REPORT_PATH = /^\/?(00O[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?)\/?$/;
+const REST_REPORT_PATH = /analytics\/reports\/(00O[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?)/;
+/** Salesforce accepts a JWT for a few minutes; a short life limits what a leaked one is worth. */
+const JWT_LIFETIME_S = 180;
+
+const base64url = (value: string | Buffer) => Buffer.from(value).toString("base64url");
+
+function signJwt(connection: TSalesforce, audience: string): string {
+  const { clientId, username } = connection.settings;
+  if (!clientId || !username || !connection.secrets.privateKeyPem) {
+    throw new ConnectorError("JWT sign-in needs a consumer key, a user name and a private key");
+  }
+  const header = base64url(JSON.stringify({ alg: "RS256" }));
+  const claims = base64url(
+    JSON.stringify({
+      iss: clientId,
+      sub: username,
+      aud: audience,
+      exp: Math.floor(Date.now() / 1000) + JWT_LIFETIME_S,
+    }),
+  );
+  let signature: Buffer;
+  try {
+    signature = crypto.sign(
+      "RSA-SHA256",
+      Buffer.from(`${header}.${claims}`),
+      connection.secrets.privateKeyPem,
+    );
+  } catch {
+    throw new ConnectorError("the private key is not a valid PEM RSA key");
+  }
+  return `${header}.${claims}.${base64url(signature)}`;
+}
+
+/** `aud` names the login server, not the org's My Domain (a community's own URL is its own audience). */
+export function jwtAudience(loginUrl: string): string {
+  const { origin, hostname } = new URL(loginUrl);
+  if (hostname.endsWith(".sandbox.my.salesforce.com")) return "https://test.salesforce.com";
+  if (hostname.endsWith(".my.salesforce.com")) return "https://login.salesforce.com";
+  return origin;
+}
+
+async function signIn(connection: TSalesforce, context: TConnectorContext): Promise<TSession> {
+  const { authMethod, clientId } = connection.settings;
+  if (authMethod === "session_id") {
+    if (!connection.secrets.sessionId)
+      throw new ConnectorError("no session id is set for this connector");
+    return { accessToken: connection.secrets.sessionId, instanceUrl: connection.baseUrl };
+  }
+  const loginUrl = connection.settings.loginUrl || connection.baseUrl;
+  const form: Record<string, string> =
+    authMethod === "jwt"
+      ? {
+          grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",
+          assertion: signJwt(connection, jwtAudience(loginUrl)),
+        }
+      : {
+          grant_type: "client_credentials",
+          client_id: clientId,
+          client_secret: connection.secrets.clientSecret ?? "",
+        };
+  try {
+    const { body } = await context.http.requestJson<{
+      access_token?: string;
+      instance_url?: string;
+    }>(joinUrl(loginUrl, "services/oauth2/token"), {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(form).toString(),
+      signal: context.signal,
+    });
+    if (!body.access_token) throw new ConnectorError("Salesforce sent no access token");
+    // no expires_in: the token lives as long as the org's session timeout, so it is renewed on 401
+    return { accessToken: body.access_token, instanceUrl: body.instance_url ?? connection.baseUrl };
+  } catch (error) {
+    if (error instanceof DownloadError && error.httpStatus === 400) {
+      const answer = parseJson<{ error?: string; error_description?: string }>(error.responseBody);
+      const code = answer?.error ?? "refused";
+      const words =
+        code === "invalid_client_id"
+          ? "unknown consumer key (client id)"
+          : code === "invalid_client"
+            ? "wrong client secret"
+            : code === "invalid_grant"
+              ? "Salesforce refused the credentials"
+              : "Salesforce refused the sign-in";
+      throw new ConnectorError(`${words} (${code}: ${excerpt(answer?.error_description ?? "")})`);
+    }
+    throw describeTransportError(error, "signing in to Salesforce");
+  }
+}
+
+function parseJson<T>(text: string | undefined): T | null {
+  try {
+    return text ? (JSON.parse(text) as T) : null;
+  } catch {
+    return null;
+  }
+}
+
+function toSalesforceError(connection: TSalesforce, error: unknown, what: string): Error {
+  if (error instanceof DownloadError && error.httpStatus !== undefined) {
+    const answer = parseJson<Array<{ errorCode?: string; message?: string }>>(
+      error.responseBody,
+    )?.[0];
+    if (error.httpStatus === 401 && answer?.errorCode === "INVALID_SESSION_ID") {
+      if (connection.settings.authMethod === "session_id") {
+        return new ConnectorError(
+          "the pasted session id expired or is invalid: paste a new one in the connector",
+        );
+      }
+      return new SessionExpiredError("INVALID_SESSION_ID");
+    }
+    if (answer?.errorCode === "REQUEST_LIMIT_EXCEEDED") {
+      return new ConnectorError(
+        `Salesforce's API limit is used up (${excerpt(answer.message ?? "")})`,
+        {
+          isRetryable: true,
+          httpStatus: error.httpStatus,
+        },
+      );
+    }
+    if (answer?.errorCode) {
+      return new ConnectorError(`${what}: ${answer.errorCode} ${excerpt(answer.message ?? "")}`, {
+        httpStatus: error.httpStatus,
+        isRetryable: error.httpStatus >= 500,
+      });
+    }
+  }
+  return describeTransportError(error, what);
+}
+
+function call<T>(
+  connection: TSalesforce,
+  context: TConnectorContext,
+  run: (session: TSession) => Promise<T>,
+) {
+  return withSession(
+    context.sessions,
+    `${connection.id}:${connection.revision}`,
+    () => signIn(connection, context),
+    run,
+  );
+}
+
+export const salesforceConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
+  kind: "salesforce",
+  label: "Salesforce",
+  settingsSchema: ZSettings,
+  secretsSchema: ZSecrets,
+  querySchema: ZQuery,
+
+  async testConnection(connection, context) {
+    const user = await call(connection, context, async (session) => {
+      try {
+        return (
+          await context.http.requestJson<{ name?: string; username?: string }>(
+            joinUrl(
+              session.instanceUrl,
+              `services/data/${connection.settings.apiVersion}/chatter/users/me`,
+            ),
+            { headers: { authorization: `Bearer ${session.accessToken}` }, signal: context.signal },
+          )
+        ).body;
+      } catch (error) {
+        throw toSalesforceError(connection, error, "reading the current user");
+      }
+    });
+    return `signed in as ${user.username ?? user.name ?? "an unnamed user"}`;
+  },
+
+  async fetchReport(connection, query, context): Promise<TFetchedReport> {
+    const { settings } = connection;
+    const result = await call(connection, context, async (session) => {
+      try {
+        const url = joinUrl(
+          session.instanceUrl,
+          `services/data/${settings.apiVersion}/analytics/reports/${query.reportId}?includeDetails=true`,
+        );
+        return (
+          await context.http.requestJson<TReportResult>(url, {
+            headers: { authorization: `Bearer ${session.accessToken}` },
+            signal: context.signal,
+          })
+        ).body;
+      } catch (error) {
+        throw toSalesforceError(connection, error, `report ${query.reportId}`);
+      }
+    });
+
+    if (result.allData === false && settings.fullExport) {
+      const full = await fetchFullExport(connection, query, context);
+      if (full) return full;
+    }
+    const { csv, rows } = reportResultToCsv(result);
+    const file = path.join(context.tempDir, `salesforce-${crypto.randomUUID()}.csv`);
+    fs.writeFileSync(file, csv);
+    const isTruncated = result.allData === false;
+    return {
+      path: file,
+      format: "csv",
+      isTruncated,
+      notes: isTruncated
+        ? [`truncated: the Reports API returns only the first ${rows.toLocaleString("en-US")} rows`]
+        : [],
+    };
+  },
+
+  describeQuery: (query) => `report ${query.reportId}`,
+
+  queryFromSeed({ path: requestPath }) {
+    const id =
+      REPORT_PATH.exec(requestPath.split("?")[0]!)?.[1] ?? REST_REPORT_PATH.exec(requestPath)?.[1];
+    return id ? { reportId: id } : null;
+  },
+
+  queryToSeed(connection, query) {
+    return {
+      request_url: joinUrl(connection.baseUrl, `${query.reportId}?export=1&enc=UTF-8&xf=csv`),
+      payload: {},
+    };
+  },
+};
+
+/**
+ * The report export behind Salesforce's own "Export" button: every row, no 2,000-row cap. It takes
+ * the token as the `sid` cookie and answers a refused one with an HTML login page, not an error.
+ */
+async function fetchFullExport(
+  connection: TSalesforce,
+  query: TQuery,
+  context: TConnectorContext,
+): Promise<TFetchedReport | null> {
+  return call(connection, context, async (session) => {
+    const host = connection.baseUrl || session.instanceUrl;
+    let file;
+    try {
+      file = await context.http.downloadToFile(
+        joinUrl(host, `${query.reportId}?export=1&enc=UTF-8&xf=csv`),
+        {
+          accept: "text/csv",
+          headers: { cookie: `sid=${session.accessToken}` },
+          signal: context.signal,
+        },
+      );
+    } catch {
+      return null;
+    }
+    const start = Buffer.from(file.firstBytes).toString("utf8").trimStart();
+    if (file.contentType?.includes("html") || /^<(!doctype|html)/i.test(start)) {
+      fs.rmSync(file.path, { force: true });
+      return null;
+    }
+    return {
+      path: file.path,
+      format: "csv",
+      hasFooter: true,
+      notes: ["fetched in full through the report export (the Reports API stops at 2,000 rows)"],
+    };
+  });
+}

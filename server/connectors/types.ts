@@ -1,0 +1,61 @@
+import type { z } from "zod";
+import type { ConnectorHttp } from "./connector-http";
+import type { SessionCache } from "./session-cache";
+
+export const CONNECTOR_KINDS = ["metabase", "superset", "salesforce", "http"] as const;
+export type TConnectorKindName = (typeof CONNECTOR_KINDS)[number];
+
+/** A connector as a kind sees it: settings and secrets already parsed and opened. */
+export type TConnection<TSettings, TSecrets> = {
+  id: string;
+  name: string;
+  baseUrl: string;
+  settings: TSettings;
+  secrets: TSecrets;
+  /** changes whenever the connector is edited, so cached sessions of old credentials are not reused */
+  revision: string;
+};
+
+export type TConnectorContext = {
+  http: ConnectorHttp;
+  sessions: SessionCache;
+  /** where a connector may write the files it builds itself (e.g. CSV from a JSON answer) */
+  tempDir: string;
+  signal?: AbortSignal;
+};
+
+/** A report as fetched: a raw file in the temp folder, still to be checked and normalised. */
+export type TFetchedReport = {
+  path: string;
+  format: "csv" | "json";
+  /** the system returned fewer rows than the report has */
+  isTruncated?: boolean;
+  /** Salesforce's export appends a footer after a blank line */
+  hasFooter?: boolean;
+  notes?: string[];
+};
+
+/** One entry of seed 000's request.json. */
+export type TSeedEntry = { request_url: string; payload: unknown };
+
+export interface ConnectorKind<TSettings = unknown, TSecrets = unknown, TQuery = unknown> {
+  kind: TConnectorKindName;
+  label: string;
+  settingsSchema: z.ZodType<TSettings>;
+  secretsSchema: z.ZodType<TSecrets>;
+  querySchema: z.ZodType<TQuery>;
+  /** "signed in as …" in plain words, or a ConnectorError saying why not */
+  testConnection(
+    connection: TConnection<TSettings, TSecrets>,
+    context: TConnectorContext,
+  ): Promise<string>;
+  fetchReport(
+    connection: TConnection<TSettings, TSecrets>,
+    query: TQuery,
+    context: TConnectorContext,
+  ): Promise<TFetchedReport>;
+  describeQuery(query: TQuery): string;
+  /** The query for a request.json entry this kind understands, or null. `path` is relative to the connector's base URL. */
+  queryFromSeed(entry: { path: string; url: URL | null; payload: unknown }): TQuery | null;
+  queryToSeed(connection: { baseUrl: string }, query: TQuery): TSeedEntry;
+}

@@ -1,0 +1,187 @@
+import "server-only";
+import { z } from "zod";
+import {
+  CONNECTOR_KINDS,
+  ConnectorError,
+  connectorKind,
+  createSessionCache,
+  type TConnection,
+} from "@/server/connectors";
+import { db } from "@/server/db";
+import { AppError } from "@/server/errors";
+import { logger } from "@/server/logger";
+import { getRuntime } from "@/server/runtime";
+
+export const ZConnectorInput = z.object({
+  id: z.uuid().optional(),
+  name: z.string().trim().min(1, "Give the connector a name.").max(100),
+  kind: z.enum(CONNECTOR_KINDS),
+  baseUrl: z
+    .string()
+    .trim()
+    .refine(
+      (v) => v === "" || /^https?:\/\/[^\s]+$/i.test(v),
+      "The address must start with http:// or https://.",
+    ),
+  settings: z.record(z.string(), z.unknown()).default({}),
+  /** write-only: a non-empty value replaces the stored one, an absent one keeps it */
+  secrets: z.record(z.string(), z.string()).default({}),
+  /** secret fields to remove */
+  clearSecrets: z.array(z.string()).default([]),
+});
+export type TConnectorInput = z.input<typeof ZConnectorInput>;
+
+/** What the browser may see of a connector: settings, and for each secret only whether it is set. */
+export type TConnectorView = {
+  id: string;
+  name: string;
+  kind: string;
+  kindLabel: string;
+  baseUrl: string;
+  settings: Record<string, unknown>;
+  secretsSet: Record<string, boolean>;
+  reportCount: number;
+  lastCheckedAt: Date | null;
+  lastCheckOk: boolean | null;
+  lastCheckMessage: string | null;
+};
+
+function secretFieldNames(kind: string): string[] {
+  const schema = connectorKind(kind).secretsSchema as unknown as z.ZodObject;
+  return Object.keys(schema.shape);
+}
+
+function openSecrets(sealed: string | null): Record<string, string> {
+  return sealed ? getRuntime().secrets.open<Record<string, string>>(sealed) : {};
+}
+
+export async function listConnectors(): Promise<TConnectorView[]> {
+  const rows = await db.connector.findMany({
+    orderBy: { name: "asc" },
+    include: { _count: { select: { reports: true } } },
+  });
+  return rows.map((row) => {
+    const secrets = openSecrets(row.sealedSecrets);
+    return {
+      id: row.id,
+      name: row.name,
+      kind: row.kind,
+      kindLabel: connectorKind(row.kind).label,
+      baseUrl: row.baseUrl,
+      settings: JSON.parse(row.settings) as Record<string, unknown>,
+      secretsSet: Object.fromEntries(
+        secretFieldNames(row.kind).map((f) => [f, Boolean(secrets[f])]),
+      ),
+      reportCount: row._count.reports,
+      lastCheckedAt: row.lastCheckedAt,
+      lastCheckOk: row.lastCheckOk,
+      lastCheckMessage: row.lastCheckMessage,
+    };
+  });
+}
+
+export async function saveConnector(raw: TConnectorInput): Promise<{ id: string }> {
+  const input = ZConnectorInput.parse(raw);
+  const kind = connectorKind(input.kind);
+  const settings = kind.settingsSchema.safeParse(input.settings);
+  if (!settings.success) {
+    throw new AppError("BAD_REQUEST", settings.error.issues.map((i) => i.message).join("; "));
+  }
+  if (input.kind !== "http" && !input.baseUrl) {
+    throw new AppError("BAD_REQUEST", `A ${kind.label} connector needs the address of the server.`);
+  }
+  const existing = input.id ? await db.connector.findUnique({ where: { id: input.id } }) : null;
+  if (input.id && !existing) throw new AppError("NOT_FOUND", "This connector does not exist.");
+  if (existing && existing.kind !== input.kind) {
+    throw new AppError("BAD_REQUEST", "A connector cannot change its kind; create a new one.");
+  }
+  const fields = new Set(secretFieldNames(input.kind));
+  const secrets = openSecrets(existing?.sealedSecrets ?? null);
+  for (const [field, value] of Object.entries(input.secrets)) {
+    if (!fields.has(field))
+      throw new AppError("BAD_REQUEST", `"${field}" is not a secret of this kind.`);
+    if (value !== "") secrets[field] = value;
+  }
+  for (const field of input.clearSecrets) delete secrets[field];
+  const data = {
+    name: input.name,
+    kind: input.kind,
+    baseUrl: input.baseUrl.replace(/\/+$/, ""),
+    settings: JSON.stringify(settings.data),
+    sealedSecrets: Object.keys(secrets).length > 0 ? getRuntime().secrets.seal(secrets) : null,
+    // an edit makes the last check meaningless
+    lastCheckedAt: null,
+    lastCheckOk: null,
+    lastCheckMessage: null,
+  };
+  try {
+    const saved = existing
+      ? await db.connector.update({ where: { id: existing.id }, data })
+      : await db.connector.create({ data });
+    return { id: saved.id };
+  } catch (error) {
+    if ((error as { code?: string }).code === "P2002") {
+      throw new AppError("CONFLICT", `A connector named "${input.name}" exists already.`);
+    }
+    throw error;
+  }
+}
+
+export async function deleteConnector(id: string): Promise<void> {
+  const reports = await db.report.count({ where: { connectorId: id } });
+  if (reports > 0) {
+    throw new AppError(
+      "CONFLICT",
+      `${reports} report${reports === 1 ? " uses" : "s use"} this connector; delete or move ${reports === 1 ? "it" : "them"} first.`,
+    );
+  }
+  await db.connector.deleteMany({ where: { id } });
+}
+
+/** The connector as its kind works with it, secrets opened; only for server-side use. */
+export async function loadConnection(
+  id: string,
+): Promise<TConnection<unknown, unknown> & { kind: string }> {
+  const row = await db.connector.findUnique({ where: { id } });
+  if (!row)
+    throw new AppError("NOT_FOUND", "This connector does not exist (it may have been deleted).");
+  const kind = connectorKind(row.kind);
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    baseUrl: row.baseUrl,
+    settings: kind.settingsSchema.parse(JSON.parse(row.settings)),
+    secrets: kind.secretsSchema.parse(openSecrets(row.sealedSecrets)),
+    revision: row.updatedAt.toISOString(),
+  };
+}
+
+/** Signs in for real (a fresh session, never a cached one) and records the answer in plain words. */
+export async function testConnector(id: string): Promise<{ isOk: boolean; message: string }> {
+  const connection = await loadConnection(id);
+  const runtime = getRuntime();
+  let result: { isOk: boolean; message: string };
+  try {
+    const message = await connectorKind(connection.kind).testConnection(connection, {
+      http: runtime.connectorHttp,
+      sessions: createSessionCache(),
+      tempDir: runtime.blobs.tempDir,
+      signal: AbortSignal.timeout(60_000),
+    });
+    result = { isOk: true, message };
+  } catch (error) {
+    const isExpected = error instanceof ConnectorError;
+    if (!isExpected)
+      logger.error({ connectorId: id, err: error }, "connection test failed unexpectedly");
+    result = {
+      isOk: false,
+      message: isExpected ? error.message : `failed: ${(error as Error).message}`,
+    };
+  }
+  await db.connector.update({
+    where: { id },
+    data: { lastCheckedAt: new Date(), lastCheckOk: result.isOk, lastCheckMessage: result.message },
+  });
+  return result;
+}

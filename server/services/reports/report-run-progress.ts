@@ -1,0 +1,105 @@
+import "server-only";
+import { db } from "@/server/db";
+import type { TReportRunOptions } from "./run-report-job";
+
+export type TReportRunItemView = {
+  id: string;
+  reportId: string | null;
+  reportName: string;
+  position: number;
+  state: string;
+  attempts: number;
+  rows: number | null;
+  bytes: number | null;
+  fileName: string | null;
+  isTruncated: boolean;
+  note: string | null;
+  error: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  nextAttemptAt: string | null;
+};
+
+export type TReportRunProgress = {
+  job: {
+    id: string;
+    kind: "report_run";
+    title: string;
+    status: string;
+    createdAt: string;
+    startedAt: string | null;
+    finishedAt: string | null;
+    totalItems: number;
+    scheduleId: string | null;
+    options: TReportRunOptions;
+  };
+  totals: Record<
+    "total" | "pending" | "running" | "waiting_retry" | "succeeded" | "failed" | "cancelled",
+    number
+  > & {
+    rows: number;
+    bytes: number;
+  };
+  items: TReportRunItemView[];
+};
+
+const iso = (date: Date | null) => date?.toISOString() ?? null;
+
+/** The whole state of a report run; small enough (one row per report) to send whole on every change. */
+export async function getReportRunProgress(jobId: string): Promise<TReportRunProgress | null> {
+  const job = await db.job.findUnique({
+    where: { id: jobId },
+    include: { reportItems: { orderBy: { position: "asc" } } },
+  });
+  if (!job || job.kind !== "report_run") return null;
+  const totals = {
+    total: 0,
+    pending: 0,
+    running: 0,
+    waiting_retry: 0,
+    succeeded: 0,
+    failed: 0,
+    cancelled: 0,
+    rows: 0,
+    bytes: 0,
+  };
+  const items = job.reportItems.map((item): TReportRunItemView => {
+    totals.total += 1;
+    if (item.state in totals) totals[item.state as "pending"] += 1;
+    totals.rows += item.rows ?? 0;
+    totals.bytes += item.bytes ?? 0;
+    return {
+      id: item.id,
+      reportId: item.reportId,
+      reportName: item.reportName,
+      position: item.position,
+      state: item.state,
+      attempts: item.attempts,
+      rows: item.rows,
+      bytes: item.bytes,
+      fileName: item.fileName,
+      isTruncated: item.isTruncated,
+      note: item.note,
+      error: item.error,
+      startedAt: iso(item.startedAt),
+      finishedAt: iso(item.finishedAt),
+      nextAttemptAt: iso(item.nextAttemptAt),
+    };
+  });
+  return {
+    job: {
+      id: job.id,
+      kind: "report_run",
+      title: job.title,
+      status: job.status,
+      createdAt: job.createdAt.toISOString(),
+      startedAt: iso(job.startedAt),
+      finishedAt: iso(job.finishedAt),
+      totalItems: job.totalItems,
+      scheduleId: job.scheduleId,
+      options: JSON.parse(job.options) as TReportRunOptions,
+    },
+    totals,
+    items,
+  };
+}

@@ -1,0 +1,246 @@
+import "server-only";
+import { z } from "zod";
+import { connectorKind, type TSeedEntry } from "@/server/connectors";
+import { db } from "@/server/db";
+import { AppError } from "@/server/errors";
+import { validateFileNameTemplate } from "./file-name-template";
+
+export const ZReportInput = z.object({
+  id: z.uuid().optional(),
+  name: z.string().trim().min(1, "Give the report a name.").max(150),
+  connectorId: z.uuid("Choose a connector."),
+  query: z.unknown(),
+  format: z.enum(["csv", "json"]).default("csv"),
+  fileNameTemplate: z.string().trim().min(1).max(200).default("{report}_{date:yyyyMMdd_HHmm}.csv"),
+});
+export type TReportInput = z.input<typeof ZReportInput>;
+
+export type TReportView = {
+  id: string;
+  name: string;
+  connectorId: string;
+  connectorName: string;
+  connectorKind: string;
+  query: unknown;
+  queryText: string;
+  format: string;
+  fileNameTemplate: string;
+  lastRun: { state: string; finishedAt: Date | null; jobId: string } | null;
+};
+
+export async function listReports(): Promise<TReportView[]> {
+  const rows = await db.report.findMany({
+    orderBy: { name: "asc" },
+    include: {
+      connector: { select: { name: true, kind: true } },
+      runItems: {
+        orderBy: { startedAt: "desc" },
+        take: 1,
+        select: { state: true, finishedAt: true, jobId: true },
+      },
+    },
+  });
+  return rows.map((row) => {
+    const query = JSON.parse(row.query) as unknown;
+    return {
+      id: row.id,
+      name: row.name,
+      connectorId: row.connectorId,
+      connectorName: row.connector.name,
+      connectorKind: row.connector.kind,
+      query,
+      queryText: describeQuery(row.connector.kind, query),
+      format: row.format,
+      fileNameTemplate: row.fileNameTemplate,
+      lastRun: row.runItems[0] ?? null,
+    };
+  });
+}
+
+function describeQuery(kind: string, query: unknown): string {
+  const parsed = connectorKind(kind).querySchema.safeParse(query);
+  return parsed.success ? connectorKind(kind).describeQuery(parsed.data) : "invalid query";
+}
+
+async function validatedReportData(raw: TReportInput) {
+  const input = ZReportInput.parse(raw);
+  const connector = await db.connector.findUnique({ where: { id: input.connectorId } });
+  if (!connector) throw new AppError("BAD_REQUEST", "The chosen connector does not exist.");
+  const query = connectorKind(connector.kind).querySchema.safeParse(input.query);
+  if (!query.success) {
+    throw new AppError(
+      "BAD_REQUEST",
+      `The query does not fit a ${connector.kind} report: ${query.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`).join("; ")}`,
+    );
+  }
+  const templateProblem = validateFileNameTemplate(input.fileNameTemplate);
+  if (templateProblem) throw new AppError("BAD_REQUEST", templateProblem);
+  return {
+    id: input.id,
+    data: {
+      name: input.name,
+      connectorId: input.connectorId,
+      query: JSON.stringify(query.data),
+      format: input.format,
+      fileNameTemplate: input.fileNameTemplate,
+    },
+  };
+}
+
+export async function saveReport(raw: TReportInput): Promise<{ id: string }> {
+  const { id, data } = await validatedReportData(raw);
+  try {
+    const saved = id
+      ? await db.report.update({ where: { id }, data })
+      : await db.report.create({ data });
+    return { id: saved.id };
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "P2002")
+      throw new AppError("CONFLICT", `A report named "${data.name}" exists already.`);
+    if (code === "P2025") throw new AppError("NOT_FOUND", "This report does not exist.");
+    throw error;
+  }
+}
+
+export async function deleteReports(ids: string[]): Promise<{ deleted: number }> {
+  const { count } = await db.report.deleteMany({ where: { id: { in: ids } } });
+  return { deleted: count };
+}
+
+// ---- seed 000's request.json ----
+
+const ZRequestJson = z.record(
+  z.string().trim().min(1),
+  z.object({ request_url: z.string().trim().min(1), payload: z.unknown().optional() }),
+);
+
+export type TImportProblem = { report: string; problem: string };
+
+/**
+ * Imports every entry of a request.json or none: each report name maps to a connector (by the
+ * URL's address, or `defaultConnectorId` for relative URLs, as seed 000's base_url did) and a
+ * query that connector's kind understands. Anything that cannot be mapped is reported.
+ */
+export async function importRequestJson(args: {
+  text: string;
+  defaultConnectorId?: string;
+  replaceExisting?: boolean;
+}): Promise<{ imported: number; problems: TImportProblem[] }> {
+  let document: unknown;
+  try {
+    document = JSON.parse(args.text);
+  } catch (error) {
+    throw new AppError("BAD_REQUEST", `This is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = ZRequestJson.safeParse(document);
+  if (!parsed.success) {
+    throw new AppError(
+      "BAD_REQUEST",
+      'Expected an object of reports, each with "request_url" and "payload" (seed 000\'s request.json).',
+    );
+  }
+  const entries = Object.entries(parsed.data);
+  if (entries.length === 0) throw new AppError("BAD_REQUEST", "The file lists no reports.");
+
+  const connectors = await db.connector.findMany();
+  const existingNames = new Set(
+    (await db.report.findMany({ select: { name: true } })).map((r) => r.name),
+  );
+  const problems: TImportProblem[] = [];
+  const planned: { name: string; connectorId: string; query: unknown; replaces: boolean }[] = [];
+
+  for (const [name, entry] of entries) {
+    const isAbsolute = /^https?:\/\//i.test(entry.request_url);
+    const url = isAbsolute ? safeUrl(entry.request_url) : null;
+    if (isAbsolute && !url) {
+      problems.push({ report: name, problem: `"${entry.request_url}" is not a valid URL` });
+      continue;
+    }
+    const connector = url
+      ? // the longest matching base URL wins, so /metabase and /superset on one host stay apart
+        (connectors
+          .filter((c) => c.baseUrl && url.href.startsWith(c.baseUrl))
+          .sort((a, b) => b.baseUrl.length - a.baseUrl.length)[0] ??
+        connectors.find((c) => c.kind === "http" && !c.baseUrl))
+      : connectors.find((c) => c.id === args.defaultConnectorId);
+    if (!connector) {
+      problems.push({
+        report: name,
+        problem: url
+          ? `no connector has the address ${url.origin} (add one, or an HTTP file connector without a base URL)`
+          : `"${entry.request_url}" is relative: choose the connector it belongs to`,
+      });
+      continue;
+    }
+    const path = url ? url.href.slice(connector.baseUrl.length) || "/" : entry.request_url;
+    let query: unknown = null;
+    try {
+      query = connectorKind(connector.kind).queryFromSeed({
+        path,
+        url: connector.baseUrl ? null : url,
+        payload: entry.payload ?? {},
+      });
+    } catch (error) {
+      problems.push({
+        report: name,
+        problem: `the payload does not fit ${connector.name}: ${(error as Error).message}`,
+      });
+      continue;
+    }
+    if (!query) {
+      problems.push({
+        report: name,
+        problem: `${connector.name} (${connector.kind}) does not know the address ${path}`,
+      });
+      continue;
+    }
+    const replaces = existingNames.has(name);
+    if (replaces && !args.replaceExisting) {
+      problems.push({
+        report: name,
+        problem: "a report with this name exists already (tick “replace existing” to overwrite it)",
+      });
+      continue;
+    }
+    planned.push({ name, connectorId: connector.id, query, replaces });
+  }
+  if (problems.length > 0) return { imported: 0, problems };
+
+  await db.$transaction(
+    planned.map((p) =>
+      db.report.upsert({
+        where: { name: p.name },
+        create: { name: p.name, connectorId: p.connectorId, query: JSON.stringify(p.query) },
+        update: { connectorId: p.connectorId, query: JSON.stringify(p.query) },
+      }),
+    ),
+  );
+  return { imported: planned.length, problems: [] };
+}
+
+function safeUrl(text: string): URL | null {
+  try {
+    return new URL(text);
+  } catch {
+    return null;
+  }
+}
+
+/** Reports as seed 000's request.json: report name to request_url and payload. */
+export async function exportRequestJson(ids?: string[]): Promise<Record<string, TSeedEntry>> {
+  const rows = await db.report.findMany({
+    where: ids ? { id: { in: ids } } : {},
+    orderBy: { name: "asc" },
+    include: { connector: true },
+  });
+  const document: Record<string, TSeedEntry> = {};
+  for (const row of rows) {
+    const kind = connectorKind(row.connector.kind);
+    document[row.name] = kind.queryToSeed(
+      row.connector,
+      kind.querySchema.parse(JSON.parse(row.query)),
+    );
+  }
+  return document;
+}

@@ -1,0 +1,196 @@
+import "server-only";
+import Papa from "papaparse";
+import { computeZipSize, createZipStream, guardText, type ZipSource } from "@/server/archive";
+import { db } from "@/server/db";
+import { AppError } from "@/server/errors";
+import { getRuntime } from "@/server/runtime";
+
+export type TRunSummaryRow = {
+  report: string;
+  status: string;
+  attempts: number;
+  rows: number | null;
+  bytes: number | null;
+  durationSeconds: number | null;
+  file: string | null;
+  truncated: boolean;
+  note: string | null;
+  error: string | null;
+};
+
+const SUMMARY_HEADER = [
+  "report",
+  "status",
+  "attempts",
+  "rows",
+  "bytes",
+  "duration_s",
+  "file",
+  "truncated",
+  "note",
+  "error",
+];
+
+async function loadRun(jobId: string) {
+  const job = await db.job.findUnique({
+    where: { id: jobId },
+    include: {
+      reportItems: {
+        orderBy: { position: "asc" },
+        include: { attemptLog: { orderBy: { attempt: "asc" } } },
+      },
+    },
+  });
+  if (!job || job.kind !== "report_run") {
+    throw new AppError("NOT_FOUND", "This report run does not exist (it may have been deleted).");
+  }
+  return { job, items: job.reportItems, fileNames: uniqueFileNames(job.reportItems) };
+}
+
+/** Two reports may render the same file name; the second becomes "name (2).csv". */
+function uniqueFileNames(
+  items: Array<{ id: string; fileName: string | null }>,
+): Map<string, string> {
+  const taken = new Set<string>();
+  const names = new Map<string, string>();
+  for (const item of items) {
+    if (!item.fileName) continue;
+    let name = item.fileName;
+    const dot = name.lastIndexOf(".");
+    const [stem, extension] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ""];
+    for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${stem} (${n})${extension}`;
+    taken.add(name.toLowerCase());
+    names.set(item.id, name);
+  }
+  return names;
+}
+
+function durationSeconds(item: {
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  attemptLog: { startedAt: Date; finishedAt: Date }[];
+}) {
+  const first = item.attemptLog[0]?.startedAt ?? item.startedAt;
+  const last = item.attemptLog.at(-1)?.finishedAt ?? item.finishedAt;
+  return first && last ? Math.round((last.getTime() - first.getTime()) / 100) / 10 : null;
+}
+
+export async function buildRunSummary(jobId: string, format: "csv" | "json") {
+  const { job, items, fileNames } = await loadRun(jobId);
+  const rows: TRunSummaryRow[] = items.map((item) => ({
+    report: item.reportName,
+    status: item.state,
+    attempts: item.attempts,
+    rows: item.rows,
+    bytes: item.bytes,
+    durationSeconds: durationSeconds(item),
+    file: item.state === "succeeded" ? (fileNames.get(item.id) ?? null) : null,
+    truncated: item.isTruncated,
+    note: item.note,
+    error: item.error,
+  }));
+  const shortId = job.id.slice(0, 8);
+  if (format === "csv") {
+    const data = rows.map((r) => [
+      guardText(r.report),
+      r.status,
+      String(r.attempts),
+      r.rows === null ? "" : String(r.rows),
+      r.bytes === null ? "" : String(r.bytes),
+      r.durationSeconds === null ? "" : String(r.durationSeconds),
+      guardText(r.file),
+      r.truncated ? "yes" : "no",
+      guardText(r.note),
+      guardText(r.error),
+    ]);
+    const csv = Papa.unparse({ fields: SUMMARY_HEADER, data }, { newline: "\r\n" });
+    return {
+      fileName: `summary_${shortId}.csv`,
+      contentType: "text/csv; charset=utf-8",
+      body: `${csv}\r\n`,
+    };
+  }
+  const document = {
+    run: {
+      id: job.id,
+      title: job.title,
+      status: job.status,
+      createdAt: job.createdAt.toISOString(),
+      startedAt: job.startedAt?.toISOString() ?? null,
+      finishedAt: job.finishedAt?.toISOString() ?? null,
+      options: JSON.parse(job.options) as unknown,
+    },
+    reports: rows.map((row, i) => ({
+      ...row,
+      // every attempt, as recorded
+      attemptLog: items[i]!.attemptLog.map((a) => ({
+        attempt: a.attempt,
+        startedAt: a.startedAt.toISOString(),
+        finishedAt: a.finishedAt.toISOString(),
+        outcome: a.outcome,
+        httpStatus: a.httpStatus,
+        error: a.error,
+      })),
+    })),
+  };
+  return {
+    fileName: `summary_${shortId}.json`,
+    contentType: "application/json",
+    body: `${JSON.stringify(document, null, 2)}\n`,
+  };
+}
+
+/** The run's files and both summaries in one ZIP, streamed with its exact size known up front. */
+export async function buildRunArchive(jobId: string) {
+  const { job, items, fileNames } = await loadRun(jobId);
+  const { blobs } = getRuntime();
+  const now = new Date();
+  const entries: ZipSource[] = [];
+  for (const item of items) {
+    const name = fileNames.get(item.id);
+    if (
+      item.state !== "succeeded" ||
+      !name ||
+      !item.sha256 ||
+      item.bytes === null ||
+      item.crc32 === null
+    )
+      continue;
+    entries.push({
+      kind: "file",
+      name,
+      path: blobs.pathFor(item.sha256),
+      size: item.bytes,
+      crc32: item.crc32 >>> 0,
+      modifiedAt: item.finishedAt ?? now,
+    });
+  }
+  for (const format of ["csv", "json"] as const) {
+    const summary = await buildRunSummary(jobId, format);
+    const name = `summary.${format}`;
+    // a report file of that name keeps it; the summary steps aside
+    const free = entries.some((e) => e.name.toLowerCase() === name) ? `_run_${name}` : name;
+    entries.push({ kind: "buffer", name: free, data: Buffer.from(summary.body), modifiedAt: now });
+  }
+  return {
+    fileName: `reports_${job.createdAt.toISOString().slice(0, 10)}_${job.id.slice(0, 8)}.zip`,
+    size: computeZipSize(entries),
+    open: (signal?: AbortSignal) => createZipStream(entries, { signal }),
+  };
+}
+
+/** One report file of a run, under the name the run gave it. */
+export async function openRunFile(args: { jobId: string; itemId: string }) {
+  const { items, fileNames } = await loadRun(args.jobId);
+  const item = items.find((i) => i.id === args.itemId);
+  if (!item || item.state !== "succeeded" || !item.sha256) {
+    throw new AppError("NOT_FOUND", "This report has no file in this run.");
+  }
+  const name = fileNames.get(item.id) ?? "report.csv";
+  return {
+    fileName: name,
+    size: item.bytes ?? undefined,
+    contentType: name.endsWith(".json") ? "application/json" : "text/csv; charset=utf-8",
+    stream: getRuntime().blobs.openRead(item.sha256),
+  };
+}

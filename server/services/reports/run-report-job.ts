@@ -1,0 +1,323 @@
+import "server-only";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+
+import { crc32 } from "node:zlib";
+import { ConnectorError, connectorKind, normaliseCsvFile } from "@/server/connectors";
+import { db } from "@/server/db";
+import { env } from "@/server/env";
+import { publishJobChange } from "@/server/jobs/progress";
+import { trackRunningJob } from "@/server/jobs/running-jobs";
+import { logger } from "@/server/logger";
+import { getRuntime } from "@/server/runtime";
+import { loadConnection } from "../connectors/connectors";
+import { renderFileName } from "./file-name-template";
+
+export const REPORT_RUN_QUEUE = "report-run.run";
+export type TReportRunMessage = { jobId: string };
+export type TReportRunOptions = { maxConcurrency: number; maxAttempts: number };
+
+/** A report being fetched belongs to this worker until then; a job's lease is renewed while it runs. */
+const LEASE_MS = 10 * 60_000;
+const HEARTBEAT_MS = 60_000;
+const MAX_RETRY_DELAY_MS = 10 * 60_000;
+
+type TClaimedItem = { id: string; reportId: string | null; reportName: string; attempts: number };
+
+/**
+ * The worker side of a report run: fetches its reports, a few at a time, and retries each with
+ * growing waits until it succeeds or reaches the run's attempt limit. Every attempt is recorded.
+ * Like image batches it is safe to run again: items are claimed with an atomic state change.
+ */
+export async function runReportJob(jobId: string, queueSignal: AbortSignal): Promise<void> {
+  const job = await db.job.findUnique({ where: { id: jobId } });
+  if (!job || (job.status !== "queued" && job.status !== "running")) return;
+  const options = JSON.parse(job.options) as TReportRunOptions;
+  const running = trackRunningJob(jobId, queueSignal);
+  const renewLease = () =>
+    db.job.update({ where: { id: jobId }, data: { leaseUntil: new Date(Date.now() + LEASE_MS) } });
+  const heartbeat = setInterval(() => void renewLease().catch(() => undefined), HEARTBEAT_MS);
+  try {
+    await db.job.update({
+      where: { id: jobId },
+      data: {
+        status: "running",
+        startedAt: job.startedAt ?? new Date(),
+        leaseUntil: new Date(Date.now() + LEASE_MS),
+      },
+    });
+    // whatever a dead worker held goes back in line; its attempt stays counted
+    await db.reportRunItem.updateMany({
+      where: { jobId, state: "running", leaseUntil: { lt: new Date() } },
+      data: { state: "waiting_retry", leaseUntil: null, nextAttemptAt: new Date() },
+    });
+    publishJobChange({ jobId, productIds: [], isStatusChange: true });
+    await fetchAll(jobId, options, running.signal);
+    if (!running.signal.aborted) await finishRun(jobId);
+  } finally {
+    clearInterval(heartbeat);
+    running.done();
+  }
+}
+
+async function fetchAll(
+  jobId: string,
+  options: TReportRunOptions,
+  signal: AbortSignal,
+): Promise<void> {
+  let active = 0;
+  let wake: () => void = () => {};
+  while (!signal.aborted) {
+    const free = options.maxConcurrency - active;
+    const claimed = free > 0 ? await claimDueItems(jobId, free) : [];
+    for (const item of claimed) {
+      active++;
+      void fetchOne(jobId, item, options, signal)
+        .catch((error: unknown) =>
+          logger.error({ jobId, itemId: item.id, err: error }, "report item failed to record"),
+        )
+        .finally(() => {
+          active--;
+          wake();
+        });
+    }
+    if (claimed.length > 0) continue;
+    const nextRetry = await db.reportRunItem.findFirst({
+      where: { jobId, state: "waiting_retry" },
+      orderBy: { nextAttemptAt: "asc" },
+      select: { nextAttemptAt: true },
+    });
+    if (active === 0 && !nextRetry) break;
+    const waitMs = nextRetry?.nextAttemptAt
+      ? Math.max(0, nextRetry.nextAttemptAt.getTime() - Date.now())
+      : MAX_RETRY_DELAY_MS;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.min(waitMs, MAX_RETRY_DELAY_MS) + 5);
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      wake = done;
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+  while (active > 0) await new Promise<void>((resolve) => (wake = resolve));
+}
+
+async function claimDueItems(jobId: string, limit: number): Promise<TClaimedItem[]> {
+  const now = new Date();
+  const due = await db.reportRunItem.findMany({
+    where: {
+      jobId,
+      OR: [{ state: "pending" }, { state: "waiting_retry", nextAttemptAt: { lte: now } }],
+    },
+    orderBy: { position: "asc" },
+    take: limit,
+    select: { id: true },
+  });
+  const claimed: TClaimedItem[] = [];
+  for (const { id } of due) {
+    // the state guard makes the claim atomic against a second worker or a cancel
+    const { count } = await db.reportRunItem.updateMany({
+      where: { id, state: { in: ["pending", "waiting_retry"] } },
+      data: {
+        state: "running",
+        attempts: { increment: 1 },
+        leaseUntil: new Date(now.getTime() + LEASE_MS),
+        startedAt: now,
+        nextAttemptAt: null,
+      },
+    });
+    if (count === 1) {
+      claimed.push(
+        await db.reportRunItem.findUniqueOrThrow({
+          where: { id },
+          select: { id: true, reportId: true, reportName: true, attempts: true },
+        }),
+      );
+    }
+  }
+  return claimed;
+}
+
+type TStoredFile = {
+  rows: number | null;
+  bytes: number;
+  sha256: string;
+  crc32: number;
+  fileName: string;
+  isTruncated: boolean;
+  notes: string[];
+};
+
+async function fetchOne(
+  jobId: string,
+  item: TClaimedItem,
+  options: TReportRunOptions,
+  signal: AbortSignal,
+) {
+  const startedAt = new Date();
+  publishJobChange({ jobId, productIds: [item.id] });
+  let stored: TStoredFile | null = null;
+  let failure: ConnectorError | null = null;
+  try {
+    stored = await fetchAndStore(jobId, item, signal);
+  } catch (error) {
+    if (signal.aborted) {
+      // shutdown or cancel: the attempt did not count as the report's fault
+      await db.reportRunItem.updateMany({
+        where: { id: item.id, state: "running" },
+        data: { state: "pending", attempts: { decrement: 1 }, leaseUntil: null },
+      });
+      return;
+    }
+    failure =
+      error instanceof ConnectorError
+        ? error
+        : new ConnectorError(`unexpected error: ${(error as Error).message}`, {
+            isRetryable: true,
+          });
+    if (!(error instanceof ConnectorError))
+      logger.error({ jobId, itemId: item.id, err: error }, "report fetch failed");
+  }
+
+  const finishedAt = new Date();
+  const canRetry = failure !== null && failure.isRetryable && item.attempts < options.maxAttempts;
+  const retryDelay =
+    env.REPORT_RETRY_BASE_SECONDS * 1000 * 2 ** (item.attempts - 1) * (0.8 + Math.random() * 0.4);
+  await db.$transaction([
+    db.reportAttempt.create({
+      data: {
+        itemId: item.id,
+        attempt: item.attempts,
+        startedAt,
+        finishedAt,
+        outcome: failure ? "failed" : "succeeded",
+        httpStatus: failure?.options.httpStatus ?? null,
+        error: failure?.message ?? null,
+      },
+    }),
+    db.reportRunItem.updateMany({
+      // a cancel that came first is never overwritten
+      where: { id: item.id, state: "running" },
+      data: stored
+        ? {
+            state: "succeeded",
+            rows: stored.rows,
+            bytes: stored.bytes,
+            sha256: stored.sha256,
+            crc32: stored.crc32 | 0,
+            fileName: stored.fileName,
+            isTruncated: stored.isTruncated,
+            note: stored.notes.join("; ") || null,
+            error: null,
+            leaseUntil: null,
+            finishedAt,
+          }
+        : {
+            state: canRetry ? "waiting_retry" : "failed",
+            error: failure!.message,
+            leaseUntil: null,
+            nextAttemptAt: canRetry
+              ? new Date(finishedAt.getTime() + Math.min(retryDelay, MAX_RETRY_DELAY_MS))
+              : null,
+            finishedAt: canRetry ? null : finishedAt,
+          },
+    }),
+  ]);
+  publishJobChange({ jobId, productIds: [item.id] });
+}
+
+async function fetchAndStore(
+  jobId: string,
+  item: TClaimedItem,
+  signal: AbortSignal,
+): Promise<TStoredFile> {
+  const report = item.reportId
+    ? await db.report.findUnique({ where: { id: item.reportId } })
+    : null;
+  if (!report) throw new ConnectorError("this report was deleted after the run started");
+  const connection = await loadConnection(report.connectorId);
+  const kind = connectorKind(connection.kind);
+  const query = kind.querySchema.parse(JSON.parse(report.query));
+  const runtime = getRuntime();
+  const fetched = await kind.fetchReport(connection, query, {
+    http: runtime.connectorHttp,
+    sessions: runtime.connectorSessions,
+    tempDir: runtime.blobs.tempDir,
+    signal,
+  });
+  const finalPath = `${fetched.path}.final`;
+  try {
+    let summary: {
+      rows: number | null;
+      bytes: number;
+      sha256: string;
+      crc32: number;
+      notes: string[];
+    };
+    if (fetched.format === "csv") {
+      summary = await normaliseCsvFile(fetched.path, finalPath, {
+        stopAtBlankLine: fetched.hasFooter,
+      });
+    } else {
+      summary = checkJsonFile(fetched.path, finalPath);
+    }
+    await runtime.blobs.putFile(finalPath, summary.sha256);
+    return {
+      ...summary,
+      notes: [...(fetched.notes ?? []), ...summary.notes],
+      isTruncated: fetched.isTruncated ?? false,
+      fileName: renderFileName(report.fileNameTemplate, {
+        report: report.name,
+        date: new Date(),
+        runId: jobId,
+        extension: fetched.format,
+      }),
+    };
+  } finally {
+    fs.rmSync(fetched.path, { force: true });
+    fs.rmSync(finalPath, { force: true });
+  }
+}
+
+/** A JSON report is kept as sent, once it is known to be JSON; an array counts as rows. */
+function checkJsonFile(rawPath: string, finalPath: string) {
+  const bytes = fs.readFileSync(rawPath);
+  let document: unknown;
+  try {
+    document = JSON.parse(bytes.toString("utf8").replace(/^\uFEFF/, ""));
+  } catch {
+    throw new ConnectorError("the answer is not valid JSON");
+  }
+  fs.renameSync(rawPath, finalPath);
+  return {
+    rows: Array.isArray(document) ? document.length : null,
+    bytes: bytes.length,
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+    crc32: crc32(bytes),
+    notes: [] as string[],
+  };
+}
+
+async function finishRun(jobId: string): Promise<void> {
+  const counts = await db.reportRunItem.groupBy({
+    by: ["state"],
+    where: { jobId },
+    _count: { _all: true },
+  });
+  const count = (state: string) => counts.find((c) => c.state === state)?._count._all ?? 0;
+  if (count("pending") + count("running") + count("waiting_retry") > 0) return;
+  const failed = count("failed");
+  const succeeded = count("succeeded");
+  const status = failed === 0 ? "completed" : succeeded === 0 ? "failed" : "completed_with_errors";
+  const { count: updated } = await db.job.updateMany({
+    where: { id: jobId, status: "running" },
+    data: { status, finishedAt: new Date(), leaseUntil: null },
+  });
+  if (updated > 0) {
+    publishJobChange({ jobId, productIds: [], isStatusChange: true });
+    logger.info({ jobId, status, failed, succeeded }, "report run finished");
+  }
+}

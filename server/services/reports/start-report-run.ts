@@ -1,0 +1,68 @@
+import "server-only";
+import { z } from "zod";
+import { db } from "@/server/db";
+import { AppError } from "@/server/errors";
+import { getRuntime } from "@/server/runtime";
+import { REPORT_RUN_QUEUE, type TReportRunOptions } from "./run-report-job";
+
+export const ZRunOptions = z.object({
+  /** reports fetched at the same time (seed 000's max_workers) */
+  maxConcurrency: z.number().int().min(1).max(32).default(4),
+  /** attempts per report before it counts as failed */
+  maxAttempts: z.number().int().min(1).max(20).default(5),
+});
+
+export const ZStartRunInput = ZRunOptions.extend({
+  reportIds: z.array(z.uuid()).min(1, "Select at least one report.").max(500),
+});
+
+/** Creates a report run (a job of kind report_run, one item per report) and queues it. */
+export async function startReportRun(args: {
+  reportIds: string[];
+  createdById: string;
+  maxConcurrency?: number;
+  maxAttempts?: number;
+  scheduleId?: string;
+  title?: string;
+}): Promise<{ jobId: string }> {
+  const input = ZStartRunInput.parse(args);
+  const reports = await db.report.findMany({ where: { id: { in: input.reportIds } } });
+  if (reports.length !== new Set(input.reportIds).size) {
+    throw new AppError(
+      "BAD_REQUEST",
+      "Some of the selected reports no longer exist; reload the page.",
+    );
+  }
+  const ordered = input.reportIds
+    .map((id) => reports.find((r) => r.id === id)!)
+    .filter((r, i, all) => all.indexOf(r) === i);
+  const options: TReportRunOptions = {
+    maxConcurrency: input.maxConcurrency,
+    maxAttempts: input.maxAttempts,
+  };
+  const names = ordered.map((r) => r.name);
+  const title =
+    args.title ??
+    (names.length <= 3
+      ? names.join(", ")
+      : `${names.slice(0, 2).join(", ")} and ${names.length - 2} more`);
+  const job = await db.job.create({
+    data: {
+      kind: "report_run",
+      title,
+      totalItems: ordered.length,
+      options: JSON.stringify(options),
+      createdById: args.createdById,
+      scheduleId: args.scheduleId ?? null,
+      reportItems: {
+        create: ordered.map((report, position) => ({
+          reportId: report.id,
+          reportName: report.name,
+          position,
+        })),
+      },
+    },
+  });
+  await getRuntime().queue.enqueue(REPORT_RUN_QUEUE, { jobId: job.id }, { key: job.id });
+  return { jobId: job.id };
+}
