@@ -6,6 +6,8 @@ import { useState } from "react";
 
 const NAV = [
   { href: "/batches/new", label: "New batch" },
+  { href: "/reports", label: "Reports" },
+  { href: "/connectors", label: "Connectors" },
   { href: "/jobs", label: "Jobs" },
   { href: "/system", label: "System" },
 ];

@@ -95,3 +95,9 @@ export async function getJobProgress(
     products: products.map((p) => ({ ...p, ...(countsByProduct.get(p.id) ?? emptyCounts()) })),
   };
 }
+
+/** Which page and event shape a job has (image_batch, report_run), or null if it does not exist. */
+export async function getJobKind(jobId: string): Promise<string | null> {
+  const job = await db.job.findUnique({ where: { id: jobId }, select: { kind: true } });
+  return job?.kind ?? null;
+}

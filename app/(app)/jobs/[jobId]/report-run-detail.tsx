@@ -1,0 +1,208 @@
+"use client";
+
+import { useMutation } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
+import { useTRPC } from "../../../_components/trpc";
+import {
+  Alert,
+  Button,
+  ButtonLink,
+  Card,
+  PageTitle,
+  ProgressBar,
+  StatusBadge,
+  formatBytes,
+} from "../../../_components/ui";
+import { useReportRunEvents } from "./use-report-run-events";
+
+const FINAL = new Set(["completed", "completed_with_errors", "failed", "cancelled"]);
+const ITEM_STATUS: Record<string, string> = {
+  pending: "queued",
+  running: "running",
+  waiting_retry: "running",
+  succeeded: "completed",
+  failed: "failed",
+  cancelled: "cancelled",
+};
+
+function duration(startedAt: string | null, finishedAt: string | null): string {
+  if (!startedAt || !finishedAt) return "";
+  const seconds = (new Date(finishedAt).getTime() - new Date(startedAt).getTime()) / 1000;
+  return seconds < 60
+    ? `${seconds.toFixed(1)} s`
+    : `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+}
+
+export function ReportRunDetail({ jobId }: { jobId: string }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const { state, isConnected, isDeleted, error } = useReportRunEvents(jobId);
+  const cancel = useMutation(trpc.jobs.cancel.mutationOptions());
+  const retry = useMutation(trpc.jobs.retryFailed.mutationOptions());
+  const remove = useMutation(
+    trpc.jobs.delete.mutationOptions({ onSuccess: () => router.push("/jobs") }),
+  );
+
+  if (isDeleted) return <Alert tone="info">This run was deleted.</Alert>;
+  if (!state)
+    return error ? <Alert>{error}</Alert> : <p className="text-sm text-slate-500">Loading run…</p>;
+
+  const { job, totals, items } = state;
+  const done = totals.succeeded + totals.failed + totals.cancelled;
+  const isFinal = FINAL.has(job.status);
+  const actionError = cancel.error ?? retry.error ?? remove.error;
+
+  return (
+    <div>
+      <PageTitle
+        title={job.title}
+        subtitle={`Report run · started ${new Date(job.createdAt).toLocaleString()}${job.finishedAt ? ` · finished ${new Date(job.finishedAt).toLocaleString()}` : ""}${job.scheduleId ? " · by a schedule" : ""}`}
+        actions={
+          <>
+            <ButtonLink href={`/api/runs/${jobId}/archive`} variant="primary" download>
+              Download all (ZIP)
+            </ButtonLink>
+            <ButtonLink href={`/api/runs/${jobId}/summary?format=csv`} download>
+              Summary CSV
+            </ButtonLink>
+            <ButtonLink href={`/api/runs/${jobId}/summary?format=json`} download>
+              Summary JSON
+            </ButtonLink>
+          </>
+        }
+      />
+      <Card>
+        <div className="flex flex-wrap items-center gap-3">
+          <StatusBadge status={job.status} />
+          <span className="text-sm tabular-nums text-slate-600" data-testid="overall-count">
+            {done} of {totals.total} reports done
+          </span>
+          <span className="text-xs text-slate-500">
+            {job.options.maxConcurrency} at once · up to {job.options.maxAttempts} attempts each
+          </span>
+          <span
+            className={`ml-auto text-xs ${isConnected ? "text-emerald-700" : "text-slate-400"}`}
+          >
+            {isConnected ? "● live" : "○ reconnecting…"}
+          </span>
+        </div>
+        <div className="mt-3">
+          <ProgressBar value={done} total={totals.total} label="Overall progress" />
+        </div>
+        <dl className="mt-4 grid grid-cols-2 gap-3 text-sm sm:grid-cols-6">
+          {[
+            ["Succeeded", totals.succeeded, "text-emerald-700"],
+            ["Failed", totals.failed, "text-red-700"],
+            ["Running", totals.running, ""],
+            ["Waiting to retry", totals.waiting_retry, "text-amber-700"],
+            ["Rows", totals.rows, ""],
+          ].map(([label, value, tone]) => (
+            <div key={label as string}>
+              <dt className="text-xs text-slate-500">{label}</dt>
+              <dd className={`font-semibold tabular-nums ${tone}`}>
+                {(value as number).toLocaleString()}
+              </dd>
+            </div>
+          ))}
+          <div>
+            <dt className="text-xs text-slate-500">Size</dt>
+            <dd className="font-semibold tabular-nums">{formatBytes(totals.bytes)}</dd>
+          </div>
+        </dl>
+        <div className="mt-4 flex flex-wrap gap-2 border-t border-slate-100 pt-4">
+          <Button
+            onClick={() => retry.mutate({ jobId })}
+            disabled={!isFinal || totals.failed + totals.cancelled === 0 || retry.isPending}
+          >
+            Retry failed reports
+            {totals.failed + totals.cancelled > 0 ? ` (${totals.failed + totals.cancelled})` : ""}
+          </Button>
+          <Button
+            variant="danger"
+            onClick={() => cancel.mutate({ jobId })}
+            disabled={isFinal || cancel.isPending}
+          >
+            Cancel run
+          </Button>
+          <Button
+            variant="danger"
+            className="ml-auto"
+            disabled={remove.isPending}
+            onClick={() => {
+              if (window.confirm("Delete this run and its files?")) remove.mutate({ jobId });
+            }}
+          >
+            Delete run
+          </Button>
+        </div>
+        {actionError && (
+          <div className="mt-3">
+            <Alert>{actionError.message}</Alert>
+          </div>
+        )}
+      </Card>
+
+      <h2 className="mt-6 mb-3 text-lg font-semibold">Summary</h2>
+      <Card className="overflow-x-auto p-0 sm:p-0">
+        <table className="w-full text-left text-sm" data-testid="run-summary">
+          <thead className="border-b border-slate-200 bg-slate-50 text-xs text-slate-500">
+            <tr>
+              <th className="px-4 py-2 font-medium">Report</th>
+              <th className="px-2 py-2 font-medium">Status</th>
+              <th className="px-2 py-2 text-right font-medium">Attempts</th>
+              <th className="px-2 py-2 text-right font-medium">Rows</th>
+              <th className="px-2 py-2 text-right font-medium">Size</th>
+              <th className="px-2 py-2 text-right font-medium">Time</th>
+              <th className="px-2 py-2 font-medium">File or error</th>
+            </tr>
+          </thead>
+          <tbody className="divide-y divide-slate-100">
+            {items.map((item) => (
+              <tr key={item.id} data-testid="run-item" data-state={item.state}>
+                <td className="px-4 py-2 font-medium">{item.reportName}</td>
+                <td className="px-2 py-2">
+                  <StatusBadge status={ITEM_STATUS[item.state] ?? item.state} />
+                  {item.state === "waiting_retry" && item.nextAttemptAt && (
+                    <span className="ml-1 text-xs text-amber-700">
+                      retry at {new Date(item.nextAttemptAt).toLocaleTimeString()}
+                    </span>
+                  )}
+                </td>
+                <td className="px-2 py-2 text-right tabular-nums">
+                  {item.attempts} of {job.options.maxAttempts}
+                </td>
+                <td className="px-2 py-2 text-right tabular-nums">
+                  {item.rows?.toLocaleString() ?? ""}
+                </td>
+                <td className="px-2 py-2 text-right tabular-nums">
+                  {item.bytes === null ? "" : formatBytes(item.bytes)}
+                </td>
+                <td className="px-2 py-2 text-right tabular-nums">
+                  {duration(item.startedAt, item.finishedAt)}
+                </td>
+                <td className="max-w-md px-2 py-2">
+                  {item.state === "succeeded" && item.fileName && (
+                    <a
+                      href={`/api/runs/${jobId}/files/${item.id}`}
+                      download
+                      className="text-brand-600 hover:underline"
+                    >
+                      {item.fileName}
+                    </a>
+                  )}
+                  {item.isTruncated && (
+                    <span className="ml-2 rounded bg-amber-100 px-1.5 py-0.5 text-xs text-amber-800">
+                      truncated
+                    </span>
+                  )}
+                  {item.note && <p className="text-xs text-slate-500">{item.note}</p>}
+                  {item.error && <p className="text-xs text-red-700">{item.error}</p>}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Card>
+    </div>
+  );
+}
