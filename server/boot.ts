@@ -9,7 +9,9 @@ import {
   runBatchJob,
   type TImageBatchMessage,
 } from "./services/batches/run-batch-job";
+import { startScheduler } from "./schedules/scheduler";
 import { getRetentionDays, purgeExpiredJobs } from "./services/jobs/job-actions";
+import { startScheduledRun } from "./services/schedules/schedules";
 import {
   REPORT_RUN_QUEUE,
   runReportJob,
@@ -42,6 +44,8 @@ async function boot(): Promise<void> {
   const runtime = getRuntime();
   if (!runtime.isWorker) return;
   await startWorker();
+  // several processes may run this against one database: each slot is still fired once
+  const scheduler = startScheduler({ startRun: startScheduledRun });
 
   const sweep = async () => {
     try {
@@ -55,6 +59,7 @@ async function boot(): Promise<void> {
 
   const shutdown = async (signal: string) => {
     logger.info({ signal }, "draining the worker");
+    await scheduler.stop();
     await runtime.queue.close();
     await runtime.downloads.close();
     process.exit(0);

@@ -417,3 +417,84 @@ describe("request.json", () => {
     expect(JSON.stringify(exported)).not.toMatch(/mb_test_key|metabase-pass-1|superset-pass-1/);
   });
 });
+
+describe("schedules", () => {
+  it("a due slot starts a scheduled run; a failed one shows up for the dashboard", async () => {
+    const {
+      saveSchedule,
+      listSchedules,
+      listFailedScheduledRuns,
+      previewSchedule,
+      startScheduledRun,
+    } = await import("@/server/services/schedules/schedules");
+    const { fireDueSchedules } = await import("@/server/schedules/fire-due-schedules");
+    const broken = (await app.db.report.findUniqueOrThrow({ where: { name: "Broken card" } })).id;
+
+    const preview = previewSchedule(
+      { kind: "cron", cronExpression: "0 6 * * 1-5", timeZone: "Europe/Berlin" },
+      new Date("2026-11-20T12:00:00Z"),
+    );
+    expect(preview.ok && preview.runs.map((r) => r.at.toISOString())).toEqual([
+      "2026-11-23T05:00:00.000Z",
+      "2026-11-24T05:00:00.000Z",
+      "2026-11-25T05:00:00.000Z",
+      "2026-11-26T05:00:00.000Z",
+      "2026-11-27T05:00:00.000Z",
+    ]);
+    expect(
+      previewSchedule({ kind: "cron", cronExpression: "61 * * * *", timeZone: "UTC" }),
+    ).toEqual({ ok: false, message: expect.stringMatching(/minute 61/) });
+    await expect(
+      saveSchedule(
+        {
+          name: "Bad",
+          kind: "interval",
+          intervalMinutes: 10,
+          laterJitterMinMinutes: 9,
+          laterJitterMaxMinutes: 2,
+          reportIds: [broken],
+        },
+        app.userId,
+      ),
+    ).rejects.toThrow();
+
+    const { id, nextRunAt } = await saveSchedule(
+      {
+        name: "Nightly broken",
+        kind: "interval",
+        intervalMinutes: 60,
+        reportIds: [broken],
+        maxAttempts: 1,
+      },
+      app.userId,
+    );
+    // the first run lands 1 to 5 minutes after it is switched on
+    expect(nextRunAt!.getTime() - Date.now()).toBeGreaterThanOrEqual(60_000 - 1_000);
+    expect(nextRunAt!.getTime() - Date.now()).toBeLessThanOrEqual(5 * 60_000 + 1_000);
+
+    const fired = await fireDueSchedules({
+      now: new Date(nextRunAt!.getTime() + 1_000),
+      random: () => 0.5,
+      startRun: startScheduledRun,
+    });
+    expect(fired).toEqual([
+      { scheduleId: id, slot: nextRunAt, outcome: "started", jobId: expect.any(String) },
+    ]);
+    const jobId = fired[0]!.jobId!;
+    await waitFor(
+      async () => (await app.db.job.findUniqueOrThrow({ where: { id: jobId } })).finishedAt,
+      30_000,
+    );
+    const job = await app.db.job.findUniqueOrThrow({ where: { id: jobId } });
+    expect(job).toMatchObject({
+      status: "failed",
+      scheduleId: id,
+      title: "Nightly broken (scheduled)",
+    });
+
+    const [view] = (await listSchedules()).filter((s) => s.id === id);
+    expect(view?.lastJob?.id).toBe(jobId);
+    expect(view?.nextRunAt!.getTime()).toBeGreaterThan(nextRunAt!.getTime() + 60 * 60_000);
+    expect((await listFailedScheduledRuns()).map((r) => r.jobId)).toContain(jobId);
+  });
+});

@@ -1,5 +1,8 @@
-import { redirect } from "next/navigation";
+import type { Metadata } from "next";
+import { Dashboard } from "./dashboard";
+
+export const metadata: Metadata = { title: "Dashboard" };
 
 export default function Home() {
-  redirect("/batches/new");
+  return <Dashboard />;
 }

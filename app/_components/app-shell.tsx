@@ -7,6 +7,7 @@ import { useState } from "react";
 const NAV = [
   { href: "/batches/new", label: "New batch" },
   { href: "/reports", label: "Reports" },
+  { href: "/schedules", label: "Schedules" },
   { href: "/connectors", label: "Connectors" },
   { href: "/jobs", label: "Jobs" },
   { href: "/system", label: "System" },
@@ -57,10 +58,7 @@ export function AppShell({
     <div className="min-h-screen">
       <header className="sticky top-0 z-20 border-b border-slate-200 bg-white/95 backdrop-blur">
         <div className="mx-auto flex h-14 max-w-7xl items-center gap-4 px-4">
-          <Link
-            href="/batches/new"
-            className="flex items-center gap-2 font-semibold text-slate-900"
-          >
+          <Link href="/" className="flex items-center gap-2 font-semibold text-slate-900">
             <span
               aria-hidden
               className="grid h-7 w-7 place-items-center rounded-md bg-brand-600 text-xs font-bold text-white"

@@ -30,7 +30,7 @@ export function SetupForm() {
       return;
     }
     await signInWithPassword(email, password);
-    router.replace("/batches/new");
+    router.replace("/");
     router.refresh();
   }
 

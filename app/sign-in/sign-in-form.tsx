@@ -30,7 +30,7 @@ function Form() {
       return;
     }
     // only same-site paths, so a crafted link cannot send a user elsewhere after sign-in
-    router.replace(next?.startsWith("/") && !next.startsWith("//") ? next : "/batches/new");
+    router.replace(next?.startsWith("/") && !next.startsWith("//") ? next : "/");
     router.refresh();
   }
 

@@ -3,6 +3,7 @@ import { batchesRouter } from "./routers/batches";
 import { connectorsRouter } from "./routers/connectors";
 import { jobsRouter } from "./routers/jobs";
 import { reportsRouter } from "./routers/reports";
+import { schedulesRouter } from "./routers/schedules";
 import { setupRouter } from "./routers/setup";
 import { systemRouter } from "./routers/system";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
@@ -11,6 +12,7 @@ export const appRouter = createTRPCRouter({
   batches: batchesRouter,
   connectors: connectorsRouter,
   reports: reportsRouter,
+  schedules: schedulesRouter,
   jobs: jobsRouter,
   system: systemRouter,
   setup: setupRouter,

@@ -1,0 +1,110 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useTRPC } from "../_components/trpc";
+import { ButtonLink, Card, PageTitle, ProgressBar, StatusBadge } from "../_components/ui";
+
+/** The first page: what failed lately, what runs next, what ran last. */
+export function Dashboard() {
+  const trpc = useTRPC();
+  const failed = useQuery({ ...trpc.schedules.failedRuns.queryOptions(), refetchInterval: 30_000 });
+  const schedules = useQuery({ ...trpc.schedules.list.queryOptions(), refetchInterval: 30_000 });
+  const jobs = useQuery({ ...trpc.jobs.list.queryOptions(), refetchInterval: 10_000 });
+  const upcoming = (schedules.data ?? [])
+    .filter((s) => s.isEnabled && s.nextRunAt)
+    .sort((a, b) => new Date(a.nextRunAt!).getTime() - new Date(b.nextRunAt!).getTime())
+    .slice(0, 5);
+
+  return (
+    <div>
+      <PageTitle
+        title="Dashboard"
+        actions={
+          <>
+            <ButtonLink href="/batches/new">New image batch</ButtonLink>
+            <ButtonLink href="/reports" variant="primary">
+              Run reports
+            </ButtonLink>
+          </>
+        }
+      />
+      {failed.data && failed.data.length > 0 && (
+        <section
+          className="mb-5 rounded-xl border border-red-200 bg-red-50 p-4"
+          role="alert"
+          data-testid="failed-scheduled-runs"
+        >
+          <h2 className="font-semibold text-red-800">
+            {failed.data.length} scheduled run{failed.data.length === 1 ? "" : "s"} failed in the
+            last 7 days
+          </h2>
+          <ul className="mt-2 space-y-1 text-sm">
+            {failed.data.slice(0, 5).map((run) => (
+              <li key={run.jobId}>
+                <Link href={`/jobs/${run.jobId}`} className="text-red-800 underline">
+                  {run.scheduleName}
+                </Link>{" "}
+                <span className="text-red-700">
+                  {run.status.replaceAll("_", " ")} · {new Date(run.createdAt).toLocaleString()}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+      <div className="grid gap-5 lg:grid-cols-2">
+        <Card>
+          <div className="flex items-center justify-between">
+            <h2 className="font-semibold">Next scheduled runs</h2>
+            <Link href="/schedules" className="text-sm text-brand-600 hover:underline">
+              Schedules
+            </Link>
+          </div>
+          {upcoming.length === 0 ? (
+            <p className="mt-3 text-sm text-slate-500">Nothing scheduled.</p>
+          ) : (
+            <ul className="mt-3 divide-y divide-slate-100 text-sm">
+              {upcoming.map((s) => (
+                <li key={s.id} className="flex justify-between gap-3 py-2">
+                  <span className="truncate">{s.name}</span>
+                  <span className="tabular-nums text-slate-600">
+                    {new Date(s.nextRunAt!).toLocaleString()}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </Card>
+        <Card>
+          <div className="flex items-center justify-between">
+            <h2 className="font-semibold">Recent jobs</h2>
+            <Link href="/jobs" className="text-sm text-brand-600 hover:underline">
+              All jobs
+            </Link>
+          </div>
+          {jobs.data?.length === 0 && <p className="mt-3 text-sm text-slate-500">No jobs yet.</p>}
+          <ul className="mt-3 divide-y divide-slate-100 text-sm">
+            {jobs.data?.slice(0, 6).map((job) => (
+              <li
+                key={job.id}
+                className="grid grid-cols-[minmax(0,1fr)_7rem_6rem] items-center gap-3 py-2"
+              >
+                <Link href={`/jobs/${job.id}`} className="truncate hover:underline">
+                  {job.kind === "report_run" ? "Reports: " : "Images: "}
+                  {job.title}
+                </Link>
+                <StatusBadge status={job.status} />
+                <ProgressBar
+                  value={job.done}
+                  total={job.totalItems}
+                  label={`Progress of ${job.title}`}
+                />
+              </li>
+            ))}
+          </ul>
+        </Card>
+      </div>
+    </div>
+  );
+}

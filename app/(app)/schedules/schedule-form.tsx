@@ -1,0 +1,281 @@
+"use client";
+
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useDeferredValue, useState } from "react";
+import type { TScheduleView } from "@/server/services/schedules/schedules";
+import { useTRPC } from "../../_components/trpc";
+import { Alert, Button } from "../../_components/ui";
+
+const INPUT = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm";
+const NUMBER = "mt-1 w-24 rounded-md border border-slate-300 px-2 py-1.5 text-sm";
+const BROWSER_TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+function formatIn(date: Date, timeZone: string) {
+  return new Intl.DateTimeFormat("en-GB", {
+    timeZone,
+    weekday: "short",
+    day: "numeric",
+    month: "short",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).format(date);
+}
+
+export function ScheduleForm({
+  schedule,
+  onDone,
+}: {
+  schedule: TScheduleView | null;
+  onDone: () => void;
+}) {
+  const trpc = useTRPC();
+  const reports = useQuery(trpc.reports.list.queryOptions());
+  const [name, setName] = useState(schedule?.name ?? "");
+  const [reportIds, setReportIds] = useState<string[]>(schedule?.reports.map((r) => r.id) ?? []);
+  const [timing, setTiming] = useState({
+    kind: schedule?.timing.kind ?? ("interval" as "interval" | "cron"),
+    intervalMinutes: schedule?.timing.intervalMinutes ?? 120,
+    firstJitterMinMinutes: schedule?.timing.firstJitterMinMinutes ?? 1,
+    firstJitterMaxMinutes: schedule?.timing.firstJitterMaxMinutes ?? 5,
+    laterJitterMinMinutes: schedule?.timing.laterJitterMinMinutes ?? 1,
+    laterJitterMaxMinutes: schedule?.timing.laterJitterMaxMinutes ?? 20,
+    cronExpression: schedule?.timing.cronExpression ?? "0 6 * * 1-5",
+    timeZone: schedule?.timing.timeZone ?? BROWSER_TIME_ZONE,
+  });
+  const [misfirePolicy, setMisfirePolicy] = useState(schedule?.misfirePolicy ?? "run_once");
+  const [maxConcurrency, setMaxConcurrency] = useState(schedule?.maxConcurrency ?? 4);
+  const [maxAttempts, setMaxAttempts] = useState(schedule?.maxAttempts ?? 5);
+  const deferredTiming = useDeferredValue(timing);
+  const preview = useQuery({
+    ...trpc.schedules.preview.queryOptions({
+      ...deferredTiming,
+      intervalMinutes: deferredTiming.intervalMinutes || null,
+    }),
+    placeholderData: (previous) => previous,
+  });
+  const save = useMutation(trpc.schedules.save.mutationOptions({ onSuccess: onDone }));
+  const set = (patch: Partial<typeof timing>) => setTiming({ ...timing, ...patch });
+  const number = (key: keyof typeof timing, label: string) => (
+    <label className="text-sm text-slate-700">
+      {label}
+      <input
+        type="number"
+        min={0}
+        value={timing[key] as number}
+        onChange={(e) => set({ [key]: Number(e.target.value) })}
+        className={`${NUMBER} block`}
+        aria-label={label}
+      />
+    </label>
+  );
+
+  return (
+    <form
+      aria-label="Schedule"
+      className="grid gap-5"
+      onSubmit={(e) => {
+        e.preventDefault();
+        save.mutate({
+          id: schedule?.id,
+          name,
+          reportIds,
+          ...timing,
+          intervalMinutes: timing.kind === "interval" ? timing.intervalMinutes : null,
+          cronExpression: timing.kind === "cron" ? timing.cronExpression : null,
+          overlapPolicy: "skip",
+          misfirePolicy: misfirePolicy as "skip" | "run_once",
+          maxConcurrency,
+          maxAttempts,
+          isEnabled: schedule?.isEnabled ?? true,
+        });
+      }}
+    >
+      <h2 className="text-lg font-semibold">
+        {schedule ? `Edit ${schedule.name}` : "New schedule"}
+      </h2>
+      <div className="grid gap-5 lg:grid-cols-[minmax(0,1fr)_20rem]">
+        <div className="grid gap-4">
+          <label htmlFor="schedule-name" className="block text-sm font-medium text-slate-700">
+            Name
+            <input
+              id="schedule-name"
+              required
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+              className={INPUT}
+            />
+          </label>
+          <fieldset>
+            <legend className="text-sm font-medium text-slate-700">
+              Reports ({reportIds.length} chosen)
+            </legend>
+            <div className="mt-1 max-h-40 overflow-y-auto rounded-md border border-slate-200 p-2">
+              {reports.data?.length === 0 && (
+                <p className="text-sm text-slate-500">No reports yet.</p>
+              )}
+              {reports.data?.map((report) => (
+                <label key={report.id} className="flex items-center gap-2 py-0.5 text-sm">
+                  <input
+                    type="checkbox"
+                    checked={reportIds.includes(report.id)}
+                    onChange={(e) =>
+                      setReportIds(
+                        e.target.checked
+                          ? [...reportIds, report.id]
+                          : reportIds.filter((id) => id !== report.id),
+                      )
+                    }
+                  />
+                  {report.name}
+                  <span className="text-xs text-slate-400">{report.connectorName}</span>
+                </label>
+              ))}
+            </div>
+          </fieldset>
+          <fieldset className="grid gap-3">
+            <legend className="text-sm font-medium text-slate-700">When</legend>
+            <div className="flex gap-4 text-sm">
+              <label className="flex items-center gap-2">
+                <input
+                  type="radio"
+                  name="kind"
+                  checked={timing.kind === "interval"}
+                  onChange={() => set({ kind: "interval" })}
+                />
+                Every N minutes, with jitter
+              </label>
+              <label className="flex items-center gap-2">
+                <input
+                  type="radio"
+                  name="kind"
+                  checked={timing.kind === "cron"}
+                  onChange={() => set({ kind: "cron" })}
+                />
+                Cron expression
+              </label>
+            </div>
+            {timing.kind === "interval" ? (
+              <div className="flex flex-wrap gap-4">
+                {number("intervalMinutes", "Every (minutes)")}
+                {number("firstJitterMinMinutes", "First run after, min")}
+                {number("firstJitterMaxMinutes", "…max (minutes)")}
+                {number("laterJitterMinMinutes", "Later jitter, min")}
+                {number("laterJitterMaxMinutes", "…max (minutes)")}
+              </div>
+            ) : (
+              <div className="grid gap-3 sm:grid-cols-2">
+                <label htmlFor="schedule-cron" className="block text-sm text-slate-700">
+                  Expression (minute hour day month weekday)
+                  <input
+                    id="schedule-cron"
+                    value={timing.cronExpression}
+                    onChange={(e) => set({ cronExpression: e.target.value })}
+                    className={`${INPUT} font-mono`}
+                  />
+                </label>
+                <label htmlFor="schedule-tz" className="block text-sm text-slate-700">
+                  Time zone
+                  <input
+                    id="schedule-tz"
+                    value={timing.timeZone}
+                    onChange={(e) => set({ timeZone: e.target.value })}
+                    className={INPUT}
+                    list="time-zones"
+                  />
+                  <datalist id="time-zones">
+                    {Intl.supportedValuesOf("timeZone").map((zone) => (
+                      <option key={zone} value={zone} />
+                    ))}
+                  </datalist>
+                </label>
+              </div>
+            )}
+          </fieldset>
+          <div className="flex flex-wrap gap-4">
+            <label htmlFor="schedule-misfire" className="text-sm text-slate-700">
+              After downtime (missed runs)
+              <select
+                id="schedule-misfire"
+                value={misfirePolicy}
+                onChange={(e) => setMisfirePolicy(e.target.value)}
+                className={`${INPUT} w-auto`}
+              >
+                <option value="run_once">run once for all missed times</option>
+                <option value="skip">skip them</option>
+              </select>
+            </label>
+            <label className="text-sm text-slate-700">
+              At once
+              <input
+                type="number"
+                min={1}
+                max={32}
+                value={maxConcurrency}
+                onChange={(e) => setMaxConcurrency(Number(e.target.value))}
+                className={`${NUMBER} block`}
+                aria-label="Reports fetched at once"
+              />
+            </label>
+            <label className="text-sm text-slate-700">
+              Attempts per report
+              <input
+                type="number"
+                min={1}
+                max={20}
+                value={maxAttempts}
+                onChange={(e) => setMaxAttempts(Number(e.target.value))}
+                className={`${NUMBER} block`}
+                aria-label="Attempts per report"
+              />
+            </label>
+          </div>
+          <p className="text-xs text-slate-500">
+            Overlap: a time is skipped while the previous run of this schedule is still going (a run
+            that stopped renewing its lease for 10 minutes no longer counts).
+          </p>
+        </div>
+        <aside
+          className="rounded-lg border border-slate-200 bg-slate-50 p-3"
+          aria-label="Next runs"
+          data-testid="next-runs"
+        >
+          <h3 className="text-sm font-semibold text-slate-700">Next five runs</h3>
+          {preview.data?.ok === false && (
+            <p className="mt-2 text-sm text-red-700">{preview.data.message}</p>
+          )}
+          {preview.data?.ok && (
+            <>
+              <p className="mt-1 text-xs text-slate-500">{preview.data.description}</p>
+              <ol className="mt-2 space-y-1 text-sm tabular-nums">
+                {preview.data.runs.map((run) => (
+                  <li key={run.at.toISOString()} data-testid="next-run">
+                    {run.latest
+                      ? `between ${formatIn(run.at, BROWSER_TIME_ZONE)} and ${formatIn(run.latest, BROWSER_TIME_ZONE)}`
+                      : formatIn(
+                          run.at,
+                          timing.kind === "cron" ? timing.timeZone : BROWSER_TIME_ZONE,
+                        )}
+                  </li>
+                ))}
+              </ol>
+              <p className="mt-2 text-xs text-slate-400">
+                Times in {timing.kind === "cron" ? timing.timeZone : BROWSER_TIME_ZONE}
+                {timing.kind === "interval" ? ", counted from now" : ""}.
+              </p>
+            </>
+          )}
+        </aside>
+      </div>
+      {save.error && <Alert>{save.error.message}</Alert>}
+      <div className="flex gap-2">
+        <Button type="submit" variant="primary" disabled={save.isPending || reportIds.length === 0}>
+          {save.isPending ? "Saving…" : "Save schedule"}
+        </Button>
+        <Button type="button" onClick={onDone}>
+          Cancel
+        </Button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,154 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useState } from "react";
+import type { TScheduleView } from "@/server/services/schedules/schedules";
+import { useTRPC } from "../../_components/trpc";
+import { Alert, Button, Card, PageTitle, StatusBadge } from "../../_components/ui";
+import { ScheduleForm } from "./schedule-form";
+
+const OUTCOME_WORDS: Record<string, string> = {
+  started: "started a run",
+  skipped_overlap: "skipped: the previous run was still going",
+  skipped_misfire: "skipped: missed while the app was down",
+  failed_to_start: "could not start a run",
+};
+
+export function SchedulesPage() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const schedules = useQuery({ ...trpc.schedules.list.queryOptions(), refetchInterval: 15_000 });
+  const [editing, setEditing] = useState<TScheduleView | "new" | null>(null);
+  const invalidate = () =>
+    queryClient.invalidateQueries({ queryKey: trpc.schedules.list.queryKey() });
+  const setEnabled = useMutation(
+    trpc.schedules.setEnabled.mutationOptions({ onSettled: invalidate }),
+  );
+  const remove = useMutation(trpc.schedules.delete.mutationOptions({ onSettled: invalidate }));
+  const actionError = setEnabled.error ?? remove.error;
+
+  return (
+    <div>
+      <PageTitle
+        title="Schedules"
+        subtitle="Report runs that start by themselves. One app process fires each time, even when several run."
+        actions={
+          <Button variant="primary" onClick={() => setEditing("new")}>
+            Add schedule
+          </Button>
+        }
+      />
+      {editing && (
+        <Card className="mb-5">
+          <ScheduleForm
+            schedule={editing === "new" ? null : editing}
+            onDone={() => {
+              setEditing(null);
+              void invalidate();
+            }}
+          />
+        </Card>
+      )}
+      {actionError && (
+        <div className="mb-3">
+          <Alert>{actionError.message}</Alert>
+        </div>
+      )}
+      <Card className="overflow-x-auto p-0 sm:p-0">
+        {schedules.isLoading && <p className="p-6 text-sm text-slate-500">Loading…</p>}
+        {schedules.data?.length === 0 && (
+          <p className="p-6 text-sm text-slate-500">
+            No schedules yet. A schedule runs a set of{" "}
+            <Link href="/reports" className="text-brand-600 hover:underline">
+              reports
+            </Link>{" "}
+            every N minutes or on a cron expression.
+          </p>
+        )}
+        <ul className="divide-y divide-slate-100">
+          {schedules.data?.map((schedule) => (
+            <li
+              key={schedule.id}
+              className="grid gap-3 px-4 py-3 lg:grid-cols-[minmax(0,1.2fr)_minmax(0,1fr)_minmax(0,1fr)_auto] lg:items-center"
+              data-testid="schedule-row"
+            >
+              <div className="min-w-0">
+                <p className="truncate font-medium">
+                  {schedule.name}
+                  {!schedule.isEnabled && (
+                    <span className="ml-2 rounded bg-slate-200 px-1.5 py-0.5 text-xs text-slate-700">
+                      paused
+                    </span>
+                  )}
+                </p>
+                <p className="text-xs text-slate-500">{schedule.description}</p>
+                <p
+                  className="truncate text-xs text-slate-400"
+                  title={schedule.reports.map((r) => r.name).join(", ")}
+                >
+                  {schedule.reports.length} report{schedule.reports.length === 1 ? "" : "s"}:{" "}
+                  {schedule.reports.map((r) => r.name).join(", ")}
+                </p>
+              </div>
+              <div className="text-sm">
+                <p className="text-xs text-slate-500">Next run</p>
+                <p className="tabular-nums" data-testid="schedule-next-run">
+                  {schedule.isEnabled && schedule.nextRunAt
+                    ? new Date(schedule.nextRunAt).toLocaleString()
+                    : "—"}
+                </p>
+                <p className="text-xs text-slate-400">
+                  missed runs: {schedule.misfirePolicy === "skip" ? "skipped" : "run once"} ·
+                  overlapping runs: skipped
+                </p>
+              </div>
+              <div className="text-sm">
+                <p className="text-xs text-slate-500">Last result</p>
+                {schedule.lastJob ? (
+                  <Link
+                    href={`/jobs/${schedule.lastJob.id}`}
+                    className="inline-flex items-center gap-2 hover:underline"
+                  >
+                    <StatusBadge status={schedule.lastJob.status} />
+                    <span className="text-xs text-slate-500">
+                      {new Date(schedule.lastJob.createdAt).toLocaleString()}
+                    </span>
+                  </Link>
+                ) : (
+                  <p className="text-xs text-slate-400">never ran</p>
+                )}
+                {schedule.lastOutcome && schedule.lastOutcome !== "started" && (
+                  <p className="text-xs text-amber-700">
+                    last time: {OUTCOME_WORDS[schedule.lastOutcome] ?? schedule.lastOutcome}
+                  </p>
+                )}
+              </div>
+              <div className="flex flex-wrap gap-2">
+                <Button
+                  onClick={() =>
+                    setEnabled.mutate({ id: schedule.id, isEnabled: !schedule.isEnabled })
+                  }
+                >
+                  {schedule.isEnabled ? "Pause" : "Resume"}
+                </Button>
+                <Button onClick={() => setEditing(schedule)}>Edit</Button>
+                <Button
+                  variant="danger"
+                  onClick={() => {
+                    if (
+                      window.confirm(`Delete the schedule “${schedule.name}”? Its past runs stay.`)
+                    )
+                      remove.mutate({ id: schedule.id });
+                  }}
+                >
+                  Delete
+                </Button>
+              </div>
+            </li>
+          ))}
+        </ul>
+      </Card>
+    </div>
+  );
+}

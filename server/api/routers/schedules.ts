@@ -1,0 +1,28 @@
+import "server-only";
+import { z } from "zod";
+import {
+  deleteSchedule,
+  listFailedScheduledRuns,
+  listSchedules,
+  previewSchedule,
+  saveSchedule,
+  setScheduleEnabled,
+  ZScheduleInput,
+  ZScheduleTiming,
+} from "../../services/schedules/schedules";
+import { createTRPCRouter, protectedProcedure } from "../trpc";
+
+const ZId = z.object({ id: z.uuid() });
+
+export const schedulesRouter = createTRPCRouter({
+  list: protectedProcedure.query(() => listSchedules()),
+  preview: protectedProcedure.input(ZScheduleTiming).query(({ input }) => previewSchedule(input)),
+  save: protectedProcedure
+    .input(ZScheduleInput)
+    .mutation(({ input, ctx }) => saveSchedule(input, ctx.user.id)),
+  setEnabled: protectedProcedure
+    .input(ZId.extend({ isEnabled: z.boolean() }))
+    .mutation(({ input }) => setScheduleEnabled(input.id, input.isEnabled)),
+  delete: protectedProcedure.input(ZId).mutation(({ input }) => deleteSchedule(input.id)),
+  failedRuns: protectedProcedure.query(() => listFailedScheduledRuns()),
+});

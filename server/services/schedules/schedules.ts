@@ -1,0 +1,218 @@
+import "server-only";
+import { z } from "zod";
+import { db } from "@/server/db";
+import { AppError } from "@/server/errors";
+import { enableSchedule, pauseSchedule } from "@/server/schedules/fire-due-schedules";
+import {
+  describeSpec,
+  previewNextRuns,
+  scheduleSpecFromRow,
+  validateScheduleSpec,
+  type TScheduleSpec,
+} from "@/server/schedules/schedule-spec";
+import { startReportRun } from "../reports/start-report-run";
+
+const ZMinutes = z
+  .number()
+  .int()
+  .min(0)
+  .max(24 * 60);
+
+export const ZScheduleTiming = z.object({
+  kind: z.enum(["interval", "cron"]),
+  intervalMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .nullable()
+    .default(null),
+  firstJitterMinMinutes: ZMinutes.default(1),
+  firstJitterMaxMinutes: ZMinutes.default(5),
+  laterJitterMinMinutes: ZMinutes.default(1),
+  laterJitterMaxMinutes: ZMinutes.default(20),
+  cronExpression: z.string().trim().max(200).nullable().default(null),
+  timeZone: z.string().trim().min(1).default("UTC"),
+});
+
+export const ZScheduleInput = ZScheduleTiming.extend({
+  id: z.uuid().optional(),
+  name: z.string().trim().min(1, "Give the schedule a name.").max(100),
+  reportIds: z.array(z.uuid()).min(1, "Choose at least one report."),
+  overlapPolicy: z.enum(["skip"]).default("skip"),
+  misfirePolicy: z.enum(["skip", "run_once"]).default("run_once"),
+  maxConcurrency: z.number().int().min(1).max(32).default(4),
+  maxAttempts: z.number().int().min(1).max(20).default(5),
+  isEnabled: z.boolean().default(true),
+});
+export type TScheduleInput = z.input<typeof ZScheduleInput>;
+
+function specOf(timing: z.infer<typeof ZScheduleTiming>): TScheduleSpec {
+  return scheduleSpecFromRow({ ...timing, cronExpression: timing.cronExpression ?? "" });
+}
+
+/** The next five runs for the editor, or a plain-words problem with the timing. */
+export function previewSchedule(
+  raw: z.input<typeof ZScheduleTiming>,
+  now = new Date(),
+):
+  | { ok: true; description: string; runs: Array<{ at: Date; latest?: Date }> }
+  | { ok: false; message: string } {
+  const timing = ZScheduleTiming.parse(raw);
+  const spec = specOf(timing);
+  const check = validateScheduleSpec(spec);
+  if (!check.ok) return check;
+  return { ok: true, description: describeSpec(spec), runs: previewNextRuns(spec, now, 5) };
+}
+
+export async function saveSchedule(
+  raw: TScheduleInput,
+  userId: string,
+): Promise<{ id: string; nextRunAt: Date | null }> {
+  const input = ZScheduleInput.parse(raw);
+  const check = validateScheduleSpec(specOf(input));
+  if (!check.ok) throw new AppError("BAD_REQUEST", check.message);
+  const reports = await db.report.count({ where: { id: { in: input.reportIds } } });
+  if (reports !== new Set(input.reportIds).size) {
+    throw new AppError(
+      "BAD_REQUEST",
+      "Some of the chosen reports no longer exist; reload the page.",
+    );
+  }
+  const data = {
+    name: input.name,
+    kind: input.kind,
+    intervalMinutes: input.kind === "interval" ? input.intervalMinutes : null,
+    firstJitterMinMinutes: input.firstJitterMinMinutes,
+    firstJitterMaxMinutes: input.firstJitterMaxMinutes,
+    laterJitterMinMinutes: input.laterJitterMinMinutes,
+    laterJitterMaxMinutes: input.laterJitterMaxMinutes,
+    cronExpression: input.kind === "cron" ? input.cronExpression : null,
+    timeZone: input.timeZone,
+    overlapPolicy: input.overlapPolicy,
+    misfirePolicy: input.misfirePolicy,
+    maxConcurrency: input.maxConcurrency,
+    maxAttempts: input.maxAttempts,
+    // the timing may have changed: the next slot is worked out again below
+    isEnabled: false,
+    nextRunAt: null,
+  };
+  const links = input.reportIds.map((reportId, position) => ({ reportId, position }));
+  let id: string;
+  try {
+    id = await db.$transaction(async (tx) => {
+      const saved = input.id
+        ? await tx.schedule.update({ where: { id: input.id }, data })
+        : await tx.schedule.create({ data: { ...data, createdById: userId } });
+      await tx.scheduleReport.deleteMany({ where: { scheduleId: saved.id } });
+      await tx.scheduleReport.createMany({
+        data: links.map((l) => ({ ...l, scheduleId: saved.id })),
+      });
+      return saved.id;
+    });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "P2002")
+      throw new AppError("CONFLICT", `A schedule named "${input.name}" exists already.`);
+    if (code === "P2025") throw new AppError("NOT_FOUND", "This schedule does not exist any more.");
+    throw error;
+  }
+  if (!input.isEnabled) return { id, nextRunAt: null };
+  const { nextRunAt } = await enableSchedule(id, new Date(), Math.random);
+  return { id, nextRunAt };
+}
+
+export async function setScheduleEnabled(id: string, isEnabled: boolean): Promise<void> {
+  if (isEnabled) await enableSchedule(id, new Date(), Math.random);
+  else await pauseSchedule(id);
+}
+
+export async function deleteSchedule(id: string): Promise<void> {
+  await db.schedule.deleteMany({ where: { id } });
+}
+
+export type TScheduleView = Awaited<ReturnType<typeof listSchedules>>[number];
+
+export async function listSchedules() {
+  const rows = await db.schedule.findMany({
+    orderBy: { name: "asc" },
+    include: {
+      reports: {
+        orderBy: { position: "asc" },
+        include: { report: { select: { id: true, name: true } } },
+      },
+      jobs: {
+        orderBy: { createdAt: "desc" },
+        take: 1,
+        select: { id: true, status: true, createdAt: true, finishedAt: true },
+      },
+    },
+  });
+  return rows.map((row) => {
+    const spec = scheduleSpecFromRow(row);
+    return {
+      id: row.id,
+      name: row.name,
+      kind: row.kind,
+      timing: {
+        kind: row.kind as "interval" | "cron",
+        intervalMinutes: row.intervalMinutes,
+        firstJitterMinMinutes: row.firstJitterMinMinutes,
+        firstJitterMaxMinutes: row.firstJitterMaxMinutes,
+        laterJitterMinMinutes: row.laterJitterMinMinutes,
+        laterJitterMaxMinutes: row.laterJitterMaxMinutes,
+        cronExpression: row.cronExpression,
+        timeZone: row.timeZone,
+      },
+      description: validateScheduleSpec(spec).ok ? describeSpec(spec) : "invalid timing",
+      overlapPolicy: row.overlapPolicy,
+      misfirePolicy: row.misfirePolicy,
+      maxConcurrency: row.maxConcurrency,
+      maxAttempts: row.maxAttempts,
+      isEnabled: row.isEnabled,
+      nextRunAt: row.nextRunAt,
+      lastFiredAt: row.lastFiredAt,
+      lastOutcome: row.lastOutcome,
+      lastJob: row.jobs[0] ?? null,
+      reports: row.reports.map((r) => r.report),
+    };
+  });
+}
+
+/** Scheduled runs that failed recently, for the dashboard. */
+export async function listFailedScheduledRuns(args: { days?: number } = {}) {
+  const since = new Date(Date.now() - (args.days ?? 7) * 86_400_000);
+  const jobs = await db.job.findMany({
+    where: {
+      kind: "report_run",
+      scheduleId: { not: null },
+      status: { in: ["failed", "completed_with_errors"] },
+      createdAt: { gte: since },
+    },
+    orderBy: { createdAt: "desc" },
+    take: 20,
+    include: { schedule: { select: { name: true } } },
+  });
+  return jobs.map((job) => ({
+    jobId: job.id,
+    scheduleName: job.schedule?.name ?? "a deleted schedule",
+    status: job.status,
+    createdAt: job.createdAt,
+    finishedAt: job.finishedAt,
+  }));
+}
+
+/** What a schedule's slot starts: a report run titled after the schedule. */
+export async function startScheduledRun(input: {
+  scheduleId: string;
+  reportIds: string[];
+  createdById: string;
+  maxConcurrency: number;
+  maxAttempts: number;
+}) {
+  const schedule = await db.schedule.findUnique({
+    where: { id: input.scheduleId },
+    select: { name: true },
+  });
+  return startReportRun({ ...input, title: `${schedule?.name ?? "Schedule"} (scheduled)` });
+}
