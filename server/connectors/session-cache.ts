@@ -1,4 +1,5 @@
 import { ConnectorError, SessionExpiredError } from "./connector-error";
+import type { TConnectorContext } from "./types";
 
 /** Sessions and tokens per connector revision, shared by every report that uses the connector. */
 export type SessionCache = Map<string, Promise<unknown>>;
@@ -50,4 +51,24 @@ function signIn<TSession>(cache: SessionCache, key: string, login: () => Promise
     if (cache.get(key) === pending) cache.delete(key);
   });
   return pending;
+}
+
+/**
+ * The `call` of a connector kind: runs a request with the connector's session, keyed by the
+ * connector and its revision so an edited connector never reuses a session of old credentials.
+ */
+export function sessionCaller<TConnection extends { id: string; revision: string }, TSession>(
+  signIn: (connection: TConnection, context: TConnectorContext) => Promise<TSession>,
+) {
+  return <TResult>(
+    connection: TConnection,
+    context: TConnectorContext,
+    run: (session: TSession) => Promise<TResult>,
+  ): Promise<TResult> =>
+    withSession(
+      context.sessions,
+      `${connection.id}:${connection.revision}`,
+      () => signIn(connection, context),
+      run,
+    );
 }

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { DownloadError } from "@/server/downloads";
 import { assertCsvBody } from "../check-body";
 import { ConnectorError, describeTransportError, SessionExpiredError } from "../connector-error";
-import { withSession } from "../session-cache";
+import { sessionCaller } from "../session-cache";
 import type { ConnectorKind, TConnection, TConnectorContext } from "../types";
 import { joinUrl } from "../url";
 
@@ -91,18 +91,7 @@ function toMetabaseError(connection: TMetabase, error: unknown, what: string): E
   return describeTransportError(error, what);
 }
 
-function call<T>(
-  connection: TMetabase,
-  context: TConnectorContext,
-  run: (auth: TAuthHeaders) => Promise<T>,
-) {
-  return withSession(
-    context.sessions,
-    `${connection.id}:${connection.revision}`,
-    () => signIn(connection, context),
-    run,
-  );
-}
+const call = sessionCaller(signIn);
 
 export const metabaseConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
   kind: "metabase",

@@ -9,7 +9,7 @@ import {
   excerpt,
   SessionExpiredError,
 } from "../connector-error";
-import { withSession } from "../session-cache";
+import { sessionCaller } from "../session-cache";
 import type { ConnectorKind, TConnection, TConnectorContext, TFetchedReport } from "../types";
 import { joinUrl } from "../url";
 import { reportResultToCsv, type TReportResult } from "./report-json";
@@ -181,18 +181,7 @@ function toSalesforceError(connection: TSalesforce, error: unknown, what: string
   return describeTransportError(error, what);
 }
 
-function call<T>(
-  connection: TSalesforce,
-  context: TConnectorContext,
-  run: (session: TSession) => Promise<T>,
-) {
-  return withSession(
-    context.sessions,
-    `${connection.id}:${connection.revision}`,
-    () => signIn(connection, context),
-    run,
-  );
-}
+const call = sessionCaller(signIn);
 
 export const salesforceConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
   kind: "salesforce",

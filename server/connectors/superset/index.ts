@@ -2,7 +2,7 @@ import { z } from "zod";
 import { DownloadError } from "@/server/downloads";
 import { assertCsvBody } from "../check-body";
 import { ConnectorError, describeTransportError, SessionExpiredError } from "../connector-error";
-import { withSession } from "../session-cache";
+import { sessionCaller } from "../session-cache";
 import type { ConnectorKind, TConnection, TConnectorContext } from "../types";
 import { joinUrl } from "../url";
 
@@ -92,18 +92,7 @@ function toSupersetError(error: unknown, what: string): Error {
   return describeTransportError(error, what);
 }
 
-function call<T>(
-  connection: TSuperset,
-  context: TConnectorContext,
-  run: (session: TSession) => Promise<T>,
-) {
-  return withSession(
-    context.sessions,
-    `${connection.id}:${connection.revision}`,
-    () => signIn(connection, context),
-    run,
-  );
-}
+const call = sessionCaller(signIn);
 
 export const supersetConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
   kind: "superset",
