@@ -498,3 +498,43 @@ describe("schedules", () => {
     expect((await listFailedScheduledRuns()).map((r) => r.jobId)).toContain(jobId);
   });
 });
+
+describe("recovery", () => {
+  it("a run left behind by a dead worker finishes: its stale claim goes back in line", async () => {
+    const { REPORT_RUN_QUEUE } = await import("@/server/services/reports/run-report-job");
+    const { progress } = await services();
+    const reportId = (await app.db.report.findUniqueOrThrow({ where: { name: "Sales EU" } })).id;
+    const past = new Date(Date.now() - 60_000);
+    const job = await app.db.job.create({
+      data: {
+        kind: "report_run",
+        title: "left behind",
+        status: "running",
+        totalItems: 1,
+        options: JSON.stringify({ maxConcurrency: 1, maxAttempts: 3 }),
+        createdById: app.userId,
+        leaseUntil: past,
+        reportItems: {
+          create: [
+            {
+              reportId,
+              reportName: "Sales EU",
+              position: 0,
+              state: "running",
+              attempts: 1,
+              leaseUntil: past,
+            },
+          ],
+        },
+      },
+    });
+    await app.runtime.queue.enqueue(REPORT_RUN_QUEUE, { jobId: job.id }, { key: job.id });
+    const done = await waitFor(async () => {
+      const state = await progress.getReportRunProgress(job.id);
+      return state?.job.finishedAt ? state : null;
+    });
+    expect(done.job.status).toBe("completed");
+    // the dead worker's attempt still counts: this was the second
+    expect(done.items[0]).toMatchObject({ state: "succeeded", attempts: 2, rows: 1 });
+  });
+});

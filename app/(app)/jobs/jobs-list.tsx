@@ -18,7 +18,7 @@ export function JobsList() {
     <div>
       <PageTitle
         title="Jobs"
-        subtitle="Every batch, newest first."
+        subtitle="Every image batch and report run, newest first."
         actions={
           <ButtonLink href="/batches/new" variant="primary">
             New batch
