@@ -4,6 +4,11 @@ import { defineConfig } from "@playwright/test";
 
 export const E2E_PORT = 3100;
 export const IMAGE_HOST_PORT = 3101;
+/** Fake report upstreams, all started by `e2e/fakes/serve-report-fakes.ts` from the first port. */
+export const METABASE_PORT = 3110;
+export const SUPERSET_PORT = 3111;
+export const SALESFORCE_PORT = 3112;
+export const CSV_HOST_PORT = 3113;
 export const E2E_ADMIN = { email: "admin@example.com", password: "correct-horse-battery" };
 const dataDir = path.join(os.tmpdir(), `datahaul-e2e-${process.pid}`);
 
@@ -42,6 +47,12 @@ export default defineConfig({
       timeout: 30_000,
     },
     {
+      command: `npx tsx e2e/fakes/serve-report-fakes.ts ${METABASE_PORT}`,
+      url: `http://127.0.0.1:${METABASE_PORT}/health`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
+    {
       command: "node scripts/start.mjs",
       url: `http://127.0.0.1:${E2E_PORT}/sign-in`,
       reuseExistingServer: false,
@@ -54,6 +65,7 @@ export default defineConfig({
         ADMIN_PASSWORD: E2E_ADMIN.password,
         DOWNLOAD_ALLOW_PRIVATE_HOSTS: "127.0.0.1,::1,localhost",
         HTTP_READ_TIMEOUT: "5",
+        REPORT_RETRY_BASE_SECONDS: "1",
       },
     },
   ],

@@ -28,7 +28,9 @@ test("a fresh install asks for the admin account once, then only offers sign-in"
     await page.getByLabel("Email").fill("ada@example.com");
     await page.getByLabel(/^Password/).fill("a-long-enough-password");
     await page.getByRole("button", { name: /Create account/ }).click();
-    await expect(page.getByRole("heading", { name: "New image batch" })).toBeVisible();
+    // signed in at once, on the home page (the dashboard)
+    await expect(page).toHaveURL(`${BASE}/`);
+    await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
     await expect(page.getByText("Ada")).toBeVisible();
 
     // the setup page has closed itself, for everyone

@@ -1,24 +1,13 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { E2E_ADMIN, IMAGE_HOST_PORT } from "../playwright.config";
+import { signIn } from "./support/sign-in";
+import { zipEntries } from "./support/zip";
 
 const host = `http://127.0.0.1:${IMAGE_HOST_PORT}`;
 const shots = path.join("test-results", "screenshots");
-
-async function signIn(page: Page) {
-  await page.goto("/");
-  await expect(page).toHaveURL(/\/sign-in/);
-  await page.getByLabel("Email").fill(E2E_ADMIN.email);
-  await page.getByLabel("Password").fill(E2E_ADMIN.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "New image batch" })).toBeVisible();
-}
-
-function zipEntries(file: string): string[] {
-  return execFileSync("unzip", ["-Z1", file], { encoding: "utf8" }).trim().split("\n");
-}
 
 test.beforeAll(() => fs.mkdirSync(shots, { recursive: true }));
 
@@ -39,7 +28,8 @@ test("pages and API refuse a visitor who is not signed in", async ({ page, reque
 });
 
 test("paste, analyze, queue, watch progress, download the ZIPs", async ({ page }, testInfo) => {
-  await signIn(page);
+  await signIn(page, "/batches/new");
+  await expect(page.getByRole("heading", { name: "New image batch" })).toBeVisible();
   const rows = [
     ["Product Number", "Image Src"],
     ["SKU-A", `${host}/img/a1.png`],

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { describeHttpStatus, DownloadError, formatByteLimit, formatSeconds } from "./errors";
 
 describe("plain-words helpers", () => {
@@ -38,5 +38,18 @@ describe("plain-words helpers", () => {
     });
     expect(reworded.message).toBe("503 Service Unavailable (after 4 attempts)");
     expect(reworded).toBeInstanceOf(Error);
+  });
+});
+
+describe("DownloadError across bundles", () => {
+  it("is recognised by instanceof when another copy of the module threw it", async () => {
+    vi.resetModules();
+    const other = await import("./errors");
+    expect(other.DownloadError).not.toBe(DownloadError);
+    const thrown = new other.DownloadError("http", "401 Unauthorized", { httpStatus: 401 });
+    expect(thrown instanceof DownloadError).toBe(true);
+    expect(new DownloadError("network", "x") instanceof other.DownloadError).toBe(true);
+    expect(new Error("x") instanceof DownloadError).toBe(false);
+    expect((null as unknown as object) instanceof DownloadError).toBe(false);
   });
 });

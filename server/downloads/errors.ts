@@ -12,7 +12,25 @@ export type DownloadErrorKind =
   | "truncated"
   | "cancelled";
 
+/** Marks a DownloadError from any copy of this module (see `Symbol.hasInstance` below). */
+const DOWNLOAD_ERROR = Symbol.for("datahaul.DownloadError");
+
 export class DownloadError extends Error {
+  /**
+   * A Next build bundles this module more than once (instrumentation, each route), while the
+   * process-wide runtime and its download engine come from whichever bundle built them first. So
+   * `instanceof` must recognise a DownloadError thrown by another copy of the class, or a 401 from
+   * "Test connection" reads as an unknown failure instead of "wrong email or password".
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return (
+      typeof value === "object" &&
+      value !== null &&
+      (value as { [DOWNLOAD_ERROR]?: unknown })[DOWNLOAD_ERROR] === true
+    );
+  }
+
+  readonly [DOWNLOAD_ERROR] = true;
   readonly kind: DownloadErrorKind;
   readonly retryable: boolean;
   readonly httpStatus?: number;

@@ -1,17 +1,27 @@
 "use client";
 
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "../../_components/trpc";
 import { Alert, Button } from "../../_components/ui";
 
 export function ImportPanel({ onDone }: { onDone: () => void }) {
   const trpc = useTRPC();
+  const queryClient = useQueryClient();
   const connectors = useQuery(trpc.connectors.list.queryOptions());
   const [text, setText] = useState("");
   const [defaultConnectorId, setDefaultConnectorId] = useState("");
   const [replaceExisting, setReplaceExisting] = useState(false);
-  const importJson = useMutation(trpc.reports.importRequestJson.mutationOptions());
+  const importJson = useMutation(
+    trpc.reports.importRequestJson.mutationOptions({
+      // the list below (and the connectors' report counts) show the new reports at once
+      onSuccess: (done) => {
+        if (done.imported === 0) return;
+        void queryClient.invalidateQueries({ queryKey: trpc.reports.list.queryKey() });
+        void queryClient.invalidateQueries({ queryKey: trpc.connectors.list.queryKey() });
+      },
+    }),
+  );
   const result = importJson.data;
 
   return (
@@ -40,7 +50,7 @@ export function ImportPanel({ onDone }: { onDone: () => void }) {
         <input
           type="file"
           accept="application/json,.json"
-          className="mt-1 block text-sm"
+          className="mt-1 block text-sm text-slate-600 file:mr-3 file:rounded-md file:border file:border-slate-300 file:bg-white file:px-3 file:py-1.5 file:text-sm file:font-medium file:text-slate-800 hover:file:bg-slate-50"
           onChange={async (e) => {
             const file = e.target.files?.[0];
             if (file) setText(await file.text());

@@ -96,7 +96,7 @@ export function ReportsPage() {
 
       <Card className="mb-5">
         <form
-          className="flex flex-wrap items-end gap-4"
+          className="flex flex-wrap items-center gap-4"
           aria-label="Run reports"
           onSubmit={(e) => {
             e.preventDefault();

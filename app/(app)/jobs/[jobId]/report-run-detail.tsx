@@ -99,7 +99,8 @@ export function ReportRunDetail({ jobId }: { jobId: string }) {
           ].map(([label, value, tone]) => (
             <div key={label as string}>
               <dt className="text-xs text-slate-500">{label}</dt>
-              <dd className={`font-semibold tabular-nums ${tone}`}>
+              {/* a zero is no news: colour only counts that need a look */}
+              <dd className={`font-semibold tabular-nums ${(value as number) > 0 ? tone : ""}`}>
                 {(value as number).toLocaleString()}
               </dd>
             </div>
