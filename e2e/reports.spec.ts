@@ -244,7 +244,7 @@ test("connectors, request.json import, a report run with its downloads", async (
       const item = items.filter({ has: page.getByRole("cell", { name: report, exact: true }) });
       await expect(item).toHaveAttribute("data-state", "succeeded");
       const cells = item.getByRole("cell");
-      await expect(cells.nth(1)).toHaveText("completed");
+      await expect(cells.nth(1)).toHaveText("succeeded");
       await expect(cells.nth(2)).toHaveText("1 of 5");
       await expect(cells.nth(3)).toHaveText(rows.toLocaleString("en-US"));
       await expect(cells.nth(6).getByRole("link")).toHaveText(new RegExp(`^${report}_.+\\.csv$`));

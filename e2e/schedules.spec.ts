@@ -58,7 +58,7 @@ test("create a schedule, see its next five runs, pause and resume it", async ({ 
 
   await form.getByRole("button", { name: "Save schedule" }).click();
   const row = page.getByTestId("schedule-row").filter({ hasText: "Berlin mornings" });
-  await expect(row).toContainText("cron `0 6 * * 7` in Europe/Berlin");
+  await expect(row).toContainText("cron “0 6 * * 7” in Europe/Berlin");
   await expect(row).toContainText("missed runs: run once");
   await expect(row.getByTestId("schedule-next-run")).not.toHaveText("—");
   await page.screenshot({ path: path.join(shots, "schedules.png"), fullPage: true });

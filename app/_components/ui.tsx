@@ -110,6 +110,9 @@ export function ProgressBar({
 
 const STATUS_STYLE: Record<string, string> = {
   queued: "bg-slate-100 text-slate-700",
+  pending: "bg-slate-100 text-slate-700",
+  waiting_retry: "bg-amber-100 text-amber-800",
+  succeeded: "bg-emerald-100 text-emerald-800",
   running: "bg-blue-100 text-blue-800",
   completed: "bg-emerald-100 text-emerald-800",
   completed_with_errors: "bg-amber-100 text-amber-800",

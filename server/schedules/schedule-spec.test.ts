@@ -252,7 +252,7 @@ describe("describeSpec", () => {
       "every minute, plus up to 5 minutes of jitter",
     );
     expect(describeSpec(cron("0 6 * * 1-5", "Europe/Berlin"))).toBe(
-      "cron `0 6 * * 1-5` in Europe/Berlin",
+      "cron “0 6 * * 1-5” in Europe/Berlin",
     );
   });
 });

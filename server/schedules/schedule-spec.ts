@@ -153,7 +153,7 @@ export function previewNextRuns(
 }
 
 export function describeSpec(spec: TScheduleSpec): string {
-  if (spec.kind === "cron") return `cron \`${spec.expression.trim()}\` in ${spec.timeZone}`;
+  if (spec.kind === "cron") return `cron “${spec.expression.trim()}” in ${spec.timeZone}`;
   const every =
     spec.intervalMinutes === 1 ? "every minute" : `every ${spec.intervalMinutes} minutes`;
   const [min, max] = spec.laterJitter;

@@ -10,15 +10,6 @@ import { Alert, Button, ButtonLink, Card, PageTitle, StatusBadge } from "../../_
 import { ImportPanel } from "./import-panel";
 import { ReportForm } from "./report-form";
 
-const RUN_STATE_TO_STATUS: Record<string, string> = {
-  succeeded: "completed",
-  failed: "failed",
-  cancelled: "cancelled",
-  running: "running",
-  waiting_retry: "running",
-  pending: "queued",
-};
-
 export function ReportsPage() {
   const trpc = useTRPC();
   const router = useRouter();
@@ -217,9 +208,7 @@ export function ReportsPage() {
                   <td className="px-2 py-2">
                     {report.lastRun ? (
                       <Link href={`/jobs/${report.lastRun.jobId}`} className="hover:underline">
-                        <StatusBadge
-                          status={RUN_STATE_TO_STATUS[report.lastRun.state] ?? report.lastRun.state}
-                        />
+                        <StatusBadge status={report.lastRun.state} />
                       </Link>
                     ) : (
                       <span className="text-xs text-slate-400">never</span>

@@ -4,23 +4,11 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useDeferredValue, useState } from "react";
 import type { TScheduleView } from "@/server/services/schedules/schedules";
 import { useTRPC } from "../../_components/trpc";
+import { BROWSER_TIME_ZONE, formatIn } from "../../_components/format-time";
 import { Alert, Button } from "../../_components/ui";
 
 const INPUT = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm";
 const NUMBER = "mt-1 w-24 rounded-md border border-slate-300 px-2 py-1.5 text-sm";
-const BROWSER_TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
-
-function formatIn(date: Date, timeZone: string) {
-  return new Intl.DateTimeFormat("en-GB", {
-    timeZone,
-    weekday: "short",
-    day: "numeric",
-    month: "short",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  }).format(date);
-}
 
 export function ScheduleForm({
   schedule,

@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useState } from "react";
 import type { TScheduleView } from "@/server/services/schedules/schedules";
 import { useTRPC } from "../../_components/trpc";
+import { BROWSER_TIME_ZONE, formatIn } from "../../_components/format-time";
 import { Alert, Button, Card, PageTitle, StatusBadge } from "../../_components/ui";
 import { ScheduleForm } from "./schedule-form";
 
@@ -14,6 +15,9 @@ const OUTCOME_WORDS: Record<string, string> = {
   skipped_misfire: "skipped: missed while the app was down",
   failed_to_start: "could not start a run",
 };
+
+const zoneOf = (schedule: TScheduleView) =>
+  schedule.kind === "cron" ? schedule.timing.timeZone : BROWSER_TIME_ZONE;
 
 export function SchedulesPage() {
   const trpc = useTRPC();
@@ -95,7 +99,7 @@ export function SchedulesPage() {
                 <p className="text-xs text-slate-500">Next run</p>
                 <p className="tabular-nums" data-testid="schedule-next-run">
                   {schedule.isEnabled && schedule.nextRunAt
-                    ? new Date(schedule.nextRunAt).toLocaleString()
+                    ? `${formatIn(new Date(schedule.nextRunAt), zoneOf(schedule))} (${zoneOf(schedule)})`
                     : "—"}
                 </p>
                 <p className="text-xs text-slate-400">

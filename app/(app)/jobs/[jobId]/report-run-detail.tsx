@@ -16,14 +16,6 @@ import {
 import { useReportRunEvents } from "./use-report-run-events";
 
 const FINAL = new Set(["completed", "completed_with_errors", "failed", "cancelled"]);
-const ITEM_STATUS: Record<string, string> = {
-  pending: "queued",
-  running: "running",
-  waiting_retry: "running",
-  succeeded: "completed",
-  failed: "failed",
-  cancelled: "cancelled",
-};
 
 function duration(startedAt: string | null, finishedAt: string | null): string {
   if (!startedAt || !finishedAt) return "";
@@ -144,65 +136,102 @@ export function ReportRunDetail({ jobId }: { jobId: string }) {
       </Card>
 
       <h2 className="mt-6 mb-3 text-lg font-semibold">Summary</h2>
-      <Card className="overflow-x-auto p-0 sm:p-0">
-        <table className="w-full text-left text-sm" data-testid="run-summary">
-          <thead className="border-b border-slate-200 bg-slate-50 text-xs text-slate-500">
-            <tr>
-              <th className="px-4 py-2 font-medium">Report</th>
-              <th className="px-2 py-2 font-medium">Status</th>
-              <th className="px-2 py-2 text-right font-medium">Attempts</th>
-              <th className="px-2 py-2 text-right font-medium">Rows</th>
-              <th className="px-2 py-2 text-right font-medium">Size</th>
-              <th className="px-2 py-2 text-right font-medium">Time</th>
-              <th className="px-2 py-2 font-medium">File or error</th>
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
-            {items.map((item) => (
-              <tr key={item.id} data-testid="run-item" data-state={item.state}>
-                <td className="px-4 py-2 font-medium">{item.reportName}</td>
-                <td className="px-2 py-2">
-                  <StatusBadge status={ITEM_STATUS[item.state] ?? item.state} />
-                  {item.state === "waiting_retry" && item.nextAttemptAt && (
-                    <span className="ml-1 text-xs text-amber-700">
-                      retry at {new Date(item.nextAttemptAt).toLocaleTimeString()}
-                    </span>
-                  )}
-                </td>
-                <td className="px-2 py-2 text-right tabular-nums">
-                  {item.attempts} of {job.options.maxAttempts}
-                </td>
-                <td className="px-2 py-2 text-right tabular-nums">
-                  {item.rows?.toLocaleString() ?? ""}
-                </td>
-                <td className="px-2 py-2 text-right tabular-nums">
-                  {item.bytes === null ? "" : formatBytes(item.bytes)}
-                </td>
-                <td className="px-2 py-2 text-right tabular-nums">
-                  {duration(item.startedAt, item.finishedAt)}
-                </td>
-                <td className="max-w-md px-2 py-2">
-                  {item.state === "succeeded" && item.fileName && (
-                    <a
-                      href={`/api/runs/${jobId}/files/${item.id}`}
-                      download
-                      className="text-brand-600 hover:underline"
-                    >
-                      {item.fileName}
-                    </a>
-                  )}
-                  {item.isTruncated && (
-                    <span className="ml-2 rounded bg-amber-100 px-1.5 py-0.5 text-xs text-amber-800">
-                      truncated
-                    </span>
-                  )}
-                  {item.note && <p className="text-xs text-slate-500">{item.note}</p>}
-                  {item.error && <p className="text-xs text-red-700">{item.error}</p>}
-                </td>
+      <Card className="p-0 sm:p-0">
+        {/* a phone gets one block per report instead of a table that scrolls sideways */}
+        <ul className="divide-y divide-slate-100 md:hidden">
+          {items.map((item) => (
+            <li key={item.id} className="space-y-1 px-4 py-3 text-sm">
+              <div className="flex items-center justify-between gap-2">
+                <span className="font-medium">{item.reportName}</span>
+                <StatusBadge status={item.state} />
+              </div>
+              <p className="text-xs tabular-nums text-slate-500">
+                attempt {item.attempts} of {job.options.maxAttempts}
+                {item.rows !== null ? ` · ${item.rows.toLocaleString()} rows` : ""}
+                {item.bytes !== null ? ` · ${formatBytes(item.bytes)}` : ""}
+                {duration(item.startedAt, item.finishedAt)
+                  ? ` · ${duration(item.startedAt, item.finishedAt)}`
+                  : ""}
+              </p>
+              {item.state === "succeeded" && item.fileName && (
+                <a
+                  href={`/api/runs/${jobId}/files/${item.id}`}
+                  download
+                  className="block truncate text-brand-600 hover:underline"
+                >
+                  {item.fileName}
+                </a>
+              )}
+              {item.isTruncated && (
+                <span className="rounded bg-amber-100 px-1.5 py-0.5 text-xs text-amber-800">
+                  truncated
+                </span>
+              )}
+              {item.note && <p className="text-xs text-slate-500">{item.note}</p>}
+              {item.error && <p className="text-xs text-red-700">{item.error}</p>}
+            </li>
+          ))}
+        </ul>
+        <div className="hidden overflow-x-auto md:block">
+          <table className="w-full text-left text-sm" data-testid="run-summary">
+            <thead className="border-b border-slate-200 bg-slate-50 text-xs text-slate-500">
+              <tr>
+                <th className="px-4 py-2 font-medium">Report</th>
+                <th className="px-2 py-2 font-medium">Status</th>
+                <th className="px-2 py-2 text-right font-medium">Attempts</th>
+                <th className="px-2 py-2 text-right font-medium">Rows</th>
+                <th className="px-2 py-2 text-right font-medium">Size</th>
+                <th className="px-2 py-2 text-right font-medium">Time</th>
+                <th className="px-2 py-2 font-medium">File or error</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody className="divide-y divide-slate-100">
+              {items.map((item) => (
+                <tr key={item.id} data-testid="run-item" data-state={item.state}>
+                  <td className="px-4 py-2 font-medium">{item.reportName}</td>
+                  <td className="px-2 py-2">
+                    <StatusBadge status={item.state} />
+                    {item.state === "waiting_retry" && item.nextAttemptAt && (
+                      <span className="ml-1 text-xs text-amber-700">
+                        retry at {new Date(item.nextAttemptAt).toLocaleTimeString()}
+                      </span>
+                    )}
+                  </td>
+                  <td className="px-2 py-2 text-right tabular-nums">
+                    {item.attempts} of {job.options.maxAttempts}
+                  </td>
+                  <td className="px-2 py-2 text-right tabular-nums">
+                    {item.rows?.toLocaleString() ?? ""}
+                  </td>
+                  <td className="px-2 py-2 text-right tabular-nums">
+                    {item.bytes === null ? "" : formatBytes(item.bytes)}
+                  </td>
+                  <td className="px-2 py-2 text-right tabular-nums">
+                    {duration(item.startedAt, item.finishedAt)}
+                  </td>
+                  <td className="max-w-md px-2 py-2">
+                    {item.state === "succeeded" && item.fileName && (
+                      <a
+                        href={`/api/runs/${jobId}/files/${item.id}`}
+                        download
+                        className="text-brand-600 hover:underline"
+                      >
+                        {item.fileName}
+                      </a>
+                    )}
+                    {item.isTruncated && (
+                      <span className="ml-2 rounded bg-amber-100 px-1.5 py-0.5 text-xs text-amber-800">
+                        truncated
+                      </span>
+                    )}
+                    {item.note && <p className="text-xs text-slate-500">{item.note}</p>}
+                    {item.error && <p className="text-xs text-red-700">{item.error}</p>}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       </Card>
     </div>
   );
