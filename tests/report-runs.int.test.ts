@@ -366,6 +366,38 @@ describe("report runs", () => {
   });
 });
 
+describe("edge cases", () => {
+  it("a pasted Salesforce session id works until it expires, then says so once instead of looping", async () => {
+    const { connectors } = await services();
+    const id = await connector({
+      name: "SF pasted",
+      kind: "salesforce",
+      baseUrl: salesforce.url,
+      settings: { authMethod: "session_id" },
+      secrets: { sessionId: salesforce.issueSession() },
+    });
+    expect((await connectors.testConnector(id)).isOk).toBe(true);
+    const reportId = await report("Opps pasted", id, { reportId: "00O000000000002AAA" });
+    expect((await runToEnd([reportId])).items[0]).toMatchObject({ state: "succeeded", rows: 3 });
+    salesforce.expireSessions();
+    const before = salesforce.tokenRequests();
+    const failed = (await runToEnd([reportId], { maxAttempts: 3 })).items[0]!;
+    expect(failed).toMatchObject({ state: "failed", attempts: 1 });
+    expect(failed.error).toMatch(/paste a new one/);
+    expect(salesforce.tokenRequests()).toBe(before);
+  });
+
+  it("a 503 with Retry-After is waited out inside one attempt", async () => {
+    const files = (await app.db.connector.findUniqueOrThrow({ where: { name: "Files" } })).id;
+    const reportId = await report("Flaky", files, { url: "/exports/flaky.csv" });
+    const started = Date.now();
+    const item = (await runToEnd([reportId])).items[0]!;
+    expect(item).toMatchObject({ state: "succeeded", attempts: 1 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(csvHost.hits("/exports/flaky.csv")).toBe(2);
+  });
+});
+
 describe("request.json", () => {
   it("imports every entry or none, and exports what it imported", async () => {
     const { reports } = await services();
