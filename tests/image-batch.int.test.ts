@@ -137,6 +137,19 @@ describe("an image batch against a real local image host", () => {
       execFileSync("unzip", ["-p", file, "manifest.json"], { encoding: "utf8" }),
     );
     expect(manifest.items).toHaveLength(16);
+    // the manifests were temp files: gone once the archive has been streamed
+    expect(
+      fs.readdirSync(app.runtime.blobs.tempDir).filter((f) => f.startsWith("manifest-")),
+    ).toEqual([]);
+    // reading the rows a page at a time gives the same rows in the same order as one read
+    const { archiveItemPages } = await import("@/server/services/jobs/build-job-archive");
+    const collect = async (pageRows: number) => {
+      const all: unknown[] = [];
+      for await (const page of archiveItemPages(result.job.id, null, pageRows)) all.push(...page);
+      return all;
+    };
+    expect(await collect(3)).toEqual(await collect(1000));
+    expect(await collect(3)).toHaveLength(16);
     for (const entry of manifest.items.filter((i: { fileName: string | null }) => i.fileName)) {
       const bytes = execFileSync("unzip", ["-p", file, entry.fileName]);
       expect(crypto.createHash("sha256").update(bytes).digest("hex")).toBe(entry.sha256);

@@ -165,3 +165,20 @@ describe("buildManifestJson", () => {
     expect(json.endsWith("}\n")).toBe(true);
   });
 });
+
+describe("manifest pieces", () => {
+  it("join to exactly what JSON.stringify writes for the whole document", () => {
+    const meta = { jobId: "j1", jobTitle: "Batch", generatedAt: "2026-11-23T10:00:00.000Z" };
+    for (const rows of [[], [row()], [row(), row({ position: 2, error: 'say "x"\nnext' })]]) {
+      const expected = `${JSON.stringify(
+        {
+          job: { id: "j1", title: "Batch", generatedAt: meta.generatedAt, itemCount: rows.length },
+          items: rows,
+        },
+        null,
+        2,
+      )}\n`;
+      expect(buildManifestJson(meta, rows)).toBe(expected);
+    }
+  });
+});

@@ -40,29 +40,28 @@ export const MANIFEST_CSV_HEADER = [
 const FORMULA_TRIGGER = /^[=+\-@\t\r]/;
 
 export function buildManifestCsv(rows: Iterable<ManifestRow>): string {
-  const data: string[][] = [];
-  for (const row of rows) {
-    data.push([
-      guardText(row.product),
-      String(row.position),
-      guardText(row.sourceUrl),
-      guardText(row.fileName),
-      formatNumber(row.bytes),
-      guardText(row.sha256),
-      guardText(row.contentType),
-      guardText(row.status),
-      String(row.attempts),
-      guardText(row.error),
-    ]);
-  }
+  return `${MANIFEST_CSV_HEADER.join(",")}\r\n${manifestCsvRecords([...rows])}`;
+}
+
+/** CSV records without the header, each ending in CRLF: a manifest can be written in pieces. */
+export function manifestCsvRecords(rows: ManifestRow[]): string {
+  if (rows.length === 0) return "";
+  const data = rows.map((row) => [
+    guardText(row.product),
+    String(row.position),
+    guardText(row.sourceUrl),
+    guardText(row.fileName),
+    formatNumber(row.bytes),
+    guardText(row.sha256),
+    guardText(row.contentType),
+    guardText(row.status),
+    String(row.attempts),
+    guardText(row.error),
+  ]);
   // Papa's own escapeFormulae misses multi-line values ("." stops at a newline), so the guard
   // runs above and Papa only does RFC 4180 quoting.
-  const csv = Papa.unparse(
-    { fields: [...MANIFEST_CSV_HEADER], data },
-    { newline: "\r\n", quotes: false, escapeFormulae: false, header: true },
-  );
-  // Papa already terminates a header-only document; every other record set needs the final CRLF.
-  return csv.endsWith("\r\n") ? csv : `${csv}\r\n`;
+  const csv = Papa.unparse(data, { newline: "\r\n", quotes: false, escapeFormulae: false });
+  return `${csv}\r\n`;
 }
 
 /** A text cell a spreadsheet will not run as a formula. */
@@ -76,27 +75,47 @@ function formatNumber(value: number | null): string {
 }
 
 export function buildManifestJson(meta: ManifestMeta, rows: ManifestRow[]): string {
-  const document = {
-    job: {
-      id: meta.jobId,
-      title: meta.jobTitle,
-      generatedAt: meta.generatedAt,
-      ...(meta.product === undefined ? {} : { product: meta.product }),
-      itemCount: rows.length,
-    },
-    // Explicit picks keep extra properties on caller objects (db rows) out of a user-facing file.
-    items: rows.map((row) => ({
-      product: row.product,
-      position: row.position,
-      sourceUrl: row.sourceUrl,
-      fileName: row.fileName,
-      bytes: row.bytes,
-      sha256: row.sha256,
-      contentType: row.contentType,
-      status: row.status,
-      attempts: row.attempts,
-      error: row.error,
-    })),
+  return [
+    manifestJsonStart(meta, rows.length),
+    ...rows.map((row, i) => manifestJsonItem(row, i === 0)),
+    manifestJsonEnd(rows.length),
+  ].join("");
+}
+
+/*
+ * The JSON manifest in pieces (start, each item, end) that join to exactly what
+ * JSON.stringify(document, null, 2) would write, so a large one can be streamed to a file.
+ */
+const indent = (json: string, spaces: string) => json.replace(/\n/g, `\n${spaces}`);
+
+export function manifestJsonStart(meta: ManifestMeta, itemCount: number): string {
+  const job = {
+    id: meta.jobId,
+    title: meta.jobTitle,
+    generatedAt: meta.generatedAt,
+    ...(meta.product === undefined ? {} : { product: meta.product }),
+    itemCount,
   };
-  return `${JSON.stringify(document, null, 2)}\n`;
+  return `{\n  "job": ${indent(JSON.stringify(job, null, 2), "  ")},\n  "items": [`;
+}
+
+export function manifestJsonItem(row: ManifestRow, isFirst: boolean): string {
+  // Explicit picks keep extra properties on caller objects (db rows) out of a user-facing file.
+  const item = {
+    product: row.product,
+    position: row.position,
+    sourceUrl: row.sourceUrl,
+    fileName: row.fileName,
+    bytes: row.bytes,
+    sha256: row.sha256,
+    contentType: row.contentType,
+    status: row.status,
+    attempts: row.attempts,
+    error: row.error,
+  };
+  return `${isFirst ? "" : ","}\n    ${indent(JSON.stringify(item, null, 2), "    ")}`;
+}
+
+export function manifestJsonEnd(itemCount: number): string {
+  return itemCount === 0 ? "]\n}\n" : "\n  ]\n}\n";
 }

@@ -1,10 +1,19 @@
 import "server-only";
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { crc32 } from "node:zlib";
 import {
   buildManifestCsv,
   buildManifestJson,
   computeZipSize,
   createZipStream,
   imageFileName,
+  MANIFEST_CSV_HEADER,
+  manifestCsvRecords,
+  manifestJsonEnd,
+  manifestJsonItem,
+  manifestJsonStart,
   toSafeFileName,
   type ManifestRow,
   type ZipSource,
@@ -37,7 +46,9 @@ type TArchiveItem = {
   finishedAt: Date | null;
 };
 
-async function loadArchiveItems(jobId: string, productNumber?: string) {
+const PAGE_ROWS = 2_000;
+
+async function findJobAndProduct(jobId: string, productNumber?: string) {
   const job = await db.job.findUnique({ where: { id: jobId }, select: { id: true, title: true } });
   if (!job) throw new AppError("NOT_FOUND", "This job does not exist (it may have been deleted).");
   const product = productNumber
@@ -45,21 +56,39 @@ async function loadArchiveItems(jobId: string, productNumber?: string) {
     : null;
   if (productNumber && !product)
     throw new AppError("NOT_FOUND", `Product ${productNumber} is not part of this job.`);
-  // one joined query: Prisma's findMany with include held a 20,000-item job's rows twice over
-  // (bench:images, about 90 MB while the master ZIP was prepared)
-  const rows = await db.$queryRaw<
-    (Omit<TArchiveItem, "finishedAt"> & { finishedAt: string | null })[]
-  >`
-    SELECT "i"."position", "i"."url", "i"."state", "i"."attempts", "i"."contentType", "i"."extension",
-           "i"."bytes", "i"."sha256", "i"."crc32", "i"."error", "i"."finishedAt", "p"."number" AS "productNumber"
-    FROM "ImageItem" AS "i" JOIN "Product" AS "p" ON "p"."id" = "i"."productId"
-    WHERE "i"."jobId" = ${jobId} AND (${product?.id ?? null} IS NULL OR "i"."productId" = ${product?.id ?? null})
-    ORDER BY "p"."position", "i"."position"`;
-  const items: TArchiveItem[] = rows.map((row) => ({
-    ...row,
-    finishedAt: row.finishedAt ? new Date(row.finishedAt) : null,
-  }));
-  return { job, items };
+  return { job, productId: product?.id ?? null };
+}
+
+/**
+ * A job's items in archive order, a page at a time (keyset on product and item position), so a
+ * 20,000-image job never has all its rows in memory at once.
+ */
+export async function* archiveItemPages(
+  jobId: string,
+  productId: string | null,
+  pageRows = PAGE_ROWS,
+): AsyncGenerator<TArchiveItem[]> {
+  let after = { product: -1, item: -1 };
+  for (;;) {
+    const rows = await db.$queryRaw<
+      (Omit<TArchiveItem, "finishedAt"> & { finishedAt: string | null; productPosition: number })[]
+    >`
+      SELECT "i"."position", "i"."url", "i"."state", "i"."attempts", "i"."contentType", "i"."extension",
+             "i"."bytes", "i"."sha256", "i"."crc32", "i"."error", "i"."finishedAt",
+             "p"."number" AS "productNumber", "p"."position" AS "productPosition"
+      FROM "ImageItem" AS "i" JOIN "Product" AS "p" ON "p"."id" = "i"."productId"
+      WHERE "i"."jobId" = ${jobId} AND (${productId} IS NULL OR "i"."productId" = ${productId})
+        AND ("p"."position" > ${after.product} OR ("p"."position" = ${after.product} AND "i"."position" > ${after.item}))
+      ORDER BY "p"."position", "i"."position"
+      LIMIT ${pageRows}`;
+    if (rows.length === 0) return;
+    const last = rows.at(-1)!;
+    after = { product: last.productPosition, item: last.position };
+    yield rows.map(({ productPosition: _, ...row }) => ({
+      ...row,
+      finishedAt: row.finishedAt ? new Date(row.finishedAt) : null,
+    }));
+  }
 }
 
 /** Path of an item inside the archive: a folder per product in the master ZIP, flat in a product ZIP. */
@@ -94,66 +123,111 @@ export type TJobArchive = {
   open: (signal?: AbortSignal) => NodeJS.ReadableStream;
 };
 
+/** A file written in pieces, with its length and CRC-32 counted on the way, for a STORE entry. */
+function openCountedFile(filePath: string) {
+  const fd = fs.openSync(filePath, "w");
+  let size = 0;
+  let checksum = 0;
+  return {
+    write(text: string) {
+      const bytes = Buffer.from(text);
+      fs.writeSync(fd, bytes);
+      size += bytes.length;
+      checksum = crc32(bytes, checksum);
+    },
+    close: () => {
+      fs.closeSync(fd);
+      return { size, crc32: checksum };
+    },
+  };
+}
+
 /**
  * The master ZIP (one folder per product) or one product's ZIP, with manifest.csv and manifest.json.
  * Its exact size is known before the first byte, because every stored file's size and CRC-32 were
- * recorded while it downloaded.
+ * recorded while it downloaded. Rows are read a page at a time and the manifests written to temp
+ * files as they go, so memory does not grow with the size of the job.
  */
 export async function buildJobArchive(args: {
   jobId: string;
   productNumber?: string;
 }): Promise<TJobArchive> {
-  const { job, items } = await loadArchiveItems(args.jobId, args.productNumber);
+  const { job, productId } = await findJobAndProduct(args.jobId, args.productNumber);
   const hasProductFolders = !args.productNumber;
   const { blobs } = getRuntime();
   const generatedAt = new Date();
+  const itemCount = await db.imageItem.count({
+    where: { jobId: job.id, ...(productId ? { productId } : {}) },
+  });
+  const stem = path.join(blobs.tempDir, `manifest-${randomUUID()}`);
+  const temps = [`${stem}.csv`, `${stem}.json`];
+  const removeTemps = () => temps.forEach((file) => fs.rmSync(file, { force: true }));
   const entries: ZipSource[] = [];
-  for (const item of items) {
-    const name = pathInArchive(item, hasProductFolders);
-    if (!name || !item.sha256 || item.bytes === null || item.crc32 === null) continue;
-    entries.push({
-      kind: "file",
-      name,
-      path: blobs.pathFor(item.sha256),
-      size: item.bytes,
-      crc32: item.crc32 >>> 0,
-      modifiedAt: item.finishedAt ?? generatedAt,
-    });
+  try {
+    const csv = openCountedFile(temps[0]!);
+    const json = openCountedFile(temps[1]!);
+    csv.write(`${MANIFEST_CSV_HEADER.join(",")}\r\n`);
+    json.write(
+      manifestJsonStart(
+        {
+          jobId: job.id,
+          jobTitle: job.title,
+          generatedAt: generatedAt.toISOString(),
+          ...(args.productNumber ? { product: args.productNumber } : {}),
+        },
+        itemCount,
+      ),
+    );
+    let written = 0;
+    for await (const page of archiveItemPages(job.id, productId)) {
+      for (const item of page) {
+        const name = pathInArchive(item, hasProductFolders);
+        if (!name || !item.sha256 || item.bytes === null || item.crc32 === null) continue;
+        entries.push({
+          kind: "file",
+          name,
+          path: blobs.pathFor(item.sha256),
+          size: item.bytes,
+          crc32: item.crc32 >>> 0,
+          modifiedAt: item.finishedAt ?? generatedAt,
+        });
+      }
+      const rows = toManifestRows(page, hasProductFolders);
+      csv.write(manifestCsvRecords(rows));
+      json.write(rows.map((row) => manifestJsonItem(row, written++ === 0)).join(""));
+    }
+    json.write(manifestJsonEnd(written));
+    for (const [name, file, done] of [
+      ["manifest.csv", temps[0]!, csv.close()],
+      ["manifest.json", temps[1]!, json.close()],
+    ] as const) {
+      entries.push({
+        kind: "file",
+        name,
+        path: file,
+        size: done.size,
+        crc32: done.crc32 >>> 0,
+        modifiedAt: generatedAt,
+      });
+    }
+  } catch (error) {
+    removeTemps();
+    throw error;
   }
-  const rows = toManifestRows(items, hasProductFolders);
-  const meta = {
-    jobId: job.id,
-    jobTitle: job.title,
-    generatedAt: generatedAt.toISOString(),
-    ...(args.productNumber ? { product: args.productNumber } : {}),
-  };
-  entries.push(
-    {
-      kind: "buffer",
-      name: "manifest.csv",
-      data: Buffer.from(buildManifestCsv(rows)),
-      modifiedAt: generatedAt,
-    },
-    {
-      kind: "buffer",
-      name: "manifest.json",
-      data: Buffer.from(buildManifestJson(meta, rows)),
-      modifiedAt: generatedAt,
-    },
-  );
   const shortId = job.id.slice(0, 8);
   return {
     fileName: args.productNumber
       ? `${toSafeFileName(args.productNumber, "product")}_${shortId}.zip`
       : `datahaul-images_${shortId}.zip`,
     size: computeZipSize(entries),
-    open: (signal) => createZipStream(entries, { signal }),
+    open: (signal) => createZipStream(entries, { signal }).once("close", removeTemps),
   };
 }
 
 export async function buildJobManifest(args: { jobId: string; format: "csv" | "json" }) {
-  const { job, items } = await loadArchiveItems(args.jobId);
-  const rows = toManifestRows(items, true);
+  const { job } = await findJobAndProduct(args.jobId);
+  const rows: ManifestRow[] = [];
+  for await (const page of archiveItemPages(job.id, null)) rows.push(...toManifestRows(page, true));
   const shortId = job.id.slice(0, 8);
   return args.format === "csv"
     ? {
