@@ -73,4 +73,5 @@ test("create a schedule, see its next five runs, pause and resume it", async ({ 
   // the dashboard lists it among the next runs
   await page.goto("/");
   await expect(page.getByText("Berlin mornings")).toBeVisible();
+  await page.screenshot({ path: path.join(shots, "dashboard.png"), fullPage: true });
 });

@@ -2,6 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { BROWSER_TIME_ZONE, formatIn } from "../_components/format-time";
 import { useTRPC } from "../_components/trpc";
 import { ButtonLink, Card, PageTitle, ProgressBar, StatusBadge } from "../_components/ui";
 
@@ -69,7 +70,10 @@ export function Dashboard() {
                 <li key={s.id} className="flex justify-between gap-3 py-2">
                   <span className="truncate">{s.name}</span>
                   <span className="tabular-nums text-slate-600">
-                    {new Date(s.nextRunAt!).toLocaleString()}
+                    {formatIn(
+                      new Date(s.nextRunAt!),
+                      s.kind === "cron" ? s.timing.timeZone : BROWSER_TIME_ZONE,
+                    )}
                   </span>
                 </li>
               ))}
@@ -88,7 +92,7 @@ export function Dashboard() {
             {jobs.data?.slice(0, 6).map((job) => (
               <li
                 key={job.id}
-                className="grid grid-cols-[minmax(0,1fr)_7rem_6rem] items-center gap-3 py-2"
+                className="grid grid-cols-[minmax(0,1fr)_10rem_6rem] items-center gap-3 py-2"
               >
                 <Link href={`/jobs/${job.id}`} className="truncate hover:underline">
                   {job.kind === "report_run" ? "Reports: " : "Images: "}

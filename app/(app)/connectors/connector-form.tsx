@@ -107,6 +107,7 @@ export function ConnectorForm({
         {field.type === "select" ? (
           <select
             id={id}
+            aria-label={field.label}
             value={String(settings[field.name] ?? field.options?.[0]?.value ?? "")}
             onChange={(e) => setSettings({ ...settings, [field.name]: e.target.value })}
             className={INPUT}
@@ -143,6 +144,7 @@ export function ConnectorForm({
           System
           <select
             id="connector-kind"
+            aria-label="System"
             value={kind}
             disabled={Boolean(connector)}
             onChange={(e) => {

@@ -73,6 +73,7 @@ export function ImportPanel({ onDone }: { onDone: () => void }) {
           Connector for relative URLs
           <select
             id="import-connector"
+            aria-label="Connector for relative URLs"
             value={defaultConnectorId}
             onChange={(e) => setDefaultConnectorId(e.target.value)}
             className="mt-1 block rounded-md border border-slate-300 px-3 py-2 text-sm"

@@ -64,6 +64,7 @@ export function ReportForm({ report, onDone }: { report: TReportView | null; onD
           Connector
           <select
             id="report-connector"
+            aria-label="Connector"
             required
             value={connectorId}
             onChange={(e) => chooseConnector(e.target.value)}
@@ -120,6 +121,7 @@ export function ReportForm({ report, onDone }: { report: TReportView | null; onD
                 {field.type === "select" ? (
                   <select
                     id={id}
+                    aria-label={field.label}
                     value={String(values[field.name] ?? field.options?.[0]?.value)}
                     onChange={(e) => setValues({ ...values, [field.name]: e.target.value })}
                     className={INPUT}

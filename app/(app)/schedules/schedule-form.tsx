@@ -185,6 +185,7 @@ export function ScheduleForm({
               After downtime (missed runs)
               <select
                 id="schedule-misfire"
+                aria-label="After downtime (missed runs)"
                 value={misfirePolicy}
                 onChange={(e) => setMisfirePolicy(e.target.value)}
                 className={`${INPUT} w-auto`}
