@@ -9,6 +9,7 @@ import { useTRPC } from "../../_components/trpc";
 import { Alert, Button, ButtonLink, Card, PageTitle, StatusBadge } from "../../_components/ui";
 import { ImportPanel } from "./import-panel";
 import { ReportForm } from "./report-form";
+import { RunOptionsInputs } from "./run-options-inputs";
 
 export function ReportsPage() {
   const trpc = useTRPC();
@@ -104,30 +105,14 @@ export function ReportsPage() {
             </span>{" "}
             selected
           </p>
-          <label className="text-sm text-slate-700">
-            At once
-            <input
-              type="number"
-              min={1}
-              max={32}
-              value={maxConcurrency}
-              onChange={(e) => setMaxConcurrency(Number(e.target.value))}
-              className="ml-2 w-20 rounded-md border border-slate-300 px-2 py-1.5 text-sm"
-              aria-label="Reports fetched at once"
-            />
-          </label>
-          <label className="text-sm text-slate-700">
-            Attempts per report
-            <input
-              type="number"
-              min={1}
-              max={20}
-              value={maxAttempts}
-              onChange={(e) => setMaxAttempts(Number(e.target.value))}
-              className="ml-2 w-20 rounded-md border border-slate-300 px-2 py-1.5 text-sm"
-              aria-label="Attempts per report"
-            />
-          </label>
+          <RunOptionsInputs
+            maxConcurrency={maxConcurrency}
+            maxAttempts={maxAttempts}
+            onChange={(options) => {
+              setMaxConcurrency(options.maxConcurrency);
+              setMaxAttempts(options.maxAttempts);
+            }}
+          />
           <Button type="submit" variant="primary" disabled={selected.size === 0 || run.isPending}>
             {run.isPending ? "Starting…" : "Run now"}
           </Button>

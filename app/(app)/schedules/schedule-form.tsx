@@ -6,6 +6,7 @@ import type { TScheduleView } from "@/server/services/schedules/schedules";
 import { useTRPC } from "../../_components/trpc";
 import { BROWSER_TIME_ZONE, formatIn } from "../../_components/format-time";
 import { Alert, Button } from "../../_components/ui";
+import { RunOptionsInputs } from "../reports/run-options-inputs";
 
 const INPUT = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm";
 const NUMBER = "mt-1 w-24 rounded-md border border-slate-300 px-2 py-1.5 text-sm";
@@ -194,30 +195,15 @@ export function ScheduleForm({
                 <option value="skip">skip them</option>
               </select>
             </label>
-            <label className="text-sm text-slate-700">
-              At once
-              <input
-                type="number"
-                min={1}
-                max={32}
-                value={maxConcurrency}
-                onChange={(e) => setMaxConcurrency(Number(e.target.value))}
-                className={`${NUMBER} block`}
-                aria-label="Reports fetched at once"
-              />
-            </label>
-            <label className="text-sm text-slate-700">
-              Attempts per report
-              <input
-                type="number"
-                min={1}
-                max={20}
-                value={maxAttempts}
-                onChange={(e) => setMaxAttempts(Number(e.target.value))}
-                className={`${NUMBER} block`}
-                aria-label="Attempts per report"
-              />
-            </label>
+            <RunOptionsInputs
+              isStacked
+              maxConcurrency={maxConcurrency}
+              maxAttempts={maxAttempts}
+              onChange={(options) => {
+                setMaxConcurrency(options.maxConcurrency);
+                setMaxAttempts(options.maxAttempts);
+              }}
+            />
           </div>
           <p className="text-xs text-slate-500">
             Overlap: a time is skipped while the previous run of this schedule is still going (a run

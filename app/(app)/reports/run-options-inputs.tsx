@@ -1,0 +1,46 @@
+"use client";
+
+const NUMBER = "w-20 rounded-md border border-slate-300 px-2 py-1.5 text-sm";
+
+/** How many reports a run fetches at once and how many attempts each gets: for Run now and schedules. */
+export function RunOptionsInputs({
+  maxConcurrency,
+  maxAttempts,
+  onChange,
+  isStacked = false,
+}: {
+  maxConcurrency: number;
+  maxAttempts: number;
+  onChange: (options: { maxConcurrency: number; maxAttempts: number }) => void;
+  isStacked?: boolean;
+}) {
+  const input = `${NUMBER} ${isStacked ? "mt-1 block" : "ml-2"}`;
+  return (
+    <>
+      <label className="text-sm text-slate-700">
+        At once
+        <input
+          type="number"
+          min={1}
+          max={32}
+          value={maxConcurrency}
+          onChange={(e) => onChange({ maxConcurrency: Number(e.target.value), maxAttempts })}
+          className={input}
+          aria-label="Reports fetched at once"
+        />
+      </label>
+      <label className="text-sm text-slate-700">
+        Attempts per report
+        <input
+          type="number"
+          min={1}
+          max={20}
+          value={maxAttempts}
+          onChange={(e) => onChange({ maxConcurrency, maxAttempts: Number(e.target.value) })}
+          className={input}
+          aria-label="Attempts per report"
+        />
+      </label>
+    </>
+  );
+}
