@@ -17,6 +17,8 @@ export function ImportPanel({ onDone }: { onDone: () => void }) {
       // the list below (and the connectors' report counts) show the new reports at once
       onSuccess: (done) => {
         if (done.imported === 0) return;
+        // importing the same text again could only fail on "exists already"
+        setText("");
         void queryClient.invalidateQueries({ queryKey: trpc.reports.list.queryKey() });
         void queryClient.invalidateQueries({ queryKey: trpc.connectors.list.queryKey() });
       },

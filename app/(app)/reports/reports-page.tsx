@@ -165,8 +165,8 @@ export function ReportsPage() {
                   />
                 </th>
                 <th className="px-2 py-2 font-medium">Report</th>
-                <th className="px-2 py-2 font-medium">Connector</th>
-                <th className="px-2 py-2 font-medium">Query</th>
+                <th className="hidden px-2 py-2 font-medium sm:table-cell">Connector</th>
+                <th className="hidden px-2 py-2 font-medium md:table-cell">Query</th>
                 <th className="px-2 py-2 font-medium">Last run</th>
                 <th className="px-2 py-2" />
               </tr>
@@ -183,9 +183,11 @@ export function ReportsPage() {
                     />
                   </td>
                   <td className="px-2 py-2 font-medium">{report.name}</td>
-                  <td className="px-2 py-2 text-slate-600">{report.connectorName}</td>
+                  <td className="hidden px-2 py-2 text-slate-600 sm:table-cell">
+                    {report.connectorName}
+                  </td>
                   <td
-                    className="max-w-xs truncate px-2 py-2 font-mono text-xs text-slate-600"
+                    className="hidden max-w-xs truncate px-2 py-2 font-mono text-xs text-slate-600 md:table-cell"
                     title={report.queryText}
                   >
                     {report.queryText}
