@@ -97,6 +97,7 @@ test("connectors, request.json import, a report run with its downloads", async (
         await expect(form.getByLabel("Sign in with")).toHaveValue("api_key");
         await expect(form.getByText("(not set)")).toBeVisible();
         await form.getByRole("textbox", { name: /^API key/ }).fill(MB_API_KEY);
+        await expect(form.getByText("(will be saved)")).toBeVisible();
       },
     );
     await expect(connectorCheck(page, CONNECTOR.metabaseKey)).toHaveText(

@@ -76,7 +76,13 @@ export function ConnectorForm({
         <label key={field.name} htmlFor={id} className="block text-sm font-medium text-slate-700">
           {field.label}{" "}
           <span className={`text-xs font-normal ${isSet ? "text-emerald-700" : "text-slate-400"}`}>
-            {isSet ? "(set)" : "(not set)"}
+            {secrets[field.name]
+              ? isSet
+                ? "(will replace the stored one)"
+                : "(will be saved)"
+              : isSet
+                ? "(set)"
+                : "(not set)"}
           </span>
           {field.type === "textarea" ? (
             <textarea rows={4} {...common} />
