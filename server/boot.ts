@@ -10,6 +10,7 @@ import {
   type TImageBatchMessage,
 } from "./services/batches/run-batch-job";
 import { startScheduler } from "./schedules/scheduler";
+import { enqueueJob } from "./services/jobs/enqueue-job";
 import { getRetentionDays, purgeExpiredJobs } from "./services/jobs/job-actions";
 import { startScheduledRun } from "./services/schedules/schedules";
 import {
@@ -68,12 +69,6 @@ async function boot(): Promise<void> {
   process.once("SIGINT", () => void shutdown("SIGINT"));
 }
 
-/** Which queue carries each kind of job. */
-const QUEUE_BY_KIND: Record<string, string> = {
-  image_batch: IMAGE_BATCH_QUEUE,
-  report_run: REPORT_RUN_QUEUE,
-};
-
 export async function startWorker(): Promise<void> {
   const { queue } = getRuntime();
   queue.consume<TImageBatchMessage>(
@@ -101,13 +96,9 @@ export async function startWorker(): Promise<void> {
     select: { id: true, kind: true },
   });
   for (const job of unfinished) {
-    const name = QUEUE_BY_KIND[job.kind];
-    if (name) await queue.enqueue(name, { jobId: job.id }, { key: job.id });
-    else
-      logger.error(
-        { jobId: job.id, kind: job.kind },
-        "a job of an unknown kind was left unfinished",
-      );
+    await enqueueJob(job).catch((error: unknown) =>
+      logger.error({ jobId: job.id, err: error }, "could not resume an unfinished job"),
+    );
   }
   if (unfinished.length > 0 || released.count > 0 || releasedReports.count > 0) {
     logger.info(

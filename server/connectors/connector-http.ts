@@ -3,7 +3,6 @@ import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { DownloadError, type DownloadEngine, type FetchOptions } from "@/server/downloads";
 import { openFileSink } from "@/server/downloads/file-sink";
-import { describeTransportError } from "./connector-error";
 
 const JSON_LIMIT_BYTES = 32 * 1024 * 1024;
 
@@ -89,5 +88,3 @@ export function createConnectorHttp(engine: DownloadEngine, tempDir: string): Co
     },
   };
 }
-
-export { describeTransportError };

@@ -1,3 +1,5 @@
+import type { TShowIf } from "../../_components/field-visibility";
+
 /**
  * The connector form per kind, as data: which settings and which write-only secrets each kind
  * asks for. The server validates again with the kind's own schema.
@@ -10,7 +12,7 @@ export type TField = {
   placeholder?: string;
   help?: string;
   /** shown only when another setting has one of these values */
-  showIf?: { field: string; values: string[] };
+  showIf?: TShowIf;
   isSecret?: boolean;
 };
 
@@ -194,7 +196,3 @@ export const DEFAULT_SETTINGS: Record<string, Record<string, unknown>> = {
   salesforce: { authMethod: "client_credentials", apiVersion: "v62.0", fullExport: true },
   http: { authMethod: "none" },
 };
-
-export function isFieldShown(field: TField, settings: Record<string, unknown>): boolean {
-  return !field.showIf || field.showIf.values.includes(String(settings[field.showIf.field] ?? ""));
-}

@@ -3,13 +3,13 @@
 import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
 import type { TConnectorView } from "@/server/services/connectors/connectors";
+import { isShown } from "../../_components/field-visibility";
 import { useTRPC } from "../../_components/trpc";
 import { Alert, Button } from "../../_components/ui";
 import {
   BASE_URL_HELP,
   CONNECTOR_FIELDS,
   DEFAULT_SETTINGS,
-  isFieldShown,
   KIND_LABELS,
   type TField,
 } from "./connector-fields";
@@ -39,7 +39,7 @@ export function ConnectorForm({
 
   function submit(event: React.FormEvent) {
     event.preventDefault();
-    const shown = fields.filter((f) => isFieldShown(f, settings));
+    const shown = fields.filter((f) => isShown(f, settings));
     save.mutate({
       id: connector?.id,
       kind: kind as "metabase",
@@ -59,7 +59,7 @@ export function ConnectorForm({
   }
 
   const renderField = (field: TField) => {
-    if (!isFieldShown(field, settings)) return null;
+    if (!isShown(field, settings)) return null;
     const id = `connector-${field.name}`;
     if (field.isSecret) {
       const isSet = connector?.secretsSet[field.name];

@@ -1,3 +1,5 @@
+import { isShown, type TShowIf } from "../../_components/field-visibility";
+
 /**
  * The report query form per connector kind, as data, and its conversion to the query the server
  * validates with the kind's schema. JSON fields are parsed here only to give an early message.
@@ -8,7 +10,7 @@ export type TQueryField = {
   type: "text" | "number" | "json" | "checkbox" | "select";
   options?: { value: string; label: string }[];
   placeholder?: string;
-  showIf?: { field: string; values: string[] };
+  showIf?: TShowIf;
 };
 
 export const QUERY_FIELDS: Record<string, TQueryField[]> = {
@@ -113,10 +115,6 @@ export const DEFAULT_QUERY: Record<string, Record<string, unknown>> = {
   http: { format: "csv", method: "GET" },
 };
 
-export function isQueryFieldShown(field: TQueryField, values: Record<string, unknown>): boolean {
-  return !field.showIf || field.showIf.values.includes(String(values[field.showIf.field] ?? ""));
-}
-
 /** Form text to query values; throws with a plain message when a JSON box does not parse. */
 export function toQuery(
   kind: string,
@@ -124,7 +122,7 @@ export function toQuery(
 ): Record<string, unknown> {
   const query: Record<string, unknown> = {};
   for (const field of QUERY_FIELDS[kind] ?? []) {
-    if (!isQueryFieldShown(field, text)) continue;
+    if (!isShown(field, text)) continue;
     const value = text[field.name];
     if (field.type === "checkbox") query[field.name] = value === true;
     else if (value === undefined || value === "") continue;

@@ -3,9 +3,10 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { TReportView } from "@/server/services/reports/reports";
+import { isShown } from "../../_components/field-visibility";
 import { useTRPC } from "../../_components/trpc";
 import { Alert, Button } from "../../_components/ui";
-import { DEFAULT_QUERY, fromQuery, isQueryFieldShown, QUERY_FIELDS, toQuery } from "./query-fields";
+import { DEFAULT_QUERY, fromQuery, QUERY_FIELDS, toQuery } from "./query-fields";
 
 const INPUT = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm";
 
@@ -96,7 +97,7 @@ export function ReportForm({ report, onDone }: { report: TReportView | null; onD
       )}
       <div className="grid gap-4 md:grid-cols-2">
         {fields
-          .filter((field) => isQueryFieldShown(field, values))
+          .filter((field) => isShown(field, values))
           .map((field) => {
             const id = `query-${field.name}`;
             if (field.type === "checkbox") {

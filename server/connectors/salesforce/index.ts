@@ -9,6 +9,7 @@ import {
   excerpt,
   SessionExpiredError,
 } from "../connector-error";
+import { looksLikeHtml } from "../check-body";
 import { sessionCaller } from "../session-cache";
 import type { ConnectorKind, TConnection, TConnectorContext, TFetchedReport } from "../types";
 import { joinUrl } from "../url";
@@ -286,8 +287,7 @@ async function fetchFullExport(
     } catch {
       return null;
     }
-    const start = Buffer.from(file.firstBytes).toString("utf8").trimStart();
-    if (file.contentType?.includes("html") || /^<(!doctype|html)/i.test(start)) {
+    if (looksLikeHtml(file.firstBytes, file.contentType)) {
       fs.rmSync(file.path, { force: true });
       return null;
     }

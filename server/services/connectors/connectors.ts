@@ -1,4 +1,5 @@
 import "server-only";
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import {
   CONNECTOR_KINDS,
@@ -153,7 +154,11 @@ export async function loadConnection(
     baseUrl: row.baseUrl,
     settings: kind.settingsSchema.parse(JSON.parse(row.settings)),
     secrets: kind.secretsSchema.parse(openSecrets(row.sealedSecrets)),
-    revision: row.updatedAt.toISOString(),
+    // what a session depends on: recording a connection test must not throw cached sessions away
+    revision: createHash("sha256")
+      .update(`${row.baseUrl}\n${row.settings}\n${row.sealedSecrets ?? ""}`)
+      .digest("hex")
+      .slice(0, 16),
   };
 }
 

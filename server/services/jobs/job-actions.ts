@@ -6,8 +6,7 @@ import { publishJobChange } from "@/server/jobs/progress";
 import { logger } from "@/server/logger";
 import { getRuntime } from "@/server/runtime";
 import { abortRunningJob } from "@/server/jobs/running-jobs";
-import { IMAGE_BATCH_QUEUE } from "../batches/run-batch-job";
-import { REPORT_RUN_QUEUE } from "../reports/run-report-job";
+import { enqueueJob } from "./enqueue-job";
 import { FINAL_JOB_STATES } from "./job-progress";
 
 async function findJobOrThrow(jobId: string) {
@@ -83,11 +82,7 @@ export async function retryFailedItems(jobId: string): Promise<{ retriedItems: n
         }),
     db.job.update({ where: { id: jobId }, data: { status: "queued", finishedAt: null } }),
   ]);
-  await getRuntime().queue.enqueue(
-    isReportRun ? REPORT_RUN_QUEUE : IMAGE_BATCH_QUEUE,
-    { jobId },
-    { key: jobId },
-  );
+  await enqueueJob(job);
   publishJobChange({ jobId, productIds: await listProductIds(jobId), isStatusChange: true });
   return { retriedItems: count };
 }

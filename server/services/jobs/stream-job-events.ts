@@ -2,9 +2,8 @@ import "server-only";
 import { AppError } from "@/server/errors";
 import { subscribeJobChanges } from "@/server/jobs/progress";
 import { logger } from "@/server/logger";
-import { db } from "@/server/db";
 import { getReportRunProgress } from "../reports/report-run-progress";
-import { getJobProgress } from "./job-progress";
+import { getJobKind, getJobProgress } from "./job-progress";
 
 const COALESCE_MS = 250;
 const HEARTBEAT_MS = 15_000;
@@ -17,13 +16,13 @@ export async function streamJobEvents(args: {
   jobId: string;
   signal: AbortSignal;
 }): Promise<Response> {
-  const job = await db.job.findUnique({ where: { id: args.jobId }, select: { kind: true } });
+  const kind = await getJobKind(args.jobId);
   // an image batch sends only the products that changed; a report run is small enough to send whole
   const read: (changed: string[] | undefined) => Promise<unknown> =
-    job?.kind === "report_run"
+    kind === "report_run"
       ? () => getReportRunProgress(args.jobId)
       : (changed) => getJobProgress(args.jobId, changed);
-  const first = job ? await read(undefined) : null;
+  const first = kind ? await read(undefined) : null;
   if (!first)
     throw new AppError("NOT_FOUND", "This job does not exist (it may have been deleted).");
   const encoder = new TextEncoder();

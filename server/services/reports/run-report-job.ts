@@ -116,29 +116,19 @@ async function claimDueItems(jobId: string, limit: number): Promise<TClaimedItem
     take: limit,
     select: { id: true },
   });
-  const claimed: TClaimedItem[] = [];
-  for (const { id } of due) {
-    // the state guard makes the claim atomic against a second worker or a cancel
-    const { count } = await db.reportRunItem.updateMany({
-      where: { id, state: { in: ["pending", "waiting_retry"] } },
-      data: {
-        state: "running",
-        attempts: { increment: 1 },
-        leaseUntil: new Date(now.getTime() + LEASE_MS),
-        startedAt: now,
-        nextAttemptAt: null,
-      },
-    });
-    if (count === 1) {
-      claimed.push(
-        await db.reportRunItem.findUniqueOrThrow({
-          where: { id },
-          select: { id: true, reportId: true, reportName: true, attempts: true },
-        }),
-      );
-    }
-  }
-  return claimed;
+  if (due.length === 0) return [];
+  // the state guard makes the claim atomic against a second worker or a cancel
+  return db.reportRunItem.updateManyAndReturn({
+    where: { id: { in: due.map((d) => d.id) }, state: { in: ["pending", "waiting_retry"] } },
+    data: {
+      state: "running",
+      attempts: { increment: 1 },
+      leaseUntil: new Date(now.getTime() + LEASE_MS),
+      startedAt: now,
+      nextAttemptAt: null,
+    },
+    select: { id: true, reportId: true, reportName: true, attempts: true },
+  });
 }
 
 type TStoredFile = {
