@@ -39,18 +39,21 @@ function log(message: string) {
   console.log(`[bench] ${message}`);
 }
 
-function makeImages(): number {
-  fs.mkdirSync(path.join(www, "img"), { recursive: true });
+/** A set of images that is new to every tool: each round downloads its own, warm-up its own. */
+type TImageSet = { name: string; count: number; bytes: number };
+
+function makeImages(name: string, count: number): TImageSet {
+  fs.mkdirSync(path.join(www, name), { recursive: true });
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   let bytes = 0;
-  for (let i = 0; i < COUNT; i++) {
+  for (let i = 0; i < count; i++) {
     const size = 30_720 + Math.floor(Math.random() * 51_200);
     const body = crypto.randomBytes(size);
     signature.copy(body, 0);
-    fs.writeFileSync(path.join(www, "img", `${i}.png`), body);
+    fs.writeFileSync(path.join(www, name, `${i}.png`), body);
     bytes += size;
   }
-  return bytes;
+  return { name, count, bytes };
 }
 
 function startNginx() {
@@ -67,8 +70,11 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000; de
   children.push(spawn("nginx", ["-c", conf, "-p", work], { stdio: "ignore" }));
 }
 
-const urls = () =>
-  Array.from({ length: COUNT }, (_, i) => `http://127.0.0.1:${NGINX_PORT}/img/${i}.png`);
+const urls = (set: TImageSet) =>
+  Array.from(
+    { length: set.count },
+    (_, i) => `http://127.0.0.1:${NGINX_PORT}/${set.name}/${i}.png`,
+  );
 
 function timeCommand(command: string, args: string[], cwd: string): number {
   const started = performance.now();
@@ -89,48 +95,49 @@ function timeCommand(command: string, args: string[], cwd: string): number {
 }
 
 /** Every reference downloader must have fetched every file whole, or its figure means nothing. */
-function assertComplete(dir: string, expectedBytes: number) {
+function assertComplete(dir: string, set: TImageSet) {
   const names = fs.readdirSync(dir);
   const bytes = names.reduce((sum, name) => sum + fs.statSync(path.join(dir, name)).size, 0);
-  if (names.length !== COUNT || bytes !== expectedBytes) {
+  if (names.length !== set.count || bytes !== set.bytes) {
     throw new Error(
-      `${dir}: got ${names.length} files / ${bytes} bytes, expected ${COUNT} / ${expectedBytes}`,
+      `${dir}: got ${names.length} files / ${bytes} bytes, expected ${set.count} / ${set.bytes}`,
     );
   }
 }
 
-function runCurl(expectedBytes: number): number {
-  const dir = path.join(work, "curl");
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir);
-  const config = urls().map((u, i) => `url = "${u}"\noutput = "${i}.png"\n`);
+/** A new, empty folder for one tool's round: nothing is deleted while tools are timed. */
+function outputDir(tool: string, set: TImageSet): string {
+  const dir = path.join(work, "out", `${tool}-${set.name}`);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+function runCurl(set: TImageSet): number {
+  const dir = outputDir("curl", set);
+  const config = urls(set).map((u, i) => `url = "${u}"\noutput = "${i}.png"\n`);
   fs.writeFileSync(path.join(work, "curl.cfg"), config.join(""));
   const args = ["--parallel", "--parallel-max", "32", "-sf", "-K", path.join(work, "curl.cfg")];
   const seconds = timeCommand("curl", args, dir);
-  assertComplete(dir, expectedBytes);
+  assertComplete(dir, set);
   return seconds;
 }
 
-function runAria2(expectedBytes: number): number {
-  const dir = path.join(work, "aria2");
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir);
-  fs.writeFileSync(path.join(work, "aria2.txt"), urls().join("\n"));
+function runAria2(set: TImageSet): number {
+  const dir = outputDir("aria2", set);
+  fs.writeFileSync(path.join(work, "aria2.txt"), urls(set).join("\n"));
   const args = ["-j", "32", "-x", "1", "-i", path.join(work, "aria2.txt"), "-d", dir, "--quiet"];
   args.push("--file-allocation=none", "--auto-file-renaming=false", "--allow-overwrite=true");
   const seconds = timeCommand("aria2c", args, dir);
-  assertComplete(dir, expectedBytes);
+  assertComplete(dir, set);
   return seconds;
 }
 
-function runBareUndici(expectedBytes: number): number {
-  const dir = path.join(work, "undici");
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir);
-  fs.writeFileSync(path.join(work, "undici.txt"), urls().join("\n"));
+function runBareUndici(set: TImageSet): number {
+  const dir = outputDir("undici", set);
+  fs.writeFileSync(path.join(work, "undici.txt"), urls(set).join("\n"));
   const script = path.join(ROOT, "bench", "bare-undici.mjs");
   const seconds = timeCommand(process.execPath, [script, path.join(work, "undici.txt"), dir], ROOT);
-  assertComplete(dir, expectedBytes);
+  assertComplete(dir, set);
   return seconds;
 }
 
@@ -188,8 +195,7 @@ type TProgress = {
 };
 
 async function runWarmUpJob(base: string, cookie: string) {
-  const text = urls()
-    .slice(0, 10)
+  const text = urls(makeImages("warm-up", 10))
     .map((u) => `WARMUP\t${u}`)
     .join("\n");
   const created = await fetch(`${base}/api/trpc/batches.create`, {
@@ -288,8 +294,8 @@ async function startDataHaul() {
 type TDataHaul = Awaited<ReturnType<typeof startDataHaul>>;
 
 /** One whole image batch through the API; its time runs from the job's creation to its end. */
-async function runDataHaulJob(app: TDataHaul) {
-  const text = urls()
+async function runDataHaulJob(app: TDataHaul, set: TImageSet) {
+  const text = urls(set)
     .map((u, i) => `P${Math.floor(i / 10)}\t${u}`)
     .join("\n");
   const started = performance.now();
@@ -340,8 +346,9 @@ const median = (values: number[]) =>
 
 async function main() {
   log(`${COUNT} files, ${ROUNDS} rounds (medians are printed), work folder ${work}`);
-  const bytes = makeImages();
-  log(`wrote ${(bytes / 1e6).toFixed(0)} MB of images`);
+  const sets = Array.from({ length: ROUNDS }, (_, i) => makeImages(`round-${i + 1}`, COUNT));
+  const setBytes = sets.reduce((sum, set) => sum + set.bytes, 0);
+  log(`wrote ${ROUNDS} sets of ${COUNT} images, ${(setBytes / 1e6).toFixed(0)} MB`);
   startNginx();
   await new Promise((r) => setTimeout(r, 500));
   const app = await startDataHaul();
@@ -352,18 +359,24 @@ async function main() {
     ours: [] as number[],
   };
   let lastJobId = "";
-  // rounds interleave the three downloaders, so a slow moment of the machine hits all of them
+  // Rounds interleave the downloaders, so a slow moment of the machine hits all of them.
+  // Each round has its own image set, so every tool writes files new to it (DataHaul's store
+  // included, which keeps equal bytes once), and nothing is deleted until the end: on an ext4
+  // volume without a journal, as here, creating a file within ~30 s of mass deletions costs ~1 ms
+  // of kernel CPU (find_inode_bit skips every recently deleted inode), and whichever tool ran after
+  // a deletion was slowed 5-8x (curl took 0.47 s in one round, 4.03 s in the next).
   // Each tool starts with no dirty pages left by the one before: without the untimed `sync`, the
-  // kernel throttled whichever tool ran after three others had written 850 MB (always ours).
-  for (let round = 1; round <= ROUNDS; round++) {
+  // kernel throttled whichever tool ran after three others had written 850 MB.
+  for (const [index, set] of sets.entries()) {
+    const round = index + 1;
     spawnSync("sync");
-    times.curl.push(runCurl(bytes));
+    times.curl.push(runCurl(set));
     spawnSync("sync");
-    times.aria2c.push(runAria2(bytes));
+    times.aria2c.push(runAria2(set));
     spawnSync("sync");
-    times.undici.push(runBareUndici(bytes));
+    times.undici.push(runBareUndici(set));
     spawnSync("sync");
-    const job = await runDataHaulJob(app);
+    const job = await runDataHaulJob(app, set);
     times.ours.push(job.jobSeconds);
     lastJobId = job.jobId;
     log(
@@ -375,7 +388,7 @@ async function main() {
   app.stopSampling();
   const peakRss = app.peakRss();
   const zipFile = path.join(work, "ref.zip");
-  const zipRefSeconds = timeCommand("zip", ["-0", "-q", "-r", zipFile, "img"], www);
+  const zipRefSeconds = timeCommand("zip", ["-0", "-q", "-r", zipFile, sets.at(-1)!.name], www);
   const zipRefMbps = fs.statSync(zipFile).size / 1e6 / zipRefSeconds;
 
   const rate = (seconds: number[]) => COUNT / median(seconds);

@@ -1,11 +1,15 @@
-import { closeSync, openSync, writevSync } from "node:fs";
 import { open, rm, type FileHandle } from "node:fs/promises";
 import type { DownloadSink } from "./types";
 
 /**
- * Bodies up to this size are kept in memory and written with one call when complete. Each awaited
- * write goes through libuv's small thread pool; for 30-80 KB images, open + several writes + close
- * per file made the pool, not the network, the limit (bench:images). Larger bodies stream to disk.
+ * Bodies up to this size are kept in memory and written with one call when complete: for 30-80 KB
+ * images, open + several writes + close per file made libuv's thread pool, not the network, the
+ * limit (bench:images). Larger bodies stream to disk.
+ *
+ * Files are written through the thread pool, never with synchronous calls on the event loop: on a
+ * busy ext4 volume creating a file can take most of a millisecond, and one file at a time then
+ * capped a job at about 1,000 files/s while stalling every request the server was answering.
+ * Several creations in flight hide that wait (the server raises UV_THREADPOOL_SIZE for this).
  */
 const IN_MEMORY_LIMIT = 1 << 20;
 
@@ -14,6 +18,22 @@ async function writeAll(handle: FileHandle, chunk: Uint8Array) {
   while (offset < chunk.byteLength) {
     const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
     offset += bytesWritten;
+  }
+}
+
+async function writevAll(handle: FileHandle, chunks: Uint8Array[]) {
+  let pending = chunks;
+  while (pending.length > 0) {
+    let { bytesWritten } = await handle.writev(pending);
+    const rest: Uint8Array[] = [];
+    for (const chunk of pending) {
+      if (bytesWritten >= chunk.byteLength) bytesWritten -= chunk.byteLength;
+      else {
+        rest.push(chunk.subarray(bytesWritten));
+        bytesWritten = 0;
+      }
+    }
+    pending = rest;
   }
 }
 
@@ -37,11 +57,14 @@ export async function openFileSink(path: string): Promise<DownloadSink> {
     async close() {
       if (closed) return;
       closed = true;
-      if (handle) await handle.close();
-      // a small file in the page cache: synchronous calls are cheaper than thread-pool round trips,
-      // and writev saves copying the chunks into one buffer first
-      else writeChunksSync(path, chunks);
-      chunks = [];
+      const file = handle ?? (await open(path, "w"));
+      try {
+        // writev saves copying the chunks into one buffer first
+        if (!handle) await writevAll(file, chunks);
+      } finally {
+        chunks = [];
+        await file.close();
+      }
     },
     async abort() {
       chunks = [];
@@ -52,25 +75,4 @@ export async function openFileSink(path: string): Promise<DownloadSink> {
       await rm(path, { force: true });
     },
   };
-}
-
-function writeChunksSync(path: string, chunks: Uint8Array[]) {
-  const fd = openSync(path, "w");
-  try {
-    let pending = chunks;
-    while (pending.length > 0) {
-      let written = writevSync(fd, pending);
-      const rest: Uint8Array[] = [];
-      for (const chunk of pending) {
-        if (written >= chunk.byteLength) written -= chunk.byteLength;
-        else {
-          rest.push(chunk.subarray(written));
-          written = 0;
-        }
-      }
-      pending = rest;
-    }
-  } finally {
-    closeSync(fd);
-  }
 }

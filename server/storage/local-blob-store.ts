@@ -30,9 +30,8 @@ export function createLocalBlobStore(root: string): BlobStore {
         await fsp.mkdir(dir, { recursive: true });
         knownDirs.add(dir);
       }
-      // rename is atomic on one volume: a reader sees either no blob or the whole blob; it is a
-      // metadata-only call, cheaper done here than queued behind downloads in the thread pool
-      fs.renameSync(tempPath, target);
+      // rename is atomic on one volume: a reader sees either no blob or the whole blob
+      await fsp.rename(tempPath, target);
     },
     openRead(sha256) {
       return fs.createReadStream(pathFor(sha256), { highWaterMark: 1 << 20 });
