@@ -13,7 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { Agent, fetch as undiciFetch } from "undici";
 // @ts-expect-error -- a plain .mjs script shared with `npm start`
-import { buildIfStale, SERVER_ENV_DEFAULTS } from "../scripts/prepare-server.mjs";
+import * as serverSetup from "../scripts/prepare-server.mjs";
 
 const COUNT = Number(process.argv[2] ?? 5000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -141,6 +141,14 @@ function runBareUndici(set: TImageSet): number {
   return seconds;
 }
 
+/** CPU seconds a process has used so far, in user and kernel mode (this process only). */
+function cpuSeconds(pid: number): { user: number; system: number } {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticksPerSecond = 100;
+  return { user: Number(fields[11]) / ticksPerSecond, system: Number(fields[12]) / ticksPerSecond };
+}
+
 /** RSS of a process and all its descendants, in MB. */
 function treeRssMb(pid: number): number {
   const parentOf = new Map<number, number>();
@@ -175,18 +183,34 @@ async function readTrpc<T>(response: Response): Promise<T> {
   return (JSON.parse(body) as { result: { data: { json: T } } }).result.data.json;
 }
 
-async function waitForJob(base: string, cookie: string, jobId: string) {
-  const input = encodeURIComponent(JSON.stringify({ json: { jobId } }));
-  const deadline = performance.now() + 600_000;
-  for (;;) {
-    const response = await fetch(`${base}/api/trpc/jobs.progress?input=${input}`, {
-      headers: { cookie },
-    });
-    const progress = await readTrpc<TProgress>(response);
-    if (progress.job.finishedAt) return progress;
-    if (performance.now() > deadline) throw new Error("the job did not finish within 10 minutes");
-    await new Promise((r) => setTimeout(r, 100));
+/**
+ * Follows the job the way its page does, over server-sent events (the whole state first, then the
+ * changed products a few times a second), until it has finished.
+ */
+async function waitForJob(base: string, cookie: string, jobId: string): Promise<TProgress> {
+  const response = await fetch(`${base}/api/jobs/${jobId}/events`, {
+    headers: { cookie },
+    signal: AbortSignal.timeout(600_000),
+  });
+  if (!response.ok || !response.body) throw new Error(`events: ${response.status}`);
+  const decoder = new TextDecoder();
+  let text = "";
+  const reader = response.body.getReader();
+  for (let part = await reader.read(); !part.done; part = await reader.read()) {
+    text += decoder.decode(part.value, { stream: true });
+    for (let end = text.indexOf("\n\n"); end >= 0; end = text.indexOf("\n\n")) {
+      const message = text.slice(0, end);
+      text = text.slice(end + 2);
+      const data = /^data: (.*)$/m.exec(message)?.[1];
+      if (!data) continue;
+      const progress = JSON.parse(data) as TProgress;
+      if (progress.job?.finishedAt) {
+        await reader.cancel();
+        return progress;
+      }
+    }
   }
+  throw new Error("the event stream ended before the job finished");
 }
 
 type TProgress = {
@@ -222,7 +246,7 @@ async function startDataHaul() {
     MAX_GLOBAL_CONCURRENCY: "32",
     MAX_PER_HOST_CONCURRENCY: "32",
     DOWNLOAD_QPS: "100000",
-    ...SERVER_ENV_DEFAULTS,
+    ...serverSetup.SERVER_ENV_DEFAULTS,
     ...(process.env.BENCH_SERVER_ENV
       ? Object.fromEntries(process.env.BENCH_SERVER_ENV.split(" ").map((kv) => kv.split("=")))
       : {}),
@@ -230,7 +254,7 @@ async function startDataHaul() {
   log(
     "DataHaul: per-host limits raised for the one loopback host: MAX_PER_HOST_CONCURRENCY=32, DOWNLOAD_QPS=100000 (global 32, as curl and aria2c)",
   );
-  buildIfStale();
+  serverSetup.buildIfStale();
   execFileSync(path.join(ROOT, "node_modules/.bin/prisma"), ["migrate", "deploy"], {
     cwd: ROOT,
     env: { ...env, DATABASE_URL: `file:${dataDir}/datahaul.db` },
@@ -240,7 +264,8 @@ async function startDataHaul() {
     process.execPath,
     // e.g. BENCH_SERVER_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server
     [
-      ...(process.env.BENCH_SERVER_NODE_OPTIONS?.split(" ") ?? []),
+      ...(serverSetup.SERVER_NODE_FLAGS as string[]),
+      ...(process.env.BENCH_SERVER_NODE_OPTIONS?.split(" ").filter(Boolean) ?? []),
       path.join(ROOT, "scripts/server.mjs"),
     ],
     {
@@ -275,8 +300,13 @@ async function startDataHaul() {
   const coldIdleRss = treeRssMb(server.pid!);
   // "idle" is a server that has run one small job and served its ZIP: the code for both is loaded
   await runWarmUpJob(base, cookie);
-  await new Promise((r) => setTimeout(r, 2000));
-  const idleRss = treeRssMb(server.pid!);
+  // the lowest figure over 12 s: V8 shrinks the heap only ~8 s after activity stops, and a figure
+  // taken before that varied by 35 MB from run to run
+  let idleRss = treeRssMb(server.pid!);
+  for (let i = 0; i < 60; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    idleRss = Math.min(idleRss, treeRssMb(server.pid!));
+  }
   log(
     `server RSS: ${coldIdleRss.toFixed(0)} MB right after start, ${idleRss.toFixed(0)} MB idle after a 10-image warm-up job`,
   );
@@ -285,6 +315,7 @@ async function startDataHaul() {
   return {
     base,
     cookie,
+    cpuSeconds: () => cpuSeconds(server.pid!),
     idleRss,
     peakRss: () => peakRss,
     stopSampling: () => clearInterval(sampler),
@@ -299,6 +330,7 @@ async function runDataHaulJob(app: TDataHaul, set: TImageSet) {
     .map((u, i) => `P${Math.floor(i / 10)}\t${u}`)
     .join("\n");
   const started = performance.now();
+  const cpuBefore = app.cpuSeconds();
   // a connection of its own: a pooled one idle through the reference tools' minutes may be
   // closed by the server just as this 2 MB body is written (EPIPE, seen at 20,000 files)
   const fresh = new Agent();
@@ -322,8 +354,9 @@ async function runDataHaulJob(app: TDataHaul, set: TImageSet) {
     (Date.parse(progress.job.finishedAt!) - Date.parse(progress.job.createdAt)) / 1000;
   const downloadSeconds =
     (Date.parse(progress.job.finishedAt!) - Date.parse(progress.job.startedAt)) / 1000;
+  const cpuAfter = app.cpuSeconds();
   log(
-    `DataHaul job: create request ${createSeconds.toFixed(2)} s, created → finished ${jobSeconds.toFixed(2)} s (downloads ${downloadSeconds.toFixed(2)} s), server RSS peak so far ${app.peakRss().toFixed(0)} MB`,
+    `DataHaul job: create request ${createSeconds.toFixed(2)} s, created → finished ${jobSeconds.toFixed(2)} s (downloads ${downloadSeconds.toFixed(2)} s), server CPU ${(cpuAfter.user - cpuBefore.user).toFixed(2)} s user + ${(cpuAfter.system - cpuBefore.system).toFixed(2)} s kernel, server RSS peak so far ${app.peakRss().toFixed(0)} MB`,
   );
   return { jobId, jobSeconds };
 }
@@ -345,6 +378,7 @@ const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function main() {
+  const benchStarted = performance.now();
   log(`${COUNT} files, ${ROUNDS} rounds (medians are printed), work folder ${work}`);
   const sets = Array.from({ length: ROUNDS }, (_, i) => makeImages(`round-${i + 1}`, COUNT));
   const setBytes = sets.reduce((sum, set) => sum + set.bytes, 0);
@@ -367,6 +401,9 @@ async function main() {
   // a deletion was slowed 5-8x (curl took 0.47 s in one round, 4.03 s in the next).
   // Each tool starts with no dirty pages left by the one before: without the untimed `sync`, the
   // kernel throttled whichever tool ran after three others had written 850 MB.
+  // the files an earlier run deleted at its end count as recently deleted for ~30 s (see above)
+  const settled = benchStarted + 35_000 - performance.now();
+  if (settled > 0) await new Promise((r) => setTimeout(r, settled));
   for (const [index, set] of sets.entries()) {
     const round = index + 1;
     spawnSync("sync");

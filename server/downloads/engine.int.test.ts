@@ -161,6 +161,18 @@ describe("downloadImage against a real local image host", () => {
     expect(readdirSync(tempDir)).toEqual([]);
   });
 
+  it("streams a body too large to keep in memory to disk, byte for byte", async () => {
+    const { engine } = startEngine();
+    const result = expectSuccess(
+      await engine.downloadImage(`${host.url}/huge.jpg?mb=1.5&chunked=1`, tempDir),
+    );
+    const bytes = readFileSync(result.tempPath);
+    expect(bytes.length).toBe(Math.round(1.5 * MB));
+    expect(result.bytes).toBe(bytes.length);
+    expect(result.sha256).toBe(sha256(bytes));
+    expect(result.crc32).toBe(crc32(bytes));
+  });
+
   it.each([
     ["a declared Content-Length", "/huge.jpg"],
     ["a streamed body without a length", "/huge.jpg?chunked=1"],

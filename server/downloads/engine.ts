@@ -232,7 +232,10 @@ export function createDownloadEngine(
     let crc = 0;
     let bytes = 0;
     try {
-      for (let chunk = await stream.read(); chunk !== null; chunk = await stream.read()) {
+      for (;;) {
+        let chunk = stream.readReady();
+        if (chunk === undefined) chunk = await stream.read();
+        if (chunk === null) break;
         bytes += chunk.length;
         if (bytes > call.maxBytes) throw tooLarge();
         if (firstLength < SNIFF_BYTES) {

@@ -1,4 +1,7 @@
+import { writeFile } from "node:fs";
 import { open, rm, type FileHandle } from "node:fs/promises";
+import { promisify } from "node:util";
+import { createBufferPool } from "./buffer-pool";
 import type { DownloadSink } from "./types";
 
 /**
@@ -6,10 +9,9 @@ import type { DownloadSink } from "./types";
  * images, open + several writes + close per file made libuv's thread pool, not the network, the
  * limit (bench:images). Larger bodies stream to disk.
  *
- * Files are written through the thread pool, never with synchronous calls on the event loop: on a
- * busy ext4 volume creating a file can take most of a millisecond, and one file at a time then
- * capped a job at about 1,000 files/s while stalling every request the server was answering.
- * Several creations in flight hide that wait (the server raises UV_THREADPOOL_SIZE for this).
+ * Files are written through libuv's thread pool, never with synchronous calls on the event loop: a
+ * write that waits on the disk (dirty-page throttling, a slow volume; on this bench's ext4, creating
+ * a file took ~1 ms after mass deletions) would stall every request the server is answering.
  */
 const IN_MEMORY_LIMIT = 1 << 20;
 
@@ -21,55 +23,60 @@ async function writeAll(handle: FileHandle, chunk: Uint8Array) {
   }
 }
 
-async function writevAll(handle: FileHandle, chunks: Uint8Array[]) {
-  let pending = chunks;
-  while (pending.length > 0) {
-    let { bytesWritten } = await handle.writev(pending);
-    const rest: Uint8Array[] = [];
-    for (const chunk of pending) {
-      if (bytesWritten >= chunk.byteLength) bytesWritten -= chunk.byteLength;
-      else {
-        rest.push(chunk.subarray(bytesWritten));
-        bytesWritten = 0;
-      }
-    }
-    pending = rest;
-  }
-}
+const writeWholeFile = promisify(writeFile);
+
+/** Enough for 32 downloads of typical images at once; beyond it, buffers are left to the GC. */
+const bodyBuffers = createBufferPool(8 << 20);
 
 // A new sink per attempt, so a retried attempt starts from an empty file.
 export async function openFileSink(path: string): Promise<DownloadSink> {
-  let chunks: Uint8Array[] = [];
-  let bufferedBytes = 0;
+  let buffer: Buffer | null = null;
+  let length = 0;
+  /** set once the body outgrew memory and streams to disk */
   let handle: FileHandle | null = null;
   let closed = false;
+  const releaseBuffer = () => {
+    if (buffer) bodyBuffers.give(buffer);
+    buffer = null;
+    length = 0;
+  };
+  const spillToDisk = async (chunk: Uint8Array) => {
+    handle = await open(path, "w");
+    if (buffer) await writeAll(handle, buffer.subarray(0, length));
+    releaseBuffer();
+    await writeAll(handle, chunk);
+  };
   return {
-    async write(chunk) {
+    // no promise while the body fits in memory: this runs for every chunk of every image
+    write(chunk) {
       if (handle) return writeAll(handle, chunk);
-      chunks.push(chunk);
-      bufferedBytes += chunk.byteLength;
-      if (bufferedBytes < IN_MEMORY_LIMIT) return;
-      handle = await open(path, "w");
-      const pending = chunks;
-      chunks = [];
-      for (const part of pending) await writeAll(handle, part);
+      const needed = length + chunk.byteLength;
+      if (needed > IN_MEMORY_LIMIT) return spillToDisk(chunk);
+      if (!buffer || needed > buffer.length) {
+        const bigger = bodyBuffers.take(needed);
+        buffer?.copy(bigger, 0, 0, length);
+        if (buffer) bodyBuffers.give(buffer);
+        buffer = bigger;
+      }
+      buffer.set(chunk, length);
+      length = needed;
     },
     async close() {
       if (closed) return;
       closed = true;
-      const file = handle ?? (await open(path, "w"));
+      if (handle) return handle.close();
       try {
-        // writev saves copying the chunks into one buffer first
-        if (!handle) await writevAll(file, chunks);
+        // the callback API in one promise: open, write and close without a FileHandle each
+        await writeWholeFile(path, buffer ? buffer.subarray(0, length) : Buffer.alloc(0));
       } finally {
-        chunks = [];
-        await file.close();
+        releaseBuffer();
       }
     },
     async abort() {
-      chunks = [];
       if (!closed) {
         closed = true;
+        // a write still in flight may read the buffer: it is dropped, not reused
+        buffer = null;
         await handle?.close().catch(() => undefined);
       }
       await rm(path, { force: true });

@@ -89,17 +89,26 @@ export class ResponseStream implements Dispatcher.DispatchHandler {
     }
   }
 
+  /**
+   * The next chunk if one has arrived, null at the end of the body, undefined when it must be
+   * waited for. Readers try this before `read()`: an await per chunk was a promise per chunk.
+   */
+  readReady(): Buffer | null | undefined {
+    if (this.failure) throw this.failure;
+    const chunk = this.queue.shift();
+    if (chunk) {
+      this.queuedBytes -= chunk.length;
+      if (this.controller?.paused && this.queuedBytes < HIGH_WATER_MARK) this.controller.resume();
+      return chunk;
+    }
+    return this.ended ? null : undefined;
+  }
+
   // Resolves to null at the end of the body.
   async read(): Promise<Buffer | null> {
     for (;;) {
-      if (this.failure) throw this.failure;
-      const chunk = this.queue.shift();
-      if (chunk) {
-        this.queuedBytes -= chunk.length;
-        if (this.controller?.paused && this.queuedBytes < HIGH_WATER_MARK) this.controller.resume();
-        return chunk;
-      }
-      if (this.ended) return null;
+      const chunk = this.readReady();
+      if (chunk !== undefined) return chunk;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
       });
