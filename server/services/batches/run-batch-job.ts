@@ -12,6 +12,7 @@ import {
   type TClaimedItem,
   type TItemOutcomeRow,
 } from "./item-rows";
+import { finalJobStatus, markJobFinished } from "../jobs/finish-job";
 
 export const IMAGE_BATCH_QUEUE = "image-batch.run";
 export type TImageBatchMessage = { jobId: string };
@@ -271,13 +272,8 @@ async function finishJob(jobId: string): Promise<void> {
   if (count("pending") + count("downloading") > 0) return; // another delivery of this job will finish it
   const failed = count("failed");
   const succeeded = count("downloaded") + count("duplicate");
-  const status = failed === 0 ? "completed" : succeeded === 0 ? "failed" : "completed_with_errors";
-  const { count: updated } = await db.job.updateMany({
-    where: { id: jobId, status: "running" },
-    data: { status, finishedAt: new Date() },
-  });
-  if (updated > 0) {
-    publishJobChange({ jobId, productIds: [], isStatusChange: true });
+  const status = finalJobStatus(succeeded, failed);
+  if (await markJobFinished(jobId, status)) {
     const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
     const mb = (bytes: number) => Math.round(bytes / 1048576);
     logger.info(

@@ -82,17 +82,30 @@ export async function getJobProgress(
     countsByProduct.set(row.productId, counts);
   }
   return {
-    job: {
-      id: job.id,
-      title: job.title,
-      status: job.status,
-      createdAt: job.createdAt.toISOString(),
-      startedAt: job.startedAt?.toISOString() ?? null,
-      finishedAt: job.finishedAt?.toISOString() ?? null,
-      totalItems: job.totalItems,
-    },
+    job: describeJob(job),
     totals,
     products: products.map((p) => ({ ...p, ...(countsByProduct.get(p.id) ?? emptyCounts()) })),
+  };
+}
+
+/** What every view of a job shows of the job itself, with times as ISO text. */
+export function describeJob(job: {
+  id: string;
+  title: string;
+  status: string;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  totalItems: number;
+}): TJobProgress["job"] {
+  return {
+    id: job.id,
+    title: job.title,
+    status: job.status,
+    createdAt: job.createdAt.toISOString(),
+    startedAt: job.startedAt?.toISOString() ?? null,
+    finishedAt: job.finishedAt?.toISOString() ?? null,
+    totalItems: job.totalItems,
   };
 }
 

@@ -1,5 +1,6 @@
 import "server-only";
 import { db } from "@/server/db";
+import { describeJob } from "../jobs/job-progress";
 import type { TReportRunOptions } from "./run-report-job";
 
 export type TReportRunItemView = {
@@ -88,14 +89,8 @@ export async function getReportRunProgress(jobId: string): Promise<TReportRunPro
   });
   return {
     job: {
-      id: job.id,
+      ...describeJob(job),
       kind: "report_run",
-      title: job.title,
-      status: job.status,
-      createdAt: job.createdAt.toISOString(),
-      startedAt: iso(job.startedAt),
-      finishedAt: iso(job.finishedAt),
-      totalItems: job.totalItems,
       scheduleId: job.scheduleId,
       options: JSON.parse(job.options) as TReportRunOptions,
     },

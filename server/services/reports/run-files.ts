@@ -4,6 +4,7 @@ import { computeZipSize, createZipStream, guardText, type ZipSource } from "@/se
 import { db } from "@/server/db";
 import { AppError } from "@/server/errors";
 import { getRuntime } from "@/server/runtime";
+import { describeJob } from "../jobs/job-progress";
 
 export type TRunSummaryRow = {
   report: string;
@@ -111,15 +112,7 @@ export async function buildRunSummary(jobId: string, format: "csv" | "json") {
     };
   }
   const document = {
-    run: {
-      id: job.id,
-      title: job.title,
-      status: job.status,
-      createdAt: job.createdAt.toISOString(),
-      startedAt: job.startedAt?.toISOString() ?? null,
-      finishedAt: job.finishedAt?.toISOString() ?? null,
-      options: JSON.parse(job.options) as unknown,
-    },
+    run: { ...describeJob(job), options: JSON.parse(job.options) as unknown },
     reports: rows.map((row, i) => ({
       ...row,
       // every attempt, as recorded

@@ -11,6 +11,7 @@ import { trackRunningJob } from "@/server/jobs/running-jobs";
 import { logger } from "@/server/logger";
 import { getRuntime } from "@/server/runtime";
 import { loadConnection } from "../connectors/connectors";
+import { finalJobStatus, markJobFinished } from "../jobs/finish-job";
 import { renderFileName } from "./file-name-template";
 
 export const REPORT_RUN_QUEUE = "report-run.run";
@@ -301,13 +302,8 @@ async function finishRun(jobId: string): Promise<void> {
   if (count("pending") + count("running") + count("waiting_retry") > 0) return;
   const failed = count("failed");
   const succeeded = count("succeeded");
-  const status = failed === 0 ? "completed" : succeeded === 0 ? "failed" : "completed_with_errors";
-  const { count: updated } = await db.job.updateMany({
-    where: { id: jobId, status: "running" },
-    data: { status, finishedAt: new Date(), leaseUntil: null },
-  });
-  if (updated > 0) {
-    publishJobChange({ jobId, productIds: [], isStatusChange: true });
+  const status = finalJobStatus(succeeded, failed);
+  if (await markJobFinished(jobId, status)) {
     logger.info({ jobId, status, failed, succeeded }, "report run finished");
   }
 }

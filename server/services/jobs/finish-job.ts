@@ -1,0 +1,25 @@
+import "server-only";
+import { db } from "@/server/db";
+import { publishJobChange } from "@/server/jobs/progress";
+
+export type TFinalJobStatus = "completed" | "completed_with_errors" | "failed";
+
+/** How a job ends once none of its items is still waiting or in progress. */
+export function finalJobStatus(succeeded: number, failed: number): TFinalJobStatus {
+  if (failed === 0) return "completed";
+  return succeeded === 0 ? "failed" : "completed_with_errors";
+}
+
+/**
+ * Marks a running job finished and tells listeners. Only a job still "running" changes, so a job
+ * that a cancel or another delivery finished first stays as it is; returns whether this call did it.
+ */
+export async function markJobFinished(jobId: string, status: TFinalJobStatus): Promise<boolean> {
+  const { count } = await db.job.updateMany({
+    where: { id: jobId, status: "running" },
+    data: { status, finishedAt: new Date(), leaseUntil: null },
+  });
+  if (count === 0) return false;
+  publishJobChange({ jobId, productIds: [], isStatusChange: true });
+  return true;
+}
