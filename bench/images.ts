@@ -316,6 +316,7 @@ async function startDataHaul() {
     base,
     cookie,
     cpuSeconds: () => cpuSeconds(server.pid!),
+    rssNow: () => treeRssMb(server.pid!),
     idleRss,
     peakRss: () => peakRss,
     stopSampling: () => clearInterval(sampler),
@@ -421,6 +422,9 @@ async function main() {
     );
   }
   const jobPeakRss = app.peakRss();
+  log(
+    `before the ZIP: server RSS ${app.rssNow().toFixed(0)} MB now, peak so far ${jobPeakRss.toFixed(0)} MB`,
+  );
   const zip = await downloadZip(app, lastJobId);
   app.stopSampling();
   const peakRss = app.peakRss();

@@ -2,10 +2,15 @@ import "server-only";
 import { Prisma, db } from "@/server/db";
 
 /**
- * The two statements on the download hot path, as single SQL statements. Through Prisma's query
+ * The statements on the download hot path, as single SQL statements. Through Prisma's query
  * builder they cost one compiled query per item: the 5,000-image benchmark spent about 4 s of CPU
- * in Prisma alone, more than half of the job. Both statements use only SQL that SQLite and
- * PostgreSQL share (CTE with column names, UPDATE ... FROM, RETURNING).
+ * in Prisma alone, more than half of the job.
+ *
+ * Statements about many rows take them as one JSON parameter, not a parameter per value. Prisma
+ * keeps the arguments of its last 100 queries in memory (for crash reports, even without DEBUG):
+ * with a parameter per value, creating a 20,000-image job left ~15 MB of argument objects behind,
+ * and every statement cost an object per value on the way in. `json_each` is SQLite's; PostgreSQL
+ * would read the same JSON with `json_array_elements`, and `->>` is the same in both.
  */
 
 export type TClaimedItem = { id: string; productId: string; position: number; url: string };
@@ -35,7 +40,12 @@ export async function claimPendingItems(
   limit: number,
   leaseUntil: Date,
 ): Promise<TClaimedItem[]> {
-  return db.$queryRaw<TClaimedItem[]>`
+  return db.$queryRaw<TClaimedItem[]>(claimStatement(jobId, limit, leaseUntil));
+}
+
+/** The claim as a statement of its own, so a test can check that SQLite serves it from an index. */
+export function claimStatement(jobId: string, limit: number, leaseUntil: Date): Prisma.Sql {
+  return Prisma.sql`
     UPDATE "ImageItem" SET "state" = 'downloading', "leaseUntil" = ${toDbTime(leaseUntil)}
     WHERE "id" IN (
       SELECT "id" FROM "ImageItem" WHERE "jobId" = ${jobId} AND "state" = 'pending' ORDER BY "line" LIMIT ${limit}
@@ -54,13 +64,28 @@ export async function releaseClaims(itemIds: string[]): Promise<void> {
 /** Writes outcomes onto items still held ("downloading"): a cancel that came first is never overwritten. */
 export async function recordItemOutcomes(rows: TItemOutcomeRow[]): Promise<void> {
   if (rows.length === 0) return;
-  const tuples = rows.map(
-    (row) =>
-      Prisma.sql`(${row.id}, ${row.state}, ${row.attempts}, ${row.httpStatus}, ${row.contentType}, ${row.extension}, ${row.bytes}, ${row.sha256}, ${row.crc32}, ${row.error}, ${row.finishedAt ? toDbTime(row.finishedAt) : null})`,
+  const outcomes = JSON.stringify(
+    rows.map((row) => [
+      row.id,
+      row.state,
+      row.attempts,
+      row.httpStatus,
+      row.contentType,
+      row.extension,
+      row.bytes,
+      row.sha256,
+      row.crc32,
+      row.error,
+      row.finishedAt ? toDbTime(row.finishedAt) : null,
+    ]),
   );
   await db.$executeRaw`
-    WITH "outcome"("id", "state", "attempts", "httpStatus", "contentType", "extension", "bytes", "sha256", "crc32", "error", "finishedAt")
-      AS (VALUES ${Prisma.join(tuples)})
+    WITH "outcome" AS (
+      SELECT "value"->>0 AS "id", "value"->>1 AS "state", "value"->>2 AS "attempts",
+             "value"->>3 AS "httpStatus", "value"->>4 AS "contentType", "value"->>5 AS "extension",
+             "value"->>6 AS "bytes", "value"->>7 AS "sha256", "value"->>8 AS "crc32",
+             "value"->>9 AS "error", "value"->>10 AS "finishedAt"
+      FROM json_each(${outcomes}))
     UPDATE "ImageItem" SET
       "state" = "outcome"."state",
       "attempts" = "ImageItem"."attempts" + "outcome"."attempts",
@@ -81,11 +106,7 @@ const INSERT_ROWS_PER_STATEMENT = 1_000;
 
 type TTransaction = Parameters<Parameters<typeof db.$transaction>[0]>[0];
 
-/**
- * Inserts a batch's products and items with multi-row INSERTs. Prisma's createMany compiled each
- * chunk in its query engine, and creating a 20,000-image job grew the server by about 250 MB
- * (bench:images); plain statements keep creation flat.
- */
+/** Inserts a batch's products and items, a thousand rows per statement. */
 export async function insertBatchRows(
   tx: TTransaction,
   jobId: string,
@@ -93,18 +114,22 @@ export async function insertBatchRows(
   items: { productId: string; position: number; line: number; url: string }[],
 ): Promise<void> {
   for (let i = 0; i < products.length; i += INSERT_ROWS_PER_STATEMENT) {
-    const tuples = products
-      .slice(i, i + INSERT_ROWS_PER_STATEMENT)
-      .map((p) => Prisma.sql`(${p.id}, ${jobId}, ${p.number}, ${p.position})`);
-    await tx.$executeRaw`INSERT INTO "Product" ("id", "jobId", "number", "position") VALUES ${Prisma.join(tuples)}`;
+    const rows = JSON.stringify(
+      products.slice(i, i + INSERT_ROWS_PER_STATEMENT).map((p) => [p.id, p.number, p.position]),
+    );
+    await tx.$executeRaw`
+      INSERT INTO "Product" ("id", "jobId", "number", "position")
+      SELECT "value"->>0, ${jobId}, "value"->>1, "value"->>2 FROM json_each(${rows})`;
   }
   for (let i = 0; i < items.length; i += INSERT_ROWS_PER_STATEMENT) {
-    const tuples = items
-      .slice(i, i + INSERT_ROWS_PER_STATEMENT)
-      .map(
-        (item) =>
-          Prisma.sql`(${crypto.randomUUID()}, ${jobId}, ${item.productId}, ${item.position}, ${item.line}, ${item.url}, 'pending', 0)`,
-      );
-    await tx.$executeRaw`INSERT INTO "ImageItem" ("id", "jobId", "productId", "position", "line", "url", "state", "attempts") VALUES ${Prisma.join(tuples)}`;
+    const rows = JSON.stringify(
+      items
+        .slice(i, i + INSERT_ROWS_PER_STATEMENT)
+        .map((item) => [crypto.randomUUID(), item.productId, item.position, item.line, item.url]),
+    );
+    await tx.$executeRaw`
+      INSERT INTO "ImageItem" ("id", "jobId", "productId", "position", "line", "url", "state", "attempts")
+      SELECT "value"->>0, ${jobId}, "value"->>1, "value"->>2, "value"->>3, "value"->>4, 'pending', 0
+      FROM json_each(${rows})`;
   }
 }

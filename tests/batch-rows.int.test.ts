@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp } from "./support/test-app";
+
+// No worker here: the items must stay as they were stored.
+let app: Awaited<ReturnType<typeof startTestApp>>;
+
+beforeAll(async () => {
+  app = await startTestApp({ RUN_WORKER: "false" });
+});
+
+afterAll(async () => {
+  await app?.stop();
+});
+
+describe("storing a batch", () => {
+  it("keeps every cell as typed, and claims items in input order straight from an index", async () => {
+    const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+    const { Prisma } = await import("@/server/db");
+    const { claimPendingItems, claimStatement } =
+      await import("@/server/services/batches/item-rows");
+    // leading zeros, a quote, a non-ASCII path and two URLs in one cell must survive the JSON rows
+    const text = [
+      `007\thttp://127.0.0.1:9/img/x.png?q="a" | http://127.0.0.1:9/img/größe.png`,
+      `1e3\thttp://127.0.0.1:9/img/y.png`,
+    ].join("\n");
+    const { jobId } = await createBatchJob({ userId: app.userId, text, source: "paste" });
+    const products = await app.db.product.findMany({
+      where: { jobId },
+      orderBy: { position: "asc" },
+    });
+    expect(products.map((p) => [p.number, p.position])).toEqual([
+      ["007", 1],
+      ["1e3", 2],
+    ]);
+    const items = await app.db.imageItem.findMany({ where: { jobId }, orderBy: { line: "asc" } });
+    expect(items.map((i) => [i.productId, i.position, i.line, i.url, i.state])).toEqual([
+      [products[0]!.id, 1, 1, `http://127.0.0.1:9/img/x.png?q="a"`, "pending"],
+      [products[0]!.id, 2, 1, `http://127.0.0.1:9/img/größe.png`, "pending"],
+      [products[1]!.id, 1, 2, `http://127.0.0.1:9/img/y.png`, "pending"],
+    ]);
+
+    const lease = new Date(Date.now() + 60_000);
+    const plan = await app.db.$queryRaw<{ detail: string }[]>(
+      Prisma.sql`EXPLAIN QUERY PLAN ${claimStatement(jobId, 2, lease)}`,
+    );
+    const steps = plan.map((step) => step.detail).join("\n");
+    // a sort here would read every pending item of the job on every claim
+    expect(steps).toMatch(/USING INDEX ImageItem_jobId_state_line_bytes_idx/);
+    expect(steps).not.toMatch(/TEMP B-TREE/);
+    const claimed = await claimPendingItems(jobId, 2, lease);
+    expect(claimed.map((c) => c.url).sort()).toEqual(
+      items
+        .slice(0, 2)
+        .map((i) => i.url)
+        .sort(),
+    );
+  });
+});
