@@ -362,17 +362,26 @@ async function runDataHaulJob(app: TDataHaul, set: TImageSet) {
   return { jobId, jobSeconds };
 }
 
+/**
+ * Saves the master ZIP to disk with curl, as `zip -0` writes its archive to disk. A fetch() reader
+ * in this process was the limit: it took ~240 MB/s from a server that curl reads at 430-620 MB/s.
+ * curl runs asynchronously so the RSS sampler keeps sampling while the ZIP is built.
+ */
 async function downloadZip(app: TDataHaul, jobId: string) {
+  const file = path.join(work, "datahaul.zip");
+  const headers = path.join(work, "zip-headers.txt");
+  const args = ["-sf", "-o", file, "-D", headers, "-H", `cookie: ${app.cookie}`];
   const started = performance.now();
-  const zip = await fetch(`${app.base}/api/jobs/${jobId}/archive`, {
-    headers: { cookie: app.cookie },
+  const curl = spawn("curl", [...args, `${app.base}/api/jobs/${jobId}/archive`], {
+    stdio: "ignore",
   });
-  const announced = Number(zip.headers.get("content-length"));
-  let bytes = 0;
-  const reader = zip.body!.getReader();
-  for (let part = await reader.read(); !part.done; part = await reader.read())
-    bytes += part.value.length;
-  return { bytes, announced, seconds: (performance.now() - started) / 1000 };
+  const status = await new Promise<number | null>((resolve) => curl.once("exit", resolve));
+  const seconds = (performance.now() - started) / 1000;
+  if (status !== 0) throw new Error(`curl could not download the master ZIP (exit ${status})`);
+  const announced = Number(
+    /^content-length:\s*(\d+)/im.exec(fs.readFileSync(headers, "utf8"))?.[1],
+  );
+  return { bytes: fs.statSync(file).size, announced, seconds };
 }
 
 const median = (values: number[]) =>
@@ -425,6 +434,7 @@ async function main() {
   log(
     `before the ZIP: server RSS ${app.rssNow().toFixed(0)} MB now, peak so far ${jobPeakRss.toFixed(0)} MB`,
   );
+  spawnSync("sync");
   const zip = await downloadZip(app, lastJobId);
   app.stopSampling();
   const peakRss = app.peakRss();
