@@ -55,4 +55,18 @@ describe("storing a batch", () => {
         .sort(),
     );
   });
+
+  it("reads archive pages product by product through indexes, never sorting the whole job", async () => {
+    const { Prisma } = await import("@/server/db");
+    const { archivePageStatement } = await import("@/server/services/jobs/build-job-archive");
+    const job = await app.db.job.findFirstOrThrow();
+    const plan = await app.db.$queryRaw<{ detail: string }[]>(
+      Prisma.sql`EXPLAIN QUERY PLAN ${archivePageStatement(job.id, null, { product: 3, item: 2 }, 500)}`,
+    );
+    const steps = plan.map((step) => step.detail).join("\n");
+    expect(steps).toMatch(/SEARCH p USING INDEX Product_jobId_position_idx/);
+    expect(steps).toMatch(/SEARCH i USING INDEX ImageItem_productId_position_idx/);
+    // sorting within one product is fine; sorting every item of the job for each page is not
+    expect(steps).not.toMatch(/TEMP B-TREE FOR ORDER BY/);
+  });
 });

@@ -18,7 +18,7 @@ import {
   type ManifestRow,
   type ZipSource,
 } from "@/server/archive";
-import { db } from "@/server/db";
+import { Prisma, db } from "@/server/db";
 import { AppError } from "@/server/errors";
 import { getRuntime } from "@/server/runtime";
 
@@ -46,7 +46,8 @@ type TArchiveItem = {
   finishedAt: Date | null;
 };
 
-const PAGE_ROWS = 2_000;
+// small pages leave less for the garbage collector to promote while the next page is read
+const PAGE_ROWS = 500;
 
 async function findJobAndProduct(jobId: string, productNumber?: string) {
   const job = await db.job.findUnique({ where: { id: jobId }, select: { id: true, title: true } });
@@ -60,8 +61,31 @@ async function findJobAndProduct(jobId: string, productNumber?: string) {
 }
 
 /**
+ * One page of archive rows after the given product and item positions; a statement of its own so
+ * a test can check how SQLite runs it.
+ */
+export function archivePageStatement(
+  jobId: string,
+  productId: string | null,
+  after: { product: number; item: number },
+  pageRows: number,
+): Prisma.Sql {
+  return Prisma.sql`
+    SELECT "i"."position", "i"."url", "i"."state", "i"."attempts", "i"."contentType", "i"."extension",
+           "i"."bytes", "i"."sha256", "i"."crc32", "i"."error", "i"."finishedAt",
+           "p"."number" AS "productNumber", "p"."position" AS "productPosition"
+    FROM "Product" AS "p" JOIN "ImageItem" AS "i" ON "i"."productId" = "p"."id"
+    WHERE "p"."jobId" = ${jobId} AND (${productId} IS NULL OR "p"."id" = ${productId})
+      AND "p"."position" >= ${after.product} AND ("p"."position" > ${after.product} OR "i"."position" > ${after.item})
+    ORDER BY "p"."position", "i"."position"
+    LIMIT ${pageRows}`;
+}
+
+/**
  * A job's items in archive order, a page at a time (keyset on product and item position), so a
- * 20,000-image job never has all its rows in memory at once.
+ * 20,000-image job never has all its rows in memory at once. Products are walked in order and each
+ * one's items through its index: starting from the items sorted every item of the job for every
+ * page (190 ms for 20,000 images in pages of 2,000, quadratic in size; now 90 ms at any page size).
  */
 export async function* archiveItemPages(
   jobId: string,
@@ -72,15 +96,7 @@ export async function* archiveItemPages(
   for (;;) {
     const rows = await db.$queryRaw<
       (Omit<TArchiveItem, "finishedAt"> & { finishedAt: string | null; productPosition: number })[]
-    >`
-      SELECT "i"."position", "i"."url", "i"."state", "i"."attempts", "i"."contentType", "i"."extension",
-             "i"."bytes", "i"."sha256", "i"."crc32", "i"."error", "i"."finishedAt",
-             "p"."number" AS "productNumber", "p"."position" AS "productPosition"
-      FROM "ImageItem" AS "i" JOIN "Product" AS "p" ON "p"."id" = "i"."productId"
-      WHERE "i"."jobId" = ${jobId} AND (${productId} IS NULL OR "i"."productId" = ${productId})
-        AND ("p"."position" > ${after.product} OR ("p"."position" = ${after.product} AND "i"."position" > ${after.item}))
-      ORDER BY "p"."position", "i"."position"
-      LIMIT ${pageRows}`;
+    >(archivePageStatement(jobId, productId, after, pageRows));
     if (rows.length === 0) return;
     const last = rows.at(-1)!;
     after = { product: last.productPosition, item: last.position };
@@ -143,6 +159,49 @@ function openCountedFile(filePath: string) {
 }
 
 /**
+ * The files of an archive, kept as columns: a 20,000-image ZIP held ~14 MB of entry objects (each
+ * with its own blob path and Date) while it streamed; the columns hold about a quarter of that, and
+ * each entry becomes an object only while the ZIP writer looks at it.
+ */
+class ArchiveFiles implements Iterable<ZipSource> {
+  private readonly names: string[] = [];
+  private readonly hashes: string[] = [];
+  private readonly sizes: number[] = [];
+  private readonly checksums: number[] = [];
+  private readonly times: number[] = [];
+  private readonly extraFiles: ZipSource[] = [];
+
+  constructor(private readonly pathFor: (sha256: string) => string) {}
+
+  add(name: string, sha256: string, size: number, crc32: number, modifiedAt: Date): void {
+    this.names.push(name);
+    this.hashes.push(sha256);
+    this.sizes.push(size);
+    this.checksums.push(crc32);
+    this.times.push(modifiedAt.getTime());
+  }
+
+  /** A file that is not a stored blob (the manifests); it follows the blobs. */
+  addFile(source: ZipSource): void {
+    this.extraFiles.push(source);
+  }
+
+  *[Symbol.iterator](): Iterator<ZipSource> {
+    for (let i = 0; i < this.names.length; i++) {
+      yield {
+        kind: "file",
+        name: this.names[i]!,
+        path: this.pathFor(this.hashes[i]!),
+        size: this.sizes[i]!,
+        crc32: this.checksums[i]!,
+        modifiedAt: new Date(this.times[i]!),
+      };
+    }
+    yield* this.extraFiles;
+  }
+}
+
+/**
  * The master ZIP (one folder per product) or one product's ZIP, with manifest.csv and manifest.json.
  * Its exact size is known before the first byte, because every stored file's size and CRC-32 were
  * recorded while it downloaded. Rows are read a page at a time and the manifests written to temp
@@ -162,7 +221,7 @@ export async function buildJobArchive(args: {
   const stem = path.join(blobs.tempDir, `manifest-${randomUUID()}`);
   const temps = [`${stem}.csv`, `${stem}.json`];
   const removeTemps = () => temps.forEach((file) => fs.rmSync(file, { force: true }));
-  const entries: ZipSource[] = [];
+  const entries = new ArchiveFiles(blobs.pathFor);
   try {
     const csv = openCountedFile(temps[0]!);
     const json = openCountedFile(temps[1]!);
@@ -183,14 +242,13 @@ export async function buildJobArchive(args: {
       for (const item of page) {
         const name = pathInArchive(item, hasProductFolders);
         if (!name || !item.sha256 || item.bytes === null || item.crc32 === null) continue;
-        entries.push({
-          kind: "file",
+        entries.add(
           name,
-          path: blobs.pathFor(item.sha256),
-          size: item.bytes,
-          crc32: item.crc32 >>> 0,
-          modifiedAt: item.finishedAt ?? generatedAt,
-        });
+          item.sha256,
+          item.bytes,
+          item.crc32 >>> 0,
+          item.finishedAt ?? generatedAt,
+        );
       }
       const rows = toManifestRows(page, hasProductFolders);
       csv.write(manifestCsvRecords(rows));
@@ -201,7 +259,7 @@ export async function buildJobArchive(args: {
       ["manifest.csv", temps[0]!, csv.close()],
       ["manifest.json", temps[1]!, json.close()],
     ] as const) {
-      entries.push({
+      entries.addFile({
         kind: "file",
         name,
         path: file,
