@@ -141,6 +141,19 @@ function runBareUndici(set: TImageSet): number {
   return seconds;
 }
 
+/**
+ * Kernel CPU to create a small file in a new folder: ~20-60 µs on a calm volume, ~1,000 µs soon
+ * after mass deletions (see main). Every tool's figure depends on it.
+ */
+function probeFileCreation(name: string): string {
+  const dir = path.join(work, "probe", name);
+  fs.mkdirSync(dir, { recursive: true });
+  const before = process.cpuUsage();
+  for (let i = 0; i < 1000; i++) fs.writeFileSync(path.join(dir, String(i)), "x");
+  const microseconds = process.cpuUsage(before).system / 1000;
+  return `${microseconds.toFixed(0)} µs of kernel CPU (a probe of 1,000 files)`;
+}
+
 /** CPU seconds a process has used so far, in user and kernel mode (this process only). */
 function cpuSeconds(pid: number): { user: number; system: number } {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -409,16 +422,19 @@ async function main() {
   // Rounds interleave the downloaders, so a slow moment of the machine hits all of them.
   // Each round has its own image set, so every tool writes files new to it (DataHaul's store
   // included, which keeps equal bytes once), and nothing is deleted until the end: on an ext4
-  // volume without a journal, as here, creating a file within ~30 s of mass deletions costs ~1 ms
-  // of kernel CPU (find_inode_bit skips every recently deleted inode), and whichever tool ran after
-  // a deletion was slowed 5-8x (curl took 0.47 s in one round, 4.03 s in the next).
+  // volume without a journal, as here, creating a file soon after mass deletions costs ~1 ms of
+  // kernel CPU (find_inode_bit skips every recently deleted inode: for 60 s, or 360 s while new
+  // files keep the inode table dirty), and whichever tool ran after a deletion was slowed 5-8x
+  // (curl took 0.47 s in one round, 4.03 s in the next). Whether a tool is hit also depends on
+  // the block group its new folder lands in, so each round prints a probe of that cost.
   // Each tool starts with no dirty pages left by the one before: without the untimed `sync`, the
   // kernel throttled whichever tool ran after three others had written 850 MB.
-  // the files an earlier run deleted at its end count as recently deleted for ~30 s (see above)
+  // the files an earlier run deleted at its end count as recently deleted for a while (see above)
   const settled = benchStarted + 35_000 - performance.now();
   if (settled > 0) await new Promise((r) => setTimeout(r, settled));
   for (const [index, set] of sets.entries()) {
     const round = index + 1;
+    log(`round ${round}: creating a file costs ${probeFileCreation(`round-${round}`)}`);
     spawnSync("sync");
     times.curl.push(runCurl(set));
     spawnSync("sync");
