@@ -69,4 +69,39 @@ describe("storing a batch", () => {
     // sorting within one product is fine; sorting every item of the job for each page is not
     expect(steps).not.toMatch(/TEMP B-TREE FOR ORDER BY/);
   });
+
+  it("numbers products by first appearance and images within each product, as the preview lists them", async () => {
+    const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+    const [a, b, c] = ["a", "b", "c"].map((name) => `http://127.0.0.1:9/order/${name}.png`);
+    // P2 first appears on an error row; P3 has only errors and is not stored
+    const text = `SKU\tURL\nP2\tnope\nP1\t${a}\nP2\t${b}\nP3\tnope\nP1\t${a}\nP1\t${c}\nP2\t${a}`;
+    const created = await createBatchJob({ userId: app.userId, text, source: "paste" });
+    expect(created).toMatchObject({ images: 4, products: 2, skippedRows: 3 });
+    const items = await app.db.imageItem.findMany({
+      where: { jobId: created.jobId },
+      include: { product: true },
+      orderBy: [{ product: { position: "asc" } }, { position: "asc" }],
+    });
+    expect(items.map((i) => [i.product.number, i.position, i.line, i.url])).toEqual([
+      ["P2", 1, 4, b],
+      ["P2", 2, 8, a],
+      ["P1", 1, 3, a],
+      ["P1", 2, 7, c],
+    ]);
+    const job = await app.db.job.findUniqueOrThrow({ where: { id: created.jobId } });
+    expect(job.totalItems).toBe(4);
+    expect(job.title).toMatch(/^4 images of 2 products/);
+  });
+
+  it("refuses more than 100,000 images after storing them as they came, and leaves nothing behind", async () => {
+    const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+    const jobsBefore = await app.db.job.count();
+    const itemsBefore = await app.db.imageItem.count();
+    const urls = Array.from({ length: 100_001 }, (_, i) => `http://127.0.0.1:9/many/${i}.png`);
+    await expect(
+      createBatchJob({ userId: app.userId, text: `P1\t${urls.join(" ")}`, source: "paste" }),
+    ).rejects.toThrow("too many images: 100,001 (the limit is 100,000 per batch)");
+    expect(await app.db.job.count()).toBe(jobsBefore);
+    expect(await app.db.imageItem.count()).toBe(itemsBefore);
+  });
 });

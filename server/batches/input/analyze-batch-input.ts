@@ -5,12 +5,13 @@ import {
   findHeaderColumns,
   startsWithHttp,
 } from "./detect-format";
-import { parseDelimitedRecords } from "./parse-delimited";
+import { iterateDelimitedRecords } from "./parse-delimited";
 import { splitUrlCell } from "./split-urls";
 import type {
   AnalyzeOptions,
   AnalyzedRow,
   BatchAnalysis,
+  BatchSummary,
   Delimiter,
   ProductSummary,
 } from "./types";
@@ -26,6 +27,24 @@ const THOUSANDS = /\B(?=(\d{3})+(?!\d))/g;
  * browser preview and the server's re-validation produce the same verdicts.
  */
 export function analyzeBatchInput(text: string, options: AnalyzeOptions = {}): BatchAnalysis {
+  const rows: AnalyzedRow[] = [];
+  const scan = scanBatchInput(text, options);
+  for (let step = scan.next(); ; step = scan.next()) {
+    if (!step.done) rows.push(step.value);
+    // an input refused as a whole shows no rows, except for too many images, which shows them all
+    else return { ...step.value, rows: step.value.totals.rows === 0 ? [] : rows };
+  }
+}
+
+/**
+ * The same analysis as a stream: every row's verdict in input order, then the summary as the
+ * generator's return value. The server stores rows as they come instead of holding them all: a
+ * 100,000-row paste grew the server by ~110 MB when every stage kept every row.
+ */
+export function* scanBatchInput(
+  text: string,
+  options: AnalyzeOptions = {},
+): Generator<AnalyzedRow, BatchSummary, void> {
   const source = options.source ?? "paste";
   const maxImages = options.maxRows ?? DEFAULT_MAX_IMAGES;
   const body = text.charCodeAt(0) === BYTE_ORDER_MARK ? text.slice(1) : text;
@@ -36,9 +55,11 @@ export function analyzeBatchInput(text: string, options: AnalyzeOptions = {}): B
   }
 
   const delimiter = detectDelimiter(body);
-  const records = parseDelimitedRecords(body, delimiter);
-  const firstIndex = records.findIndex((record) => !isBlankRecord(record));
-  const firstCells = (records[firstIndex] ?? []).map((cell) => cell.trim());
+  const records = iterateDelimitedRecords(body, delimiter);
+  let firstIndex = 0;
+  let first = records.next();
+  for (; !first.done && isBlankRecord(first.value); first = records.next()) firstIndex++;
+  const firstCells = (first.done ? [] : first.value).map((cell) => cell.trim());
   const header = findHeaderColumns(firstCells);
   const hasHeader = header.product !== -1 && header.url !== -1;
   const format = { source, delimiter, hasHeader };
@@ -58,15 +79,18 @@ export function analyzeBatchInput(text: string, options: AnalyzeOptions = {}): B
 
   const productColumn = hasHeader ? header.product : 0;
   const urlColumn = hasHeader ? header.url : 1;
-  const rows: AnalyzedRow[] = [];
   const summaries = new Map<string, ProductSummary>();
   // Keyed by product, NUL, then href: valid product numbers cannot contain NUL, so keys never clash.
   const firstLineByImage = new Map<string, number>();
   const totals = { rows: 0, ok: 0, errors: 0, duplicates: 0, products: 0, images: 0 };
   let sawUrlColumn = false;
 
-  for (let index = hasHeader ? firstIndex + 1 : firstIndex; index < records.length; index++) {
-    const record = records[index]!;
+  // the first record is data unless it is the header; the blank ones before it count as lines
+  let index = firstIndex;
+  let next = hasHeader ? records.next() : first;
+  if (hasHeader) index++;
+  for (; !next.done; next = records.next(), index++) {
+    const record = next.value;
     const product = (record[productColumn] ?? "").trim();
     const urlCell = (record[urlColumn] ?? "").trim();
     // Content only in ignored columns is treated like a blank row: there is nothing to import.
@@ -86,27 +110,28 @@ export function analyzeBatchInput(text: string, options: AnalyzeOptions = {}): B
 
     const urls = urlCell === "" ? [""] : splitUrlCell(urlCell);
     for (const url of urls) {
+      totals.rows++;
       const urlCheck = checkImageUrl(url);
       if (productError !== null || urlCheck.error !== null) {
         const message = [productError, urlCheck.error].filter(Boolean).join("; ");
-        rows.push({ line, product, url, verdict: "error", message });
         totals.errors++;
         if (summary) summary.errors++;
+        yield { line, product, url, verdict: "error", message };
         continue;
       }
       const imageKey = `${product}\u0000${urlCheck.key}`;
       const firstLine = firstLineByImage.get(imageKey);
       if (firstLine !== undefined) {
         const message = `duplicate of line ${firstLine} (same product and URL)`;
-        rows.push({ line, product, url, verdict: "duplicate", message });
         totals.duplicates++;
         summary!.duplicates++;
+        yield { line, product, url, verdict: "duplicate", message };
         continue;
       }
       firstLineByImage.set(imageKey, line);
-      rows.push({ line, product, url, verdict: "ok", message: null });
       totals.ok++;
       summary!.images++;
+      yield { line, product, url, verdict: "ok", message: null };
     }
   }
 
@@ -116,19 +141,18 @@ export function analyzeBatchInput(text: string, options: AnalyzeOptions = {}): B
       format,
     );
   }
-  if (rows.length === 0) {
+  if (totals.rows === 0) {
     return buildFatal("there are no rows below the header", format);
   }
 
   const products = [...summaries.values()];
-  totals.rows = rows.length;
   totals.images = totals.ok;
   totals.products = products.filter((summary) => summary.images > 0).length;
   const fatal =
     totals.images > maxImages
       ? `too many images: ${formatCount(totals.images)} (the limit is ${formatCount(maxImages)} per batch)`
       : null;
-  return { rows, products, totals, format, fatal };
+  return { products, totals, format, fatal };
 }
 
 function isBlankRecord(record: readonly string[]): boolean {
@@ -144,9 +168,8 @@ function formatCount(count: number): string {
 function buildFatal(
   fatal: string,
   format: { source: "paste" | "csv"; delimiter: Delimiter; hasHeader: boolean },
-): BatchAnalysis {
+): BatchSummary {
   return {
-    rows: [],
     products: [],
     totals: { rows: 0, ok: 0, errors: 0, duplicates: 0, products: 0, images: 0 },
     format,

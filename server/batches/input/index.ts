@@ -1,4 +1,3 @@
-export type { AnalyzedRow, BatchAnalysis, BatchImage, ProductSummary, RowVerdict } from "./types";
-export { analyzeBatchInput } from "./analyze-batch-input";
-export { collectBatchImages } from "./collect-batch-images";
+export type { AnalyzedRow, BatchAnalysis, BatchSummary, ProductSummary, RowVerdict } from "./types";
+export { analyzeBatchInput, DEFAULT_MAX_IMAGES, scanBatchInput } from "./analyze-batch-input";
 export { SAMPLE_CSV } from "./sample-csv";

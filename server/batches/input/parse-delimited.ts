@@ -15,10 +15,14 @@ type QuotedField = { value: string; end: number };
  * stays equal to the row number the user sees.
  */
 export function parseDelimitedRecords(text: string, delimiter: Delimiter): string[][] {
+  return [...iterateDelimitedRecords(text, delimiter)];
+}
+
+/** The records one at a time, so a caller that goes through them once never holds them all. */
+export function* iterateDelimitedRecords(text: string, delimiter: Delimiter): Generator<string[]> {
   const delimiterCode = delimiter.charCodeAt(0);
   const length = text.length;
-  const records: string[][] = [];
-  if (length === 0) return records;
+  if (length === 0) return;
 
   let record: string[] = [];
   let index = 0;
@@ -49,7 +53,7 @@ export function parseDelimitedRecords(text: string, delimiter: Delimiter): strin
     record.push(value);
 
     if (index >= length) {
-      records.push(record);
+      yield record;
       break;
     }
     const code = text.charCodeAt(index);
@@ -57,12 +61,11 @@ export function parseDelimitedRecords(text: string, delimiter: Delimiter): strin
       index++;
       continue;
     }
-    records.push(record);
+    yield record;
     record = [];
     index += code === CR && text.charCodeAt(index + 1) === LF ? 2 : 1;
     if (index >= length) break;
   }
-  return records;
 }
 
 function findFieldEnd(text: string, from: number, delimiterCode: number): number {

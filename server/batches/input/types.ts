@@ -46,13 +46,8 @@ export type BatchAnalysis = {
   fatal: string | null;
 };
 
-export type BatchImage = {
-  product: string;
-  url: string;
-  line: number;
-  /** 1-based within the product, in input order of valid unique URLs. */
-  position: number;
-};
+/** Everything an analysis says except the rows: what a streamed scan returns at its end. */
+export type BatchSummary = Omit<BatchAnalysis, "rows">;
 
 export type AnalyzeOptions = {
   source?: "paste" | "csv";
