@@ -22,17 +22,31 @@ export async function streamJobEvents(args: {
     kind === "report_run"
       ? () => getReportRunProgress(args.jobId)
       : (changed) => getJobProgress(args.jobId, changed);
-  const first = kind ? await read(undefined) : null;
-  if (!first)
+  // Subscribed before the first read: a change made while that read runs is sent again after it
+  // instead of being lost (counts are absolute, so sending one twice is harmless).
+  const dirtyProducts = new Set<string>();
+  let isDirty = false;
+  const unsubscribe = subscribeJobChanges(args.jobId, (change) => {
+    for (const id of change.productIds) dirtyProducts.add(id);
+    isDirty = true;
+  });
+  let first: unknown;
+  try {
+    first = kind ? await read(undefined) : null;
+  } catch (error) {
+    unsubscribe();
+    throw error;
+  }
+  if (!first) {
+    unsubscribe();
     throw new AppError("NOT_FOUND", "This job does not exist (it may have been deleted).");
+  }
   const encoder = new TextEncoder();
-  let cleanup = () => {};
+  let cleanup = unsubscribe;
 
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       let isClosed = false;
-      const dirtyProducts = new Set<string>();
-      let isDirty = false;
       let isSending = false;
 
       const send = (event: string, data: unknown) => {
@@ -71,10 +85,6 @@ export async function streamJobEvents(args: {
         }
       };
 
-      const unsubscribe = subscribeJobChanges(args.jobId, (change) => {
-        for (const id of change.productIds) dirtyProducts.add(id);
-        isDirty = true;
-      });
       const ticker = setInterval(() => void flush(), COALESCE_MS);
       const heartbeat = setInterval(
         () => !isClosed && controller.enqueue(encoder.encode(": keep-alive\n\n")),
