@@ -23,12 +23,14 @@ export async function createBatchJob(args: {
   source: "paste" | "csv";
   title?: string;
 }): Promise<{ jobId: string; images: number; products: number; skippedRows: number }> {
+  const givenTitle = args.title?.trim();
   const { jobId, summary } = await db.$transaction(
     async (tx) => {
       const job = await tx.job.create({
         data: {
           kind: "image_batch",
-          title: args.title?.trim() || "new batch",
+          // the default title needs the totals: it is written once the rows are stored
+          title: givenTitle || "",
           status: "queued",
           totalItems: 0,
           createdById: args.userId,
@@ -84,7 +86,7 @@ export async function createBatchJob(args: {
         where: { id: job.id },
         data: {
           totalItems: summary.totals.images,
-          title: args.title?.trim() || defaultTitle(summary.totals.products, summary.totals.images),
+          title: givenTitle || defaultTitle(summary.totals.products, summary.totals.images),
         },
       });
       return { jobId: job.id, summary };

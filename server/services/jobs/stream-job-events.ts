@@ -30,17 +30,14 @@ export async function streamJobEvents(args: {
     for (const id of change.productIds) dirtyProducts.add(id);
     isDirty = true;
   });
-  let first: unknown;
+  let first: unknown = null;
   try {
     first = kind ? await read(undefined) : null;
-  } catch (error) {
-    unsubscribe();
-    throw error;
+  } finally {
+    if (!first) unsubscribe();
   }
-  if (!first) {
-    unsubscribe();
+  if (!first)
     throw new AppError("NOT_FOUND", "This job does not exist (it may have been deleted).");
-  }
   const encoder = new TextEncoder();
   let cleanup = unsubscribe;
 
