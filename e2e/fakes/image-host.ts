@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { buildImage, buildJpeg, FAKE_IMAGE_MIME, type FakeImageType } from "./images";
 
@@ -83,7 +84,10 @@ function streamHugeJpeg(
   pump();
 }
 
-export async function startImageHost(options: { port?: number } = {}): Promise<ImageHost> {
+/** With `tls`, the same host answers over HTTPS with that key and certificate. */
+export async function startImageHost(
+  options: { port?: number; tls?: { key: string; cert: string } } = {},
+): Promise<ImageHost> {
   const hitCounts = new Map<string, number>();
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
@@ -205,7 +209,7 @@ export async function startImageHost(options: { port?: number } = {}): Promise<I
     sendStatus(res, 404);
   };
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     inFlight += 1;
     peak = Math.max(peak, inFlight);
     let finished = false;
@@ -226,7 +230,8 @@ export async function startImageHost(options: { port?: number } = {}): Promise<I
     } else {
       handle(req, res);
     }
-  });
+  };
+  const server = options.tls ? createTlsServer(options.tls, listener) : createServer(listener);
   server.on("connection", (socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
@@ -242,7 +247,7 @@ export async function startImageHost(options: { port?: number } = {}): Promise<I
   const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
     hits: (path) => hitCounts.get(path) ?? 0,
     peakConcurrency: () => peak,
     resetPeakConcurrency: () => {

@@ -240,11 +240,12 @@ export function createGuardedLookup(
 
 export function createGuardedConnector(
   policy: AddressPolicy,
-  options: { connectTimeoutMs: number; lookup?: net.LookupFunction },
+  options: { connectTimeoutMs: number; lookup?: net.LookupFunction; trustedCa?: string },
 ): buildConnector.connector {
   const base = buildConnector({
     timeout: options.connectTimeoutMs,
     lookup: options.lookup ?? createGuardedLookup(policy),
+    ...(options.trustedCa === undefined ? {} : { ca: options.trustedCa }),
   } as buildConnector.BuildOptions);
   return (connectOptions, callback) => {
     const hostname = stripBrackets(connectOptions.hostname);

@@ -172,7 +172,10 @@ export function createDownloadEngine(
   const dispatcher: Dispatcher =
     deps.dispatcher ??
     new Agent({
-      connect: createGuardedConnector(policy, { connectTimeoutMs: limits.connectTimeoutMs }),
+      connect: createGuardedConnector(policy, {
+        connectTimeoutMs: limits.connectTimeoutMs,
+        trustedCa: deps.trustedCa,
+      }),
       headersTimeout: limits.readTimeoutMs,
       bodyTimeout: limits.readTimeoutMs,
       keepAliveTimeout: 10_000,

@@ -12,6 +12,23 @@ export type FailureContext = {
 export type TimeoutSettings = { readTimeoutMs: number; connectTimeoutMs: number };
 
 const TLS_CODE = /^(CERT_|ERR_TLS_|ERR_SSL_)|SELF_SIGNED|UNABLE_TO_|LEAF_SIGNATURE/;
+const UNTRUSTED_CERT =
+  /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_UNTRUSTED)$/;
+
+/** What a person can act on: whose certificate, and what is wrong with it. */
+function describeTlsFailure(code: string, hostname: string): string {
+  if (code === "ERR_SSL_WRONG_VERSION_NUMBER" || code === "ERR_SSL_PACKET_LENGTH_TOO_LONG")
+    return `could not connect securely: ${hostname} does not answer HTTPS on this port`;
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID")
+    return `could not connect securely: the site's certificate is not valid for ${hostname}`;
+  if (code === "CERT_HAS_EXPIRED")
+    return `could not connect securely: the certificate of ${hostname} has expired`;
+  if (code === "CERT_NOT_YET_VALID")
+    return `could not connect securely: the certificate of ${hostname} is not valid yet`;
+  if (UNTRUSTED_CERT.test(code))
+    return `could not connect securely: the certificate of ${hostname} is not from a trusted authority (self-signed or a private CA)`;
+  return `could not connect securely (${code})`;
+}
 
 // Turns whatever undici, net, dns or tls threw into one plain-words error with a retry verdict.
 export function toDownloadError(
@@ -72,7 +89,7 @@ export function toDownloadError(
       return createCancelledError(error);
   }
   if (name === "AbortError") return createCancelledError(error);
-  if (TLS_CODE.test(code)) return network("could not connect securely: certificate problem", false);
+  if (TLS_CODE.test(code)) return network(describeTlsFailure(code, context.hostname), false);
   const detail = error instanceof Error ? error.message : String(error);
   return network(`network error: ${detail}`);
 }

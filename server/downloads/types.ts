@@ -20,7 +20,16 @@ export type DownloadLimits = {
   hostLimitOverrides?: Record<string, { maxPerHostConcurrency?: number; perHostQps?: number }>;
 };
 
-export type DownloadEngineDeps = { clock?: Clock; random?: () => number; dispatcher?: Dispatcher };
+export type DownloadEngineDeps = {
+  clock?: Clock;
+  random?: () => number;
+  dispatcher?: Dispatcher;
+  /**
+   * Certificate authorities trusted for HTTPS instead of Node's bundled ones (a test's own CA).
+   * A deployment that needs a private CA next to the public ones sets NODE_EXTRA_CA_CERTS.
+   */
+  trustedCa?: string;
+};
 
 export type DownloadSink = {
   write(chunk: Uint8Array): Promise<void> | void;
