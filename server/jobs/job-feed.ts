@@ -1,0 +1,176 @@
+import { logger } from "@/server/logger";
+import { subscribeJobChanges } from "./progress";
+
+/** Reads a job's progress: every product when `changed` is undefined, else only those. Null: the job is gone. */
+export type TProgressRead = (changed: string[] | undefined) => Promise<unknown>;
+
+export type TFeedTiming = { coalesceMs: number; heartbeatMs: number };
+
+const DEFAULT_TIMING: TFeedTiming = { coalesceMs: 250, heartbeatMs: 15_000 };
+const encoder = new TextEncoder();
+const KEEP_ALIVE = encoder.encode(": keep-alive\n\n");
+
+export function encodeSseEvent(event: string, data: unknown): Uint8Array {
+  return encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+/** One browser watching a job: chunks wait until its own snapshot is out, so they never come first. */
+export class FeedViewer {
+  /** reads of the feed started before this one joined; they may be older than its snapshot */
+  joinedAfterRead = 0;
+  private held: Uint8Array[] | null = [];
+  private isEnded = false;
+
+  constructor(
+    private readonly controller: ReadableStreamDefaultController<Uint8Array>,
+    private readonly onEnd: (viewer: FeedViewer) => void,
+  ) {}
+
+  push(chunk: Uint8Array): void {
+    if (this.isEnded) return;
+    if (this.held) this.held.push(chunk);
+    else this.controller.enqueue(chunk);
+  }
+
+  /** Sends the viewer's snapshot, then whatever came in while it was being read. */
+  open(snapshot: Uint8Array): void {
+    if (this.isEnded || !this.held) return;
+    this.controller.enqueue(snapshot);
+    for (const chunk of this.held) this.controller.enqueue(chunk);
+    this.held = null;
+  }
+
+  end(last?: Uint8Array): void {
+    if (this.isEnded) return;
+    this.isEnded = true;
+    this.held = null;
+    this.onEnd(this);
+    try {
+      if (last) this.controller.enqueue(last);
+      this.controller.close();
+    } catch {
+      // the browser went away first
+    }
+  }
+}
+
+/**
+ * The live progress of one job, shared by everyone watching it: what changed is read once per tick
+ * and the same bytes go to every viewer. Each viewer reading for itself cost 12-22 ms per update at
+ * 100,000 images, four times a second, times the number of open job pages.
+ */
+class JobFeed {
+  readonly viewers = new Set<FeedViewer>();
+  private readonly dirtyProducts = new Set<string>();
+  private isDirty = false;
+  private isReading = false;
+  private readsStarted = 0;
+  private readonly unsubscribe: () => void;
+  private readonly ticker: NodeJS.Timeout;
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(
+    readonly jobId: string,
+    private readonly read: TProgressRead,
+    timing: TFeedTiming,
+    private readonly onIdle: () => void,
+  ) {
+    this.unsubscribe = subscribeJobChanges(jobId, (change) => {
+      for (const id of change.productIds) this.dirtyProducts.add(id);
+      this.isDirty = true;
+    });
+    this.ticker = setInterval(() => void this.tick(), timing.coalesceMs);
+    this.heartbeat = setInterval(() => this.broadcast(KEEP_ALIVE, Infinity), timing.heartbeatMs);
+  }
+
+  join(viewer: FeedViewer): void {
+    viewer.joinedAfterRead = this.readsStarted;
+    this.viewers.add(viewer);
+  }
+
+  leave(viewer: FeedViewer): void {
+    this.viewers.delete(viewer);
+    if (this.viewers.size > 0) return;
+    this.unsubscribe();
+    clearInterval(this.ticker);
+    clearInterval(this.heartbeat);
+    this.onIdle();
+  }
+
+  private broadcast(chunk: Uint8Array, readNumber: number): void {
+    for (const viewer of this.viewers) if (readNumber > viewer.joinedAfterRead) viewer.push(chunk);
+  }
+
+  private async tick(): Promise<void> {
+    if (!this.isDirty || this.isReading) return;
+    this.isReading = true;
+    this.isDirty = false;
+    const changed = [...this.dirtyProducts];
+    this.dirtyProducts.clear();
+    const readNumber = ++this.readsStarted;
+    try {
+      const progress = await this.read(changed);
+      if (progress) {
+        this.broadcast(encodeSseEvent("progress", progress), readNumber);
+      } else {
+        const deleted = encodeSseEvent("deleted", { jobId: this.jobId });
+        for (const viewer of [...this.viewers]) viewer.end(deleted);
+      }
+    } catch (error) {
+      // read again at the next tick rather than leave these products stale
+      for (const id of changed) this.dirtyProducts.add(id);
+      this.isDirty = true;
+      logger.error({ jobId: this.jobId, err: error }, "could not read job progress");
+    } finally {
+      this.isReading = false;
+    }
+  }
+}
+
+const feeds = new Map<string, JobFeed>();
+
+/**
+ * A stream of server-sent events for one job: its whole state first (read for this viewer), then
+ * the changes from the job's shared feed. Joining before the snapshot is read means a change made
+ * during that read is sent after it instead of being lost; counts are absolute, so a repeat is harmless.
+ */
+export function openJobFeedStream(
+  jobId: string,
+  read: TProgressRead,
+  signal: AbortSignal,
+  timing: TFeedTiming = DEFAULT_TIMING,
+): ReadableStream<Uint8Array> {
+  let viewer: FeedViewer | undefined;
+  return new ReadableStream<Uint8Array>({
+    async start(controller) {
+      let feed = feeds.get(jobId);
+      if (!feed) {
+        feed = new JobFeed(jobId, read, timing, () => feeds.delete(jobId));
+        feeds.set(jobId, feed);
+      }
+      const joined = feed;
+      const self = new FeedViewer(controller, (v) => joined.leave(v));
+      viewer = self;
+      joined.join(self);
+      if (signal.aborted) return self.end();
+      signal.addEventListener("abort", () => self.end(), { once: true });
+      try {
+        const snapshot = await read(undefined);
+        if (snapshot) self.open(encodeSseEvent("snapshot", snapshot));
+        else self.end(encodeSseEvent("deleted", { jobId }));
+      } catch (error) {
+        // the browser's EventSource reconnects and asks for a snapshot again
+        logger.error({ jobId, err: error }, "could not read job progress");
+        self.end();
+      }
+    },
+    cancel() {
+      viewer?.end();
+    },
+  });
+}
+
+/** How many viewers each watched job has. */
+export function watchedJobs(): Map<string, number> {
+  return new Map([...feeds].map(([jobId, feed]) => [jobId, feed.viewers.size]));
+}
