@@ -156,6 +156,33 @@ describe("an image batch against a real local image host", () => {
     }
   });
 
+  it("streams the manifest on its own, the same as the one in the master ZIP", async () => {
+    const { buildJobArchive, buildJobManifest } =
+      await import("@/server/services/jobs/build-job-archive");
+    const archive = await buildJobArchive({ jobId: result.job.id });
+    const file = path.join(app.dataDir, "for-manifest.zip");
+    await pipeline(archive.open(), fs.createWriteStream(file));
+    const inZip = (name: string) => execFileSync("unzip", ["-p", file, name], { encoding: "utf8" });
+
+    const csv = await buildJobManifest({ jobId: result.job.id, format: "csv" });
+    expect(csv.contentType).toBe("text/csv; charset=utf-8");
+    expect(csv.fileName).toBe(`manifest_${result.job.id.slice(0, 8)}.csv`);
+    const csvText = await new Response(csv.body).text();
+    expect(csvText).toBe(inZip("manifest.csv"));
+    expect(csvText.trimEnd().split("\r\n")).toHaveLength(17);
+
+    const json = await buildJobManifest({ jobId: result.job.id, format: "json" });
+    const standalone = JSON.parse(await new Response(json.body).text());
+    const zipped = JSON.parse(inZip("manifest.json"));
+    expect(standalone.items).toEqual(zipped.items);
+    expect(standalone.job).toEqual({ ...zipped.job, generatedAt: standalone.job.generatedAt });
+    expect(standalone.job.itemCount).toBe(16);
+
+    await expect(buildJobManifest({ jobId: "no-such-job", format: "csv" })).rejects.toThrow(
+      /does not exist/,
+    );
+  });
+
   it("retries failed items on request, and deletes a job without removing files another job uses", async () => {
     const { retryFailedItems, deleteJob } = await import("@/server/services/jobs/job-actions");
     const failedBefore = result.items.filter((i) => i.state === "failed").length;

@@ -4,8 +4,6 @@ import fs from "node:fs";
 import path from "node:path";
 import { crc32 } from "node:zlib";
 import {
-  buildManifestCsv,
-  buildManifestJson,
   computeZipSize,
   createZipStream,
   imageFileName,
@@ -282,25 +280,47 @@ export async function buildJobArchive(args: {
   };
 }
 
+/**
+ * The job's manifest on its own, as a stream written a page of rows at a time: a 100,000-image
+ * manifest is never held whole, as rows or as text. Byte for byte the master ZIP's manifest.csv;
+ * the JSON differs only in its generatedAt.
+ */
 export async function buildJobManifest(args: { jobId: string; format: "csv" | "json" }) {
   const { job } = await findJobAndProduct(args.jobId);
-  const rows: ManifestRow[] = [];
-  for await (const page of archiveItemPages(job.id, null)) rows.push(...toManifestRows(page, true));
+  const itemCount = await db.imageItem.count({ where: { jobId: job.id } });
+  const meta = { jobId: job.id, jobTitle: job.title, generatedAt: new Date().toISOString() };
+  const isCsv = args.format === "csv";
+  async function* pieces(): AsyncGenerator<string> {
+    yield isCsv ? `${MANIFEST_CSV_HEADER.join(",")}\r\n` : manifestJsonStart(meta, itemCount);
+    let written = 0;
+    for await (const page of archiveItemPages(job.id, null)) {
+      const rows = toManifestRows(page, true);
+      yield isCsv
+        ? manifestCsvRecords(rows)
+        : rows.map((row) => manifestJsonItem(row, written++ === 0)).join("");
+    }
+    if (!isCsv) yield manifestJsonEnd(written);
+  }
   const shortId = job.id.slice(0, 8);
-  return args.format === "csv"
-    ? {
-        fileName: `manifest_${shortId}.csv`,
-        contentType: "text/csv; charset=utf-8",
-        body: buildManifestCsv(rows),
-      }
-    : {
-        fileName: `manifest_${shortId}.json`,
-        contentType: "application/json",
-        body: buildManifestJson(
-          { jobId: job.id, jobTitle: job.title, generatedAt: new Date().toISOString() },
-          rows,
-        ),
-      };
+  return {
+    fileName: `manifest_${shortId}.${args.format}`,
+    contentType: isCsv ? "text/csv; charset=utf-8" : "application/json",
+    body: textStream(pieces()),
+  };
+}
+
+function textStream(pieces: AsyncGenerator<string>): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await pieces.next();
+      if (next.done) controller.close();
+      else controller.enqueue(encoder.encode(next.value));
+    },
+    async cancel() {
+      await pieces.return(undefined);
+    },
+  });
 }
 
 /** A stored image of a job, for thumbnails; never a file of another job. */
