@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startImageHost } from "@/e2e/fakes/image-host";
 import { AppError } from "@/server/errors";
+import { collectSseEvents } from "@/test-support/sse";
 import { startTestApp, waitFor } from "./support/test-app";
 
 let app: Awaited<ReturnType<typeof startTestApp>>;
@@ -63,30 +64,22 @@ describe("live progress over server-sent events", () => {
     const client = new AbortController();
     const response = await streamJobEvents({ jobId, signal: client.signal });
     expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    const events: { event: string; data: { totals: { downloaded: number; total: number } } }[] = [];
-    while (!events.some((e) => e.event === "progress" && e.data.totals.downloaded === 4)) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value);
-      let end: number;
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = /^event: (.+)$/m.exec(block)?.[1];
-        const data = /^data: (.+)$/m.exec(block)?.[1];
-        if (event && data) events.push({ event, data: JSON.parse(data) });
-      }
-    }
+    const stream = collectSseEvents(response.body!);
+    type TProgress = { totals: { downloaded: number; total: number } };
+    const totals = (index: number) => (stream.events.at(index)!.data as TProgress).totals;
+    await waitFor(async () =>
+      stream.events.some(
+        (e) => e.event === "progress" && (e.data as TProgress).totals.downloaded === 4,
+      ),
+    );
+    const { events } = stream;
     expect(events[0]!.event).toBe("snapshot");
-    expect(events[0]!.data.totals.total).toBe(4);
-    expect(events.at(-1)!.data.totals.downloaded).toBe(4);
+    expect(totals(0).total).toBe(4);
+    expect(totals(-1).downloaded).toBe(4);
     // coalesced: far fewer messages than one per state change
     expect(events.length).toBeLessThan(12);
     client.abort();
-    expect((await reader.read()).done).toBe(true);
+    await stream.done;
     await finishedJob(jobId);
   });
 });

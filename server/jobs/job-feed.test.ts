@@ -1,40 +1,15 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { collectSseEvents } from "@/test-support/sse";
 import { openJobFeedStream, watchedJobs, type TProgressRead } from "./job-feed";
 import { publishJobChange } from "./progress";
 
 const timing = { coalesceMs: 10, heartbeatMs: 60_000 };
 const aborts: AbortController[] = [];
 
-type TEvent = { event: string; data: unknown };
-
-/** Collects a stream's events as they arrive. */
-function collect(stream: ReadableStream<Uint8Array>) {
-  const events: TEvent[] = [];
-  const reader = stream.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
-  const done = (async () => {
-    for (;;) {
-      const { value, done: isDone } = await reader.read();
-      if (isDone) return;
-      buffer += decoder.decode(value);
-      let end: number;
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = /^event: (.+)$/m.exec(block)?.[1];
-        const data = /^data: (.+)$/m.exec(block)?.[1];
-        if (event && data) events.push({ event, data: JSON.parse(data) });
-      }
-    }
-  })();
-  return { events, done };
-}
-
 function open(jobId: string, read: TProgressRead) {
   const abort = new AbortController();
   aborts.push(abort);
-  return { abort, ...collect(openJobFeedStream(jobId, read, abort.signal, timing)) };
+  return { abort, ...collectSseEvents(openJobFeedStream(jobId, read, abort.signal, timing)) };
 }
 
 const until = async (condition: () => boolean) => {
