@@ -75,6 +75,8 @@ async function capture(page: Page, name: string, { phone = false } = {}) {
     () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
   );
   expect(overflow, `${name}: the page scrolls sideways`).toBeLessThanOrEqual(0);
+  // a full-page capture draws the sticky header where the page was scrolled to
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
   if (phone) await page.setViewportSize(DESKTOP);
 }
@@ -121,14 +123,10 @@ test("connectors, request.json import, a report run with its downloads", async (
     await edit.getByRole("button", { name: "Cancel" }).click();
     await expect(edit).toBeHidden();
 
-    // another address for the same server, so imports of 127.0.0.1 URLs map to the working one
+    // a second account on the same server: an import of its URLs has to ask which one
     await addConnector(
       page,
-      {
-        system: "Metabase",
-        name: CONNECTOR.metabaseWrong,
-        address: `http://localhost:${METABASE_PORT}`,
-      },
+      { system: "Metabase", name: CONNECTOR.metabaseWrong, address: metabase },
       async () => {
         const form = page.getByRole("form", { name: "Connector" });
         await form.getByLabel("Sign in with").selectOption({ label: "Email and password" });
@@ -200,6 +198,15 @@ test("connectors, request.json import, a report run with its downloads", async (
     await capture(page, "reports-import-problem");
 
     await paste.fill(JSON.stringify(REQUEST_JSON, null, 2));
+    await importButton.click();
+    // two connectors have the Metabase address: nothing is guessed, the panel asks
+    const choices = panel.getByTestId("import-choices");
+    await expect(choices).toContainText("for Sales, Customers");
+    expect(await namesOnServer()).toEqual(before);
+    await choices
+      .getByRole("combobox", { name: /^Connector for / })
+      .selectOption({ label: CONNECTOR.metabaseKey });
+    await capture(page, "reports-import-choice");
     await importButton.click();
     await expect(panel.getByRole("status")).toHaveText("Imported 3 reports.");
     await expect(problems).toBeHidden();

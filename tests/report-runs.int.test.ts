@@ -425,19 +425,40 @@ describe("request.json", () => {
     expect(refused.problems).toEqual([
       { report: "Mystery", problem: expect.stringMatching(/no connector has the address/) },
     ]);
+    // several Metabase connectors (one per account) share the fake's address: none is guessed
+    const metabaseConnectors = await app.db.connector.findMany({ where: { kind: "metabase" } });
+    expect(metabaseConnectors.length).toBeGreaterThan(1);
+    expect(refused.choices).toEqual([
+      {
+        address: metabaseConnectors[0]!.baseUrl,
+        reports: ["Imported card"],
+        connectors: expect.arrayContaining(
+          metabaseConnectors.map((c) => ({ id: c.id, name: c.name })),
+        ),
+      },
+    ]);
     expect(await app.db.report.count()).toBe(before);
     await expect(reports.importRequestJson({ text: "{nope" })).rejects.toThrow(/not valid JSON/);
 
-    const imported = await reports.importRequestJson({
+    const stillUndecided = await reports.importRequestJson({
       text: JSON.stringify(good),
       defaultConnectorId: superId,
     });
-    expect(imported).toEqual({ imported: 2, problems: [] });
+    expect(stillUndecided).toMatchObject({ imported: 0, problems: [] });
+    expect(stillUndecided.choices.map((c) => c.reports)).toEqual([["Imported card"]]);
+
+    const chosen = metabaseConnectors.find((c) => c.name === "MB key")!;
+    const imported = await reports.importRequestJson({
+      text: JSON.stringify(good),
+      defaultConnectorId: superId,
+      connectorForAddress: { [chosen.baseUrl]: chosen.id },
+    });
+    expect(imported).toEqual({ imported: 2, problems: [], choices: [] });
     const card = await app.db.report.findUniqueOrThrow({
       where: { name: "Imported card" },
       include: { connector: true },
     });
-    expect(card.connector.kind).toBe("metabase");
+    expect(card.connector.id).toBe(chosen.id);
     expect(JSON.parse(card.query)).toMatchObject({ target: "card", cardId: 1, formatRows: true });
 
     const exported = await reports.exportRequestJson();

@@ -12,6 +12,7 @@ export function ImportPanel({ onDone }: { onDone: () => void }) {
   const [text, setText] = useState("");
   const [defaultConnectorId, setDefaultConnectorId] = useState("");
   const [replaceExisting, setReplaceExisting] = useState(false);
+  const [connectorForAddress, setConnectorForAddress] = useState<Record<string, string>>({});
   const importJson = useMutation(
     trpc.reports.importRequestJson.mutationOptions({
       // the list below (and the connectors' report counts) show the new reports at once
@@ -35,6 +36,9 @@ export function ImportPanel({ onDone }: { onDone: () => void }) {
         importJson.mutate({
           text,
           defaultConnectorId: defaultConnectorId || undefined,
+          connectorForAddress: Object.fromEntries(
+            Object.entries(connectorForAddress).filter(([, id]) => id),
+          ),
           replaceExisting,
         });
       }}
@@ -43,8 +47,9 @@ export function ImportPanel({ onDone }: { onDone: () => void }) {
         <h2 className="text-lg font-semibold">Import request.json</h2>
         <p className="mt-1 text-sm text-slate-500">
           Each entry (report name → request_url and payload) becomes a report on the connector with
-          the same address. Relative URLs go to the connector you choose. If any entry cannot be
-          mapped, nothing is imported.
+          the same address. Relative URLs go to the connector you choose; when several connectors
+          share an address, you are asked which one. If any entry cannot be mapped, nothing is
+          imported.
         </p>
       </div>
       <label className="block text-sm font-medium text-slate-700">
@@ -113,7 +118,41 @@ export function ImportPanel({ onDone }: { onDone: () => void }) {
           </ul>
         </Alert>
       )}
-      {result && result.problems.length === 0 && (
+      {result && result.choices.length > 0 && (
+        <Alert tone="info">
+          <p className="font-medium">
+            Several connectors have the same address. Choose the one these reports belong to, then
+            import again.
+          </p>
+          <div className="mt-2 grid gap-3" data-testid="import-choices">
+            {result.choices.map((choice) => (
+              <label key={choice.address} className="block">
+                <span className="font-mono text-xs break-all">{choice.address}</span>
+                <span className="block text-xs text-blue-700">for {choice.reports.join(", ")}</span>
+                <select
+                  aria-label={`Connector for ${choice.address}`}
+                  value={connectorForAddress[choice.address] ?? ""}
+                  onChange={(e) =>
+                    setConnectorForAddress((chosen) => ({
+                      ...chosen,
+                      [choice.address]: e.target.value,
+                    }))
+                  }
+                  className="mt-1 block rounded-md border border-slate-300 bg-white px-3 py-2 text-sm text-slate-800"
+                >
+                  <option value="">choose…</option>
+                  {choice.connectors.map((c) => (
+                    <option key={c.id} value={c.id}>
+                      {c.name}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            ))}
+          </div>
+        </Alert>
+      )}
+      {result && result.problems.length === 0 && result.choices.length === 0 && (
         <Alert tone="success">
           Imported {result.imported} report{result.imported === 1 ? "" : "s"}.
         </Alert>

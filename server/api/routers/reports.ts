@@ -23,6 +23,7 @@ export const reportsRouter = createTRPCRouter({
       z.object({
         text: z.string().max(5_000_000, "The file is larger than 5 MB."),
         defaultConnectorId: z.uuid().optional(),
+        connectorForAddress: z.record(z.string().max(2048), z.uuid()).optional(),
         replaceExisting: z.boolean().default(false),
       }),
     )

@@ -117,16 +117,26 @@ const ZRequestJson = z.record(
 
 export type TImportProblem = { report: string; problem: string };
 
+/** An address several connectors share: the person importing picks which one its reports use. */
+export type TAddressChoice = {
+  address: string;
+  reports: string[];
+  connectors: { id: string; name: string }[];
+};
+
 /**
  * Imports every entry of a request.json or none: each report name maps to a connector (by the
  * URL's address, or `defaultConnectorId` for relative URLs, as seed 000's base_url did) and a
- * query that connector's kind understands. Anything that cannot be mapped is reported.
+ * query that connector's kind understands. Anything that cannot be mapped is reported. When
+ * several connectors have the address (two accounts on one Metabase), none is guessed: the
+ * address comes back as a choice, answered in `connectorForAddress`.
  */
 export async function importRequestJson(args: {
   text: string;
   defaultConnectorId?: string;
+  connectorForAddress?: Record<string, string>;
   replaceExisting?: boolean;
-}): Promise<{ imported: number; problems: TImportProblem[] }> {
+}): Promise<{ imported: number; problems: TImportProblem[]; choices: TAddressChoice[] }> {
   let document: unknown;
   try {
     document = JSON.parse(args.text);
@@ -148,6 +158,7 @@ export async function importRequestJson(args: {
     (await db.report.findMany({ select: { name: true } })).map((r) => r.name),
   );
   const problems: TImportProblem[] = [];
+  const choices = new Map<string, TAddressChoice>();
   const planned: { name: string; connectorId: string; query: unknown; replaces: boolean }[] = [];
 
   for (const [name, entry] of entries) {
@@ -157,13 +168,28 @@ export async function importRequestJson(args: {
       problems.push({ report: name, problem: `"${entry.request_url}" is not a valid URL` });
       continue;
     }
-    const connector = url
-      ? // the longest matching base URL wins, so /metabase and /superset on one host stay apart
-        (connectors
-          .filter((c) => c.baseUrl && url.href.startsWith(c.baseUrl))
-          .sort((a, b) => b.baseUrl.length - a.baseUrl.length)[0] ??
-        connectors.find((c) => c.kind === "http" && !c.baseUrl))
-      : connectors.find((c) => c.id === args.defaultConnectorId);
+    // the longest matching base URL wins, so /metabase and /superset on one host stay apart
+    const matching = url
+      ? connectors.filter((c) => c.baseUrl && url.href.startsWith(c.baseUrl))
+      : [];
+    const longest = Math.max(0, ...matching.map((c) => c.baseUrl.length));
+    const closest = matching.filter((c) => c.baseUrl.length === longest);
+    let connector: (typeof connectors)[number] | undefined;
+    if (!url) connector = connectors.find((c) => c.id === args.defaultConnectorId);
+    else if (closest.length > 1) {
+      const address = closest[0]!.baseUrl;
+      connector = closest.find((c) => c.id === args.connectorForAddress?.[address]);
+      if (!connector) {
+        const choice = choices.get(address) ?? {
+          address,
+          reports: [],
+          connectors: closest.map((c) => ({ id: c.id, name: c.name })),
+        };
+        choice.reports.push(name);
+        choices.set(address, choice);
+        continue;
+      }
+    } else connector = closest[0] ?? connectors.find((c) => c.kind === "http" && !c.baseUrl);
     if (!connector) {
       problems.push({
         report: name,
@@ -205,7 +231,8 @@ export async function importRequestJson(args: {
     }
     planned.push({ name, connectorId: connector.id, query, replaces });
   }
-  if (problems.length > 0) return { imported: 0, problems };
+  if (problems.length > 0 || choices.size > 0)
+    return { imported: 0, problems, choices: [...choices.values()] };
 
   await db.$transaction(
     planned.map((p) =>
@@ -216,7 +243,7 @@ export async function importRequestJson(args: {
       }),
     ),
   );
-  return { imported: planned.length, problems: [] };
+  return { imported: planned.length, problems: [], choices: [] };
 }
 
 function safeUrl(text: string): URL | null {
