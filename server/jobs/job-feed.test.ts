@@ -134,4 +134,22 @@ describe("a job's shared progress feed", () => {
     await until(() => viewer.events.length === 2);
     expect(viewer.events[1]).toEqual({ event: "progress", data: { changed: ["p5"] } });
   });
+
+  it("drops a viewer that stopped reading instead of queueing for it without end", async () => {
+    let reads = 0;
+    const read: TProgressRead = async () => ({ read: reads++ });
+    const abort = new AbortController();
+    aborts.push(abort);
+    const stalled = openJobFeedStream("job-stalled", read, abort.signal, timing);
+    const reading = open("job-stalled", read);
+    await until(() => watchedJobs().get("job-stalled") === 2);
+    for (let i = 0; i < 200 && watchedJobs().get("job-stalled") === 2; i++) {
+      publishJobChange({ jobId: "job-stalled", productIds: ["p1"] });
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    expect(watchedJobs().get("job-stalled")).toBe(1);
+    await expect(stalled.getReader().read()).rejects.toThrow("the viewer stopped reading");
+    // the one that reads goes on getting every update
+    expect(reading.events.length).toBeGreaterThan(64);
+  });
 });

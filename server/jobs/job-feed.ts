@@ -14,6 +14,13 @@ export function encodeSseEvent(event: string, data: unknown): Uint8Array {
   return encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
+/**
+ * Chunks a viewer may leave unread before it is dropped: a stalled page of a busy job would
+ * otherwise hold every update in memory (4 MB per 400 updates of 200 products) until its socket
+ * died. Dropped, its EventSource reconnects and starts again from a snapshot.
+ */
+const MAX_UNREAD_CHUNKS = 64;
+
 /** One browser watching a job: chunks wait until its own snapshot is out, so they never come first. */
 export class FeedViewer {
   /** reads of the feed started before this one joined; they may be older than its snapshot */
@@ -29,15 +36,15 @@ export class FeedViewer {
   push(chunk: Uint8Array): void {
     if (this.isEnded) return;
     if (this.held) this.held.push(chunk);
-    else this.controller.enqueue(chunk);
+    else this.send(chunk);
   }
 
   /** Sends the viewer's snapshot, then whatever came in while it was being read. */
   open(snapshot: Uint8Array): void {
     if (this.isEnded || !this.held) return;
-    this.controller.enqueue(snapshot);
-    for (const chunk of this.held) this.controller.enqueue(chunk);
+    const held = this.held;
     this.held = null;
+    for (const chunk of [snapshot, ...held]) this.send(chunk);
   }
 
   end(last?: Uint8Array): void {
@@ -50,6 +57,23 @@ export class FeedViewer {
       this.controller.close();
     } catch {
       // the browser went away first
+    }
+  }
+
+  private send(chunk: Uint8Array): void {
+    if (this.isEnded) return;
+    try {
+      if ((this.controller.desiredSize ?? 0) < -MAX_UNREAD_CHUNKS) {
+        // error() drops the queued chunks, close() would keep them
+        this.isEnded = true;
+        this.held = null;
+        this.onEnd(this);
+        this.controller.error(new Error("the viewer stopped reading"));
+        return;
+      }
+      this.controller.enqueue(chunk);
+    } catch {
+      this.end();
     }
   }
 }
@@ -65,6 +89,9 @@ class JobFeed {
   private isDirty = false;
   private isReading = false;
   private readsStarted = 0;
+  /** after failed reads, no new one before this time (ms since epoch) */
+  private retryAt = 0;
+  private failures = 0;
   private readonly unsubscribe: () => void;
   private readonly ticker: NodeJS.Timeout;
   private readonly heartbeat: NodeJS.Timeout;
@@ -102,7 +129,7 @@ class JobFeed {
   }
 
   private async tick(): Promise<void> {
-    if (!this.isDirty || this.isReading) return;
+    if (!this.isDirty || this.isReading || Date.now() < this.retryAt) return;
     this.isReading = true;
     this.isDirty = false;
     const changed = [...this.dirtyProducts];
@@ -110,6 +137,7 @@ class JobFeed {
     const readNumber = ++this.readsStarted;
     try {
       const progress = await this.read(changed);
+      this.failures = 0;
       if (progress) {
         this.broadcast(encodeSseEvent("progress", progress), readNumber);
       } else {
@@ -117,10 +145,15 @@ class JobFeed {
         for (const viewer of [...this.viewers]) viewer.end(deleted);
       }
     } catch (error) {
-      // read again at the next tick rather than leave these products stale
+      // read again soon rather than leave these products stale, waiting longer each time
       for (const id of changed) this.dirtyProducts.add(id);
       this.isDirty = true;
-      logger.error({ jobId: this.jobId, err: error }, "could not read job progress");
+      this.failures++;
+      this.retryAt = Date.now() + Math.min(250 * 2 ** (this.failures - 1), 30_000);
+      logger.error(
+        { jobId: this.jobId, err: error, failures: this.failures },
+        "could not read job progress",
+      );
     } finally {
       this.isReading = false;
     }
@@ -145,15 +178,22 @@ export function openJobFeedStream(
     async start(controller) {
       let feed = feeds.get(jobId);
       if (!feed) {
-        feed = new JobFeed(jobId, read, timing, () => feeds.delete(jobId));
-        feeds.set(jobId, feed);
+        const created = new JobFeed(jobId, read, timing, () => {
+          if (feeds.get(jobId) === created) feeds.delete(jobId);
+        });
+        feeds.set(jobId, created);
+        feed = created;
       }
       const joined = feed;
-      const self = new FeedViewer(controller, (v) => joined.leave(v));
+      const onAbort = () => self.end();
+      const self = new FeedViewer(controller, (v) => {
+        signal.removeEventListener("abort", onAbort);
+        joined.leave(v);
+      });
       viewer = self;
       joined.join(self);
       if (signal.aborted) return self.end();
-      signal.addEventListener("abort", () => self.end(), { once: true });
+      signal.addEventListener("abort", onAbort, { once: true });
       try {
         const snapshot = await read(undefined);
         if (snapshot) self.open(encodeSseEvent("snapshot", snapshot));
