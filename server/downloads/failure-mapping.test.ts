@@ -30,15 +30,22 @@ describe("toDownloadError", () => {
     [
       "DEPTH_ZERO_SELF_SIGNED_CERT",
       "network",
-      "could not connect securely: the certificate of example.invalid is not from a trusted authority (self-signed or a private CA)",
+      "could not connect securely: the certificate of example.invalid is self-signed or from a private authority",
       false,
     ],
     [
-      "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+      "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
       "network",
-      "could not connect securely: the certificate of example.invalid is not from a trusted authority (self-signed or a private CA)",
+      "could not connect securely: the certificate of example.invalid is not from a trusted authority, or the site does not send its intermediate certificate",
       false,
     ],
+    [
+      "INVALID_PURPOSE",
+      "network",
+      "could not connect securely: the certificate of example.invalid was refused (INVALID_PURPOSE)",
+      false,
+    ],
+    ["EPROTO", "network", "could not connect securely (EPROTO)", false],
     [
       "ERR_TLS_CERT_ALTNAME_INVALID",
       "network",
@@ -85,6 +92,10 @@ describe("toDownloadError", () => {
     expect(
       toDownloadError(withCode("ECONNRESET"), timeouts, { ...inBody, contentLength: null }).message,
     ).toBe("connection closed early: got 1234 bytes");
+    // a bad TLS record after the headers cut the body short: another try may succeed
+    expect(
+      toDownloadError(withCode("ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC"), timeouts, inBody),
+    ).toMatchObject({ kind: "truncated", retryable: true });
   });
 
   it("reports cancellation whenever the caller's signal fired", () => {

@@ -11,23 +11,74 @@ export type FailureContext = {
 
 export type TimeoutSettings = { readTimeoutMs: number; connectTimeoutMs: number };
 
-const TLS_CODE = /^(CERT_|ERR_TLS_|ERR_SSL_)|SELF_SIGNED|UNABLE_TO_|LEAF_SIGNATURE/;
-const UNTRUSTED_CERT =
-  /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_UNTRUSTED)$/;
+/** The certificate checks OpenSSL reports through Node (X509_V_ERR_* without the prefix). */
+const CERTIFICATE_CODES = new Set([
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_CRL",
+  "UNABLE_TO_DECRYPT_CERT_SIGNATURE",
+  "UNABLE_TO_DECRYPT_CRL_SIGNATURE",
+  "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY",
+  "CERT_SIGNATURE_FAILURE",
+  "CRL_SIGNATURE_FAILURE",
+  "CERT_NOT_YET_VALID",
+  "CERT_HAS_EXPIRED",
+  "CRL_NOT_YET_VALID",
+  "CRL_HAS_EXPIRED",
+  "ERROR_IN_CERT_NOT_BEFORE_FIELD",
+  "ERROR_IN_CERT_NOT_AFTER_FIELD",
+  "ERROR_IN_CRL_LAST_UPDATE_FIELD",
+  "ERROR_IN_CRL_NEXT_UPDATE_FIELD",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "CERT_CHAIN_TOO_LONG",
+  "CERT_REVOKED",
+  "INVALID_CA",
+  "PATH_LENGTH_EXCEEDED",
+  "INVALID_PURPOSE",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "HOSTNAME_MISMATCH",
+  "EE_KEY_TOO_SMALL",
+  "CA_KEY_TOO_SMALL",
+  "CA_MD_TOO_WEAK",
+]);
+
+/** Failures of the TLS handshake: asking again gets the same answer. */
+function isTlsFailure(code: string): boolean {
+  return CERTIFICATE_CODES.has(code) || /^ERR_(TLS|SSL)_/.test(code) || code === "EPROTO";
+}
 
 /** What a person can act on: whose certificate, and what is wrong with it. */
 function describeTlsFailure(code: string, hostname: string): string {
-  if (code === "ERR_SSL_WRONG_VERSION_NUMBER" || code === "ERR_SSL_PACKET_LENGTH_TOO_LONG")
-    return `could not connect securely: ${hostname} does not answer HTTPS on this port`;
-  if (code === "ERR_TLS_CERT_ALTNAME_INVALID")
-    return `could not connect securely: the site's certificate is not valid for ${hostname}`;
-  if (code === "CERT_HAS_EXPIRED")
-    return `could not connect securely: the certificate of ${hostname} has expired`;
-  if (code === "CERT_NOT_YET_VALID")
-    return `could not connect securely: the certificate of ${hostname} is not valid yet`;
-  if (UNTRUSTED_CERT.test(code))
-    return `could not connect securely: the certificate of ${hostname} is not from a trusted authority (self-signed or a private CA)`;
-  return `could not connect securely (${code})`;
+  const secure = "could not connect securely";
+  switch (code) {
+    case "ERR_SSL_WRONG_VERSION_NUMBER":
+    case "ERR_SSL_PACKET_LENGTH_TOO_LONG":
+      return `${secure}: ${hostname} does not answer HTTPS on this port`;
+    case "ERR_TLS_CERT_ALTNAME_INVALID":
+    case "HOSTNAME_MISMATCH":
+      return `${secure}: the site's certificate is not valid for ${hostname}`;
+    case "CERT_HAS_EXPIRED":
+      return `${secure}: the certificate of ${hostname} has expired`;
+    case "CERT_NOT_YET_VALID":
+      return `${secure}: the certificate of ${hostname} is not valid yet`;
+    case "CERT_REVOKED":
+      return `${secure}: the certificate of ${hostname} has been revoked`;
+    case "DEPTH_ZERO_SELF_SIGNED_CERT":
+    case "SELF_SIGNED_CERT_IN_CHAIN":
+      return `${secure}: the certificate of ${hostname} is self-signed or from a private authority`;
+    case "UNABLE_TO_GET_ISSUER_CERT":
+    case "UNABLE_TO_GET_ISSUER_CERT_LOCALLY":
+    case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
+    case "CERT_UNTRUSTED":
+      // a server that leaves out its intermediate certificate looks the same, and browsers hide it
+      return `${secure}: the certificate of ${hostname} is not from a trusted authority, or the site does not send its intermediate certificate`;
+  }
+  return CERTIFICATE_CODES.has(code)
+    ? `${secure}: the certificate of ${hostname} was refused (${code})`
+    : `${secure} (${code})`;
 }
 
 // Turns whatever undici, net, dns or tls threw into one plain-words error with a retry verdict.
@@ -89,7 +140,11 @@ export function toDownloadError(
       return createCancelledError(error);
   }
   if (name === "AbortError") return createCancelledError(error);
-  if (TLS_CODE.test(code)) return network(describeTlsFailure(code, context.hostname), false);
+  if (isTlsFailure(code)) {
+    // a broken record in the middle of a body is a cut-off download, worth another try
+    if (context.inBody) return truncated();
+    return network(describeTlsFailure(code, context.hostname), false);
+  }
   const detail = error instanceof Error ? error.message : String(error);
   return network(`network error: ${detail}`);
 }

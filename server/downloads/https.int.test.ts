@@ -78,7 +78,7 @@ describe("downloads over HTTPS from a real local TLS server", () => {
       error: {
         kind: "network",
         message:
-          "could not connect securely: the certificate of localhost is not from a trusted authority (self-signed or a private CA)",
+          "could not connect securely: the certificate of localhost is self-signed or from a private authority",
       },
     });
     expect(secureHost.hits("/img/untrusted.png")).toBe(before);
