@@ -181,6 +181,16 @@ describe("an image batch against a real local image host", () => {
     await expect(buildJobManifest({ jobId: "no-such-job", format: "csv" })).rejects.toThrow(
       /does not exist/,
     );
+
+    // deleted while a slow client reads: the download fails instead of ending short but clean
+    const { deleteJob } = await import("@/server/services/jobs/job-actions");
+    const doomed = await runBatch([["SKU-D", `${imageHost.url}/img/doomed.png`]]);
+    const reader = (
+      await buildJobManifest({ jobId: doomed.job.id, format: "json" })
+    ).body.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('"itemCount": 1');
+    await deleteJob(doomed.job.id);
+    await expect(reader.read()).rejects.toThrow("deleted while its manifest was downloading");
   });
 
   it("retries failed items on request, and deletes a job without removing files another job uses", async () => {

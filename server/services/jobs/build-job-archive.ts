@@ -297,8 +297,12 @@ export async function buildJobManifest(args: { jobId: string; format: "csv" | "j
       const rows = toManifestRows(page, true);
       yield isCsv
         ? manifestCsvRecords(rows)
-        : rows.map((row) => manifestJsonItem(row, written++ === 0)).join("");
+        : rows.map((row, i) => manifestJsonItem(row, written + i === 0)).join("");
+      written += rows.length;
     }
+    // the job was deleted while a slow client read: a short file must fail, not look complete
+    if (written !== itemCount)
+      throw new AppError("CONFLICT", "The job was deleted while its manifest was downloading.");
     if (!isCsv) yield manifestJsonEnd(written);
   }
   const shortId = job.id.slice(0, 8);
@@ -309,18 +313,22 @@ export async function buildJobManifest(args: { jobId: string; format: "csv" | "j
   };
 }
 
+/** Pieces read only when the client asks for more: nothing is read ahead of a slow download. */
 function textStream(pieces: AsyncGenerator<string>): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const next = await pieces.next();
-      if (next.done) controller.close();
-      else controller.enqueue(encoder.encode(next.value));
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const next = await pieces.next();
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(next.value));
+      },
+      async cancel() {
+        await pieces.return(undefined);
+      },
     },
-    async cancel() {
-      await pieces.return(undefined);
-    },
-  });
+    { highWaterMark: 0 },
+  );
 }
 
 /** A stored image of a job, for thumbnails; never a file of another job. */
