@@ -469,6 +469,45 @@ describe("request.json", () => {
     expect(exported["Imported card"]?.request_url).toBe(`${metabase.url}/api/card/1/query/csv`);
     expect(JSON.stringify(exported)).not.toMatch(/mb_test_key|metabase-pass-1|superset-pass-1/);
   });
+
+  it("compares addresses as URLs: host case and a trailing slash do not matter, a longer path does", async () => {
+    const { reports } = await services();
+    const port = new URL(metabase.url).port;
+    const byName = await connector({
+      name: "MB by name",
+      kind: "metabase",
+      baseUrl: `http://LocalHost:${port}/metabase/`,
+      settings: { authMethod: "api_key" },
+      secrets: { apiKey: "mb_test_key" },
+    });
+    const entries = {
+      "By name": {
+        request_url: `http://localhost:${port}/metabase/api/card/1/query/csv`,
+        payload: {},
+      },
+      // the same letters and one more: another path, not one under the connector's address
+      "Other path": {
+        request_url: `http://localhost:${port}/metabase2/api/card/1/query/csv`,
+        payload: {},
+      },
+    };
+    const refused = await reports.importRequestJson({ text: JSON.stringify(entries) });
+    expect(refused).toMatchObject({ imported: 0, choices: [] });
+    expect(refused.problems).toEqual([
+      {
+        report: "Other path",
+        problem: expect.stringContaining(`no connector has the address http://localhost:${port}`),
+      },
+    ]);
+    const imported = await reports.importRequestJson({
+      text: JSON.stringify({ "By name": entries["By name"] }),
+    });
+    expect(imported).toEqual({ imported: 1, problems: [], choices: [] });
+    const report = await app.db.report.findUniqueOrThrow({ where: { name: "By name" } });
+    expect(report.connectorId).toBe(byName);
+    expect(JSON.parse(report.query)).toMatchObject({ target: "card", cardId: 1 });
+    await reports.deleteReports([report.id]);
+  });
 });
 
 describe("schedules", () => {

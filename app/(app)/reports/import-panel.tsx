@@ -20,12 +20,19 @@ export function ImportPanel({ onDone }: { onDone: () => void }) {
         if (done.imported === 0) return;
         // importing the same text again could only fail on "exists already"
         setText("");
+        setConnectorForAddress({});
         void queryClient.invalidateQueries({ queryKey: trpc.reports.list.queryKey() });
         void queryClient.invalidateQueries({ queryKey: trpc.connectors.list.queryKey() });
       },
     }),
   );
   const result = importJson.data;
+  // choices belong to the text they were asked for: new text asks again
+  const changeText = (next: string) => {
+    setText(next);
+    setConnectorForAddress({});
+    importJson.reset();
+  };
 
   return (
     <form
@@ -60,7 +67,7 @@ export function ImportPanel({ onDone }: { onDone: () => void }) {
           className="mt-1 block text-sm text-slate-600 file:mr-3 file:rounded-md file:border file:border-slate-300 file:bg-white file:px-3 file:py-1.5 file:text-sm file:font-medium file:text-slate-800 hover:file:bg-slate-50"
           onChange={async (e) => {
             const file = e.target.files?.[0];
-            if (file) setText(await file.text());
+            if (file) changeText(await file.text());
           }}
         />
       </label>
@@ -70,7 +77,7 @@ export function ImportPanel({ onDone }: { onDone: () => void }) {
           id="import-text"
           rows={6}
           value={text}
-          onChange={(e) => setText(e.target.value)}
+          onChange={(e) => changeText(e.target.value)}
           className="mt-1 w-full rounded-md border border-slate-300 px-3 py-2 font-mono text-xs"
           placeholder='{"Sales": {"request_url": "/api/card/1/query/csv", "payload": {}}}'
         />
@@ -127,10 +134,13 @@ export function ImportPanel({ onDone }: { onDone: () => void }) {
           <div className="mt-2 grid gap-3" data-testid="import-choices">
             {result.choices.map((choice) => (
               <label key={choice.address} className="block">
-                <span className="font-mono text-xs break-all">{choice.address}</span>
+                <span className="font-mono text-xs break-all">
+                  {choice.address ||
+                    "addresses no connector has (HTTP file connectors without one)"}
+                </span>
                 <span className="block text-xs text-blue-700">for {choice.reports.join(", ")}</span>
                 <select
-                  aria-label={`Connector for ${choice.address}`}
+                  aria-label={`Connector for ${choice.address || "other addresses"}`}
                   value={connectorForAddress[choice.address] ?? ""}
                   onChange={(e) =>
                     setConnectorForAddress((chosen) => ({

@@ -168,28 +168,27 @@ export async function importRequestJson(args: {
       problems.push({ report: name, problem: `"${entry.request_url}" is not a valid URL` });
       continue;
     }
-    // the longest matching base URL wins, so /metabase and /superset on one host stay apart
-    const matching = url
-      ? connectors.filter((c) => c.baseUrl && url.href.startsWith(c.baseUrl))
-      : [];
-    const longest = Math.max(0, ...matching.map((c) => c.baseUrl.length));
-    const closest = matching.filter((c) => c.baseUrl.length === longest);
-    let connector: (typeof connectors)[number] | undefined;
+    let connector: TConnectorRow | undefined;
+    let base = "";
     if (!url) connector = connectors.find((c) => c.id === args.defaultConnectorId);
-    else if (closest.length > 1) {
-      const address = closest[0]!.baseUrl;
-      connector = closest.find((c) => c.id === args.connectorForAddress?.[address]);
-      if (!connector) {
-        const choice = choices.get(address) ?? {
-          address,
-          reports: [],
-          connectors: closest.map((c) => ({ id: c.id, name: c.name })),
-        };
-        choice.reports.push(name);
-        choices.set(address, choice);
-        continue;
+    else {
+      const closest = closestConnectors(connectors, url);
+      base = closest.address;
+      connector = closest.candidates[0];
+      if (closest.candidates.length > 1) {
+        connector = closest.candidates.find((c) => c.id === args.connectorForAddress?.[base]);
+        if (!connector) {
+          const choice = choices.get(base) ?? {
+            address: base,
+            reports: [],
+            connectors: closest.candidates.map((c) => ({ id: c.id, name: c.name })),
+          };
+          choice.reports.push(name);
+          choices.set(base, choice);
+          continue;
+        }
       }
-    } else connector = closest[0] ?? connectors.find((c) => c.kind === "http" && !c.baseUrl);
+    }
     if (!connector) {
       problems.push({
         report: name,
@@ -199,7 +198,7 @@ export async function importRequestJson(args: {
       });
       continue;
     }
-    const path = url ? url.href.slice(connector.baseUrl.length) || "/" : entry.request_url;
+    const path = url ? url.href.slice(base.length) || "/" : entry.request_url;
     let query: unknown = null;
     try {
       query = connectorKind(connector.kind).queryFromSeed({
@@ -244,6 +243,40 @@ export async function importRequestJson(args: {
     ),
   );
   return { imported: planned.length, problems: [], choices: [] };
+}
+
+type TConnectorRow = Awaited<ReturnType<typeof db.connector.findMany>>[number];
+
+/** A base URL as `URL` writes it (host in lower case, no default port), without trailing slashes. */
+function normalizedBase(baseUrl: string): string | null {
+  const url = safeUrl(baseUrl);
+  return url ? url.href.replace(/\/+$/, "") : null;
+}
+
+/**
+ * The connectors an absolute URL belongs to: those with the longest base URL it lies under (so
+ * /metabase and /superset on one host stay apart), or else the HTTP file connectors without a base
+ * URL (address ""). More than one candidate is for the person importing to choose.
+ */
+function closestConnectors(
+  connectors: TConnectorRow[],
+  url: URL,
+): { address: string; candidates: TConnectorRow[] } {
+  let address = "";
+  let candidates: TConnectorRow[] = [];
+  for (const connector of connectors) {
+    const base = connector.baseUrl ? normalizedBase(connector.baseUrl) : null;
+    // under the base: the same address, or a path, query or fragment after it (not ":8443", ".evil")
+    if (!base || !url.href.startsWith(base) || !/^([/?#]|$)/.test(url.href.slice(base.length)))
+      continue;
+    if (base.length > address.length) {
+      address = base;
+      candidates = [];
+    }
+    if (base.length === address.length) candidates.push(connector);
+  }
+  if (candidates.length > 0) return { address, candidates };
+  return { address: "", candidates: connectors.filter((c) => c.kind === "http" && !c.baseUrl) };
 }
 
 function safeUrl(text: string): URL | null {
