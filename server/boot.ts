@@ -12,6 +12,7 @@ import {
 import { startScheduler } from "./schedules/scheduler";
 import { enqueueJob } from "./services/jobs/enqueue-job";
 import { getRetentionDays, purgeExpiredJobs } from "./services/jobs/job-actions";
+import { repairLargeImageChecksums } from "./services/jobs/repair-checksums";
 import { startScheduledRun } from "./services/schedules/schedules";
 import {
   REPORT_RUN_QUEUE,
@@ -48,6 +49,10 @@ async function boot(): Promise<void> {
 
   const runtime = getRuntime();
   if (!runtime.isWorker) return;
+  // in the background: on a large store it reads every image of 128 KB or more once
+  void repairLargeImageChecksums().catch((error: unknown) =>
+    logger.error({ err: error }, "could not check the CRC-32 of stored images"),
+  );
   await startWorker();
   // several processes may run this against one database: each slot is still fired once
   const scheduler = startScheduler({ startRun: startScheduledRun });

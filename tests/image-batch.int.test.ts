@@ -211,3 +211,37 @@ describe("an image batch against a real local image host", () => {
     expect(await app.runtime.blobs.has(onlyFirst)).toBe(false);
   });
 });
+
+describe("images of 128 KB and more", () => {
+  it("get a ZIP that unzip accepts, and a wrong CRC-32 stored by an older version is repaired once", async () => {
+    const u = (p: string) => `${imageHost.url}${p}`;
+    const big = await runBatch([
+      ["SKU-BIG", u("/img/big-a.jpg?kb=300")],
+      ["SKU-BIG", u("/img/big-b.png?kb=900")],
+    ]);
+    expect(big.items.map((i) => i.state)).toEqual(["downloaded", "downloaded"]);
+    const { buildJobArchive } = await import("@/server/services/jobs/build-job-archive");
+    const zipFile = async () => {
+      const archive = await buildJobArchive({ jobId: big.job.id });
+      const file = path.join(app.dataDir, `big-${Date.now()}.zip`);
+      await pipeline(archive.open(), fs.createWriteStream(file));
+      return file;
+    };
+    expect(execFileSync("unzip", ["-t", await zipFile()], { encoding: "utf8" })).toContain(
+      "No errors detected",
+    );
+
+    const item = big.items[0]!;
+    const { crc32: expected } = item;
+    await app.db.imageItem.update({ where: { id: item.id }, data: { crc32: 0 } });
+    const { repairLargeImageChecksums } = await import("@/server/services/jobs/repair-checksums");
+    expect(await repairLargeImageChecksums()).toBeGreaterThanOrEqual(2);
+    const repaired = await app.db.imageItem.findUniqueOrThrow({ where: { id: item.id } });
+    expect(repaired.crc32).toBe(expected);
+    expect(execFileSync("unzip", ["-t", await zipFile()], { encoding: "utf8" })).toContain(
+      "No errors detected",
+    );
+    // once per database: a second start reads nothing
+    expect(await repairLargeImageChecksums()).toBe(0);
+  });
+});

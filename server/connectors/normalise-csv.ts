@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import { crc32 } from "node:zlib";
+import { updateCrc32 } from "@/server/crc32";
 import { ConnectorError } from "./connector-error";
 
 const QUOTE = 0x22;
@@ -40,7 +40,7 @@ export async function normaliseCsvFile(
     if (used === 0) return;
     const piece = block.subarray(0, used);
     hash.update(piece);
-    checksum = crc32(piece, checksum);
+    checksum = updateCrc32(piece, checksum);
     fs.writeSync(output, piece);
     bytes += used;
     block = Buffer.allocUnsafe(OUT_BLOCK);

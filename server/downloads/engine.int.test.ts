@@ -277,6 +277,20 @@ describe("downloadImage against a real local image host", () => {
     expect(bytes.equals(buildJpeg("same"))).toBe(true);
   });
 
+  it.each([127, 128, 300, 1000])(
+    "computes the CRC-32 of a %i KB image over all its chunks",
+    async (kb) => {
+      const { engine } = startEngine();
+      const result = expectSuccess(
+        await engine.downloadImage(`${host.url}/img/crc-${kb}.jpg?kb=${kb}`, tempDir),
+      );
+      const bytes = readFileSync(result.tempPath);
+      expect(bytes.length).toBe(kb * 1024);
+      expect(result.crc32).toBe(crc32(bytes));
+      expect(result.sha256).toBe(sha256(bytes));
+    },
+  );
+
   it("never has more than maxPerHostConcurrency requests open at the host", async () => {
     const { engine } = startEngine({ maxPerHostConcurrency: 2 });
     host.resetPeakConcurrency();

@@ -2,8 +2,8 @@ import { createHash, randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import net from "node:net";
 import { join } from "node:path";
-import { crc32 } from "node:zlib";
 import { Agent, type Dispatcher } from "undici";
+import { updateCrc32 } from "@/server/crc32";
 import { createAddressPolicy, createGuardedConnector, type AddressPolicy } from "./address-guard";
 import { systemClock } from "./clock";
 import { IMAGE_TYPE_INFO, SNIFF_BYTES, sniffImageType, sniffNonImageType } from "./content-sniff";
@@ -253,7 +253,7 @@ export function createDownloadEngine(
           if (rejection) throw rejection;
         }
         hash.update(chunk);
-        crc = crc32(chunk, crc);
+        crc = updateCrc32(chunk, crc);
         let pending: Promise<void> | void;
         try {
           pending = sink.write(chunk);

@@ -2,7 +2,6 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { crc32 } from "node:zlib";
 import {
   computeZipSize,
   createZipStream,
@@ -16,6 +15,7 @@ import {
   type ManifestRow,
   type ZipSource,
 } from "@/server/archive";
+import { updateCrc32 } from "@/server/crc32";
 import { Prisma, db } from "@/server/db";
 import { AppError } from "@/server/errors";
 import { getRuntime } from "@/server/runtime";
@@ -147,7 +147,7 @@ function openCountedFile(filePath: string) {
       const bytes = Buffer.from(text);
       fs.writeSync(fd, bytes);
       size += bytes.length;
-      checksum = crc32(bytes, checksum);
+      checksum = updateCrc32(bytes, checksum);
     },
     close: () => {
       fs.closeSync(fd);
