@@ -84,6 +84,39 @@ describe("live progress over server-sent events", () => {
   });
 });
 
+describe("live progress of a large job", () => {
+  it("tells a viewer of 1,200 products that the job was cancelled, and then retried", async () => {
+    const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+    const { streamJobEvents } = await import("@/server/services/jobs/stream-job-events");
+    const { cancelJob, retryFailedItems } = await import("@/server/services/jobs/job-actions");
+    const text = Array.from(
+      { length: 1200 },
+      (_, i) => `SKU-L${i}\t${imageHost.url}/img/large-${i}.png?delay=2000`,
+    ).join("\n");
+    const { jobId } = await createBatchJob({ userId: app.userId, text, source: "paste" });
+    const client = new AbortController();
+    const stream = collectSseEvents(
+      (await streamJobEvents({ jobId, signal: client.signal })).body!,
+    );
+    type TProgress = { job: { status: string }; products: { cancelled: number }[] };
+    const last = () => stream.events.at(-1)?.data as TProgress | undefined;
+    await waitFor(async () => stream.events.length > 0);
+
+    await cancelJob(jobId);
+    await waitFor(async () => last()?.job.status === "cancelled");
+    // every product was changed by the cancel: all of them come, read by job, not 1,200 ids
+    expect(last()!.products).toHaveLength(1200);
+    expect(last()!.products.every((p) => p.cancelled === 1)).toBe(true);
+
+    await retryFailedItems(jobId);
+    await waitFor(async () => ["queued", "running"].includes(last()?.job.status ?? ""));
+    await cancelJob(jobId);
+    await waitFor(async () => last()?.job.status === "cancelled");
+    client.abort();
+    await stream.done;
+  });
+});
+
 describe("cancel and retention", () => {
   it("cancels a running job: unfinished items end as cancelled and stay so", async () => {
     const { createBatchJob } = await import("@/server/services/batches/create-batch-job");

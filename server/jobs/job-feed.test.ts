@@ -109,6 +109,21 @@ describe("a job's shared progress feed", () => {
     ]);
   });
 
+  it("reads the whole job when a change touched all its products", async () => {
+    const calls: (string[] | undefined)[] = [];
+    const read: TProgressRead = async (changed) => {
+      calls.push(changed);
+      return { changed: changed ?? "all" };
+    };
+    const viewer = open("job-all", read);
+    await until(() => viewer.events.length === 1);
+    publishJobChange({ jobId: "job-all", productIds: ["p1"] });
+    publishJobChange({ jobId: "job-all", productIds: [], isAllProducts: true });
+    await until(() => viewer.events.length === 2);
+    expect(calls).toEqual([undefined, undefined]);
+    expect(viewer.events[1]).toEqual({ event: "progress", data: { changed: "all" } });
+  });
+
   it("tells every viewer when the job is deleted and ends their streams", async () => {
     let isGone = false;
     const read: TProgressRead = async () => (isGone ? null : { ok: true });

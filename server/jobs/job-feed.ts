@@ -87,6 +87,7 @@ class JobFeed {
   readonly viewers = new Set<FeedViewer>();
   private readonly dirtyProducts = new Set<string>();
   private isDirty = false;
+  private isAllDirty = false;
   private isReading = false;
   private readsStarted = 0;
   /** after failed reads, no new one before this time (ms since epoch) */
@@ -104,6 +105,7 @@ class JobFeed {
   ) {
     this.unsubscribe = subscribeJobChanges(jobId, (change) => {
       for (const id of change.productIds) this.dirtyProducts.add(id);
+      if (change.isAllProducts) this.isAllDirty = true;
       this.isDirty = true;
     });
     this.ticker = setInterval(() => void this.tick(), timing.coalesceMs);
@@ -132,7 +134,9 @@ class JobFeed {
     if (!this.isDirty || this.isReading || Date.now() < this.retryAt) return;
     this.isReading = true;
     this.isDirty = false;
-    const changed = [...this.dirtyProducts];
+    const changed = this.isAllDirty ? undefined : [...this.dirtyProducts];
+    const wasAllDirty = this.isAllDirty;
+    this.isAllDirty = false;
     this.dirtyProducts.clear();
     const readNumber = ++this.readsStarted;
     try {
@@ -146,7 +150,8 @@ class JobFeed {
       }
     } catch (error) {
       // read again soon rather than leave these products stale, waiting longer each time
-      for (const id of changed) this.dirtyProducts.add(id);
+      for (const id of changed ?? []) this.dirtyProducts.add(id);
+      this.isAllDirty ||= wasAllDirty;
       this.isDirty = true;
       this.failures++;
       this.retryAt = Date.now() + Math.min(250 * 2 ** (this.failures - 1), 30_000);

@@ -1,7 +1,12 @@
 import { EventEmitter } from "node:events";
 
-/** What changed in a job: its status or the counts of some of its products. */
-export type TJobChange = { jobId: string; productIds: string[]; isStatusChange?: boolean };
+/** What changed in a job: its status, the counts of some of its products, or of all of them. */
+export type TJobChange = {
+  jobId: string;
+  productIds: string[];
+  isAllProducts?: boolean;
+  isStatusChange?: boolean;
+};
 
 // In-process pub/sub; a Redis adapter takes its place when web and worker processes are separate.
 const globalForBus = globalThis as unknown as { datahaulJobBus?: EventEmitter };

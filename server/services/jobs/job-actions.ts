@@ -42,7 +42,7 @@ export async function cancelJob(jobId: string): Promise<{ cancelledItems: number
     }),
   ]);
   abortRunningJob(jobId);
-  publishJobChange({ jobId, productIds: await listProductIds(jobId), isStatusChange: true });
+  publishJobChange({ jobId, productIds: [], isAllProducts: true, isStatusChange: true });
   return { cancelledItems: images.count + reports.count };
 }
 
@@ -83,7 +83,7 @@ export async function retryFailedItems(jobId: string): Promise<{ retriedItems: n
     db.job.update({ where: { id: jobId }, data: { status: "queued", finishedAt: null } }),
   ]);
   await enqueueJob(job);
-  publishJobChange({ jobId, productIds: await listProductIds(jobId), isStatusChange: true });
+  publishJobChange({ jobId, productIds: [], isAllProducts: true, isStatusChange: true });
   return { retriedItems: count };
 }
 
@@ -126,11 +126,6 @@ async function deleteUnusedBlobs(candidates: string[]): Promise<number> {
     }
   }
   return deleted;
-}
-
-async function listProductIds(jobId: string): Promise<string[]> {
-  const products = await db.product.findMany({ where: { jobId }, select: { id: true } });
-  return products.map((p) => p.id);
 }
 
 const RETENTION_KEY = "jobRetentionDays";
