@@ -56,6 +56,27 @@ describe("storing a batch", () => {
     );
   });
 
+  it("puts thousands of claimed items back in line at once", async () => {
+    const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+    const { claimPendingItems, releaseClaims } =
+      await import("@/server/services/batches/item-rows");
+    const text = Array.from({ length: 1500 }, (_, i) => `R${i}\thttp://127.0.0.1:9/r/${i}.png`);
+    const { jobId } = await createBatchJob({
+      userId: app.userId,
+      text: text.join("\n"),
+      source: "paste",
+    });
+    const claimed = await claimPendingItems(jobId, 1500, new Date(Date.now() + 60_000));
+    expect(claimed).toHaveLength(1500);
+    await releaseClaims(claimed.map((c) => c.id));
+    const states = await app.db.imageItem.groupBy({
+      by: ["state"],
+      where: { jobId },
+      _count: { _all: true },
+    });
+    expect(states.map((s) => [s.state, s._count._all])).toEqual([["pending", 1500]]);
+  });
+
   it("reads archive pages product by product through indexes, never sorting the whole job", async () => {
     const { Prisma } = await import("@/server/db");
     const { archivePageStatement } = await import("@/server/services/jobs/build-job-archive");

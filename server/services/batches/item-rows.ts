@@ -55,10 +55,10 @@ export function claimStatement(jobId: string, limit: number, leaseUntil: Date): 
 
 /** Puts claimed items back in line; items a cancel already finished stay as they are. */
 export async function releaseClaims(itemIds: string[]): Promise<void> {
-  await db.imageItem.updateMany({
-    where: { id: { in: itemIds }, state: "downloading" },
-    data: { state: "pending", leaseUntil: null },
-  });
+  // after failed writes these can be thousands: one JSON parameter, not one per id (SQLite: 999)
+  await db.$executeRaw`
+    UPDATE "ImageItem" SET "state" = 'pending', "leaseUntil" = NULL
+    WHERE "state" = 'downloading' AND "id" IN (SELECT "value" FROM json_each(${JSON.stringify(itemIds)}))`;
 }
 
 /** Writes outcomes onto items still held ("downloading"): a cancel that came first is never overwritten. */
