@@ -68,6 +68,8 @@ test("paste, analyze, queue, watch progress, download the ZIPs", async ({ page }
     )
     .toBeGreaterThan(0);
   await page.screenshot({ path: path.join(shots, "job-detail.png"), fullPage: true });
+  const jobUrl = page.url();
+  await expect(page).toHaveTitle(/^6 images of 3 products .* · DataHaul$/);
 
   const masterDownload = page.waitForEvent("download");
   await page.getByRole("link", { name: "Download master ZIP" }).click();
@@ -131,4 +133,17 @@ test("paste, analyze, queue, watch progress, download the ZIPs", async ({ page }
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto("/batches/new");
   await page.screenshot({ path: path.join(shots, "new-batch-phone.png"), fullPage: true });
+
+  // a long error line in a product card must not widen the page past a phone's screen
+  await page.goto(jobUrl);
+  await expect(skuA.locator("img")).toHaveCount(3);
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  expect(overflow, "the job page scrolls sideways on a phone").toBeLessThanOrEqual(0);
+  await page.screenshot({ path: path.join(shots, "job-detail-phone.png"), fullPage: true });
+
+  await page.goto("/jobs/00000000-0000-4000-8000-000000000000");
+  await expect(page.getByText("This job does not exist (it may have been deleted).")).toBeVisible();
+  await expect(page).toHaveTitle("Job not found · DataHaul");
 });

@@ -64,6 +64,7 @@ export function JobsList() {
                     {job.failed > 0 && (
                       <span className="text-red-700"> · {job.failed.toLocaleString()} failed</span>
                     )}
+                    {job.cancelled > 0 && ` · ${job.cancelled.toLocaleString()} cancelled`}
                   </p>
                 </div>
               </Link>

@@ -118,6 +118,10 @@ export function describeJob(job: {
 
 /** Which page and event shape a job has (image_batch, report_run), or null if it does not exist. */
 export async function getJobKind(jobId: string): Promise<string | null> {
-  const job = await db.job.findUnique({ where: { id: jobId }, select: { kind: true } });
-  return job?.kind ?? null;
+  return (await getJobHeading(jobId))?.kind ?? null;
+}
+
+/** A job's kind and title, for its page and the browser tab; null if it does not exist. */
+export async function getJobHeading(jobId: string): Promise<{ kind: string; title: string } | null> {
+  return db.job.findUnique({ where: { id: jobId }, select: { kind: true, title: true } });
 }

@@ -10,8 +10,10 @@ export type TJobListEntry = {
   finishedAt: string | null;
   createdBy: string;
   totalItems: number;
+  /** items that reached an outcome (downloaded, duplicate, succeeded, failed); not cancelled ones */
   done: number;
   failed: number;
+  cancelled: number;
 };
 
 export async function listJobs(args: { limit?: number } = {}): Promise<TJobListEntry[]> {
@@ -51,8 +53,9 @@ export async function listJobs(args: { limit?: number } = {}): Promise<TJobListE
       finishedAt: job.finishedAt?.toISOString() ?? null,
       createdBy: job.createdBy.name || job.createdBy.email,
       totalItems: job.totalItems,
-      done: of(["downloaded", "duplicate", "succeeded", "failed", "cancelled"]),
+      done: of(["downloaded", "duplicate", "succeeded", "failed"]),
       failed: of(["failed"]),
+      cancelled: of(["cancelled"]),
     };
   });
 }

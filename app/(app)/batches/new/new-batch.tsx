@@ -98,6 +98,8 @@ export function NewBatch() {
               type="file"
               accept=".csv,.tsv,.txt,text/csv,text/plain"
               className="sr-only"
+              // reached through the Upload button; as a tab stop of its own it was invisible
+              tabIndex={-1}
               aria-label="CSV file"
               onChange={(e) => {
                 void onFile(e.target.files?.[0]);

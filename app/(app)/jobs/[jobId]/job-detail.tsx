@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { useTRPC } from "../../../_components/trpc";
 import {
   Alert,
@@ -40,6 +40,11 @@ export function JobDetail({ jobId }: { jobId: string }) {
     ...trpc.jobs.failedItems.queryOptions({ jobId }),
     enabled: failedCount > 0,
   });
+  const { refetch: refetchFailed } = failed;
+  // the list follows the live count: it was loaded once and went stale while the job ran
+  useEffect(() => {
+    if (failedCount > 0) void refetchFailed();
+  }, [failedCount, refetchFailed]);
 
   const products = useMemo(() => {
     const all = [...(state?.products.values() ?? [])].sort((a, b) => a.position - b.position);
@@ -58,7 +63,9 @@ export function JobDetail({ jobId }: { jobId: string }) {
     return error ? <Alert>{error}</Alert> : <p className="text-sm text-slate-500">Loading job…</p>;
 
   const { job, totals } = state;
-  const done = totals.downloaded + totals.duplicate + totals.failed + totals.cancelled;
+  // cancelled items never got an outcome: counting them as done showed a cancelled job at 100 %
+  const done = totals.downloaded + totals.duplicate + totals.failed;
+  const retryable = totals.failed + totals.cancelled;
   const isFinal = FINAL.has(job.status);
   const actionError = cancel.error ?? retry.error ?? remove.error;
 
@@ -87,12 +94,15 @@ export function JobDetail({ jobId }: { jobId: string }) {
           <span className="text-sm tabular-nums text-slate-600" data-testid="overall-count">
             {done.toLocaleString()} of {totals.total.toLocaleString()} done (
             {totals.total ? Math.floor((done / totals.total) * 100) : 0} %)
+            {totals.cancelled > 0 && ` · ${totals.cancelled.toLocaleString()} cancelled`}
           </span>
-          <span
-            className={`ml-auto text-xs ${isConnected ? "text-emerald-700" : "text-slate-400"}`}
-          >
-            {isConnected ? "● live" : "○ reconnecting…"}
-          </span>
+          {!isFinal && (
+            <span
+              className={`ml-auto text-xs ${isConnected ? "text-emerald-700" : "text-slate-400"}`}
+            >
+              {isConnected ? "● live" : "○ reconnecting…"}
+            </span>
+          )}
         </div>
         <div className="mt-3">
           <ProgressBar value={done} total={totals.total} label="Overall progress" />
@@ -111,12 +121,10 @@ export function JobDetail({ jobId }: { jobId: string }) {
         <div className="mt-4 flex flex-wrap gap-2 border-t border-slate-100 pt-4">
           <Button
             onClick={() => retry.mutate({ jobId })}
-            disabled={!isFinal || totals.failed + totals.cancelled === 0 || retry.isPending}
+            disabled={!isFinal || retryable === 0 || retry.isPending}
           >
-            Retry failed items
-            {totals.failed + totals.cancelled > 0
-              ? ` (${(totals.failed + totals.cancelled).toLocaleString()})`
-              : ""}
+            {totals.cancelled > 0 ? "Retry failed and cancelled" : "Retry failed items"}
+            {retryable > 0 ? ` (${retryable.toLocaleString()})` : ""}
           </Button>
           <Button
             variant="danger"
@@ -148,7 +156,7 @@ export function JobDetail({ jobId }: { jobId: string }) {
         )}
       </Card>
 
-      {failedCount > 0 && failed.data && (
+      {failedCount > 0 && failed.data && failed.data.length > 0 && (
         <Card className="mt-5">
           <h2 className="text-sm font-semibold text-slate-700">
             Failed images ({failedCount.toLocaleString()})
@@ -166,10 +174,7 @@ export function JobDetail({ jobId }: { jobId: string }) {
                 <span className="truncate text-xs text-slate-500" title={item.url}>
                   line {item.line}: {item.url}
                 </span>
-                <span className="text-xs text-red-700">
-                  {item.error}
-                  {item.attempts > 1 ? ` · ${item.attempts} attempts` : ""}
-                </span>
+                <span className="text-xs text-red-700">{item.error}</span>
               </li>
             ))}
           </ul>
@@ -216,7 +221,8 @@ export function JobDetail({ jobId }: { jobId: string }) {
           </div>
         )}
       </div>
-      <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3">
+      {/* minmax(0, 1fr): one long error line must not widen every card past a phone's screen */}
+      <div className="grid grid-cols-[minmax(0,1fr)] gap-4 sm:grid-cols-2 xl:grid-cols-3">
         {visible.map((product) => (
           <ProductCard key={product.id} jobId={jobId} product={product} />
         ))}

@@ -19,11 +19,12 @@ export function ProductCard({ jobId, product }: { jobId: string; product: TProdu
   }, [finished, refetch]);
   const thumbnails =
     items.data?.filter((i) => i.state === "downloaded").slice(0, MAX_THUMBNAILS) ?? [];
-  const problems = items.data?.filter((i) => i.state === "failed" || i.state === "cancelled") ?? [];
+  // cancelled items are counted above; listing each one as "cancelled" said nothing more
+  const problems = items.data?.filter((i) => i.state === "failed") ?? [];
 
   return (
     <article
-      className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm"
+      className="min-w-0 rounded-xl border border-slate-200 bg-white p-4 shadow-sm"
       data-testid="product-card"
       data-product={product.number}
     >
