@@ -268,7 +268,7 @@ describe("analyzeBatchInput: whole-input problems", () => {
   });
 
   it("counts only unique valid images against the limit", () => {
-    expect(analyzeBatchInput(`P1\t${A} ${A} nope`, { maxRows: 1 }).fatal).toBeNull();
+    expect(analyzeBatchInput(`P1\t${A} ${A}|nope`, { maxRows: 1 }).fatal).toBeNull();
   });
 
   it("applies the default limit of 100,000 images with thousands separators", () => {

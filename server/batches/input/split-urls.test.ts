@@ -38,4 +38,29 @@ describe("splitUrlCell", () => {
   it("keeps a cell of only separators so it can be reported", () => {
     expect(splitUrlCell("|")).toEqual(["|"]);
   });
+
+  it("keeps a space inside a URL when the next word does not start a URL", () => {
+    expect(splitUrlCell("https://cdn.example/Front view.jpg https://cdn.example/back.jpg")).toEqual(
+      ["https://cdn.example/Front view.jpg", "https://cdn.example/back.jpg"],
+    );
+    expect(splitUrlCell("not a url")).toEqual(["not a url"]);
+  });
+
+  it("splits before a URL without http, so it is reported instead of swallowed", () => {
+    expect(splitUrlCell("https://a.example/1.jpg www.b.example/2.jpg")).toEqual([
+      "https://a.example/1.jpg",
+      "www.b.example/2.jpg",
+    ]);
+    expect(splitUrlCell("https://a.example/1.jpg, ftp://b.example/2.jpg")).toEqual([
+      "https://a.example/1.jpg",
+      "ftp://b.example/2.jpg",
+    ]);
+  });
+
+  it("always splits on line breaks, with text that is not a URL kept for its own verdict", () => {
+    expect(splitUrlCell("https://a.example/1.jpg\r\nfront side")).toEqual([
+      "https://a.example/1.jpg",
+      "front side",
+    ]);
+  });
 });

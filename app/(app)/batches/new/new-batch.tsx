@@ -134,8 +134,9 @@ export function NewBatch() {
             </li>
             <li>Product numbers: letters, digits, - and _, up to 64 characters.</li>
             <li>
-              URLs: absolute http or https, up to 2048 characters. Several URLs in one cell (spaces,
-              commas or |) are several images.
+              URLs: absolute http or https, up to 2048 characters. Several URLs in one cell are
+              several images: one per line, or separated by |, or by a space or comma before the
+              next http://. A space inside a file name stays part of the URL.
             </li>
             <li>The same URL twice for one product is downloaded once.</li>
           </ul>
