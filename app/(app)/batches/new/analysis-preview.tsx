@@ -26,7 +26,11 @@ export function AnalysisPreview({ analysis }: { analysis: BatchAnalysis }) {
     <div className="grid gap-4 lg:grid-cols-[minmax(0,2fr)_minmax(0,1fr)]">
       <Card className="min-w-0">
         <dl className="mb-4 grid grid-cols-3 gap-3 text-center sm:grid-cols-6" aria-label="Totals">
-          <Stat label="Rows" value={totals.rows} />
+          <Stat
+            label="Entries"
+            value={totals.rows}
+            title="One per URL: a cell with several URLs gives several entries"
+          />
           <Stat label="Valid" value={totals.ok} tone="text-emerald-700" />
           <Stat
             label="Errors"
@@ -44,7 +48,7 @@ export function AnalysisPreview({ analysis }: { analysis: BatchAnalysis }) {
         <div role="tablist" aria-label="Show rows" className="mb-3 flex gap-1 text-sm">
           {(
             [
-              ["all", `All rows (${totals.rows.toLocaleString()})`],
+              ["all", `All entries (${totals.rows.toLocaleString()})`],
               ["error", `Errors (${totals.errors.toLocaleString()})`],
               ["duplicate", `Duplicates (${totals.duplicates.toLocaleString()})`],
             ] as const
@@ -70,9 +74,19 @@ export function AnalysisPreview({ analysis }: { analysis: BatchAnalysis }) {
   );
 }
 
-function Stat({ label, value, tone }: { label: string; value: number; tone?: string }) {
+function Stat({
+  label,
+  value,
+  tone,
+  title,
+}: {
+  label: string;
+  value: number;
+  tone?: string;
+  title?: string;
+}) {
   return (
-    <div className="rounded-lg bg-slate-50 px-2 py-2">
+    <div className="rounded-lg bg-slate-50 px-2 py-2" title={title}>
       <dt className="text-xs text-slate-500">{label}</dt>
       <dd className={`text-lg font-semibold tabular-nums ${tone ?? ""}`}>
         {value.toLocaleString()}
@@ -119,13 +133,14 @@ function RowTable({ rows }: { rows: AnalyzedRow[] }) {
                     className="min-w-0 truncate text-xs"
                     title={row.message ? `${row.message} — ${row.url}` : row.url}
                   >
-                    {row.message ? (
+                    {row.message && (
                       <span className={row.verdict === "error" ? "text-red-700" : "text-amber-700"}>
                         {row.message}
+                        {row.url ? ": " : ""}
                       </span>
-                    ) : (
-                      <span className="text-slate-600">{row.url}</span>
                     )}
+                    {/* the value itself, so a bad cell can be found without hovering */}
+                    <span className="text-slate-600">{row.url}</span>
                   </span>
                   <span>
                     <span

@@ -175,9 +175,11 @@ export function NewBatch() {
                 </div>
                 {analysis.totals.errors > 0 && (
                   <p className="mt-2 text-sm text-amber-700">
-                    {analysis.totals.errors.toLocaleString()} row
-                    {analysis.totals.errors === 1 ? " has an error and" : "s have errors and"} will
-                    be skipped.
+                    {analysis.totals.errors.toLocaleString()}{" "}
+                    {analysis.totals.errors === 1
+                      ? "entry has an error and"
+                      : "entries have errors and"}{" "}
+                    will be skipped.
                   </p>
                 )}
                 {create.error && (
