@@ -245,3 +245,33 @@ describe("images of 128 KB and more", () => {
     expect(await repairLargeImageChecksums()).toBe(0);
   });
 });
+
+describe("product numbers that differ only in case", () => {
+  it("get folders of their own in the master ZIP, named the same in its manifest", async () => {
+    const u = (p: string) => `${imageHost.url}${p}`;
+    const job = await runBatch([
+      ["SKU-CASE", u("/img/case-upper.png")],
+      ["sku-case", u("/img/case-lower.png")],
+    ]);
+    const { buildJobArchive } = await import("@/server/services/jobs/build-job-archive");
+    const archive = await buildJobArchive({ jobId: job.job.id });
+    const file = path.join(app.dataDir, "case.zip");
+    await pipeline(archive.open(), fs.createWriteStream(file));
+    const entries = execFileSync("unzip", ["-Z1", file], { encoding: "utf8" }).trim().split("\n");
+    expect(entries.sort()).toEqual(
+      [
+        "SKU-CASE/SKU-CASE_001.png",
+        "sku-case (2)/sku-case_001.png",
+        "manifest.csv",
+        "manifest.json",
+      ].sort(),
+    );
+    const manifest = JSON.parse(
+      execFileSync("unzip", ["-p", file, "manifest.json"], { encoding: "utf8" }),
+    );
+    expect(manifest.items.map((i: { fileName: string }) => i.fileName)).toEqual([
+      "SKU-CASE/SKU-CASE_001.png",
+      "sku-case (2)/sku-case_001.png",
+    ]);
+  });
+});

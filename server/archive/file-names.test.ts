@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import {
+  createProductFolderNamer,
   imageFileName,
   MAX_FILE_NAME_BYTES,
   productFolderName,
@@ -156,5 +157,25 @@ describe("productFolderName", () => {
     expect(productFolderName("SKU_9-a")).toBe("SKU_9-a");
     expect(productFolderName("..")).toBe("product");
     expect(productFolderName("aux")).toBe("_aux");
+  });
+});
+
+describe("createProductFolderNamer", () => {
+  it("keeps product numbers that differ only in case in folders of their own", () => {
+    const folderFor = createProductFolderNamer();
+    expect(folderFor("SKU-1")).toBe("SKU-1");
+    expect(folderFor("sku-1")).toBe("sku-1 (2)");
+    expect(folderFor("Sku-1")).toBe("Sku-1 (3)");
+    expect(folderFor("SKU-2")).toBe("SKU-2");
+    // the same product always gets the same folder
+    expect(folderFor("sku-1")).toBe("sku-1 (2)");
+    expect(folderFor("SKU-1")).toBe("SKU-1");
+  });
+
+  it("does not let a suffixed name collide with a real product of that name", () => {
+    const folderFor = createProductFolderNamer();
+    expect(folderFor("a")).toBe("a");
+    expect(folderFor("A")).toBe("A (2)");
+    expect(folderFor("a (2)")).toBe("a (2) (2)");
   });
 });

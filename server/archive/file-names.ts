@@ -109,6 +109,26 @@ export function productFolderName(productNumber: string): string {
   return toSafeFileName(productNumber, "product");
 }
 
+/**
+ * Folder names for the products of one archive, in the order they are met. Windows and macOS
+ * extract "SKU-1/" and "sku-1/" into one folder, where the later files overwrite the earlier; a
+ * name that differs from an earlier one only in case gets " (2)", " (3)"… instead.
+ */
+export function createProductFolderNamer(): (productNumber: string) => string {
+  const byProduct = new Map<string, string>();
+  const taken = new Set<string>();
+  return (productNumber) => {
+    const known = byProduct.get(productNumber);
+    if (known) return known;
+    const base = productFolderName(productNumber);
+    let name = base;
+    for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${base} (${n})`;
+    taken.add(name.toLowerCase());
+    byProduct.set(productNumber, name);
+    return name;
+  };
+}
+
 // Extensions come from Content-Type/URL sniffing; anything odd collapses to a harmless "bin".
 function normalizeExtension(extension: string): string {
   const cleaned = extension

@@ -7,6 +7,7 @@ export {
   type ZipStreamOptions,
 } from "./zip-stream";
 export {
+  createProductFolderNamer,
   imageFileName,
   MAX_FILE_NAME_BYTES,
   productFolderName,

@@ -4,6 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import {
   computeZipSize,
+  createProductFolderNamer,
   createZipStream,
   imageFileName,
   MANIFEST_CSV_HEADER,
@@ -105,23 +106,26 @@ export async function* archiveItemPages(
   }
 }
 
+/** Folder of a product in the master ZIP; null for a product's own ZIP, which is flat. */
+type TFolderFor = ((productNumber: string) => string) | null;
+
 /** Path of an item inside the archive: a folder per product in the master ZIP, flat in a product ZIP. */
-function pathInArchive(item: TArchiveItem, hasProductFolders: boolean): string | null {
+function pathInArchive(item: TArchiveItem, folderFor: TFolderFor): string | null {
   if (item.state !== "downloaded" || !item.extension) return null;
   const name = imageFileName({
     productNumber: item.productNumber,
     position: item.position,
     extension: item.extension,
   });
-  return hasProductFolders ? `${toSafeFileName(item.productNumber, "product")}/${name}` : name;
+  return folderFor ? `${folderFor(item.productNumber)}/${name}` : name;
 }
 
-function toManifestRows(items: TArchiveItem[], hasProductFolders: boolean): ManifestRow[] {
+function toManifestRows(items: TArchiveItem[], folderFor: TFolderFor): ManifestRow[] {
   return items.map((item) => ({
     product: item.productNumber,
     position: item.position,
     sourceUrl: item.url,
-    fileName: pathInArchive(item, hasProductFolders),
+    fileName: pathInArchive(item, folderFor),
     bytes: item.bytes,
     sha256: item.sha256,
     contentType: item.contentType,
@@ -210,7 +214,7 @@ export async function buildJobArchive(args: {
   productNumber?: string;
 }): Promise<TJobArchive> {
   const { job, productId } = await findJobAndProduct(args.jobId, args.productNumber);
-  const hasProductFolders = !args.productNumber;
+  const folderFor = args.productNumber ? null : createProductFolderNamer();
   const { blobs } = getRuntime();
   const generatedAt = new Date();
   const itemCount = await db.imageItem.count({
@@ -238,7 +242,7 @@ export async function buildJobArchive(args: {
     let written = 0;
     for await (const page of archiveItemPages(job.id, productId)) {
       for (const item of page) {
-        const name = pathInArchive(item, hasProductFolders);
+        const name = pathInArchive(item, folderFor);
         if (!name || !item.sha256 || item.bytes === null || item.crc32 === null) continue;
         entries.add(
           name,
@@ -248,7 +252,7 @@ export async function buildJobArchive(args: {
           item.finishedAt ?? generatedAt,
         );
       }
-      const rows = toManifestRows(page, hasProductFolders);
+      const rows = toManifestRows(page, folderFor);
       csv.write(manifestCsvRecords(rows));
       json.write(rows.map((row) => manifestJsonItem(row, written++ === 0)).join(""));
     }
@@ -293,8 +297,9 @@ export async function buildJobManifest(args: { jobId: string; format: "csv" | "j
   async function* pieces(): AsyncGenerator<string> {
     yield isCsv ? `${MANIFEST_CSV_HEADER.join(",")}\r\n` : manifestJsonStart(meta, itemCount);
     let written = 0;
+    const folderFor = createProductFolderNamer();
     for await (const page of archiveItemPages(job.id, null)) {
-      const rows = toManifestRows(page, true);
+      const rows = toManifestRows(page, folderFor);
       yield isCsv
         ? manifestCsvRecords(rows)
         : rows.map((row, i) => manifestJsonItem(row, written + i === 0)).join("");
