@@ -151,6 +151,38 @@ describe("analyzeBatchInput: several URLs per cell", () => {
   });
 });
 
+describe("analyzeBatchInput: one column per image", () => {
+  it("reads numbered image columns of a header, left to right, and skips their empty cells", () => {
+    const analysis = analyzeBatchInput(
+      `SKU\tImage 1\tNotes\tImage 2\tImage 3\nP1\t${A}\tfront first\t${B}\t\nP2\t\t\t${C}\tnope`,
+    );
+    expect(summarizeRows(analysis.rows)).toEqual([
+      [2, "P1", A, "ok"],
+      [2, "P1", B, "ok"],
+      [3, "P2", C, "ok"],
+      [3, "P2", "nope", "error"],
+    ]);
+    expect(analysis.totals).toMatchObject({ images: 3, errors: 1, products: 2 });
+  });
+
+  it("without a header reads further columns only where they hold an http URL", () => {
+    const analysis = analyzeBatchInput(`P1\t${A}\t${B}\tblue, large\nP2\t${C}\t\t`);
+    expect(summarizeRows(analysis.rows)).toEqual([
+      [1, "P1", A, "ok"],
+      [1, "P1", B, "ok"],
+      [2, "P2", C, "ok"],
+    ]);
+  });
+
+  it("still reports a row whose image cells are all empty", () => {
+    const analysis = analyzeBatchInput(`SKU,Image 1,Image 2\nP1,,\nP2,${A},`);
+    expect(summarizeRows(analysis.rows)).toEqual([
+      [2, "P1", "", "error"],
+      [3, "P2", A, "ok"],
+    ]);
+  });
+});
+
 describe("analyzeBatchInput: validation", () => {
   it("reports each kind of row problem in plain words", () => {
     const longUrl = `https://example.com/${"a".repeat(2100)}`;
@@ -243,14 +275,14 @@ describe("analyzeBatchInput: whole-input problems", () => {
   it("rejects a header with a product column but no recognisable URL column", () => {
     const analysis = analyzeBatchInput(`SKU,Picture\nP1,${A}`);
     expect(analysis.fatal).toBe(
-      "the header row has no image URL column (expected Image Src, Image URL, URL or Image)",
+      "the header row has no image URL column (expected Image Src, Image URL, ImageURL, URL or Image)",
     );
   });
 
   it("rejects a header with a URL column but no recognisable product column", () => {
     const analysis = analyzeBatchInput(`Handle\tImage Src\nP1\t${A}`);
     expect(analysis.fatal).toBe(
-      "the header row has no product number column (expected Product Number, Product, Product ID or SKU)",
+      "the header row has no product number column (expected Product Number, Product, ProductID or SKU)",
     );
   });
 

@@ -79,6 +79,7 @@ export function* scanBatchInput(
 
   const productColumn = hasHeader ? header.product : 0;
   const urlColumn = hasHeader ? header.url : 1;
+  const moreUrlColumns = new Set(hasHeader ? header.urls : []);
   const summaries = new Map<string, ProductSummary>();
   // Keyed by product, NUL, then href: valid product numbers cannot contain NUL, so keys never clash.
   const firstLineByImage = new Map<string, number>();
@@ -92,10 +93,10 @@ export function* scanBatchInput(
   for (; !next.done; next = records.next(), index++) {
     const record = next.value;
     const product = (record[productColumn] ?? "").trim();
-    const urlCell = (record[urlColumn] ?? "").trim();
+    const urlCells = imageCells(record, productColumn, urlColumn, moreUrlColumns, hasHeader);
     // Content only in ignored columns is treated like a blank row: there is nothing to import.
-    if (product === "" && urlCell === "") continue;
-    if (urlCell !== "") sawUrlColumn = true;
+    if (product === "" && urlCells.length === 0) continue;
+    if (urlCells.length > 0) sawUrlColumn = true;
 
     const line = index + 1;
     const productError = checkProductNumber(product);
@@ -108,7 +109,7 @@ export function* scanBatchInput(
       }
     }
 
-    const urls = urlCell === "" ? [""] : splitUrlCell(urlCell);
+    const urls = urlCells.length === 0 ? [""] : urlCells.flatMap(splitUrlCell);
     for (const url of urls) {
       totals.rows++;
       const urlCheck = checkImageUrl(url);
@@ -175,4 +176,29 @@ function buildFatal(
     format,
     fatal,
   };
+}
+
+/**
+ * A record's non-empty image cells, left to right: the URL column, then the numbered image columns
+ * of a header ("Image 2"…). Without a header, later columns count only where they hold an http(s)
+ * URL, so a pasted notes column is not mistaken for images.
+ */
+function imageCells(
+  record: readonly string[],
+  productColumn: number,
+  urlColumn: number,
+  moreUrlColumns: ReadonlySet<number>,
+  hasHeader: boolean,
+): string[] {
+  const cells: string[] = [];
+  const first = (record[urlColumn] ?? "").trim();
+  if (first !== "") cells.push(first);
+  for (let column = 0; column < record.length; column++) {
+    if (column === productColumn || column === urlColumn) continue;
+    const cell = (record[column] ?? "").trim();
+    if (cell === "") continue;
+    if (hasHeader ? moreUrlColumns.has(column) : column > urlColumn && startsWithHttp(cell))
+      cells.push(cell);
+  }
+  return cells;
 }

@@ -36,21 +36,40 @@ describe("findHeaderColumns", () => {
     ["SKU", "Image"],
     ["product_number", "IMAGE_SRC"],
   ])("recognises %j and %j", (productName, urlName) => {
-    expect(findHeaderColumns([productName, urlName])).toEqual({ product: 0, url: 1 });
+    expect(findHeaderColumns([productName, urlName])).toEqual({ product: 0, url: 1, urls: [] });
   });
 
   it("finds columns in any order among extra columns", () => {
     expect(findHeaderColumns(["Title", "Image Src", "Price", "SKU"])).toEqual({
       product: 3,
       url: 1,
+      urls: [],
     });
   });
 
   it("reports -1 for a column it cannot find", () => {
-    expect(findHeaderColumns(["SKU", "Picture"])).toEqual({ product: 0, url: -1 });
+    expect(findHeaderColumns(["SKU", "Picture"])).toEqual({ product: 0, url: -1, urls: [] });
   });
 
   it("does not take a URL cell as a header", () => {
-    expect(findHeaderColumns(["SKU1", "https://a.example/url"])).toEqual({ product: -1, url: -1 });
+    expect(findHeaderColumns(["SKU1", "https://a.example/url"])).toEqual({
+      product: -1,
+      url: -1,
+      urls: [],
+    });
+  });
+
+  it("takes one column per image: Image 1, Image 2…", () => {
+    expect(findHeaderColumns(["SKU", "Image 1", "Notes", "Image 2", "image_url_3"])).toEqual({
+      product: 0,
+      url: 1,
+      urls: [3, 4],
+    });
+    // a number alone, a product-like name with a number or a second plain URL column is not one
+    expect(findHeaderColumns(["SKU", "Image", "2", "SKU 2", "URL"])).toEqual({
+      product: 0,
+      url: 1,
+      urls: [],
+    });
   });
 });

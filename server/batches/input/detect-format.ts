@@ -1,35 +1,42 @@
 import { parseDelimitedRecords } from "./parse-delimited";
 import type { Delimiter } from "./types";
 
-export type HeaderColumns = { product: number; url: number };
+/** `urls`: further image columns after the first ("Image 2", "Image URL 3"…), left to right. */
+export type HeaderColumns = { product: number; url: number; urls: number[] };
 
 // Keys are header cells with case, spaces, underscores and hyphens removed, so "Product_ID",
 // " product id " and "ProductID" all land on the same alias.
 const PRODUCT_ALIASES = new Set(["productnumber", "product", "productid", "sku"]);
 const URL_ALIASES = new Set(["imagesrc", "imageurl", "url", "image"]);
+// "Image 1", "Image URL 2", "images3": one column per image, a common spreadsheet layout
+const NUMBERED_URL_ALIAS = /^(imagesrc|imageurl|url|images?)\d{1,3}$/;
 const HEADER_NOISE = /[\s_-]+/g;
 const HTTP_PREFIX = /^https?:\/\//i;
 
-export const PRODUCT_COLUMN_NAMES = "Product Number, Product, Product ID or SKU";
-export const URL_COLUMN_NAMES = "Image Src, Image URL, URL or Image";
+export const PRODUCT_COLUMN_NAMES = "Product Number, Product, ProductID or SKU";
+export const URL_COLUMN_NAMES = "Image Src, Image URL, ImageURL, URL or Image";
 
 export function startsWithHttp(cell: string): boolean {
   return HTTP_PREFIX.test(cell);
 }
 
 /**
- * Finds the product and URL columns in a possible header record. Either index is -1 when no cell
- * matches; the first matching cell wins so extra look-alike columns are ignored.
+ * Finds the product and image URL columns in a possible header record. Either index is -1 when no
+ * cell matches. The first product column wins; the first image column is `url`, and numbered ones
+ * after it ("Image 2", "Image 3") are read too.
  */
 export function findHeaderColumns(cells: readonly string[]): HeaderColumns {
   let product = -1;
-  let url = -1;
+  const urls: number[] = [];
   for (let index = 0; index < cells.length; index++) {
     const key = (cells[index] ?? "").toLowerCase().replace(HEADER_NOISE, "");
     if (product === -1 && PRODUCT_ALIASES.has(key)) product = index;
-    else if (url === -1 && URL_ALIASES.has(key)) url = index;
+    // after the first image column only numbered ones join: a second plain "URL" is more
+    // likely a product page than a picture
+    else if (NUMBERED_URL_ALIAS.test(key) || (urls.length === 0 && URL_ALIASES.has(key)))
+      urls.push(index);
   }
-  return { product, url };
+  return { product, url: urls[0] ?? -1, urls: urls.slice(1) };
 }
 
 /**

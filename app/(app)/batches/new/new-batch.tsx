@@ -130,7 +130,8 @@ export function NewBatch() {
           <ul className="mt-2 list-disc space-y-1 pl-5 text-sm text-slate-600">
             <li>
               Header row optional. Product column: Product Number, Product, ProductID or SKU. URL
-              column: Image Src, Image URL, ImageURL or URL.
+              column: Image Src, Image URL, ImageURL, URL or Image; more images of a row in numbered
+              columns (Image 2, Image 3…), or without a header in any further column.
             </li>
             <li>Product numbers: letters, digits, - and _, up to 64 characters.</li>
             <li>
