@@ -122,6 +122,8 @@ export async function getJobKind(jobId: string): Promise<string | null> {
 }
 
 /** A job's kind and title, for its page and the browser tab; null if it does not exist. */
-export async function getJobHeading(jobId: string): Promise<{ kind: string; title: string } | null> {
+export async function getJobHeading(
+  jobId: string,
+): Promise<{ kind: string; title: string } | null> {
   return db.job.findUnique({ where: { id: jobId }, select: { kind: true, title: true } });
 }
