@@ -123,7 +123,7 @@ const STATUS_STYLE: Record<string, string> = {
 export function StatusBadge({ status }: { status: string }) {
   return (
     <span
-      className={`inline-flex rounded-full px-2 py-0.5 text-xs font-medium ${STATUS_STYLE[status] ?? "bg-slate-100"}`}
+      className={`inline-flex w-fit rounded-full px-2 py-0.5 text-xs font-medium ${STATUS_STYLE[status] ?? "bg-slate-100"}`}
     >
       {status.replaceAll("_", " ")}
     </span>

@@ -106,5 +106,7 @@ export async function createBatchJob(args: {
 
 function defaultTitle(products: number, images: number): string {
   const stamp = new Date().toISOString().slice(0, 16).replace("T", " ");
-  return `${images} image${images === 1 ? "" : "s"} of ${products} product${products === 1 ? "" : "s"} · ${stamp} UTC`;
+  const count = (n: number, noun: string) =>
+    `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
+  return `${count(images, "image")} of ${count(products, "product")} · ${stamp} UTC`;
 }

@@ -39,7 +39,7 @@ export async function checkSystem(): Promise<{ checks: TCheck[]; isHealthy: bool
     isOk: queue.consumers > 0,
     detail:
       queue.consumers > 0
-        ? `this process runs the worker (${queue.consumers} job type${queue.consumers === 1 ? "" : "s"}) since ${runtime.startedAt.toISOString()}`
+        ? `this process runs the worker (${queue.consumers} job type${queue.consumers === 1 ? "" : "s"}) for ${describeUptime(Date.now() - runtime.startedAt.getTime())}`
         : "no worker consumes jobs in this process (RUN_WORKER=false) and none is connected",
   });
 
@@ -65,4 +65,19 @@ export async function getSystemSettings() {
     retentionDays: await getRetentionDays(),
     limits: getRuntime().downloadLimits,
   };
+}
+
+/** "for 40 seconds", "for 25 minutes", "for 3 hours", "for 2 days": a time zone-free uptime. */
+function describeUptime(ms: number): string {
+  const units: [string, number][] = [
+    ["day", 86_400_000],
+    ["hour", 3_600_000],
+    ["minute", 60_000],
+  ];
+  for (const [unit, size] of units) {
+    const count = Math.floor(ms / size);
+    if (count >= 1) return `${count} ${unit}${count === 1 ? "" : "s"}`;
+  }
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  return `${seconds} second${seconds === 1 ? "" : "s"}`;
 }

@@ -63,12 +63,13 @@ export function ProductCard({ jobId, product }: { jobId: string; product: TProdu
       {thumbnails.length > 0 && (
         <div className="mt-3 grid grid-cols-4 gap-2">
           {thumbnails.map((item) => (
+            // opens the stored copy, which is what the ZIP holds; the source address is in the tooltip
             <a
               key={item.id}
-              href={item.url}
+              href={`/api/jobs/${jobId}/items/${item.id}/image`}
               target="_blank"
               rel="noreferrer noopener"
-              title={item.url}
+              title={`${item.url} (opens the stored copy)`}
             >
               <Thumbnail
                 src={`/api/jobs/${jobId}/items/${item.id}/image`}
