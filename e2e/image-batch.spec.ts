@@ -56,6 +56,10 @@ test("paste, analyze, queue, watch progress, download the ZIPs", async ({ page }
     timeout: 60_000,
   });
   await expect(page.getByText("completed with errors")).toBeVisible();
+  // the bad product number and the repeated GIF were left out at Analyze, and the job says so
+  await expect(page.getByTestId("skipped-entries")).toHaveText(
+    "2 entries were skipped at Analyze (errors or duplicates)",
+  );
   await expect(page.getByTestId("failed-items")).toContainText("404 Not Found");
   const skuA = page.locator('[data-testid="product-card"][data-product="SKU-A"]');
   await expect(skuA.locator("img")).toHaveCount(3);

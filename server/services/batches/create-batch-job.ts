@@ -86,6 +86,10 @@ export async function createBatchJob(args: {
         where: { id: job.id },
         data: {
           totalItems: summary.totals.images,
+          // shown on the job page: what Analyze left out is part of what the user asked for
+          options: JSON.stringify({
+            skippedEntries: summary.totals.errors + summary.totals.duplicates,
+          }),
           title: givenTitle || defaultTitle(summary.totals.products, summary.totals.images),
         },
       });

@@ -24,6 +24,8 @@ export type TJobProgress = {
     totalItems: number;
   };
   totals: TItemCounts & { bytes: number };
+  /** entries Analyze refused or found twice when the batch was created; never queued */
+  skippedEntries: number;
   /** every product on the first message; only the changed ones afterwards */
   products: TProductProgress[];
 };
@@ -90,9 +92,19 @@ export async function getJobProgress(
   }
   return {
     job: describeJob(job),
+    skippedEntries: skippedEntriesOf(job.options),
     totals,
     products: products.map((p) => ({ ...p, ...(countsByProduct.get(p.id) ?? emptyCounts()) })),
   };
+}
+
+function skippedEntriesOf(options: string): number {
+  try {
+    const skipped = (JSON.parse(options) as { skippedEntries?: unknown }).skippedEntries;
+    return typeof skipped === "number" ? skipped : 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** What every view of a job shows of the job itself, with times as ISO text. */

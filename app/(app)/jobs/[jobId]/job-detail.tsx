@@ -96,6 +96,13 @@ export function JobDetail({ jobId }: { jobId: string }) {
             {totals.total ? Math.floor((done / totals.total) * 100) : 0} %)
             {totals.cancelled > 0 && ` · ${totals.cancelled.toLocaleString()} cancelled`}
           </span>
+          {state.skippedEntries > 0 && (
+            <span className="text-sm text-amber-700" data-testid="skipped-entries">
+              {state.skippedEntries.toLocaleString()}{" "}
+              {state.skippedEntries === 1 ? "entry was" : "entries were"} skipped at Analyze (errors
+              or duplicates)
+            </span>
+          )}
           {!isFinal && (
             <span
               className={`ml-auto text-xs ${isConnected ? "text-emerald-700" : "text-slate-400"}`}
