@@ -48,6 +48,16 @@ test("paste, analyze, queue, watch progress, download the ZIPs", async ({ page }
   const errorRow = page.locator('[data-verdict="error"]');
   await expect(errorRow).toHaveCount(1);
   await expect(errorRow).toContainText("bad sku!");
+  // the tabs work from the keyboard: arrows move between them, the panel follows
+  await page.getByRole("tab", { name: "Errors (1)" }).focus();
+  await page.keyboard.press("ArrowRight");
+  await expect(page.getByRole("tab", { name: "Duplicates (1)" })).toBeFocused();
+  await expect(page.getByRole("tabpanel").locator('[data-verdict="duplicate"]')).toHaveCount(1);
+  await page.keyboard.press("ArrowLeft");
+  await expect(page.getByRole("tab", { name: "Errors (1)" })).toHaveAttribute(
+    "aria-selected",
+    "true",
+  );
   await page.screenshot({ path: path.join(shots, "new-batch-analyzed.png"), fullPage: true });
 
   await page.getByRole("button", { name: /Queue downloads \(6 images\)/ }).click();

@@ -14,6 +14,23 @@ const VERDICT_STYLE: Record<AnalyzedRow["verdict"], string> = {
   duplicate: "bg-amber-100 text-amber-800",
 };
 
+const TABS: [TFilter, string][] = [
+  ["all", "All entries"],
+  ["error", "Errors"],
+  ["duplicate", "Duplicates"],
+];
+
+function nextTab(current: TFilter, key: string): TFilter | null {
+  const index = TABS.findIndex(([value]) => value === current);
+  const step: Record<string, number> = {
+    ArrowRight: index + 1,
+    ArrowLeft: index - 1 + TABS.length,
+    Home: 0,
+    End: TABS.length - 1,
+  };
+  return key in step ? TABS[step[key]! % TABS.length]![0] : null;
+}
+
 export function AnalysisPreview({ analysis }: { analysis: BatchAnalysis }) {
   const [filter, setFilter] = useState<TFilter>(analysis.totals.errors > 0 ? "error" : "all");
   const rows = useMemo(
@@ -21,6 +38,7 @@ export function AnalysisPreview({ analysis }: { analysis: BatchAnalysis }) {
     [analysis, filter],
   );
   const { totals } = analysis;
+  const counts = { all: totals.rows, error: totals.errors, duplicate: totals.duplicates };
 
   return (
     <div className="grid gap-4 lg:grid-cols-[minmax(0,2fr)_minmax(0,1fr)]">
@@ -45,26 +63,33 @@ export function AnalysisPreview({ analysis }: { analysis: BatchAnalysis }) {
           <Stat label="Products" value={totals.products} />
           <Stat label="Images" value={totals.images} />
         </dl>
-        <div role="tablist" aria-label="Show rows" className="mb-3 flex gap-1 text-sm">
-          {(
-            [
-              ["all", `All entries (${totals.rows.toLocaleString()})`],
-              ["error", `Errors (${totals.errors.toLocaleString()})`],
-              ["duplicate", `Duplicates (${totals.duplicates.toLocaleString()})`],
-            ] as const
-          ).map(([value, label]) => (
+        <div role="tablist" aria-label="Show entries" className="mb-3 flex gap-1 text-sm">
+          {TABS.map(([value, label]) => (
             <button
               key={value}
+              id={`entries-tab-${value}`}
               role="tab"
               aria-selected={filter === value}
+              aria-controls="entries-panel"
+              // one tab stop for the group; the arrow keys move between tabs (WAI-ARIA tabs)
+              tabIndex={filter === value ? 0 : -1}
               onClick={() => setFilter(value)}
+              onKeyDown={(event) => {
+                const next = nextTab(value, event.key);
+                if (!next) return;
+                event.preventDefault();
+                setFilter(next);
+                document.getElementById(`entries-tab-${next}`)?.focus();
+              }}
               className={`rounded-md px-3 py-1.5 ${filter === value ? "bg-slate-900 text-white" : "text-slate-600 hover:bg-slate-100"}`}
             >
-              {label}
+              {label} ({counts[value].toLocaleString()})
             </button>
           ))}
         </div>
-        <RowTable rows={rows} />
+        <div id="entries-panel" role="tabpanel" aria-labelledby={`entries-tab-${filter}`}>
+          <RowTable rows={rows} />
+        </div>
       </Card>
       <Card className="min-w-0">
         <h2 className="mb-3 text-sm font-semibold text-slate-700">Per product</h2>
