@@ -147,7 +147,8 @@ export function NewBatch() {
       {analysis && (
         <div className="mt-5 space-y-4">
           {analysis.fatal ? (
-            <Alert>{analysis.fatal}</Alert>
+            // the analysis words its problems for the middle of a sentence ("the input is empty")
+            <Alert>{analysis.fatal.charAt(0).toUpperCase() + analysis.fatal.slice(1)}.</Alert>
           ) : (
             <>
               <Card>

@@ -229,6 +229,13 @@ export function JobDetail({ jobId }: { jobId: string }) {
         )}
       </div>
       {/* minmax(0, 1fr): one long error line must not widen every card past a phone's screen */}
+      {visible.length === 0 && (
+        <p className="rounded-xl border border-dashed border-slate-300 p-6 text-center text-sm text-slate-500">
+          {onlyProblems && !productFilter.trim()
+            ? "No product has failed or cancelled images."
+            : `No product matches “${productFilter.trim()}”${onlyProblems ? " among those with failures" : ""}.`}
+        </p>
+      )}
       <div className="grid grid-cols-[minmax(0,1fr)] gap-4 sm:grid-cols-2 xl:grid-cols-3">
         {visible.map((product) => (
           <ProductCard key={product.id} jobId={jobId} product={product} />
