@@ -41,11 +41,22 @@ async function runBatch(lines: string[][]) {
   return { job, items, byUrl: (suffix: string) => items.find((i) => i.url.endsWith(suffix))! };
 }
 
+/** An address on the local image host. */
+const u = (p: string) => `${imageHost.url}${p}`;
+
+/** Streams a job's master ZIP to a file of its own; returns the path and the announced size. */
+async function saveMasterZip(jobId: string) {
+  const { buildJobArchive } = await import("@/server/services/jobs/build-job-archive");
+  const archive = await buildJobArchive({ jobId });
+  const file = path.join(app.dataDir, `master-${crypto.randomUUID()}.zip`);
+  await pipeline(archive.open(), fs.createWriteStream(file));
+  return { file, size: archive.size };
+}
+
 describe("an image batch against a real local image host", () => {
   let result: Awaited<ReturnType<typeof runBatch>>;
 
   beforeAll(async () => {
-    const u = (p: string) => `${imageHost.url}${p}`;
     result = await runBatch([
       ["Product Number", "Image Src"],
       ["SKU-1", u("/img/one.png")],
@@ -121,11 +132,8 @@ describe("an image batch against a real local image host", () => {
   });
 
   it("streams a master ZIP of exactly the announced size that unzip accepts, with a manifest", async () => {
-    const { buildJobArchive } = await import("@/server/services/jobs/build-job-archive");
-    const archive = await buildJobArchive({ jobId: result.job.id });
-    const file = path.join(app.dataDir, "master.zip");
-    await pipeline(archive.open(), fs.createWriteStream(file));
-    expect(fs.statSync(file).size).toBe(archive.size);
+    const { file, size } = await saveMasterZip(result.job.id);
+    expect(fs.statSync(file).size).toBe(size);
     expect(execFileSync("unzip", ["-t", file], { encoding: "utf8" })).toContain(
       "No errors detected",
     );
@@ -157,11 +165,8 @@ describe("an image batch against a real local image host", () => {
   });
 
   it("streams the manifest on its own, the same as the one in the master ZIP", async () => {
-    const { buildJobArchive, buildJobManifest } =
-      await import("@/server/services/jobs/build-job-archive");
-    const archive = await buildJobArchive({ jobId: result.job.id });
-    const file = path.join(app.dataDir, "for-manifest.zip");
-    await pipeline(archive.open(), fs.createWriteStream(file));
+    const { buildJobManifest } = await import("@/server/services/jobs/build-job-archive");
+    const { file } = await saveMasterZip(result.job.id);
     const inZip = (name: string) => execFileSync("unzip", ["-p", file, name], { encoding: "utf8" });
 
     const csv = await buildJobManifest({ jobId: result.job.id, format: "csv" });
@@ -214,19 +219,12 @@ describe("an image batch against a real local image host", () => {
 
 describe("images of 128 KB and more", () => {
   it("get a ZIP that unzip accepts, and a wrong CRC-32 stored by an older version is repaired once", async () => {
-    const u = (p: string) => `${imageHost.url}${p}`;
     const big = await runBatch([
       ["SKU-BIG", u("/img/big-a.jpg?kb=300")],
       ["SKU-BIG", u("/img/big-b.png?kb=900")],
     ]);
     expect(big.items.map((i) => i.state)).toEqual(["downloaded", "downloaded"]);
-    const { buildJobArchive } = await import("@/server/services/jobs/build-job-archive");
-    const zipFile = async () => {
-      const archive = await buildJobArchive({ jobId: big.job.id });
-      const file = path.join(app.dataDir, `big-${Date.now()}.zip`);
-      await pipeline(archive.open(), fs.createWriteStream(file));
-      return file;
-    };
+    const zipFile = async () => (await saveMasterZip(big.job.id)).file;
     expect(execFileSync("unzip", ["-t", await zipFile()], { encoding: "utf8" })).toContain(
       "No errors detected",
     );
@@ -248,15 +246,11 @@ describe("images of 128 KB and more", () => {
 
 describe("product numbers that differ only in case", () => {
   it("get folders of their own in the master ZIP, named the same in its manifest", async () => {
-    const u = (p: string) => `${imageHost.url}${p}`;
     const job = await runBatch([
       ["SKU-CASE", u("/img/case-upper.png")],
       ["sku-case", u("/img/case-lower.png")],
     ]);
-    const { buildJobArchive } = await import("@/server/services/jobs/build-job-archive");
-    const archive = await buildJobArchive({ jobId: job.job.id });
-    const file = path.join(app.dataDir, "case.zip");
-    await pipeline(archive.open(), fs.createWriteStream(file));
+    const { file } = await saveMasterZip(job.job.id);
     const entries = execFileSync("unzip", ["-Z1", file], { encoding: "utf8" }).trim().split("\n");
     expect(entries.sort()).toEqual(
       [
