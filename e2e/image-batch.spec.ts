@@ -115,10 +115,12 @@ test("paste, analyze, queue, watch progress, download the ZIPs", async ({ page }
     position: 1,
     error: "404 Not Found",
     fileName: null,
+    // the pasted line it came from, counting the header
+    line: 7,
   });
   const csv = execFileSync("unzip", ["-p", master, "manifest.csv"], { encoding: "utf8" });
   expect(csv.split(/\r?\n/)[0]).toBe(
-    "product,position,source_url,file_name,bytes,sha256,content_type,status,attempts,error",
+    "product,position,source_url,file_name,bytes,sha256,content_type,status,attempts,error,line",
   );
 
   const productDownload = page.waitForEvent("download");

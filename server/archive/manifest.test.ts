@@ -15,6 +15,7 @@ function row(overrides: Partial<ManifestRow> = {}): ManifestRow {
     status: "downloaded",
     attempts: 1,
     error: null,
+    line: 2,
     ...overrides,
   };
 }
@@ -26,7 +27,7 @@ function parseCsv(csv: string): string[][] {
 }
 
 const HEADER =
-  "product,position,source_url,file_name,bytes,sha256,content_type,status,attempts,error";
+  "product,position,source_url,file_name,bytes,sha256,content_type,status,attempts,error,line";
 
 describe("buildManifestCsv", () => {
   it("starts with the fixed header and ends every record with CRLF", () => {
@@ -50,11 +51,14 @@ describe("buildManifestCsv", () => {
         status: "failed",
         attempts: 3,
         error: "HTTP 404",
+        line: null,
       }),
+      row({ position: 2, line: 14 }),
     ]);
     expect(csv.split("\r\n")[1]).toBe(
-      "SKU-1,1,https://cdn.example.com/a.jpg,,,,,failed,3,HTTP 404",
+      "SKU-1,1,https://cdn.example.com/a.jpg,,,,,failed,3,HTTP 404,",
     );
+    expect(csv.split("\r\n")[2]).toMatch(/,downloaded,1,,14$/);
   });
 
   it("quotes commas, quotes and line breaks per RFC 4180 so they round-trip", () => {
@@ -156,6 +160,7 @@ describe("buildManifestJson", () => {
       "status",
       "attempts",
       "error",
+      "line",
     ]);
   });
 

@@ -13,6 +13,8 @@ export type ManifestRow = {
   status: ManifestStatus | (string & {});
   attempts: number;
   error: string | null;
+  /** the line of the pasted or uploaded input it came from, to find it in the spreadsheet */
+  line: number | null;
 };
 
 export type ManifestMeta = {
@@ -33,6 +35,7 @@ export const MANIFEST_CSV_HEADER = [
   "status",
   "attempts",
   "error",
+  "line",
 ] as const;
 
 // Spreadsheets execute cells starting with these (OWASP "CSV injection"); error messages and URLs
@@ -57,6 +60,7 @@ export function manifestCsvRecords(rows: ManifestRow[]): string {
     guardText(row.status),
     String(row.attempts),
     guardText(row.error),
+    formatNumber(row.line),
   ]);
   // Papa's own escapeFormulae misses multi-line values ("." stops at a newline), so the guard
   // runs above and Papa only does RFC 4180 quoting.
@@ -112,6 +116,7 @@ export function manifestJsonItem(row: ManifestRow, isFirst: boolean): string {
     status: row.status,
     attempts: row.attempts,
     error: row.error,
+    line: row.line,
   };
   return `${isFirst ? "" : ","}\n    ${indent(JSON.stringify(item, null, 2), "    ")}`;
 }

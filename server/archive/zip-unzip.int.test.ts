@@ -70,6 +70,7 @@ async function buildJobFixture(): Promise<Fixture> {
         status: "downloaded",
         attempts: 1,
         error: null,
+        line: index + 2,
       });
       index += 1;
     }

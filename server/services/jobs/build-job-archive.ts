@@ -33,6 +33,7 @@ const MANIFEST_STATUS: Record<string, string> = {
 type TArchiveItem = {
   productNumber: string;
   position: number;
+  line: number;
   url: string;
   state: string;
   attempts: number;
@@ -70,7 +71,7 @@ export function archivePageStatement(
   pageRows: number,
 ): Prisma.Sql {
   return Prisma.sql`
-    SELECT "i"."position", "i"."url", "i"."state", "i"."attempts", "i"."contentType", "i"."extension",
+    SELECT "i"."position", "i"."line", "i"."url", "i"."state", "i"."attempts", "i"."contentType", "i"."extension",
            "i"."bytes", "i"."sha256", "i"."crc32", "i"."error", "i"."finishedAt",
            "p"."number" AS "productNumber", "p"."position" AS "productPosition"
     FROM "Product" AS "p" JOIN "ImageItem" AS "i" ON "i"."productId" = "p"."id"
@@ -132,6 +133,7 @@ function toManifestRows(items: TArchiveItem[], folderFor: TFolderFor): ManifestR
     status: MANIFEST_STATUS[item.state] ?? item.state,
     attempts: item.attempts,
     error: item.error,
+    line: item.line,
   }));
 }
 
