@@ -73,14 +73,16 @@ test("paste, analyze, queue, watch progress, download the ZIPs", async ({ page }
   await expect(page.getByTestId("failed-items")).toContainText("404 Not Found");
   const skuA = page.locator('[data-testid="product-card"][data-product="SKU-A"]');
   await expect(skuA.locator("img")).toHaveCount(3);
-  // the PNG thumbnail is really drawn, not a broken or empty image
-  await expect
-    .poll(() =>
-      skuA
-        .locator('img[alt="SKU-A image 1"]')
-        .evaluate((img: HTMLImageElement) => img.naturalWidth),
-    )
-    .toBeGreaterThan(0);
+  // the PNG, JPEG and WebP thumbnails are really drawn, not broken or empty images
+  for (const position of [1, 2, 3]) {
+    await expect
+      .poll(() =>
+        skuA
+          .locator(`img[alt="SKU-A image ${position}"]`)
+          .evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth),
+      )
+      .toBeGreaterThan(0);
+  }
   await page.screenshot({ path: path.join(shots, "job-detail.png"), fullPage: true });
   const jobUrl = page.url();
   await expect(page).toHaveTitle(/^6 images of 3 products .* · DataHaul$/);

@@ -123,11 +123,59 @@ function riffChunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([Buffer.from(type, "latin1"), u32le(data.length), data, pad]);
 }
 
-// Extended-format WebP (VP8X) so an unknown chunk can carry the name. The VP8L
-// bitstream is a fixture: right signature and dimensions, not a decodable picture.
+/** Writes bit fields least significant bit first, as VP8L reads them. */
+function packBits(fields: [value: number, bits: number][]): Buffer {
+  const bytes: number[] = [];
+  let current = 0;
+  let used = 0;
+  for (const [value, bits] of fields) {
+    for (let bit = 0; bit < bits; bit++) {
+      current |= ((value >> bit) & 1) << used;
+      if (++used === 8) {
+        bytes.push(current);
+        current = 0;
+        used = 0;
+      }
+    }
+  }
+  if (used > 0) bytes.push(current);
+  return Buffer.from(bytes);
+}
+
+/**
+ * A real, decodable 1x1 lossless WebP in the name's colour: every prefix code has a single symbol,
+ * so the pixel itself takes no bits. Extended format (VP8X) so unknown chunks can carry the name
+ * and the padding.
+ */
 export function buildWebp(name: string, targetBytes = 0): Buffer {
-  const vp8x = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-  const vp8l = Buffer.from([0x2f, 0x00, 0x00, 0x00, 0x00, 0x88, 0x88, 0x08, 0x08, 0x00]);
+  const [r, g, b] = colourOf(name);
+  const singleSymbol = (symbol: number): [number, number][] => [
+    [1, 1], // simple prefix code
+    [0, 1], // one symbol
+    [1, 1], // of 8 bits
+    [symbol, 8],
+  ];
+  const vp8l = Buffer.concat([
+    Buffer.from([0x2f]),
+    packBits([
+      [0, 14], // width - 1
+      [0, 14], // height - 1
+      [0, 1], // no alpha
+      [0, 3], // version
+      [0, 1], // no transform
+      [0, 1], // no colour cache
+      [0, 1], // no meta prefix codes
+      ...singleSymbol(g),
+      ...singleSymbol(r),
+      ...singleSymbol(b),
+      ...singleSymbol(255),
+      [1, 1], // distance code: simple, one symbol of 1 bit, symbol 0
+      [0, 1],
+      [0, 1],
+      [0, 1],
+    ]),
+  ]);
+  const vp8x = Buffer.alloc(10); // no feature flags; canvas 1x1 (width - 1 and height - 1 are 0)
   const chunks = [
     riffChunk("VP8X", vp8x),
     riffChunk("VP8L", vp8l),
