@@ -63,4 +63,26 @@ describe("splitUrlCell", () => {
       "front side",
     ]);
   });
+
+  it("treats a tab inside a quoted cell as a separator, since URL parsers drop it silently", () => {
+    expect(splitUrlCell("https://a.example/1.jpg\tfront")).toEqual([
+      "https://a.example/1.jpg",
+      "front",
+    ]);
+  });
+
+  it("handles several commas and spaces in one run", () => {
+    expect(splitUrlCell("https://a.example/1.jpg ,  , https://b.example/2.jpg ,")).toEqual([
+      "https://a.example/1.jpg",
+      "https://b.example/2.jpg",
+    ]);
+  });
+
+  it("splits a cell of 200,000 spaces", () => {
+    // a backtracking pattern needed minutes for this (the test's time limit stops it)
+    const cell = `https://a.example/1.jpg${" ".repeat(100_000)}x${" ".repeat(100_000)}`;
+    const urls = splitUrlCell(cell.trim());
+    expect(urls).toHaveLength(1);
+    expect(urls[0]!.endsWith("x")).toBe(true);
+  });
 });
