@@ -217,7 +217,7 @@ describe("an image batch against a real local image host", () => {
   });
 });
 
-describe("images of 128 KB and more", () => {
+describe("images over 64 KiB", () => {
   it("get a ZIP that unzip accepts, and a wrong CRC-32 stored by an older version is repaired once", async () => {
     const big = await runBatch([
       ["SKU-BIG", u("/img/big-a.jpg?kb=300")],
