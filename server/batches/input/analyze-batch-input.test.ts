@@ -172,6 +172,10 @@ describe("analyzeBatchInput: one column per image", () => {
       [1, "P1", B, "ok"],
       [2, "P2", C, "ok"],
     ]);
+    expect(analysis.notes).toEqual([
+      "URLs in column 3 were read as more images of their rows (1 cell): check that they are pictures, not product pages.",
+    ]);
+    expect(analyzeBatchInput(`P1\t${A}`).notes).toEqual([]);
   });
 
   it("still reports a row whose image cells are all empty", () => {

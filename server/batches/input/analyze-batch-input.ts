@@ -85,6 +85,13 @@ export function* scanBatchInput(
   const firstLineByImage = new Map<string, number>();
   const totals = { rows: 0, ok: 0, errors: 0, duplicates: 0, products: 0, images: 0 };
   let sawUrlColumn = false;
+  // without a header, further columns holding URLs are read too: the user is told which
+  const extraColumns = new Set<number>();
+  let extraCells = 0;
+  const onExtraColumn = (column: number) => {
+    extraColumns.add(column);
+    extraCells++;
+  };
 
   // the first record is data unless it is the header; the blank ones before it count as lines
   let index = firstIndex;
@@ -93,7 +100,14 @@ export function* scanBatchInput(
   for (; !next.done; next = records.next(), index++) {
     const record = next.value;
     const product = (record[productColumn] ?? "").trim();
-    const urlCells = imageCells(record, productColumn, urlColumn, moreUrlColumns, hasHeader);
+    const urlCells = imageCells(
+      record,
+      productColumn,
+      urlColumn,
+      moreUrlColumns,
+      hasHeader,
+      onExtraColumn,
+    );
     // Content only in ignored columns is treated like a blank row: there is nothing to import.
     if (product === "" && urlCells.length === 0) continue;
     if (urlCells.length > 0) sawUrlColumn = true;
@@ -153,7 +167,14 @@ export function* scanBatchInput(
     totals.images > maxImages
       ? `too many images: ${formatCount(totals.images)} (the limit is ${formatCount(maxImages)} per batch)`
       : null;
-  return { products, totals, format, fatal };
+  const notes: string[] = [];
+  if (extraColumns.size > 0) {
+    const columns = [...extraColumns].sort((a, b) => a - b).map((c) => c + 1);
+    notes.push(
+      `URLs in column${columns.length === 1 ? "" : "s"} ${columns.join(", ")} were read as more images of their rows (${formatCount(extraCells)} cell${extraCells === 1 ? "" : "s"}): check that they are pictures, not product pages.`,
+    );
+  }
+  return { products, totals, format, fatal, notes };
 }
 
 function isBlankRecord(record: readonly string[]): boolean {
@@ -175,6 +196,7 @@ function buildFatal(
     totals: { rows: 0, ok: 0, errors: 0, duplicates: 0, products: 0, images: 0 },
     format,
     fatal,
+    notes: [],
   };
 }
 
@@ -189,6 +211,7 @@ function imageCells(
   urlColumn: number,
   moreUrlColumns: ReadonlySet<number>,
   hasHeader: boolean,
+  onExtraColumn: (column: number) => void,
 ): string[] {
   const cells: string[] = [];
   const first = (record[urlColumn] ?? "").trim();
@@ -197,8 +220,12 @@ function imageCells(
     if (column === productColumn || column === urlColumn) continue;
     const cell = (record[column] ?? "").trim();
     if (cell === "") continue;
-    if (hasHeader ? moreUrlColumns.has(column) : column > urlColumn && startsWithHttp(cell))
+    if (hasHeader) {
+      if (moreUrlColumns.has(column)) cells.push(cell);
+    } else if (column > urlColumn && startsWithHttp(cell)) {
       cells.push(cell);
+      onExtraColumn(column);
+    }
   }
   return cells;
 }

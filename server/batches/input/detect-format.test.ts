@@ -59,6 +59,15 @@ describe("findHeaderColumns", () => {
     });
   });
 
+  it("keeps the plain image column first even when a numbered one comes before it", () => {
+    expect(findHeaderColumns(["SKU", "Image 2", "Image", "Images 3"])).toEqual({
+      product: 0,
+      url: 2,
+      urls: [1, 3],
+    });
+    expect(findHeaderColumns(["SKU", "Images"])).toEqual({ product: 0, url: 1, urls: [] });
+  });
+
   it("takes one column per image: Image 1, Image 2…", () => {
     expect(findHeaderColumns(["SKU", "Image 1", "Notes", "Image 2", "image_url_3"])).toEqual({
       product: 0,

@@ -7,7 +7,7 @@ export type HeaderColumns = { product: number; url: number; urls: number[] };
 // Keys are header cells with case, spaces, underscores and hyphens removed, so "Product_ID",
 // " product id " and "ProductID" all land on the same alias.
 const PRODUCT_ALIASES = new Set(["productnumber", "product", "productid", "sku"]);
-const URL_ALIASES = new Set(["imagesrc", "imageurl", "url", "image"]);
+const URL_ALIASES = new Set(["imagesrc", "imageurl", "url", "image", "images"]);
 // "Image 1", "Image URL 2", "images3": one column per image, a common spreadsheet layout
 const NUMBERED_URL_ALIAS = /^(imagesrc|imageurl|url|images?)\d{1,3}$/;
 const HEADER_NOISE = /[\s_-]+/g;
@@ -27,16 +27,18 @@ export function startsWithHttp(cell: string): boolean {
  */
 export function findHeaderColumns(cells: readonly string[]): HeaderColumns {
   let product = -1;
-  const urls: number[] = [];
+  let plain = -1;
+  const numbered: number[] = [];
   for (let index = 0; index < cells.length; index++) {
     const key = (cells[index] ?? "").toLowerCase().replace(HEADER_NOISE, "");
     if (product === -1 && PRODUCT_ALIASES.has(key)) product = index;
-    // after the first image column only numbered ones join: a second plain "URL" is more
-    // likely a product page than a picture
-    else if (NUMBERED_URL_ALIAS.test(key) || (urls.length === 0 && URL_ALIASES.has(key)))
-      urls.push(index);
+    else if (NUMBERED_URL_ALIAS.test(key)) numbered.push(index);
+    // a second plain "URL" column is more likely a product page than a picture
+    else if (plain === -1 && URL_ALIASES.has(key)) plain = index;
   }
-  return { product, url: urls[0] ?? -1, urls: urls.slice(1) };
+  // the plain column is the first image wherever it stands ("SKU, Image 2, Image" keeps both)
+  const url = plain !== -1 ? plain : (numbered[0] ?? -1);
+  return { product, url, urls: numbered.filter((index) => index !== url) };
 }
 
 /**

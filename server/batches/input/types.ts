@@ -44,6 +44,8 @@ export type BatchAnalysis = {
   format: { source: "paste" | "csv"; delimiter: Delimiter; hasHeader: boolean };
   /** Whole-input problem in plain words; when set the batch must not be submitted. */
   fatal: string | null;
+  /** Things to check before queueing that are not errors, in plain words. */
+  notes: string[];
 };
 
 /** Everything an analysis says except the rows: what a streamed scan returns at its end. */

@@ -184,6 +184,11 @@ export function NewBatch() {
                     will be skipped.
                   </p>
                 )}
+                {analysis.notes.map((note) => (
+                  <p key={note} className="mt-2 text-sm text-slate-600">
+                    {note}
+                  </p>
+                ))}
                 {create.error && (
                   <div className="mt-3">
                     <Alert>{create.error.message}</Alert>
