@@ -245,6 +245,17 @@ describe("images over 64 KiB", () => {
 });
 
 describe("product numbers that differ only in case", () => {
+  it("name folders by product order alone, so a product without images still takes its name", async () => {
+    // if SKU-GONE's image is retried later and succeeds, sku-gone's folder must not change
+    const job = await runBatch([
+      ["SKU-GONE", u("/status/404")],
+      ["sku-gone", u("/img/gone-lower.png")],
+    ]);
+    const { file } = await saveMasterZip(job.job.id);
+    const entries = execFileSync("unzip", ["-Z1", file], { encoding: "utf8" }).trim().split("\n");
+    expect(entries).toContain("sku-gone (2)/sku-gone_001.png");
+  });
+
   it("get folders of their own in the master ZIP, named the same in its manifest", async () => {
     const job = await runBatch([
       ["SKU-CASE", u("/img/case-upper.png")],

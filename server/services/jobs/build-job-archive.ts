@@ -112,13 +112,16 @@ type TFolderFor = ((productNumber: string) => string) | null;
 
 /** Path of an item inside the archive: a folder per product in the master ZIP, flat in a product ZIP. */
 function pathInArchive(item: TArchiveItem, folderFor: TFolderFor): string | null {
+  // every product takes its folder name in product order, downloaded or not: otherwise a retry
+  // that succeeds could rename another product's folder between two downloads
+  const folder = folderFor?.(item.productNumber);
   if (item.state !== "downloaded" || !item.extension) return null;
   const name = imageFileName({
     productNumber: item.productNumber,
     position: item.position,
     extension: item.extension,
   });
-  return folderFor ? `${folderFor(item.productNumber)}/${name}` : name;
+  return folder ? `${folder}/${name}` : name;
 }
 
 function toManifestRows(items: TArchiveItem[], folderFor: TFolderFor): ManifestRow[] {
