@@ -161,7 +161,8 @@ test("paste, analyze, queue, watch progress, download the ZIPs", async ({ page }
   expect(overflow, "the job page scrolls sideways on a phone").toBeLessThanOrEqual(0);
   await page.screenshot({ path: path.join(shots, "job-detail-phone.png"), fullPage: true });
 
-  await page.goto("/jobs/00000000-0000-4000-8000-000000000000");
+  const missing = await page.goto("/jobs/00000000-0000-4000-8000-000000000000");
+  expect(missing?.status()).toBe(404);
   await expect(page.getByText("This job does not exist (it may have been deleted).")).toBeVisible();
   await expect(page).toHaveTitle("Job not found · DataHaul");
 });

@@ -178,6 +178,14 @@ describe("analyzeBatchInput: one column per image", () => {
     expect(analyzeBatchInput(`P1\t${A}`).notes).toEqual([]);
   });
 
+  it("calls a URL repeated on its own line a duplicate of that line's earlier URL", () => {
+    const analysis = analyzeBatchInput(`SKU,Image 1,Image 2\nP1,${A},${A}`);
+    expect(analysis.rows[1]).toMatchObject({
+      verdict: "duplicate",
+      message: "duplicate of a URL earlier on this line",
+    });
+  });
+
   it("still reports a row whose image cells are all empty", () => {
     const analysis = analyzeBatchInput(`SKU,Image 1,Image 2\nP1,,\nP2,${A},`);
     expect(summarizeRows(analysis.rows)).toEqual([

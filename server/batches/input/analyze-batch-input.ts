@@ -137,7 +137,10 @@ export function* scanBatchInput(
       const imageKey = `${product}\u0000${urlCheck.key}`;
       const firstLine = firstLineByImage.get(imageKey);
       if (firstLine !== undefined) {
-        const message = `duplicate of line ${firstLine} (same product and URL)`;
+        const message =
+          firstLine === line
+            ? "duplicate of a URL earlier on this line"
+            : `duplicate of line ${firstLine} (same product and URL)`;
         totals.duplicates++;
         summary!.duplicates++;
         yield { line, product, url, verdict: "duplicate", message };

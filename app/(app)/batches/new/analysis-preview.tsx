@@ -87,7 +87,13 @@ export function AnalysisPreview({ analysis }: { analysis: BatchAnalysis }) {
             </button>
           ))}
         </div>
-        <div id="entries-panel" role="tabpanel" aria-labelledby={`entries-tab-${filter}`}>
+        <div
+          id="entries-panel"
+          role="tabpanel"
+          aria-labelledby={`entries-tab-${filter}`}
+          // nothing in the panel takes focus, so the panel itself does (WAI-ARIA tabs)
+          tabIndex={0}
+        >
           <RowTable rows={rows} />
         </div>
       </Card>

@@ -147,8 +147,7 @@ export function NewBatch() {
       {analysis && (
         <div className="mt-5 space-y-4">
           {analysis.fatal ? (
-            // the analysis words its problems for the middle of a sentence ("the input is empty")
-            <Alert>{analysis.fatal.charAt(0).toUpperCase() + analysis.fatal.slice(1)}.</Alert>
+            <Alert>{asSentence(analysis.fatal)}</Alert>
           ) : (
             <>
               <Card>
@@ -191,7 +190,7 @@ export function NewBatch() {
                 ))}
                 {create.error && (
                   <div className="mt-3">
-                    <Alert>{create.error.message}</Alert>
+                    <Alert>{asSentence(create.error.message)}</Alert>
                   </div>
                 )}
               </Card>
@@ -202,4 +201,10 @@ export function NewBatch() {
       )}
     </div>
   );
+}
+
+/** The analysis words its problems for the middle of a sentence ("the input is empty"). */
+function asSentence(text: string): string {
+  const sentence = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
 }

@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { useTRPC } from "../../../_components/trpc";
 import {
   Alert,
@@ -18,6 +18,7 @@ import { ProductCard } from "./product-card";
 import { useJobEvents } from "./use-job-events";
 
 const PRODUCTS_PER_PAGE = 24;
+const FAILED_REFRESH_MS = 3000;
 const FINAL = new Set(["completed", "completed_with_errors", "failed", "cancelled"]);
 
 export function JobDetail({ jobId }: { jobId: string }) {
@@ -25,7 +26,7 @@ export function JobDetail({ jobId }: { jobId: string }) {
   const router = useRouter();
   const queryClient = useQueryClient();
   const { state, isConnected, isDeleted, error } = useJobEvents(jobId);
-  const [page, setPage] = useState(0);
+  const [requestedPage, setPage] = useState(0);
   const [productFilter, setProductFilter] = useState("");
   const [onlyProblems, setOnlyProblems] = useState(false);
   const onSettled = () =>
@@ -41,9 +42,17 @@ export function JobDetail({ jobId }: { jobId: string }) {
     enabled: failedCount > 0,
   });
   const { refetch: refetchFailed } = failed;
-  // the list follows the live count: it was loaded once and went stale while the job ran
+  // the list follows the live count (it was loaded once and went stale while the job ran), at
+  // most every few seconds: a job failing fast changes the count four times a second
+  const lastFailedFetch = useRef(0);
   useEffect(() => {
-    if (failedCount > 0) void refetchFailed();
+    if (failedCount === 0) return;
+    const wait = Math.max(0, lastFailedFetch.current + FAILED_REFRESH_MS - Date.now());
+    const timer = setTimeout(() => {
+      lastFailedFetch.current = Date.now();
+      void refetchFailed();
+    }, wait);
+    return () => clearTimeout(timer);
   }, [failedCount, refetchFailed]);
 
   const products = useMemo(() => {
@@ -56,6 +65,8 @@ export function JobDetail({ jobId }: { jobId: string }) {
     );
   }, [state, productFilter, onlyProblems]);
   const pageCount = Math.max(1, Math.ceil(products.length / PRODUCTS_PER_PAGE));
+  // the list can shrink under the page (a retry empties "only products with failures")
+  const page = Math.min(requestedPage, pageCount - 1);
   const visible = products.slice(page * PRODUCTS_PER_PAGE, (page + 1) * PRODUCTS_PER_PAGE);
 
   if (isDeleted) return <Alert tone="info">This job was deleted.</Alert>;
@@ -213,14 +224,14 @@ export function JobDetail({ jobId }: { jobId: string }) {
         </label>
         {pageCount > 1 && (
           <div className="ml-auto flex items-center gap-2 text-sm">
-            <Button onClick={() => setPage((p) => Math.max(0, p - 1))} disabled={page === 0}>
+            <Button onClick={() => setPage(Math.max(0, page - 1))} disabled={page === 0}>
               Previous
             </Button>
             <span className="tabular-nums text-slate-600">
               Page {page + 1} of {pageCount}
             </span>
             <Button
-              onClick={() => setPage((p) => Math.min(pageCount - 1, p + 1))}
+              onClick={() => setPage(Math.min(pageCount - 1, page + 1))}
               disabled={page >= pageCount - 1}
             >
               Next
