@@ -178,6 +178,14 @@ describe("analyzeBatchInput: one column per image", () => {
     expect(analyzeBatchInput(`P1\t${A}`).notes).toEqual([]);
   });
 
+  it("notes URLs with spaces, which pass but may hold a note after the URL", () => {
+    const analysis = analyzeBatchInput(`P1\thttps://a.example/Front view.jpg\nP2\t${A}`);
+    expect(analysis.totals.images).toBe(2);
+    expect(analysis.notes).toEqual([
+      "1 URL contains a space (line 1): fine inside a file name, but text after a URL would become part of it.",
+    ]);
+  });
+
   it("calls a URL repeated on its own line a duplicate of that line's earlier URL", () => {
     const analysis = analyzeBatchInput(`SKU,Image 1,Image 2\nP1,${A},${A}`);
     expect(analysis.rows[1]).toMatchObject({

@@ -88,6 +88,8 @@ export function* scanBatchInput(
   // without a header, further columns holding URLs are read too: the user is told which
   const extraColumns = new Set<number>();
   let extraCells = 0;
+  // a space is fine in a file name but not after a URL ("…/a.jpg see back"): said, not refused
+  const spacedUrlLines: number[] = [];
   const onExtraColumn = (column: number) => {
     extraColumns.add(column);
     extraCells++;
@@ -147,6 +149,7 @@ export function* scanBatchInput(
         continue;
       }
       firstLineByImage.set(imageKey, line);
+      if (/\s/.test(url)) spacedUrlLines.push(line);
       totals.ok++;
       summary!.images++;
       yield { line, product, url, verdict: "ok", message: null };
@@ -175,6 +178,14 @@ export function* scanBatchInput(
     const columns = [...extraColumns].sort((a, b) => a - b).map((c) => c + 1);
     notes.push(
       `URLs in column${columns.length === 1 ? "" : "s"} ${columns.join(", ")} were read as more images of their rows (${formatCount(extraCells)} cell${extraCells === 1 ? "" : "s"}): check that they are pictures, not product pages.`,
+    );
+  }
+  if (spacedUrlLines.length > 0) {
+    const shown = spacedUrlLines.slice(0, 5).join(", ");
+    const more =
+      spacedUrlLines.length > 5 ? ` and ${formatCount(spacedUrlLines.length - 5)} more` : "";
+    notes.push(
+      `${formatCount(spacedUrlLines.length)} URL${spacedUrlLines.length === 1 ? " contains" : "s contain"} a space (line ${shown}${more}): fine inside a file name, but text after a URL would become part of it.`,
     );
   }
   return { products, totals, format, fatal, notes };
