@@ -173,7 +173,7 @@ describe("analyzeBatchInput: one column per image", () => {
       [2, "P2", C, "ok"],
     ]);
     expect(analysis.notes).toEqual([
-      "URLs in column 3 were read as more images of their rows (1 cell): check that they are pictures, not product pages.",
+      "URLs in column C were read as more images of their rows (1 cell): check that they are pictures, not product pages.",
     ]);
     expect(analyzeBatchInput(`P1\t${A}`).notes).toEqual([]);
   });
@@ -192,6 +192,14 @@ describe("analyzeBatchInput: one column per image", () => {
       verdict: "duplicate",
       message: "duplicate of a URL earlier on this line",
     });
+  });
+
+  it("says which URL columns a header leaves out", () => {
+    const analysis = analyzeBatchInput(`SKU\tImage URL\tShop page\nP1\t${A}\t${B}`);
+    expect(summarizeRows(analysis.rows)).toEqual([[2, "P1", A, "ok"]]);
+    expect(analysis.notes).toEqual([
+      "URLs in column C were not read: the header does not name it an image column (call them Image 2, Image 3… to include them).",
+    ]);
   });
 
   it("still reports a row whose image cells are all empty", () => {

@@ -94,6 +94,9 @@ export function* scanBatchInput(
     extraColumns.add(column);
     extraCells++;
   };
+  // with a header, URLs under a header that is not an image column are left out, and said so
+  const ignoredColumns = new Set<number>();
+  const onIgnoredColumn = (column: number) => ignoredColumns.add(column);
 
   // the first record is data unless it is the header; the blank ones before it count as lines
   let index = firstIndex;
@@ -109,6 +112,7 @@ export function* scanBatchInput(
       moreUrlColumns,
       hasHeader,
       onExtraColumn,
+      onIgnoredColumn,
     );
     // Content only in ignored columns is treated like a blank row: there is nothing to import.
     if (product === "" && urlCells.length === 0) continue;
@@ -175,9 +179,13 @@ export function* scanBatchInput(
       : null;
   const notes: string[] = [];
   if (extraColumns.size > 0) {
-    const columns = [...extraColumns].sort((a, b) => a - b).map((c) => c + 1);
     notes.push(
-      `URLs in column${columns.length === 1 ? "" : "s"} ${columns.join(", ")} were read as more images of their rows (${formatCount(extraCells)} cell${extraCells === 1 ? "" : "s"}): check that they are pictures, not product pages.`,
+      `URLs in ${describeColumns(extraColumns)} were read as more images of their rows (${formatCount(extraCells)} cell${extraCells === 1 ? "" : "s"}): check that they are pictures, not product pages.`,
+    );
+  }
+  if (ignoredColumns.size > 0) {
+    notes.push(
+      `URLs in ${describeColumns(ignoredColumns)} were not read: the header does not name ${ignoredColumns.size === 1 ? "it an image column" : "them image columns"} (call them Image 2, Image 3… to include them).`,
     );
   }
   if (spacedUrlLines.length > 0) {
@@ -185,7 +193,7 @@ export function* scanBatchInput(
     const more =
       spacedUrlLines.length > 5 ? ` and ${formatCount(spacedUrlLines.length - 5)} more` : "";
     notes.push(
-      `${formatCount(spacedUrlLines.length)} URL${spacedUrlLines.length === 1 ? " contains" : "s contain"} a space (line ${shown}${more}): fine inside a file name, but text after a URL would become part of it.`,
+      `${formatCount(spacedUrlLines.length)} URL${spacedUrlLines.length === 1 ? " contains" : "s contain"} a space (line${spacedUrlLines.length === 1 ? "" : "s"} ${shown}${more}): fine inside a file name, but text after a URL would become part of it.`,
     );
   }
   return { products, totals, format, fatal, notes };
@@ -226,6 +234,7 @@ function imageCells(
   moreUrlColumns: ReadonlySet<number>,
   hasHeader: boolean,
   onExtraColumn: (column: number) => void,
+  onIgnoredColumn: (column: number) => void,
 ): string[] {
   const cells: string[] = [];
   const first = (record[urlColumn] ?? "").trim();
@@ -234,12 +243,26 @@ function imageCells(
     if (column === productColumn || column === urlColumn) continue;
     const cell = (record[column] ?? "").trim();
     if (cell === "") continue;
-    if (hasHeader) {
-      if (moreUrlColumns.has(column)) cells.push(cell);
-    } else if (column > urlColumn && startsWithHttp(cell)) {
+    if (hasHeader && moreUrlColumns.has(column)) cells.push(cell);
+    else if (!startsWithHttp(cell)) continue;
+    else if (hasHeader) onIgnoredColumn(column);
+    else if (column > urlColumn) {
       cells.push(cell);
       onExtraColumn(column);
     }
   }
   return cells;
+}
+
+/** Spreadsheet column letters, as the user sees them: "column C", "columns C, D". */
+function describeColumns(columns: ReadonlySet<number>): string {
+  const letters = [...columns].sort((a, b) => a - b).map(columnLetter);
+  return `column${letters.length === 1 ? "" : "s"} ${letters.join(", ")}`;
+}
+
+function columnLetter(index: number): string {
+  let letters = "";
+  for (let n = index + 1; n > 0; n = Math.floor((n - 1) / 26))
+    letters = String.fromCharCode(65 + ((n - 1) % 26)) + letters;
+  return letters;
 }

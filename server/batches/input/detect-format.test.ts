@@ -68,6 +68,19 @@ describe("findHeaderColumns", () => {
     expect(findHeaderColumns(["SKU", "Images"])).toEqual({ product: 0, url: 1, urls: [] });
   });
 
+  it("reads a repeated image header, and takes a bare URL beside numbered columns for a page", () => {
+    expect(findHeaderColumns(["SKU", "Image", "Image", "Image"])).toEqual({
+      product: 0,
+      url: 1,
+      urls: [2, 3],
+    });
+    expect(findHeaderColumns(["SKU", "Image 1", "Image 2", "URL"])).toEqual({
+      product: 0,
+      url: 1,
+      urls: [2],
+    });
+  });
+
   it("takes one column per image: Image 1, Image 2…", () => {
     expect(findHeaderColumns(["SKU", "Image 1", "Notes", "Image 2", "image_url_3"])).toEqual({
       product: 0,

@@ -22,23 +22,32 @@ export function startsWithHttp(cell: string): boolean {
 
 /**
  * Finds the product and image URL columns in a possible header record. Either index is -1 when no
- * cell matches. The first product column wins; the first image column is `url`, and numbered ones
- * after it ("Image 2", "Image 3") are read too.
+ * cell matches. The first product column wins. Image columns: a plain one ("Image URL"), the same
+ * name repeated ("Image", "Image", "Image"), and numbered ones ("Image 2", "Image 3"); the plain one
+ * comes first. A bare "URL" next to numbered image columns is taken for a product page instead.
  */
 export function findHeaderColumns(cells: readonly string[]): HeaderColumns {
   let product = -1;
   let plain = -1;
-  const numbered: number[] = [];
+  let plainKey = "";
+  const more: number[] = [];
   for (let index = 0; index < cells.length; index++) {
-    const key = (cells[index] ?? "").toLowerCase().replace(HEADER_NOISE, "");
+    const key = headerKey(cells[index]);
     if (product === -1 && PRODUCT_ALIASES.has(key)) product = index;
-    else if (NUMBERED_URL_ALIAS.test(key)) numbered.push(index);
-    // a second plain "URL" column is more likely a product page than a picture
-    else if (plain === -1 && URL_ALIASES.has(key)) plain = index;
+    else if (NUMBERED_URL_ALIAS.test(key)) more.push(index);
+    else if (plain === -1 && URL_ALIASES.has(key)) {
+      plain = index;
+      plainKey = key;
+    } else if (plain !== -1 && key === plainKey) more.push(index);
   }
-  // the plain column is the first image wherever it stands ("SKU, Image 2, Image" keeps both)
-  const url = plain !== -1 ? plain : (numbered[0] ?? -1);
-  return { product, url, urls: numbered.filter((index) => index !== url) };
+  const hasNumbered = more.some((index) => NUMBERED_URL_ALIAS.test(headerKey(cells[index])));
+  if (plain !== -1 && plainKey === "url" && hasNumbered) plain = -1;
+  const url = plain !== -1 ? plain : (more[0] ?? -1);
+  return { product, url, urls: more.filter((index) => index !== url) };
+}
+
+function headerKey(cell: string | undefined): string {
+  return (cell ?? "").toLowerCase().replace(HEADER_NOISE, "");
 }
 
 /**
