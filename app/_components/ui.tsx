@@ -27,7 +27,8 @@ export function PageTitle({
 }) {
   return (
     <div className="mb-5 flex flex-wrap items-end justify-between gap-3">
-      <div>
+      {/* min-w-0 and anywhere-wrapping: a job name without spaces must not widen a phone's page */}
+      <div className="min-w-0 max-w-full [overflow-wrap:anywhere]">
         <h1 className="text-2xl font-semibold tracking-tight">{title}</h1>
         {subtitle && <p className="mt-1 text-sm text-slate-500">{subtitle}</p>}
       </div>

@@ -224,7 +224,8 @@ export async function importRequestJson(args: {
     if (replaces && !args.replaceExisting) {
       problems.push({
         report: name,
-        problem: "a report with this name exists already (tick “replace existing” to overwrite it)",
+        problem:
+          "a report with this name exists already (tick “Replace reports with the same name” to overwrite it)",
       });
       continue;
     }

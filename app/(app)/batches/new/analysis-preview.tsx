@@ -87,13 +87,7 @@ export function AnalysisPreview({ analysis }: { analysis: BatchAnalysis }) {
             </button>
           ))}
         </div>
-        <div
-          id="entries-panel"
-          role="tabpanel"
-          aria-labelledby={`entries-tab-${filter}`}
-          // nothing in the panel takes focus, so the panel itself does (WAI-ARIA tabs)
-          tabIndex={0}
-        >
+        <div id="entries-panel" role="tabpanel" aria-labelledby={`entries-tab-${filter}`}>
           <RowTable rows={rows} />
         </div>
       </Card>
@@ -145,7 +139,14 @@ function RowTable({ rows }: { rows: AnalyzedRow[] }) {
           <span>Image URL / message</span>
           <span>Verdict</span>
         </div>
-        <div ref={parent} className="h-96 overflow-y-auto" data-testid="analysis-rows">
+        {/* focusable, so the keyboard can scroll the list (PageDown, arrows) */}
+        <div
+          ref={parent}
+          className="h-96 overflow-y-auto"
+          data-testid="analysis-rows"
+          tabIndex={0}
+          aria-label="Entries"
+        >
           <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
             {virtualizer.getVirtualItems().map((item) => {
               const row = rows[item.index]!;

@@ -179,6 +179,11 @@ export function JobDetail({ jobId }: { jobId: string }) {
           <h2 className="text-sm font-semibold text-slate-700">
             Failed images ({failedCount.toLocaleString()})
           </h2>
+          {failed.data.length < failedCount && (
+            <p className="mt-1 text-xs text-slate-500">
+              Showing the first {failed.data.length.toLocaleString()}; the manifest lists every one.
+            </p>
+          )}
           <ul
             className="mt-2 max-h-64 divide-y divide-slate-100 overflow-y-auto text-sm"
             data-testid="failed-items"
@@ -188,7 +193,7 @@ export function JobDetail({ jobId }: { jobId: string }) {
                 key={item.id}
                 className="grid gap-1 py-2 sm:grid-cols-[8rem_minmax(0,1fr)_minmax(0,1fr)]"
               >
-                <span className="font-mono text-xs">{item.product.number}</span>
+                <span className="font-mono text-xs break-all">{item.product.number}</span>
                 <span className="truncate text-xs text-slate-500" title={item.url}>
                   line {item.line}: {item.url}
                 </span>
@@ -220,7 +225,7 @@ export function JobDetail({ jobId }: { jobId: string }) {
               setPage(0);
             }}
           />
-          Only products with failures
+          Only products with failed or cancelled images
         </label>
         {pageCount > 1 && (
           <div className="ml-auto flex items-center gap-2 text-sm">

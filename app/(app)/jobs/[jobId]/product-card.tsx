@@ -10,7 +10,9 @@ const MAX_THUMBNAILS = 8;
 
 export function ProductCard({ jobId, product }: { jobId: string; product: TProductProgress }) {
   const trpc = useTRPC();
-  const finished = product.downloaded + product.duplicate + product.failed + product.cancelled;
+  // cancelled images never got an outcome: as on the job's own bar they do not count as done
+  const done = product.downloaded + product.duplicate + product.failed;
+  const finished = done + product.cancelled;
   const items = useQuery(trpc.jobs.productItems.queryOptions({ jobId, productId: product.id }));
   const { refetch } = items;
   // reload the card's items exactly when one of them finishes
@@ -36,7 +38,7 @@ export function ProductCard({ jobId, product }: { jobId: string; product: TProdu
           {product.number}
         </h3>
         <span className="text-xs tabular-nums text-slate-500">
-          {finished}/{product.total}
+          {done}/{product.total}
         </span>
         <a
           href={`/api/jobs/${jobId}/products/${encodeURIComponent(product.number)}/archive`}
@@ -48,7 +50,7 @@ export function ProductCard({ jobId, product }: { jobId: string; product: TProdu
       </header>
       <div className="mt-2">
         <ProgressBar
-          value={finished}
+          value={done}
           total={product.total}
           tone={product.failed > 0 ? "red" : "brand"}
           label={`Progress of ${product.number}`}
