@@ -49,7 +49,7 @@ async function boot(): Promise<void> {
 
   const runtime = getRuntime();
   if (!runtime.isWorker) return;
-  // in the background: on a large store it reads every image of 128 KB or more once
+  // in the background: on a large store it reads every image over 64 KiB once
   void repairLargeImageChecksums().catch((error: unknown) =>
     logger.error({ err: error }, "could not check the CRC-32 of stored images"),
   );

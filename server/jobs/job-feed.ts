@@ -10,7 +10,7 @@ const DEFAULT_TIMING: TFeedTiming = { coalesceMs: 250, heartbeatMs: 15_000 };
 const encoder = new TextEncoder();
 const KEEP_ALIVE = encoder.encode(": keep-alive\n\n");
 
-export function encodeSseEvent(event: string, data: unknown): Uint8Array {
+function encodeSseEvent(event: string, data: unknown): Uint8Array {
   return encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
@@ -22,7 +22,7 @@ export function encodeSseEvent(event: string, data: unknown): Uint8Array {
 const MAX_UNREAD_CHUNKS = 64;
 
 /** One browser watching a job: chunks wait until its own snapshot is out, so they never come first. */
-export class FeedViewer {
+class FeedViewer {
   /** reads of the feed started before this one joined; they may be older than its snapshot */
   joinedAfterRead = 0;
   private held: Uint8Array[] | null = [];
@@ -48,32 +48,33 @@ export class FeedViewer {
   }
 
   end(last?: Uint8Array): void {
+    this.finish(() => {
+      if (last) this.controller.enqueue(last);
+      this.controller.close();
+    });
+  }
+
+  private send(chunk: Uint8Array): void {
+    if (this.isEnded) return;
+    // error() drops the queued chunks, close() would keep them
+    if ((this.controller.desiredSize ?? 0) < -MAX_UNREAD_CHUNKS)
+      return this.finish(() => this.controller.error(new Error("the viewer stopped reading")));
+    try {
+      this.controller.enqueue(chunk);
+    } catch {
+      this.end();
+    }
+  }
+
+  private finish(closeStream: () => void): void {
     if (this.isEnded) return;
     this.isEnded = true;
     this.held = null;
     this.onEnd(this);
     try {
-      if (last) this.controller.enqueue(last);
-      this.controller.close();
+      closeStream();
     } catch {
       // the browser went away first
-    }
-  }
-
-  private send(chunk: Uint8Array): void {
-    if (this.isEnded) return;
-    try {
-      if ((this.controller.desiredSize ?? 0) < -MAX_UNREAD_CHUNKS) {
-        // error() drops the queued chunks, close() would keep them
-        this.isEnded = true;
-        this.held = null;
-        this.onEnd(this);
-        this.controller.error(new Error("the viewer stopped reading"));
-        return;
-      }
-      this.controller.enqueue(chunk);
-    } catch {
-      this.end();
     }
   }
 }
