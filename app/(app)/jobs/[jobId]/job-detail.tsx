@@ -14,6 +14,7 @@ import {
   StatusBadge,
   formatBytes,
 } from "../../../_components/ui";
+import { countDone } from "./item-counts";
 import { ProductCard } from "./product-card";
 import { useJobEvents } from "./use-job-events";
 
@@ -74,8 +75,7 @@ export function JobDetail({ jobId }: { jobId: string }) {
     return error ? <Alert>{error}</Alert> : <p className="text-sm text-slate-500">Loading job…</p>;
 
   const { job, totals } = state;
-  // cancelled items never got an outcome: counting them as done showed a cancelled job at 100 %
-  const done = totals.downloaded + totals.duplicate + totals.failed;
+  const done = countDone(totals);
   const retryable = totals.failed + totals.cancelled;
   const isFinal = FINAL.has(job.status);
   const actionError = cancel.error ?? retry.error ?? remove.error;
@@ -249,7 +249,7 @@ export function JobDetail({ jobId }: { jobId: string }) {
         <p className="rounded-xl border border-dashed border-slate-300 p-6 text-center text-sm text-slate-500">
           {onlyProblems && !productFilter.trim()
             ? "No product has failed or cancelled images."
-            : `No product matches “${productFilter.trim()}”${onlyProblems ? " among those with failures" : ""}.`}
+            : `No product matches “${productFilter.trim()}”${onlyProblems ? " among those with failed or cancelled images" : ""}.`}
         </p>
       )}
       <div className="grid grid-cols-[minmax(0,1fr)] gap-4 sm:grid-cols-2 xl:grid-cols-3">

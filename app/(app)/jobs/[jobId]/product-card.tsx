@@ -5,13 +5,13 @@ import { useEffect, useState } from "react";
 import type { TProductProgress } from "@/server/services/jobs/job-progress";
 import { useTRPC } from "../../../_components/trpc";
 import { ProgressBar } from "../../../_components/ui";
+import { countDone } from "./item-counts";
 
 const MAX_THUMBNAILS = 8;
 
 export function ProductCard({ jobId, product }: { jobId: string; product: TProductProgress }) {
   const trpc = useTRPC();
-  // cancelled images never got an outcome: as on the job's own bar they do not count as done
-  const done = product.downloaded + product.duplicate + product.failed;
+  const done = countDone(product);
   const finished = done + product.cancelled;
   const items = useQuery(trpc.jobs.productItems.queryOptions({ jobId, productId: product.id }));
   const { refetch } = items;
