@@ -79,6 +79,11 @@ describe("findHeaderColumns", () => {
       url: 1,
       urls: [2],
     });
+    expect(findHeaderColumns(["SKU", "URL", "URL", "Image 2"])).toEqual({
+      product: 0,
+      url: 3,
+      urls: [],
+    });
   });
 
   it("takes one column per image: Image 1, Image 2…", () => {

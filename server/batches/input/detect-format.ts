@@ -28,22 +28,20 @@ export function startsWithHttp(cell: string): boolean {
  */
 export function findHeaderColumns(cells: readonly string[]): HeaderColumns {
   let product = -1;
-  let plain = -1;
   let plainKey = "";
-  const more: number[] = [];
+  const plain: number[] = [];
+  const numbered: number[] = [];
   for (let index = 0; index < cells.length; index++) {
     const key = headerKey(cells[index]);
     if (product === -1 && PRODUCT_ALIASES.has(key)) product = index;
-    else if (NUMBERED_URL_ALIAS.test(key)) more.push(index);
-    else if (plain === -1 && URL_ALIASES.has(key)) {
-      plain = index;
+    else if (NUMBERED_URL_ALIAS.test(key)) numbered.push(index);
+    else if (plain.length === 0 ? URL_ALIASES.has(key) : key === plainKey) {
       plainKey = key;
-    } else if (plain !== -1 && key === plainKey) more.push(index);
+      plain.push(index);
+    }
   }
-  const hasNumbered = more.some((index) => NUMBERED_URL_ALIAS.test(headerKey(cells[index])));
-  if (plain !== -1 && plainKey === "url" && hasNumbered) plain = -1;
-  const url = plain !== -1 ? plain : (more[0] ?? -1);
-  return { product, url, urls: more.filter((index) => index !== url) };
+  const images = plainKey === "url" && numbered.length > 0 ? numbered : [...plain, ...numbered];
+  return { product, url: images[0] ?? -1, urls: images.slice(1) };
 }
 
 function headerKey(cell: string | undefined): string {
