@@ -57,6 +57,8 @@ test("paste, analyze, queue, watch progress, download the ZIPs", async ({ page }
     "aria-selected",
     "true",
   );
+  // the keyboard check scrolled the page; a full-page capture draws the sticky header there
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(shots, "new-batch-analyzed.png"), fullPage: true });
 
   await page.getByRole("button", { name: /Queue downloads \(6 images\)/ }).click();
@@ -162,4 +164,5 @@ test("paste, analyze, queue, watch progress, download the ZIPs", async ({ page }
   expect(missing?.status()).toBe(404);
   await expect(page.getByText("This job does not exist (it may have been deleted).")).toBeVisible();
   await expect(page).toHaveTitle("Job not found · DataHaul");
+  await page.screenshot({ path: path.join(shots, "job-missing-phone.png"), fullPage: true });
 });
