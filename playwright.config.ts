@@ -2,13 +2,15 @@ import os from "node:os";
 import path from "node:path";
 import { defineConfig } from "@playwright/test";
 
-export const E2E_PORT = 3100;
-export const IMAGE_HOST_PORT = 3101;
+/** E2E_PORT_BASE moves every port of the run, so two checkouts can run their browser tests at once. */
+const PORT_BASE = Number(process.env.E2E_PORT_BASE ?? 3100);
+export const E2E_PORT = PORT_BASE;
+export const IMAGE_HOST_PORT = PORT_BASE + 1;
 /** Fake report upstreams, all started by `e2e/fakes/serve-report-fakes.ts` from the first port. */
-export const METABASE_PORT = 3110;
-export const SUPERSET_PORT = 3111;
-export const SALESFORCE_PORT = 3112;
-export const CSV_HOST_PORT = 3113;
+export const METABASE_PORT = PORT_BASE + 10;
+export const SUPERSET_PORT = PORT_BASE + 11;
+export const SALESFORCE_PORT = PORT_BASE + 12;
+export const CSV_HOST_PORT = PORT_BASE + 13;
 export const E2E_ADMIN = { email: "admin@example.com", password: "correct-horse-battery" };
 const dataDir = path.join(os.tmpdir(), `datahaul-e2e-${process.pid}`);
 

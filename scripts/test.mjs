@@ -1,5 +1,6 @@
 // `npm test`: every gate CI runs, in order, then one closing line with the totals.
 import { spawnSync } from "node:child_process";
+import { ensureSystemPackages } from "./system-packages.mjs";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -62,6 +63,8 @@ const safely = (fn) => () => {
     return null;
   }
 };
+
+if (!ensureSystemPackages()) process.exit(1);
 
 step("types (tsc --noEmit)", bin("tsc"), ["--noEmit"]);
 step("lint (eslint)", bin("eslint"), ["."]);
