@@ -54,33 +54,28 @@ describe("creating a batch", () => {
 });
 
 describe("live progress over server-sent events", () => {
-  it("sends the whole state first, then the changes, and ends when the client leaves", async () => {
+  it("sends the whole state first, then the changes, and `end` once the job is finished", async () => {
     const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
     const { streamJobEvents } = await import("@/server/services/jobs/stream-job-events");
     const text = [1, 2, 3, 4]
       .map((i) => `SKU-S\t${imageHost.url}/img/sse-${i}.png?delay=150`)
       .join("\n");
     const { jobId } = await createBatchJob({ userId: app.userId, text, source: "paste" });
-    const client = new AbortController();
-    const response = await streamJobEvents({ jobId, signal: client.signal });
+    const response = await streamJobEvents({ jobId, signal: new AbortController().signal });
     expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
     const stream = collectSseEvents(response.body!);
-    type TProgress = { totals: { downloaded: number; total: number } };
-    const totals = (index: number) => (stream.events.at(index)!.data as TProgress).totals;
-    await waitFor(async () =>
-      stream.events.some(
-        (e) => e.event === "progress" && (e.data as TProgress).totals.downloaded === 4,
-      ),
-    );
+    // the server ends the stream itself: a finished job has nothing more to say
+    await stream.done;
+    type TProgress = { job: { status: string }; totals: { downloaded: number; total: number } };
     const { events } = stream;
     expect(events[0]!.event).toBe("snapshot");
-    expect(totals(0).total).toBe(4);
-    expect(totals(-1).downloaded).toBe(4);
+    expect((events[0]!.data as TProgress).totals.total).toBe(4);
+    expect(events.at(-1)).toEqual({ event: "end", data: {} });
+    const last = events.at(-2)!.data as TProgress;
+    expect(last.job.status).toBe("completed");
+    expect(last.totals.downloaded).toBe(4);
     // coalesced: far fewer messages than one per state change
     expect(events.length).toBeLessThan(12);
-    client.abort();
-    await stream.done;
-    await finishedJob(jobId);
   });
 });
 
@@ -94,26 +89,32 @@ describe("live progress of a large job", () => {
       (_, i) => `SKU-L${i}\t${imageHost.url}/img/large-${i}.png?delay=2000`,
     ).join("\n");
     const { jobId } = await createBatchJob({ userId: app.userId, text, source: "paste" });
-    const client = new AbortController();
-    const stream = collectSseEvents(
-      (await streamJobEvents({ jobId, signal: client.signal })).body!,
-    );
     type TProgress = { job: { status: string }; products: { cancelled: number }[] };
-    const last = () => stream.events.at(-1)?.data as TProgress | undefined;
-    await waitFor(async () => stream.events.length > 0);
+    const follow = async () =>
+      collectSseEvents(
+        (await streamJobEvents({ jobId, signal: new AbortController().signal })).body!,
+      );
+    const lastProgress = (stream: Awaited<ReturnType<typeof follow>>) =>
+      stream.events.findLast((e) => e.event !== "end")?.data as TProgress | undefined;
 
+    const first = await follow();
+    await waitFor(async () => first.events.length > 0);
     await cancelJob(jobId);
-    await waitFor(async () => last()?.job.status === "cancelled");
+    await first.done;
+    expect(first.events.at(-1)!.event).toBe("end");
+    expect(lastProgress(first)!.job.status).toBe("cancelled");
     // every product was changed by the cancel: all of them come, read by job, not 1,200 ids
-    expect(last()!.products).toHaveLength(1200);
-    expect(last()!.products.every((p) => p.cancelled === 1)).toBe(true);
+    expect(lastProgress(first)!.products).toHaveLength(1200);
+    expect(lastProgress(first)!.products.every((p) => p.cancelled === 1)).toBe(true);
 
     await retryFailedItems(jobId);
-    await waitFor(async () => ["queued", "running"].includes(last()?.job.status ?? ""));
+    const second = await follow();
+    await waitFor(async () =>
+      ["queued", "running"].includes(lastProgress(second)?.job.status ?? ""),
+    );
     await cancelJob(jobId);
-    await waitFor(async () => last()?.job.status === "cancelled");
-    client.abort();
-    await stream.done;
+    await second.done;
+    expect(lastProgress(second)!.job.status).toBe("cancelled");
   });
 });
 
@@ -131,7 +132,9 @@ describe("cancel and retention", () => {
     );
     const { cancelledItems } = await cancelJob(jobId);
     expect(cancelledItems).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 500)); // in-flight downloads settle after the cancel
+    // the job's worker has returned once the queue runs nothing: every download in flight at the
+    // cancel has settled and tried to write its result by then
+    await waitFor(async () => (await app.runtime.queue.stats()).active === 0);
     const job = await app.db.job.findUnique({ where: { id: jobId } });
     expect(job?.status).toBe("cancelled");
     const states = await app.db.imageItem.groupBy({

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { crc32 } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "@/test-support/wait-for";
 
 import {
   computeZipSize,
@@ -228,6 +229,7 @@ function countingEntries(total: number, size: number) {
   return { state, entries: generate() };
 }
 
+/** Lets time pass for checks that something does NOT happen (it can only make them stricter). */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
 describe("abort and backpressure", () => {
@@ -247,9 +249,11 @@ describe("abort and backpressure", () => {
 
   it("does not read ahead of a consumer that stops reading", async () => {
     const { state, entries } = countingEntries(10_000, 64 * 1024);
-    const reader = toWebStream(createZipStream(entries)).getReader();
+    const stream = createZipStream(entries);
+    const reader = toWebStream(stream).getReader();
     await reader.read();
-    await settle();
+    // the archive has filled its buffer and waits for the reader: from here nothing may be pulled
+    await waitFor(() => stream.readableLength >= stream.readableHighWaterMark);
     const pulled = state.pulled;
     await settle();
     expect(state.pulled).toBe(pulled);
@@ -283,8 +287,7 @@ describe("toWebStream", () => {
     const reader = toWebStream(stream).getReader();
     await reader.read();
     await reader.cancel();
-    await settle();
-    expect(stream.destroyed).toBe(true);
+    await waitFor(() => stream.destroyed);
     const pulled = state.pulled;
     await settle();
     expect(state.pulled).toBe(pulled);

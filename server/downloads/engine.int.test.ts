@@ -8,6 +8,7 @@ import { crc32 } from "node:zlib";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startImageHost, type ImageHost } from "@/e2e/fakes/image-host";
 import { buildImage, buildJpeg, type FakeImageType } from "@/e2e/fakes/images";
+import { waitFor } from "@/test-support/wait-for";
 import { ScaledClock } from "./test-support/manual-clock";
 import {
   createDownloadEngine,
@@ -226,15 +227,13 @@ describe("downloadImage against a real local image host", () => {
     ["/redirect-private?to=metadata", "169.254.169.254"],
   ])("refuses a redirect from %s to a private address before connecting", async (path, address) => {
     const { engine } = startEngine();
-    const started = Date.now();
     const result = await engine.downloadImage(`${host.url}${path}`, tempDir);
+    // A real connection attempt would have ended as a timeout or a network error, not a refusal.
     expect(expectFailure(result)).toMatchObject({
       kind: "blocked_address",
       message: `blocked: resolves to a private address (${address})`,
     });
     expect(result.attempts).toBe(1);
-    // A real connection attempt would have run into the 2 s connect timeout.
-    expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it("blocks the loopback host itself when the allowlist is empty, sending nothing", async () => {
@@ -321,12 +320,12 @@ describe("downloadImage against a real local image host", () => {
     const pending = engine.downloadImage(`${host.url}/slow-body/cancel`, tempDir, {
       signal: controller.signal,
     });
-    setTimeout(() => controller.abort(), 100);
-    const started = Date.now();
+    await waitFor(() => host.hits("/slow-body/cancel") === 1);
+    controller.abort();
     const result = await pending;
+    // not stopped at once, it would have ended as a read timeout (10 s) or a whole body
     expect(expectFailure(result)).toMatchObject({ kind: "cancelled", message: "cancelled" });
     expect(result.attempts).toBe(1);
-    expect(Date.now() - started).toBeLessThan(2000);
     expect(readdirSync(tempDir)).toEqual([]);
   });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { waitFor } from "@/test-support/wait-for";
 import { createInProcessQueue } from "./in-process-queue";
 
 function deferred() {
@@ -28,8 +29,8 @@ describe("in-process queue", () => {
     for (let i = 0; i < 5; i++) await queue.enqueue("work", i);
     expect((await queue.stats()).active).toBe(2);
     gate.resolve();
+    // close() waits for the two running handlers; the three still waiting must never start
     await queue.close();
-    await new Promise((r) => setTimeout(r, 10));
     expect(peak).toBe(2);
     expect(done.sort()).toEqual([0, 1]);
   });
@@ -52,7 +53,11 @@ describe("in-process queue", () => {
     await queue.enqueue("job", "a", { key: "a" });
     await queue.enqueue("job", "a", { key: "a" });
     gate.resolve();
-    await new Promise((r) => setTimeout(r, 20));
+    // once nothing runs and nothing waits, no further run can start: the count is final
+    await waitFor(async () => {
+      const stats = await queue.stats();
+      return runs.length >= 2 && stats.active === 0 && stats.waiting === 0;
+    });
     expect(runs).toEqual(["a", "a"]);
   });
 
@@ -80,7 +85,7 @@ describe("in-process queue", () => {
     );
     await queue.enqueue("slow", {});
     await queue.enqueue("bad", {});
-    await new Promise((r) => setTimeout(r, 10));
+    await waitFor(async () => errors.length === 1 && (await queue.stats()).active === 1);
     await queue.close();
     expect(sawAbort).toBe(true);
     expect(errors).toHaveLength(1);

@@ -40,16 +40,4 @@ export async function startTestApp(extraEnv: Record<string, string> = {}) {
   };
 }
 
-/** Polls until `check` returns a value, for at most `timeoutMs`: a bounded wait, never a sleep-and-hope. */
-export async function waitFor<T>(
-  check: () => Promise<T | null | undefined | false>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { waitFor } from "@/test-support/wait-for";

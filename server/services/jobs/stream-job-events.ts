@@ -2,11 +2,12 @@ import "server-only";
 import { AppError } from "@/server/errors";
 import { openJobFeedStream } from "@/server/jobs/job-feed";
 import { getReportRunProgress } from "../reports/report-run-progress";
-import { getJobKind, getJobProgress } from "./job-progress";
+import { FINAL_JOB_STATES, getJobKind, getJobProgress } from "./job-progress";
 
 /**
  * Server-sent events for one job: the whole current state first, then only what changed, at most a
- * few times a second. A reconnecting browser gets the whole state again, so it never misses a change.
+ * few times a second, and `end` once the job has finished. A reconnecting browser gets the whole
+ * state again, so it never misses a change.
  */
 export async function streamJobEvents(args: {
   jobId: string;
@@ -19,7 +20,9 @@ export async function streamJobEvents(args: {
     kind === "report_run"
       ? () => getReportRunProgress(args.jobId)
       : (changed: string[] | undefined) => getJobProgress(args.jobId, changed);
-  return new Response(openJobFeedStream(args.jobId, read, args.signal), {
+  const isFinal = (progress: unknown) =>
+    FINAL_JOB_STATES.has((progress as { job: { status: string } }).job.status);
+  return new Response(openJobFeedStream(args.jobId, read, args.signal, { isFinal }), {
     headers: {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-cache, no-transform",

@@ -26,14 +26,17 @@ export function JobDetail({ jobId }: { jobId: string }) {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
-  const { state, isConnected, isDeleted, error } = useJobEvents(jobId);
+  const { state, isConnected, isDeleted, error, follow } = useJobEvents(jobId);
   const [requestedPage, setPage] = useState(0);
   const [productFilter, setProductFilter] = useState("");
   const [onlyProblems, setOnlyProblems] = useState(false);
   const onSettled = () =>
     queryClient.invalidateQueries({ queryKey: trpc.jobs.failedItems.queryKey({ jobId }) });
   const cancel = useMutation(trpc.jobs.cancel.mutationOptions({ onSettled }));
-  const retry = useMutation(trpc.jobs.retryFailed.mutationOptions({ onSettled }));
+  // the stream ended with the job; the retried job runs again and is followed again
+  const retry = useMutation(
+    trpc.jobs.retryFailed.mutationOptions({ onSettled, onSuccess: () => follow() }),
+  );
   const remove = useMutation(
     trpc.jobs.delete.mutationOptions({ onSuccess: () => router.push("/jobs") }),
   );

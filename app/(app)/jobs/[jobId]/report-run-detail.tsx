@@ -28,9 +28,10 @@ function duration(startedAt: string | null, finishedAt: string | null): string {
 export function ReportRunDetail({ jobId }: { jobId: string }) {
   const trpc = useTRPC();
   const router = useRouter();
-  const { state, isConnected, isDeleted, error } = useReportRunEvents(jobId);
+  const { state, isConnected, isDeleted, error, follow } = useReportRunEvents(jobId);
   const cancel = useMutation(trpc.jobs.cancel.mutationOptions());
-  const retry = useMutation(trpc.jobs.retryFailed.mutationOptions());
+  // the stream ended with the run; the retried run is followed again
+  const retry = useMutation(trpc.jobs.retryFailed.mutationOptions({ onSuccess: () => follow() }));
   const remove = useMutation(
     trpc.jobs.delete.mutationOptions({ onSuccess: () => router.push("/jobs") }),
   );

@@ -1,10 +1,11 @@
 "use client";
 
-import { useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 
 /**
- * Follows a job's server-sent events: `snapshot` first, then `progress` messages, `deleted` at the
- * end of a deleted job. EventSource reconnects by itself and the server sends a new snapshot then.
+ * Follows a job's server-sent events: `snapshot` first, then `progress` messages, `end` once the
+ * job has finished and `deleted` for a deleted one. EventSource reconnects by itself and the server
+ * sends a new snapshot then. `follow()` opens the stream again after `end` (a retry restarts the job).
  */
 export function useJobStream<T>(
   jobId: string,
@@ -13,6 +14,7 @@ export function useJobStream<T>(
   const [isConnected, setConnected] = useState(false);
   const [isDeleted, setDeleted] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [generation, setGeneration] = useState(0);
   const latest = useRef(handlers);
   useEffect(() => {
     latest.current = handlers;
@@ -31,13 +33,19 @@ export function useJobStream<T>(
       setDeleted(true);
       source.close();
     });
+    // the job is final: nothing more will come, and a closed stream must not be reconnected
+    source.addEventListener("end", () => {
+      setConnected(false);
+      source.close();
+    });
     source.addEventListener("error", () => {
       setConnected(false);
       if (source.readyState === EventSource.CLOSED)
         setError("Lost the connection to the server. Reload the page to follow the job again.");
     });
     return () => source.close();
-  }, [jobId]);
+  }, [jobId, generation]);
 
-  return { isConnected, isDeleted, error };
+  const follow = useCallback(() => setGeneration((n) => n + 1), []);
+  return { isConnected, isDeleted, error, follow };
 }
