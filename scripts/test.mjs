@@ -1,5 +1,6 @@
 // `npm test`: every gate CI runs, in order, then one closing line with the totals.
 import { spawnSync } from "node:child_process";
+import { assertNodeVersion } from "./node-version.mjs";
 import { ensureSystemPackages } from "./system-packages.mjs";
 import fs from "node:fs";
 import path from "node:path";
@@ -64,6 +65,7 @@ const safely = (fn) => () => {
   }
 };
 
+assertNodeVersion();
 if (!ensureSystemPackages()) process.exit(1);
 
 step("types (tsc --noEmit)", bin("tsc"), ["--noEmit"]);
