@@ -11,7 +11,8 @@ const BLOCKS = 100;
 
 beforeAll(async () => {
   csvHost = await startFakeCsvHost();
-  app = await startTestApp();
+  // the image limit is raised only so that this test shows memory alone, whatever limit reports get
+  app = await startTestApp({ MAX_IMAGE_SIZE_MB: "200" });
   const { startWorker } = await import("@/server/boot");
   await startWorker();
 });
