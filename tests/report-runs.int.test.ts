@@ -965,7 +965,8 @@ describe("connector behaviour against real-service answers", () => {
     });
     expect(await connectors.testConnector(old)).toEqual({
       isOk: true,
-      message: expect.stringMatching(/^signed in as svc \(this Superset does not tell who/),
+      message:
+        "signed in as svc (the user's details could not be read: /api/v1/me/ answered 404 Not Found)",
     });
     expect(await connectors.testConnector(quiet)).toEqual({
       isOk: true,

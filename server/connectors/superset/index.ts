@@ -142,26 +142,24 @@ export const supersetConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
   querySchema: ZQuery,
 
   async testConnection(connection, context) {
-    // the sign-in is the test; who signed in is told only when this Superset can say it
-    // (/api/v1/me/ is missing from older releases)
-    const me = await call(connection, context, async (session) => {
+    // The sign-in is the test. Who signed in is added when this Superset can say it: releases
+    // before /api/v1/me/ answer 404, and older FAB answers a missing permission with 401 too.
+    const identity = await call(connection, context, async (session) => {
       try {
-        return (
-          await context.http.requestJson<{ result?: { username?: string } }>(
-            joinUrl(connection.baseUrl, "api/v1/me/"),
-            { credentials: credentialsFor(connection, session), signal: context.signal },
-          )
-        ).body;
+        const { body } = await context.http.requestJson<{ result?: { username?: string } }>(
+          joinUrl(connection.baseUrl, "api/v1/me/"),
+          { credentials: credentialsFor(connection, session), signal: context.signal },
+        );
+        return { username: body.result?.username };
       } catch (error) {
-        const failure = toSupersetError(error, "reading the current user");
-        if (failure instanceof SessionExpiredError) throw failure;
-        return null;
+        if (error instanceof DownloadError && error.httpStatus !== undefined)
+          return { refusal: error.message };
+        throw describeTransportError(error, "reading the current user");
       }
     });
-    const who = me?.result?.username;
-    return who
-      ? `signed in as ${who}`
-      : `signed in as ${connection.settings.username} (this Superset does not tell who that is: /api/v1/me/ is not available)`;
+    if (identity.username) return `signed in as ${identity.username}`;
+    const why = identity.refusal ? `/api/v1/me/ answered ${identity.refusal}` : "it was not sent";
+    return `signed in as ${connection.settings.username} (the user's details could not be read: ${why})`;
   },
 
   async fetchReport(connection, query, context) {
