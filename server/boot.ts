@@ -1,5 +1,6 @@
 import "server-only";
 import { db } from "./db";
+import { startTempFileSweep } from "./downloads/temp-files";
 import { env } from "./env";
 import { logger } from "./logger";
 import { getRuntime } from "./runtime";
@@ -48,6 +49,9 @@ async function boot(): Promise<void> {
   }
 
   const runtime = getRuntime();
+  startTempFileSweep(runtime.blobs.tempDir, (removed) =>
+    logger.info({ removed }, "removed leftover download files"),
+  );
   if (!runtime.isWorker) return;
   // in the background: on a large store it reads every image over 64 KiB once
   void repairLargeImageChecksums().catch((error: unknown) =>

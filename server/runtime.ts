@@ -48,7 +48,9 @@ function createRuntime(): TRuntime {
     secrets: createSecretBox(
       loadSecretKey({ fromEnv: env.SECRET_KEY, keyFile: path.join(env.dataDir, "secret.key") }),
     ),
-    connectorHttp: createConnectorHttp(downloads, blobs.tempDir),
+    connectorHttp: createConnectorHttp(downloads, blobs.tempDir, {
+      maxFileBytes: downloadLimits.maxReportBytes,
+    }),
     connectorSessions: createSessionCache(),
     isWorker: env.RUN_WORKER,
     startedAt: new Date(),

@@ -5,8 +5,8 @@ import { generateKeyPairSync } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeCsvHost } from "@/e2e/fakes/csv-host";
-import { startFakeMetabase } from "@/e2e/fakes/metabase";
+import { startFakeCsvHost, WINDOWS_1252_CSV_AS_UTF8 } from "@/e2e/fakes/csv-host";
+import { BULK_HEADER_BYTES, BULK_ROW_BYTES, startFakeMetabase } from "@/e2e/fakes/metabase";
 import { bigTable, csvLine } from "@/e2e/fakes/report-data";
 import { startFakeSalesforce } from "@/e2e/fakes/salesforce";
 import { startFakeSuperset } from "@/e2e/fakes/superset";
@@ -17,6 +17,14 @@ let metabase: Awaited<ReturnType<typeof startFakeMetabase>>;
 let superset: Awaited<ReturnType<typeof startFakeSuperset>>;
 let salesforce: Awaited<ReturnType<typeof startFakeSalesforce>>;
 let csvHost: Awaited<ReturnType<typeof startFakeCsvHost>>;
+/** another origin, where csvHost's /exports/to-cdn.csv redirects */
+let cdn: Awaited<ReturnType<typeof startFakeCsvHost>>;
+let strictSuperset: Awaited<ReturnType<typeof startFakeSuperset>>;
+let brokenCsrfSuperset: Awaited<ReturnType<typeof startFakeSuperset>>;
+let oldSuperset: Awaited<ReturnType<typeof startFakeSuperset>>;
+let quietSalesforce: Awaited<ReturnType<typeof startFakeSalesforce>>;
+let limitedSalesforce: Awaited<ReturnType<typeof startFakeSalesforce>>;
+const EXPORT_KEY = "export-key-1";
 const keys = generateKeyPairSync("rsa", { modulusLength: 2048 });
 const privateKeyPem = keys.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
 
@@ -29,6 +37,7 @@ const services = async () => ({
 });
 
 beforeAll(async () => {
+  cdn = await startFakeCsvHost();
   [metabase, superset, salesforce, csvHost] = await Promise.all([
     startFakeMetabase(),
     startFakeSuperset(),
@@ -39,8 +48,21 @@ beforeAll(async () => {
         publicKeyPem: keys.publicKey.export({ type: "spki", format: "pem" }).toString(),
       },
     }),
-    startFakeCsvHost({ basicAuth: { user: "reader", password: "csv-pass-1" } }),
+    startFakeCsvHost({
+      basicAuth: { user: "reader", password: "csv-pass-1" },
+      secretHeader: { name: "x-export-key", value: EXPORT_KEY },
+      cdnUrl: `${cdn.url}/exports/sales.csv`,
+    }),
   ]);
+  [strictSuperset, brokenCsrfSuperset, oldSuperset, quietSalesforce, limitedSalesforce] =
+    await Promise.all([
+      startFakeSuperset({ csrfOnChartData: true }),
+      // every CSRF token is past its time limit the moment it is issued
+      startFakeSuperset({ csrfOnChartData: true, csrfTtlMs: 0 }),
+      startFakeSuperset({ hasMeEndpoint: false }),
+      startFakeSalesforce({ chatterEnabled: false, exportRefused: true }),
+      startFakeSalesforce({ syncRunsPerHour: 0 }),
+    ]);
   app = await startTestApp({ REPORT_RETRY_BASE_SECONDS: "0.05" });
   const { startWorker } = await import("@/server/boot");
   await startWorker();
@@ -48,7 +70,20 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.stop();
-  await Promise.all([metabase, superset, salesforce, csvHost].map((fake) => fake?.close()));
+  await Promise.all(
+    [
+      metabase,
+      superset,
+      salesforce,
+      csvHost,
+      cdn,
+      strictSuperset,
+      brokenCsrfSuperset,
+      oldSuperset,
+      quietSalesforce,
+      limitedSalesforce,
+    ].map((fake) => fake?.close()),
+  );
 });
 
 async function connector(
@@ -82,6 +117,36 @@ async function runToEnd(
 
 function storedText(sha256: string): string {
   return fs.readFileSync(app.runtime.blobs.pathFor(sha256), "utf8");
+}
+
+type TSummaryAttempt = {
+  attempt: number;
+  outcome: string;
+  startedAt: string;
+  finishedAt: string;
+  error: string | null;
+  waitSeconds: number | null;
+  isRetryAfter: boolean;
+  requests: Array<{
+    method: string;
+    url: string;
+    httpStatus: number | null;
+    error: string | null;
+    durationMs: number;
+  }>;
+};
+
+/** A report's attempts as the run's JSON summary lists them. */
+async function attemptLog(jobId: string, reportName: string): Promise<TSummaryAttempt[]> {
+  const { files } = await services();
+  const summary = JSON.parse((await files.buildRunSummary(jobId, "json")).body) as {
+    reports: Array<{ report: string; attemptLog: TSummaryAttempt[] }>;
+  };
+  return summary.reports.find((r) => r.report === reportName)!.attemptLog;
+}
+
+function leftoverTempFiles(): string[] {
+  return fs.readdirSync(app.runtime.blobs.tempDir).filter((name) => /\.part/.test(name));
 }
 
 describe("connectors", () => {
@@ -230,6 +295,7 @@ describe("report runs", () => {
       }),
       await report("Customers", await byName("MB session"), { target: "card", cardId: 2 }),
       await report("Broken card", await byName("MB key"), { target: "card", cardId: 3 }),
+      await report("Warehouse hiccup", await byName("MB key"), { target: "card", cardId: 4 }),
       await report("Chart 5", await byName("Superset"), { target: "chart", chartId: 5 }),
       await report("Opportunities", await byName("SF client"), { reportId: "00O000000000001AAA" }),
       await report(
@@ -265,14 +331,17 @@ describe("report runs", () => {
       fileName: `bom_${new Date().getUTCFullYear()}.csv`,
     });
     expect(item("With BOM").note).toMatch(/byte-order mark removed/);
-    // a 200 with a JSON error is a failure, retried up to the limit, every attempt recorded
-    expect(item("Broken card")).toMatchObject({ state: "failed", attempts: 2 });
+    // a 200 with a JSON error is a failure; a SQL error is the query's own, so it is not retried,
+    // while trouble in the warehouse may pass and is retried up to the limit
+    expect(item("Broken card")).toMatchObject({ state: "failed", attempts: 1 });
     expect(item("Broken card").error).toMatch(/Metabase reported an error instead of the CSV/);
+    expect(item("Warehouse hiccup")).toMatchObject({ state: "failed", attempts: 2 });
+    expect(item("Warehouse hiccup").error).toMatch(/connection to the data warehouse was reset/);
     expect(item("Protected")).toMatchObject({ state: "succeeded", rows: 3 });
     expect(item("Captive")).toMatchObject({ state: "failed", attempts: 1 });
     expect(item("Captive").error).toMatch(/HTML page instead of a CSV/);
     const attempts = await app.db.reportAttempt.findMany({
-      where: { itemId: item("Broken card").id },
+      where: { itemId: item("Warehouse hiccup").id },
     });
     expect(attempts.map((a) => a.outcome)).toEqual(["failed", "failed"]);
 
@@ -299,7 +368,7 @@ describe("report runs", () => {
     const json = JSON.parse((await files.buildRunSummary(run.job.id, "json")).body) as {
       reports: Array<{ report: string; attemptLog: unknown[] }>;
     };
-    expect(json.reports.find((r) => r.report === "Broken card")?.attemptLog).toHaveLength(2);
+    expect(json.reports.find((r) => r.report === "Warehouse hiccup")?.attemptLog).toHaveLength(2);
 
     // the run ZIP: every file plus both summaries, the exact length announced, unzip accepts it
     const archive = await files.buildRunArchive(run.job.id);
@@ -318,6 +387,8 @@ describe("report runs", () => {
     expect(execFileSync("unzip", ["-t", zipPath], { encoding: "utf8" })).toMatch(
       /No errors detected/,
     );
+    // refused downloads (the captive page, the JSON errors) leave no file behind
+    expect(leftoverTempFiles()).toEqual([]);
   });
 
   it("renews an expired session once and goes on; a truncated Reports API answer is flagged", async () => {
@@ -387,14 +458,29 @@ describe("edge cases", () => {
     expect(salesforce.tokenRequests()).toBe(before);
   });
 
-  it("a 503 with Retry-After is waited out inside one attempt", async () => {
+  it("a 503 with Retry-After is the wait before the next attempt, and the summary says so", async () => {
     const files = (await app.db.connector.findUniqueOrThrow({ where: { name: "Files" } })).id;
     const reportId = await report("Flaky", files, { url: "/exports/flaky.csv" });
-    const started = Date.now();
-    const item = (await runToEnd([reportId])).items[0]!;
-    expect(item).toMatchObject({ state: "succeeded", attempts: 1 });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    const run = await runToEnd([reportId]);
+    expect(run.items[0]).toMatchObject({ state: "succeeded", attempts: 2 });
+    // one request per attempt: nothing is retried inside an attempt
     expect(csvHost.hits("/exports/flaky.csv")).toBe(2);
+    const log = await attemptLog(run.job.id, "Flaky");
+    expect(log.map((a) => [a.outcome, a.waitSeconds, a.isRetryAfter])).toEqual([
+      ["failed", 1, true],
+      ["succeeded", null, false],
+    ]);
+    expect(log[0]!.requests).toEqual([
+      expect.objectContaining({
+        method: "GET",
+        httpStatus: 503,
+        url: `${csvHost.url}/exports/flaky.csv`,
+      }),
+    ]);
+    // the second attempt was not claimed before the wait the server asked for was over
+    expect(Date.parse(log[1]!.startedAt) - Date.parse(log[0]!.finishedAt)).toBeGreaterThanOrEqual(
+      1000,
+    );
   });
 });
 
@@ -630,5 +716,329 @@ describe("recovery", () => {
     expect(done.job.status).toBe("completed");
     // the dead worker's attempt still counts: this was the second
     expect(done.items[0]).toMatchObject({ state: "succeeded", attempts: 2, rows: 1 });
+  });
+});
+
+describe("one retry budget per report", () => {
+  it("3 attempts against a server that answers 500 send 3 requests, each listed with its wait", async () => {
+    const files = (await app.db.connector.findUniqueOrThrow({ where: { name: "Files" } })).id;
+    const reportId = await report("Always 500", files, { url: "/exports/always-500.csv?x=1" });
+    const run = await runToEnd([reportId], { maxAttempts: 3 });
+    expect(run.items[0]).toMatchObject({ state: "failed", attempts: 3 });
+    expect(run.items[0]!.requestsPerAttempt).toEqual([1, 1, 1]);
+    expect(csvHost.hits("/exports/always-500.csv")).toBe(3);
+    const log = await attemptLog(run.job.id, "Always 500");
+    expect(log.map((a) => a.requests.map((r) => [r.method, r.httpStatus]))).toEqual([
+      [["GET", 500]],
+      [["GET", 500]],
+      [["GET", 500]],
+    ]);
+    // a query value may be a secret: the summary names the parameter only
+    expect(log[0]!.requests[0]!.url).toBe(`${csvHost.url}/exports/always-500.csv?x=***`);
+    expect(log.map((a) => a.waitSeconds === null)).toEqual([false, false, true]);
+    expect(log.map((a) => a.isRetryAfter)).toEqual([false, false, false]);
+  });
+
+  it("does not retry what waiting cannot heal: a Salesforce hourly limit, a wait longer than a run's", async () => {
+    const limited = await connector({
+      name: "SF limited",
+      kind: "salesforce",
+      baseUrl: limitedSalesforce.url,
+      settings: { authMethod: "client_credentials", clientId: "sf-client-id" },
+      secrets: { clientSecret: "sf-client-secret" },
+    });
+    const files = (await app.db.connector.findUniqueOrThrow({ where: { name: "Files" } })).id;
+    const ids = [
+      await report("Over the hourly limit", limited, { reportId: "00O000000000002AAA" }),
+      await report("Come back in two hours", files, { url: "/exports/rate-limited-long.csv" }),
+    ];
+    const run = await runToEnd(ids, { maxAttempts: 4 });
+    const [overLimit, later] = run.items;
+    expect(overLimit).toMatchObject({ state: "failed", attempts: 1 });
+    expect(overLimit!.error).toMatch(/^Salesforce.s limit is used up, try again later/);
+    expect(later).toMatchObject({ state: "failed", attempts: 1 });
+    expect(later!.error).toMatch(/asks to wait 120 min before trying again/);
+  });
+});
+
+describe("credentials", () => {
+  it("a secret header goes to the connector's origin only: not after a redirect, not to another absolute URL", async () => {
+    const keyed = await connector({
+      name: "Files (key)",
+      kind: "http",
+      baseUrl: csvHost.url,
+      settings: { authMethod: "header", headerName: "X-Export-Key" },
+      secrets: { headerValue: EXPORT_KEY },
+    });
+    const ids = [
+      await report("Own origin", keyed, { url: "/exports/protected.csv" }),
+      await report("Via CDN", keyed, { url: "/exports/to-cdn.csv" }),
+      await report("Elsewhere", keyed, { url: `${cdn.url}/exports/bom.csv` }),
+    ];
+    const run = await runToEnd(ids);
+    expect(run.items.map((i) => i.state)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    expect(csvHost.lastHeaders("/exports/protected.csv")?.["x-export-key"]).toBe(EXPORT_KEY);
+    for (const path of ["/exports/sales.csv", "/exports/bom.csv"]) {
+      expect(cdn.hits(path)).toBe(1);
+      expect(JSON.stringify(cdn.lastHeaders(path))).not.toContain(EXPORT_KEY);
+    }
+  });
+
+  it("an HTTP connector with credentials and no base URL refuses to send them, and says why", async () => {
+    const { connectors } = await services();
+    const nowhere = await connector({
+      name: "Files (no base)",
+      kind: "http",
+      baseUrl: "",
+      settings: { authMethod: "bearer", testUrl: `${csvHost.url}/exports/sales.csv` },
+      secrets: { token: "t0k-nowhere" },
+    });
+    const reportId = await report("No base", nowhere, { url: `${csvHost.url}/exports/sales.csv` });
+    const item = (await runToEnd([reportId], { maxAttempts: 3 })).items[0]!;
+    expect(item).toMatchObject({ state: "failed", attempts: 1 });
+    expect(item.error).toMatch(/credentials but no base URL/);
+    expect(await connectors.testConnector(nowhere)).toEqual({
+      isOk: false,
+      message: expect.stringMatching(/credentials but no base URL/),
+    });
+  });
+});
+
+describe("what a run checks", () => {
+  it("stores a 60 MB report: reports have their own size limit, not the images' 50 MB", async () => {
+    const mbKey = (await app.db.connector.findUniqueOrThrow({ where: { name: "MB key" } })).id;
+    const reportId = await report("All events", mbKey, { target: "card", cardId: 6 });
+    const item = (await runToEnd([reportId])).items[0]!;
+    expect(item).toMatchObject({
+      state: "succeeded",
+      rows: 3_000_000,
+      bytes: BULK_HEADER_BYTES + 3_000_000 * BULK_ROW_BYTES,
+    });
+    expect(item.bytes!).toBeGreaterThan(50 * 1024 * 1024);
+  });
+
+  it("decodes gzip and br bodies, and refuses a compression it cannot decode", async () => {
+    const files = (await app.db.connector.findUniqueOrThrow({ where: { name: "Files" } })).id;
+    const ids = [
+      await report("Gzipped", files, { url: "/exports/gzip.csv" }),
+      await report("Brotli", files, { url: "/exports/br.csv" }),
+      await report("Zstandard", files, { url: "/exports/zstd.csv" }),
+    ];
+    const run = await runToEnd(ids, { maxAttempts: 3 });
+    const expected = 'region,amount\r\nEU,10\r\n"US, East",20\r\n"APAC ""North""",30.5\r\n';
+    for (const item of run.items.slice(0, 2)) {
+      expect(item).toMatchObject({ state: "succeeded", rows: 3 });
+      const row = await app.db.reportRunItem.findUniqueOrThrow({ where: { id: item.id } });
+      expect(storedText(row.sha256!)).toBe(expected);
+    }
+    expect(run.items[2]).toMatchObject({ state: "failed", attempts: 1 });
+    expect(run.items[2]!.error).toMatch(
+      /compressed its answer as "zstd", which DataHaul cannot decode/,
+    );
+  });
+
+  it("stores every CSV as UTF-8: by the declared charset (0x80-0x9F as Windows-1252) or a BOM", async () => {
+    const files = (await app.db.connector.findUniqueOrThrow({ where: { name: "Files" } })).id;
+    const ids = [
+      await report("Latin-1", files, { url: "/exports/windows-1252.csv?charset=iso-8859-1" }),
+      await report("UTF-16", files, { url: "/exports/utf16.csv" }),
+    ];
+    const run = await runToEnd(ids);
+    const [latin, utf16] = run.items;
+    expect(latin).toMatchObject({ state: "succeeded", rows: 2 });
+    expect(latin!.note).toMatch(/converted from Windows-1252 \(declared iso-8859-1\) to UTF-8/);
+    const stored = async (id: string) =>
+      storedText((await app.db.reportRunItem.findUniqueOrThrow({ where: { id } })).sha256!);
+    expect(await stored(latin!.id)).toBe(WINDOWS_1252_CSV_AS_UTF8);
+    expect(utf16).toMatchObject({ state: "succeeded", rows: 3 });
+    expect(utf16!.note).toMatch(/converted from UTF-16LE \(by its byte-order mark\)/);
+    expect(await stored(utf16!.id)).toMatch(/^region,amount\r\nEU,10\r\n/);
+  });
+
+  it("a JSON error over 64 KB in a 200 answer is a failure, not a CSV of 0 rows", async () => {
+    const files = (await app.db.connector.findUniqueOrThrow({ where: { name: "Files" } })).id;
+    const mbKey = (await app.db.connector.findUniqueOrThrow({ where: { name: "MB key" } })).id;
+    const ids = [
+      await report("Long JSON error", files, { url: "/exports/json-error.csv" }),
+      await report("Long Metabase trace", mbKey, { target: "card", cardId: 5 }),
+    ];
+    const run = await runToEnd(ids);
+    expect(run.items[0]).toMatchObject({ state: "failed", attempts: 1 });
+    expect(run.items[0]!.error).toMatch(
+      /reported an error instead of the CSV: Export failed: the query timed out/,
+    );
+    expect(run.items[1]).toMatchObject({ state: "failed", attempts: 1 });
+    expect(run.items[1]!.error).toMatch(/missing_table/);
+    expect(leftoverTempFiles()).toEqual([]);
+  });
+
+  it("checks and counts a JSON report as a stream, and refuses one cut off", async () => {
+    const files = (await app.db.connector.findUniqueOrThrow({ where: { name: "Files" } })).id;
+    const ids = [
+      await report(
+        "Big JSON",
+        files,
+        { url: "/exports/big.json", format: "json" },
+        { fileNameTemplate: "big.json" },
+      ),
+      await report("Cut JSON", files, { url: "/exports/broken.json", format: "json" }),
+    ];
+    const run = await runToEnd(ids);
+    expect(run.items[0]).toMatchObject({ state: "succeeded", rows: 50_000 });
+    const row = await app.db.reportRunItem.findUniqueOrThrow({ where: { id: run.items[0]!.id } });
+    const stored = fs.readFileSync(app.runtime.blobs.pathFor(row.sha256!));
+    expect(stored.length).toBe(row.bytes);
+    expect((JSON.parse(stored.toString("utf8")) as unknown[]).length).toBe(50_000);
+    expect(run.items[1]).toMatchObject({ state: "failed", error: "the answer is not valid JSON" });
+  });
+});
+
+describe("connector behaviour against real-service answers", () => {
+  it("Superset: a CSRF token past its hour is renewed once; a second refusal is an error, not a loop", async () => {
+    const payload = {
+      target: "payload",
+      payload: {
+        datasource: { id: 7, type: "table" },
+        queries: [{ columns: ["id"], row_limit: 5 }],
+      },
+    };
+    const strict = await connector({
+      name: "Superset strict",
+      kind: "superset",
+      baseUrl: strictSuperset.url,
+      settings: { username: "svc" },
+      secrets: { password: "superset-pass-1" },
+    });
+    const broken = await connector({
+      name: "Superset broken CSRF",
+      kind: "superset",
+      baseUrl: brokenCsrfSuperset.url,
+      settings: { username: "svc" },
+      secrets: { password: "superset-pass-1" },
+    });
+    const strictReport = await report("Strict chart", strict, payload);
+    expect((await runToEnd([strictReport])).items[0]).toMatchObject({
+      state: "succeeded",
+      rows: 5,
+    });
+    const logins = strictSuperset.logins();
+    strictSuperset.expireCsrfTokens();
+    const renewed = await runToEnd([strictReport]);
+    expect(renewed.items[0]).toMatchObject({ state: "succeeded", attempts: 1, rows: 5 });
+    expect(strictSuperset.logins()).toBe(logins + 1);
+    const requests = (await attemptLog(renewed.job.id, "Strict chart"))[0]!.requests;
+    expect(requests.map((r) => [r.method, new URL(r.url).pathname, r.httpStatus])).toEqual([
+      ["POST", "/api/v1/chart/data", 400],
+      ["POST", "/api/v1/security/login", 200],
+      ["GET", "/api/v1/security/csrf_token/", 200],
+      ["POST", "/api/v1/chart/data", 200],
+    ]);
+
+    const brokenReport = await report("Broken CSRF chart", broken, payload);
+    const failed = (await runToEnd([brokenReport], { maxAttempts: 3 })).items[0]!;
+    expect(failed).toMatchObject({ state: "failed", attempts: 1 });
+    expect(failed.error).toMatch(
+      /signed in again, but the new session was refused too \(400 Bad Request: The CSRF token has expired\.\); not retrying/,
+    );
+    expect(brokenCsrfSuperset.logins()).toBe(2);
+  });
+
+  it("test connection reports the sign-in when the identity call is missing; an HTTP login page fails", async () => {
+    const { connectors } = await services();
+    const old = await connector({
+      name: "Old Superset",
+      kind: "superset",
+      baseUrl: oldSuperset.url,
+      settings: { username: "svc" },
+      secrets: { password: "superset-pass-1" },
+    });
+    const quiet = await connector({
+      name: "SF no Chatter",
+      kind: "salesforce",
+      baseUrl: quietSalesforce.url,
+      settings: { authMethod: "client_credentials", clientId: "sf-client-id" },
+      secrets: { clientSecret: "sf-client-secret" },
+    });
+    const captive = await connector({
+      name: "Captive files",
+      kind: "http",
+      baseUrl: csvHost.url,
+      settings: { testUrl: "/exports/login.csv" },
+    });
+    expect(await connectors.testConnector(old)).toEqual({
+      isOk: true,
+      message:
+        "signed in as svc (the user's details could not be read: /api/v1/me/ answered 404 Not Found)",
+    });
+    expect(await connectors.testConnector(quiet)).toEqual({
+      isOk: true,
+      message: expect.stringMatching(/^signed in: Salesforce accepted the sign-in/),
+    });
+    expect(await connectors.testConnector(captive)).toEqual({
+      isOk: false,
+      message: expect.stringMatching(/answered with an HTML page instead of a file/),
+    });
+  });
+
+  it("Metabase's reason for a 400 is shown, not only '400 Bad Request'", async () => {
+    const mbKey = (await app.db.connector.findUniqueOrThrow({ where: { name: "MB key" } })).id;
+    const reportId = await report("Bad parameter", mbKey, {
+      target: "dashcard",
+      dashboardId: 10,
+      dashcardId: 20,
+      cardId: 1,
+      parameters: [{ id: "nope", value: "EU" }],
+    });
+    const item = (await runToEnd([reportId], { maxAttempts: 3 })).items[0]!;
+    expect(item).toMatchObject({ state: "failed", attempts: 1 });
+    expect(item.error).toBe(
+      'Metabase refused card 1: parameters: Dashboard 10 does not have a parameter with ID "nope".',
+    );
+  });
+
+  it("Salesforce writes the same CSV through the Reports API as through the export, and says why the export was not used", async () => {
+    const viaExport = await connector({
+      name: "SF export",
+      kind: "salesforce",
+      baseUrl: salesforce.url,
+      settings: { authMethod: "client_credentials", clientId: "sf-client-id" },
+      secrets: { clientSecret: "sf-client-secret" },
+    });
+    const viaRest = await connector({
+      name: "SF REST",
+      kind: "salesforce",
+      baseUrl: salesforce.url,
+      settings: { authMethod: "client_credentials", clientId: "sf-client-id", fullExport: false },
+      secrets: { clientSecret: "sf-client-secret" },
+    });
+    const refused = await connector({
+      name: "SF export refused",
+      kind: "salesforce",
+      baseUrl: quietSalesforce.url,
+      settings: { authMethod: "client_credentials", clientId: "sf-client-id" },
+      secrets: { clientSecret: "sf-client-secret" },
+    });
+    const query = { reportId: "00O000000000003AAA" };
+    const ids = [
+      await report("Typed export", viaExport, query),
+      await report("Typed REST", viaRest, query),
+      await report("Typed refused", refused, query),
+    ];
+    const run = await runToEnd(ids);
+    const [full, rest, fallback] = run.items;
+    expect(full).toMatchObject({ state: "succeeded", rows: 2500, isTruncated: false });
+    expect(rest).toMatchObject({ state: "succeeded", rows: 2000, isTruncated: true });
+    const text = async (id: string) =>
+      storedText((await app.db.reportRunItem.findUniqueOrThrow({ where: { id } })).sha256!);
+    const exportLines = (await text(full!.id)).split("\r\n");
+    const restLines = (await text(rest!.id)).split("\r\n");
+    expect(restLines.slice(0, 2001)).toEqual(exportLines.slice(0, 2001));
+    expect(exportLines[1]).toBe('"Deal 0, Prospecting","","0","","1/15/2024","1/15/2024 12:00 AM"');
+    expect(exportLines[2]).toBe(
+      '"Deal 1, Qualification","79.69","12.5","13","1/16/2024","1/15/2024 1:01 AM"',
+    );
+    expect(rest!.note).toMatch(/and the report export is switched off for this connector/);
+    expect(fallback).toMatchObject({ state: "succeeded", rows: 2000, isTruncated: true });
+    expect(fallback!.note).toMatch(/the report export answered with Salesforce's login page/);
   });
 });

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import zlib from "node:zlib";
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { buildImage, buildJpeg, FAKE_IMAGE_MIME, type FakeImageType } from "./images";
@@ -113,7 +114,65 @@ export async function startImageHost(
 
     if (segments[0] === "status" && segments[1]) {
       const status = Number(segments[1]);
-      if (status >= 200 && status <= 599) return sendStatus(res, status);
+      const retryAfter = url.searchParams.get("retry-after");
+      if (status >= 200 && status <= 599)
+        return sendStatus(res, status, retryAfter === null ? {} : { "retry-after": retryAfter });
+    }
+
+    // An image sent with a content coding (gzip, deflate, br, or one nobody decodes).
+    const coded = /^\/coded\/([^/]+)\.(png|jpg|webp)$/.exec(path);
+    if (coded) {
+      const type = coded[2] as FakeImageType;
+      const coding = url.searchParams.get("coding") ?? "gzip";
+      const plain = cachedImage(type, coded[1]!, Math.max(0, kb) * 1024);
+      const body =
+        coding === "gzip"
+          ? zlib.gzipSync(plain)
+          : coding === "deflate"
+            ? zlib.deflateSync(plain)
+            : coding === "br"
+              ? zlib.brotliCompressSync(plain)
+              : plain;
+      return sendBytes(res, 200, FAKE_IMAGE_MIME[type], body, { "content-encoding": coding });
+    }
+
+    // A JPEG start and then zeros, gzipped: a small body that inflates to `mb` MB, a bomb.
+    if (path === "/gzip-bomb.jpg") {
+      const mb = Number(url.searchParams.get("mb") ?? 100);
+      res.writeHead(200, { "content-type": "image/jpeg", "content-encoding": "gzip" });
+      const gzip = zlib.createGzip();
+      gzip.pipe(res);
+      gzip.write(buildJpeg("bomb").subarray(0, 20));
+      let left = Math.round(mb * 1024 * 1024);
+      const zeros = Buffer.alloc(64 * 1024);
+      const pump = () => {
+        while (left > 0 && !res.destroyed) {
+          const piece = zeros.subarray(0, Math.min(zeros.length, left));
+          left -= piece.length;
+          if (!gzip.write(piece)) return void gzip.once("drain", pump);
+        }
+        gzip.end();
+      };
+      res.once("close", () => gzip.destroy());
+      pump();
+      return;
+    }
+
+    // A whole HTTP answer whose gzip data stops half way.
+    if (path === "/gzip-cut.png") {
+      const whole = zlib.gzipSync(cachedImage("png", "gzip-cut", 20 * 1024));
+      const cut = whole.subarray(0, Math.floor(whole.length / 2));
+      return sendBytes(res, 200, "image/png", cut, { "content-encoding": "gzip" });
+    }
+
+    // gzip bytes under an image label, without saying they are compressed.
+    if (path === "/gzip-unlabelled.jpg") {
+      return sendBytes(res, 200, "image/jpeg", zlib.gzipSync(cachedImage("jpg", "unlabelled", 0)));
+    }
+
+    if (path === "/redirect-to") {
+      const status = Number(url.searchParams.get("status") ?? 302);
+      return redirect(res, url.searchParams.get("url") ?? "/", status);
     }
 
     if (segments[0] === "flaky" && segments[1]) {

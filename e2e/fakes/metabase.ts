@@ -15,6 +15,7 @@ import {
 } from "./fake-http";
 import {
   bigTable,
+  drainedOrClosed,
   jsonArrayPieces,
   rowObjects,
   selectRows,
@@ -71,8 +72,12 @@ type FakeCard = {
   name: string;
   table: FakeTable;
   rowFilter(parameters: CardParameter[]): ((row: FakeRow) => boolean) | undefined;
-  // Metabase has already sent 200 + CSV headers when the query fails, so the error lands in the body.
-  failsWhileStreaming?: boolean;
+  // Metabase has already sent 200 + CSV headers when the query fails, so the error lands in the
+  // body, typed by its query processor (query_processor/error_type.clj): "invalid-query" for a
+  // SQL error, "db" for trouble in the warehouse. `traceLines` adds a stack trace that long.
+  failsWhileStreaming?: { errorType: string; message: string; traceLines?: number };
+  // An export too big to build row by row in a test: the same block of rows, sent many times.
+  bulkRows?: number;
 };
 
 function noFilter() {
@@ -92,11 +97,55 @@ function regionFilter(parameters: CardParameter[]) {
   return (row: FakeRow) => wanted.has(String(row[0]));
 }
 
+const MISSING_TABLE = 'ERROR: relation "missing_table" does not exist';
+
 const CARDS = new Map<number, FakeCard>([
   [1, { name: "Sales by region", table: SMALL_SALES, rowFilter: regionFilter }],
   [2, { name: "All customers", table: bigTable(100_000), rowFilter: noFilter }],
-  [3, { name: "Broken query", table: SMALL_SALES, rowFilter: noFilter, failsWhileStreaming: true }],
+  [
+    3,
+    {
+      name: "Broken query",
+      table: SMALL_SALES,
+      rowFilter: noFilter,
+      failsWhileStreaming: { errorType: "invalid-query", message: MISSING_TABLE },
+    },
+  ],
+  [
+    4,
+    {
+      name: "Warehouse hiccup",
+      table: SMALL_SALES,
+      rowFilter: noFilter,
+      failsWhileStreaming: {
+        errorType: "db",
+        message: "I/O error: the connection to the data warehouse was reset",
+      },
+    },
+  ],
+  [
+    5,
+    {
+      name: "Broken query with a long trace",
+      table: SMALL_SALES,
+      rowFilter: noFilter,
+      failsWhileStreaming: { errorType: "invalid-query", message: MISSING_TABLE, traceLines: 3000 },
+    },
+  ],
+  [6, { name: "All events", table: SMALL_SALES, rowFilter: noFilter, bulkRows: 3_000_000 }],
 ]);
+
+// 20 bytes a row, so the bulk card's 3,000,000 rows make a 60 MB export
+const BULK_HEADER = "id,region,amount\r\n";
+const BULK_BLOCK_ROWS = 50_000;
+const BULK_BLOCK = Buffer.from(
+  Array.from(
+    { length: BULK_BLOCK_ROWS },
+    (_, i) => `${String(i).padStart(7, "0")},EU,1234.50\r\n`,
+  ).join(""),
+);
+export const BULK_ROW_BYTES = 20;
+export const BULK_HEADER_BYTES = BULK_HEADER.length;
 
 type FakeDashboard = {
   // Dashboard parameter id → the card target it is wired to.
@@ -366,15 +415,42 @@ export async function startFakeMetabase(options: FakeMetabaseOptions = {}): Prom
       ...(format === "api" ? {} : { "content-disposition": disposition }),
     });
 
-    if (card.failsWhileStreaming) {
+    const failure = card.failsWhileStreaming;
+    if (failure) {
+      const message = `${failure.message} (card "${card.name}")`;
       res.end(
         JSON.stringify({
           status: "failed",
-          error: `ERROR: relation "missing_table" does not exist (card "${card.name}")`,
-          message: `ERROR: relation "missing_table" does not exist (card "${card.name}")`,
-          error_type: "invalid-query",
+          error: message,
+          message,
+          error_type: failure.errorType,
+          ...(failure.traceLines
+            ? {
+                stacktrace: Array.from(
+                  { length: failure.traceLines },
+                  (_, i) => `metabase.query_processor.pipeline$step_${i}.invoke(pipeline.clj:${i})`,
+                ),
+              }
+            : {}),
         }),
       );
+      return;
+    }
+
+    if (card.bulkRows !== undefined && format === "csv") {
+      const blocks = Math.ceil(card.bulkRows / BULK_BLOCK_ROWS);
+      const pieces = function* () {
+        yield BULK_HEADER;
+        for (let block = 0; block < blocks; block += 1) {
+          const rows = Math.min(BULK_BLOCK_ROWS, card.bulkRows! - block * BULK_BLOCK_ROWS);
+          yield BULK_BLOCK.subarray(0, rows * BULK_ROW_BYTES);
+        }
+      };
+      for (const piece of pieces()) {
+        if (res.destroyed) return;
+        if (!res.write(piece)) await drainedOrClosed(res);
+      }
+      if (!res.destroyed) res.end();
       return;
     }
 

@@ -126,7 +126,7 @@ function* coalesce(pieces: Iterable<string>, chunkChars = CHUNK_CHARS): Generato
   if (buffer) yield buffer;
 }
 
-function drainedOrClosed(out: Writable): Promise<void> {
+export function drainedOrClosed(out: Writable): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       out.off("drain", done);

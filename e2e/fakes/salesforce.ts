@@ -37,6 +37,10 @@ export type FakeSalesforceOptions = {
   // Org session timeout: a token unused for this long stops working.
   idleTimeoutMs?: number;
   syncRunsPerHour?: number;
+  // An org with Chatter switched off answers its users/me resource with an error.
+  chatterEnabled?: boolean;
+  // The classic export answers every session with the login page (e.g. a token without "web").
+  exportRefused?: boolean;
 };
 
 export type FakeSalesforce = {
@@ -93,18 +97,114 @@ function describeColumns(table: FakeTable): ReportColumn[] {
         : /^\d{4}-\d{2}-\d{2}T/.test(String(value))
           ? "datetime"
           : "string";
-    return { apiName: column.toUpperCase(), label: column, dataType };
+    return { apiName: column.toUpperCase().replace(/[^A-Z0-9]+/g, "_"), label: column, dataType };
   });
 }
 
-function report(name: string, table: FakeTable): FakeReport {
-  return { name, table, columns: describeColumns(table) };
+function report(name: string, table: FakeTable, types?: string[]): FakeReport {
+  const columns = describeColumns(table).map((column, index) =>
+    types ? { ...column, dataType: types[index]! } : column,
+  );
+  return { name, table, columns };
 }
+
+const grouped = (value: number, decimals?: number) =>
+  value.toLocaleString("en-US", {
+    minimumFractionDigits: decimals ?? 0,
+    maximumFractionDigits: decimals ?? 10,
+  });
+
+// "1/15/2024" and "1/15/2024 4:05 PM": an en_US user's locale, in UTC
+function usDate(iso: string): string {
+  const [year, month, day] = iso.slice(0, 10).split("-").map(Number);
+  return `${month}/${day}/${year}`;
+}
+function usDateTime(iso: string): string {
+  const date = new Date(iso);
+  const hours = date.getUTCHours();
+  const minutes = String(date.getUTCMinutes()).padStart(2, "0");
+  return `${usDate(iso)} ${hours % 12 || 12}:${minutes} ${hours < 12 ? "AM" : "PM"}`;
+}
+
+/**
+ * A detail cell of the Reports API: the value, and the label formatted for people in the user's
+ * locale (Salesforce answers an empty cell with the label "-").
+ */
+function restCell(dataType: string, raw: string | number | null) {
+  if (raw === null || raw === "") return { label: "-", value: null };
+  switch (dataType) {
+    case "currency":
+      return { label: `USD ${grouped(Number(raw), 2)}`, value: { amount: raw, currency: "USD" } };
+    case "percent":
+      return { label: `${grouped(Number(raw))}%`, value: raw };
+    case "int":
+    case "double":
+      return { label: grouped(Number(raw)), value: raw };
+    case "date":
+      return { label: usDate(String(raw)), value: raw };
+    case "datetime":
+      return { label: usDateTime(String(raw)), value: raw };
+    default:
+      return { label: String(raw), value: raw };
+  }
+}
+
+/**
+ * The same cell in the report export's CSV. What the real export writes is not documented (see
+ * upstream-contracts.md §3.2 A); this fake follows what testers saw: amounts without the currency
+ * and with two places ("0.50" for "USD 0.50"), numbers and percentages plain, dates and times as
+ * shown to the user, empty cells empty.
+ */
+function exportCell(dataType: string, raw: string | number | null): string {
+  if (raw === null || raw === "") return "";
+  switch (dataType) {
+    case "currency":
+      return Number(raw).toFixed(2);
+    case "percent":
+    case "int":
+    case "double":
+      return String(raw);
+    default:
+      return restCell(dataType, raw).label;
+  }
+}
+
+const STAGES = ["Prospecting", "Qualification", "Negotiation/Review", "Closed Won"];
+const OPPORTUNITY_EPOCH_MS = Date.UTC(2024, 0, 15);
+
+// Every type the export and the Reports API write differently; some rows have empty cells.
+const TYPED_OPPORTUNITIES: FakeTable = {
+  columns: ["Opportunity Name", "Amount", "Probability (%)", "Quantity", "Close Date", "Created"],
+  rowCount: 2500,
+  row(i) {
+    const day = new Date(OPPORTUNITY_EPOCH_MS + (i % 400) * 86_400_000).toISOString();
+    return [
+      `Deal ${i}, ${STAGES[i % STAGES.length]}`,
+      // whole cents, so every amount has one shortest decimal form
+      i % 50 === 0 ? "" : (((i * 7919) % 200_000) + 50) / 100,
+      (i % 9) * 12.5,
+      i % 30 === 0 ? "" : (i * 13) % 5000,
+      day.slice(0, 10),
+      new Date(OPPORTUNITY_EPOCH_MS + i * 3_660_000).toISOString(),
+    ];
+  },
+};
 
 // Keyed by the 15-character id: Salesforce accepts the 15- and the 18-character form.
 const REPORTS = new Map<string, FakeReport>([
   ["00O000000000001", report("Customers (2,500 rows)", bigTable(2500))],
   ["00O000000000002", report("Sales by Region", SMALL_SALES)],
+  [
+    "00O000000000003",
+    report("Opportunities (2,500 rows)", TYPED_OPPORTUNITIES, [
+      "string",
+      "currency",
+      "percent",
+      "int",
+      "date",
+      "datetime",
+    ]),
+  ],
 ]);
 
 const REPORT_ID = /^00O[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$/;
@@ -168,12 +268,14 @@ function reportResult(
   includeDetails: boolean,
 ) {
   const matches = rowMatcher(report, filters);
-  const detailRows: { dataCells: { label: string; value: string | number }[] }[] = [];
+  const detailRows: { dataCells: { label: string; value: unknown }[] }[] = [];
   let matchingRows = 0;
   for (const row of selectRows(report.table, { filter: matches })) {
     matchingRows += 1;
     if (includeDetails && detailRows.length < REST_ROW_CAP) {
-      detailRows.push({ dataCells: row.map((value) => ({ label: String(value), value })) });
+      detailRows.push({
+        dataCells: row.map((value, index) => restCell(report.columns[index]!.dataType, value)),
+      });
     }
   }
   const detailColumnInfo = Object.fromEntries(
@@ -426,6 +528,24 @@ export async function startFakeSalesforce(
       return sendRest(403, errorArray("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."));
     }
     const route = rest.join("/");
+    // the version's resource list: what a client can call, and proof that the session works
+    if (route === "" && req.method === "GET") {
+      return sendRest(200, {
+        analytics: `/services/data/${version}/analytics`,
+        chatter: `/services/data/${version}/chatter`,
+        limits: `/services/data/${version}/limits`,
+        sobjects: `/services/data/${version}/sobjects`,
+      });
+    }
+    if (rest[0] === "chatter" && options.chatterEnabled === false) {
+      return sendRest(
+        403,
+        errorArray(
+          "FUNCTIONALITY_NOT_ENABLED",
+          "This feature is not currently enabled for this user type or org: [Chatter]",
+        ),
+      );
+    }
     // Connection test endpoint: Chatter's users/me (versioned, so it also proves the version).
     if (route === "chatter/users/me" && req.method === "GET") {
       return sendRest(200, {
@@ -455,7 +575,7 @@ export async function startFakeSalesforce(
     requestUrl: URL,
     id: string,
   ) {
-    const user = sessionUser(parseCookies(req).get("sid"));
+    const user = options.exportRefused ? undefined : sessionUser(parseCookies(req).get("sid"));
     // An expired UI session is answered with the login page, not an HTTP error.
     if (!user) return sendHtml(res, 200, loginPageHtml("Login | Salesforce"));
     const found = REPORTS.get(id.slice(0, 15));
@@ -474,8 +594,13 @@ export async function startFakeSalesforce(
       "content-type": "text/csv; charset=UTF-8",
       "content-disposition": `attachment; filename="report${Date.now()}.csv"`,
     });
-    const labelled: FakeTable = { ...found.table, columns: found.columns.map((c) => c.label) };
-    await writeCsv(res, labelled, { lineEnding: "\r\n", quoteAll: true, end: false });
+    const exported: FakeTable = {
+      columns: found.columns.map((c) => c.label),
+      rowCount: found.table.rowCount,
+      row: (i) =>
+        found.table.row(i).map((value, index) => exportCell(found.columns[index]!.dataType, value)),
+    };
+    await writeCsv(res, exported, { lineEnding: "\r\n", quoteAll: true, end: false });
     await writeChunks(res, footerLines(found, user));
     if (!res.destroyed) res.end();
   }

@@ -31,6 +31,10 @@ export type FakeSupersetOptions = {
   accessTtlMs?: number;
   // Deployments may drop chart data from WTF_CSRF_EXEMPT_LIST; then it needs token + cookie.
   csrfOnChartData?: boolean;
+  // Flask-WTF's WTF_CSRF_TIME_LIMIT; 0 makes every CSRF token expired as soon as it is issued.
+  csrfTtlMs?: number;
+  // Releases before /api/v1/me/ answer it as an unknown URL.
+  hasMeEndpoint?: boolean;
   // Superset's flask-limiter (production only); beyond it: 429 without Retry-After.
   rateLimitPerSecond?: number;
 };
@@ -40,6 +44,10 @@ export type FakeSuperset = {
   close(): Promise<void>;
   // Every access token issued so far answers 401 "Token has expired"; refresh tokens still work.
   expireAccessTokens(): void;
+  // Every CSRF token issued so far is past its time limit ("The CSRF token has expired.").
+  expireCsrfTokens(): void;
+  // CSRF tokens issued (GET /api/v1/security/csrf_token/).
+  csrfTokensIssued(): number;
   // Successful logins.
   logins(): number;
   // Successful refreshes.
@@ -221,6 +229,8 @@ export async function startFakeSuperset(options: FakeSupersetOptions = {}): Prom
   const liveAccessJtis = new Set<string>();
   const expiredAccessJtis = new Set<string>();
   const csrfSessions = new Map<string, { token: string; issuedAt: number }>();
+  const csrfTtlMs = options.csrfTtlMs ?? FAKE_SUPERSET_DEFAULTS.csrfTtlMs;
+  let csrfIssued = 0;
   let loginCount = 0;
   let refreshCount = 0;
   let chartDataCount = 0;
@@ -323,6 +333,7 @@ export async function startFakeSuperset(options: FakeSupersetOptions = {}): Prom
     const session = randomBytes(24).toString("base64url");
     const token = randomBytes(20).toString("hex");
     csrfSessions.set(session, { token, issuedAt: Date.now() });
+    csrfIssued += 1;
     sendJson(
       res,
       200,
@@ -345,9 +356,8 @@ export async function startFakeSuperset(options: FakeSupersetOptions = {}): Prom
     const sessionId = parseCookies(req).get("session");
     const session = sessionId ? csrfSessions.get(sessionId) : undefined;
     if (!session) return reject("The CSRF session token is missing.");
-    if (Date.now() - session.issuedAt > FAKE_SUPERSET_DEFAULTS.csrfTtlMs) {
-      return reject("The CSRF token has expired.");
-    }
+    // itsdangerous' max_age: a token older than the time limit is refused
+    if (Date.now() - session.issuedAt >= csrfTtlMs) return reject("The CSRF token has expired.");
     if (session.token !== sent) return reject("The CSRF tokens do not match.");
     return true;
   }
@@ -479,7 +489,7 @@ export async function startFakeSuperset(options: FakeSupersetOptions = {}): Prom
     if (path === "/api/v1/security/login" && method === "POST") return login(req, res);
     if (path === "/api/v1/security/refresh" && method === "POST") return refresh(req, res);
     if (path === "/api/v1/security/csrf_token/" && method === "GET") return csrfToken(req, res);
-    if (path === "/api/v1/me/" && method === "GET") {
+    if (path === "/api/v1/me/" && method === "GET" && options.hasMeEndpoint !== false) {
       const userId = requireAccess(req, res);
       if (userId === undefined) return;
       const username = users[userId - 1]!.username;
@@ -506,6 +516,20 @@ export async function startFakeSuperset(options: FakeSupersetOptions = {}): Prom
     if (path === "/api/v1/security/csrf_token" || path === "/api/v1/me") {
       return redirect(res, 308, `${path}/${url.search}`);
     }
+    if (path === "/api/v1/me/") {
+      // no such route: Superset's HTTPException handler answers JSON unless the client wants HTML
+      return sendJson(res, 404, {
+        errors: [
+          {
+            message:
+              "404 Not Found: The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.",
+            error_type: "GENERIC_BACKEND_ERROR",
+            level: "error",
+            extra: {},
+          },
+        ],
+      });
+    }
     sendJson(res, 404, { message: "Not found" });
   });
 
@@ -516,6 +540,10 @@ export async function startFakeSuperset(options: FakeSupersetOptions = {}): Prom
       for (const jti of liveAccessJtis) expiredAccessJtis.add(jti);
       liveAccessJtis.clear();
     },
+    expireCsrfTokens() {
+      for (const session of csrfSessions.values()) session.issuedAt = -Infinity;
+    },
+    csrfTokensIssued: () => csrfIssued,
     logins: () => loginCount,
     refreshes: () => refreshCount,
     chartDataCalls: () => chartDataCount,

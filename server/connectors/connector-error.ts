@@ -3,11 +3,12 @@ import { DownloadError } from "@/server/downloads";
 /**
  * A connector failure in plain words ("wrong password", "host not reachable"). `isRetryable` tells
  * a report run whether another attempt can help: a refused password cannot, a timeout can.
+ * `retryAfterMs` is how long the system asked to wait (Retry-After), for the run's next attempt.
  */
 export class ConnectorError extends Error {
   constructor(
     message: string,
-    readonly options: { isRetryable?: boolean; httpStatus?: number } = {},
+    readonly options: { isRetryable?: boolean; httpStatus?: number; retryAfterMs?: number } = {},
   ) {
     super(message);
     this.name = "ConnectorError";
@@ -33,6 +34,7 @@ export function describeTransportError(error: unknown, what: string): ConnectorE
     return new ConnectorError(`${what} failed: ${(error as Error).message}`, { isRetryable: true });
   }
   const status = error.httpStatus;
+  const retryAfterMs = error.retryAfterMs;
   switch (error.kind) {
     case "network":
       return new ConnectorError(`host not reachable (${error.message})`, { isRetryable: true });
@@ -59,10 +61,13 @@ export function describeTransportError(error: unknown, what: string): ConnectorE
         return new ConnectorError(`${what} was rate-limited (429)`, {
           isRetryable: true,
           httpStatus: 429,
+          retryAfterMs,
         });
+      // 408, 5xx: the server's trouble, which waiting may heal; other 4xx are the request's
       return new ConnectorError(`${what} failed: ${error.message}`, {
-        isRetryable: error.retryable || (status !== undefined && status >= 500),
+        isRetryable: error.retryable,
         httpStatus: status,
+        retryAfterMs,
       });
     default:
       return new ConnectorError(`${what} failed: ${error.message}`, {

@@ -1,10 +1,21 @@
 import fs from "node:fs";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
-import { DownloadError, type DownloadEngine, type FetchOptions } from "@/server/downloads";
+import {
+  DownloadError,
+  type DownloadEngine,
+  type FetchOptions,
+  type RetryPolicy,
+  type TRequestRecord,
+} from "@/server/downloads";
 import { openFileSink } from "@/server/downloads/file-sink";
 
 const JSON_LIMIT_BYTES = 32 * 1024 * 1024;
+/** Report files are large text: asking for compression saves most of the transfer. */
+const ACCEPT_ENCODING = "gzip, deflate, br";
+/** Files of downloads in progress; a sweep at start-up removes those a crash left behind. */
+export const DOWNLOAD_FILE_PREFIX = "report-";
+export const DOWNLOAD_FILE_SUFFIX = ".part";
 
 export type TJsonResponse<T = unknown> = {
   status: number;
@@ -20,20 +31,40 @@ export type TFileResponse = {
   attempts: number;
 };
 
-type TRequest = Omit<FetchOptions, "onAttempt" | "maxBytes"> & { signal?: AbortSignal };
+type TRequest = Omit<FetchOptions, "onAttempt" | "onRequest" | "retry" | "maxBytes"> & {
+  signal?: AbortSignal;
+};
+
+/** How the requests of one use (a report attempt, a connection test) are made and reported. */
+export type TConnectorHttpOptions = {
+  /** the largest file downloadToFile keeps */
+  maxFileBytes: number;
+  retry?: RetryPolicy;
+  onRequest?: (request: TRequestRecord) => void;
+};
 
 /**
  * What connectors use to talk to their systems: the shared download engine (limits, retries,
- * address guard) with JSON and file helpers. Failures arrive as DownloadError with the start of
- * the error body, so a connector can tell an expired session from a wrong password.
+ * address guard, credentials kept to their origin) with JSON and file helpers. Failures arrive as
+ * DownloadError with the start of the error body, so a connector can tell an expired session from
+ * a wrong password.
  */
 export type ConnectorHttp = {
   requestJson<T = unknown>(url: string, request?: TRequest): Promise<TJsonResponse<T>>;
   requestText(url: string, request?: TRequest): Promise<TJsonResponse<string>>;
+  /** The body in a file of the temp folder; the caller removes it. Nothing is left on failure. */
   downloadToFile(url: string, request: TRequest & { maxBytes?: number }): Promise<TFileResponse>;
+  /** The same helpers with another retry policy or a listener for every request. */
+  withOptions(options: Partial<TConnectorHttpOptions>): ConnectorHttp;
 };
 
-export function createConnectorHttp(engine: DownloadEngine, tempDir: string): ConnectorHttp {
+export function createConnectorHttp(
+  engine: DownloadEngine,
+  tempDir: string,
+  options: TConnectorHttpOptions,
+): ConnectorHttp {
+  const callOptions = { retry: options.retry, onRequest: options.onRequest };
+
   async function requestText(url: string, request: TRequest = {}): Promise<TJsonResponse<string>> {
     const chunks: Uint8Array[] = [];
     const result = await engine.fetchToSink(
@@ -43,7 +74,7 @@ export function createConnectorHttp(engine: DownloadEngine, tempDir: string): Co
         close: async () => undefined,
         abort: async () => void (chunks.length = 0),
       }),
-      { ...request, maxBytes: JSON_LIMIT_BYTES },
+      { acceptEncoding: ACCEPT_ENCODING, ...request, ...callOptions, maxBytes: JSON_LIMIT_BYTES },
     );
     if (!result.ok) throw result.error;
     return {
@@ -71,20 +102,34 @@ export function createConnectorHttp(engine: DownloadEngine, tempDir: string): Co
       }
     },
     async downloadToFile(url, request) {
-      const target = path.join(tempDir, `report-${randomUUID()}.part`);
-      const result = await engine.fetchToSink(url, () => openFileSink(target), request);
-      if (!result.ok) {
-        fs.rmSync(target, { force: true });
-        throw result.error;
+      const target = path.join(
+        tempDir,
+        `${DOWNLOAD_FILE_PREFIX}${randomUUID()}${DOWNLOAD_FILE_SUFFIX}`,
+      );
+      let isKept = false;
+      try {
+        const result = await engine.fetchToSink(url, () => openFileSink(target), {
+          acceptEncoding: ACCEPT_ENCODING,
+          maxBytes: options.maxFileBytes,
+          ...request,
+          ...callOptions,
+        });
+        if (!result.ok) throw result.error;
+        isKept = true;
+        return {
+          path: target,
+          bytes: result.bytes,
+          contentType: result.contentType,
+          headers: result.headers,
+          firstBytes: result.firstBytes,
+          attempts: result.attempts,
+        };
+      } finally {
+        if (!isKept) fs.rmSync(target, { force: true });
       }
-      return {
-        path: target,
-        bytes: result.bytes,
-        contentType: result.contentType,
-        headers: result.headers,
-        firstBytes: result.firstBytes,
-        attempts: result.attempts,
-      };
+    },
+    withOptions(more) {
+      return createConnectorHttp(engine, tempDir, { ...options, ...more });
     },
   };
 }

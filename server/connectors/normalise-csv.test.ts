@@ -50,6 +50,83 @@ describe("normaliseCsvFile", () => {
     await expect(normalise('a,b\r\n1,"unfinished')).rejects.toThrow(/cut off/);
   });
 
+  it("decodes a declared Windows-1252 or Latin-1 file, 0x80-0x9F included, to UTF-8", async () => {
+    // € “quoted” – Š in Windows-1252, then é ü in the Latin-1 range
+    const latin = Buffer.from([
+      ...Buffer.from("name,price\r\n"),
+      0x80,
+      0x20,
+      0x93,
+      0x71,
+      0x94,
+      0x20,
+      0x96,
+      0x20,
+      0x8a,
+      0x2c,
+      0x31,
+      0x0d,
+      0x0a,
+      0xe9,
+      0xfc,
+      0x2c,
+      0x32,
+      0x0d,
+      0x0a,
+    ]);
+    for (const charset of ["windows-1252", "iso-8859-1"]) {
+      const result = await normalise(latin, { charset });
+      expect(result.text).toBe("name,price\r\n€ “q” – Š,1\r\néü,2\r\n");
+      expect(result.rows).toBe(2);
+      expect(result.notes).toEqual([`converted from Windows-1252 (declared ${charset}) to UTF-8`]);
+    }
+  });
+
+  it("decodes UTF-16 by its byte-order mark, whatever was declared", async () => {
+    const text = "name,city\r\nZoë,Köln\r\n";
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]);
+    const be = Buffer.from(le);
+    be.swap16();
+    for (const [bytes, label] of [
+      [le, "UTF-16LE"],
+      [be, "UTF-16BE"],
+    ] as const) {
+      const result = await normalise(bytes, { charset: "utf-8" });
+      expect(result.text).toBe(text);
+      expect(result.rows).toBe(1);
+      expect(result.notes).toEqual([`converted from ${label} (by its byte-order mark) to UTF-8`]);
+    }
+  });
+
+  it("reads a file that is not valid UTF-8 and declares nothing as Windows-1252, and says so", async () => {
+    const result = await normalise(Buffer.from([0x61, 0x0a, 0x80, 0xe9, 0x0a]));
+    expect(result.text).toBe("a\r\n€é\r\n");
+    expect(result.notes[0]).toBe(
+      "no character set declared and not valid UTF-8: read as Windows-1252 and converted to UTF-8",
+    );
+    const declared = await normalise(Buffer.from([0x61, 0x0a, 0x93, 0x78, 0x94, 0x0a]), {
+      charset: "utf-8",
+    });
+    expect(declared.text).toBe("a\r\n“x”\r\n");
+    expect(declared.notes[0]).toMatch(/^declared utf-8 but not valid UTF-8/);
+  });
+
+  it("keeps valid UTF-8 as it is, a character split across read blocks included", async () => {
+    // the 1 MiB read block ends inside the euro sign's three bytes
+    const head = "a\n" + "x".repeat((1 << 20) - 3);
+    const result = await normalise(Buffer.from(`${head}€\n`, "utf8"));
+    expect(result.text.endsWith("x€\r\n")).toBe(true);
+    expect(result.notes).toEqual(["line endings converted to CRLF"]);
+    const ascii = await normalise(Buffer.from("a,b\r\n1,2\r\n"), { charset: "us-ascii" });
+    expect(ascii.notes).toEqual([]);
+  });
+
+  it("refuses a character set it does not know, by name", async () => {
+    await expect(normalise("a\r\n", { charset: "x-klingon" })).rejects.toThrow(
+      'the file declares the character set "x-klingon", which DataHaul cannot read',
+    );
+  });
+
   it("handles old Mac CR-only line ends and an empty file", async () => {
     expect((await normalise("a\r1\r2")).text).toBe("a\r\n1\r\n2\r\n");
     const empty = await normalise("");

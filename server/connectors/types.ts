@@ -28,6 +28,8 @@ export type TConnectorContext = {
 export type TFetchedReport = {
   path: string;
   format: "csv" | "json";
+  /** the character set the system declared for a CSV, if it did */
+  charset?: string | null;
   /** the system returned fewer rows than the report has */
   isTruncated?: boolean;
   /** Salesforce's export appends a footer after a blank line */

@@ -93,6 +93,26 @@ describe("parseAllowlistEntry", () => {
     expect(parseAllowlistEntry("bad host")).toBeNull();
     expect(parseAllowlistEntry("  ")).toBeNull();
   });
+
+  it("takes a port after a host, an IPv4 address or a bracketed IPv6 address", () => {
+    expect(parseAllowlistEntry("localhost:3000")).toEqual({
+      kind: "host",
+      name: "localhost",
+      port: 3000,
+    });
+    expect(parseAllowlistEntry("127.0.0.1:8080")).toMatchObject({ kind: "cidr", port: 8080 });
+    expect(parseAllowlistEntry("[::1]:9000")).toMatchObject({
+      kind: "cidr",
+      cidr: { family: 6, prefix: 128 },
+      port: 9000,
+    });
+    // a bare IPv6 address is all address, no port
+    expect(parseAllowlistEntry("fd00::1:80")).not.toHaveProperty("port");
+    expect(parseAllowlistEntry("localhost:0")).toBeNull();
+    expect(parseAllowlistEntry("localhost:65536")).toBeNull();
+    expect(parseAllowlistEntry("10.0.0.0/8:80")).toBeNull();
+    expect(parseAllowlistEntry("localhost:")).toBeNull();
+  });
 });
 
 describe("createAddressPolicy", () => {
@@ -138,6 +158,20 @@ describe("createAddressPolicy", () => {
     expect(policy.check("localhost.", "::1")).toBeNull();
     expect(policy.check("NAS.office", "192.168.1.20")).toBeNull();
     expect(policy.check("other.office", "192.168.1.20")?.kind).toBe("blocked_address");
+  });
+
+  it("allows a host:port entry on that port only, and a bare entry on every port", () => {
+    const policy = createAddressPolicy(["127.0.0.1:8080", "localhost:3000", "[::1]:9000"]);
+    expect(policy.check("127.0.0.1", "127.0.0.1", 8080)).toBeNull();
+    expect(policy.check("127.0.0.1", "127.0.0.1", 8081)?.kind).toBe("blocked_address");
+    expect(policy.check("127.0.0.1", "127.0.0.1")?.kind).toBe("blocked_address");
+    expect(policy.check("localhost", "127.0.0.5", 3000)).toBeNull();
+    expect(policy.check("localhost", "127.0.0.5", 3001)?.kind).toBe("blocked_address");
+    expect(policy.check("x", "::1", 9000)).toBeNull();
+    expect(policy.check("x", "::1", 22)?.kind).toBe("blocked_address");
+    const bare = createAddressPolicy(["127.0.0.1"]);
+    expect(bare.check("x", "127.0.0.1", 22)).toBeNull();
+    expect(bare.check("x", "127.0.0.1")).toBeNull();
   });
 
   it("rejects an invalid allowlist entry at start-up", () => {

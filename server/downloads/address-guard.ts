@@ -143,55 +143,76 @@ function normalizeHostname(host: string): string {
 
 const HOSTNAME_PATTERN = /^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
 
-export type AllowlistEntry = { kind: "host"; name: string } | { kind: "cidr"; cidr: Cidr };
+/** `port` limits an entry to one service on that host; without it every port is allowed. */
+export type AllowlistEntry =
+  { kind: "host"; name: string; port?: number } | { kind: "cidr"; cidr: Cidr; port?: number };
+
+/** "host:port", "1.2.3.4:port" or "[::1]:port": the entry and its port; null when there is none. */
+function splitPort(entry: string): { host: string; port: number } | null {
+  const match = /^(\[[^\]]+\]|[^:\[\]]+):(\d{1,5})$/.exec(entry);
+  if (!match) return null;
+  const port = Number(match[2]);
+  return port >= 1 && port <= 65535 ? { host: match[1]!, port } : null;
+}
 
 export function parseAllowlistEntry(raw: string): AllowlistEntry | null {
   const entry = raw.trim();
   if (entry === "") return null;
   const cidr = parseCidr(entry);
   if (cidr) return { kind: "cidr", cidr };
-  if (entry.includes("/")) return null;
+  const withPort = splitPort(entry);
+  if (withPort) {
+    // a port narrows one host or address; a range with a port is not a thing we accept
+    if (withPort.host.includes("/")) return null;
+    const inner = parseAllowlistEntry(withPort.host);
+    return inner ? { ...inner, port: withPort.port } : null;
+  }
+  if (entry.includes("/") || entry.startsWith("[")) return null;
   const name = normalizeHostname(entry);
   return HOSTNAME_PATTERN.test(name) ? { kind: "host", name } : null;
 }
 
 export type AddressPolicy = {
-  // null means the connection may proceed.
-  check(hostname: string, address: string): DownloadError | null;
-  isHostnameAllowlisted(hostname: string): boolean;
+  // null means the connection may proceed. Without a port, only entries without one can allow it.
+  check(hostname: string, address: string, port?: number): DownloadError | null;
 };
 
 export function createAddressPolicy(allowlist: readonly string[]): AddressPolicy {
-  const hostnames = new Set<string>();
-  const cidrs: Cidr[] = [];
+  const hosts: { name: string; port?: number }[] = [];
+  const cidrs: { cidr: Cidr; port?: number }[] = [];
   for (const raw of allowlist) {
     if (raw.trim() === "") continue;
     const entry = parseAllowlistEntry(raw);
     if (!entry) throw new Error(`invalid private-host allowlist entry: ${raw}`);
-    if (entry.kind === "host") hostnames.add(entry.name);
-    else cidrs.push(entry.cidr);
+    if (entry.kind === "host") hosts.push({ name: entry.name, port: entry.port });
+    else cidrs.push({ cidr: entry.cidr, port: entry.port });
   }
+  const portMatches = (entryPort: number | undefined, port: number | undefined) =>
+    entryPort === undefined || entryPort === port;
 
-  const isAddressAllowlisted = (address: string): boolean => {
+  const isAddressAllowlisted = (address: string, port: number | undefined): boolean => {
     if (cidrs.length === 0) return false;
     const parsed = toMatchableBytes(address);
     if (!parsed) return false;
     return cidrs.some(
-      (cidr) =>
+      ({ cidr, port: entryPort }) =>
+        portMatches(entryPort, port) &&
         cidr.family === parsed.family &&
         matchesPrefix(parsed.bytes, Array.from(cidr.bytes), cidr.prefix),
     );
   };
 
-  const isHostnameAllowlisted = (hostname: string) => hostnames.has(normalizeHostname(hostname));
+  const isHostnameAllowlisted = (hostname: string, port: number | undefined) => {
+    const name = normalizeHostname(hostname);
+    return hosts.some((entry) => entry.name === name && portMatches(entry.port, port));
+  };
 
   return {
-    isHostnameAllowlisted,
-    check(hostname, rawAddress) {
+    check(hostname, rawAddress, port) {
       const address = stripZone(stripBrackets(rawAddress));
       const addressClass = classifyAddress(address);
       if (addressClass === "public") return null;
-      if (isHostnameAllowlisted(hostname) || isAddressAllowlisted(address)) return null;
+      if (isHostnameAllowlisted(hostname, port) || isAddressAllowlisted(address, port)) return null;
       return new DownloadError(
         "blocked_address",
         `blocked: resolves to a private address (${address})`,
@@ -205,6 +226,7 @@ export function createAddressPolicy(allowlist: readonly string[]): AddressPolicy
 export function createGuardedLookup(
   policy: AddressPolicy,
   baseLookup: typeof dns.lookup = dns.lookup,
+  port?: number,
 ): net.LookupFunction {
   return (hostname, options, callback) => {
     baseLookup(hostname, { ...options, all: true }, (error, addresses) => {
@@ -214,7 +236,7 @@ export function createGuardedLookup(
       }
       const list = addresses as dns.LookupAddress[];
       for (const entry of list) {
-        const blocked = policy.check(hostname, entry.address);
+        const blocked = policy.check(hostname, entry.address, port);
         if (blocked) {
           callback(blocked as unknown as NodeJS.ErrnoException, "", 0);
           return;
@@ -238,25 +260,50 @@ export function createGuardedLookup(
   };
 }
 
+/** The port a URL or connection goes to, with the scheme's default filled in. */
+export function effectivePort(port: string | number | undefined | null, protocol: string): number {
+  const number = Number(port);
+  return port !== undefined && port !== null && port !== "" && number > 0
+    ? number
+    : protocol === "https:"
+      ? 443
+      : 80;
+}
+
+// A few ports per engine in practice (80, 443, an internal service); tests open many.
+const MAX_CONNECTORS_BY_PORT = 64;
+
 export function createGuardedConnector(
   policy: AddressPolicy,
-  options: { connectTimeoutMs: number; lookup?: net.LookupFunction; trustedCa?: string },
+  options: { connectTimeoutMs: number; trustedCa?: string },
 ): buildConnector.connector {
-  const base = buildConnector({
-    timeout: options.connectTimeoutMs,
-    lookup: options.lookup ?? createGuardedLookup(policy),
-    ...(options.trustedCa === undefined ? {} : { ca: options.trustedCa }),
-  } as buildConnector.BuildOptions);
+  // The lookup hook never learns the port, so an allowlist entry like "127.0.0.1:8080" needs one
+  // connector per port, each judging its resolved addresses for that port.
+  const byPort = new Map<number, buildConnector.connector>();
+  const connectorFor = (port: number) => {
+    let connector = byPort.get(port);
+    if (!connector) {
+      if (byPort.size >= MAX_CONNECTORS_BY_PORT) byPort.clear();
+      connector = buildConnector({
+        timeout: options.connectTimeoutMs,
+        lookup: createGuardedLookup(policy, dns.lookup, port),
+        ...(options.trustedCa === undefined ? {} : { ca: options.trustedCa }),
+      } as buildConnector.BuildOptions);
+      byPort.set(port, connector);
+    }
+    return connector;
+  };
   return (connectOptions, callback) => {
     const hostname = stripBrackets(connectOptions.hostname);
+    const port = effectivePort(connectOptions.port, connectOptions.protocol);
     // net.connect skips the lookup hook for IP literals, so they are judged here.
     if (net.isIP(hostname)) {
-      const blocked = policy.check(hostname, hostname);
+      const blocked = policy.check(hostname, hostname, port);
       if (blocked) {
         queueMicrotask(() => callback(blocked, null));
         return;
       }
     }
-    base(connectOptions, callback);
+    connectorFor(port)(connectOptions, callback);
   };
 }

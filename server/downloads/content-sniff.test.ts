@@ -51,4 +51,16 @@ describe("sniffNonImageType", () => {
     expect(sniffNonImageType(ascii("<svg xmlns="))).toBe("image/svg+xml");
     expect(sniffNonImageType(bytes(0x00, 0x01, 0x02))).toBeNull();
   });
+
+  it("names compressed and archive data, other image formats and plain text", () => {
+    expect(sniffNonImageType(bytes(0x1f, 0x8b, 0x08, 0x00))).toBe("application/gzip");
+    expect(sniffNonImageType(bytes(0x28, 0xb5, 0x2f, 0xfd, 0x00))).toBe("application/zstd");
+    expect(sniffNonImageType(ascii("PK\x03\x04\x14\x00"))).toBe("application/zip");
+    expect(sniffNonImageType(ascii("II*\x00\x08\x00"))).toBe("image/tiff");
+    expect(sniffNonImageType(ascii("BM6\x00\x0c\x00\x00\x00\x00\x00"))).toBe("image/bmp");
+    expect(sniffNonImageType(ascii("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00"))).toBe("image/heic");
+    expect(sniffNonImageType(ascii("region,amount\r\nEU,10\r\n"))).toBe("text/plain");
+    // "BM" starting a line of text is text, not a bitmap
+    expect(sniffNonImageType(ascii("BMW,120\r\n"))).toBe("text/plain");
+  });
 });

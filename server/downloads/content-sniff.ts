@@ -48,8 +48,44 @@ export function sniffImageType(bytes: Uint8Array): ImageType | null {
   return null;
 }
 
-// Only used to word the "not an image" message when the server's label is missing or wrong.
+/** Formats worth naming when bytes are not what was expected: what they are, by their magic. */
+const SIGNATURES: { bytes: readonly number[]; offset?: number; type: string }[] = [
+  { bytes: [0x1f, 0x8b], type: "application/gzip" },
+  { bytes: [0x28, 0xb5, 0x2f, 0xfd], type: "application/zstd" },
+  { bytes: [0x42, 0x5a, 0x68], type: "application/x-bzip2" },
+  { bytes: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], type: "application/x-xz" },
+  { bytes: [0x50, 0x4b, 0x03, 0x04], type: "application/zip" },
+  { bytes: [0x25, 0x50, 0x44, 0x46, 0x2d], type: "application/pdf" },
+  { bytes: [0x49, 0x49, 0x2a, 0x00], type: "image/tiff" },
+  { bytes: [0x4d, 0x4d, 0x00, 0x2a], type: "image/tiff" },
+  { bytes: [0x00, 0x00, 0x01, 0x00], type: "image/x-icon" },
+  { bytes: [0x38, 0x42, 0x50, 0x53], type: "image/vnd.adobe.photoshop" },
+];
+
+const HEIF_BRANDS = new Set(["heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1"]);
+
+function isPrintableText(bytes: Uint8Array): boolean {
+  if (bytes.length === 0) return false;
+  for (const byte of bytes) {
+    // tab, line ends and everything from the space up (UTF-8 sequences included), no controls
+    if (byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return false;
+    if (byte === 0x7f) return false;
+  }
+  return true;
+}
+
+/**
+ * What a body is when it is not a supported image, as a media type, to word a refusal ("not an
+ * image: application/gzip"); null when the bytes say nothing recognisable.
+ */
 export function sniffNonImageType(bytes: Uint8Array): string | null {
+  for (const signature of SIGNATURES) {
+    if (startsWith(bytes, signature.bytes, signature.offset)) return signature.type;
+  }
+  if (bytes.length >= 12 && ascii(bytes, 4, 8) === "ftyp" && HEIF_BRANDS.has(ascii(bytes, 8, 12)))
+    return "image/heic";
+  // "BM" alone is too common a start of text; the four reserved bytes after the size are zero
+  if (startsWith(bytes, [0x42, 0x4d]) && startsWith(bytes, [0, 0, 0, 0], 6)) return "image/bmp";
   let start = 0;
   if (startsWith(bytes, [0xef, 0xbb, 0xbf])) start = 3;
   while (
@@ -68,8 +104,7 @@ export function sniffNonImageType(bytes: Uint8Array): string | null {
   }
   if (head.startsWith("<svg")) return "image/svg+xml";
   if (head.startsWith("<?xml")) return "text/xml";
-  if (head.startsWith("%pdf-")) return "application/pdf";
   if (head.startsWith("{") || head.startsWith("[")) return "application/json";
-  if (startsWith(bytes, [0x50, 0x4b, 0x03, 0x04])) return "application/zip";
+  if (isPrintableText(bytes.subarray(start))) return "text/plain";
   return null;
 }

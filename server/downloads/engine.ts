@@ -4,16 +4,24 @@ import net from "node:net";
 import { join } from "node:path";
 import { Agent, type Dispatcher } from "undici";
 import { updateCrc32 } from "@/server/crc32";
-import { createAddressPolicy, createGuardedConnector, type AddressPolicy } from "./address-guard";
+import {
+  createAddressPolicy,
+  createGuardedConnector,
+  effectivePort,
+  type AddressPolicy,
+} from "./address-guard";
 import { systemClock } from "./clock";
+import { decodeBody, decodeErrorBody, parseContentCodings } from "./content-decoding";
 import { IMAGE_TYPE_INFO, SNIFF_BYTES, sniffImageType, sniffNonImageType } from "./content-sniff";
 import { createCancelledError, describeHttpStatus, DownloadError, formatByteLimit } from "./errors";
 import { toDownloadError } from "./failure-mapping";
 import { openFileSink } from "./file-sink";
 import { createConcurrencyLimiter } from "./limiter";
+import { redactUrl } from "./redact-url";
 import {
   computeRetryDelayMs,
   isRetryableStatus,
+  isUnprocessedStatus,
   parseRetryAfter,
   shouldRetry,
   statusHonoursRetryAfter,
@@ -29,12 +37,18 @@ import type {
   DownloadSuccess,
   FetchOptions,
   ImageDownloadResult,
+  TRequestRecord,
 } from "./types";
 
 const USER_AGENT = "DataHaul/1.0";
 const IMAGE_ACCEPT = "image/avif,image/webp,image/png,image/jpeg,image/gif,image/*;q=0.8,*/*;q=0.5";
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-const CREDENTIAL_HEADERS = new Set(["authorization", "cookie", "proxy-authorization"]);
+/**
+ * Headers that carry credentials by their HTTP meaning. Passed among the plain headers, they are
+ * still kept to the first URL's origin, as a browser's fetch does with Authorization; every other
+ * secret is declared as a credential by its caller (FetchOptions.credentials).
+ */
+const HTTP_CREDENTIAL_HEADERS = new Set(["authorization", "cookie", "proxy-authorization"]);
 // Error bodies are drained (not dropped) so the keep-alive connection can be reused.
 const DRAIN_LIMIT_BYTES = 64 * 1024;
 const ERROR_BODY_BYTES = 4 * 1024;
@@ -46,10 +60,13 @@ type Call = {
   openSink: () => Promise<DownloadSink>;
   method: string;
   body: string | undefined;
+  /** not secret: sent on every request of the call */
   headers: Record<string, string>;
+  credentials: { origin: string; headers: Record<string, string>; isBodySecret: boolean } | null;
   maxBytes: number;
   signal: AbortSignal | undefined;
   inspect: Inspect | undefined;
+  onRequest: ((request: TRequestRecord) => void) | undefined;
 };
 
 type AttemptSuccess = Omit<DownloadSuccess, "attempts">;
@@ -108,23 +125,18 @@ function parseHttpUrl(raw: string, base?: URL): URL {
   return url;
 }
 
-function stripCredentials(headers: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const key in headers)
-    if (!CREDENTIAL_HEADERS.has(key.toLowerCase())) out[key] = headers[key]!;
-  return out;
-}
-
 function describeNotAnImage(firstBytes: Uint8Array, contentType: string | null): DownloadError {
   const declared = mediaTypeOf(contentType);
   let message: string;
   if (firstBytes.length === 0) message = "not an image: empty response";
   else if (declared && !declared.startsWith("image/")) message = `not an image: ${declared}`;
   else {
+    // the label says image, the bytes say otherwise: name what they are, and what they claimed
     const sniffed = sniffNonImageType(firstBytes);
-    if (sniffed && !sniffed.startsWith("image/")) message = `not an image: ${sniffed}`;
-    else if (sniffed ?? declared) message = `unsupported image type: ${sniffed ?? declared}`;
-    else message = "not an image: unknown content";
+    const claimed = declared && declared !== sniffed ? ` (sent as ${declared})` : "";
+    if (sniffed?.startsWith("image/")) message = `unsupported image type: ${sniffed}`;
+    else if (sniffed) message = `not an image: ${sniffed}${claimed}`;
+    else message = `not an image: unknown content${claimed}`;
   }
   return new DownloadError("not_an_image", message);
 }
@@ -200,12 +212,15 @@ export function createDownloadEngine(
   // sends thousands of requests to one loopback address.
   const literalVerdicts = new Map<string, DownloadError | null>();
   const assertLiteralAddressAllowed = (url: URL) => {
-    let verdict = literalVerdicts.get(url.hostname);
+    const key = `${url.protocol}${url.host}`;
+    let verdict = literalVerdicts.get(key);
     if (verdict === undefined) {
       const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
-      verdict = net.isIP(hostname) ? policy.check(hostname, hostname) : null;
+      verdict = net.isIP(hostname)
+        ? policy.check(hostname, hostname, effectivePort(url.port, url.protocol))
+        : null;
       if (literalVerdicts.size >= 1024) literalVerdicts.clear();
-      literalVerdicts.set(url.hostname, verdict);
+      literalVerdicts.set(key, verdict);
     }
     if (verdict) throw verdict;
   };
@@ -217,14 +232,19 @@ export function createDownloadEngine(
     call: Call,
   ): Promise<AttemptSuccess> => {
     // A HEAD response announces the size of a body it never sends.
-    const contentLength =
-      call.method === "HEAD" ? null : parseContentLength(head.headers["content-length"]);
+    const isHead = call.method === "HEAD";
+    const contentLength = isHead ? null : parseContentLength(head.headers["content-length"]);
     const contentType = headerValue(head.headers["content-type"]) ?? null;
     const tooLarge = () =>
       new DownloadError("too_large", `larger than ${formatByteLimit(call.maxBytes)}`);
-    if (contentLength !== null && contentLength > call.maxBytes) {
-      stream.abort(tooLarge());
-      throw tooLarge();
+    let codings: ReturnType<typeof parseContentCodings>;
+    try {
+      codings = isHead ? [] : parseContentCodings(headerValue(head.headers["content-encoding"]));
+      // coded data rarely shrinks when decoded: a coded length over the limit is over it
+      if (contentLength !== null && contentLength > call.maxBytes) throw tooLarge();
+    } catch (error) {
+      stream.abort(error as Error);
+      throw error;
     }
 
     const sink = await callSink(call.openSink);
@@ -234,35 +254,51 @@ export function createDownloadEngine(
     let inspected = call.inspect === undefined;
     let crc = 0;
     let bytes = 0;
-    try {
-      for (;;) {
-        let chunk = stream.readReady();
-        if (chunk === undefined) chunk = await stream.read();
-        if (chunk === null) break;
-        bytes += chunk.length;
-        if (bytes > call.maxBytes) throw tooLarge();
-        if (firstLength < SNIFF_BYTES) {
-          const take = Math.min(SNIFF_BYTES - firstLength, chunk.length);
-          first.set(chunk.subarray(0, take), firstLength);
-          firstLength += take;
-        }
-        // Judging the first bytes early stops e.g. a large HTML page before it is fetched in full.
-        if (!inspected && firstLength === SNIFF_BYTES) {
-          inspected = true;
-          const rejection = call.inspect!(first, contentType);
-          if (rejection) throw rejection;
-        }
-        hash.update(chunk);
-        crc = updateCrc32(chunk, crc);
-        let pending: Promise<void> | void;
-        try {
-          pending = sink.write(chunk);
-        } catch (error) {
-          throw new SinkFailure(error);
-        }
-        if (pending) await callSink(() => pending);
+    let codedBytes = 0;
+    // Everything a decoded or plain chunk goes through; the size limit applies to decoded bytes.
+    const take = (chunk: Buffer): Promise<void> | undefined => {
+      bytes += chunk.length;
+      if (bytes > call.maxBytes) throw tooLarge();
+      if (firstLength < SNIFF_BYTES) {
+        const size = Math.min(SNIFF_BYTES - firstLength, chunk.length);
+        first.set(chunk.subarray(0, size), firstLength);
+        firstLength += size;
       }
-      if (contentLength !== null && bytes < contentLength) {
+      // Judging the first bytes early stops e.g. a large HTML page before it is fetched in full.
+      if (!inspected && firstLength === SNIFF_BYTES) {
+        inspected = true;
+        const rejection = call.inspect!(first, contentType);
+        if (rejection) throw rejection;
+      }
+      hash.update(chunk);
+      crc = updateCrc32(chunk, crc);
+      let pending: Promise<void> | void;
+      try {
+        pending = sink.write(chunk);
+      } catch (error) {
+        throw new SinkFailure(error);
+      }
+      return pending ? callSink(() => pending) : undefined;
+    };
+    try {
+      if (codings.length === 0) {
+        // the hot path (every image): no stream or promise per chunk beyond the sink's own
+        for (;;) {
+          let chunk = stream.readReady();
+          if (chunk === undefined) chunk = await stream.read();
+          if (chunk === null) break;
+          const pending = take(chunk);
+          if (pending) await pending;
+        }
+        codedBytes = bytes;
+      } else {
+        const onCoded = (chunk: Buffer) => void (codedBytes += chunk.length);
+        for await (const chunk of decodeBody(stream, codings, onCoded)) {
+          const pending = take(chunk);
+          if (pending) await pending;
+        }
+      }
+      if (contentLength !== null && codedBytes < contentLength) {
         throw Object.assign(new Error("response shorter than its Content-Length"), {
           code: "UND_ERR_RES_CONTENT_LENGTH_MISMATCH",
         });
@@ -280,7 +316,7 @@ export function createDownloadEngine(
         hostname: finalUrl.hostname,
         signal: call.signal,
         inBody: true,
-        bytes: Math.max(bytes, stream.received),
+        bytes: Math.max(codedBytes, stream.received),
         contentLength,
       });
     }
@@ -291,6 +327,7 @@ export function createDownloadEngine(
       finalUrl: finalUrl.href,
       httpStatus: head.statusCode,
       contentType,
+      contentEncoding: codings.length > 0 ? codings.join(", ") : null,
       headers: flattenHeaders(head.headers),
       bytes,
       sha256: hash.digest("hex"),
@@ -321,34 +358,69 @@ export function createDownloadEngine(
     return stream;
   };
 
+  /** The start of an error body as text, decoded when the server compressed it. */
+  const readErrorBody = async (stream: ResponseStream, head: ResponseHead): Promise<string> => {
+    const start = await stream.readStart(ERROR_BODY_BYTES, DRAIN_LIMIT_BYTES);
+    let codings: ReturnType<typeof parseContentCodings> = [];
+    try {
+      codings = parseContentCodings(headerValue(head.headers["content-encoding"]));
+    } catch {
+      // an unknown coding: the text stays as it came
+    }
+    const text = codings.length > 0 ? decodeErrorBody(start, codings, ERROR_BODY_BYTES) : start;
+    return text.subarray(0, ERROR_BODY_BYTES).toString("utf8");
+  };
+
   const attemptOnce = async (call: Call): Promise<AttemptSuccess> => {
     let current = call.url;
     let method = call.method;
     let body = call.body;
-    let headers = call.headers;
     let redirects = 0;
+    // credentials go to their origin until the chain of redirects leaves it, and never again after
+    let hasLeftCredentialOrigin = false;
     for (;;) {
       assertLiteralAddressAllowed(current);
+      const credentials = call.credentials;
+      if (credentials && current.origin !== credentials.origin) hasLeftCredentialOrigin = true;
+      const headers =
+        credentials && !hasLeftCredentialOrigin
+          ? { ...call.headers, ...credentials.headers }
+          : call.headers;
       const release = await limiter.acquire(current.host, call.signal);
       let stream: ResponseStream | null = null;
       const onAbort = () => stream?.abort(createCancelledError(call.signal?.reason));
       call.signal?.addEventListener("abort", onAbort);
+      const requestUrl = current;
+      const requestMethod = method;
+      let startedAt = 0;
+      const record = (httpStatus: number | null, error: string | null) =>
+        call.onRequest?.({
+          method: requestMethod,
+          url: redactUrl(requestUrl),
+          startedAt,
+          durationMs: Math.max(0, clock.now() - startedAt),
+          httpStatus,
+          error,
+        });
       try {
         const wait = buckets.take(current.host, call.signal);
         if (wait) await wait;
+        startedAt = clock.now();
         stream = dispatchRequest(current, method, headers, body);
         if (call.signal?.aborted) onAbort();
         let head: ResponseHead;
         try {
           head = await stream.head;
         } catch (error) {
-          throw toDownloadError(error, timeouts, {
+          const failure = toDownloadError(error, timeouts, {
             hostname: current.hostname,
             signal: call.signal,
             inBody: false,
             bytes: 0,
             contentLength: null,
           });
+          record(null, failure.message);
+          throw failure;
         }
         const status = head.statusCode;
         const location = REDIRECT_STATUSES.has(status)
@@ -356,6 +428,7 @@ export function createDownloadEngine(
           : undefined;
         if (location) {
           await stream.discard(DRAIN_LIMIT_BYTES);
+          record(status, null);
           if (redirects >= limits.maxRedirects) {
             throw new DownloadError(
               "too_many_redirects",
@@ -371,25 +444,46 @@ export function createDownloadEngine(
             method = method === "HEAD" ? "HEAD" : "GET";
             body = undefined;
           }
-          if (next.origin !== current.origin) headers = stripCredentials(headers);
+          if (
+            body !== undefined &&
+            credentials?.isBodySecret &&
+            next.origin !== credentials.origin
+          ) {
+            throw new DownloadError(
+              "refused_redirect",
+              `the server sent the sign-in on to another site (${next.host}); the sign-in details were not sent there`,
+              { httpStatus: status },
+            );
+          }
           current = next;
           continue;
         }
         if (status < 200 || status > 299) {
-          const responseBody = (
-            await stream.readStart(ERROR_BODY_BYTES, DRAIN_LIMIT_BYTES)
-          ).toString("utf8");
+          const responseBody = await readErrorBody(stream, head);
+          record(status, null);
+          const retryAfterHeader = headerValue(head.headers["retry-after"]);
           const retryAfterMs = statusHonoursRetryAfter(status)
-            ? (parseRetryAfter(headerValue(head.headers["retry-after"]), clock.now()) ?? undefined)
+            ? (parseRetryAfter(retryAfterHeader, clock.now()) ?? undefined)
             : undefined;
           throw new DownloadError("http", describeHttpStatus(status), {
             retryable: isRetryableStatus(status),
             httpStatus: status,
             retryAfterMs,
             responseBody,
+            isUnprocessed: isUnprocessedStatus(status, retryAfterMs !== undefined),
           });
         }
-        return await streamBody(stream, head, current, call);
+        try {
+          const success = await streamBody(stream, head, current, call);
+          record(status, null);
+          return success;
+        } catch (error) {
+          record(
+            status,
+            error instanceof DownloadError ? error.message : "the download could not be stored",
+          );
+          throw error;
+        }
       } finally {
         call.signal?.removeEventListener("abort", onAbort);
         release();
@@ -413,19 +507,45 @@ export function createDownloadEngine(
     }
     const headers: Record<string, string> = { "user-agent": USER_AGENT };
     if (options.accept) headers.accept = options.accept;
+    if (options.acceptEncoding) headers["accept-encoding"] = options.acceptEncoding;
+    const secrets: Record<string, string> = {};
     // Lower-cased so a caller's "User-Agent" replaces ours instead of being sent twice.
-    for (const [name, value] of Object.entries(options.headers ?? {}))
-      headers[name.toLowerCase()] = value;
+    for (const [name, value] of Object.entries(options.headers ?? {})) {
+      const key = name.toLowerCase();
+      if (HTTP_CREDENTIAL_HEADERS.has(key)) secrets[key] = value;
+      else headers[key] = value;
+    }
+    for (const [name, value] of Object.entries(options.credentials?.headers ?? {}))
+      secrets[name.toLowerCase()] = value;
+    let credentialOrigin = url.origin;
+    if (options.credentials) {
+      try {
+        credentialOrigin = parseHttpUrl(options.credentials.origin).origin;
+      } catch (error) {
+        return { ok: false, error: error as DownloadError, attempts: 0 };
+      }
+    }
+    const hasSecrets = Object.keys(secrets).length > 0 || options.credentials?.isBodySecret;
+    const method = (options.method ?? "GET").toUpperCase();
     const call: Call = {
       url,
       openSink,
-      method: (options.method ?? "GET").toUpperCase(),
+      method,
       body: options.body,
       headers,
+      credentials: hasSecrets
+        ? {
+            origin: credentialOrigin,
+            headers: secrets,
+            isBodySecret: options.credentials?.isBodySecret ?? false,
+          }
+        : null,
       maxBytes: options.maxBytes ?? limits.maxBytes,
       signal,
       inspect,
+      onRequest: options.onRequest,
     };
+    const retryPolicy = options.retry ?? "idempotent";
 
     let previousError: DownloadError | undefined;
     for (let attempt = 1; ; attempt++) {
@@ -442,7 +562,7 @@ export function createDownloadEngine(
         if (!(caught instanceof DownloadError)) throw caught;
         error = signal?.aborted ? createCancelledError(signal.reason) : caught;
       }
-      if (!shouldRetry(error, attempt, limits.maxAttempts)) {
+      if (!shouldRetry(error, attempt, limits.maxAttempts, retryPolicy, method)) {
         const finalError =
           error.retryable && attempt > 1
             ? error.withMessage(`${error.message} (after ${attempt} attempts)`)

@@ -13,7 +13,25 @@ describe("readDownloadLimitsFromEnv", () => {
       maxAttempts: 4,
       maxRedirects: 5,
       allowPrivateHosts: [],
+      maxReportBytes: 1024 * 1024 * 1024,
     });
+  });
+
+  it("gives reports their own size limit, not the image limit; 0 means none", () => {
+    expect(
+      readDownloadLimitsFromEnv({ MAX_IMAGE_SIZE_MB: "1", MAX_REPORT_SIZE_MB: "300" }),
+    ).toMatchObject({ maxBytes: 1024 * 1024, maxReportBytes: 300 * 1024 * 1024 });
+    // as large as a run can record
+    expect(readDownloadLimitsFromEnv({ MAX_REPORT_SIZE_MB: "0" }).maxReportBytes).toBe(2 ** 31 - 1);
+  });
+
+  it("accepts host:port entries beside hosts, addresses and ranges", () => {
+    expect(
+      readDownloadLimitsFromEnv({
+        DOWNLOAD_ALLOW_PRIVATE_HOSTS:
+          "127.0.0.1:8080, metabase.internal:3000,[::1]:9000,10.0.0.0/8",
+      }).allowPrivateHosts,
+    ).toEqual(["127.0.0.1:8080", "metabase.internal:3000", "[::1]:9000", "10.0.0.0/8"]);
   });
 
   it("reads every variable, converting seconds and megabytes", () => {
@@ -53,6 +71,9 @@ describe("readDownloadLimitsFromEnv", () => {
     ["HTTP_READ_TIMEOUT", "soon"],
     ["MAX_IMAGE_SIZE_MB", "0"],
     ["DOWNLOAD_ALLOW_PRIVATE_HOSTS", "127.0.0.1,10.0.0.0/40"],
+    ["DOWNLOAD_ALLOW_PRIVATE_HOSTS", "127.0.0.1:99999"],
+    ["DOWNLOAD_ALLOW_PRIVATE_HOSTS", "10.0.0.0/8:80"],
+    ["MAX_REPORT_SIZE_MB", "-1"],
   ])("rejects %s=%s naming the variable", (name, value) => {
     expect(() => readDownloadLimitsFromEnv({ [name]: value })).toThrow(name);
   });

@@ -3,6 +3,11 @@ import { parseAllowlistEntry } from "./address-guard";
 import type { DownloadLimits } from "./types";
 
 const MB = 1024 * 1024;
+/** A run records a report's size in a 32-bit column: "no limit" means this much. */
+const LARGEST_RECORDABLE_BYTES = 2 ** 31 - 1;
+
+/** The engine's limits and the largest report file, which the engine takes per call. */
+export type TDownloadSettings = DownloadLimits & { maxReportBytes: number };
 
 // Blank values count as unset so `FOO=` in a .env file falls back to the default.
 const blankAsUnset = (value: unknown) =>
@@ -20,6 +25,8 @@ const envSchema = z.object({
   HTTP_CONNECT_TIMEOUT: positiveNumber(5),
   HTTP_READ_TIMEOUT: positiveNumber(45),
   MAX_IMAGE_SIZE_MB: positiveNumber(50),
+  // reports are files of any size on disk; 0 turns the limit off
+  MAX_REPORT_SIZE_MB: z.preprocess(blankAsUnset, z.coerce.number().min(0).finite().default(1024)),
   DOWNLOAD_ALLOW_PRIVATE_HOSTS: z
     .string()
     .optional()
@@ -34,14 +41,16 @@ const envSchema = z.object({
         if (!parseAllowlistEntry(entry)) {
           ctx.addIssue({
             code: "custom",
-            message: `not a hostname, IP address or CIDR range: ${entry}`,
+            message: `not a hostname, IP address, host:port or CIDR range: ${entry}`,
           });
         }
       }
     }),
 });
 
-export function readDownloadLimitsFromEnv(env: Record<string, string | undefined>): DownloadLimits {
+export function readDownloadLimitsFromEnv(
+  env: Record<string, string | undefined>,
+): TDownloadSettings {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     throw new Error(`invalid download settings:\n${z.prettifyError(parsed.error)}`);
@@ -57,5 +66,9 @@ export function readDownloadLimitsFromEnv(env: Record<string, string | undefined
     maxAttempts: 4,
     maxRedirects: 5,
     allowPrivateHosts: values.DOWNLOAD_ALLOW_PRIVATE_HOSTS,
+    maxReportBytes:
+      values.MAX_REPORT_SIZE_MB === 0
+        ? LARGEST_RECORDABLE_BYTES
+        : Math.min(Math.round(values.MAX_REPORT_SIZE_MB * MB), LARGEST_RECORDABLE_BYTES),
   };
 }

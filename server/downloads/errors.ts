@@ -10,6 +10,8 @@ export type DownloadErrorKind =
   | "too_many_redirects"
   | "invalid_url"
   | "truncated"
+  | "undecodable"
+  | "refused_redirect"
   | "cancelled";
 
 /** Marks a DownloadError from any copy of this module (see `Symbol.hasInstance` below). */
@@ -34,10 +36,15 @@ export class DownloadError extends Error {
   readonly kind: DownloadErrorKind;
   readonly retryable: boolean;
   readonly httpStatus?: number;
-  // Only meaningful for 429/503; the retry policy reads it, users never see it.
+  // Only meaningful for 429/503, as the server said it (not capped); the retry policy reads it.
   readonly retryAfterMs?: number;
   /** The first few KB of an error response, for callers that tell refusals apart; never shown as is. */
   readonly responseBody?: string;
+  /**
+   * The server certainly did not act on the request (no connection was made, or it answered 408,
+   * 429 or 503 with Retry-After), so even a POST may be sent again.
+   */
+  readonly isUnprocessed: boolean;
 
   constructor(
     kind: DownloadErrorKind,
@@ -47,6 +54,7 @@ export class DownloadError extends Error {
       httpStatus?: number;
       retryAfterMs?: number;
       responseBody?: string;
+      isUnprocessed?: boolean;
       cause?: unknown;
     } = {},
   ) {
@@ -57,6 +65,7 @@ export class DownloadError extends Error {
     if (options.httpStatus !== undefined) this.httpStatus = options.httpStatus;
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
     if (options.responseBody !== undefined) this.responseBody = options.responseBody;
+    this.isUnprocessed = options.isUnprocessed ?? false;
   }
 
   withMessage(message: string): DownloadError {
@@ -65,6 +74,7 @@ export class DownloadError extends Error {
       httpStatus: this.httpStatus,
       retryAfterMs: this.retryAfterMs,
       responseBody: this.responseBody,
+      isUnprocessed: this.isUnprocessed,
       cause: this.cause,
     });
   }

@@ -98,6 +98,18 @@ describe("toDownloadError", () => {
     ).toMatchObject({ kind: "truncated", retryable: true });
   });
 
+  it("marks failures before any connection as unprocessed, so even a POST may be sent again", () => {
+    for (const code of ["ECONNREFUSED", "UND_ERR_CONNECT_TIMEOUT", "EAI_AGAIN", "EHOSTUNREACH"]) {
+      expect(toDownloadError(withCode(code), timeouts, beforeBody).isUnprocessed).toBe(true);
+    }
+    // the request may have reached the server: whether it acted is unknown
+    for (const code of ["ECONNRESET", "UND_ERR_SOCKET", "UND_ERR_HEADERS_TIMEOUT"]) {
+      expect(toDownloadError(withCode(code), timeouts, beforeBody).isUnprocessed).toBe(false);
+    }
+    const inBody = { ...beforeBody, inBody: true, bytes: 10, contentLength: 20 };
+    expect(toDownloadError(withCode("ECONNRESET"), timeouts, inBody).isUnprocessed).toBe(false);
+  });
+
   it("reports cancellation whenever the caller's signal fired", () => {
     const controller = new AbortController();
     controller.abort();

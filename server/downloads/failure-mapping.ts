@@ -96,6 +96,9 @@ export function toDownloadError(
   const name = error instanceof Error ? error.name : "";
   const network = (message: string, retryable = true) =>
     new DownloadError("network", message, { retryable, cause: error });
+  // the request never reached a server: no connection was made
+  const notConnected = (message: string, retryable = true) =>
+    new DownloadError("network", message, { retryable, isUnprocessed: true, cause: error });
   const timeout = (message: string) =>
     new DownloadError("timeout", message, { retryable: true, cause: error });
   const truncated = () =>
@@ -113,20 +116,22 @@ export function toDownloadError(
       return timeout(`timed out after ${formatSeconds(timeouts.readTimeoutMs)} waiting for data`);
     case "UND_ERR_CONNECT_TIMEOUT":
     case "ETIMEDOUT":
-      return timeout(
+      return new DownloadError(
+        "timeout",
         `could not connect: timed out after ${formatSeconds(timeouts.connectTimeoutMs)}`,
+        { retryable: true, isUnprocessed: true, cause: error },
       );
     case "ECONNREFUSED":
-      return network("could not connect: connection refused");
+      return notConnected("could not connect: connection refused");
     case "ENOTFOUND":
       // The name does not exist; asking again a second later will not change that.
-      return network(`host not found: ${context.hostname}`, false);
+      return notConnected(`host not found: ${context.hostname}`, false);
     case "EAI_AGAIN":
-      return network(`host not found: ${context.hostname}`);
+      return notConnected(`host not found: ${context.hostname}`);
     case "EHOSTUNREACH":
-      return network("could not connect: host unreachable");
+      return notConnected("could not connect: host unreachable");
     case "ENETUNREACH":
-      return network("could not connect: network unreachable");
+      return notConnected("could not connect: network unreachable");
     case "UND_ERR_RES_CONTENT_LENGTH_MISMATCH":
       return truncated();
     case "ECONNRESET":
@@ -143,7 +148,7 @@ export function toDownloadError(
   if (isTlsFailure(code)) {
     // a broken record in the middle of a body is a cut-off download, worth another try
     if (context.inBody) return truncated();
-    return network(describeTlsFailure(code, context.hostname), false);
+    return notConnected(describeTlsFailure(code, context.hostname), false);
   }
   const detail = error instanceof Error ? error.message : String(error);
   return network(`network error: ${detail}`);

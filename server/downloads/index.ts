@@ -11,4 +11,7 @@ export type {
   DownloadSink,
   FetchOptions,
   ImageDownloadResult,
+  RetryPolicy,
+  TCredentials,
+  TRequestRecord,
 } from "./types";

@@ -4,6 +4,7 @@ import {
   computeBackoffMs,
   computeRetryDelayMs,
   isRetryableStatus,
+  isUnprocessedStatus,
   MAX_RETRY_AFTER_MS,
   parseRetryAfter,
   shouldRetry,
@@ -33,9 +34,9 @@ describe("parseRetryAfter", () => {
     expect(parseRetryAfter("Wed, 01 Jan 2025 00:00:05 GMT", now)).toBe(5000);
     expect(parseRetryAfter("Tue, 31 Dec 2024 23:00:00 GMT", now)).toBe(0);
   });
-  it("caps long waits", () => {
-    expect(parseRetryAfter("86400", now)).toBe(MAX_RETRY_AFTER_MS);
-    expect(parseRetryAfter("Thu, 02 Jan 2025 00:00:00 GMT", now)).toBe(MAX_RETRY_AFTER_MS);
+  it("keeps long waits as the server said them, for callers that wait longer or give up", () => {
+    expect(parseRetryAfter("86400", now)).toBe(86_400_000);
+    expect(parseRetryAfter("Thu, 02 Jan 2025 00:00:00 GMT", now)).toBe(86_400_000);
   });
   it("ignores absent or unusable values", () => {
     expect(parseRetryAfter(undefined, now)).toBeNull();
@@ -65,6 +66,13 @@ describe("backoff", () => {
     const plain = new DownloadError("http", "500 Internal Server Error", { retryable: true });
     expect(computeRetryDelayMs(plain, 2, () => 0.5)).toBe(500);
   });
+  it("waits at most a minute inside one call, whatever the server asks", () => {
+    const daylong = new DownloadError("http", "429 Too Many Requests", {
+      retryable: true,
+      retryAfterMs: 86_400_000,
+    });
+    expect(computeRetryDelayMs(daylong, 1, () => 0)).toBe(MAX_RETRY_AFTER_MS);
+  });
 });
 
 describe("shouldRetry", () => {
@@ -77,5 +85,54 @@ describe("shouldRetry", () => {
   });
   it("never retries a final failure", () => {
     expect(shouldRetry(final, 1, 4)).toBe(false);
+  });
+
+  describe("per call policy", () => {
+    const serverError = new DownloadError("http", "500 Internal Server Error", {
+      retryable: true,
+      httpStatus: 500,
+    });
+    const refused = new DownloadError("network", "could not connect: connection refused", {
+      retryable: true,
+      isUnprocessed: true,
+    });
+    it("never: not even a safe request", () => {
+      expect(shouldRetry(serverError, 1, 4, "never", "GET")).toBe(false);
+      expect(shouldRetry(refused, 1, 4, "never", "GET")).toBe(false);
+    });
+    it("always: a POST like a GET", () => {
+      expect(shouldRetry(serverError, 1, 4, "always", "POST")).toBe(true);
+      expect(shouldRetry(final, 1, 4, "always", "POST")).toBe(false);
+      expect(shouldRetry(serverError, 4, 4, "always", "POST")).toBe(false);
+    });
+    it("idempotent: safe and idempotent methods on any retryable failure", () => {
+      for (const method of ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "get"]) {
+        expect(shouldRetry(serverError, 1, 4, "idempotent", method)).toBe(true);
+      }
+    });
+    it("idempotent: POST and PATCH only when the server certainly did not act", () => {
+      expect(shouldRetry(serverError, 1, 4, "idempotent", "POST")).toBe(false);
+      expect(shouldRetry(serverError, 1, 4, "idempotent", "PATCH")).toBe(false);
+      expect(shouldRetry(refused, 1, 4, "idempotent", "POST")).toBe(true);
+      expect(shouldRetry(refused, 1, 4, "idempotent", "PATCH")).toBe(true);
+    });
+    it("is idempotent by default", () => {
+      expect(shouldRetry(serverError, 1, 4)).toBe(true);
+      expect(shouldRetry(serverError, 1, 4, undefined, "POST")).toBe(false);
+    });
+  });
+});
+
+describe("isUnprocessedStatus", () => {
+  it("counts 408, 429 and a 503 with Retry-After as refused before any work", () => {
+    expect(isUnprocessedStatus(408, false)).toBe(true);
+    expect(isUnprocessedStatus(429, false)).toBe(true);
+    expect(isUnprocessedStatus(503, true)).toBe(true);
+  });
+  it("does not count a plain 503 or other server errors", () => {
+    expect(isUnprocessedStatus(503, false)).toBe(false);
+    expect(isUnprocessedStatus(500, true)).toBe(false);
+    expect(isUnprocessedStatus(502, false)).toBe(false);
+    expect(isUnprocessedStatus(504, false)).toBe(false);
   });
 });

@@ -2,6 +2,9 @@ import type { Dispatcher } from "undici";
 import type { Clock } from "./clock";
 import type { DownloadError } from "./errors";
 import type { ImageType } from "./content-sniff";
+import type { RetryPolicy } from "./retry";
+
+export type { RetryPolicy };
 
 export type DownloadLimits = {
   maxGlobalConcurrency: number;
@@ -37,15 +40,51 @@ export type DownloadSink = {
   abort(): Promise<void>;
 };
 
+/**
+ * Secrets of a call and the one origin they belong to. They are sent only to that origin: not on a
+ * first request elsewhere, and not after a redirect has left it (not even when a later redirect
+ * comes back). `isBodySecret`: the request body holds a secret too (a sign-in form), so a redirect
+ * elsewhere that would carry the body along is refused.
+ */
+export type TCredentials = {
+  origin: string;
+  headers: Record<string, string>;
+  isBodySecret?: boolean;
+};
+
+/** One HTTP request as it went out: each redirect hop and each retry is a request of its own. */
+export type TRequestRecord = {
+  method: string;
+  /** without user info, query values (other than harmless ones) or fragment */
+  url: string;
+  /** epoch ms, by the engine's clock */
+  startedAt: number;
+  durationMs: number;
+  /** null when no answer came */
+  httpStatus: number | null;
+  /** why the request failed, in plain words; null when its status says it all */
+  error: string | null;
+};
+
 export type FetchOptions = {
   signal?: AbortSignal;
   accept?: string;
+  /** sent as Accept-Encoding; the engine decodes gzip, deflate and br whether asked for or not */
+  acceptEncoding?: string;
+  /**
+   * Headers that are not secret. Authorization, Cookie and Proxy-Authorization given here still
+   * count as credentials of the first URL's origin.
+   */
   headers?: Record<string, string>;
+  credentials?: TCredentials;
   method?: string;
   body?: string;
   maxBytes?: number;
+  /** default "idempotent" */
+  retry?: RetryPolicy;
   // Called as each attempt starts; from attempt 2 on, `error` is why the previous one failed.
   onAttempt?: (attempt: number, error?: DownloadError) => void;
+  onRequest?: (request: TRequestRecord) => void;
 };
 
 export type DownloadSuccess = {
@@ -54,7 +93,10 @@ export type DownloadSuccess = {
   finalUrl: string;
   httpStatus: number;
   contentType: string | null;
+  /** the content coding that was decoded ("gzip"), null for a plain body */
+  contentEncoding: string | null;
   headers: Record<string, string>;
+  /** decoded bytes, as stored; the hashes are of these */
   bytes: number;
   sha256: string;
   crc32: number;

@@ -1,10 +1,12 @@
 import fs from "node:fs";
 import { z } from "zod";
-import { DownloadError } from "@/server/downloads";
-import { assertCsvBody } from "../check-body";
+import { DownloadError, type TCredentials } from "@/server/downloads";
+import { assertCsvBody, looksLikeHtml } from "../check-body";
 import { ConnectorError, describeTransportError } from "../connector-error";
+import { charsetOf } from "../normalise-csv";
 import type { ConnectorKind, TConnection } from "../types";
 import { joinUrl } from "../url";
+import { removeOnFailure } from "../temp-files";
 
 const ZSettings = z.object({
   authMethod: z.enum(["none", "basic", "bearer", "header"]).default("none"),
@@ -42,23 +44,48 @@ function resolveUrl(connection: { baseUrl: string }, url: string): string {
   return joinUrl(connection.baseUrl, url);
 }
 
-function requestHeaders(connection: THttpFile): Record<string, string> {
+function secretHeaders(connection: THttpFile): Record<string, string> | null {
   const { settings, secrets } = connection;
-  const headers = { ...settings.headers };
   if (settings.authMethod === "basic") {
-    headers.authorization = `Basic ${Buffer.from(`${settings.username}:${secrets.password ?? ""}`).toString("base64")}`;
-  } else if (settings.authMethod === "bearer") {
-    headers.authorization = `Bearer ${secrets.token ?? ""}`;
-  } else if (settings.authMethod === "header" && settings.headerName) {
-    headers[settings.headerName] = secrets.headerValue ?? "";
+    const pair = Buffer.from(`${settings.username}:${secrets.password ?? ""}`).toString("base64");
+    return { authorization: `Basic ${pair}` };
   }
-  return headers;
+  if (settings.authMethod === "bearer") return { authorization: `Bearer ${secrets.token ?? ""}` };
+  if (settings.authMethod === "header" && settings.headerName)
+    return { [settings.headerName]: secrets.headerValue ?? "" };
+  return null;
 }
 
-function toHttpError(error: unknown, what: string): Error {
-  if (error instanceof DownloadError && error.httpStatus === 401) {
-    return new ConnectorError(`${what} was refused: wrong or missing credentials (401)`, {
-      httpStatus: 401,
+/**
+ * The connector's credentials and the one origin they may go to: its base URL's. Without a base
+ * URL there is no origin to trust, so a connector with credentials needs one.
+ */
+function credentialsOf(connection: THttpFile): TCredentials | undefined {
+  const headers = secretHeaders(connection);
+  if (!headers) return undefined;
+  if (!connection.baseUrl) {
+    throw new ConnectorError(
+      "this connector has credentials but no base URL: its credentials are sent only to the site of its base URL, so set that address first",
+    );
+  }
+  return { origin: new URL(connection.baseUrl).origin, headers };
+}
+
+function toHttpError(
+  error: unknown,
+  what: string,
+  url: string,
+  credentials: TCredentials | undefined,
+): Error {
+  if (error instanceof DownloadError && (error.httpStatus === 401 || error.httpStatus === 403)) {
+    const status = error.httpStatus;
+    const elsewhere =
+      credentials && new URL(url).origin !== credentials.origin
+        ? `; this connector's credentials are sent only to ${credentials.origin}, not to ${new URL(url).host}`
+        : "";
+    const reason = status === 401 ? "wrong or missing credentials" : "no permission";
+    return new ConnectorError(`${what} was refused: ${reason} (${status})${elsewhere}`, {
+      httpStatus: status,
     });
   }
   return describeTransportError(error, what);
@@ -73,46 +100,61 @@ export const httpFileConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
 
   async testConnection(connection, context) {
     const url = resolveUrl(connection, connection.settings.testUrl || connection.baseUrl || "");
+    const credentials = credentialsOf(connection);
+    let file;
     try {
-      const file = await context.http.downloadToFile(url, {
+      file = await context.http.downloadToFile(url, {
         accept: "text/csv, application/json, */*",
-        headers: requestHeaders(connection),
+        headers: connection.settings.headers,
+        credentials,
         signal: context.signal,
         maxBytes: 64 * 1024 * 1024,
       });
-      fs.rmSync(file.path, { force: true });
-      return `reachable: ${new URL(url).host} answered with ${file.contentType ?? "a file"} (${file.bytes.toLocaleString("en-US")} bytes)`;
     } catch (error) {
-      throw toHttpError(error, url);
+      throw toHttpError(error, url, url, credentials);
     }
+    fs.rmSync(file.path, { force: true });
+    const host = new URL(url).host;
+    // a sign-in or captive page answers 200 too: reachable, but not the file
+    if (looksLikeHtml(file.firstBytes, file.contentType)) {
+      throw new ConnectorError(
+        `${host} answered with an HTML page instead of a file (a login page? check the credentials and the test URL)`,
+      );
+    }
+    return `reachable: ${host} answered with ${file.contentType ?? "a file"} (${file.bytes.toLocaleString("en-US")} bytes)`;
   },
 
   async fetchReport(connection, query, context) {
     const url = resolveUrl(connection, query.url);
+    const credentials = credentialsOf(connection);
     let file;
     try {
       file = await context.http.downloadToFile(url, {
         method: query.method,
         accept: query.format === "csv" ? "text/csv, */*" : "application/json, */*",
         headers: {
-          ...requestHeaders(connection),
+          ...connection.settings.headers,
           ...(query.method === "POST" ? { "content-type": "application/json" } : {}),
         },
+        credentials,
         body: query.method === "POST" ? JSON.stringify(query.payload ?? {}) : undefined,
         signal: context.signal,
       });
     } catch (error) {
-      throw toHttpError(error, new URL(url).pathname);
+      throw toHttpError(error, new URL(url).pathname, url, credentials);
     }
+    const charset = charsetOf(file.contentType);
     if (query.format === "csv") {
-      assertCsvBody({
-        path: file.path,
-        firstBytes: file.firstBytes,
-        bytes: file.bytes,
-        system: new URL(url).host,
-      });
+      await removeOnFailure(file.path, () =>
+        assertCsvBody({
+          path: file.path,
+          firstBytes: file.firstBytes,
+          system: new URL(url).host,
+          charset,
+        }),
+      );
     }
-    return { path: file.path, format: query.format };
+    return { path: file.path, format: query.format, charset };
   },
 
   describeQuery: (query) => `${query.method === "POST" ? "POST " : ""}${query.url}`,

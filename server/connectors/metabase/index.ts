@@ -1,8 +1,15 @@
 import { z } from "zod";
-import { DownloadError } from "@/server/downloads";
+import { DownloadError, type TCredentials } from "@/server/downloads";
 import { assertCsvBody } from "../check-body";
-import { ConnectorError, describeTransportError, SessionExpiredError } from "../connector-error";
+import {
+  ConnectorError,
+  describeTransportError,
+  excerpt,
+  SessionExpiredError,
+} from "../connector-error";
+import { charsetOf } from "../normalise-csv";
 import { sessionCaller } from "../session-cache";
+import { removeOnFailure } from "../temp-files";
 import type { ConnectorKind, TConnection, TConnectorContext } from "../types";
 import { joinUrl } from "../url";
 
@@ -39,6 +46,46 @@ type TAuthHeaders = Record<string, string>;
 const CARD_PATH = /^\/?api\/card\/(\d+)\/query\/csv\/?$/;
 const DASHCARD_PATH = /^\/?api\/dashboard\/(\d+)\/dashcard\/(\d+)\/card\/(\d+)\/query\/csv\/?$/;
 
+/**
+ * Error types of Metabase's query processor (query_processor/error_type.clj) that describe the
+ * query itself: running it again gives the same error. A SQL error from the database is typed
+ * "invalid-query" too. Other types (qp, db, server) are the server's trouble and may pass.
+ */
+const QUERY_ERROR_TYPES = new Set([
+  "client",
+  "invalid-query",
+  "missing-required-parameter",
+  "missing-required-permissions",
+]);
+
+const isRetryableExportError = (fields: Record<string, string | true>) =>
+  !QUERY_ERROR_TYPES.has(String(fields.error_type ?? ""));
+
+/** The session or API key, for Metabase's own origin only. */
+function credentialsFor(connection: TMetabase, auth: TAuthHeaders): TCredentials {
+  return { origin: new URL(connection.baseUrl).origin, headers: auth };
+}
+
+/** Metabase's reason for a 400: `{"errors": {"parameters": "…"}}`, `{"message": "…"}` or text. */
+function metabaseReason(body: string | undefined): string | null {
+  if (!body?.trim()) return null;
+  try {
+    const parsed = JSON.parse(body) as { errors?: unknown; message?: unknown };
+    if (parsed.errors && typeof parsed.errors === "object") {
+      return Object.entries(parsed.errors as Record<string, unknown>)
+        .map(([field, problem]) => {
+          const words = typeof problem === "string" ? problem : JSON.stringify(problem);
+          return field === "_error" ? words : `${field}: ${words}`;
+        })
+        .join("; ");
+    }
+    if (typeof parsed.message === "string") return parsed.message;
+  } catch {
+    return body;
+  }
+  return null;
+}
+
 function exportPath(query: TQuery): string {
   return query.target === "card"
     ? `api/card/${query.cardId}/query/csv`
@@ -60,6 +107,11 @@ async function signIn(connection: TMetabase, context: TConnectorContext): Promis
       {
         method: "POST",
         headers: { "content-type": "application/json" },
+        credentials: {
+          origin: new URL(connection.baseUrl).origin,
+          headers: {},
+          isBodySecret: true,
+        },
         body: JSON.stringify({
           username: connection.settings.email,
           password: connection.secrets.password,
@@ -88,6 +140,14 @@ function toMetabaseError(connection: TMetabase, error: unknown, what: string): E
       return new SessionExpiredError("Metabase said Unauthenticated");
     return new ConnectorError("Metabase refused the API key (401 Unauthenticated)");
   }
+  if (error instanceof DownloadError && error.httpStatus === 400) {
+    const reason = metabaseReason(error.responseBody);
+    if (reason) {
+      return new ConnectorError(`Metabase refused ${what}: ${excerpt(reason)}`, {
+        httpStatus: 400,
+      });
+    }
+  }
   return describeTransportError(error, what);
 }
 
@@ -106,7 +166,7 @@ export const metabaseConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
         return (
           await context.http.requestJson<{ email?: string; common_name?: string }>(
             joinUrl(connection.baseUrl, "api/user/current"),
-            { headers: auth, signal: context.signal },
+            { credentials: credentialsFor(connection, auth), signal: context.signal },
           )
         ).body;
       } catch (error) {
@@ -125,7 +185,8 @@ export const metabaseConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
         return await context.http.downloadToFile(joinUrl(connection.baseUrl, exportPath(query)), {
           method: "POST",
           accept: "text/csv",
-          headers: { ...auth, "content-type": "application/json" },
+          headers: { "content-type": "application/json" },
+          credentials: credentialsFor(connection, auth),
           // format_rows changed its default across versions: always say which one we want
           body: JSON.stringify({
             parameters: query.parameters,
@@ -138,13 +199,17 @@ export const metabaseConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
         throw toMetabaseError(connection, error, `card ${query.cardId}`);
       }
     });
-    assertCsvBody({
-      path: file.path,
-      firstBytes: file.firstBytes,
-      bytes: file.bytes,
-      system: "Metabase",
-    });
-    return { path: file.path, format: "csv" };
+    const charset = charsetOf(file.contentType);
+    await removeOnFailure(file.path, () =>
+      assertCsvBody({
+        path: file.path,
+        firstBytes: file.firstBytes,
+        system: "Metabase",
+        charset,
+        isRetryableError: isRetryableExportError,
+      }),
+    );
+    return { path: file.path, format: "csv", charset };
   },
 
   describeQuery(query) {

@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { DownloadError } from "@/server/downloads";
+import { DownloadError, type TCredentials } from "@/server/downloads";
 import {
   ConnectorError,
   describeTransportError,
@@ -10,6 +10,7 @@ import {
   SessionExpiredError,
 } from "../connector-error";
 import { looksLikeHtml } from "../check-body";
+import { charsetOf } from "../normalise-csv";
 import { sessionCaller } from "../session-cache";
 import type { ConnectorKind, TConnection, TConnectorContext, TFetchedReport } from "../types";
 import { joinUrl } from "../url";
@@ -118,6 +119,7 @@ async function signIn(connection: TSalesforce, context: TConnectorContext): Prom
     }>(joinUrl(loginUrl, "services/oauth2/token"), {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
+      credentials: { origin: new URL(loginUrl).origin, headers: {}, isBodySecret: true },
       body: new URLSearchParams(form).toString(),
       signal: context.signal,
     });
@@ -150,6 +152,14 @@ function parseJson<T>(text: string | undefined): T | null {
   }
 }
 
+/** The access token as the REST API takes it, for the instance it was issued for. */
+function bearerFor(session: TSession): TCredentials {
+  return {
+    origin: new URL(session.instanceUrl).origin,
+    headers: { authorization: `Bearer ${session.accessToken}` },
+  };
+}
+
 function toSalesforceError(connection: TSalesforce, error: unknown, what: string): Error {
   if (error instanceof DownloadError && error.httpStatus !== undefined) {
     const answer = parseJson<Array<{ errorCode?: string; message?: string }>>(
@@ -164,12 +174,10 @@ function toSalesforceError(connection: TSalesforce, error: unknown, what: string
       return new SessionExpiredError("INVALID_SESSION_ID");
     }
     if (answer?.errorCode === "REQUEST_LIMIT_EXCEEDED") {
+      // an hourly or daily allowance: another attempt minutes later is refused the same way
       return new ConnectorError(
-        `Salesforce's API limit is used up (${excerpt(answer.message ?? "")})`,
-        {
-          isRetryable: true,
-          httpStatus: error.httpStatus,
-        },
+        `Salesforce's limit is used up, try again later (${excerpt(answer.message ?? "")})`,
+        { httpStatus: error.httpStatus },
       );
     }
     if (answer?.errorCode) {
@@ -192,22 +200,35 @@ export const salesforceConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
   querySchema: ZQuery,
 
   async testConnection(connection, context) {
+    const version = connection.settings.apiVersion;
     const user = await call(connection, context, async (session) => {
       try {
         return (
           await context.http.requestJson<{ name?: string; username?: string }>(
-            joinUrl(
-              session.instanceUrl,
-              `services/data/${connection.settings.apiVersion}/chatter/users/me`,
-            ),
-            { headers: { authorization: `Bearer ${session.accessToken}` }, signal: context.signal },
+            joinUrl(session.instanceUrl, `services/data/${version}/chatter/users/me`),
+            { credentials: bearerFor(session), signal: context.signal },
           )
         ).body;
       } catch (error) {
-        throw toSalesforceError(connection, error, "reading the current user");
+        // Chatter can be switched off: the user's name is then unknown, and the session is
+        // proven by the API version's own resource list instead
+        if (!(error instanceof DownloadError) || error.httpStatus === 401) {
+          throw toSalesforceError(connection, error, "reading the current user");
+        }
       }
+      try {
+        await context.http.requestJson(joinUrl(session.instanceUrl, `services/data/${version}/`), {
+          credentials: bearerFor(session),
+          signal: context.signal,
+        });
+      } catch (error) {
+        throw toSalesforceError(connection, error, "checking the session");
+      }
+      return null;
     });
-    return `signed in as ${user.username ?? user.name ?? "an unnamed user"}`;
+    if (user) return `signed in as ${user.username ?? user.name ?? "an unnamed user"}`;
+    const what = connection.settings.authMethod === "session_id" ? "session id" : "sign-in";
+    return `signed in: Salesforce accepted the ${what} (who that is could not be read: Chatter is not available)`;
   },
 
   async fetchReport(connection, query, context): Promise<TFetchedReport> {
@@ -220,7 +241,7 @@ export const salesforceConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
         );
         return (
           await context.http.requestJson<TReportResult>(url, {
-            headers: { authorization: `Bearer ${session.accessToken}` },
+            credentials: bearerFor(session),
             signal: context.signal,
           })
         ).body;
@@ -229,12 +250,14 @@ export const salesforceConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
       }
     });
 
+    let exportRefusal = "the report export is switched off for this connector";
     if (result.allData === false && settings.fullExport) {
       const full = await fetchFullExport(connection, query, context);
-      if (full) return full;
+      if ("path" in full) return full;
+      exportRefusal = full.refusal;
     }
     const { csv, rows } = reportResultToCsv(result);
-    const file = path.join(context.tempDir, `salesforce-${crypto.randomUUID()}.csv`);
+    const file = path.join(context.tempDir, `salesforce-${crypto.randomUUID()}.part`);
     fs.writeFileSync(file, csv);
     const isTruncated = result.allData === false;
     return {
@@ -242,7 +265,9 @@ export const salesforceConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
       format: "csv",
       isTruncated,
       notes: isTruncated
-        ? [`truncated: the Reports API returns only the first ${rows.toLocaleString("en-US")} rows`]
+        ? [
+            `truncated: the Reports API returns only the first ${rows.toLocaleString("en-US")} rows, and ${exportRefusal}`,
+          ]
         : [],
     };
   },
@@ -266,12 +291,13 @@ export const salesforceConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
 /**
  * The report export behind Salesforce's own "Export" button: every row, no 2,000-row cap. It takes
  * the token as the `sid` cookie and answers a refused one with an HTML login page, not an error.
+ * Returns the file, or why the export could not be had, in words for the run's note.
  */
 async function fetchFullExport(
   connection: TSalesforce,
   query: TQuery,
   context: TConnectorContext,
-): Promise<TFetchedReport | null> {
+): Promise<TFetchedReport | { refusal: string }> {
   return call(connection, context, async (session) => {
     const host = connection.baseUrl || session.instanceUrl;
     let file;
@@ -280,21 +306,29 @@ async function fetchFullExport(
         joinUrl(host, `${query.reportId}?export=1&enc=UTF-8&xf=csv`),
         {
           accept: "text/csv",
-          headers: { cookie: `sid=${session.accessToken}` },
+          credentials: {
+            origin: new URL(host).origin,
+            headers: { cookie: `sid=${session.accessToken}` },
+          },
           signal: context.signal,
         },
       );
-    } catch {
-      return null;
+    } catch (error) {
+      if (context.signal?.aborted) throw error;
+      return { refusal: describeTransportError(error, "the report export").message };
     }
     if (looksLikeHtml(file.firstBytes, file.contentType)) {
       fs.rmSync(file.path, { force: true });
-      return null;
+      return {
+        refusal:
+          "the report export answered with Salesforce's login page (the org does not accept this session for exports)",
+      };
     }
     return {
       path: file.path,
       format: "csv",
       hasFooter: true,
+      charset: charsetOf(file.contentType),
       notes: ["fetched in full through the report export (the Reports API stops at 2,000 rows)"],
     };
   });

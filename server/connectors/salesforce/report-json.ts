@@ -1,25 +1,61 @@
 import Papa from "papaparse";
 
+type TCell = { label?: unknown; value?: unknown };
+
 /** The parts of a Reports API answer we read (tabular, summary or matrix). */
 export type TReportResult = {
   allData?: boolean;
   attributes?: { reportName?: string };
   reportMetadata?: { detailColumns?: string[]; name?: string };
-  reportExtendedMetadata?: { detailColumnInfo?: Record<string, { label?: string }> };
-  factMap?: Record<
-    string,
-    { rows?: Array<{ dataCells?: Array<{ label?: unknown; value?: unknown }> }> }
-  >;
+  reportExtendedMetadata?: {
+    detailColumnInfo?: Record<string, { label?: string; dataType?: string }>;
+  };
+  factMap?: Record<string, { rows?: Array<{ dataCells?: TCell[] }> }>;
 };
 
+const NUMBER_TYPES = new Set(["double", "int", "percent"]);
+
+/** A number as the report export writes it: no grouping, no exponent, at least `decimals` places. */
+function plainNumber(value: number, decimals: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  const shortest = value.toString();
+  const places = /e/i.test(shortest) ? 0 : (shortest.split(".")[1]?.length ?? 0);
+  return value.toFixed(Math.min(20, Math.max(decimals, places)));
+}
+
 /**
- * Detail rows as CSV, labelled as Salesforce shows them. Tabular reports keep their rows under
- * "T!T"; grouped reports spread them over keys like "0!T" and "0_1!T", read here in key order.
+ * One cell the way Salesforce's report export (the CSV behind "Export") writes it, so a report
+ * reads the same whether it came through the export or, under 2,000 rows or with the export off,
+ * through the Reports API: numbers, percentages and currency amounts as plain numbers (the API's
+ * labels are formatted for people: "USD 1,234.50", "12.5%", "1,234"), currency with two places
+ * (the scale of a standard currency field; the amount's own places when it has more); text,
+ * dates and the rest as the label Salesforce shows; an empty cell empty (its label is "-").
+ */
+function exportText(cell: TCell, dataType: string | undefined): string {
+  const { value, label } = cell;
+  if (value === null || value === undefined)
+    return typeof label === "string" && label !== "-" ? label : "";
+  if (dataType === "currency") {
+    const amount = typeof value === "object" ? (value as { amount?: unknown }).amount : value;
+    if (typeof amount === "number") return plainNumber(amount, 2);
+    if (amount === null) return "";
+  }
+  if (dataType && NUMBER_TYPES.has(dataType) && typeof value === "number")
+    return plainNumber(value, 0);
+  if (typeof label === "string") return label;
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * Detail rows as CSV, in the export's shape: column labels as the header and every field quoted.
+ * Tabular reports keep their rows under "T!T"; grouped reports spread them over keys like "0!T"
+ * and "0_1!T", read here in key order.
  */
 export function reportResultToCsv(result: TReportResult): { csv: string; rows: number } {
   const columns = result.reportMetadata?.detailColumns ?? [];
   const info = result.reportExtendedMetadata?.detailColumnInfo ?? {};
   const header = columns.map((column) => info[column]?.label ?? column);
+  const types = columns.map((column) => info[column]?.dataType);
   const factMap = result.factMap ?? {};
   const keys =
     "T!T" in factMap
@@ -30,15 +66,9 @@ export function reportResultToCsv(result: TReportResult): { csv: string; rows: n
   const data: string[][] = [];
   for (const key of keys) {
     for (const row of factMap[key]?.rows ?? []) {
-      data.push((row.dataCells ?? []).map((cell) => cellText(cell)));
+      data.push((row.dataCells ?? []).map((cell, index) => exportText(cell, types[index])));
     }
   }
-  const csv = Papa.unparse({ fields: header, data }, { newline: "\r\n" });
+  const csv = Papa.unparse({ fields: header, data }, { newline: "\r\n", quotes: true });
   return { csv: csv.endsWith("\r\n") ? csv : `${csv}\r\n`, rows: data.length };
-}
-
-function cellText(cell: { label?: unknown; value?: unknown }): string {
-  if (typeof cell.label === "string") return cell.label;
-  if (cell.value === null || cell.value === undefined) return "";
-  return typeof cell.value === "object" ? JSON.stringify(cell.value) : String(cell.value);
 }

@@ -1,8 +1,15 @@
 import { z } from "zod";
-import { DownloadError } from "@/server/downloads";
+import { DownloadError, type TCredentials } from "@/server/downloads";
 import { assertCsvBody } from "../check-body";
-import { ConnectorError, describeTransportError, SessionExpiredError } from "../connector-error";
+import {
+  ConnectorError,
+  describeTransportError,
+  excerpt,
+  SessionExpiredError,
+} from "../connector-error";
+import { charsetOf } from "../normalise-csv";
 import { sessionCaller } from "../session-cache";
+import { removeOnFailure } from "../temp-files";
 import type { ConnectorKind, TConnection, TConnectorContext } from "../types";
 import { joinUrl } from "../url";
 
@@ -29,6 +36,8 @@ type TSession = { accessToken: string; csrfToken?: string; sessionCookie?: strin
 const CHART_DATA_PATH = /^\/?api\/v1\/chart\/data\/?$/;
 const SAVED_CHART_PATH = /^\/?api\/v1\/chart\/(\d+)\/data\/?$/;
 
+const originOf = (connection: TSuperset) => new URL(connection.baseUrl).origin;
+
 async function signIn(connection: TSuperset, context: TConnectorContext): Promise<TSession> {
   if (!connection.secrets.password)
     throw new ConnectorError("no password is set for this connector");
@@ -39,6 +48,7 @@ async function signIn(connection: TSuperset, context: TConnectorContext): Promis
       {
         method: "POST",
         headers: { "content-type": "application/json" },
+        credentials: { origin: originOf(connection), headers: {}, isBodySecret: true },
         body: JSON.stringify({
           username: connection.settings.username,
           password: connection.secrets.password,
@@ -62,7 +72,13 @@ async function signIn(connection: TSuperset, context: TConnectorContext): Promis
   try {
     const { body, headers } = await context.http.requestJson<{ result?: string }>(
       joinUrl(connection.baseUrl, "api/v1/security/csrf_token/"),
-      { headers: { authorization: `Bearer ${accessToken}` }, signal: context.signal },
+      {
+        credentials: {
+          origin: originOf(connection),
+          headers: { authorization: `Bearer ${accessToken}` },
+        },
+        signal: context.signal,
+      },
     );
     const sessionCookie = /(?:^|[;,]\s*)session=([^;,\s]+)/.exec(headers["set-cookie"] ?? "")?.[1];
     return { accessToken, csrfToken: body.result, sessionCookie };
@@ -71,12 +87,29 @@ async function signIn(connection: TSuperset, context: TConnectorContext): Promis
   }
 }
 
-function authHeaders(session: TSession): Record<string, string> {
+/** The token, the CSRF token and its session cookie: Superset's own origin only. */
+function credentialsFor(connection: TSuperset, session: TSession): TCredentials {
   return {
-    authorization: `Bearer ${session.accessToken}`,
-    ...(session.csrfToken ? { "x-csrftoken": session.csrfToken } : {}),
-    ...(session.sessionCookie ? { cookie: `session=${session.sessionCookie}` } : {}),
+    origin: originOf(connection),
+    headers: {
+      authorization: `Bearer ${session.accessToken}`,
+      ...(session.csrfToken ? { "x-csrftoken": session.csrfToken } : {}),
+      ...(session.sessionCookie ? { cookie: `session=${session.sessionCookie}` } : {}),
+    },
   };
+}
+
+/** Superset's reason: FAB's `{"message": …}` or Superset's `{"errors": [{"message": …}]}`. */
+function supersetReason(body: string | undefined): string | null {
+  try {
+    const parsed = JSON.parse(body ?? "") as { message?: unknown; errors?: unknown };
+    if (typeof parsed.message === "string") return parsed.message;
+    if (parsed.message && typeof parsed.message === "object") return JSON.stringify(parsed.message);
+    const first = Array.isArray(parsed.errors) ? (parsed.errors[0] as { message?: unknown }) : null;
+    return typeof first?.message === "string" ? first.message : null;
+  } catch {
+    return null;
+  }
 }
 
 function toSupersetError(error: unknown, what: string): Error {
@@ -86,8 +119,15 @@ function toSupersetError(error: unknown, what: string): Error {
     );
   }
   if (error instanceof DownloadError && error.httpStatus === 400) {
-    const message = /"message"\s*:\s*"([^"]+)"/.exec(error.responseBody ?? "")?.[1];
-    if (message) return new ConnectorError(`Superset refused ${what}: ${message}`);
+    const reason = supersetReason(error.responseBody);
+    // Flask-WTF's refusals ("The CSRF token has expired.", "… is missing.", "… do not match."):
+    // the token lives an hour by default, so a new sign-in brings a new one
+    if (reason && /\bCSRF\b/.test(reason)) return new SessionExpiredError(reason);
+    if (reason) {
+      return new ConnectorError(`Superset refused ${what}: ${excerpt(reason)}`, {
+        httpStatus: 400,
+      });
+    }
   }
   return describeTransportError(error, what);
 }
@@ -102,22 +142,24 @@ export const supersetConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
   querySchema: ZQuery,
 
   async testConnection(connection, context) {
-    const me = await call(connection, context, async (session) => {
+    // The sign-in is the test. Who signed in is added when this Superset can say it: releases
+    // before /api/v1/me/ answer 404, and older FAB answers a missing permission with 401 too.
+    const identity = await call(connection, context, async (session) => {
       try {
-        return (
-          await context.http.requestJson<{ result?: { username?: string } }>(
-            joinUrl(connection.baseUrl, "api/v1/me/"),
-            {
-              headers: authHeaders(session),
-              signal: context.signal,
-            },
-          )
-        ).body;
+        const { body } = await context.http.requestJson<{ result?: { username?: string } }>(
+          joinUrl(connection.baseUrl, "api/v1/me/"),
+          { credentials: credentialsFor(connection, session), signal: context.signal },
+        );
+        return { username: body.result?.username };
       } catch (error) {
-        throw toSupersetError(error, "reading the current user");
+        if (error instanceof DownloadError && error.httpStatus !== undefined)
+          return { refusal: error.message };
+        throw describeTransportError(error, "reading the current user");
       }
     });
-    return `signed in as ${me.result?.username ?? connection.settings.username}`;
+    if (identity.username) return `signed in as ${identity.username}`;
+    const why = identity.refusal ? `/api/v1/me/ answered ${identity.refusal}` : "it was not sent";
+    return `signed in as ${connection.settings.username} (the user's details could not be read: ${why})`;
   },
 
   async fetchReport(connection, query, context) {
@@ -126,13 +168,18 @@ export const supersetConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
         if (query.target === "chart") {
           return await context.http.downloadToFile(
             joinUrl(connection.baseUrl, `api/v1/chart/${query.chartId}/data/?format=csv&type=full`),
-            { accept: "text/csv", headers: authHeaders(session), signal: context.signal },
+            {
+              accept: "text/csv",
+              credentials: credentialsFor(connection, session),
+              signal: context.signal,
+            },
           );
         }
         return await context.http.downloadToFile(joinUrl(connection.baseUrl, "api/v1/chart/data"), {
           method: "POST",
           accept: "text/csv",
-          headers: { ...authHeaders(session), "content-type": "application/json" },
+          headers: { "content-type": "application/json" },
+          credentials: credentialsFor(connection, session),
           body: JSON.stringify({ ...query.payload, result_format: "csv", result_type: "full" }),
           signal: context.signal,
         });
@@ -143,18 +190,21 @@ export const supersetConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
         );
       }
     });
-    if (file.contentType?.startsWith("application/zip")) {
-      throw new ConnectorError(
-        "Superset sent a ZIP (the payload has several queries); give one query per report",
-      );
-    }
-    assertCsvBody({
-      path: file.path,
-      firstBytes: file.firstBytes,
-      bytes: file.bytes,
-      system: "Superset",
+    const charset = charsetOf(file.contentType);
+    await removeOnFailure(file.path, () => {
+      if (file.contentType?.startsWith("application/zip")) {
+        throw new ConnectorError(
+          "Superset sent a ZIP (the payload has several queries); give one query per report",
+        );
+      }
+      return assertCsvBody({
+        path: file.path,
+        firstBytes: file.firstBytes,
+        system: "Superset",
+        charset,
+      });
     });
-    return { path: file.path, format: "csv" };
+    return { path: file.path, format: "csv", charset };
   },
 
   describeQuery(query) {

@@ -19,6 +19,8 @@ export type TReportRunItemView = {
   startedAt: string | null;
   finishedAt: string | null;
   nextAttemptAt: string | null;
+  /** HTTP requests of each finished attempt, in order */
+  requestsPerAttempt: number[];
 };
 
 export type TReportRunProgress = {
@@ -50,7 +52,17 @@ const iso = (date: Date | null) => date?.toISOString() ?? null;
 export async function getReportRunProgress(jobId: string): Promise<TReportRunProgress | null> {
   const job = await db.job.findUnique({
     where: { id: jobId },
-    include: { reportItems: { orderBy: { position: "asc" } } },
+    include: {
+      reportItems: {
+        orderBy: { position: "asc" },
+        include: {
+          attemptLog: {
+            orderBy: { attempt: "asc" },
+            select: { _count: { select: { requests: true } } },
+          },
+        },
+      },
+    },
   });
   if (!job || job.kind !== "report_run") return null;
   const totals = {
@@ -85,6 +97,7 @@ export async function getReportRunProgress(jobId: string): Promise<TReportRunPro
       startedAt: iso(item.startedAt),
       finishedAt: iso(item.finishedAt),
       nextAttemptAt: iso(item.nextAttemptAt),
+      requestsPerAttempt: item.attemptLog.map((attempt) => attempt._count.requests),
     };
   });
   return {

@@ -38,7 +38,12 @@ async function loadRun(jobId: string) {
     include: {
       reportItems: {
         orderBy: { position: "asc" },
-        include: { attemptLog: { orderBy: { attempt: "asc" } } },
+        include: {
+          attemptLog: {
+            orderBy: { attempt: "asc" },
+            include: { requests: { orderBy: { position: "asc" } } },
+          },
+        },
       },
     },
   });
@@ -115,7 +120,7 @@ export async function buildRunSummary(jobId: string, format: "csv" | "json") {
     run: { ...describeJob(job), options: JSON.parse(job.options) as unknown },
     reports: rows.map((row, i) => ({
       ...row,
-      // every attempt, as recorded
+      // every attempt, every request of it and the wait that followed, as recorded
       attemptLog: items[i]!.attemptLog.map((a) => ({
         attempt: a.attempt,
         startedAt: a.startedAt.toISOString(),
@@ -123,6 +128,17 @@ export async function buildRunSummary(jobId: string, format: "csv" | "json") {
         outcome: a.outcome,
         httpStatus: a.httpStatus,
         error: a.error,
+        requests: a.requests.map((r) => ({
+          method: r.method,
+          url: r.url,
+          httpStatus: r.httpStatus,
+          error: r.error,
+          startedAt: r.startedAt.toISOString(),
+          durationMs: r.durationMs,
+        })),
+        // the wait before the next attempt, and whether it was the server's Retry-After
+        waitSeconds: a.waitMs === null ? null : a.waitMs / 1000,
+        isRetryAfter: a.isRetryAfter,
       })),
     })),
   };

@@ -1,10 +1,12 @@
 import "server-only";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-
-import { crc32 } from "node:zlib";
 import { ConnectorError, connectorKind, normaliseCsvFile } from "@/server/connectors";
+import { readJsonFile } from "@/server/connectors/json-file";
+import { updateCrc32 } from "@/server/crc32";
 import { db } from "@/server/db";
+import type { TRequestRecord } from "@/server/downloads";
+import { formatSeconds } from "@/server/downloads/errors";
 import { env } from "@/server/env";
 import { publishJobChange } from "@/server/jobs/progress";
 import { trackRunningJob } from "@/server/jobs/running-jobs";
@@ -27,8 +29,11 @@ type TClaimedItem = { id: string; reportId: string | null; reportName: string; a
 
 /**
  * The worker side of a report run: fetches its reports, a few at a time, and retries each with
- * growing waits until it succeeds or reaches the run's attempt limit. Every attempt is recorded.
- * Like image batches it is safe to run again: items are claimed with an atomic state change.
+ * growing waits until it succeeds or reaches the run's attempt limit. The run's attempts are the
+ * report's one retry budget: inside an attempt no request is repeated (a sign-in renewed on expiry
+ * aside), and the wait before the next attempt is the server's Retry-After when it sent one.
+ * Every attempt and every request of it is recorded. Like image batches it is safe to run again:
+ * items are claimed with an atomic state change.
  */
 export async function runReportJob(jobId: string, queueSignal: AbortSignal): Promise<void> {
   const job = await db.job.findUnique({ where: { id: jobId } });
@@ -152,8 +157,9 @@ async function fetchOne(
   publishJobChange({ jobId, productIds: [item.id] });
   let stored: TStoredFile | null = null;
   let failure: ConnectorError | null = null;
+  const requests: TRequestRecord[] = [];
   try {
-    stored = await fetchAndStore(jobId, item, signal);
+    stored = await fetchAndStore(jobId, item, signal, (request) => requests.push(request));
   } catch (error) {
     if (signal.aborted) {
       // shutdown or cancel: the attempt did not count as the report's fault
@@ -174,9 +180,9 @@ async function fetchOne(
   }
 
   const finishedAt = new Date();
-  const canRetry = failure !== null && failure.isRetryable && item.attempts < options.maxAttempts;
-  const retryDelay =
-    env.REPORT_RETRY_BASE_SECONDS * 1000 * 2 ** (item.attempts - 1) * (0.8 + Math.random() * 0.4);
+  const retry = failure ? planRetry(failure, item.attempts, options.maxAttempts) : null;
+  if (retry?.failure) failure = retry.failure;
+  const canRetry = retry !== null && retry.waitMs !== null;
   await db.$transaction([
     db.reportAttempt.create({
       data: {
@@ -187,6 +193,19 @@ async function fetchOne(
         outcome: failure ? "failed" : "succeeded",
         httpStatus: failure?.options.httpStatus ?? null,
         error: failure?.message ?? null,
+        waitMs: canRetry ? retry.waitMs : null,
+        isRetryAfter: canRetry && retry.isRetryAfter,
+        requests: {
+          create: requests.map((request, position) => ({
+            position,
+            method: request.method,
+            url: request.url,
+            httpStatus: request.httpStatus,
+            error: request.error,
+            startedAt: new Date(request.startedAt),
+            durationMs: Math.round(request.durationMs),
+          })),
+        },
       },
     }),
     db.reportRunItem.updateMany({
@@ -210,9 +229,7 @@ async function fetchOne(
             state: canRetry ? "waiting_retry" : "failed",
             error: failure!.message,
             leaseUntil: null,
-            nextAttemptAt: canRetry
-              ? new Date(finishedAt.getTime() + Math.min(retryDelay, MAX_RETRY_DELAY_MS))
-              : null,
+            nextAttemptAt: canRetry ? new Date(finishedAt.getTime() + retry.waitMs!) : null,
             finishedAt: canRetry ? null : finishedAt,
           },
     }),
@@ -220,10 +237,43 @@ async function fetchOne(
   publishJobChange({ jobId, productIds: [item.id] });
 }
 
+/**
+ * Whether a failed attempt gets another, and after how long: the server's Retry-After when it sent
+ * one (a wait beyond what a run waits makes the failure final, saying so), else a backoff that
+ * doubles per attempt. `failure` replaces the attempt's error when the plan changes its words.
+ */
+function planRetry(
+  failure: ConnectorError,
+  attempt: number,
+  maxAttempts: number,
+): { waitMs: number | null; isRetryAfter: boolean; failure?: ConnectorError } {
+  if (!failure.isRetryable || attempt >= maxAttempts) return { waitMs: null, isRetryAfter: false };
+  const asked = failure.options.retryAfterMs;
+  if (asked !== undefined) {
+    if (asked <= MAX_RETRY_DELAY_MS) return { waitMs: asked, isRetryAfter: true };
+    return {
+      waitMs: null,
+      isRetryAfter: false,
+      failure: new ConnectorError(
+        `${failure.message}; the server asks to wait ${formatWait(asked)} before trying again, longer than a run waits`,
+        { ...failure.options, isRetryable: false },
+      ),
+    };
+  }
+  const backoff =
+    env.REPORT_RETRY_BASE_SECONDS * 1000 * 2 ** (attempt - 1) * (0.8 + Math.random() * 0.4);
+  return { waitMs: Math.round(Math.min(backoff, MAX_RETRY_DELAY_MS)), isRetryAfter: false };
+}
+
+function formatWait(ms: number): string {
+  return ms < 120_000 ? formatSeconds(ms) : `${Math.round(ms / 60_000)} min`;
+}
+
 async function fetchAndStore(
   jobId: string,
   item: TClaimedItem,
   signal: AbortSignal,
+  onRequest: (request: TRequestRecord) => void,
 ): Promise<TStoredFile> {
   const report = item.reportId
     ? await db.report.findUnique({ where: { id: item.reportId } })
@@ -234,7 +284,8 @@ async function fetchAndStore(
   const query = kind.querySchema.parse(JSON.parse(report.query));
   const runtime = getRuntime();
   const fetched = await kind.fetchReport(connection, query, {
-    http: runtime.connectorHttp,
+    // the run's attempts are the retry budget: no request is repeated inside one
+    http: runtime.connectorHttp.withOptions({ retry: "never", onRequest }),
     sessions: runtime.connectorSessions,
     tempDir: runtime.blobs.tempDir,
     signal,
@@ -251,9 +302,10 @@ async function fetchAndStore(
     if (fetched.format === "csv") {
       summary = await normaliseCsvFile(fetched.path, finalPath, {
         stopAtBlankLine: fetched.hasFooter,
+        charset: fetched.charset,
       });
     } else {
-      summary = checkJsonFile(fetched.path, finalPath);
+      summary = await checkJsonFile(fetched.path, finalPath);
     }
     await runtime.blobs.putFile(finalPath, summary.sha256);
     return {
@@ -273,21 +325,26 @@ async function fetchAndStore(
   }
 }
 
-/** A JSON report is kept as sent, once it is known to be JSON; an array counts as rows. */
-function checkJsonFile(rawPath: string, finalPath: string) {
-  const bytes = fs.readFileSync(rawPath);
-  let document: unknown;
-  try {
-    document = JSON.parse(bytes.toString("utf8").replace(/^\uFEFF/, ""));
-  } catch {
-    throw new ConnectorError("the answer is not valid JSON");
-  }
+/**
+ * A JSON report is kept as sent, once it is known to be one complete JSON document; the elements
+ * of a top-level array count as rows. Read as a stream, hashed in the same pass.
+ */
+async function checkJsonFile(rawPath: string, finalPath: string) {
+  const hash = createHash("sha256");
+  let checksum = 0;
+  let bytes = 0;
+  const summary = await readJsonFile(rawPath, (chunk) => {
+    hash.update(chunk);
+    checksum = updateCrc32(chunk, checksum);
+    bytes += chunk.length;
+  });
+  if (!summary) throw new ConnectorError("the answer is not valid JSON");
   fs.renameSync(rawPath, finalPath);
   return {
-    rows: Array.isArray(document) ? document.length : null,
-    bytes: bytes.length,
-    sha256: createHash("sha256").update(bytes).digest("hex"),
-    crc32: crc32(bytes),
+    rows: summary.rows,
+    bytes,
+    sha256: hash.digest("hex"),
+    crc32: checksum,
     notes: [] as string[],
   };
 }

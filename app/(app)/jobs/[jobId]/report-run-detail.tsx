@@ -17,6 +17,14 @@ import { useReportRunEvents } from "./use-report-run-events";
 
 const FINAL = new Set(["completed", "completed_with_errors", "failed", "cancelled"]);
 
+/** "1 + 3 requests": the HTTP requests of each attempt, so a retried sign-in shows. */
+function requestCounts(perAttempt: number[]): string {
+  if (perAttempt.length === 0) return "";
+  const total = perAttempt.reduce((sum, n) => sum + n, 0);
+  const noun = total === 1 ? "request" : "requests";
+  return perAttempt.length === 1 ? `${total} ${noun}` : `${perAttempt.join(" + ")} ${noun}`;
+}
+
 function duration(startedAt: string | null, finishedAt: string | null): string {
   if (!startedAt || !finishedAt) return "";
   const seconds = (new Date(finishedAt).getTime() - new Date(startedAt).getTime()) / 1000;
@@ -148,6 +156,9 @@ export function ReportRunDetail({ jobId }: { jobId: string }) {
               </div>
               <p className="text-xs tabular-nums text-slate-500">
                 attempt {item.attempts} of {job.options.maxAttempts}
+                {item.requestsPerAttempt.length > 0
+                  ? ` (${requestCounts(item.requestsPerAttempt)})`
+                  : ""}
                 {item.rows !== null ? ` · ${item.rows.toLocaleString()} rows` : ""}
                 {item.bytes !== null ? ` · ${formatBytes(item.bytes)}` : ""}
                 {duration(item.startedAt, item.finishedAt)
@@ -200,6 +211,15 @@ export function ReportRunDetail({ jobId }: { jobId: string }) {
                   </td>
                   <td className="px-2 py-2 text-right tabular-nums">
                     {item.attempts} of {job.options.maxAttempts}
+                    {item.requestsPerAttempt.length > 0 && (
+                      <span
+                        className="block text-xs whitespace-nowrap text-slate-500"
+                        title="HTTP requests of each attempt; the JSON summary lists every one"
+                        data-testid="request-counts"
+                      >
+                        {requestCounts(item.requestsPerAttempt)}
+                      </span>
+                    )}
                   </td>
                   <td className="px-2 py-2 text-right tabular-nums">
                     {item.rows?.toLocaleString() ?? ""}
