@@ -3,6 +3,7 @@ import { z } from "zod";
 import { DownloadError } from "@/server/downloads";
 import { assertCsvBody } from "../check-body";
 import { ConnectorError, describeTransportError } from "../connector-error";
+import { secretHeaderValue, ZHeaderName, ZHeaders } from "../http-header";
 import type { ConnectorKind, TConnection } from "../types";
 import { joinUrl } from "../url";
 
@@ -10,16 +11,19 @@ const ZSettings = z.object({
   authMethod: z.enum(["none", "basic", "bearer", "header"]).default("none"),
   username: z.string().default(""),
   /** for "header": the name of the header that carries the secret, e.g. X-Api-Key */
-  headerName: z.string().default(""),
+  headerName: ZHeaderName,
   /** extra headers that are not secret */
-  headers: z.record(z.string(), z.string()).default({}),
+  headers: ZHeaders,
   /** fetched by "Test connection"; the base URL when empty */
-  testUrl: z.string().default(""),
+  testUrl: z
+    .string()
+    .default("")
+    .meta({ title: "URL to fetch for “Test connection”", isCredentialAddress: true }),
 });
 const ZSecrets = z.object({
-  password: z.string().optional(),
-  token: z.string().optional(),
-  headerValue: z.string().optional(),
+  password: z.string().optional().meta({ title: "password" }),
+  token: secretHeaderValue("token"),
+  headerValue: secretHeaderValue("header value"),
 });
 const ZQuery = z.object({
   /** absolute, or relative to the connector's base URL */

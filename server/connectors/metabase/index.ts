@@ -2,6 +2,7 @@ import { z } from "zod";
 import { DownloadError } from "@/server/downloads";
 import { assertCsvBody } from "../check-body";
 import { ConnectorError, describeTransportError, SessionExpiredError } from "../connector-error";
+import { secretHeaderValue } from "../http-header";
 import { sessionCaller } from "../session-cache";
 import type { ConnectorKind, TConnection, TConnectorContext } from "../types";
 import { joinUrl } from "../url";
@@ -11,7 +12,10 @@ const ZSettings = z.object({
   /** the account's email, for session sign-in */
   email: z.string().trim().default(""),
 });
-const ZSecrets = z.object({ apiKey: z.string().optional(), password: z.string().optional() });
+const ZSecrets = z.object({
+  apiKey: secretHeaderValue("API key"),
+  password: z.string().optional().meta({ title: "password" }),
+});
 const ZParameters = z.array(z.record(z.string(), z.unknown())).default([]);
 const ZQuery = z.discriminatedUnion("target", [
   z.object({
