@@ -1,6 +1,6 @@
 "use client";
 
-import { useRouter, useSearchParams } from "next/navigation";
+import { useSearchParams } from "next/navigation";
 import { Suspense, useState, useSyncExternalStore } from "react";
 import { AuthCard, Field, hasSession, signInWithPassword } from "../_components/auth-form";
 import { safeNextPath } from "../_components/safe-next-path";
@@ -12,7 +12,6 @@ type TProps = {
 };
 
 function Form({ appOrigin }: TProps) {
-  const router = useRouter();
   const next = useSearchParams().get("next");
   const [error, setError] = useState<string | null>(null);
   const [isBusy, setBusy] = useState(false);
@@ -49,8 +48,8 @@ function Form({ appOrigin }: TProps) {
       );
       return;
     }
-    router.replace(safeNextPath(next, window.location.origin));
-    router.refresh();
+    // a full load (see the setup form): the signed-in pages start from a fresh document
+    window.location.replace(safeNextPath(next, window.location.origin));
   }
 
   return (
