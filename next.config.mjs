@@ -1,9 +1,32 @@
+/** What every response says about itself; pages add a Content-Security-Policy with a nonce (proxy.ts). */
+const SECURITY_HEADERS = [
+  { key: "X-Frame-Options", value: "DENY" },
+  { key: "X-Content-Type-Options", value: "nosniff" },
+  // full addresses within the app, none to other sites (job and report ids are in our paths)
+  { key: "Referrer-Policy", value: "same-origin" },
+  { key: "Cross-Origin-Opener-Policy", value: "same-origin" },
+  { key: "Permissions-Policy", value: "camera=(), microphone=(), geolocation=(), payment=()" },
+];
+
+/**
+ * API answers are data, never documents: downloaded files (a fetched SVG, an HTML error page kept
+ * as a report) opened in a tab run no script and load nothing. Images may still show themselves.
+ */
+const API_POLICY =
+  "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   // native modules and the generated Prisma client stay as plain Node requires
   serverExternalPackages: ["better-sqlite3", "@prisma/adapter-better-sqlite3"],
   poweredByHeader: false,
   typedRoutes: false,
+  async headers() {
+    return [
+      { source: "/:path*", headers: SECURITY_HEADERS },
+      { source: "/api/:path*", headers: [{ key: "Content-Security-Policy", value: API_POLICY }] },
+    ];
+  },
 };
 
 export default nextConfig;

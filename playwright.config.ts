@@ -6,6 +6,11 @@ import { defineConfig } from "@playwright/test";
 const PORT_BASE = Number(process.env.E2E_PORT_BASE ?? 3100);
 export const E2E_PORT = PORT_BASE;
 export const IMAGE_HOST_PORT = PORT_BASE + 1;
+/** App servers that specs start themselves, each with its own data folder. */
+export const CRASH_APP_PORT = PORT_BASE + 2;
+export const SETUP_APP_PORT = PORT_BASE + 3;
+export const SECURITY_APP_PORT = PORT_BASE + 4;
+export const APP_URL_APP_PORT = PORT_BASE + 5;
 /** Fake report upstreams, all started by `e2e/fakes/serve-report-fakes.ts` from the first port. */
 export const METABASE_PORT = PORT_BASE + 10;
 export const SUPERSET_PORT = PORT_BASE + 11;

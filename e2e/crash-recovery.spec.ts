@@ -2,17 +2,13 @@ import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import Database from "better-sqlite3";
-import {
-  expect,
-  request as playwrightRequest,
-  test,
-  type APIRequestContext,
-} from "@playwright/test";
-import { E2E_PORT } from "../playwright.config";
+import { request as playwrightRequest, type APIRequestContext } from "@playwright/test";
+import { CRASH_APP_PORT } from "../playwright.config";
 import { startImageHost } from "./fakes/image-host";
 import { createDataDir, startAppServer, waitUntil } from "./support/app-server";
+import { expect, test } from "./support/test";
 
-const PORT = E2E_PORT + 2;
+const PORT = CRASH_APP_PORT;
 const BASE = `http://127.0.0.1:${PORT}`;
 const ADMIN = { email: "crash@example.com", password: "crash-test-password" };
 const IMAGES = 300;

@@ -1,10 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
-import { expect, test } from "@playwright/test";
-import { E2E_PORT } from "../playwright.config";
+import { SETUP_APP_PORT } from "../playwright.config";
 import { createDataDir, startAppServer, waitUntil } from "./support/app-server";
+import { expect, test } from "./support/test";
 
-const PORT = E2E_PORT + 3;
+const PORT = SETUP_APP_PORT;
 const BASE = `http://127.0.0.1:${PORT}`;
 
 test("a fresh install asks for the admin account once, then only offers sign-in", async ({

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { E2E_ADMIN, IMAGE_HOST_PORT } from "../playwright.config";
 import { signIn } from "./support/sign-in";
 import { isZipIntact, zipEntries, zipEntryText } from "./support/zip";

@@ -1,7 +1,8 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { expect, test, type Locator, type Page } from "@playwright/test";
+import { type Locator, type Page } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { METABASE_PORT, SUPERSET_PORT } from "../playwright.config";
 import { signIn } from "./support/sign-in";
 import { zipEntries } from "./support/zip";

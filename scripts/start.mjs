@@ -12,6 +12,9 @@ const bin = (name) => path.join(root, "node_modules", ".bin", name);
 const port = process.env.PORT ?? "3000";
 // a self-hosted app reports nothing home
 process.env.NEXT_TELEMETRY_DISABLED ??= "1";
+// the database the migration creates, and all the server (a child, which inherits it) writes, are
+// readable by their owner only: connector secrets, sessions and downloaded files are in there
+process.umask(0o077);
 
 function run(command, args, label) {
   console.log(`→ ${label}`);

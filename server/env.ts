@@ -2,6 +2,7 @@ import "server-only";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { isMainThread } from "node:worker_threads";
 import { z } from "zod";
 import { resolveDatabaseUrl } from "./db-url";
 
@@ -43,15 +44,34 @@ function loadEnv(): TEnv {
       .join("\n");
     throw new Error(`Invalid environment:\n${problems}`);
   }
+  // The database, its -wal/-shm, stored files and secrets are the owner's alone: everything this
+  // process creates from here on has no group or other bits (scripts/start.mjs sets the same for
+  // the migration), and what an older version left open is closed.
+  if (isMainThread) process.umask(0o077);
   const dataDir = path.resolve(/*turbopackIgnore: true*/ parsed.data.DATA_DIR);
-  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const databaseUrl = resolveDatabaseUrl({ ...process.env, DATA_DIR: dataDir });
+  closeToOthers(dataDir, 0o700);
+  if (databaseUrl.startsWith("file:")) {
+    // SQLite gives a new -wal and -shm the mode of the database file
+    const file = databaseUrl.slice("file:".length);
+    for (const suffix of ["", "-wal", "-shm"]) closeToOthers(`${file}${suffix}`, 0o600);
+  }
   return {
     ...parsed.data,
     dataDir,
-    databaseUrl: resolveDatabaseUrl({ ...process.env, DATA_DIR: dataDir }),
+    databaseUrl,
     authSecret: parsed.data.AUTH_SECRET ?? readOrCreateSecret(path.join(dataDir, "auth-secret")),
     raw: { ...process.env },
   };
+}
+
+function closeToOthers(file: string, mode: number): void {
+  try {
+    fs.chmodSync(file, mode);
+  } catch {
+    // not there yet (it will be created private), or someone else's: its modes stay as they are
+  }
 }
 
 /** A secret generated on first run and kept in the data folder, readable by its owner only. */

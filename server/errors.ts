@@ -6,6 +6,7 @@ export type TAppErrorCode =
   | "NOT_FOUND"
   | "CONFLICT"
   | "TOO_LARGE"
+  | "TOO_MANY_REQUESTS"
   | "INTERNAL";
 
 export class AppError extends Error {
@@ -25,6 +26,7 @@ export const HTTP_STATUS_BY_CODE: Record<TAppErrorCode, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   TOO_LARGE: 413,
+  TOO_MANY_REQUESTS: 429,
   INTERNAL: 500,
 };
 
@@ -35,5 +37,6 @@ export const TRPC_CODE_BY_CODE = {
   NOT_FOUND: "NOT_FOUND",
   CONFLICT: "CONFLICT",
   TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
   INTERNAL: "INTERNAL_SERVER_ERROR",
 } as const satisfies Record<TAppErrorCode, string>;

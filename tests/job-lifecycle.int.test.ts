@@ -35,6 +35,21 @@ describe("first-run setup", () => {
     ).rejects.toThrow(/exists already/);
     expect(await app.db.user.count({ where: { email: "eve@example.com" } })).toBe(0);
   });
+
+  it("once closed, refuses before the password is even read: no hash is computed", async () => {
+    const { createFirstAdmin } = await import("@/server/services/accounts/create-admin");
+    let passwordReads = 0;
+    const attempt = {
+      name: "Eve",
+      email: "eve@example.com",
+      get password() {
+        passwordReads += 1;
+        return "0123456789";
+      },
+    };
+    await expect(createFirstAdmin(attempt)).rejects.toThrow(/exists already/);
+    expect(passwordReads).toBe(0);
+  });
 });
 
 describe("creating a batch", () => {

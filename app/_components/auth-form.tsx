@@ -9,6 +9,12 @@ export function signInWithPassword(email: string, password: string): Promise<Res
   });
 }
 
+/** Whether this browser holds a session now: the cookie is httpOnly, so only the server can tell. */
+export async function hasSession(): Promise<boolean> {
+  const response = await fetch("/api/auth/get-session", { cache: "no-store" });
+  return response.ok && (await response.json().catch(() => null)) !== null;
+}
+
 export function Field({
   label,
   ...props

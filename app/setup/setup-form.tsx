@@ -1,12 +1,10 @@
 "use client";
 
-import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { AuthCard, Field, signInWithPassword } from "../_components/auth-form";
 import { Alert, Button } from "../_components/ui";
 
 export function SetupForm() {
-  const router = useRouter();
   const [error, setError] = useState<string | null>(null);
   const [isBusy, setBusy] = useState(false);
 
@@ -30,8 +28,9 @@ export function SetupForm() {
       return;
     }
     await signInWithPassword(email, password);
-    router.replace("/");
-    router.refresh();
+    // a full load, not router.replace + refresh: those two raced, and the dashboard could show
+    // under the /setup address; a new document also starts with the signed-in session and its nonce
+    window.location.replace("/");
   }
 
   return (

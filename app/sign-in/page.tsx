@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
+import { env } from "@/server/env";
 import { hasAnyUser } from "@/server/services/accounts/create-admin";
 import { SignInForm } from "./sign-in-form";
 
@@ -8,5 +9,5 @@ export const dynamic = "force-dynamic";
 
 export default async function SignInPage() {
   if (!(await hasAnyUser())) redirect("/setup");
-  return <SignInForm />;
+  return <SignInForm appOrigin={env.APP_URL ? new URL(env.APP_URL).origin : null} />;
 }

@@ -1,15 +1,27 @@
 "use client";
 
-import { useRouter, useSearchParams } from "next/navigation";
-import { Suspense, useState } from "react";
-import { AuthCard, Field, signInWithPassword } from "../_components/auth-form";
+import { useSearchParams } from "next/navigation";
+import { Suspense, useState, useSyncExternalStore } from "react";
+import { AuthCard, Field, hasSession, signInWithPassword } from "../_components/auth-form";
+import { safeNextPath } from "../_components/safe-next-path";
 import { Alert, Button } from "../_components/ui";
 
-function Form() {
-  const router = useRouter();
+type TProps = {
+  /** APP_URL's origin: sign-in works only there (cookies and the origin check follow it) */
+  appOrigin: string | null;
+};
+
+function Form({ appOrigin }: TProps) {
   const next = useSearchParams().get("next");
   const [error, setError] = useState<string | null>(null);
   const [isBusy, setBusy] = useState(false);
+  // the browser's own address: the server cannot know which one was used
+  const pageOrigin = useSyncExternalStore(
+    subscribeToNothing,
+    () => window.location.origin,
+    () => null,
+  );
+  const isElsewhere = appOrigin !== null && pageOrigin !== null && pageOrigin !== appOrigin;
 
   async function onSubmit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -20,23 +32,39 @@ function Form() {
       String(form.get("email")),
       String(form.get("password")),
     );
-    setBusy(false);
     if (!response.ok) {
+      setBusy(false);
+      setError(signInRefusal(response, isElsewhere ? appOrigin : null));
+      return;
+    }
+    // the answer was yes, but a browser silently drops a cookie it may not keep (a Secure cookie
+    // on plain http://, cookies blocked): ask the server whether this browser is signed in now
+    if (!(await hasSession())) {
+      setBusy(false);
       setError(
-        response.status === 401
-          ? "Wrong email or password."
-          : "Could not sign in. Try again in a moment.",
+        window.location.protocol === "http:"
+          ? "Your password was accepted, but the browser refused the sign-in cookie, so you are still signed out: the app sends it for https:// only, and this page was opened over http://. Open the app at its https:// address (or ask your admin to set APP_URL to the address you use)."
+          : "Your password was accepted, but the browser refused the sign-in cookie, so you are still signed out. Allow cookies for this site and sign in again.",
       );
       return;
     }
-    // only same-site paths, so a crafted link cannot send a user elsewhere after sign-in
-    router.replace(next?.startsWith("/") && !next.startsWith("//") ? next : "/");
-    router.refresh();
+    // a full load (see the setup form): the signed-in pages start from a fresh document
+    window.location.replace(safeNextPath(next, window.location.origin));
   }
 
   return (
     <AuthCard title="Sign in" subtitle="Use the account your admin gave you.">
       <form onSubmit={onSubmit} className="space-y-4">
+        {isElsewhere && (
+          <Alert tone="info">
+            This page was opened at {pageOrigin}, but the app&apos;s address is {appOrigin}{" "}
+            (APP_URL), and sign-in works only there:{" "}
+            <a className="font-medium underline" href={`${appOrigin}/sign-in`}>
+              open {appOrigin}
+            </a>
+            .
+          </Alert>
+        )}
         <Field label="Email" name="email" type="email" autoComplete="username" required autoFocus />
         <Field
           label="Password"
@@ -54,10 +82,23 @@ function Form() {
   );
 }
 
-export function SignInForm() {
+const subscribeToNothing = () => () => {};
+
+function signInRefusal(response: Response, appOrigin: string | null): string {
+  if (response.status === 401) return "Wrong email or password.";
+  if (response.status === 429) {
+    const seconds = Number(response.headers.get("x-retry-after"));
+    return `Too many sign-in attempts from your address. Try again in a moment${seconds > 0 ? ` (${seconds} s)` : ""}.`;
+  }
+  if (response.status === 403 && appOrigin)
+    return `Sign-in is refused at this address: open the app at ${appOrigin}.`;
+  return "Could not sign in. Try again in a moment.";
+}
+
+export function SignInForm(props: TProps) {
   return (
     <Suspense>
-      <Form />
+      <Form {...props} />
     </Suspense>
   );
 }

@@ -1,8 +1,10 @@
 import "server-only";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { ZodError } from "zod";
 import { getSessionUser, type TSessionUser } from "../auth/auth";
+import { clientAddress } from "../auth/client-address";
 import { AppError, TRPC_CODE_BY_CODE } from "../errors";
 import { logger } from "../logger";
 
@@ -51,3 +53,24 @@ export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
   return next({ ctx: { ...ctx, user: ctx.user as TSessionUser } });
 });
+
+/**
+ * A public procedure a stranger may call a few times per client address, before its input is even
+ * read. In memory: one process serves the embedded default, and a restart forgets only attempts.
+ */
+export function attemptLimitedProcedure(limit: { attempts: number; perSeconds: number }) {
+  const limiter = new RateLimiterMemory({ points: limit.attempts, duration: limit.perSeconds });
+  return publicProcedure.use(async ({ ctx, next }) => {
+    try {
+      await limiter.consume(clientAddress(ctx.headers));
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      const seconds = Math.ceil(rejection.msBeforeNext / 1000);
+      throw new AppError(
+        "TOO_MANY_REQUESTS",
+        `Too many attempts from your address: try again in ${seconds} second${seconds === 1 ? "" : "s"}.`,
+      );
+    }
+    return next();
+  });
+}

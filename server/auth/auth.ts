@@ -4,6 +4,7 @@ import { prismaAdapter } from "better-auth/adapters/prisma";
 import { nextCookies } from "better-auth/next-js";
 import { db } from "../db";
 import { env } from "../env";
+import { CLIENT_ADDRESS_HEADER } from "./client-address";
 
 export const auth = betterAuth({
   appName: "DataHaul",
@@ -18,6 +19,16 @@ export const auth = betterAuth({
   user: { additionalFields: { role: { type: "string", input: false, defaultValue: "member" } } },
   session: { expiresIn: 60 * 60 * 24 * 14, updateAge: 60 * 60 * 24 },
   telemetry: { enabled: false },
+  // better-auth limits only in production by default, and keys the limit by X-Forwarded-For, which a
+  // client can rotate at will; scripts/server.mjs resolves the address from the socket (and
+  // TRUSTED_PROXIES) into a header of its own, overwriting anything a client sent.
+  rateLimit: { enabled: true },
+  advanced: {
+    ipAddress: { ipAddressHeaders: [CLIENT_ADDRESS_HEADER] },
+    // A Secure cookie is dropped by browsers on plain http:// (a LAN address): APP_URL decides, and
+    // without it scripts/server.mjs marks cookies Secure only on requests that came over HTTPS.
+    useSecureCookies: env.APP_URL ? new URL(env.APP_URL).protocol === "https:" : false,
+  },
   plugins: [nextCookies()],
 });
 

@@ -1,3 +1,4 @@
+import { ZHeaderName } from "@/server/connectors/http-header";
 import type { TShowIf } from "../../_components/field-visibility";
 
 /**
@@ -14,6 +15,10 @@ export type TField = {
   /** shown only when another setting has one of these values */
   showIf?: TShowIf;
   isSecret?: boolean;
+  /** a URL the connector's credentials are sent to, like the address itself */
+  isAddress?: boolean;
+  /** what is wrong with a value, in words, before the server says so */
+  check?: (value: string) => string | null;
 };
 
 export const KIND_LABELS: Record<string, string> = {
@@ -91,6 +96,7 @@ export const CONNECTOR_FIELDS: Record<string, TField[]> = {
       label: "Login URL",
       type: "text",
       placeholder: "defaults to the address above",
+      isAddress: true,
       showIf: { field: "authMethod", values: ["client_credentials", "jwt"] },
       help: "For JWT: https://login.salesforce.com, https://test.salesforce.com or your My Domain.",
     },
@@ -173,6 +179,7 @@ export const CONNECTOR_FIELDS: Record<string, TField[]> = {
       type: "text",
       placeholder: "X-Api-Key",
       showIf: { field: "authMethod", values: ["header"] },
+      check: (value) => ZHeaderName.safeParse(value).error?.issues[0]?.message ?? null,
     },
     {
       name: "headerValue",
@@ -186,6 +193,7 @@ export const CONNECTOR_FIELDS: Record<string, TField[]> = {
       label: "URL to fetch for “Test connection”",
       type: "text",
       placeholder: "defaults to the address above",
+      isAddress: true,
     },
   ],
 };

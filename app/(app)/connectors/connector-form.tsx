@@ -2,6 +2,7 @@
 
 import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
+import { addressOrigin } from "@/server/connectors/address-origin";
 import type { TConnectorView } from "@/server/services/connectors/connectors";
 import { isShown } from "../../_components/field-visibility";
 import { useTRPC } from "../../_components/trpc";
@@ -36,10 +37,35 @@ export function ConnectorForm({
     trpc.connectors.save.mutationOptions({ onSuccess: (saved) => onDone(saved.id) }),
   );
   const fields = CONNECTOR_FIELDS[kind] ?? [];
+  const shown = fields.filter((f) => isShown(f, settings));
+  // Saved secrets go only where they were entered for (the server refuses otherwise): once an
+  // address points at another origin, every saved secret must be typed again.
+  const isBaseMoved =
+    connector !== null && addressOrigin(baseUrl) !== addressOrigin(connector.baseUrl);
+  const movedFields = fields.filter(
+    (f) =>
+      connector !== null &&
+      f.isAddress &&
+      addressOrigin(baseUrl, String(settings[f.name] ?? "")) !==
+        addressOrigin(connector.baseUrl, String(connector.settings[f.name] ?? "")),
+  );
+  const isMoved = isBaseMoved || movedFields.length > 0;
+  const toEnterAgain = isMoved
+    ? shown.filter((f) => f.isSecret && connector?.secretsSet[f.name] && !secrets[f.name])
+    : [];
+  const movedNote =
+    toEnterAgain.length > 0 ? (
+      <span
+        role="note"
+        className="mt-1 block rounded-md border border-amber-200 bg-amber-50 px-2 py-1 text-xs font-normal text-amber-900"
+      >
+        New address: saved secrets are sent only to the address they were entered for. Enter the{" "}
+        {toEnterAgain.map((f) => inSentence(f.label)).join(" and the ")} again to save.
+      </span>
+    ) : null;
 
   function submit(event: React.FormEvent) {
     event.preventDefault();
-    const shown = fields.filter((f) => isShown(f, settings));
     save.mutate({
       id: connector?.id,
       kind: kind as "metabase",
@@ -55,6 +81,12 @@ export function ConnectorForm({
           ([key, value]) => value !== "" && shown.some((f) => f.name === key),
         ),
       ),
+      // secrets of a sign-in method not in use cannot be typed again here: a move drops them
+      clearSecrets: isMoved
+        ? Object.keys(connector?.secretsSet ?? {}).filter(
+            (name) => !shown.some((f) => f.name === name),
+          )
+        : [],
     });
   }
 
@@ -63,11 +95,16 @@ export function ConnectorForm({
     const id = `connector-${field.name}`;
     if (field.isSecret) {
       const isSet = connector?.secretsSet[field.name];
+      const mustEnterAgain = toEnterAgain.includes(field);
       const common = {
         id,
         value: secrets[field.name] ?? "",
         autoComplete: "new-password",
-        placeholder: isSet ? "stored — type to replace" : "",
+        placeholder: mustEnterAgain
+          ? "enter again for the new address"
+          : isSet
+            ? "stored — type to replace"
+            : "",
         onChange: (e: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) =>
           setSecrets({ ...secrets, [field.name]: e.target.value }),
         className: `${INPUT} font-mono`,
@@ -75,14 +112,18 @@ export function ConnectorForm({
       return (
         <label key={field.name} htmlFor={id} className="block text-sm font-medium text-slate-700">
           {field.label}{" "}
-          <span className={`text-xs font-normal ${isSet ? "text-emerald-700" : "text-slate-400"}`}>
+          <span
+            className={`text-xs font-normal ${mustEnterAgain ? "text-amber-700" : isSet ? "text-emerald-700" : "text-slate-400"}`}
+          >
             {secrets[field.name]
               ? isSet
                 ? "(will replace the stored one)"
                 : "(will be saved)"
-              : isSet
-                ? "(set)"
-                : "(not set)"}
+              : mustEnterAgain
+                ? "(enter again: the address changed)"
+                : isSet
+                  ? "(set)"
+                  : "(not set)"}
           </span>
           {field.type === "textarea" ? (
             <textarea rows={4} {...common} />
@@ -107,6 +148,7 @@ export function ConnectorForm({
         </label>
       );
     }
+    const problem = field.check?.(String(settings[field.name] ?? "")) ?? null;
     return (
       <label key={field.name} htmlFor={id} className="block text-sm font-medium text-slate-700">
         {field.label}
@@ -130,12 +172,20 @@ export function ConnectorForm({
             value={String(settings[field.name] ?? "")}
             placeholder={field.placeholder}
             onChange={(e) => setSettings({ ...settings, [field.name]: e.target.value })}
+            aria-invalid={problem ? true : undefined}
             className={INPUT}
           />
         )}
         {field.help && (
           <span className="mt-1 block text-xs font-normal text-slate-500">{field.help}</span>
         )}
+        {problem && (
+          <span role="alert" className="mt-1 block text-xs font-normal text-red-700">
+            {problem}
+          </span>
+        )}
+        {/* an empty address setting follows the address above, which has the note already */}
+        {movedFields.includes(field) && settings[field.name] ? movedNote : null}
       </label>
     );
   };
@@ -187,6 +237,7 @@ export function ConnectorForm({
             onChange={(e) => setBaseUrl(e.target.value)}
             className={INPUT}
           />
+          {isBaseMoved && movedNote}
         </label>
       </div>
       <div className="grid gap-4 md:grid-cols-2">{fields.map(renderField)}</div>
@@ -201,4 +252,9 @@ export function ConnectorForm({
       </div>
     </form>
   );
+}
+
+/** "Password" → "password", but "API key" stays: a label inside a sentence. */
+function inSentence(label: string): string {
+  return /^.[A-Z]/.test(label) ? label : label.charAt(0).toLowerCase() + label.slice(1);
 }

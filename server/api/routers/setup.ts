@@ -1,7 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import { createFirstAdmin } from "../../services/accounts/create-admin";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { attemptLimitedProcedure, createTRPCRouter } from "../trpc";
 
 export const ZCreateAdminInput = z.object({
   name: z.string().trim().min(1, "Enter your name.").max(100),
@@ -10,8 +10,9 @@ export const ZCreateAdminInput = z.object({
 });
 
 // Public on purpose: it works only while no account exists, and closes itself after the first.
+// Limited per address like sign-in, since anyone can call it and a password hash costs CPU.
 export const setupRouter = createTRPCRouter({
-  createAdmin: publicProcedure
+  createAdmin: attemptLimitedProcedure({ attempts: 10, perSeconds: 600 })
     .input(ZCreateAdminInput)
     .mutation(({ input }) => createFirstAdmin(input)),
 });

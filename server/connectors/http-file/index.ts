@@ -4,6 +4,7 @@ import { DownloadError, type TCredentials } from "@/server/downloads";
 import { assertCsvBody, looksLikeHtml } from "../check-body";
 import { ConnectorError, describeTransportError } from "../connector-error";
 import { charsetOf } from "../normalise-csv";
+import { secretHeaderValue, ZHeaderName, ZHeaders } from "../http-header";
 import type { ConnectorKind, TConnection } from "../types";
 import { joinUrl } from "../url";
 import { removeOnFailure } from "../temp-files";
@@ -12,16 +13,19 @@ const ZSettings = z.object({
   authMethod: z.enum(["none", "basic", "bearer", "header"]).default("none"),
   username: z.string().default(""),
   /** for "header": the name of the header that carries the secret, e.g. X-Api-Key */
-  headerName: z.string().default(""),
+  headerName: ZHeaderName,
   /** extra headers that are not secret */
-  headers: z.record(z.string(), z.string()).default({}),
+  headers: ZHeaders,
   /** fetched by "Test connection"; the base URL when empty */
-  testUrl: z.string().default(""),
+  testUrl: z
+    .string()
+    .default("")
+    .meta({ title: "URL to fetch for “Test connection”", isCredentialAddress: true }),
 });
 const ZSecrets = z.object({
-  password: z.string().optional(),
-  token: z.string().optional(),
-  headerValue: z.string().optional(),
+  password: z.string().optional().meta({ title: "password" }),
+  token: secretHeaderValue("token"),
+  headerValue: secretHeaderValue("header value"),
 });
 const ZQuery = z.object({
   /** absolute, or relative to the connector's base URL */

@@ -8,6 +8,7 @@ import {
   SessionExpiredError,
 } from "../connector-error";
 import { charsetOf } from "../normalise-csv";
+import { secretHeaderValue } from "../http-header";
 import { sessionCaller } from "../session-cache";
 import { removeOnFailure } from "../temp-files";
 import type { ConnectorKind, TConnection, TConnectorContext } from "../types";
@@ -18,7 +19,10 @@ const ZSettings = z.object({
   /** the account's email, for session sign-in */
   email: z.string().trim().default(""),
 });
-const ZSecrets = z.object({ apiKey: z.string().optional(), password: z.string().optional() });
+const ZSecrets = z.object({
+  apiKey: secretHeaderValue("API key"),
+  password: z.string().optional().meta({ title: "password" }),
+});
 const ZParameters = z.array(z.record(z.string(), z.unknown())).default([]);
 const ZQuery = z.discriminatedUnion("target", [
   z.object({

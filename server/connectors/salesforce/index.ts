@@ -11,6 +11,7 @@ import {
 } from "../connector-error";
 import { looksLikeHtml } from "../check-body";
 import { charsetOf } from "../normalise-csv";
+import { secretHeaderValue } from "../http-header";
 import { sessionCaller } from "../session-cache";
 import type { ConnectorKind, TConnection, TConnectorContext, TFetchedReport } from "../types";
 import { joinUrl } from "../url";
@@ -19,7 +20,7 @@ import { reportResultToCsv, type TReportResult } from "./report-json";
 const ZSettings = z.object({
   authMethod: z.enum(["client_credentials", "jwt", "session_id"]).default("client_credentials"),
   /** token endpoint host: the org's My Domain, https://login.salesforce.com or https://test.salesforce.com */
-  loginUrl: z.string().trim().default(""),
+  loginUrl: z.string().trim().default("").meta({ title: "Login URL", isCredentialAddress: true }),
   /** the connected app's consumer key */
   clientId: z.string().trim().default(""),
   /** the Salesforce user a JWT bearer token is issued for */
@@ -32,9 +33,9 @@ const ZSettings = z.object({
   fullExport: z.boolean().default(true),
 });
 const ZSecrets = z.object({
-  clientSecret: z.string().optional(),
-  privateKeyPem: z.string().optional(),
-  sessionId: z.string().optional(),
+  clientSecret: z.string().optional().meta({ title: "consumer secret" }),
+  privateKeyPem: z.string().optional().meta({ title: "private key" }),
+  sessionId: secretHeaderValue("session id"),
 });
 const ZQuery = z.object({
   reportId: z

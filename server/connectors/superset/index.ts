@@ -17,7 +17,7 @@ const ZSettings = z.object({
   username: z.string().trim().min(1, "a user name is required"),
   provider: z.enum(["db", "ldap"]).default("db"),
 });
-const ZSecrets = z.object({ password: z.string().optional() });
+const ZSecrets = z.object({ password: z.string().optional().meta({ title: "password" }) });
 const ZQuery = z.discriminatedUnion("target", [
   z.object({ target: z.literal("chart"), chartId: z.number().int().positive() }),
   z.object({

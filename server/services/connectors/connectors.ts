@@ -8,6 +8,7 @@ import {
   createSessionCache,
   type TConnection,
 } from "@/server/connectors";
+import { addressOrigin } from "@/server/connectors/address-origin";
 import { db } from "@/server/db";
 import { AppError } from "@/server/errors";
 import { logger } from "@/server/logger";
@@ -47,9 +48,82 @@ export type TConnectorView = {
   lastCheckMessage: string | null;
 };
 
+function schemaShape(schema: z.ZodType<unknown>): Record<string, z.ZodType> {
+  return (schema as unknown as z.ZodObject).shape as Record<string, z.ZodType>;
+}
+
 function secretFieldNames(kind: string): string[] {
-  const schema = connectorKind(kind).secretsSchema as unknown as z.ZodObject;
-  return Object.keys(schema.shape);
+  return Object.keys(schemaShape(connectorKind(kind).secretsSchema));
+}
+
+/** A field's label in messages: its schema's title, else its name. */
+function fieldLabel(schema: z.ZodType<unknown>, field: string): string {
+  const title = schemaShape(schema)[field]?.meta()?.title;
+  return typeof title === "string" ? title : field;
+}
+
+/**
+ * Every address a connector's credentials are sent to, as origins: its base URL and each setting
+ * its kind marks as a credential address (Salesforce's login URL, a URL's test URL).
+ */
+function credentialAddresses(
+  kind: string,
+  baseUrl: string,
+  settings: Record<string, unknown>,
+): { label: string; origin: string | null }[] {
+  const shape = schemaShape(connectorKind(kind).settingsSchema);
+  return [
+    { label: "address", origin: addressOrigin(baseUrl) },
+    ...Object.entries(shape)
+      .filter(([, schema]) => schema.meta()?.isCredentialAddress === true)
+      .map(([field, schema]) => ({
+        label: String(schema.meta()?.title ?? field),
+        origin: addressOrigin(baseUrl, String(settings[field] ?? "")),
+      })),
+  ];
+}
+
+/**
+ * Saved secrets go only to the addresses they were entered for: when an edit points one of them at
+ * another origin, each stored secret must be typed again in the same save, or cleared.
+ */
+function assertSecretsFollowAddresses(args: {
+  kind: string;
+  before: { baseUrl: string; settings: Record<string, unknown> };
+  after: { baseUrl: string; settings: Record<string, unknown> };
+  stored: Record<string, string>;
+  input: { secrets: Record<string, string>; clearSecrets: string[] };
+}): void {
+  const now = credentialAddresses(args.kind, args.after.baseUrl, args.after.settings);
+  const moves = credentialAddresses(args.kind, args.before.baseUrl, args.before.settings).flatMap(
+    (was, i) =>
+      was.origin === now[i]!.origin
+        ? []
+        : [`the ${was.label} changed from ${was.origin ?? "none"} to ${now[i]!.origin ?? "none"}`],
+  );
+  if (moves.length === 0) return;
+  const secretsSchema = connectorKind(args.kind).secretsSchema;
+  const kept = secretFieldNames(args.kind).filter(
+    (field) =>
+      args.stored[field] && !args.input.secrets[field] && !args.input.clearSecrets.includes(field),
+  );
+  if (kept.length === 0) return;
+  const labels = kept.map((field) => `the ${fieldLabel(secretsSchema, field)}`);
+  const them = kept.length === 1 ? "it" : "them";
+  throw new AppError(
+    "BAD_REQUEST",
+    `${capitalise(moves.join("; "))}: enter ${joinWords(labels)} again, or clear ${them}. Saved secrets are sent only to the address they were entered for.`,
+  );
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function joinWords(words: string[]): string {
+  return words.length <= 1
+    ? words.join("")
+    : `${words.slice(0, -1).join(", ")} and ${words.at(-1)}`;
 }
 
 function openSecrets(sealed: string | null): Record<string, string> {
@@ -97,13 +171,31 @@ export async function saveConnector(raw: TConnectorInput): Promise<{ id: string 
     throw new AppError("BAD_REQUEST", "A connector cannot change its kind; create a new one.");
   }
   const fields = new Set(secretFieldNames(input.kind));
-  const secrets = openSecrets(existing?.sealedSecrets ?? null);
-  for (const [field, value] of Object.entries(input.secrets)) {
+  const stored = openSecrets(existing?.sealedSecrets ?? null);
+  for (const field of Object.keys(input.secrets)) {
     if (!fields.has(field))
       throw new AppError("BAD_REQUEST", `"${field}" is not a secret of this kind.`);
-    if (value !== "") secrets[field] = value;
   }
+  if (existing) {
+    assertSecretsFollowAddresses({
+      kind: input.kind,
+      before: {
+        baseUrl: existing.baseUrl,
+        settings: JSON.parse(existing.settings) as Record<string, unknown>,
+      },
+      after: { baseUrl: input.baseUrl, settings: settings.data as Record<string, unknown> },
+      stored,
+      input,
+    });
+  }
+  const secrets = { ...stored };
+  for (const [field, value] of Object.entries(input.secrets))
+    if (value !== "") secrets[field] = value;
   for (const field of input.clearSecrets) delete secrets[field];
+  const checkedSecrets = kind.secretsSchema.safeParse(secrets);
+  if (!checkedSecrets.success) {
+    throw new AppError("BAD_REQUEST", checkedSecrets.error.issues.map((i) => i.message).join("; "));
+  }
   const data = {
     name: input.name,
     kind: input.kind,
