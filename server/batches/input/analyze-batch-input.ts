@@ -15,7 +15,7 @@ import type {
   Delimiter,
   ProductSummary,
 } from "./types";
-import { checkImageUrl, checkProductNumber } from "./validate-cells";
+import { checkImageUrl, checkProductNumber, normalizeProductNumber } from "./validate-cells";
 
 export const DEFAULT_MAX_IMAGES = 100_000;
 
@@ -104,7 +104,7 @@ export function* scanBatchInput(
   if (hasHeader) index++;
   for (; !next.done; next = records.next(), index++) {
     const record = next.value;
-    const product = (record[productColumn] ?? "").trim();
+    const product = normalizeProductNumber(record[productColumn] ?? "");
     const urlCells = imageCells(
       record,
       productColumn,
