@@ -50,8 +50,12 @@ type TArchiveItem = {
 const PAGE_ROWS = 500;
 
 async function findJobAndProduct(jobId: string, productNumber?: string) {
-  const job = await db.job.findUnique({ where: { id: jobId }, select: { id: true, title: true } });
-  if (!job) throw new AppError("NOT_FOUND", "This job does not exist (it may have been deleted).");
+  const job = await db.job.findUnique({
+    where: { id: jobId },
+    select: { id: true, title: true, status: true },
+  });
+  if (!job || job.status === "creating")
+    throw new AppError("NOT_FOUND", "This job does not exist (it may have been deleted).");
   const product = productNumber
     ? await db.product.findUnique({ where: { jobId_number: { jobId, number: productNumber } } })
     : null;
