@@ -4,7 +4,7 @@
  * How long another request waits while an image batch of N rows is created in the same process:
  * a loop stands in for another session's page, asking the database one small question after each
  * turn of the event loop (as an HTTP request is served), and the longest wait is printed. Uses a
- * fresh SQLite file with the server's settings (WAL, synchronous NORMAL).
+ * fresh SQLite file with the server's settings (WAL, synchronous NORMAL). BENCH_TRACE=1 prints every wait.
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";

@@ -89,7 +89,8 @@ export function decodeInputBytes(bytes: Uint8Array): TDecodedInput {
       "utf-8",
     );
   } catch {
-    return { ...decoded(decodeWindows1252(bytes), "windows-1252"), note: WINDOWS_1252_NOTE };
+    const text = decodeWindows1252(bytes);
+    return { text, encoding: "windows-1252", note: WINDOWS_1252_NOTE, refusal: null };
   }
 }
 
