@@ -90,6 +90,32 @@ export function isFormulaToSpreadsheets(value: string): boolean {
   return SIGNED.test(value) && value.length > 1 && !PLAIN_NUMBER.test(value);
 }
 
+export type SkippedRow = {
+  line: number;
+  product: string;
+  url: string;
+  verdict: string;
+  message: string;
+};
+
+export const SKIPPED_CSV_HEADER = ["line", "product", "image_url", "verdict", "message"] as const;
+
+/**
+ * skipped.csv records: the entries Analyze left out, each ending in CRLF. image_url is the cell as
+ * it was given (often not a URL at all, and never a path in the ZIP), so it is guarded like text.
+ */
+export function skippedCsvRecords(rows: SkippedRow[]): string {
+  if (rows.length === 0) return "";
+  const data = rows.map((row) => [
+    String(row.line),
+    guardText(row.product),
+    guardText(row.url),
+    row.verdict,
+    guardText(row.message),
+  ]);
+  return `${Papa.unparse(data, { newline: "\r\n", quotes: false, escapeFormulae: false })}\r\n`;
+}
+
 function formatNumber(value: number | null): string {
   return value === null ? "" : String(value);
 }
