@@ -8,12 +8,10 @@ import {
   test,
   type APIRequestContext,
 } from "@playwright/test";
-import { E2E_PORT } from "../playwright.config";
 import { startImageHost } from "./fakes/image-host";
 import { createDataDir, startAppServer, waitUntil } from "./support/app-server";
 
-// a port of this run's own (E2E_PORT_BASE), so checkouts running their browser tests at once never share it
-const PORT = E2E_PORT + 2;
+const PORT = 3102;
 const BASE = `http://127.0.0.1:${PORT}`;
 const ADMIN = { email: "crash@example.com", password: "crash-test-password" };
 const IMAGES = 300;
