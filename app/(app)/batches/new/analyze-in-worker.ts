@@ -1,14 +1,13 @@
 "use client";
 
 import { useCallback, useEffect, useRef } from "react";
-import type { BatchAnalysis } from "@/server/batches/input";
-import { unpackAnalysis, type TPackedAnalysis } from "./packed-analysis";
+import { toPreviewAnalysis, type TPackedAnalysis, type TPreviewAnalysis } from "./packed-analysis";
 
 export type TAnalyzeRequest = { id: number; source: "paste" | "csv" } & (
   { text: string; bytes?: undefined } | { bytes: ArrayBuffer; text?: undefined }
 );
 
-export type TAnalyzeResponse<TAnalysis = BatchAnalysis> = {
+export type TAnalyzeResponse<TAnalysis = TPreviewAnalysis> = {
   id: number;
   analysis: TAnalysis | null;
   /** the text read from an uploaded file's bytes */
@@ -36,7 +35,7 @@ export function useAnalyzeInWorker(): (input: TAnalyzeInput) => Promise<TAnalyze
     });
     started.onmessage = (event: MessageEvent<TAnalyzeResponse<TPackedAnalysis>>) => {
       const { analysis, ...rest } = event.data;
-      const response = { ...rest, analysis: analysis ? unpackAnalysis(analysis) : null };
+      const response = { ...rest, analysis: analysis ? toPreviewAnalysis(analysis) : null };
       const resolve = pending.current.get(response.id);
       pending.current.delete(response.id);
       if (response.id === latest.current) resolve?.(response);

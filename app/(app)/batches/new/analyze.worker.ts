@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 // Analysis off the main thread: a 100,000-row paste takes a second or more to parse and check,
 // which froze the page (typing, scrolling, the spinner) while it ran.
-import { analyzeBatchInput, decodeInputBytes } from "@/server/batches/input";
+import { analyzeBatchInput, decodeInputBytes, type BatchAnalysis } from "@/server/batches/input";
 import type { TAnalyzeRequest, TAnalyzeResponse } from "./analyze-in-worker";
 import { generateLargePaste } from "@/server/batches/input/generate-large-paste";
 import { packAnalysis, transferablesOf, type TPackedAnalysis } from "./packed-analysis";
@@ -19,7 +19,7 @@ scope.onmessage = (event: MessageEvent<TAnalyzeRequest>) => {
   scope.postMessage(message, packed ? transferablesOf(packed) : []);
 };
 
-function runAnalysis(request: TAnalyzeRequest): TAnalyzeResponse {
+function runAnalysis(request: TAnalyzeRequest): TAnalyzeResponse<BatchAnalysis> {
   if (request.text !== undefined) {
     // a pasted string is copied here in a few hundred milliseconds for 10 MB; encoding it to bytes
     // to move them instead took the page longer than that

@@ -3,11 +3,11 @@
 import { useMutation } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useRef, useState } from "react";
-import type { BatchAnalysis } from "@/server/batches/input";
 import { useTRPC } from "../../../_components/trpc";
 import { Alert, Button, Card, PageTitle } from "../../../_components/ui";
 import { AnalysisPreview } from "./analysis-preview";
 import { useAnalyzeInWorker } from "./analyze-in-worker";
+import type { TPreviewAnalysis } from "./packed-analysis";
 
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
@@ -32,7 +32,7 @@ export function NewBatch() {
   const [source, setSource] = useState<"paste" | "csv">("paste");
   const [fileName, setFileName] = useState<string | null>(null);
   const [title, setTitle] = useState("");
-  const [analysis, setAnalysis] = useState<BatchAnalysis | null>(null);
+  const [analysis, setAnalysis] = useState<TPreviewAnalysis | null>(null);
   // the input the analysis judged, and the key that makes queueing it twice create one job
   const analyzed = useRef<{ text: string; source: "paste" | "csv" } | null>(null);
   const [idempotencyKey, setIdempotencyKey] = useState("");
@@ -46,7 +46,7 @@ export function NewBatch() {
   );
 
   function showAnalysis(
-    next: BatchAnalysis | null,
+    next: TPreviewAnalysis | null,
     input: { text: string; source: "paste" | "csv" } | null,
   ) {
     analyzed.current = input;
