@@ -55,6 +55,11 @@ test(`a ${ROWS.toLocaleString("en")}-row paste becomes a scrollable analyzed pre
   );
   expect((await box.inputValue()).split("\n")).toHaveLength(100);
 
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({
+    path: "test-results/screenshots/new-batch-large-paste.png",
+    fullPage: true,
+  });
   console.log(
     `[bench:paste] ${ROWS.toLocaleString("en")} rows (${(text.length / 1e6).toFixed(1)} MB): ` +
       `paste to first preview row ${(shownAt - pastedAt).toFixed(0)} ms, ` +
