@@ -72,6 +72,26 @@ test("paste, analyze, queue, watch progress, download the ZIPs", async ({ page }
     "2 entries were skipped at Analyze (errors or duplicates)",
   );
   await expect(page.getByTestId("failed-items")).toContainText("404 Not Found");
+  // the skipped entries themselves, behind a summary, and as a file
+  const skipped = page.getByTestId("skipped-rows");
+  await skipped.locator("summary").click();
+  await expect(skipped.locator('[data-verdict="error"]')).toContainText(
+    "product number contains a space: only letters, digits, - and _ are allowed",
+  );
+  await expect(skipped.locator('[data-verdict="error"]')).toContainText("line 6");
+  await expect(skipped.locator('[data-verdict="duplicate"]')).toContainText(
+    "duplicate of line 4 (same product and URL)",
+  );
+  const skippedHref = await skipped
+    .getByRole("link", { name: "Download skipped.csv" })
+    .getAttribute("href");
+  const skippedCsv = await page.request.get(String(skippedHref));
+  expect((await skippedCsv.text()).split("\r\n")).toEqual([
+    "line,product,image_url,verdict,message",
+    `5,SKU-B,${host}/img/b1.gif,duplicate,duplicate of line 4 (same product and URL)`,
+    `6,bad sku!,${host}/img/x.png,error,"product number contains a space: only letters, digits, - and _ are allowed"`,
+    "",
+  ]);
   const skuA = page.locator('[data-testid="product-card"][data-product="SKU-A"]');
   await expect(skuA.locator("img")).toHaveCount(3);
   // the PNG, JPEG and WebP thumbnails are really drawn, not broken or empty images
@@ -85,6 +105,8 @@ test("paste, analyze, queue, watch progress, download the ZIPs", async ({ page }
       .toBeGreaterThan(0);
   }
   await page.screenshot({ path: path.join(shots, "job-detail.png"), fullPage: true });
+  await skipped.scrollIntoViewIfNeeded();
+  await skipped.screenshot({ path: path.join(shots, "job-skipped-rows.png") });
   const jobUrl = page.url();
   await expect(page).toHaveTitle(/^6 images of 3 products .* · DataHaul$/);
 
@@ -106,6 +128,7 @@ test("paste, analyze, queue, watch progress, download the ZIPs", async ({ page }
       "SKU-C/SKU-C_002.avif",
       "manifest.csv",
       "manifest.json",
+      "skipped.csv",
     ].sort(),
   );
   const manifest = JSON.parse(zipEntryText(master, "manifest.json"));
@@ -165,4 +188,106 @@ test("paste, analyze, queue, watch progress, download the ZIPs", async ({ page }
   await expect(page.getByText("This job does not exist (it may have been deleted).")).toBeVisible();
   await expect(page).toHaveTitle("Job not found · DataHaul");
   await page.screenshot({ path: path.join(shots, "job-missing-phone.png"), fullPage: true });
+});
+
+/** "Product Number;Image Src" and two rows as Excel's "CSV (Comma delimited)" writes them on Windows. */
+function windows1252Csv(): Buffer {
+  return Buffer.concat([
+    Buffer.from("Product Number;Image Src\r\n"),
+    Buffer.from([0xc4, 0xd6, 0xdc]), // ÄÖÜ
+    Buffer.from(`-1;${host}/img/caf`),
+    Buffer.from([0xe9]), // é
+    Buffer.from(".jpg\r\nbad "),
+    Buffer.from([0x80]), // €, at 0x80 where Node's own decoder has a control character
+    Buffer.from(`;${host}/img/x.png\r\n`),
+  ]);
+}
+
+test("an upload is read from its bytes: Windows-1252 with a note, a workbook refused in one sentence", async ({
+  page,
+}) => {
+  await signIn(page, "/batches/new");
+  await page.getByLabel("CSV file").setInputFiles({
+    name: "excel-export.csv",
+    mimeType: "text/csv",
+    buffer: windows1252Csv(),
+  });
+  await expect(
+    page.getByText("The file is not UTF-8, so it was read as Windows-1252"),
+  ).toBeVisible();
+  await expect(page.getByText("· from excel-export.csv")).toBeVisible();
+  const panel = page.getByRole("tabpanel");
+  await page.getByRole("tab", { name: /All entries/ }).click();
+  await expect(panel.locator('[data-verdict="ok"]')).toContainText("ÄÖÜ-1");
+  await expect(panel.locator('[data-verdict="ok"]')).toContainText(`${host}/img/café.jpg`);
+  await expect(panel.locator('[data-verdict="error"]')).toContainText("bad €");
+  await expect(panel.locator('[data-verdict="error"]')).toContainText(
+    "product number contains a space",
+  );
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(shots, "new-batch-windows-1252.png"), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  expect(overflow, "the analyzed page scrolls sideways on a phone").toBeLessThanOrEqual(0);
+  await page.screenshot({ path: path.join(shots, "new-batch-analyzed-phone.png"), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 720 });
+
+  // the bytes of a workbook: one sentence, no rows
+  await page.getByLabel("CSV file").setInputFiles({
+    name: "images.xlsx",
+    mimeType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    buffer: Buffer.concat([
+      Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0, 0x06, 0]),
+      Buffer.from("[Content_Types].xml"),
+      Buffer.alloc(64),
+      Buffer.from("xl/workbook.xml"),
+    ]),
+  });
+  await expect(page.getByRole("alert").filter({ hasText: "This file is" })).toHaveText(
+    /^This file is an Excel workbook \(\.xlsx\), not a CSV file\. In the spreadsheet choose File › Save As/,
+  );
+  await expect(page.getByRole("tab")).toHaveCount(0);
+});
+
+test("a clipboard paste keeps a cell's quotes, and queueing sends a key that gets the same job again", async ({
+  page,
+  context,
+}) => {
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  await signIn(page, "/batches/new");
+  // as Excel puts the cells on the clipboard: "XL"-P9 as it is, a cell with a line break quoted
+  const clipboard = [
+    "SKU\tImage",
+    `"XL"-P9\t${host}/img/q1.png`,
+    `产品-7\t"${host}/img/q2.png\n${host}/img/q3.png"`,
+  ].join("\r\n");
+  await page.evaluate((text) => navigator.clipboard.writeText(text), clipboard);
+  await page.getByLabel("Rows").focus();
+  await page.keyboard.press("ControlOrMeta+V");
+  // a paste is analyzed without pressing Analyze
+  await expect(page.getByRole("tab", { name: "Errors (1)" })).toBeVisible();
+  await expect(page.locator('[data-verdict="error"]')).toContainText(
+    'product number contains “"”: only letters, digits, - and _ are allowed',
+  );
+  await expect(page.locator('[data-verdict="error"]')).toContainText('"XL"-P9');
+
+  const requests: string[] = [];
+  page.on("request", (request) => {
+    if (request.url().includes("batches.create")) requests.push(request.postData() ?? "");
+  });
+  await page.getByRole("button", { name: /Queue downloads \(2 images\)/ }).click();
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
+  const jobId = page.url().split("/").at(-1);
+  expect(requests).toHaveLength(1);
+  const body = JSON.parse(requests[0]!) as { json: { idempotencyKey?: string } };
+  expect(body.json.idempotencyKey).toMatch(/^[0-9a-f]{32}$/);
+  // the same request again, as a client whose answer was cut off would send it: the same job
+  const again = await page.request.post("/api/trpc/batches.create", {
+    data: requests[0],
+    headers: { "content-type": "application/json" },
+  });
+  expect(again.ok()).toBe(true);
+  expect((await again.json()).result.data.json.jobId).toBe(jobId);
 });

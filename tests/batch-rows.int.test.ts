@@ -1,5 +1,7 @@
+import { spawn } from "node:child_process";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApp } from "./support/test-app";
+import { startTestApp, waitFor } from "./support/test-app";
 
 // No worker here: the items must stay as they were stored.
 let app: Awaited<ReturnType<typeof startTestApp>>;
@@ -124,5 +126,296 @@ describe("storing a batch", () => {
     ).rejects.toThrow("too many images: 100,001 (the limit is 100,000 per batch)");
     expect(await app.db.job.count()).toBe(jobsBefore);
     expect(await app.db.imageItem.count()).toBe(itemsBefore);
+  });
+});
+
+describe("creating a large batch", () => {
+  beforeAll(async () => {
+    // as the server's boot sets them: two processes on one file in the second test
+    await app.db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+    await app.db.$queryRawUnsafe("PRAGMA synchronous = NORMAL");
+    await app.db.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
+  });
+
+  it("answers other requests between chunks of a 100,000-row create, and shows nothing of the batch until it is whole", async () => {
+    const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+    const { listJobs } = await import("@/server/services/jobs/list-jobs");
+    const { getJobProgress } = await import("@/server/services/jobs/job-progress");
+    const { generateLargePaste } = await import("@/server/batches/input/generate-large-paste");
+    const text = generateLargePaste(100_000);
+
+    let isSettled = false;
+    const creating = createBatchJob({ userId: app.userId, text, source: "paste" }).finally(() => {
+      isSettled = true;
+    });
+    // another session's requests, each after a turn of the event loop as an HTTP request would be
+    const seen: { items: number; isCreating: boolean; isHidden: boolean }[] = [];
+    let longestWaitMs = 0;
+    while (!isSettled) {
+      const asked = performance.now();
+      await new Promise((resolve) => setImmediate(resolve));
+      await app.db.user.count();
+      longestWaitMs = Math.max(longestWaitMs, performance.now() - asked);
+      const unfinished = await app.db.job.findFirst({ where: { status: "creating" } });
+      if (!unfinished) continue;
+      const items = await app.db.imageItem.count({ where: { jobId: unfinished.id } });
+      const isHidden =
+        !(await listJobs()).some((job) => job.id === unfinished.id) &&
+        (await getJobProgress(unfinished.id)) === null;
+      // only what was read while the batch was still being stored counts
+      const isCreating =
+        (await app.db.job.findUnique({ where: { id: unfinished.id } }))?.status === "creating";
+      seen.push({ items, isCreating, isHidden });
+    }
+    const { jobId } = await creating;
+    console.log(
+      `[measure] 100,000-row create: ${seen.length} other requests answered while it ran, the longest waited ${longestWaitMs.toFixed(0)} ms`,
+    );
+    // some requests were answered while part of the rows were stored…
+    const between = seen.filter((s) => s.isCreating && s.items > 0 && s.items < 100_000);
+    expect(between.length).toBeGreaterThan(1);
+    // …and none of them saw the batch in a list or could open it
+    expect(seen.filter((s) => s.isCreating).every((s) => s.isHidden)).toBe(true);
+    const job = await app.db.job.findUniqueOrThrow({ where: { id: jobId } });
+    expect(job).toMatchObject({ status: "queued", totalItems: 100_000, leaseUntil: null });
+    expect(await app.db.imageItem.count({ where: { jobId } })).toBe(100_000);
+    expect((await listJobs()).map((j) => j.id)).toContain(jobId);
+  });
+
+  it("leaves nothing that looks like a job when the process dies midway, and the sweep removes what it left", async () => {
+    const { listJobs } = await import("@/server/services/jobs/list-jobs");
+    const { getJobProgress } = await import("@/server/services/jobs/job-progress");
+    const { removeAbandonedBatchCreations, CREATION_LEASE_MS } =
+      await import("@/server/services/batches/create-batch-job");
+    const script = path.resolve("tests/support/create-batch-child.ts");
+    const child = spawn(
+      process.execPath,
+      ["--conditions=react-server", "--import", "tsx", script, app.userId, "100000"],
+      { env: process.env, stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    const partial = await waitFor(async () => {
+      const job = await app.db.job.findFirst({ where: { status: "creating" } });
+      if (!job) return null;
+      const items = await app.db.imageItem.count({ where: { jobId: job.id } });
+      return items > 0 ? { job, items } : null;
+    }, 60_000);
+    child.kill("SIGKILL");
+    await exited;
+    expect(partial.items).toBeLessThan(100_000);
+
+    // what the dead process left is no job to anyone
+    expect((await listJobs()).map((j) => j.id)).not.toContain(partial.job.id);
+    expect(await getJobProgress(partial.job.id)).toBeNull();
+    // a live creator's lease still holds: the sweep leaves it alone until it lapses
+    expect(await removeAbandonedBatchCreations({ now: new Date() })).toEqual({ removedJobs: 0 });
+    const later = new Date(Date.now() + CREATION_LEASE_MS + 1_000);
+    expect(await removeAbandonedBatchCreations({ now: later })).toEqual({ removedJobs: 1 });
+    expect(await app.db.job.findUnique({ where: { id: partial.job.id } })).toBeNull();
+    expect(await app.db.imageItem.count({ where: { jobId: partial.job.id } })).toBe(0);
+    expect(await app.db.product.count({ where: { jobId: partial.job.id } })).toBe(0);
+    expect(await app.db.skippedRow.count({ where: { jobId: partial.job.id } })).toBe(0);
+  });
+});
+
+describe("creating with an idempotency key", () => {
+  const text = "SKU\tURL\nK-1\thttp://127.0.0.1:9/k/1.png\nK-2\thttp://127.0.0.1:9/k/2.png";
+
+  it("returns the job already created for the same key and input, instead of a second job", async () => {
+    const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+    const idempotencyKey = crypto.randomUUID();
+    const first = await createBatchJob({
+      userId: app.userId,
+      text,
+      source: "paste",
+      idempotencyKey,
+    });
+    const jobsAfterFirst = await app.db.job.count();
+    // the client's answer was cut off: it sends the same request again
+    const again = await createBatchJob({
+      userId: app.userId,
+      text,
+      source: "paste",
+      idempotencyKey,
+    });
+    expect(again).toEqual(first);
+    expect(first).toMatchObject({ images: 2, products: 2, skippedRows: 0 });
+    expect(await app.db.job.count()).toBe(jobsAfterFirst);
+    const job = await app.db.job.findUniqueOrThrow({ where: { id: first.jobId } });
+    expect(job.idempotencyKey).toBe(idempotencyKey);
+
+    // two requests with one key at the same moment still make one job
+    const racingKey = crypto.randomUUID();
+    const [a, b] = await Promise.all([
+      createBatchJob({ userId: app.userId, text, source: "paste", idempotencyKey: racingKey }),
+      createBatchJob({
+        userId: app.userId,
+        text,
+        source: "paste",
+        idempotencyKey: racingKey,
+      }).catch((error: Error) => error.message),
+    ]);
+    expect([
+      a.jobId,
+      "This batch is still being stored: ask again in a moment with the same key.",
+    ]).toContain(typeof b === "string" ? b : b.jobId);
+    expect(await app.db.job.count({ where: { idempotencyKey: racingKey } })).toBe(1);
+  });
+
+  it("refuses the same key with different input, and keeps keys apart per user", async () => {
+    const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+    const idempotencyKey = crypto.randomUUID();
+    const first = await createBatchJob({
+      userId: app.userId,
+      text,
+      source: "paste",
+      idempotencyKey,
+    });
+    await expect(
+      createBatchJob({
+        userId: app.userId,
+        text: `${text}\nK-3\thttp://127.0.0.1:9/k/3.png`,
+        source: "paste",
+        idempotencyKey,
+      }),
+    ).rejects.toThrow(
+      "This idempotency key was already used for a different batch: send new input with a new key.",
+    );
+    await expect(
+      createBatchJob({
+        userId: app.userId,
+        text,
+        source: "paste",
+        title: "Other name",
+        idempotencyKey,
+      }),
+    ).rejects.toThrow(/already used for a different batch/);
+    const other = await app.db.user.create({
+      data: { id: crypto.randomUUID(), name: "Other", email: `other-${Date.now()}@example.com` },
+    });
+    const theirs = await createBatchJob({
+      userId: other.id,
+      text,
+      source: "paste",
+      idempotencyKey,
+    });
+    expect(theirs.jobId).not.toBe(first.jobId);
+  });
+
+  it("lets a refused batch be sent again, corrected, under the same key", async () => {
+    const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+    const idempotencyKey = crypto.randomUUID();
+    await expect(
+      createBatchJob({ userId: app.userId, text: "K-9\tnope", source: "paste", idempotencyKey }),
+    ).rejects.toThrow(/No valid rows/);
+    expect(await app.db.job.count({ where: { idempotencyKey } })).toBe(0);
+  });
+});
+
+describe("what Analyze left out", () => {
+  it("is stored with the job in input order, paged for the job page", async () => {
+    const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+    const { listSkippedRows, skippedRowPages, SKIPPED_ROWS_PER_PAGE } =
+      await import("@/server/services/batches/list-skipped-rows");
+    const lines = ["SKU\tURL"];
+    for (let i = 0; i < 250; i++) lines.push(`S-${i}\thttp://127.0.0.1:9/s/${i}.png`);
+    lines.push(
+      "bad sku!\thttp://127.0.0.1:9/s/x.png",
+      "S-1\thttp://127.0.0.1:9/s/1.png",
+      "S-2\tnope",
+    );
+    for (let i = 0; i < 150; i++) lines.push(`E-${i}\tftp://x/${i}`);
+    const created = await createBatchJob({
+      userId: app.userId,
+      text: lines.join("\n"),
+      source: "paste",
+    });
+    expect(created.skippedRows).toBe(153);
+
+    const first = await listSkippedRows({ jobId: created.jobId, page: 0 });
+    expect(first).toMatchObject({ total: 153, page: 0, pageCount: 2 });
+    expect(first.rows).toHaveLength(SKIPPED_ROWS_PER_PAGE);
+    expect(first.rows.slice(0, 3)).toEqual([
+      {
+        line: 252,
+        product: "bad sku!",
+        url: "http://127.0.0.1:9/s/x.png",
+        verdict: "error",
+        message: "product number contains a space: only letters, digits, - and _ are allowed",
+      },
+      {
+        line: 253,
+        product: "S-1",
+        url: "http://127.0.0.1:9/s/1.png",
+        verdict: "duplicate",
+        message: "duplicate of line 3 (same product and URL)",
+      },
+      {
+        line: 254,
+        product: "S-2",
+        url: "nope",
+        verdict: "error",
+        message: "not an http or https URL",
+      },
+    ]);
+    const second = await listSkippedRows({ jobId: created.jobId, page: 1 });
+    expect(second.rows.map((r) => r.line)).toEqual(Array.from({ length: 53 }, (_, i) => 352 + i));
+    const all: number[] = [];
+    for await (const page of skippedRowPages(created.jobId, 40))
+      all.push(...page.map((r) => r.line));
+    expect(all).toEqual([252, 253, 254, ...Array.from({ length: 150 }, (_, i) => 255 + i)]);
+  });
+});
+
+describe("a file sent as bytes", () => {
+  it("is read as Windows-1252 when it is not UTF-8, as the browser reads it", async () => {
+    const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+    const { analyzeBatch } = await import("@/server/services/batches/analyze-batch");
+    const { WINDOWS_1252_NOTE } = await import("@/server/batches/input");
+    // "ÄÖÜ-1;http://127.0.0.1:9/img/café.jpg" as Excel's CSV (Comma delimited) on Windows writes it
+    const bytes = Buffer.concat([
+      Buffer.from("Product Number;Image Src\r\n"),
+      Buffer.from([0xc4, 0xd6, 0xdc]),
+      Buffer.from("-1;http://127.0.0.1:9/img/caf"),
+      Buffer.from([0xe9]),
+      Buffer.from(".jpg\r\n"),
+    ]);
+    const analysis = analyzeBatch({ bytes, source: "csv" });
+    expect(analysis.notes[0]).toBe(WINDOWS_1252_NOTE);
+    expect(analysis.rows).toEqual([
+      {
+        line: 2,
+        product: "ÄÖÜ-1",
+        url: "http://127.0.0.1:9/img/café.jpg",
+        verdict: "ok",
+        message: null,
+      },
+    ]);
+    const { jobId } = await createBatchJob({ userId: app.userId, bytes, source: "csv" });
+    const item = await app.db.imageItem.findFirstOrThrow({
+      where: { jobId },
+      include: { product: true },
+    });
+    expect([item.product.number, item.url]).toEqual(["ÄÖÜ-1", "http://127.0.0.1:9/img/café.jpg"]);
+  });
+
+  it("is refused in one sentence when it is a workbook, and nothing is stored", async () => {
+    const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+    const { analyzeBatch } = await import("@/server/services/batches/analyze-batch");
+    const jobsBefore = await app.db.job.count();
+    const xlsx = Buffer.concat([
+      Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0, 0x06, 0]),
+      Buffer.from("[Content_Types].xml"),
+      Buffer.alloc(200),
+      Buffer.from("xl/worksheets/sheet1.xml"),
+    ]);
+    expect(analyzeBatch({ bytes: xlsx, source: "csv" })).toMatchObject({
+      fatal: expect.stringMatching(/^This file is an Excel workbook \(\.xlsx\), not a CSV file\./),
+      rows: [],
+    });
+    await expect(
+      createBatchJob({ userId: app.userId, bytes: xlsx, source: "csv" }),
+    ).rejects.toThrow(/^This file is an Excel workbook/);
+    expect(await app.db.job.count()).toBe(jobsBefore);
   });
 });

@@ -3,6 +3,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
+import Papa from "papaparse";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startImageHost } from "@/e2e/fakes/image-host";
 import { isZipIntact, zipEntries, zipEntryText } from "@/e2e/support/zip";
@@ -260,5 +261,61 @@ describe("product numbers that differ only in case", () => {
       null,
       images[2],
     ]);
+  });
+});
+
+describe("product numbers in any script, and what Analyze left out", () => {
+  it("get UTF-8 folders unzip shows as they are, file names the manifest matches, and a skipped.csv", async () => {
+    const job = await runBatch([
+      ["Product Number", "Image Src"],
+      ["ÄÖÜ-1", u("/img/umlaut-upper.png")],
+      // the same product pasted from macOS (NFD), and its lower-case twin
+      ["A\u0308O\u0308U\u0308-1", u("/img/umlaut-upper-2.png")],
+      ["äöü-1", u("/img/umlaut-lower.png")],
+      ["产品-7", u("/img/cjk.png")],
+      ["-P1", u("/img/minus.png")],
+      ["=1+1", u("/img/formula.png")],
+      ["SKU-X", '=HYPERLINK("http://evil")'],
+      ["产品-7", u("/img/cjk.png")],
+    ]);
+    const { file } = await saveMasterZip(job.job.id);
+    const images = [
+      "ÄÖÜ-1/ÄÖÜ-1_001.png",
+      "ÄÖÜ-1/ÄÖÜ-1_002.png",
+      "äöü-1 (2)/äöü-1_001.png",
+      "产品-7/产品-7_001.png",
+      "-P1/-P1_001.png",
+    ];
+    expect(zipEntries(file).sort()).toEqual(
+      [...images, "manifest.csv", "manifest.json", "skipped.csv"].sort(),
+    );
+    expect(isZipIntact(file)).toBe(true);
+    // the manifest's file_name is the ZIP path exactly, "-P1" included
+    const manifest = Papa.parse<string[]>(zipEntryText(file, "manifest.csv").trim()).data;
+    expect(manifest.slice(1).map((record) => record[3])).toEqual(images);
+    expect(manifest.slice(1).map((record) => record[0])).toEqual([
+      "ÄÖÜ-1",
+      "ÄÖÜ-1",
+      "äöü-1",
+      "产品-7",
+      "'-P1",
+    ]);
+
+    const skipped = zipEntryText(file, "skipped.csv");
+    expect(Papa.parse<string[]>(skipped.trim()).data).toEqual([
+      ["line", "product", "image_url", "verdict", "message"],
+      [
+        "7",
+        "'=1+1",
+        u("/img/formula.png"),
+        "error",
+        "product number contains “=”: only letters, digits, - and _ are allowed",
+      ],
+      ["8", "SKU-X", '\'=HYPERLINK("http://evil")', "error", "not an http or https URL"],
+      ["9", "产品-7", u("/img/cjk.png"), "duplicate", "duplicate of line 5 (same product and URL)"],
+    ]);
+    const { buildJobSkippedCsv } = await import("@/server/services/jobs/build-job-archive");
+    const standalone = await buildJobSkippedCsv({ jobId: job.job.id });
+    expect(await new Response(standalone.body).text()).toBe(skipped);
   });
 });

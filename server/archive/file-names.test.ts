@@ -58,12 +58,14 @@ describe("toSafeFileName", () => {
     ["NUL ", "_NUL"],
     ["Com1.jpg", "_Com1.jpg"],
     ["LPT9", "_LPT9"],
+    ["COM0", "_COM0"],
+    ["lpt0.jpg", "_lpt0.jpg"],
     ["COM¹", "_COM¹"],
   ])("prefixes the Windows-reserved name %j", (input, expected) => {
     expect(toSafeFileName(input, "fallback")).toBe(expected);
   });
 
-  it.each(["CONSOLE", "COM10", "LPT0.jpg", "icon.png", "my-con.txt"])(
+  it.each(["CONSOLE", "COM10", "LPT00.jpg", "icon.png", "my-con.txt"])(
     "leaves the non-reserved name %j alone",
     (input) => {
       expect(toSafeFileName(input, "fallback")).toBe(input);
@@ -170,6 +172,37 @@ describe("createProductFolderNamer", () => {
     // the same product always gets the same folder
     expect(folderFor("sku-1")).toBe("sku-1 (2)");
     expect(folderFor("SKU-1")).toBe("SKU-1");
+  });
+
+  it("keeps non-ASCII case pairs apart, as Windows and macOS compare names", () => {
+    const folderFor = createProductFolderNamer();
+    expect(folderFor("ÄÖÜ-1")).toBe("ÄÖÜ-1");
+    expect(folderFor("äöü-1")).toBe("äöü-1 (2)");
+    // NTFS upper-cases both sigmas to Σ; APFS folds ẞ to ß
+    expect(folderFor("ΑΣ")).toBe("ΑΣ");
+    expect(folderFor("ας")).toBe("ας (2)");
+    expect(folderFor("ασ")).toBe("ασ (3)");
+    expect(folderFor("STRAẞE")).toBe("STRAẞE");
+    expect(folderFor("straße")).toBe("straße (2)");
+    expect(folderFor("产品-7")).toBe("产品-7");
+  });
+
+  it("prefixes reserved Windows names and keeps them apart from a product of the prefixed name", () => {
+    const folderFor = createProductFolderNamer();
+    expect(folderFor("CON")).toBe("_CON");
+    expect(folderFor("_con")).toBe("_con (2)");
+    expect(folderFor("Nul")).toBe("_Nul");
+  });
+
+  it("stays within the byte limit with a suffix, and tells apart long names cut to the same bytes", () => {
+    const folderFor = createProductFolderNamer();
+    const stem = "产".repeat(60);
+    const first = folderFor(`${stem}-1`);
+    const second = folderFor(`${stem}-2`);
+    expect(first).toBe("产".repeat(46));
+    expect(second.endsWith(" (2)")).toBe(true);
+    expect(byteLength(second)).toBeLessThanOrEqual(MAX_FILE_NAME_BYTES);
+    expectPortable(second);
   });
 
   it("does not let a suffixed name collide with a real product of that name", () => {

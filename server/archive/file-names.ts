@@ -11,8 +11,9 @@ export const MAX_FILE_NAME_BYTES = 140;
 const MAX_KEPT_EXTENSION_LENGTH = 16;
 const LAST_RESORT_NAME = "file";
 
-// Windows also reserves these with superscript digits and with any extension ("CON.txt").
-const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[1-9¹²³]|lpt[1-9¹²³])$/i;
+// Windows also reserves these with superscript digits and with any extension ("CON.txt"); its
+// documentation lists COM0 and LPT0 too.
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])$/i;
 // Separators and characters Windows refuses in names; replaced so the name stays recognisable.
 const FORBIDDEN_CHARACTERS = /[/\\<>:"|?*\p{Cc}]/gu;
 // Bidi overrides can disguise "gpj.exe" as "exe.jpg"; invisible, so dropping them loses nothing.
@@ -112,7 +113,8 @@ export function productFolderName(productNumber: string): string {
 /**
  * Folder names for the products of one archive, in the order they are met. Windows and macOS
  * extract "SKU-1/" and "sku-1/" into one folder, where the later files overwrite the earlier; a
- * name that differs from an earlier one only in case gets " (2)", " (3)"… instead.
+ * name that one of them would take for an earlier one gets " (2)", " (3)"… instead. Names that
+ * were cut to the byte limit and came out equal are told apart the same way.
  */
 export function createProductFolderNamer(): (productNumber: string) => string {
   const byProduct = new Map<string, string>();
@@ -120,13 +122,27 @@ export function createProductFolderNamer(): (productNumber: string) => string {
   return (productNumber) => {
     const known = byProduct.get(productNumber);
     if (known) return known;
-    const base = productFolderName(productNumber);
-    let name = base;
-    for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${base} (${n})`;
-    taken.add(name.toLowerCase());
+    let name = productFolderName(productNumber);
+    for (let n = 2; taken.has(caseFoldKey(name)); n++) {
+      const suffix = ` (${n})`;
+      const base = toSafeFileName(productNumber, "product", {
+        maxBytes: MAX_FILE_NAME_BYTES - byteLength(suffix),
+      });
+      name = `${base}${suffix}`;
+    }
+    taken.add(caseFoldKey(name));
     byProduct.set(productNumber, name);
     return name;
   };
+}
+
+/**
+ * Equal for any two names a case-insensitive file system may take for one. NTFS compares
+ * upper-case forms (ς and σ are both Σ), APFS folds case (ẞ is ß): lower, upper, lower again
+ * meets both, and folding a pair that a file system keeps apart only costs a needless " (2)".
+ */
+function caseFoldKey(name: string): string {
+  return name.toLowerCase().toUpperCase().toLowerCase().normalize("NFC");
 }
 
 // Extensions come from Content-Type/URL sniffing; anything odd collapses to a harmless "bin".

@@ -1,7 +1,7 @@
 import Papa from "papaparse";
 import { describe, expect, it } from "vitest";
 
-import { buildManifestCsv, buildManifestJson, type ManifestRow } from "./manifest";
+import { buildManifestCsv, buildManifestJson, guardText, type ManifestRow } from "./manifest";
 
 function row(overrides: Partial<ManifestRow> = {}): ManifestRow {
   return {
@@ -73,21 +73,46 @@ describe("buildManifestCsv", () => {
 
   it.each([
     ['=HYPERLINK("http://evil")', '\'=HYPERLINK("http://evil")'],
+    ["=1", "'=1"],
     ["+1+1", "'+1+1"],
     ["-2+3", "'-2+3"],
+    ["-1+2", "'-1+2"],
+    // Excel reads these as =-P1 (minus the cell P1) and =-abc (#NAME?), as it does when typed
+    ["-P1", "'-P1"],
+    ["-SKU_1", "'-SKU_1"],
+    ["+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"],
     ["@SUM(A1)", "'@SUM(A1)"],
+    ["@home", "'@home"],
     ["\tindent", "'\tindent"],
     ["\rcarriage", "'\rcarriage"],
     ["=cmd\n|' /C calc'!A0", "'=cmd\n|' /C calc'!A0"],
-  ])("neutralises the formula %j in text cells", (payload, expected) => {
-    const csv = buildManifestCsv([
-      row({ error: payload, sourceUrl: payload, contentType: payload, product: payload }),
-    ]);
+    // plain numbers are read as the same numbers, and a lone sign as text: nothing runs
+    ["-12", "-12"],
+    ["+3.5", "+3.5"],
+    ["-1e5", "-1e5"],
+    ["-.5", "-.5"],
+    ["-", "-"],
+    ["SKU-1", "SKU-1"],
+    ["a=b", "a=b"],
+    ["404 Not Found", "404 Not Found"],
+    ["", ""],
+  ])("guards %j as %j in the text columns", (value, expected) => {
+    expect(guardText(value)).toBe(expected);
+    const csv = buildManifestCsv([row({ error: value, contentType: value, product: value })]);
     const [, record] = parseCsv(csv);
     expect(record?.[0]).toBe(expected);
-    expect(record?.[2]).toBe(expected);
     expect(record?.[6]).toBe(expected);
     expect(record?.[9]).toBe(expected);
+  });
+
+  it("never changes the file_name and source_url columns, which must match the ZIP and the sources", () => {
+    const csv = buildManifestCsv([
+      row({ product: "-P1", fileName: "-P1/-P1_001.jpg", sourceUrl: "https://x.test/-P1.jpg" }),
+      row({ product: "+P2", fileName: "+P2_001.jpg", position: 2 }),
+    ]);
+    const [, first, second] = parseCsv(csv);
+    expect(first?.slice(0, 4)).toEqual(["'-P1", "1", "https://x.test/-P1.jpg", "-P1/-P1_001.jpg"]);
+    expect(second?.[3]).toBe("+P2_001.jpg");
   });
 
   it("leaves http(s) URLs and harmless text unchanged", () => {

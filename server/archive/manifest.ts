@@ -38,9 +38,13 @@ export const MANIFEST_CSV_HEADER = [
   "line",
 ] as const;
 
-// Spreadsheets execute cells starting with these (OWASP "CSV injection"); error messages and URLs
-// echo remote input, so any text cell may carry an attacker's formula.
-const FORMULA_TRIGGER = /^[=+\-@\t\r]/;
+// What Excel, LibreOffice and Sheets run as a formula when they open a CSV (OWASP "CSV injection"):
+// a cell starting with "=" or "@" (Excel's Lotus-style functions), or with a tab or CR before one.
+// A leading "+" or "-" makes a formula too ("-P1" is read as =-P1, the negated cell P1, and "-abc"
+// as #NAME?), except where the whole cell is a plain number, which is read as that number.
+const ALWAYS_FORMULA = /^[=@\t\r]/;
+const SIGNED = /^[+-]/;
+const PLAIN_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 export function buildManifestCsv(rows: Iterable<ManifestRow>): string {
   return `${MANIFEST_CSV_HEADER.join(",")}\r\n${manifestCsvRecords([...rows])}`;
@@ -49,11 +53,15 @@ export function buildManifestCsv(rows: Iterable<ManifestRow>): string {
 /** CSV records without the header, each ending in CRLF: a manifest can be written in pieces. */
 export function manifestCsvRecords(rows: ManifestRow[]): string {
   if (rows.length === 0) return "";
+  // source_url and file_name are never changed: scripts match them against the ZIP's paths and the
+  // sources. Neither can hold a harmful formula: a URL starts with "http", and a file name is made
+  // of a product number (letters, digits, "-", "_"), "/", "." and digits, so it cannot call a
+  // function or reach another program, at worst show #NAME? in Excel.
   const data = rows.map((row) => [
     guardText(row.product),
     String(row.position),
-    guardText(row.sourceUrl),
-    guardText(row.fileName),
+    row.sourceUrl,
+    row.fileName ?? "",
     formatNumber(row.bytes),
     guardText(row.sha256),
     guardText(row.contentType),
@@ -68,10 +76,44 @@ export function manifestCsvRecords(rows: ManifestRow[]): string {
   return `${csv}\r\n`;
 }
 
-/** A text cell a spreadsheet will not run as a formula. */
+/**
+ * A text cell a spreadsheet will not run as a formula: prefixed with "'" only where it would be
+ * one. Meant for free text (names, messages); never for a path or URL that must match a file.
+ */
 export function guardText(value: string | null): string {
   if (value === null) return "";
-  return FORMULA_TRIGGER.test(value) ? `'${value}` : value;
+  return isFormulaToSpreadsheets(value) ? `'${value}` : value;
+}
+
+export function isFormulaToSpreadsheets(value: string): boolean {
+  if (ALWAYS_FORMULA.test(value)) return true;
+  return SIGNED.test(value) && value.length > 1 && !PLAIN_NUMBER.test(value);
+}
+
+export type SkippedRow = {
+  line: number;
+  product: string;
+  url: string;
+  verdict: string;
+  message: string;
+};
+
+export const SKIPPED_CSV_HEADER = ["line", "product", "image_url", "verdict", "message"] as const;
+
+/**
+ * skipped.csv records: the entries Analyze left out, each ending in CRLF. image_url is the cell as
+ * it was given (often not a URL at all, and never a path in the ZIP), so it is guarded like text.
+ */
+export function skippedCsvRecords(rows: SkippedRow[]): string {
+  if (rows.length === 0) return "";
+  const data = rows.map((row) => [
+    String(row.line),
+    guardText(row.product),
+    guardText(row.url),
+    row.verdict,
+    guardText(row.message),
+  ]);
+  return `${Papa.unparse(data, { newline: "\r\n", quotes: false, escapeFormulae: false })}\r\n`;
 }
 
 function formatNumber(value: number | null): string {

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -43,7 +43,7 @@ type Fixture = { entries: ZipSource[]; expected: Map<string, string> };
 async function buildJobFixture(): Promise<Fixture> {
   const store = join(dir, "store");
   await mkdir(store, { recursive: true });
-  const products = ["SKU-1", "SKU_2", "sku-3-long-name", "Ä-unicode-produkt"];
+  const products = ["SKU-1", "SKU_2", "sku-3-long-name", "Ä-unicode-produkt", "产品-7", "ÄÖÜ-1"];
   const entries: ZipSource[] = [];
   const expected = new Map<string, string>();
   const rows: ManifestRow[] = [];
@@ -131,6 +131,12 @@ describe("archives accepted by Info-ZIP unzip", () => {
     for (const [name, digest] of fixture.expected) {
       expect(sha256(await readFile(join(extractTo, name))), name).toBe(digest);
     }
+    // bit 11 of the flags says the names are UTF-8: unzip makes the folders under those names
+    expect((await readdir(extractTo)).sort()).toEqual(
+      ["SKU-1", "SKU_2", "sku-3-long-name", "Ä-unicode-produkt", "产品-7", "ÄÖÜ-1"]
+        .concat("manifest.csv", "manifest.json")
+        .sort(),
+    );
     const csv = await readFile(join(extractTo, "manifest.csv"), "utf8");
     expect(csv).toContain(`"'=HTTP 404, ""Not Found"""`);
   });

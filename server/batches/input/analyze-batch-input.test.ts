@@ -226,7 +226,7 @@ describe("analyzeBatchInput: validation", () => {
       ].join("\n"),
     );
     expect(analysis.rows.map((row) => [row.line, row.verdict, row.message])).toEqual([
-      [1, "error", "product number has characters other than letters, digits, - and _"],
+      [1, "error", "product number contains a space: only letters, digits, - and _ are allowed"],
       [2, "error", "not an http or https URL"],
       [3, "error", "URL longer than 2048 characters"],
       [4, "error", "missing image URL"],
@@ -235,11 +235,44 @@ describe("analyzeBatchInput: validation", () => {
       [
         7,
         "error",
-        "product number has characters other than letters, digits, - and _; not an http or https URL",
+        "product number contains “/”: only letters, digits, - and _ are allowed; not an http or https URL",
       ],
     ]);
     expect(analysis.fatal).toBeNull();
     expect(analysis.totals.errors).toBe(7);
+  });
+
+  it("takes product numbers in any script, one product whether an accent is composed or not", () => {
+    const analysis = analyzeBatchInput(
+      [
+        `ÄÖÜ-1\t${A}`,
+        // the same product as pasted from macOS: A, O and U with combining diaeresis (NFD)
+        `A\u0308O\u0308U\u0308-1\t${A}`,
+        `A\u0308O\u0308U\u0308-1\t${B}`,
+        `产品-7\t${A}`,
+        `Ελληνικά_3\t${A}`,
+        `"XL"-P9\t${A}`,
+      ].join("\n"),
+    );
+    expect(analysis.rows.map((row) => [row.product, row.verdict, row.message])).toEqual([
+      ["ÄÖÜ-1", "ok", null],
+      ["ÄÖÜ-1", "duplicate", "duplicate of line 1 (same product and URL)"],
+      ["ÄÖÜ-1", "ok", null],
+      ["产品-7", "ok", null],
+      ["Ελληνικά_3", "ok", null],
+      // a clipboard cell that starts with a quote keeps it, and the refusal names it
+      [
+        '"XL"-P9',
+        "error",
+        'product number contains “"”: only letters, digits, - and _ are allowed',
+      ],
+    ]);
+    expect(analysis.products.map((p) => p.product)).toEqual([
+      "ÄÖÜ-1",
+      "产品-7",
+      "Ελληνικά_3",
+      '"XL"-P9',
+    ]);
   });
 
   it("marks a repeated URL within a product as a duplicate of its first line", () => {

@@ -15,7 +15,7 @@ import type {
   Delimiter,
   ProductSummary,
 } from "./types";
-import { checkImageUrl, checkProductNumber } from "./validate-cells";
+import { checkImageUrl, checkProductNumber, normalizeProductNumber } from "./validate-cells";
 
 export const DEFAULT_MAX_IMAGES = 100_000;
 
@@ -52,6 +52,13 @@ export function* scanBatchInput(
   if (body.trim() === "") {
     const delimiter = source === "csv" ? "," : "\t";
     return buildFatal("the input is empty", { source, delimiter, hasHeader: false });
+  }
+  // a binary file sent as text: one sentence instead of a row error on every line of it
+  if (body.includes("\u0000")) {
+    return buildFatal(
+      "the input is not text (it contains NUL characters): upload the file itself, or paste the rows from the spreadsheet",
+      { source, delimiter: source === "csv" ? "," : "\t", hasHeader: false },
+    );
   }
 
   const delimiter = detectDelimiter(body);
@@ -104,7 +111,7 @@ export function* scanBatchInput(
   if (hasHeader) index++;
   for (; !next.done; next = records.next(), index++) {
     const record = next.value;
-    const product = (record[productColumn] ?? "").trim();
+    const product = normalizeProductNumber(record[productColumn] ?? "");
     const urlCells = imageCells(
       record,
       productColumn,
@@ -177,7 +184,7 @@ export function* scanBatchInput(
     totals.images > maxImages
       ? `too many images: ${formatCount(totals.images)} (the limit is ${formatCount(maxImages)} per batch)`
       : null;
-  const notes: string[] = [];
+  const notes: string[] = options.readingNote ? [options.readingNote] : [];
   if (extraColumns.size > 0) {
     notes.push(
       `URLs in ${describeColumns(extraColumns)} were read as more images of their rows (${formatCount(extraCells)} cell${extraCells === 1 ? "" : "s"}): check that they are pictures, not product pages.`,

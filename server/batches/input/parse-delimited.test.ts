@@ -46,8 +46,30 @@ describe("parseDelimitedRecords", () => {
     expect(parseDelimitedRecords('a, "b,c"', ",")).toEqual([["a", "b,c"]]);
   });
 
-  it("keeps text after a closing quote so validation can see it", () => {
-    expect(parseDelimitedRecords('"ab"cd,e', ",")).toEqual([["abcd", "e"]]);
+  it("reads a cell that starts with a quote but is not a quoted field literally, quotes and all", () => {
+    // what Excel and Sheets put on the clipboard for a cell holding "XL"-P9: the text as it is
+    expect(parseDelimitedRecords('"XL"-P9\thttp://x/a.jpg', "\t")).toEqual([
+      ['"XL"-P9', "http://x/a.jpg"],
+    ]);
+    expect(parseDelimitedRecords('"ab"cd,e\n"5" screen,f', ",")).toEqual([
+      ['"ab"cd', "e"],
+      ['"5" screen', "f"],
+    ]);
+    // the same cell written as a proper quoted field keeps its quotes too
+    expect(parseDelimitedRecords('"""XL""-P9"\tb', "\t")).toEqual([['"XL"-P9', "b"]]);
+  });
+
+  it("reads a clipboard cell with a line break, quoted with its quotes doubled, as one cell", () => {
+    // Excel and Sheets quote a cell that holds a line break (Alt+Enter) and double its quotes
+    const text = 'SKU-1\t"http://x/a.jpg\nhttp://x/""b"".jpg"\tnote\r\nSKU-2\thttp://x/c.jpg';
+    expect(parseDelimitedRecords(text, "\t")).toEqual([
+      ["SKU-1", 'http://x/a.jpg\nhttp://x/"b".jpg', "note"],
+      ["SKU-2", "http://x/c.jpg"],
+    ]);
+  });
+
+  it("allows spaces between a closing quote and the delimiter", () => {
+    expect(parseDelimitedRecords('"a,b"  ,c\n"d" \ne', ",")).toEqual([["a,b", "c"], ["d"], ["e"]]);
   });
 
   it("reads an unclosed quote literally up to the end of its line", () => {

@@ -9,7 +9,9 @@ type QuotedField = { value: string; end: number };
 
 /**
  * Splits text into records of raw (untrimmed) cells using Excel/RFC 4180 quoting: a field that
- * starts with `"` may contain delimiters and line breaks, and `""` inside it is one quote.
+ * starts with `"` and whose closing `"` ends the field may contain delimiters and line breaks, and
+ * `""` inside it is one quote. That is how Excel and Google Sheets put a cell with a line break on
+ * the clipboard; a cell that merely starts with a quote (`"XL"-P9`) is copied as it is, and read so.
  * Line breaks may be CRLF, LF or a lone CR (older Excel for Mac CSVs). A trailing line break
  * does not produce an extra record, but blank lines in the middle do, so that a record's index
  * stays equal to the row number the user sees.
@@ -29,23 +31,19 @@ export function* iterateDelimitedRecords(text: string, delimiter: Delimiter): Ge
   for (;;) {
     let value: string;
     let quoted: QuotedField | null = null;
-    let start = index;
     // Hand-written CSVs often use ", " between cells; a quote after those spaces still opens a
     // quoted field. The spaces are dropped, which is harmless because cells are trimmed anyway.
-    while (start < length && text.charCodeAt(start) === SPACE) start++;
+    const start = skipSpaces(text, index);
     if (start < length && text.charCodeAt(start) === QUOTE) quoted = readQuotedField(text, start);
 
-    if (quoted) {
+    if (quoted && isFieldEnd(text, skipSpaces(text, quoted.end), delimiterCode)) {
       value = quoted.value;
-      index = quoted.end;
-      const tailEnd = findFieldEnd(text, index, delimiterCode);
-      // Text between a closing quote and the next delimiter is malformed; keeping it visible lets
-      // validation report it instead of silently dropping characters.
-      if (tailEnd > index) value += text.slice(index, tailEnd);
-      index = tailEnd;
+      index = skipSpaces(text, quoted.end);
     } else {
-      // An unclosed quote is read as a literal character up to the end of the line, so one stray
-      // quote cannot swallow the rest of the input.
+      // Not a quoted field: text after its closing quote ('"XL"-P9', which Excel and Sheets put
+      // on the clipboard as it is), or a quote never closed. The cell is read literally up to the
+      // next delimiter or line end, so no quote vanishes and one stray quote cannot swallow the
+      // rest of the input.
       const end = findFieldEnd(text, index, delimiterCode);
       value = text.slice(index, end);
       index = end;
@@ -66,6 +64,18 @@ export function* iterateDelimitedRecords(text: string, delimiter: Delimiter): Ge
     index += code === CR && text.charCodeAt(index + 1) === LF ? 2 : 1;
     if (index >= length) break;
   }
+}
+
+function skipSpaces(text: string, from: number): number {
+  let index = from;
+  while (text.charCodeAt(index) === SPACE) index++;
+  return index;
+}
+
+function isFieldEnd(text: string, index: number, delimiterCode: number): boolean {
+  if (index >= text.length) return true;
+  const code = text.charCodeAt(index);
+  return code === delimiterCode || code === LF || code === CR;
 }
 
 function findFieldEnd(text: string, from: number, delimiterCode: number): number {

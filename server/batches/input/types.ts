@@ -53,6 +53,8 @@ export type BatchSummary = Omit<BatchAnalysis, "rows">;
 
 export type AnalyzeOptions = {
   source?: "paste" | "csv";
+  /** How an uploaded file's bytes were read, when the user should know (Windows-1252): the first note. */
+  readingNote?: string | null;
   /** Maximum number of images (unique valid URLs) per batch. */
   maxRows?: number;
 };

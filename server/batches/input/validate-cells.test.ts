@@ -1,17 +1,52 @@
 import { describe, expect, it } from "vitest";
-import { MESSAGES, checkImageUrl, checkProductNumber } from "./validate-cells";
+import {
+  MESSAGES,
+  checkImageUrl,
+  checkProductNumber,
+  normalizeProductNumber,
+} from "./validate-cells";
 
 describe("checkProductNumber", () => {
-  it.each(["A", "SKU-001", "bag_42", "x".repeat(64)])("accepts %j", (product) => {
+  it.each([
+    "A",
+    "SKU-001",
+    "bag_42",
+    "x".repeat(64),
+    "ÄÖÜ-1",
+    "Größe",
+    "产品-7",
+    "Ελληνικά_3",
+    "हिन्दी-2",
+    "١٢٣",
+    "产".repeat(64),
+  ])("accepts %j", (product) => {
     expect(checkProductNumber(product)).toBeNull();
   });
 
-  it.each(["SKU 1", "SKU/1", "Größe", "SKU.1"])("rejects characters in %j", (product) => {
-    expect(checkProductNumber(product)).toBe(MESSAGES.productCharacters);
+  it.each([
+    ["SKU 1", "a space"],
+    ["SKU/1", "“/”"],
+    ["SKU.1", "“.”"],
+    ['"XL"-P9', '“"”'],
+    ["SKU\t1", "a tab"],
+    ["SKU\u00a01", "a space character (U+00A0)"],
+    ["SKU\u200b1", "an invisible character (U+200B)"],
+    ["SKU²", "“²”"],
+    ["👍", "“👍”"],
+  ])("refuses %j, naming %s", (product, named) => {
+    expect(checkProductNumber(product)).toBe(
+      `product number contains ${named}: only letters, digits, - and _ are allowed`,
+    );
   });
 
-  it("gives a distinct message for more than 64 characters", () => {
+  it("counts characters, not UTF-16 units, against the limit of 64", () => {
     expect(checkProductNumber("x".repeat(65))).toBe("product number longer than 64 characters");
+    expect(checkProductNumber("𠀀".repeat(64))).toBeNull();
+    expect(checkProductNumber("𠀀".repeat(65))).toBe(MESSAGES.productLength);
+  });
+
+  it("normalizes to NFC, so a decomposed accent is the same product number", () => {
+    expect(normalizeProductNumber(" A\u0308-1 ")).toBe("\u00c4-1");
   });
 
   it("reports a missing product number", () => {

@@ -1,111 +1,270 @@
 import "server-only";
-import { DEFAULT_MAX_IMAGES, scanBatchInput } from "@/server/batches/input";
-import { db } from "@/server/db";
+import { createHash } from "node:crypto";
+import { DEFAULT_MAX_IMAGES, scanBatchInput, type AnalyzedRow } from "@/server/batches/input";
+import { Prisma, db } from "@/server/db";
 import { AppError } from "@/server/errors";
 import { getRuntime } from "@/server/runtime";
-import { insertBatchRows } from "./item-rows";
+import { deleteJobRows, insertBatchRows, insertSkippedRows } from "./item-rows";
+import { readBatchInput, type TBatchInput } from "./read-batch-input";
 import { IMAGE_BATCH_QUEUE } from "./run-batch-job";
+import { createSortableId } from "./sortable-id";
 
-const ROWS_PER_WRITE = 1_000;
+const ROWS_PER_WRITE = 500;
+const HASH_CHARACTERS_PER_TURN = 1 << 20;
+/** A job being created whose creator has not renewed this for so long was abandoned (a crash). */
+export const CREATION_LEASE_MS = 60_000;
 
 type TProductRow = { id: string; number: string; position: number };
 type TItemRow = { productId: string; position: number; line: number; url: string };
+export type TCreatedBatch = {
+  jobId: string;
+  images: number;
+  products: number;
+  skippedRows: number;
+};
 
 /**
- * Re-validates the input on the server (the browser's preview is only a preview) and writes the
- * job, its products and every item in one transaction: either the whole batch is accepted or none
- * of it. Rows are stored a thousand at a time as the analysis reaches them, so a 100,000-row paste
- * is never held as rows, images and items all at once.
+ * Re-validates the input on the server (the browser's preview is only a preview) and stores the
+ * job, its products, its items and the entries Analyze skipped.
+ *
+ * The rows go in a thousand at a time, each chunk in a short transaction of its own, with a turn
+ * of the event loop between chunks: the SQLite driver is synchronous, so one transaction for a
+ * 100,000-row batch held every other request of the process for seconds. Until the last chunk is
+ * in, the job is "creating", which no list, page or download shows and the worker never runs; it
+ * becomes "queued" in one statement, so the user sees the whole batch or nothing. A create that
+ * dies on the way leaves a "creating" job whose lease lapses, for `removeAbandonedBatchCreations`.
+ *
+ * With an idempotency key, asking again for the same input returns the job already created (a
+ * client whose answer was cut off can retry safely); the same key with other input is refused.
  */
-export async function createBatchJob(args: {
-  userId: string;
-  text: string;
-  source: "paste" | "csv";
-  title?: string;
-}): Promise<{ jobId: string; images: number; products: number; skippedRows: number }> {
-  const givenTitle = args.title?.trim();
-  const { jobId, summary } = await db.$transaction(
-    async (tx) => {
-      const job = await tx.job.create({
+export async function createBatchJob(
+  args: TBatchInput & { userId: string; title?: string; idempotencyKey?: string },
+): Promise<TCreatedBatch> {
+  const read = readBatchInput(args);
+  if (read.refusal !== null) throw new AppError("BAD_REQUEST", read.refusal);
+  const { text, note } = read;
+  const givenTitle = args.title?.trim() || "";
+  const key = args.idempotencyKey;
+  const requestSha256 = key ? await hashRequest(args.source, givenTitle, text) : null;
+
+  let jobId: string;
+  for (;;) {
+    if (key) {
+      const earlier = await findEarlierCreate(args.userId, key, requestSha256);
+      if (earlier) return earlier;
+    }
+    try {
+      const job = await db.job.create({
         data: {
           kind: "image_batch",
           // the default title needs the totals: it is written once the rows are stored
-          title: givenTitle || "",
-          status: "queued",
+          title: givenTitle,
+          status: "creating",
           totalItems: 0,
           createdById: args.userId,
+          leaseUntil: new Date(Date.now() + CREATION_LEASE_MS),
+          idempotencyKey: key ?? null,
+          requestSha256,
         },
       });
-      // Products are numbered by first appearance in the input, error rows included, as the
-      // preview lists them; a product with only errors takes a number but is never stored.
-      const rankByProduct = new Map<string, number>();
-      const stored = new Map<string, { id: string; images: number }>();
-      let products: TProductRow[] = [];
-      let items: TItemRow[] = [];
-      let itemCount = 0;
-      const write = async () => {
-        await insertBatchRows(tx, job.id, products, items);
-        products = [];
-        items = [];
-      };
+      jobId = job.id;
+      await yieldToOtherRequests();
+      break;
+    } catch (error) {
+      // the same key in a request that arrived a moment earlier: answer as that one is answered
+      if (key && isUniqueViolation(error)) continue;
+      throw error;
+    }
+  }
 
-      const scan = scanBatchInput(args.text, { source: args.source });
-      let step = scan.next();
-      for (; !step.done; step = scan.next()) {
-        const row = step.value;
-        if (row.product !== "" && !rankByProduct.has(row.product))
-          rankByProduct.set(row.product, rankByProduct.size + 1);
-        // past the limit the batch is refused at the end: counting goes on, storing does not
-        if (row.verdict !== "ok" || ++itemCount > DEFAULT_MAX_IMAGES) continue;
-        let product = stored.get(row.product);
-        if (!product) {
-          product = { id: crypto.randomUUID(), images: 0 };
-          stored.set(row.product, product);
-          const position = rankByProduct.get(row.product)!;
-          products.push({ id: product.id, number: row.product, position });
-        }
-        product.images++;
-        items.push({
-          productId: product.id,
-          position: product.images,
-          line: row.line,
-          url: row.url,
-        });
-        if (items.length === ROWS_PER_WRITE) await write();
-      }
-      const summary = step.value;
-      if (summary.fatal) throw new AppError("BAD_REQUEST", summary.fatal);
-      if (summary.totals.images === 0) {
-        throw new AppError(
-          "BAD_REQUEST",
-          "No valid rows to download: fix the rows marked as errors and analyze again.",
-        );
-      }
-      await write();
+  try {
+    const summary = await storeRows(jobId, text, args.source, note);
+    const created = await db.job.updateMany({
+      where: { id: jobId, status: "creating" },
+      data: {
+        status: "queued",
+        leaseUntil: null,
+        totalItems: summary.images,
+        // shown on the job page: what Analyze left out is part of what the user asked for
+        options: JSON.stringify({ skippedEntries: summary.skippedRows }),
+        ...(givenTitle ? {} : { title: defaultTitle(summary.products, summary.images) }),
+      },
+    });
+    if (created.count !== 1) {
+      throw new AppError(
+        "CONFLICT",
+        "The batch was interrupted while it was stored: send it again.",
+      );
+    }
+    await getRuntime().queue.enqueue(IMAGE_BATCH_QUEUE, { jobId }, { key: jobId });
+    return { jobId, ...summary };
+  } catch (error) {
+    await removeCreatingJob(jobId).catch(() => {
+      // the lease lapses and the next sweep removes it
+    });
+    throw error;
+  }
+}
+
+/** Writes the rows a chunk at a time; throws (leaving the job to be removed) if the batch is refused. */
+async function storeRows(
+  jobId: string,
+  text: string,
+  source: "paste" | "csv",
+  readingNote: string | null,
+): Promise<Omit<TCreatedBatch, "jobId">> {
+  // Products are numbered by first appearance in the input, error rows included, as the
+  // preview lists them; a product with only errors takes a number but is never stored.
+  const rankByProduct = new Map<string, number>();
+  const stored = new Map<string, { id: string; images: number }>();
+  let products: TProductRow[] = [];
+  let items: TItemRow[] = [];
+  let skipped: AnalyzedRow[] = [];
+  let itemCount = 0;
+  const write = async () => {
+    const chunk = { products, items, skipped };
+    products = [];
+    items = [];
+    skipped = [];
+    await db.$transaction(async (tx) => {
+      await insertBatchRows(tx, jobId, chunk.products, chunk.items);
+      await insertSkippedRows(tx, jobId, chunk.skipped);
       await tx.job.update({
-        where: { id: job.id },
-        data: {
-          totalItems: summary.totals.images,
-          // shown on the job page: what Analyze left out is part of what the user asked for
-          options: JSON.stringify({
-            skippedEntries: summary.totals.errors + summary.totals.duplicates,
-          }),
-          title: givenTitle || defaultTitle(summary.totals.products, summary.totals.images),
-        },
+        where: { id: jobId },
+        data: { leaseUntil: new Date(Date.now() + CREATION_LEASE_MS) },
       });
-      return { jobId: job.id, summary };
-      // a 100,000-image batch takes a few seconds to insert; the default 5 s would cut it off
-    },
-    { timeout: 120_000 },
-  );
+    });
+    await yieldToOtherRequests();
+  };
 
-  await getRuntime().queue.enqueue(IMAGE_BATCH_QUEUE, { jobId }, { key: jobId });
+  const scan = scanBatchInput(text, { source, readingNote });
+  let step = scan.next();
+  for (; !step.done; step = scan.next()) {
+    const row = step.value;
+    if (row.product !== "" && !rankByProduct.has(row.product))
+      rankByProduct.set(row.product, rankByProduct.size + 1);
+    if (row.verdict === "ok") itemCount++;
+    // past the limit the batch is refused at the end: counting goes on, storing does not
+    if (itemCount > DEFAULT_MAX_IMAGES) continue;
+    if (row.verdict !== "ok") skipped.push(row);
+    else {
+      let product = stored.get(row.product);
+      if (!product) {
+        product = { id: createSortableId(), images: 0 };
+        stored.set(row.product, product);
+        products.push({
+          id: product.id,
+          number: row.product,
+          position: rankByProduct.get(row.product)!,
+        });
+      }
+      product.images++;
+      items.push({ productId: product.id, position: product.images, line: row.line, url: row.url });
+    }
+    if (items.length + skipped.length >= ROWS_PER_WRITE) await write();
+  }
+  const summary = step.value;
+  if (summary.fatal) throw new AppError("BAD_REQUEST", summary.fatal);
+  if (summary.totals.images === 0) {
+    throw new AppError(
+      "BAD_REQUEST",
+      "No valid rows to download: fix the rows marked as errors and analyze again.",
+    );
+  }
+  await write();
   return {
-    jobId,
     images: summary.totals.images,
     products: summary.totals.products,
     skippedRows: summary.totals.errors + summary.totals.duplicates,
   };
+}
+
+/** SHA-256 of what was asked for, a megabyte at a time: 64 MB at once held other requests. */
+async function hashRequest(source: string, title: string, text: string): Promise<string> {
+  const hash = createHash("sha256").update(JSON.stringify([source, title]));
+  for (let i = 0; i < text.length; i += HASH_CHARACTERS_PER_TURN) {
+    hash.update(text.slice(i, i + HASH_CHARACTERS_PER_TURN));
+    await yieldToOtherRequests();
+  }
+  return hash.digest("hex");
+}
+
+async function findEarlierCreate(
+  userId: string,
+  idempotencyKey: string,
+  requestSha256: string | null,
+): Promise<TCreatedBatch | null> {
+  const job = await db.job.findUnique({
+    where: { createdById_idempotencyKey: { createdById: userId, idempotencyKey } },
+  });
+  if (!job) return null;
+  if (job.requestSha256 !== requestSha256) {
+    throw new AppError(
+      "CONFLICT",
+      "This idempotency key was already used for a different batch: send new input with a new key.",
+    );
+  }
+  if (job.status === "creating") {
+    if (job.leaseUntil && job.leaseUntil.getTime() >= Date.now()) {
+      throw new AppError(
+        "CONFLICT",
+        "This batch is still being stored: ask again in a moment with the same key.",
+      );
+    }
+    // abandoned by a creator that died: start over under the same key
+    await removeCreatingJob(job.id);
+    return null;
+  }
+  const products = await db.product.count({ where: { jobId: job.id } });
+  return {
+    jobId: job.id,
+    images: job.totalItems,
+    products,
+    skippedRows: skippedEntriesOf(job.options),
+  };
+}
+
+/**
+ * Removes image batches whose creation was abandoned (the process died while storing their rows):
+ * "creating" jobs whose creator stopped renewing the lease. Meant for start-up and the periodic
+ * sweep; a batch still being created by a live process is left alone.
+ */
+export async function removeAbandonedBatchCreations(
+  args: { now?: Date } = {},
+): Promise<{ removedJobs: number }> {
+  const abandoned = await db.job.findMany({
+    where: {
+      status: "creating",
+      OR: [{ leaseUntil: null }, { leaseUntil: { lt: args.now ?? new Date() } }],
+    },
+    select: { id: true },
+  });
+  for (const job of abandoned) await removeCreatingJob(job.id);
+  return { removedJobs: abandoned.length };
+}
+
+/** Deletes a job that is still "creating", in chunks, so a big one does not hold other requests. */
+async function removeCreatingJob(jobId: string): Promise<void> {
+  while (await deleteJobRows(jobId, 5_000)) await yieldToOtherRequests();
+  await db.job.deleteMany({ where: { id: jobId, status: "creating" } });
+}
+
+/** setImmediate runs after pending I/O: a request that arrived meanwhile is served first. */
+function yieldToOtherRequests(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+}
+
+function skippedEntriesOf(options: string): number {
+  try {
+    const skipped = (JSON.parse(options) as { skippedEntries?: unknown }).skippedEntries;
+    return typeof skipped === "number" ? skipped : 0;
+  } catch {
+    return 0;
+  }
 }
 
 function defaultTitle(products: number, images: number): string {

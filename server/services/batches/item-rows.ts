@@ -1,5 +1,6 @@
 import "server-only";
 import { Prisma, db } from "@/server/db";
+import { createSortableId } from "./sortable-id";
 
 /**
  * The statements on the download hot path, as single SQL statements. Through Prisma's query
@@ -125,11 +126,48 @@ export async function insertBatchRows(
     const rows = JSON.stringify(
       items
         .slice(i, i + INSERT_ROWS_PER_STATEMENT)
-        .map((item) => [crypto.randomUUID(), item.productId, item.position, item.line, item.url]),
+        .map((item) => [createSortableId(), item.productId, item.position, item.line, item.url]),
     );
     await tx.$executeRaw`
       INSERT INTO "ImageItem" ("id", "jobId", "productId", "position", "line", "url", "state", "attempts")
       SELECT "value"->>0, ${jobId}, "value"->>1, "value"->>2, "value"->>3, "value"->>4, 'pending', 0
       FROM json_each(${rows})`;
   }
+}
+
+/** Stores the entries Analyze left out (errors and duplicates), in input order. */
+export async function insertSkippedRows(
+  tx: TTransaction,
+  jobId: string,
+  rows: { line: number; product: string; url: string; verdict: string; message: string | null }[],
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += INSERT_ROWS_PER_STATEMENT) {
+    const values = JSON.stringify(
+      rows
+        .slice(i, i + INSERT_ROWS_PER_STATEMENT)
+        .map((row) => [row.line, row.product, row.url, row.verdict, row.message ?? ""]),
+    );
+    // json_each walks the array in order, so ids follow the input
+    await tx.$executeRaw`
+      INSERT INTO "SkippedRow" ("jobId", "line", "product", "url", "verdict", "message")
+      SELECT ${jobId}, "value"->>0, "value"->>1, "value"->>2, "value"->>3, "value"->>4
+      FROM json_each(${values}) ORDER BY "key"`;
+  }
+}
+
+/**
+ * Deletes up to `limit` rows of a job's items, then of its skipped entries, then of its products;
+ * false once none is left. A job deleted in one statement holds the database for as long as its
+ * cascade takes, a second or more at 100,000 images.
+ */
+export async function deleteJobRows(jobId: string, limit: number): Promise<boolean> {
+  for (const table of ["ImageItem", "SkippedRow", "Product"] as const) {
+    const deleted = await db.$executeRawUnsafe(
+      `DELETE FROM "${table}" WHERE rowid IN (SELECT rowid FROM "${table}" WHERE "jobId" = ? LIMIT ?)`,
+      jobId,
+      limit,
+    );
+    if (deleted > 0) return true;
+  }
+  return false;
 }

@@ -12,6 +12,8 @@ import {
   manifestJsonEnd,
   manifestJsonItem,
   manifestJsonStart,
+  SKIPPED_CSV_HEADER,
+  skippedCsvRecords,
   toSafeFileName,
   type ManifestRow,
   type ZipSource,
@@ -20,6 +22,7 @@ import { updateCrc32 } from "@/server/crc32";
 import { Prisma, db } from "@/server/db";
 import { AppError } from "@/server/errors";
 import { getRuntime } from "@/server/runtime";
+import { skippedRowPages } from "../batches/list-skipped-rows";
 
 const MANIFEST_STATUS: Record<string, string> = {
   downloaded: "downloaded",
@@ -50,8 +53,12 @@ type TArchiveItem = {
 const PAGE_ROWS = 500;
 
 async function findJobAndProduct(jobId: string, productNumber?: string) {
-  const job = await db.job.findUnique({ where: { id: jobId }, select: { id: true, title: true } });
-  if (!job) throw new AppError("NOT_FOUND", "This job does not exist (it may have been deleted).");
+  const job = await db.job.findUnique({
+    where: { id: jobId },
+    select: { id: true, title: true, status: true },
+  });
+  if (!job || job.status === "creating")
+    throw new AppError("NOT_FOUND", "This job does not exist (it may have been deleted).");
   const product = productNumber
     ? await db.product.findUnique({ where: { jobId_number: { jobId, number: productNumber } } })
     : null;
@@ -226,7 +233,7 @@ export async function buildJobArchive(args: {
     where: { jobId: job.id, ...(productId ? { productId } : {}) },
   });
   const stem = path.join(blobs.tempDir, `manifest-${randomUUID()}`);
-  const temps = [`${stem}.csv`, `${stem}.json`];
+  const temps = [`${stem}.csv`, `${stem}.json`, `${stem}-skipped.csv`];
   const removeTemps = () => temps.forEach((file) => fs.rmSync(file, { force: true }));
   const entries = new ArchiveFiles(blobs.pathFor);
   try {
@@ -262,10 +269,17 @@ export async function buildJobArchive(args: {
       json.write(rows.map((row) => manifestJsonItem(row, written++ === 0)).join(""));
     }
     json.write(manifestJsonEnd(written));
-    for (const [name, file, done] of [
+    const files: [string, string, { size: number; crc32: number }][] = [
       ["manifest.csv", temps[0]!, csv.close()],
       ["manifest.json", temps[1]!, json.close()],
-    ] as const) {
+    ];
+    // the master ZIP also lists what Analyze left out, when it left out anything
+    if (!args.productNumber && (await db.skippedRow.count({ where: { jobId: job.id } })) > 0) {
+      const skipped = openCountedFile(temps[2]!);
+      for await (const piece of skippedCsvPieces(job.id)) skipped.write(piece);
+      files.push(["skipped.csv", temps[2]!, skipped.close()]);
+    }
+    for (const [name, file, done] of files) {
       entries.addFile({
         kind: "file",
         name,
@@ -320,6 +334,24 @@ export async function buildJobManifest(args: { jobId: string; format: "csv" | "j
     fileName: `manifest_${shortId}.${args.format}`,
     contentType: isCsv ? "text/csv; charset=utf-8" : "application/json",
     body: textStream(pieces()),
+  };
+}
+
+async function* skippedCsvPieces(jobId: string): AsyncGenerator<string> {
+  yield `${SKIPPED_CSV_HEADER.join(",")}\r\n`;
+  for await (const page of skippedRowPages(jobId)) yield skippedCsvRecords(page);
+}
+
+/**
+ * The entries Analyze left out of a batch (errors and duplicates) as CSV, a page at a time; the
+ * same bytes as skipped.csv in the master ZIP.
+ */
+export async function buildJobSkippedCsv(args: { jobId: string }) {
+  const { job } = await findJobAndProduct(args.jobId);
+  return {
+    fileName: `skipped_${job.id.slice(0, 8)}.csv`,
+    contentType: "text/csv; charset=utf-8",
+    body: textStream(skippedCsvPieces(job.id)),
   };
 }
 

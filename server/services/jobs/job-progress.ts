@@ -62,7 +62,8 @@ export async function getJobProgress(
   productIds?: string[],
 ): Promise<TJobProgress | null> {
   const job = await db.job.findUnique({ where: { id: jobId } });
-  if (!job) return null;
+  // a batch still being stored is not a job yet: half of its rows must not show
+  if (!job || job.status === "creating") return null;
   // a list this long costs more to send as parameters (and SQLite takes at most 999) than
   // reading the whole job does
   if (productIds && productIds.length > MAX_PRODUCTS_BY_ID) productIds = undefined;
@@ -137,5 +138,9 @@ export async function getJobKind(jobId: string): Promise<string | null> {
 export async function getJobHeading(
   jobId: string,
 ): Promise<{ kind: string; title: string } | null> {
-  return db.job.findUnique({ where: { id: jobId }, select: { kind: true, title: true } });
+  const job = await db.job.findUnique({
+    where: { id: jobId },
+    select: { kind: true, title: true, status: true },
+  });
+  return job && job.status !== "creating" ? { kind: job.kind, title: job.title } : null;
 }

@@ -18,6 +18,8 @@ export type TJobListEntry = {
 
 export async function listJobs(args: { limit?: number } = {}): Promise<TJobListEntry[]> {
   const jobs = await db.job.findMany({
+    // a batch still being stored is not a job yet
+    where: { status: { not: "creating" } },
     orderBy: { createdAt: "desc" },
     take: args.limit ?? 200,
     include: { createdBy: { select: { name: true, email: true } } },

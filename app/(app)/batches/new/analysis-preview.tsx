@@ -2,7 +2,8 @@
 
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useMemo, useRef, useState } from "react";
-import type { AnalyzedRow, BatchAnalysis, ProductSummary } from "@/server/batches/input";
+import type { AnalyzedRow, ProductSummary } from "@/server/batches/input";
+import type { TPreviewAnalysis, TRowTable } from "./packed-analysis";
 import { Card } from "../../../_components/ui";
 
 type TFilter = "all" | "error" | "duplicate";
@@ -31,12 +32,15 @@ function nextTab(current: TFilter, key: string): TFilter | null {
   return key in step ? TABS[step[key]! % TABS.length]![0] : null;
 }
 
-export function AnalysisPreview({ analysis }: { analysis: BatchAnalysis }) {
+export function AnalysisPreview({ analysis }: { analysis: TPreviewAnalysis }) {
   const [filter, setFilter] = useState<TFilter>(analysis.totals.errors > 0 ? "error" : "all");
-  const rows = useMemo(
-    () => (filter === "all" ? analysis.rows : analysis.rows.filter((r) => r.verdict === filter)),
-    [analysis, filter],
-  );
+  // the rows as the list reads them: all of them, or those of one verdict, by index
+  const rows = useMemo((): { count: number; at: (index: number) => AnalyzedRow } => {
+    const table: TRowTable = analysis.rows;
+    if (filter === "all") return table;
+    const indexes = table.indexesOf(filter);
+    return { count: indexes.length, at: (index) => table.at(indexes[index]!) };
+  }, [analysis, filter]);
   const { totals } = analysis;
   const counts = { all: totals.rows, error: totals.errors, duplicate: totals.duplicates };
 
@@ -120,15 +124,15 @@ function Stat({
   );
 }
 
-function RowTable({ rows }: { rows: AnalyzedRow[] }) {
+function RowTable({ rows }: { rows: { count: number; at: (index: number) => AnalyzedRow } }) {
   const parent = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
-    count: rows.length,
+    count: rows.count,
     getScrollElement: () => parent.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 12,
   });
-  if (rows.length === 0)
+  if (rows.count === 0)
     return <p className="py-8 text-center text-sm text-slate-500">No rows to show here.</p>;
   return (
     <div className="overflow-x-auto">
@@ -149,7 +153,7 @@ function RowTable({ rows }: { rows: AnalyzedRow[] }) {
         >
           <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
             {virtualizer.getVirtualItems().map((item) => {
-              const row = rows[item.index]!;
+              const row = rows.at(item.index);
               return (
                 <div
                   key={item.key}

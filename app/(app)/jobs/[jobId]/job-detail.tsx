@@ -16,6 +16,7 @@ import {
 } from "../../../_components/ui";
 import { countDone } from "./item-counts";
 import { ProductCard } from "./product-card";
+import { SkippedRows } from "./skipped-rows";
 import { useJobEvents } from "./use-job-events";
 
 const PRODUCTS_PER_PAGE = 24;
@@ -206,6 +207,8 @@ export function JobDetail({ jobId }: { jobId: string }) {
           </ul>
         </Card>
       )}
+
+      {state.skippedEntries > 0 && <SkippedRows jobId={jobId} count={state.skippedEntries} />}
 
       <div className="mt-6 mb-3 flex flex-wrap items-center gap-3">
         <h2 className="text-lg font-semibold">Products ({products.length.toLocaleString()})</h2>
