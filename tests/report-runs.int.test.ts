@@ -304,7 +304,13 @@ describe("report runs", () => {
         { url: "/exports/bom.csv" },
         { fileNameTemplate: "bom_{date:yyyy}.csv" },
       ),
-      await report("Protected", csvConnector, { url: "/exports/protected.csv?x=1" }),
+      // a name a spreadsheet would run as a formula: the file gets a safe name, not a guarded cell
+      await report(
+        "Protected",
+        csvConnector,
+        { url: "/exports/protected.csv?x=1" },
+        { fileNameTemplate: "-{report}" },
+      ),
       await report("Captive", csvConnector, { url: "/exports/login.csv" }),
     ];
     const run = await runToEnd(ids, { maxConcurrency: 3, maxAttempts: 2 });
@@ -384,6 +390,9 @@ describe("report runs", () => {
       .sort();
     expect(listing).toHaveLength(6 + 2);
     expect(listing).toContain("summary.csv");
+    // the summary names every file as it is in the ZIP, a formula-looking one included
+    expect(listing).toContain("_-Protected.csv");
+    expect(summaryLines.find((l) => l.startsWith("Protected,"))).toContain(",_-Protected.csv,");
     expect(execFileSync("unzip", ["-t", zipPath], { encoding: "utf8" })).toMatch(
       /No errors detected/,
     );

@@ -17,6 +17,7 @@ export {
   buildManifestCsv,
   buildManifestJson,
   guardText,
+  isFormulaToSpreadsheets,
   manifestCsvRecords,
   manifestJsonEnd,
   manifestJsonItem,

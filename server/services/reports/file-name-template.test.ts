@@ -18,6 +18,16 @@ describe("file name templates", () => {
     expect(renderFileName("{run}/{report}", values)).toBe("abcdef12_Sales EU.csv");
   });
 
+  it("never starts a name with what a spreadsheet would run, so the summary lists it unchanged", () => {
+    const values = { date, runId: "abcdef12-3456", extension: "csv" };
+    expect(renderFileName("{report}", { ...values, report: "=HYPERLINK(1)" })).toBe(
+      "_=HYPERLINK(1).csv",
+    );
+    expect(renderFileName("{report}", { ...values, report: "-EU totals" })).toBe("_-EU totals.csv");
+    expect(renderFileName("{report}", { ...values, report: "@risk" })).toBe("_@risk.csv");
+    expect(renderFileName("{report}", { ...values, report: "Sales-EU" })).toBe("Sales-EU.csv");
+  });
+
   it("says what is wrong with a template", () => {
     expect(validateFileNameTemplate("{report}_{date:yyyyMMdd}.csv")).toBeNull();
     expect(validateFileNameTemplate("{name}.csv")).toMatch(/Unknown placeholder \{name\}/);

@@ -1,4 +1,4 @@
-import { toSafeFileName } from "@/server/archive";
+import { isFormulaToSpreadsheets, toSafeFileName } from "@/server/archive";
 
 const TOKEN = /\{([a-z]+)(?::([^}]*))?\}/g;
 const DATE_PARTS = /yyyy|MM|dd|HH|mm|ss/g;
@@ -24,7 +24,9 @@ export function validateFileNameTemplate(template: string): string | null {
 
 /**
  * The file name of one report's output, e.g. `{report}_{date:yyyyMMdd_HHmm}.csv` →
- * `Sales_20261123_0915.csv`, in the given time zone, made safe for every file system.
+ * `Sales_20261123_0915.csv`, in the given time zone, made safe for every file system, and for
+ * spreadsheets: the run summary lists it as it is in the ZIP, so a name a spreadsheet would run
+ * (`=Sales…`, `-EU…`) is given a leading `_` here instead of a `'` there.
  */
 export function renderFileName(
   template: string,
@@ -42,7 +44,8 @@ export function renderFileName(
   const withExtension = rendered.toLowerCase().endsWith(`.${values.extension}`)
     ? rendered
     : `${rendered}.${values.extension}`;
-  return toSafeFileName(withExtension, `report.${values.extension}`);
+  const name = toSafeFileName(withExtension, `report.${values.extension}`);
+  return isFormulaToSpreadsheets(name) ? toSafeFileName(`_${name}`, name) : name;
 }
 
 function dateParts(date: Date, timeZone: string) {

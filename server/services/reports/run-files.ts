@@ -104,7 +104,8 @@ export async function buildRunSummary(jobId: string, format: "csv" | "json") {
       r.rows === null ? "" : String(r.rows),
       r.bytes === null ? "" : String(r.bytes),
       r.durationSeconds === null ? "" : String(r.durationSeconds),
-      guardText(r.file),
+      // a path in the ZIP, never changed: renderFileName gave it a name no spreadsheet runs
+      r.file ?? "",
       r.truncated ? "yes" : "no",
       guardText(r.note),
       guardText(r.error),
