@@ -10,7 +10,7 @@ import { startFakeMetabase } from "@/e2e/fakes/metabase";
 import { bigTable, csvLine } from "@/e2e/fakes/report-data";
 import { startFakeSalesforce } from "@/e2e/fakes/salesforce";
 import { startFakeSuperset } from "@/e2e/fakes/superset";
-import { startTestApp, waitFor } from "./support/test-app";
+import { readStoredBlob, startTestApp, waitFor } from "./support/test-app";
 
 let app: Awaited<ReturnType<typeof startTestApp>>;
 let metabase: Awaited<ReturnType<typeof startFakeMetabase>>;
@@ -81,7 +81,7 @@ async function runToEnd(
 }
 
 function storedText(sha256: string): string {
-  return fs.readFileSync(app.runtime.blobs.pathFor(sha256), "utf8");
+  return readStoredBlob(app.dataDir, sha256).toString("utf8");
 }
 
 describe("connectors", () => {

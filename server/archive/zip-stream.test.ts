@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { mkdtemp, rm, truncate, writeFile, appendFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -44,13 +45,18 @@ async function collectError(stream: Readable): Promise<unknown> {
 }
 
 let fileCounter = 0;
-async function fileSource(
-  name: string,
-  data: Buffer,
-): Promise<Extract<ZipSource, { kind: "file" }>> {
+async function fileSource(name: string, data: Buffer) {
   const path = join(dir, `blob-${fileCounter++}`);
   await writeFile(path, data);
-  return { kind: "file", name, path, size: data.length, crc32: crc32(data), modifiedAt };
+  const source: ZipSource = {
+    kind: "stream",
+    name,
+    size: data.length,
+    crc32: crc32(data),
+    modifiedAt,
+    open: (range) => createReadStream(path, range),
+  };
+  return { ...source, path };
 }
 
 function bufferSource(name: string, data: Uint8Array): ZipSource {
@@ -203,12 +209,12 @@ describe("tampered or missing files", () => {
 
   it("fails the stream when a file is missing", async () => {
     const source: ZipSource = {
-      kind: "file",
+      kind: "stream",
       name: "gone.jpg",
-      path: join(dir, "does-not-exist"),
       size: 3,
       crc32: 0,
       modifiedAt,
+      open: (range) => createReadStream(join(dir, "does-not-exist"), range),
     };
     const error = await collectError(createZipStream([source]));
     expect((error as NodeJS.ErrnoException).code).toBe("ENOENT");

@@ -40,6 +40,11 @@ export async function startTestApp(extraEnv: Record<string, string> = {}) {
   };
 }
 
+/** The bytes of a stored file, read straight from the local store's folders (tests only). */
+export function readStoredBlob(dataDir: string, sha256: string): Buffer {
+  return fs.readFileSync(path.join(dataDir, "blobs", sha256.slice(0, 2), sha256));
+}
+
 /** Polls until `check` returns a value, for at most `timeoutMs`: a bounded wait, never a sleep-and-hope. */
 export async function waitFor<T>(
   check: () => Promise<T | null | undefined | false>,

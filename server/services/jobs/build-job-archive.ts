@@ -20,6 +20,8 @@ import { updateCrc32 } from "@/server/crc32";
 import { Prisma, db } from "@/server/db";
 import { AppError } from "@/server/errors";
 import { getRuntime } from "@/server/runtime";
+import type { BlobStore } from "@/server/storage/blob-store";
+import { refuseMissingImageFiles } from "./refuse-missing-files";
 
 const MANIFEST_STATUS: Record<string, string> = {
   downloaded: "downloaded",
@@ -178,7 +180,7 @@ class ArchiveFiles implements Iterable<ZipSource> {
   private readonly times: number[] = [];
   private readonly extraFiles: ZipSource[] = [];
 
-  constructor(private readonly pathFor: (sha256: string) => string) {}
+  constructor(private readonly blobs: BlobStore) {}
 
   add(name: string, sha256: string, size: number, crc32: number, modifiedAt: Date): void {
     this.names.push(name);
@@ -193,15 +195,21 @@ class ArchiveFiles implements Iterable<ZipSource> {
     this.extraFiles.push(source);
   }
 
+  *stored(): Generator<{ sha256: string; bytes: number }> {
+    for (let i = 0; i < this.hashes.length; i++)
+      yield { sha256: this.hashes[i]!, bytes: this.sizes[i]! };
+  }
+
   *[Symbol.iterator](): Iterator<ZipSource> {
     for (let i = 0; i < this.names.length; i++) {
+      const sha256 = this.hashes[i]!;
       yield {
-        kind: "file",
+        kind: "stream",
         name: this.names[i]!,
-        path: this.pathFor(this.hashes[i]!),
         size: this.sizes[i]!,
         crc32: this.checksums[i]!,
         modifiedAt: new Date(this.times[i]!),
+        open: (range) => this.blobs.openRead(sha256, range),
       };
     }
     yield* this.extraFiles;
@@ -228,7 +236,7 @@ export async function buildJobArchive(args: {
   const stem = path.join(blobs.tempDir, `manifest-${randomUUID()}`);
   const temps = [`${stem}.csv`, `${stem}.json`];
   const removeTemps = () => temps.forEach((file) => fs.rmSync(file, { force: true }));
-  const entries = new ArchiveFiles(blobs.pathFor);
+  const entries = new ArchiveFiles(blobs);
   try {
     const csv = openCountedFile(temps[0]!);
     const json = openCountedFile(temps[1]!);
@@ -267,14 +275,15 @@ export async function buildJobArchive(args: {
       ["manifest.json", temps[1]!, json.close()],
     ] as const) {
       entries.addFile({
-        kind: "file",
+        kind: "stream",
         name,
-        path: file,
         size: done.size,
         crc32: done.crc32 >>> 0,
         modifiedAt: generatedAt,
+        open: (range) => fs.createReadStream(file, range),
       });
     }
+    await refuseMissingImageFiles(job.id, entries.stored());
   } catch (error) {
     removeTemps();
     throw error;
