@@ -14,13 +14,15 @@ import { enqueueJob } from "./services/jobs/enqueue-job";
 import { getRetentionDays, purgeExpiredJobs } from "./services/jobs/job-actions";
 import { repairLargeImageChecksums } from "./services/jobs/repair-checksums";
 import { startScheduledRun } from "./services/schedules/schedules";
+import { sweepUnreferencedBlobs } from "./services/storage/sweep-blobs";
 import {
   REPORT_RUN_QUEUE,
   runReportJob,
   type TReportRunMessage,
 } from "./services/reports/run-report-job";
 
-const RETENTION_SWEEP_MS = 60 * 60_000;
+const HOUSEKEEPING_EVERY_MS = 60 * 60_000;
+const FIRST_HOUSEKEEPING_MS = 30_000;
 
 /**
  * Starts what one server process runs besides pages: database settings, the first admin from env,
@@ -57,18 +59,28 @@ async function boot(): Promise<void> {
   // several processes may run this against one database: each slot is still fired once
   const scheduler = startScheduler({ startRun: startScheduledRun });
 
-  const sweep = async () => {
+  // expired jobs first, then every stored file nothing refers to any more (theirs, and files a
+  // killed process left behind)
+  const housekeeping = async () => {
     try {
       await purgeExpiredJobs({ retentionDays: await getRetentionDays() });
     } catch (error) {
       logger.error({ err: error }, "retention sweep failed");
     }
+    try {
+      await sweepUnreferencedBlobs();
+    } catch (error) {
+      logger.error({ err: error }, "sweep of stored files failed");
+    }
   };
-  setTimeout(() => void sweep(), 30_000).unref();
-  setInterval(() => void sweep(), RETENTION_SWEEP_MS).unref();
+  setTimeout(() => void housekeeping(), FIRST_HOUSEKEEPING_MS).unref();
+  setInterval(() => void housekeeping(), HOUSEKEEPING_EVERY_MS).unref();
 
-  const shutdown = async (signal: string) => {
-    logger.info({ signal }, "draining the worker");
+  let isShuttingDown = false;
+  const shutdown = async (reason: string) => {
+    if (isShuttingDown) return;
+    isShuttingDown = true;
+    logger.info({ reason }, "draining the worker");
     await scheduler.stop();
     await runtime.queue.close();
     await runtime.downloads.close();
@@ -101,7 +113,7 @@ export async function startWorker(): Promise<void> {
     data: { state: "waiting_retry", leaseUntil: null, nextAttemptAt: new Date() },
   });
   const unfinished = await db.job.findMany({
-    where: { status: { in: ["queued", "running"] } },
+    where: { status: { in: ["queued", "running", "paused"] } },
     select: { id: true, kind: true },
   });
   for (const job of unfinished) {
