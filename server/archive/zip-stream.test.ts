@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdtemp, rm, truncate, writeFile, appendFile } from "node:fs/promises";
+import { mkdtemp, open, rm, truncate, writeFile, appendFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -49,12 +48,12 @@ async function fileSource(name: string, data: Buffer) {
   const path = join(dir, `blob-${fileCounter++}`);
   await writeFile(path, data);
   const source: ZipSource = {
-    kind: "stream",
+    kind: "file",
     name,
     size: data.length,
     crc32: crc32(data),
     modifiedAt,
-    open: (range) => createReadStream(path, range),
+    open: () => open(path, "r"),
   };
   return { ...source, path };
 }
@@ -209,12 +208,12 @@ describe("tampered or missing files", () => {
 
   it("fails the stream when a file is missing", async () => {
     const source: ZipSource = {
-      kind: "stream",
+      kind: "file",
       name: "gone.jpg",
       size: 3,
       crc32: 0,
       modifiedAt,
-      open: (range) => createReadStream(join(dir, "does-not-exist"), range),
+      open: () => open(join(dir, "does-not-exist"), "r"),
     };
     const error = await collectError(createZipStream([source]));
     expect((error as NodeJS.ErrnoException).code).toBe("ENOENT");

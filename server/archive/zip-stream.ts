@@ -12,18 +12,30 @@ import {
 } from "./zip-format";
 
 /**
- * An entry's bytes come from a buffer or from a stream opened when the writer reaches the entry
- * (a stored blob, on a local disk or in an object store). The writer asks for the bytes from
- * `start` to `end` inclusive: one byte more than `size`, so a file longer than recorded is caught.
+ * Positional reads of one stored file: a local file handle has this shape, and an object store
+ * answers each read with a ranged GET. The writer reads files straight into place with it; a
+ * stream per file cost about three times the CPU (80-130 MB/s instead of 300-380 for 30-80 KB
+ * files).
  */
+export type ZipFileReader = {
+  read(
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position: number,
+  ): Promise<{ bytesRead: number }>;
+  close(): Promise<void>;
+};
+
+/** An entry's bytes: a stored file opened when the writer reaches it, or a buffer. */
 export type ZipSource =
   | {
-      kind: "stream";
+      kind: "file";
       name: string;
       size: number;
       crc32: number;
       modifiedAt: Date;
-      open: (range: { start: number; end: number }) => Readable;
+      open: () => Promise<ZipFileReader>;
     }
   | { kind: "buffer"; name: string; data: Uint8Array; modifiedAt: Date };
 
@@ -82,7 +94,7 @@ export function createZipStream(
   return stream;
 }
 
-type StreamSource = Extract<ZipSource, { kind: "stream" }>;
+type FileSource = Extract<ZipSource, { kind: "file" }>;
 
 async function* generateZip(entries: Iterable<ZipSource>): AsyncGenerator<Uint8Array> {
   const names = new Set<string>();
@@ -92,7 +104,7 @@ async function* generateZip(entries: Iterable<ZipSource>): AsyncGenerator<Uint8A
   let entryCount = 0;
   for (const source of entries) {
     const plan = planSource(source, offset, names);
-    const checksum = source.kind === "stream" ? source.crc32 : crc32(source.data);
+    const checksum = source.kind === "file" ? source.crc32 : crc32(source.data);
     // The spare byte is where a file's end-of-file probe lands (see readFileInto).
     const packedLength = plan.localHeaderLength + plan.size + 1;
     if (packedLength > BLOCK_BYTES) {
@@ -100,7 +112,7 @@ async function* generateZip(entries: Iterable<ZipSource>): AsyncGenerator<Uint8A
         yield await block.complete();
         block = new PackedBlock();
       }
-      if (source.kind === "stream") yield* streamLargeSource(source, plan);
+      if (source.kind === "file") yield* streamLargeFile(source, plan);
       else {
         yield encodeLocalHeader(plan, checksum);
         yield source.data;
@@ -129,16 +141,16 @@ async function* generateZip(entries: Iterable<ZipSource>): AsyncGenerator<Uint8A
 }
 
 /**
- * Several consecutive entries laid out exactly as they appear in the archive. Stream bytes are
- * copied straight into place, several sources at once. Each read asks for one byte more than
- * expected so an oversized source is caught; that byte lands on the next entry's header, which is
- * why headers are written only once every read has finished.
+ * Several consecutive entries laid out exactly as they appear in the archive. File bytes are read
+ * straight into place (no copies), in parallel. Each read asks for one byte more than expected so
+ * an oversized file is caught by the same syscall; that byte lands on the next entry's header,
+ * which is why headers are written only once every read has finished.
  */
 class PackedBlock {
   private readonly buffer = Buffer.allocUnsafe(BLOCK_BYTES);
   private used = 0;
   private readonly headers: Array<{ plan: EntryPlan; checksum: number; at: number }> = [];
-  private readonly reads: Array<{ source: StreamSource; at: number }> = [];
+  private readonly reads: Array<{ source: FileSource; at: number }> = [];
 
   get isEmpty(): boolean {
     return this.used === 0;
@@ -151,14 +163,14 @@ class PackedBlock {
   add(plan: EntryPlan, checksum: number, source: ZipSource): void {
     this.headers.push({ plan, checksum, at: this.used });
     const dataAt = this.used + plan.localHeaderLength;
-    if (source.kind === "stream") this.reads.push({ source, at: dataAt });
+    if (source.kind === "file") this.reads.push({ source, at: dataAt });
     else this.buffer.set(source.data, dataAt);
     this.used = dataAt + plan.size;
   }
 
   async complete(): Promise<Buffer> {
     await runLimited(this.reads, PARALLEL_FILE_READS, ({ source, at }) =>
-      readWholeSource(source, this.buffer, at),
+      readWholeFile(source, this.buffer, at),
     );
     for (const { plan, checksum, at } of this.headers) {
       writeLocalHeader(plan, checksum, this.buffer, at);
@@ -167,52 +179,62 @@ class PackedBlock {
   }
 }
 
-/** Copies a source into `target` at `at`; the target has room for the one probe byte after it. */
-async function readWholeSource(source: StreamSource, target: Buffer, at: number): Promise<void> {
-  const stream = source.open({ start: 0, end: source.size });
-  let filled = 0;
+async function readWholeFile(source: FileSource, target: Buffer, at: number): Promise<void> {
+  const handle = await source.open();
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      const take = Math.min(chunk.length, source.size + 1 - filled);
-      chunk.copy(target, at + filled, 0, take);
-      filled += take;
-      if (filled > source.size) break;
-    }
+    const filled = await readFileInto(handle, target, at, 0, source.size, true);
+    assertExpectedLength(source, filled, 0, source.size);
   } finally {
-    stream.destroy();
+    await handle.close();
   }
-  assertExpectedLength(source, filled, 0, source.size);
 }
 
-async function* streamLargeSource(
-  source: StreamSource,
-  plan: EntryPlan,
-): AsyncGenerator<Uint8Array> {
-  const header = Buffer.allocUnsafe(plan.localHeaderLength);
-  writeLocalHeader(plan, source.crc32, header, 0);
-  yield header;
-  const stream = source.open({ start: 0, end: plan.size });
-  let position = 0;
+async function* streamLargeFile(source: FileSource, plan: EntryPlan): AsyncGenerator<Uint8Array> {
+  const handle = await source.open();
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (position + chunk.length > plan.size) {
-        assertExpectedLength(source, position + chunk.length, 0, plan.size);
-      }
-      position += chunk.length;
-      yield chunk;
-    }
+    let position = 0;
+    do {
+      const want = Math.min(plan.size - position, BLOCK_BYTES);
+      const isLast = position + want === plan.size;
+      const prefixLength = position === 0 ? plan.localHeaderLength : 0;
+      const chunk = Buffer.allocUnsafe(prefixLength + want + (isLast ? 1 : 0));
+      if (position === 0) writeLocalHeader(plan, source.crc32, chunk, 0);
+      const filled = await readFileInto(handle, chunk, prefixLength, position, want, isLast);
+      assertExpectedLength(source, filled, position, want);
+      position += want;
+      yield chunk.subarray(0, prefixLength + want);
+    } while (position < plan.size);
   } finally {
-    stream.destroy();
+    await handle.close();
   }
-  assertExpectedLength(source, position, 0, plan.size);
 }
 
-function assertExpectedLength(
-  source: StreamSource,
-  filled: number,
+/**
+ * Reads `want` bytes from `position`; with `probeEnd`, asks for one extra byte (the target must
+ * have room for it) so a file longer than recorded is detected without a separate stat call.
+ */
+async function readFileInto(
+  handle: ZipFileReader,
+  target: Buffer,
+  at: number,
   position: number,
   want: number,
-) {
+  probeEnd: boolean,
+): Promise<number> {
+  const capacity = want + (probeEnd ? 1 : 0);
+  let filled = 0;
+  while (filled < capacity) {
+    const requested = capacity - filled;
+    const { bytesRead } = await handle.read(target, at + filled, requested, position + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+    // A short read of a regular file means end of file, so no further call is needed to prove it.
+    if (probeEnd && filled >= want && bytesRead < requested) break;
+  }
+  return filled;
+}
+
+function assertExpectedLength(source: FileSource, filled: number, position: number, want: number) {
   if (filled === want) return;
   const actual = filled < want ? `only ${position + filled}` : `more than ${source.size}`;
   throw new ZipSourceError(
@@ -250,12 +272,12 @@ async function runLimited<T>(
 
 function planSource(source: ZipSource, offset: number, seenNames: Set<string>): EntryPlan {
   assertValidEntryName(source.name, seenNames);
-  if (source.kind === "stream") {
+  if (source.kind === "file") {
     if (!Number.isInteger(source.crc32) || source.crc32 < 0 || source.crc32 > 0xffffffff) {
       throw new ZipSourceError(`crc32 must be an unsigned 32-bit integer`, source.name);
     }
   }
-  const size = source.kind === "stream" ? source.size : source.data.byteLength;
+  const size = source.kind === "file" ? source.size : source.data.byteLength;
   return planEntry({
     nameBytes: utf8.encode(source.name),
     size,

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -58,12 +58,12 @@ async function buildJobFixture(): Promise<Fixture> {
       await writeFile(path, data);
       const name = `${productFolderName(product)}/${imageFileName({ productNumber: product, position, extension: "jpg" })}`;
       entries.push({
-        kind: "stream",
+        kind: "file",
         name,
         size,
         crc32: crc32(data),
         modifiedAt: generatedAt,
-        open: (range) => createReadStream(path, range),
+        open: () => open(path, "r"),
       });
       expected.set(name, digest);
       rows.push({

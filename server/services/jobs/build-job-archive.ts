@@ -1,6 +1,7 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
+import fsp from "node:fs/promises";
 import path from "node:path";
 import {
   computeZipSize,
@@ -204,12 +205,12 @@ class ArchiveFiles implements Iterable<ZipSource> {
     for (let i = 0; i < this.names.length; i++) {
       const sha256 = this.hashes[i]!;
       yield {
-        kind: "stream",
+        kind: "file",
         name: this.names[i]!,
         size: this.sizes[i]!,
         crc32: this.checksums[i]!,
         modifiedAt: new Date(this.times[i]!),
-        open: (range) => this.blobs.openRead(sha256, range),
+        open: () => this.blobs.openReader(sha256),
       };
     }
     yield* this.extraFiles;
@@ -275,12 +276,12 @@ export async function buildJobArchive(args: {
       ["manifest.json", temps[1]!, json.close()],
     ] as const) {
       entries.addFile({
-        kind: "stream",
+        kind: "file",
         name,
         size: done.size,
         crc32: done.crc32 >>> 0,
         modifiedAt: generatedAt,
-        open: (range) => fs.createReadStream(file, range),
+        open: () => fsp.open(file, "r"),
       });
     }
     await refuseMissingImageFiles(job.id, entries.stored());

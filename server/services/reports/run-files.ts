@@ -153,12 +153,12 @@ export async function buildRunArchive(jobId: string) {
       continue;
     const sha256 = item.sha256;
     entries.push({
-      kind: "stream",
+      kind: "file",
       name,
       size: item.bytes,
       crc32: item.crc32 >>> 0,
       modifiedAt: item.finishedAt ?? now,
-      open: (range) => blobs.openRead(sha256, range),
+      open: () => blobs.openReader(sha256),
     });
     stored.push({ itemId: item.id, sha256, bytes: item.bytes });
   }
