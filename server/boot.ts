@@ -1,4 +1,5 @@
 import "server-only";
+import { acquireInstanceLock } from "./instance-lock.mjs";
 import { db } from "./db";
 import { env } from "./env";
 import { logger } from "./logger";
@@ -23,6 +24,8 @@ import {
 
 const HOUSEKEEPING_EVERY_MS = 60 * 60_000;
 const FIRST_HOUSEKEEPING_MS = 30_000;
+/** Set by `npm start` (scripts/start.mjs), which takes the data folder's lock before it migrates. */
+const LOCK_HELD_BY_PARENT = "DATAHAUL_LOCK_HELD_BY";
 
 /**
  * Starts what one server process runs besides pages: database settings, the first admin from env,
@@ -35,6 +38,7 @@ export async function startServerRuntime(): Promise<void> {
 }
 
 async function boot(): Promise<void> {
+  holdDataFolder();
   // WAL lets pages read while the worker writes; NORMAL sync is safe with WAL and far faster.
   await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
   await db.$queryRawUnsafe("PRAGMA synchronous = NORMAL");
@@ -88,6 +92,26 @@ async function boot(): Promise<void> {
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
+  // `npm start` talks to us over an IPC channel: when it is gone (killed, even with -9), so are we,
+  // instead of serving on as a process nobody started
+  if (process.connected) process.once("disconnect", () => void shutdown("npm start is gone"));
+}
+
+/**
+ * One server per data folder: a second one would share the SQLite file, the stored files and the
+ * unfinished jobs with the first. `npm start` holds the lock for the server it starts; a server
+ * started any other way takes it itself, and stops with a plain message when it is taken.
+ */
+function holdDataFolder(): void {
+  if (env.raw[LOCK_HELD_BY_PARENT] === String(process.ppid)) return;
+  try {
+    acquireInstanceLock(env.dataDir, { port: env.PORT });
+  } catch (error) {
+    if (!(error instanceof Error) || error.name !== "InstanceLockedError") throw error;
+    logger.error({ dataDir: env.dataDir }, error.message);
+    console.error(`${error.message}. Data folder: ${env.dataDir}`);
+    process.exit(1);
+  }
 }
 
 export async function startWorker(): Promise<void> {
