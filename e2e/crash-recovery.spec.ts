@@ -8,10 +8,12 @@ import {
   test,
   type APIRequestContext,
 } from "@playwright/test";
+import { E2E_PORT } from "../playwright.config";
 import { startImageHost } from "./fakes/image-host";
 import { createDataDir, startAppServer, waitUntil } from "./support/app-server";
 
-const PORT = 3102;
+// beside the port base, so two checkouts can run their browser tests at once
+const PORT = E2E_PORT + 2;
 const BASE = `http://127.0.0.1:${PORT}`;
 const ADMIN = { email: "crash@example.com", password: "crash-test-password" };
 const IMAGES = 300;

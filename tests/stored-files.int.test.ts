@@ -148,7 +148,11 @@ describe("a stored file that is missing", () => {
     const lost = items[0]!;
     fs.rmSync(blobPath(lost.sha256!));
 
-    const { buildJobArchive } = await services();
+    const { buildJobArchive, openItemImage } = await services();
+    // its thumbnail says so instead of answering a broken image
+    await expect(openItemImage({ jobId, itemId: lost.id })).rejects.toThrow(
+      "The stored file of this image is missing.",
+    );
     await expect(buildJobArchive({ jobId, productNumber: "SKU-LOST" })).rejects.toThrow(
       "1 stored file is missing, so the ZIP would be incomplete. That image is now marked failed: retry failed items to fetch it again.",
     );

@@ -12,14 +12,20 @@ const STORAGE_ERRORS: Record<string, string> = {
   ENFILE: "too many open files",
 };
 
+/** A file system error in plain words with its code ("no space left on the disk, ENOSPC"), or its message. */
+export function describeFileError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code && STORAGE_ERRORS[code]) return `${STORAGE_ERRORS[code]}, ${code}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
 /**
  * Why our side could not go on, for a paused job's page: "storage is not writable (no space left
  * on the disk, ENOSPC)". The database's own refusals read the same way.
  */
 export function describeStorageFault(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | null)?.code;
-  if (code && STORAGE_ERRORS[code])
-    return `storage is not writable (${STORAGE_ERRORS[code]}, ${code})`;
+  if (code && STORAGE_ERRORS[code]) return `storage is not writable (${describeFileError(error)})`;
   const message = error instanceof Error ? error.message : String(error);
   if (/database or disk is full|SQLITE_FULL/i.test(message))
     return "the database could not be written (the disk is full)";

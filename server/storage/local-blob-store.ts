@@ -3,6 +3,7 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import type { BlobStore, TStoreCheck } from "./blob-store";
+import { describeFileError } from "./describe-storage-fault";
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const SHARD = /^[0-9a-f]{2}$/;
@@ -223,7 +224,7 @@ export function createLocalBlobStore(root: string): BlobStore {
         return {
           isWritable: false,
           freeBytes: await freeBytesOf(blobsDir),
-          detail: `${step} is not writable: ${(error as Error).message}`,
+          detail: `${step} is not writable (${describeFileError(error)})`,
           error,
         };
       }

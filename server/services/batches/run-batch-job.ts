@@ -15,7 +15,7 @@ import {
   type TItemOutcomeRow,
 } from "./item-rows";
 import { finalJobStatus, markJobFinished } from "../jobs/finish-job";
-import { describeStorageFault } from "../storage/describe-storage-fault";
+import { describeStorageFault } from "@/server/storage/describe-storage-fault";
 import { createBlobStorer } from "../storage/blob-references";
 
 export const IMAGE_BATCH_QUEUE = "image-batch.run";

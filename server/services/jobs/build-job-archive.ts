@@ -358,10 +358,14 @@ export async function openItemImage(args: { jobId: string; itemId: string }) {
     select: { sha256: true, contentType: true, bytes: true },
   });
   if (!item?.sha256) throw new AppError("NOT_FOUND", "This image was not downloaded.");
+  const { blobs } = getRuntime();
+  // answered before the first byte: a stream that fails on its first read is a broken image
+  if (!(await blobs.has(item.sha256)))
+    throw new AppError("NOT_FOUND", "The stored file of this image is missing.");
   return {
     contentType: item.contentType ?? "application/octet-stream",
     size: item.bytes ?? undefined,
     sha256: item.sha256,
-    stream: getRuntime().blobs.openRead(item.sha256),
+    stream: blobs.openRead(item.sha256),
   };
 }
