@@ -7,6 +7,7 @@ import { publishJobChange } from "@/server/jobs/progress";
 import { trackRunningJob } from "@/server/jobs/running-jobs";
 import { logger } from "@/server/logger";
 import { getRuntime } from "@/server/runtime";
+import { describeStorageFault } from "@/server/storage/describe-storage-fault";
 import {
   claimPendingItems,
   recordItemOutcomes,
@@ -15,7 +16,6 @@ import {
   type TItemOutcomeRow,
 } from "./item-rows";
 import { finalJobStatus, markJobFinished } from "../jobs/finish-job";
-import { describeStorageFault } from "@/server/storage/describe-storage-fault";
 import { createBlobStorer } from "../storage/blob-references";
 
 export const IMAGE_BATCH_QUEUE = "image-batch.run";

@@ -26,17 +26,22 @@ export async function addBlobReferences(refs: { jobId: string; sha256: string }[
     SELECT "value"->>0, "value"->>1 FROM json_each(${rows})`;
 }
 
+/** How long references wait to be written together, and how many make a statement at once. */
+const GATHER_MS = 20;
+const GATHER_AT = 32;
+
 /**
  * Stores the files of one job's downloads: references of files that finish close together are
- * written in one statement (one per file would cost a query each on the hot path), and each file
- * is moved in once its reference is committed.
+ * written in one statement, and each file is moved in once its reference is committed. A statement
+ * per file cost ~500 µs of CPU (Prisma's overhead per query); 12 to 32 rows a statement cost 50 to
+ * 90 µs a row. Waiting up to 20 ms costs nothing but a little latency per image.
  */
-export function createBlobStorer(jobId: string, options: { gatherMs?: number } = {}) {
-  const gatherMs = options.gatherMs ?? 5;
+export function createBlobStorer(jobId: string) {
   let waiting: { sha256: string; settle: (error?: unknown) => void }[] = [];
   let timer: NodeJS.Timeout | null = null;
 
   async function writeWaiting() {
+    if (timer) clearTimeout(timer);
     timer = null;
     const batch = waiting;
     waiting = [];
@@ -51,7 +56,8 @@ export function createBlobStorer(jobId: string, options: { gatherMs?: number } =
   function reference(sha256: string): Promise<void> {
     return new Promise((resolve, reject) => {
       waiting.push({ sha256, settle: (error) => (error ? reject(error) : resolve()) });
-      timer ??= setTimeout(() => void writeWaiting(), gatherMs);
+      if (waiting.length >= GATHER_AT) void writeWaiting();
+      else timer ??= setTimeout(() => void writeWaiting(), GATHER_MS);
     });
   }
 
