@@ -26,7 +26,7 @@ const LEASE_MS = 10 * 60_000;
 const FLUSH_EVERY_MS = 100;
 const FLUSH_AT_RESULTS = 250;
 /** First wait before a paused job tries again; doubles up to the max while it keeps failing. */
-export const RESUME_FIRST_DELAY_MS = 5_000;
+const RESUME_FIRST_DELAY_MS = 5_000;
 const RESUME_MAX_DELAY_MS = 5 * 60_000;
 const RUNNABLE_STATES = ["queued", "running", "paused"];
 const resumeDelays = new Map<string, number>();
