@@ -1,10 +1,12 @@
 import "server-only";
+import { acquireInstanceLock } from "./instance-lock.mjs";
 import { db } from "./db";
 import { startTempFileSweep } from "./downloads/temp-files";
 import { env } from "./env";
 import { logger } from "./logger";
 import { getRuntime } from "./runtime";
 import { createFirstAdmin, hasAnyUser } from "./services/accounts/create-admin";
+import { removeAbandonedBatchCreations } from "./services/batches/create-batch-job";
 import {
   IMAGE_BATCH_QUEUE,
   runBatchJob,
@@ -15,13 +17,17 @@ import { enqueueJob } from "./services/jobs/enqueue-job";
 import { getRetentionDays, purgeExpiredJobs } from "./services/jobs/job-actions";
 import { repairLargeImageChecksums } from "./services/jobs/repair-checksums";
 import { startScheduledRun } from "./services/schedules/schedules";
+import { sweepUnreferencedBlobs } from "./services/storage/sweep-blobs";
 import {
   REPORT_RUN_QUEUE,
   runReportJob,
   type TReportRunMessage,
 } from "./services/reports/run-report-job";
 
-const RETENTION_SWEEP_MS = 60 * 60_000;
+const HOUSEKEEPING_EVERY_MS = 60 * 60_000;
+const FIRST_HOUSEKEEPING_MS = 30_000;
+/** Set by `npm start` (scripts/start.mjs), which takes the data folder's lock before it migrates. */
+const LOCK_HELD_BY_PARENT = "DATAHAUL_LOCK_HELD_BY";
 
 /**
  * Starts what one server process runs besides pages: database settings, the first admin from env,
@@ -34,6 +40,7 @@ export async function startServerRuntime(): Promise<void> {
 }
 
 async function boot(): Promise<void> {
+  holdDataFolder();
   // WAL lets pages read while the worker writes; NORMAL sync is safe with WAL and far faster.
   await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
   await db.$queryRawUnsafe("PRAGMA synchronous = NORMAL");
@@ -61,18 +68,33 @@ async function boot(): Promise<void> {
   // several processes may run this against one database: each slot is still fired once
   const scheduler = startScheduler({ startRun: startScheduledRun });
 
-  const sweep = async () => {
+  // batches a dead process left half-created and expired jobs first, then every stored file
+  // nothing refers to any more (theirs, and files a killed process left behind)
+  const housekeeping = async () => {
+    try {
+      await removeAbandonedBatchCreations();
+    } catch (error) {
+      logger.error({ err: error }, "could not remove abandoned batch creations");
+    }
     try {
       await purgeExpiredJobs({ retentionDays: await getRetentionDays() });
     } catch (error) {
       logger.error({ err: error }, "retention sweep failed");
     }
+    try {
+      await sweepUnreferencedBlobs();
+    } catch (error) {
+      logger.error({ err: error }, "sweep of stored files failed");
+    }
   };
-  setTimeout(() => void sweep(), 30_000).unref();
-  setInterval(() => void sweep(), RETENTION_SWEEP_MS).unref();
+  setTimeout(() => void housekeeping(), FIRST_HOUSEKEEPING_MS).unref();
+  setInterval(() => void housekeeping(), HOUSEKEEPING_EVERY_MS).unref();
 
-  const shutdown = async (signal: string) => {
-    logger.info({ signal }, "draining the worker");
+  let isShuttingDown = false;
+  const shutdown = async (reason: string) => {
+    if (isShuttingDown) return;
+    isShuttingDown = true;
+    logger.info({ reason }, "draining the worker");
     await scheduler.stop();
     await runtime.queue.close();
     await runtime.downloads.close();
@@ -80,6 +102,26 @@ async function boot(): Promise<void> {
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
+  // `npm start` talks to us over an IPC channel: when it is gone (killed, even with -9), so are we,
+  // instead of serving on as a process nobody started
+  if (process.connected) process.once("disconnect", () => void shutdown("npm start is gone"));
+}
+
+/**
+ * One server per data folder: a second one would share the SQLite file, the stored files and the
+ * unfinished jobs with the first. `npm start` holds the lock for the server it starts; a server
+ * started any other way takes it itself, and stops with a plain message when it is taken.
+ */
+function holdDataFolder(): void {
+  if (env.raw[LOCK_HELD_BY_PARENT] === String(process.ppid)) return;
+  try {
+    acquireInstanceLock(env.dataDir, { port: env.PORT });
+  } catch (error) {
+    if (!(error instanceof Error) || error.name !== "InstanceLockedError") throw error;
+    logger.error({ dataDir: env.dataDir }, error.message);
+    console.error(`${error.message}. Data folder: ${env.dataDir}`);
+    process.exit(1);
+  }
 }
 
 export async function startWorker(): Promise<void> {
@@ -104,8 +146,12 @@ export async function startWorker(): Promise<void> {
     where: { state: "running" },
     data: { state: "waiting_retry", leaseUntil: null, nextAttemptAt: new Date() },
   });
+  // a batch whose creation a killed process left half-written was never accepted: it goes
+  await removeAbandonedBatchCreations().catch((error: unknown) =>
+    logger.error({ err: error }, "could not remove abandoned batch creations"),
+  );
   const unfinished = await db.job.findMany({
-    where: { status: { in: ["queued", "running"] } },
+    where: { status: { in: ["queued", "running", "paused"] } },
     select: { id: true, kind: true },
   });
   for (const job of unfinished) {

@@ -18,7 +18,7 @@ describe("storing a batch", () => {
   it("keeps every cell as typed, and claims items in input order straight from an index", async () => {
     const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
     const { Prisma } = await import("@/server/db");
-    const { claimPendingItems, claimStatement } =
+    const { claimPendingItems, claimSameUrlStatement, claimStatement } =
       await import("@/server/services/batches/item-rows");
     // leading zeros, a quote, a non-ASCII path and two URLs in one cell must survive the JSON rows
     const text = [
@@ -34,7 +34,10 @@ describe("storing a batch", () => {
       ["007", 1],
       ["1e3", 2],
     ]);
-    const items = await app.db.imageItem.findMany({ where: { jobId }, orderBy: { line: "asc" } });
+    const items = await app.db.imageItem.findMany({
+      where: { jobId },
+      orderBy: [{ line: "asc" }, { position: "asc" }],
+    });
     expect(items.map((i) => [i.productId, i.position, i.line, i.url, i.state])).toEqual([
       [products[0]!.id, 1, 1, `http://127.0.0.1:9/img/x.png?q="a"`, "pending"],
       [products[0]!.id, 2, 1, `http://127.0.0.1:9/img/größe.png`, "pending"],
@@ -49,6 +52,13 @@ describe("storing a batch", () => {
     // a sort here would read every pending item of the job on every claim
     expect(steps).toMatch(/USING INDEX ImageItem_jobId_state_line_bytes_idx/);
     expect(steps).not.toMatch(/TEMP B-TREE/);
+    // the same URL under other products comes along, looked up by URL, not by walking the job
+    const sameUrlPlan = await app.db.$queryRaw<{ detail: string }[]>(
+      Prisma.sql`EXPLAIN QUERY PLAN ${claimSameUrlStatement(jobId, ["http://127.0.0.1:9/img/y.png"], lease)}`,
+    );
+    expect(sameUrlPlan.map((step) => step.detail).join("\n")).toMatch(
+      /SEARCH ImageItem USING INDEX ImageItem_jobId_url_idx \(jobId=\? AND url=\?\)/,
+    );
     const claimed = await claimPendingItems(jobId, 2, lease);
     expect(claimed.map((c) => c.url).sort()).toEqual(
       items

@@ -7,7 +7,7 @@ import Papa from "papaparse";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startImageHost } from "@/e2e/fakes/image-host";
 import { isZipIntact, zipEntries, zipEntryText } from "@/e2e/support/zip";
-import { startTestApp, waitFor } from "./support/test-app";
+import { readStoredBlob, startTestApp, waitFor } from "./support/test-app";
 
 type TApp = Awaited<ReturnType<typeof startTestApp>>;
 let app: TApp;
@@ -126,7 +126,7 @@ describe("an image batch against a real local image host", () => {
 
   it("stores every downloaded file under its SHA-256 with the recorded size and CRC-32", () => {
     for (const item of result.items.filter((i) => i.state === "downloaded")) {
-      const bytes = fs.readFileSync(app.runtime.blobs.pathFor(item.sha256!));
+      const bytes = readStoredBlob(app.dataDir, item.sha256!);
       expect(crypto.createHash("sha256").update(bytes).digest("hex")).toBe(item.sha256);
       expect(bytes.length).toBe(item.bytes);
     }
@@ -210,6 +210,10 @@ describe("an image batch against a real local image host", () => {
     const onlyFirst = result.byUrl("/img/two.jpg").sha256!;
     await deleteJob(result.job.id);
     expect(await app.db.imageItem.count({ where: { jobId: result.job.id } })).toBe(0);
+    // files go in the sweep, not in the delete
+    expect(await app.runtime.blobs.has(onlyFirst)).toBe(true);
+    const { sweepUnreferencedBlobs } = await import("@/server/services/storage/sweep-blobs");
+    await sweepUnreferencedBlobs({ graceMs: 0 });
     expect(await app.runtime.blobs.has(shared)).toBe(true);
     expect(await app.runtime.blobs.has(onlyFirst)).toBe(false);
   });
@@ -317,5 +321,32 @@ describe("product numbers in any script, and what Analyze left out", () => {
     const { buildJobSkippedCsv } = await import("@/server/services/jobs/build-job-archive");
     const standalone = await buildJobSkippedCsv({ jobId: job.job.id });
     expect(await new Response(standalone.body).text()).toBe(skipped);
+  });
+});
+
+describe("the same URL under two products", () => {
+  it("is fetched once and filed under both; a failure fails both with the same reason", async () => {
+    const { items, job } = await runBatch([
+      ["SKU-TWIN-1", u("/img/twin.png")],
+      ["SKU-TWIN-2", u("/img/twin.png")],
+      ["SKU-TWIN-1", u("/status/410")],
+      ["SKU-TWIN-2", u("/status/410")],
+    ]);
+    expect(imageHost.hits("/img/twin.png")).toBe(1);
+    expect(imageHost.hits("/status/410")).toBe(1);
+    const [first, second, gone1, gone2] = items;
+    expect([first!.state, second!.state]).toEqual(["downloaded", "downloaded"]);
+    expect(second!.sha256).toBe(first!.sha256);
+    expect(gone1).toMatchObject({ state: "failed", error: "410 Gone", httpStatus: 410 });
+    expect(gone2).toMatchObject({ state: "failed", error: "410 Gone", httpStatus: 410 });
+    // each product's ZIP has its own copy
+    const { buildJobArchive } = await import("@/server/services/jobs/build-job-archive");
+    for (const product of ["SKU-TWIN-1", "SKU-TWIN-2"]) {
+      const archive = await buildJobArchive({ jobId: job.id, productNumber: product });
+      const file = path.join(app.dataDir, `${product}.zip`);
+      await pipeline(archive.open(), fs.createWriteStream(file));
+      expect(zipEntries(file)).toContain(`${product}_001.png`);
+      expect(isZipIntact(file)).toBe(true);
+    }
   });
 });

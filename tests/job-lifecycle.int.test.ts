@@ -185,12 +185,14 @@ describe("cancel and retention", () => {
     expect(deletedJobs).toBe(1);
     expect(await app.db.job.findUnique({ where: { id: old.jobId } })).toBeNull();
     expect(await app.db.job.findUnique({ where: { id: fresh.jobId } })).not.toBeNull();
+    const { sweepUnreferencedBlobs } = await import("@/server/services/storage/sweep-blobs");
+    await sweepUnreferencedBlobs({ graceMs: 0 });
     expect(await app.runtime.blobs.has(oldHash)).toBe(false);
   });
 });
 
 describe("results that cannot be written", () => {
-  it("puts the items back in line, keeps the job running, and finishes it once writes work again", async () => {
+  it("puts the items back in line, pauses the job, and finishes it once writes work again", async () => {
     const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
     // a real refusal by the database (as with a full disk), for these items only
     await app.db.$executeRawUnsafe(`
@@ -209,8 +211,12 @@ describe("results that cannot be written", () => {
       const items = await app.db.imageItem.findMany({ where: { jobId } });
       return items.every((i) => i.state === "pending" && i.leaseUntil === null);
     });
-    const job = await app.db.job.findUniqueOrThrow({ where: { id: jobId } });
-    expect(job.status).toBe("running");
+    const job = await waitFor(async () => {
+      const row = await app.db.job.findUniqueOrThrow({ where: { id: jobId } });
+      return row.status === "paused" ? row : null;
+    });
+    expect(job.pausedReason).toBe("the database could not be written (the disk is full)");
+    expect(job.resumeAt!.getTime()).toBeGreaterThan(Date.now() - 1000);
     expect(job.finishedAt).toBeNull();
 
     await app.db.$executeRawUnsafe(`DROP TRIGGER "refuse_outcomes"`);

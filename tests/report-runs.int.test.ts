@@ -10,7 +10,7 @@ import { BULK_HEADER_BYTES, BULK_ROW_BYTES, startFakeMetabase } from "@/e2e/fake
 import { bigTable, csvLine } from "@/e2e/fakes/report-data";
 import { startFakeSalesforce } from "@/e2e/fakes/salesforce";
 import { startFakeSuperset } from "@/e2e/fakes/superset";
-import { startTestApp, waitFor } from "./support/test-app";
+import { readStoredBlob, startTestApp, waitFor } from "./support/test-app";
 
 let app: Awaited<ReturnType<typeof startTestApp>>;
 let metabase: Awaited<ReturnType<typeof startFakeMetabase>>;
@@ -116,7 +116,7 @@ async function runToEnd(
 }
 
 function storedText(sha256: string): string {
-  return fs.readFileSync(app.runtime.blobs.pathFor(sha256), "utf8");
+  return readStoredBlob(app.dataDir, sha256).toString("utf8");
 }
 
 type TSummaryAttempt = {
@@ -895,7 +895,7 @@ describe("what a run checks", () => {
     const run = await runToEnd(ids);
     expect(run.items[0]).toMatchObject({ state: "succeeded", rows: 50_000 });
     const row = await app.db.reportRunItem.findUniqueOrThrow({ where: { id: run.items[0]!.id } });
-    const stored = fs.readFileSync(app.runtime.blobs.pathFor(row.sha256!));
+    const stored = readStoredBlob(app.dataDir, row.sha256!);
     expect(stored.length).toBe(row.bytes);
     expect((JSON.parse(stored.toString("utf8")) as unknown[]).length).toBe(50_000);
     expect(run.items[1]).toMatchObject({ state: "failed", error: "the answer is not valid JSON" });

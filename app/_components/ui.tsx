@@ -115,6 +115,7 @@ const STATUS_STYLE: Record<string, string> = {
   waiting_retry: "bg-amber-100 text-amber-800",
   succeeded: "bg-emerald-100 text-emerald-800",
   running: "bg-blue-100 text-blue-800",
+  paused: "bg-orange-100 text-orange-800",
   completed: "bg-emerald-100 text-emerald-800",
   completed_with_errors: "bg-amber-100 text-amber-800",
   failed: "bg-red-100 text-red-800",

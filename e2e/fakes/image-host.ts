@@ -12,6 +12,8 @@ export type ImageHost = {
   // Most requests the host was serving at the same moment since start (or the last reset).
   peakConcurrency(): number;
   resetPeakConcurrency(): void;
+  /** Lets through every request with `?hold=<name>`, held until now, and all later ones. */
+  release(name: string): void;
 };
 
 const HUGE_DEFAULT_MB = 3;
@@ -94,6 +96,8 @@ export async function startImageHost(
   const timers = new Set<NodeJS.Timeout>();
   let inFlight = 0;
   let peak = 0;
+  const held = new Map<string, (() => void)[]>();
+  const released = new Set<string>();
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://fake.invalid");
@@ -277,10 +281,14 @@ export async function startImageHost(
       finished = true;
       inFlight -= 1;
     });
-    const delayMs = Number(
-      new URL(req.url ?? "/", "http://fake.invalid").searchParams.get("delay") ?? 0,
-    );
-    if (delayMs > 0) {
+    const params = new URL(req.url ?? "/", "http://fake.invalid").searchParams;
+    const delayMs = Number(params.get("delay") ?? 0);
+    const hold = params.get("hold");
+    if (hold !== null && !released.has(hold)) {
+      const waiting = held.get(hold) ?? [];
+      waiting.push(() => handle(req, res));
+      held.set(hold, waiting);
+    } else if (delayMs > 0) {
       const timer = setTimeout(() => {
         timers.delete(timer);
         handle(req, res);
@@ -311,6 +319,11 @@ export async function startImageHost(
     peakConcurrency: () => peak,
     resetPeakConcurrency: () => {
       peak = inFlight;
+    },
+    release(name) {
+      released.add(name);
+      for (const answer of held.get(name) ?? []) answer();
+      held.delete(name);
     },
     async close() {
       for (const timer of timers) clearTimeout(timer);

@@ -3,6 +3,7 @@ export {
   createZipStream,
   toWebStream,
   ZipSourceError,
+  type ZipFileReader,
   type ZipSource,
   type ZipStreamOptions,
 } from "./zip-stream";

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, truncate, writeFile, appendFile } from "node:fs/promises";
+import { mkdtemp, open, rm, truncate, writeFile, appendFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -45,13 +45,18 @@ async function collectError(stream: Readable): Promise<unknown> {
 }
 
 let fileCounter = 0;
-async function fileSource(
-  name: string,
-  data: Buffer,
-): Promise<Extract<ZipSource, { kind: "file" }>> {
+async function fileSource(name: string, data: Buffer) {
   const path = join(dir, `blob-${fileCounter++}`);
   await writeFile(path, data);
-  return { kind: "file", name, path, size: data.length, crc32: crc32(data), modifiedAt };
+  const source: ZipSource = {
+    kind: "file",
+    name,
+    size: data.length,
+    crc32: crc32(data),
+    modifiedAt,
+    open: () => open(path, "r"),
+  };
+  return { ...source, path };
 }
 
 function bufferSource(name: string, data: Uint8Array): ZipSource {
@@ -206,10 +211,10 @@ describe("tampered or missing files", () => {
     const source: ZipSource = {
       kind: "file",
       name: "gone.jpg",
-      path: join(dir, "does-not-exist"),
       size: 3,
       crc32: 0,
       modifiedAt,
+      open: () => open(join(dir, "does-not-exist"), "r"),
     };
     const error = await collectError(createZipStream([source]));
     expect((error as NodeJS.ErrnoException).code).toBe("ENOENT");

@@ -1,4 +1,3 @@
-import { open, type FileHandle } from "node:fs/promises";
 import { addAbortSignal, Readable } from "node:stream";
 import { crc32 } from "node:zlib";
 
@@ -12,8 +11,32 @@ import {
   type EntryPlan,
 } from "./zip-format";
 
+/**
+ * Positional reads of one stored file: a local file handle has this shape, and an object store
+ * answers each read with a ranged GET. The writer reads files straight into place with it; a
+ * stream per file cost about three times the CPU (80-130 MB/s instead of 300-380 for 30-80 KB
+ * files).
+ */
+export type ZipFileReader = {
+  read(
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position: number,
+  ): Promise<{ bytesRead: number }>;
+  close(): Promise<void>;
+};
+
+/** An entry's bytes: a stored file opened when the writer reaches it, or a buffer. */
 export type ZipSource =
-  | { kind: "file"; name: string; path: string; size: number; crc32: number; modifiedAt: Date }
+  | {
+      kind: "file";
+      name: string;
+      size: number;
+      crc32: number;
+      modifiedAt: Date;
+      open: () => Promise<ZipFileReader>;
+    }
   | { kind: "buffer"; name: string; data: Uint8Array; modifiedAt: Date };
 
 export type ZipStreamOptions = {
@@ -157,7 +180,7 @@ class PackedBlock {
 }
 
 async function readWholeFile(source: FileSource, target: Buffer, at: number): Promise<void> {
-  const handle = await open(source.path, "r");
+  const handle = await source.open();
   try {
     const filled = await readFileInto(handle, target, at, 0, source.size, true);
     assertExpectedLength(source, filled, 0, source.size);
@@ -167,7 +190,7 @@ async function readWholeFile(source: FileSource, target: Buffer, at: number): Pr
 }
 
 async function* streamLargeFile(source: FileSource, plan: EntryPlan): AsyncGenerator<Uint8Array> {
-  const handle = await open(source.path, "r");
+  const handle = await source.open();
   try {
     let position = 0;
     do {
@@ -191,7 +214,7 @@ async function* streamLargeFile(source: FileSource, plan: EntryPlan): AsyncGener
  * have room for it) so a file longer than recorded is detected without a separate stat call.
  */
 async function readFileInto(
-  handle: FileHandle,
+  handle: ZipFileReader,
   target: Buffer,
   at: number,
   position: number,

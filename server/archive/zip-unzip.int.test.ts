@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -57,7 +57,14 @@ async function buildJobFixture(): Promise<Fixture> {
       const path = join(store, digest);
       await writeFile(path, data);
       const name = `${productFolderName(product)}/${imageFileName({ productNumber: product, position, extension: "jpg" })}`;
-      entries.push({ kind: "file", name, path, size, crc32: crc32(data), modifiedAt: generatedAt });
+      entries.push({
+        kind: "file",
+        name,
+        size,
+        crc32: crc32(data),
+        modifiedAt: generatedAt,
+        open: () => open(path, "r"),
+      });
       expected.set(name, digest);
       rows.push({
         product,

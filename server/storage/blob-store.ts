@@ -1,16 +1,60 @@
 import type { Readable } from "node:stream";
 
-/** Files kept by content: the key of every blob is the SHA-256 of its bytes, so equal bytes are stored once. */
+export type TBlobReader = {
+  read(
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position: number,
+  ): Promise<{ bytesRead: number }>;
+  close(): Promise<void>;
+};
+
+export type TStoreCheck = {
+  isWritable: boolean;
+  freeBytes: number;
+  /** what was tried, or what failed, in plain words */
+  detail: string;
+  /** the failure itself, with its system error code */
+  error?: unknown;
+};
+
+/**
+ * Files kept by content: the key of every blob is the SHA-256 of its bytes, so equal bytes are
+ * stored once. Blobs are read through streams, never through a local path, so the same callers
+ * serve a local disk and an object store.
+ *
+ * A blob is kept while a reference row names it (services/storage/blob-references.ts): the row is
+ * written before the file is moved in, and only the sweep removes files, re-checking the
+ * references once a file is out of sight. Nothing else deletes blobs.
+ */
 export interface BlobStore {
   /** Where downloads are written before they are known to be good. */
   readonly tempDir: string;
-  /** Moves a finished temp file into the store under its hash; if the blob exists already the temp file is dropped. */
-  putFile(tempPath: string, sha256: string): Promise<void>;
-  /** A local path for the blob (the ZIP writer copies straight from it). */
-  pathFor(sha256: string): string;
-  openRead(sha256: string): Readable;
+  /**
+   * Moves a finished temp file in under its hash (equal bytes already there are replaced). Only
+   * `storeBlob` calls this, after writing the reference: a blob moved in without one can be swept.
+   */
+  moveIn(tempPath: string, sha256: string): Promise<void>;
+  /** The blob's bytes, or the bytes from `start` to `end` inclusive; errors with ENOENT when absent. */
+  openRead(sha256: string, range?: { start?: number; end?: number }): Readable;
+  /**
+   * Positional reads of a blob (rejects with ENOENT when absent): the ZIP writer copies thousands
+   * of small blobs straight into place with them, far cheaper than a stream per file.
+   */
+  openReader(sha256: string): Promise<TBlobReader>;
+  /** Size and last change of a stored blob, or null when it is absent. */
+  statBlob(sha256: string): Promise<{ size: number; modifiedAt: Date } | null>;
   has(sha256: string): Promise<boolean>;
-  delete(sha256: string): Promise<void>;
-  /** Writes, reads back and removes a probe file; returns free bytes on the volume. */
-  check(): Promise<{ isWritable: boolean; freeBytes: number; error?: string }>;
+  /** The hash of every blob, a few hundred at a time, so a sweep never holds the whole store. */
+  listBlobs(): AsyncIterable<string[]>;
+  /**
+   * Takes a blob out of sight, then asks `isReferenced` again: a reference written meanwhile (a
+   * put racing the sweep) puts it back. Returns whether the blob was removed.
+   */
+  removeUnlessReferenced(sha256: string, isReferenced: () => Promise<boolean>): Promise<boolean>;
+  /** Puts back blobs a removal left out of sight when its process died; returns how many. */
+  restoreSetAside(): Promise<number>;
+  /** Writes a probe through the real paths (temp folder, then into the store), reads it back, removes it. */
+  check(): Promise<TStoreCheck>;
 }

@@ -1,47 +1,178 @@
+import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { text } from "node:stream/consumers";
 import { afterEach, describe, expect, it } from "vitest";
 import { createLocalBlobStore } from "./local-blob-store";
 
 const roots: string[] = [];
 afterEach(() => roots.splice(0).forEach((r) => fs.rmSync(r, { recursive: true, force: true })));
 
-function makeStore() {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), "blobs-"));
+function makeRoot(parent = os.tmpdir()) {
+  const root = fs.mkdtempSync(path.join(parent, "blobs-"));
   roots.push(root);
-  return createLocalBlobStore(root);
+  return root;
 }
+
+function makeStore() {
+  const root = makeRoot();
+  return { root, store: createLocalBlobStore(root) };
+}
+
+const sha256Of = (content: string) => crypto.createHash("sha256").update(content).digest("hex");
 
 function writeTemp(dir: string, content: string) {
   const file = path.join(dir, crypto.randomUUID());
   fs.writeFileSync(file, content);
-  return { file, sha256: crypto.createHash("sha256").update(content).digest("hex") };
+  return { file, sha256: sha256Of(content) };
+}
+
+/** Two contents whose hashes share their first two hex digits, so they land in one folder. */
+function twoContentsInOneFolder(): [string, string] {
+  const byPrefix = new Map<string, string>();
+  for (let i = 0; i < 10_000; i++) {
+    const content = `content ${i}`;
+    const prefix = sha256Of(content).slice(0, 2);
+    const other = byPrefix.get(prefix);
+    if (other) return [other, content];
+    byPrefix.set(prefix, content);
+  }
+  throw new Error("no two hashes in one folder among 10,000");
 }
 
 describe("local blob store", () => {
-  it("stores equal bytes once under their hash and reads them back", async () => {
-    const store = makeStore();
+  it("stores equal bytes once under their hash and reads them back through a stream", async () => {
+    const { store } = makeStore();
     const a = writeTemp(store.tempDir, "same bytes");
     const b = writeTemp(store.tempDir, "same bytes");
-    await store.putFile(a.file, a.sha256);
-    await store.putFile(b.file, b.sha256);
+    await store.moveIn(a.file, a.sha256);
+    await store.moveIn(b.file, b.sha256);
     expect(fs.existsSync(a.file) || fs.existsSync(b.file)).toBe(false);
     expect(await store.has(a.sha256)).toBe(true);
-    expect(fs.readFileSync(store.pathFor(a.sha256), "utf8")).toBe("same bytes");
-    await store.delete(a.sha256);
-    expect(await store.has(a.sha256)).toBe(false);
+    expect(await text(store.openRead(a.sha256))).toBe("same bytes");
+    expect(await text(store.openRead(a.sha256, { start: 5, end: 9 }))).toBe("bytes");
+    expect((await store.statBlob(a.sha256))?.size).toBe(10);
+    expect(await store.statBlob(sha256Of("never stored"))).toBeNull();
   });
 
   it("refuses keys that are not SHA-256 digests, so no key can walk out of the store", () => {
-    const store = makeStore();
-    expect(() => store.pathFor("../../etc/passwd")).toThrow(/not a SHA-256/);
+    const { store } = makeStore();
+    expect(() => store.openRead("../../etc/passwd")).toThrow(/not a SHA-256/);
   });
 
-  it("reports a writable volume with free space", async () => {
-    const result = await makeStore().check();
+  it("lists every blob in pages and nothing else that lies in its folders", async () => {
+    const { root, store } = makeStore();
+    const hashes: string[] = [];
+    for (const content of ["one", "two", "three"]) {
+      const temp = writeTemp(store.tempDir, content);
+      await store.moveIn(temp.file, temp.sha256);
+      hashes.push(temp.sha256);
+    }
+    fs.writeFileSync(path.join(root, "blobs", hashes[0]!.slice(0, 2), "notes.txt"), "x");
+    const listed: string[] = [];
+    for await (const page of store.listBlobs()) listed.push(...page);
+    expect(listed.sort()).toEqual([...hashes].sort());
+  });
+
+  it("creates a folder again when it vanished after the store created it (a volume mounted over the store)", async () => {
+    const { root, store } = makeStore();
+    const [first, second] = twoContentsInOneFolder();
+    const a = writeTemp(store.tempDir, first);
+    await store.moveIn(a.file, a.sha256);
+    // an empty volume now sits where the blob folder was
+    fs.renameSync(path.join(root, "blobs"), path.join(root, "blobs-before"));
+    fs.mkdirSync(path.join(root, "blobs"));
+    const b = writeTemp(store.tempDir, second);
+    await store.moveIn(b.file, b.sha256);
+    expect(await text(store.openRead(b.sha256))).toBe(second);
+  });
+
+  it("copies a file in when the blob folder is on another volume than the temp folder (EXDEV)", async () => {
+    const root = makeRoot();
+    // /dev/shm is a tmpfs of its own: a rename from the temp folder into it fails with EXDEV
+    const elsewhere = makeRoot("/dev/shm");
+    expect(fs.statSync(elsewhere).dev).not.toBe(fs.statSync(root).dev);
+    fs.symlinkSync(elsewhere, path.join(root, "blobs"));
+    const store = createLocalBlobStore(root);
+    const temp = writeTemp(store.tempDir, "across volumes");
+    await store.moveIn(temp.file, temp.sha256);
+    expect(await text(store.openRead(temp.sha256))).toBe("across volumes");
+    expect(fs.existsSync(temp.file)).toBe(false);
+    expect(fs.readdirSync(path.join(elsewhere, ".staging"))).toEqual([]);
+    const check = await store.check();
+    expect(check.isWritable).toBe(true);
+    expect(check.detail).toMatch(/different volumes/);
+  });
+
+  it("reports a writable store with free space", async () => {
+    const result = await makeStore().store.check();
     expect(result.isWritable).toBe(true);
     expect(result.freeBytes).toBeGreaterThan(0);
+  });
+
+  it("reports the blob folder itself as not writable when it is gone, even though the temp folder is fine", async () => {
+    const { root, store } = makeStore();
+    fs.renameSync(path.join(root, "blobs"), path.join(root, "blobs-before"));
+    fs.writeFileSync(path.join(root, "blobs"), "a file where the folder was");
+    const asFile = await store.check();
+    expect(asFile.isWritable).toBe(false);
+    expect(asFile.detail).toContain(`the blob folder ${path.join(root, "blobs")} is not writable`);
+    expect(asFile.detail).toMatch(/ENOTDIR/);
+
+    fs.rmSync(path.join(root, "blobs"));
+    fs.symlinkSync(path.join(root, "unmounted"), path.join(root, "blobs"));
+    const dangling = await store.check();
+    expect(dangling.isWritable).toBe(false);
+    expect(dangling.detail).toContain(
+      `the blob folder ${path.join(root, "blobs")} is not writable`,
+    );
+    // nothing is left behind in the temp folder
+    expect(fs.readdirSync(store.tempDir)).toEqual([]);
+  });
+
+  it("removes a blob nobody refers to, and puts it back when a reference appears while it is set aside", async () => {
+    const { store } = makeStore();
+    const kept = writeTemp(store.tempDir, "referenced meanwhile");
+    const dropped = writeTemp(store.tempDir, "unreferenced");
+    await store.moveIn(kept.file, kept.sha256);
+    await store.moveIn(dropped.file, dropped.sha256);
+    expect(await store.removeUnlessReferenced(kept.sha256, async () => true)).toBe(false);
+    expect(await text(store.openRead(kept.sha256))).toBe("referenced meanwhile");
+    expect(await store.removeUnlessReferenced(dropped.sha256, async () => false)).toBe(true);
+    expect(await store.has(dropped.sha256)).toBe(false);
+    expect(await store.removeUnlessReferenced(dropped.sha256, async () => false)).toBe(false);
+  });
+
+  it("puts back a blob that a killed process had set aside before it could decide", async () => {
+    const { root, store } = makeStore();
+    const temp = writeTemp(store.tempDir, "set aside, then the process died");
+    await store.moveIn(temp.file, temp.sha256);
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "--input-type=module",
+        "-e",
+        `import { createLocalBlobStore } from ${JSON.stringify(path.resolve("server/storage/local-blob-store.ts"))};
+         const store = createLocalBlobStore(${JSON.stringify(root)});
+         await store.removeUnlessReferenced(${JSON.stringify(temp.sha256)}, () => {
+           process.stdout.write("ASIDE\\n");
+           return new Promise(() => {});
+         });`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("ASIDE") && resolve());
+      child.once("exit", () => reject(new Error("the child ended before setting the blob aside")));
+    });
+    child.kill("SIGKILL");
+    await new Promise((resolve) => child.once("exit", resolve));
+    expect(await store.has(temp.sha256)).toBe(false);
+    expect(await store.restoreSetAside()).toBe(1);
+    expect(await text(store.openRead(temp.sha256))).toBe("set aside, then the process died");
   });
 });

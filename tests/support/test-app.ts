@@ -40,4 +40,9 @@ export async function startTestApp(extraEnv: Record<string, string> = {}) {
   };
 }
 
+/** The bytes of a stored file, read straight from the local store's folders (tests only). */
+export function readStoredBlob(dataDir: string, sha256: string): Buffer {
+  return fs.readFileSync(path.join(dataDir, "blobs", sha256.slice(0, 2), sha256));
+}
+
 export { waitFor } from "@/test-support/wait-for";

@@ -11,7 +11,9 @@ export function JobsList() {
     ...trpc.jobs.list.queryOptions(),
     // only poll while something is moving
     refetchInterval: (query) =>
-      query.state.data?.some((j) => j.status === "running" || j.status === "queued") ? 2000 : 15000,
+      query.state.data?.some((j) => ["queued", "running", "paused"].includes(j.status))
+        ? 2000
+        : 15000,
   });
 
   return (

@@ -35,13 +35,33 @@ function toDbTime(date: Date): string {
   return date.toISOString().replace("Z", "+00:00");
 }
 
-/** Atomically moves up to `limit` pending items of a job, in input order, to "downloading" under a lease. */
+/**
+ * Atomically moves up to `limit` pending items of a job, in input order, to "downloading" under a
+ * lease, and with them every other pending item of the job with one of their URLs: the same URL
+ * under several products is fetched once and filed under each.
+ */
 export async function claimPendingItems(
   jobId: string,
   limit: number,
   leaseUntil: Date,
 ): Promise<TClaimedItem[]> {
-  return db.$queryRaw<TClaimedItem[]>(claimStatement(jobId, limit, leaseUntil));
+  const claimed = await db.$queryRaw<TClaimedItem[]>(claimStatement(jobId, limit, leaseUntil));
+  if (claimed.length === 0) return claimed;
+  const urls = [...new Set(claimed.map((item) => item.url))];
+  const sameUrl = await db.$queryRaw<TClaimedItem[]>(
+    claimSameUrlStatement(jobId, urls, leaseUntil),
+  );
+  return sameUrl.length === 0 ? claimed : [...claimed, ...sameUrl];
+}
+
+/** The pending items of a job with one of these URLs, looked up by URL through their index. */
+export function claimSameUrlStatement(jobId: string, urls: string[], leaseUntil: Date): Prisma.Sql {
+  return Prisma.sql`
+    UPDATE "ImageItem" INDEXED BY "ImageItem_jobId_url_idx"
+    SET "state" = 'downloading', "leaseUntil" = ${toDbTime(leaseUntil)}
+    WHERE "jobId" = ${jobId} AND "url" IN (SELECT "value" FROM json_each(${JSON.stringify(urls)}))
+      AND "state" = 'pending'
+    RETURNING "id", "productId", "position", "url"`;
 }
 
 /** The claim as a statement of its own, so a test can check that SQLite serves it from an index. */

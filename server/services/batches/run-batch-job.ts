@@ -1,10 +1,13 @@
 import "server-only";
+import { setMaxListeners } from "node:events";
+import { rm } from "node:fs/promises";
 import { db } from "@/server/db";
-import { DownloadError, type ImageDownloadResult } from "@/server/downloads";
+import type { ImageDownloadResult } from "@/server/downloads";
 import { publishJobChange } from "@/server/jobs/progress";
 import { trackRunningJob } from "@/server/jobs/running-jobs";
 import { logger } from "@/server/logger";
 import { getRuntime } from "@/server/runtime";
+import { describeStorageFault } from "@/server/storage/describe-storage-fault";
 import {
   claimPendingItems,
   recordItemOutcomes,
@@ -13,6 +16,7 @@ import {
   type TItemOutcomeRow,
 } from "./item-rows";
 import { finalJobStatus, markJobFinished } from "../jobs/finish-job";
+import { createBlobStorer } from "../storage/blob-references";
 
 export const IMAGE_BATCH_QUEUE = "image-batch.run";
 export type TImageBatchMessage = { jobId: string };
@@ -21,56 +25,120 @@ export type TImageBatchMessage = { jobId: string };
 const LEASE_MS = 10 * 60_000;
 const FLUSH_EVERY_MS = 100;
 const FLUSH_AT_RESULTS = 250;
-/** First wait before a job whose results could not be written runs again; doubles up to the max. */
-export const RESUME_FIRST_DELAY_MS = 5_000;
+/** First wait before a paused job tries again; doubles up to the max while it keeps failing. */
+const RESUME_FIRST_DELAY_MS = 5_000;
 const RESUME_MAX_DELAY_MS = 5 * 60_000;
+const RUNNABLE_STATES = ["queued", "running", "paused"];
 const resumeDelays = new Map<string, number>();
+/** Claims a failed run could not put back in line; the job's next run here releases them first. */
+const unreleasedClaims = new Map<string, string[]>();
 
-type TItemOutcome = { item: TClaimedItem; result: ImageDownloadResult };
+export type TBatchRunOptions = {
+  /** How long results gather before they are written (tests stretch it to hold a write back). */
+  flushEveryMs?: number;
+};
+
+type TItemOutcome =
+  | { item: TClaimedItem; result: ImageDownloadResult }
+  /** our side failed (the store, the database): the item goes back in line, not failed */
+  | { item: TClaimedItem; isRequeued: true };
 
 /**
  * The worker side of an image batch. Safe to run again at any time: items are claimed with an
  * atomic state change, and results are written only onto items still claimed, so a restart or a
  * second delivery can delay an item but never lose or double it.
+ *
+ * When our side fails (storage not writable, the database refusing writes) no item is failed for
+ * it: the items go back in line and the job pauses, with the reason on its page, and resumes by
+ * itself with a growing wait once a probe file can be stored again. Whatever stops a run, the job
+ * is left finished, paused with a resume on its way, or cancelled: never "running" with nothing
+ * working on it.
  */
-export async function runBatchJob(jobId: string, queueSignal: AbortSignal): Promise<void> {
+export async function runBatchJob(
+  jobId: string,
+  queueSignal: AbortSignal,
+  options: TBatchRunOptions = {},
+): Promise<void> {
   const job = await db.job.findUnique({ where: { id: jobId }, select: { status: true } });
-  if (!job || (job.status !== "queued" && job.status !== "running")) return;
+  if (!job || !RUNNABLE_STATES.includes(job.status)) {
+    resumeDelays.delete(jobId);
+    unreleasedClaims.delete(jobId);
+    return;
+  }
 
   const running = trackRunningJob(jobId, queueSignal);
-  const controller = { signal: running.signal };
   try {
-    await db.job.update({
-      where: { id: jobId },
-      data: { status: "running", startedAt: job.status === "queued" ? new Date() : undefined },
-    });
-    publishJobChange({ jobId, productIds: [], isStatusChange: true });
-    await releaseExpiredLeases(jobId);
-    const { isWriteFailed } = await downloadPendingItems(jobId, controller.signal);
-    if (controller.signal.aborted) return;
-    if (isWriteFailed) scheduleResume(jobId);
+    const fault = await runOnce(jobId, job.status, running.signal, options);
+    if (running.signal.aborted) return;
+    if (fault) await pauseJob(jobId, fault);
     else {
       resumeDelays.delete(jobId);
       await finishJob(jobId);
     }
+  } catch (error) {
+    if (running.signal.aborted) return;
+    logger.error({ jobId, err: error }, "the image batch stopped");
+    await pauseJob(jobId, describeStorageFault(error));
   } finally {
     running.done();
   }
 }
 
+/** One pass over the job's waiting items; returns why it had to stop early, or null. */
+async function runOnce(
+  jobId: string,
+  status: string,
+  signal: AbortSignal,
+  options: TBatchRunOptions,
+): Promise<string | null> {
+  const { blobs } = getRuntime();
+  if (status === "paused") {
+    const probe = await blobs.check();
+    if (!probe.isWritable) return describeStorageFault(probe.error ?? new Error(probe.detail));
+  }
+  const leftover = unreleasedClaims.get(jobId);
+  if (leftover) {
+    await releaseClaims(leftover);
+    unreleasedClaims.delete(jobId);
+  }
+  const { count } = await db.job.updateMany({
+    where: { id: jobId, status: { in: RUNNABLE_STATES } },
+    data: {
+      status: "running",
+      startedAt: status === "queued" ? new Date() : undefined,
+      pausedReason: null,
+      resumeAt: null,
+    },
+  });
+  if (count === 0) return null; // cancelled or deleted meanwhile
+  publishJobChange({ jobId, productIds: [], isStatusChange: true });
+  await releaseExpiredLeases(jobId);
+  return downloadPendingItems(jobId, signal, options);
+}
+
 /**
- * Results that could not be written (disk full, database locked too long) were put back in line;
- * the job stays "running" and tries again later, so it neither hangs nor fails items that did download.
+ * Marks the job paused with its reason and when it tries again, and sets that retry off. The retry
+ * is scheduled before the row is written: when the database itself refuses writes, the job still
+ * comes back.
  */
-function scheduleResume(jobId: string): void {
+async function pauseJob(jobId: string, reason: string): Promise<void> {
   const delay = resumeDelays.get(jobId) ?? RESUME_FIRST_DELAY_MS;
   resumeDelays.set(jobId, Math.min(delay * 2, RESUME_MAX_DELAY_MS));
-  logger.warn({ jobId, retryInMs: delay }, "results could not be recorded; the job resumes later");
+  logger.warn({ jobId, reason, retryInMs: delay }, "the job pauses and resumes by itself");
   setTimeout(() => {
     getRuntime()
       .queue.enqueue(IMAGE_BATCH_QUEUE, { jobId }, { key: jobId })
       .catch((error: unknown) => logger.error({ jobId, err: error }, "could not resume the job"));
   }, delay).unref();
+  try {
+    const { count } = await db.job.updateMany({
+      where: { id: jobId, status: { in: RUNNABLE_STATES } },
+      data: { status: "paused", pausedReason: reason, resumeAt: new Date(Date.now() + delay) },
+    });
+    if (count > 0) publishJobChange({ jobId, productIds: [], isStatusChange: true });
+  } catch (error) {
+    logger.error({ jobId, err: error }, "could not mark the job paused; it resumes all the same");
+  }
 }
 
 async function releaseExpiredLeases(jobId: string): Promise<void> {
@@ -80,32 +148,62 @@ async function releaseExpiredLeases(jobId: string): Promise<void> {
   });
 }
 
+/** Claimed items by URL: the same URL under several products is fetched once for all of them. */
+function groupByUrl(items: TClaimedItem[]): TClaimedItem[][] {
+  const groups = new Map<string, TClaimedItem[]>();
+  for (const item of items) {
+    const group = groups.get(item.url);
+    if (group) group.push(item);
+    else groups.set(item.url, [item]);
+  }
+  return [...groups.values()];
+}
+
 async function downloadPendingItems(
   jobId: string,
   signal: AbortSignal,
-): Promise<{ isWriteFailed: boolean }> {
+  options: TBatchRunOptions,
+): Promise<string | null> {
   const { downloads, blobs, downloadLimits } = getRuntime();
   // Enough work in flight that the engine's limiter never starves, without claiming the whole job.
   const window = Math.max(16, downloadLimits.maxGlobalConcurrency * 3);
   const seenByProduct = await loadStoredHashes(jobId);
-  const writer = createOutcomeWriter(jobId, seenByProduct);
+  const writer = createOutcomeWriter(jobId, seenByProduct, options.flushEveryMs ?? FLUSH_EVERY_MS);
+  const storer = createBlobStorer(jobId);
+  // a fault stops new claims and the downloads in flight: their items go back in line
+  const pause = new AbortController();
+  const downloadSignal = AbortSignal.any([signal, pause.signal]);
+  // every download in flight listens on this one signal
+  setMaxListeners(0, downloadSignal);
+  let fault: string | null = null;
+  const stop = (error: unknown) => {
+    logger.error({ jobId, err: error }, "our side failed; the job pauses");
+    fault ??= describeStorageFault(error);
+    pause.abort();
+  };
   let inFlight = 0;
   let wake: () => void = () => {};
 
   try {
-    while (!signal.aborted) {
+    while (!downloadSignal.aborted) {
       if (inFlight <= window / 2) {
-        const claimed = await claimPendingItems(
-          jobId,
-          window - inFlight,
-          new Date(Date.now() + LEASE_MS),
-        );
-        for (const item of claimed) {
-          inFlight++;
-          void downloadItem(item)
-            .then((outcome) => writer.add(outcome))
+        let claimed: TClaimedItem[];
+        try {
+          claimed = await claimPendingItems(
+            jobId,
+            window - inFlight,
+            new Date(Date.now() + LEASE_MS),
+          );
+        } catch (error) {
+          stop(error);
+          break;
+        }
+        for (const group of groupByUrl(claimed)) {
+          inFlight += group.length;
+          void downloadGroup(group)
+            .then((outcomes) => outcomes.forEach((outcome) => writer.add(outcome)))
             .finally(() => {
-              inFlight--;
+              inFlight -= group.length;
               wake();
             });
         }
@@ -116,24 +214,36 @@ async function downloadPendingItems(
     }
     while (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
   } finally {
-    await writer.close();
+    const { unreleased, writeError } = await writer.close();
+    if (unreleased.length > 0)
+      unreleasedClaims.set(jobId, [...(unreleasedClaims.get(jobId) ?? []), ...unreleased]);
+    if (writeError) fault ??= describeStorageFault(writeError);
   }
-  return { isWriteFailed: writer.unwritten.length > 0 };
+  return fault;
 
-  async function downloadItem(item: TClaimedItem): Promise<TItemOutcome> {
+  async function downloadGroup(items: TClaimedItem[]): Promise<TItemOutcome[]> {
+    const requeue = (error: unknown) => {
+      stop(error);
+      return items.map((item) => ({ item, isRequeued: true as const }));
+    };
+    let result: ImageDownloadResult;
     try {
-      const result = await downloads.downloadImage(item.url, blobs.tempDir, { signal });
-      if (result.ok) await blobs.putFile(result.tempPath, result.sha256);
-      return { item, result };
+      // the engine throws only for its sink: the temp file could not be written
+      result = await downloads.downloadImage(items[0]!.url, blobs.tempDir, {
+        signal: downloadSignal,
+      });
     } catch (error) {
-      // our side failed (disk full, store gone): the item fails with that reason instead of hanging
-      logger.error({ jobId, itemId: item.id, err: error }, "could not store a download");
-      const message = `could not store the file: ${(error as Error).message}`;
-      return {
-        item,
-        result: { ok: false, error: new DownloadError("network", message), attempts: 1 },
-      };
+      return requeue(error);
     }
+    if (result.ok) {
+      try {
+        await storer.store(result.tempPath, result.sha256);
+      } catch (error) {
+        await rm(result.tempPath, { force: true }).catch(() => undefined);
+        return requeue(error);
+      }
+    }
+    return items.map((item) => ({ item, result }));
   }
 }
 
@@ -154,16 +264,21 @@ async function loadStoredHashes(jobId: string): Promise<Map<string, Set<string>>
 }
 
 /** Collects outcomes and writes them in small transactions, a few times a second, then tells listeners. */
-function createOutcomeWriter(jobId: string, seenByProduct: Map<string, Set<string>>) {
+function createOutcomeWriter(
+  jobId: string,
+  seenByProduct: Map<string, Set<string>>,
+  flushEveryMs: number,
+) {
   let pending: TItemOutcome[] = [];
   let timer: NodeJS.Timeout | null = null;
   let flushing: Promise<void> = Promise.resolve();
   /** outcomes whose write failed; tried once more at close, then their items go back in line */
   let unwritten: TItemOutcome[] = [];
+  let writeError: unknown = null;
 
   function scheduleFlush() {
     if (pending.length >= FLUSH_AT_RESULTS) void flush();
-    else timer ??= setTimeout(() => void flush(), FLUSH_EVERY_MS);
+    else timer ??= setTimeout(() => void flush(), flushEveryMs);
   }
 
   function flush(): Promise<void> {
@@ -186,24 +301,27 @@ function createOutcomeWriter(jobId: string, seenByProduct: Map<string, Set<strin
       pending.push(outcome);
       scheduleFlush();
     },
-    async close() {
+    /** Writes what is left; returns the claims it could not put back and the write's error. */
+    async close(): Promise<{ unreleased: string[]; writeError: unknown }> {
       await flush();
-      if (unwritten.length === 0) return;
+      if (unwritten.length === 0) return { unreleased: [], writeError };
       const retry = unwritten;
       unwritten = [];
       try {
         await writeOutcomes(jobId, retry, seenByProduct);
+        return { unreleased: [], writeError };
       } catch (error) {
-        unwritten = retry;
+        writeError = error;
         logger.error({ jobId, err: error, items: retry.length }, "results still not recorded");
-        await releaseClaims(retry.map((o) => o.item.id)).catch((releaseError: unknown) =>
-          // the next start of the worker releases them instead
-          logger.error({ jobId, err: releaseError }, "could not put the items back in line"),
-        );
+        const ids = retry.map((o) => o.item.id);
+        try {
+          await releaseClaims(ids);
+          return { unreleased: [], writeError };
+        } catch (releaseError) {
+          logger.error({ jobId, err: releaseError }, "could not put the items back in line");
+          return { unreleased: ids, writeError };
+        }
       }
-    },
-    get unwritten() {
-      return unwritten;
     },
   };
 }
@@ -219,22 +337,32 @@ async function writeOutcomes(
   const isSeen = (productId: string, sha256: string) =>
     seenByProduct.get(productId)?.has(sha256) ||
     storedNow.some((s) => s.productId === productId && s.sha256 === sha256);
-  const rows = batch.map(({ item, result }): TItemOutcomeRow => {
+  const backInLine = (id: string, attempts: number): TItemOutcomeRow => ({
+    id,
+    state: "pending",
+    attempts,
+    httpStatus: null,
+    contentType: null,
+    extension: null,
+    bytes: null,
+    sha256: null,
+    crc32: null,
+    error: null,
+    finishedAt: null,
+  });
+  const rows = batch.map((outcome): TItemOutcomeRow => {
+    const { item } = outcome;
+    if ("isRequeued" in outcome) return backInLine(item.id, 0);
+    const { result } = outcome;
     if (!result.ok) {
-      // our own abort (shutdown) puts the item back in line; anything else is its final answer
-      const isShutdown = result.error.kind === "cancelled";
+      // our own abort (shutdown, a pause) puts the item back in line; anything else is its final answer
+      if (result.error.kind === "cancelled") return backInLine(item.id, result.attempts);
       return {
-        id: item.id,
-        state: isShutdown ? "pending" : "failed",
-        attempts: result.attempts,
+        ...backInLine(item.id, result.attempts),
+        state: "failed",
         httpStatus: result.httpStatus ?? null,
-        contentType: null,
-        extension: null,
-        bytes: null,
-        sha256: null,
-        crc32: null,
-        error: isShutdown ? null : result.error.message,
-        finishedAt: isShutdown ? null : finishedAt,
+        error: result.error.message,
+        finishedAt,
       };
     }
     const isDuplicate = isSeen(item.productId, result.sha256);

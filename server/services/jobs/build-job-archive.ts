@@ -1,6 +1,7 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
+import fsp from "node:fs/promises";
 import path from "node:path";
 import {
   computeZipSize,
@@ -23,6 +24,8 @@ import { Prisma, db } from "@/server/db";
 import { AppError } from "@/server/errors";
 import { getRuntime } from "@/server/runtime";
 import { skippedRowPages } from "../batches/list-skipped-rows";
+import type { BlobStore } from "@/server/storage/blob-store";
+import { refuseMissingImageFiles } from "./refuse-missing-files";
 
 const MANIFEST_STATUS: Record<string, string> = {
   downloaded: "downloaded",
@@ -185,7 +188,7 @@ class ArchiveFiles implements Iterable<ZipSource> {
   private readonly times: number[] = [];
   private readonly extraFiles: ZipSource[] = [];
 
-  constructor(private readonly pathFor: (sha256: string) => string) {}
+  constructor(private readonly blobs: BlobStore) {}
 
   add(name: string, sha256: string, size: number, crc32: number, modifiedAt: Date): void {
     this.names.push(name);
@@ -200,15 +203,21 @@ class ArchiveFiles implements Iterable<ZipSource> {
     this.extraFiles.push(source);
   }
 
+  *stored(): Generator<{ sha256: string; bytes: number }> {
+    for (let i = 0; i < this.hashes.length; i++)
+      yield { sha256: this.hashes[i]!, bytes: this.sizes[i]! };
+  }
+
   *[Symbol.iterator](): Iterator<ZipSource> {
     for (let i = 0; i < this.names.length; i++) {
+      const sha256 = this.hashes[i]!;
       yield {
         kind: "file",
         name: this.names[i]!,
-        path: this.pathFor(this.hashes[i]!),
         size: this.sizes[i]!,
         crc32: this.checksums[i]!,
         modifiedAt: new Date(this.times[i]!),
+        open: () => this.blobs.openReader(sha256),
       };
     }
     yield* this.extraFiles;
@@ -235,7 +244,7 @@ export async function buildJobArchive(args: {
   const stem = path.join(blobs.tempDir, `manifest-${randomUUID()}`);
   const temps = [`${stem}.csv`, `${stem}.json`, `${stem}-skipped.csv`];
   const removeTemps = () => temps.forEach((file) => fs.rmSync(file, { force: true }));
-  const entries = new ArchiveFiles(blobs.pathFor);
+  const entries = new ArchiveFiles(blobs);
   try {
     const csv = openCountedFile(temps[0]!);
     const json = openCountedFile(temps[1]!);
@@ -283,12 +292,13 @@ export async function buildJobArchive(args: {
       entries.addFile({
         kind: "file",
         name,
-        path: file,
         size: done.size,
         crc32: done.crc32 >>> 0,
         modifiedAt: generatedAt,
+        open: () => fsp.open(file, "r"),
       });
     }
+    await refuseMissingImageFiles(job.id, entries.stored());
   } catch (error) {
     removeTemps();
     throw error;
@@ -380,10 +390,14 @@ export async function openItemImage(args: { jobId: string; itemId: string }) {
     select: { sha256: true, contentType: true, bytes: true },
   });
   if (!item?.sha256) throw new AppError("NOT_FOUND", "This image was not downloaded.");
+  const { blobs } = getRuntime();
+  // answered before the first byte: a stream that fails on its first read is a broken image
+  if (!(await blobs.has(item.sha256)))
+    throw new AppError("NOT_FOUND", "The stored file of this image is missing.");
   return {
     contentType: item.contentType ?? "application/octet-stream",
     size: item.bytes ?? undefined,
     sha256: item.sha256,
-    stream: getRuntime().blobs.openRead(item.sha256),
+    stream: blobs.openRead(item.sha256),
   };
 }

@@ -23,3 +23,18 @@ export async function markJobFinished(jobId: string, status: TFinalJobStatus): P
   publishJobChange({ jobId, productIds: [], isStatusChange: true });
   return true;
 }
+
+/**
+ * A finished job whose items changed afterwards (stored files found missing and marked failed)
+ * takes the final state its counts now give. A job still going is left alone: its worker ends it.
+ */
+export async function restateFinishedJob(
+  jobId: string,
+  succeeded: number,
+  failed: number,
+): Promise<void> {
+  await db.job.updateMany({
+    where: { id: jobId, status: { in: ["completed", "completed_with_errors", "failed"] } },
+    data: { status: finalJobStatus(succeeded, failed) },
+  });
+}

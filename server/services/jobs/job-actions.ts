@@ -4,7 +4,6 @@ import { env } from "@/server/env";
 import { AppError } from "@/server/errors";
 import { publishJobChange } from "@/server/jobs/progress";
 import { logger } from "@/server/logger";
-import { getRuntime } from "@/server/runtime";
 import { abortRunningJob } from "@/server/jobs/running-jobs";
 import { enqueueJob } from "./enqueue-job";
 import { FINAL_JOB_STATES } from "./job-progress";
@@ -46,18 +45,23 @@ export async function cancelJob(jobId: string): Promise<{ cancelledItems: number
   return { cancelledItems: images.count + reports.count };
 }
 
-/** Puts failed (and cancelled) items back in line and starts the job again. */
+/**
+ * Puts failed (and cancelled) items back in line and starts the job again. An image batch that is
+ * still going takes them in (its worker claims them, or runs once more after its current pass); a
+ * paused one also tries to resume now instead of waiting for its timer.
+ */
 export async function retryFailedItems(jobId: string): Promise<{ retriedItems: number }> {
   const job = await findJobOrThrow(jobId);
-  if (!FINAL_JOB_STATES.has(job.status)) {
-    throw new AppError("CONFLICT", "Wait for the job to finish (or cancel it) before retrying.");
+  const isReportRun = job.kind === "report_run";
+  const isFinal = FINAL_JOB_STATES.has(job.status);
+  if (!isFinal && isReportRun) {
+    throw new AppError("CONFLICT", "Wait for the run to finish (or cancel it) before retrying.");
   }
   const retryable = { jobId, state: { in: ["failed", "cancelled"] } };
-  const isReportRun = job.kind === "report_run";
   const count = isReportRun
     ? await db.reportRunItem.count({ where: retryable })
     : await db.imageItem.count({ where: retryable });
-  if (count === 0) {
+  if (count === 0 && job.status !== "paused") {
     throw new AppError(
       "CONFLICT",
       "Nothing to retry: no item of this job failed or was cancelled.",
@@ -80,7 +84,11 @@ export async function retryFailedItems(jobId: string): Promise<{ retriedItems: n
           where: retryable,
           data: { state: "pending", error: null, httpStatus: null, finishedAt: null },
         }),
-    db.job.update({ where: { id: jobId }, data: { status: "queued", finishedAt: null } }),
+    // a job still going keeps its state; a finished one waits in line again
+    db.job.updateMany({
+      where: { id: jobId, status: { in: [...FINAL_JOB_STATES] } },
+      data: { status: "queued", finishedAt: null },
+    }),
   ]);
   await enqueueJob(job);
   publishJobChange({ jobId, productIds: [], isAllProducts: true, isStatusChange: true });
@@ -88,44 +96,15 @@ export async function retryFailedItems(jobId: string): Promise<{ retriedItems: n
 }
 
 /**
- * Deletes a job and its rows, then every stored file no other job still uses. Files go after the
- * rows, so a crash in between leaves at worst an unreferenced file, never a row without its file.
+ * Deletes a job and its rows, its references to stored files included. The files themselves go
+ * in the sweep (services/storage/sweep-blobs.ts), once nothing refers to them: deleting them here
+ * raced with jobs that had just stored the same file but not yet written their rows.
  */
-export async function deleteJob(jobId: string): Promise<{ deletedFiles: number }> {
+export async function deleteJob(jobId: string): Promise<void> {
   const job = await findJobOrThrow(jobId);
   if (!FINAL_JOB_STATES.has(job.status)) abortRunningJob(jobId);
-  const where = { jobId, sha256: { not: null } };
-  const hashes = [
-    ...(await db.imageItem.findMany({ where, distinct: ["sha256"], select: { sha256: true } })),
-    ...(await db.reportRunItem.findMany({ where, distinct: ["sha256"], select: { sha256: true } })),
-  ];
   await db.job.delete({ where: { id: jobId } });
   publishJobChange({ jobId, productIds: [], isStatusChange: true });
-  return { deletedFiles: await deleteUnusedBlobs([...new Set(hashes.map((h) => h.sha256!))]) };
-}
-
-async function deleteUnusedBlobs(candidates: string[]): Promise<number> {
-  const { blobs } = getRuntime();
-  let deleted = 0;
-  for (let i = 0; i < candidates.length; i += 500) {
-    const chunk = candidates.slice(i, i + 500);
-    const where = { sha256: { in: chunk } };
-    const stillUsed = [
-      ...(await db.imageItem.findMany({ where, distinct: ["sha256"], select: { sha256: true } })),
-      ...(await db.reportRunItem.findMany({
-        where,
-        distinct: ["sha256"],
-        select: { sha256: true },
-      })),
-    ];
-    const used = new Set(stillUsed.map((u) => u.sha256));
-    for (const sha256 of chunk) {
-      if (used.has(sha256)) continue;
-      await blobs.delete(sha256);
-      deleted++;
-    }
-  }
-  return deleted;
 }
 
 const RETENTION_KEY = "jobRetentionDays";

@@ -23,6 +23,8 @@ export type TJobProgress = {
     finishedAt: string | null;
     totalItems: number;
   };
+  /** why a paused job waits and when it tries again by itself; null unless paused */
+  pause: { reason: string; resumeAt: string | null } | null;
   totals: TItemCounts & { bytes: number };
   /** entries Analyze refused or found twice when the batch was created; never queued */
   skippedEntries: number;
@@ -93,6 +95,10 @@ export async function getJobProgress(
   }
   return {
     job: describeJob(job),
+    pause:
+      job.status === "paused"
+        ? { reason: job.pausedReason ?? "", resumeAt: job.resumeAt?.toISOString() ?? null }
+        : null,
     skippedEntries: skippedEntriesOf(job.options),
     totals,
     products: products.map((p) => ({ ...p, ...(countsByProduct.get(p.id) ?? emptyCounts()) })),

@@ -1,5 +1,5 @@
 import "server-only";
-import fs from "node:fs";
+import type { Readable } from "node:stream";
 import { updateCrc32 } from "@/server/crc32";
 import { db } from "@/server/db";
 import { logger } from "@/server/logger";
@@ -34,7 +34,7 @@ export async function repairLargeImageChecksums(): Promise<number> {
       ORDER BY "sha256" LIMIT ${HASHES_PER_PAGE}`;
     if (page.length === 0) break;
     for (const { sha256 } of page) {
-      const checksum = await crc32OfBlob(blobs.pathFor(sha256));
+      const checksum = await crc32OfBlob(sha256, blobs.openRead(sha256));
       if (checksum === "gone") continue;
       if (checksum === "unreadable") {
         unreadable++;
@@ -60,16 +60,18 @@ export async function repairLargeImageChecksums(): Promise<number> {
   return checked;
 }
 
-async function crc32OfBlob(path: string): Promise<number | "gone" | "unreadable"> {
+async function crc32OfBlob(
+  sha256: string,
+  stream: Readable,
+): Promise<number | "gone" | "unreadable"> {
   let checksum = 0;
   try {
-    for await (const chunk of fs.createReadStream(path))
-      checksum = updateCrc32(chunk as Buffer, checksum);
+    for await (const chunk of stream) checksum = updateCrc32(chunk as Buffer, checksum);
     return checksum;
   } catch (error) {
     // a blob whose jobs were deleted meanwhile has nothing left to repair
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return "gone";
-    logger.warn({ path, err: error }, "could not read a stored image to check its CRC-32");
+    logger.warn({ sha256, err: error }, "could not read a stored image to check its CRC-32");
     return "unreadable";
   }
 }

@@ -5,6 +5,7 @@ import { db } from "@/server/db";
 import { AppError } from "@/server/errors";
 import { getRuntime } from "@/server/runtime";
 import { describeJob } from "../jobs/job-progress";
+import { refuseMissingReportFiles } from "../jobs/refuse-missing-files";
 
 export type TRunSummaryRow = {
   report: string;
@@ -156,6 +157,7 @@ export async function buildRunArchive(jobId: string) {
   const { blobs } = getRuntime();
   const now = new Date();
   const entries: ZipSource[] = [];
+  const stored: { itemId: string; sha256: string; bytes: number }[] = [];
   for (const item of items) {
     const name = fileNames.get(item.id);
     if (
@@ -166,15 +168,18 @@ export async function buildRunArchive(jobId: string) {
       item.crc32 === null
     )
       continue;
+    const sha256 = item.sha256;
     entries.push({
       kind: "file",
       name,
-      path: blobs.pathFor(item.sha256),
       size: item.bytes,
       crc32: item.crc32 >>> 0,
       modifiedAt: item.finishedAt ?? now,
+      open: () => blobs.openReader(sha256),
     });
+    stored.push({ itemId: item.id, sha256, bytes: item.bytes });
   }
+  await refuseMissingReportFiles(job.id, stored);
   for (const format of ["csv", "json"] as const) {
     const summary = await buildRunSummary(jobId, format);
     const name = `summary.${format}`;

@@ -14,6 +14,7 @@ import { logger } from "@/server/logger";
 import { getRuntime } from "@/server/runtime";
 import { loadConnection } from "../connectors/connectors";
 import { finalJobStatus, markJobFinished } from "../jobs/finish-job";
+import { storeBlob } from "../storage/blob-references";
 import { renderFileName } from "./file-name-template";
 
 export const REPORT_RUN_QUEUE = "report-run.run";
@@ -307,7 +308,7 @@ async function fetchAndStore(
     } else {
       summary = await checkJsonFile(fetched.path, finalPath);
     }
-    await runtime.blobs.putFile(finalPath, summary.sha256);
+    await storeBlob({ jobId, tempPath: finalPath, sha256: summary.sha256 });
     return {
       ...summary,
       notes: [...(fetched.notes ?? []), ...summary.notes],

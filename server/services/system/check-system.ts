@@ -44,13 +44,7 @@ export async function checkSystem(): Promise<{ checks: TCheck[]; isHealthy: bool
   });
 
   const storage = await runtime.blobs.check();
-  checks.push({
-    name: "Storage writable",
-    isOk: storage.isWritable,
-    detail: storage.isWritable
-      ? "local files: a test file was written, read back and removed"
-      : `not writable: ${storage.error}`,
-  });
+  checks.push({ name: "Storage writable", isOk: storage.isWritable, detail: storage.detail });
   checks.push({
     name: "Free disk",
     isOk: storage.freeBytes >= LOW_DISK_BYTES,

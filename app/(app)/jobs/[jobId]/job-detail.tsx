@@ -15,6 +15,7 @@ import {
   formatBytes,
 } from "../../../_components/ui";
 import { countDone } from "./item-counts";
+import { PausedNotice } from "./paused-notice";
 import { ProductCard } from "./product-card";
 import { SkippedRows } from "./skipped-rows";
 import { useJobEvents } from "./use-job-events";
@@ -82,6 +83,7 @@ export function JobDetail({ jobId }: { jobId: string }) {
   const done = countDone(totals);
   const retryable = totals.failed + totals.cancelled;
   const isFinal = FINAL.has(job.status);
+  const isPaused = state.pause !== null;
   const actionError = cancel.error ?? retry.error ?? remove.error;
 
   return (
@@ -126,6 +128,7 @@ export function JobDetail({ jobId }: { jobId: string }) {
             </span>
           )}
         </div>
+        {state.pause && <PausedNotice pause={state.pause} />}
         <div className="mt-3">
           <ProgressBar value={done} total={totals.total} label="Overall progress" />
         </div>
@@ -143,9 +146,13 @@ export function JobDetail({ jobId }: { jobId: string }) {
         <div className="mt-4 flex flex-wrap gap-2 border-t border-slate-100 pt-4">
           <Button
             onClick={() => retry.mutate({ jobId })}
-            disabled={!isFinal || retryable === 0 || retry.isPending}
+            disabled={(retryable === 0 && !isPaused) || retry.isPending}
           >
-            {totals.cancelled > 0 ? "Retry failed and cancelled" : "Retry failed items"}
+            {retryable === 0 && isPaused
+              ? "Retry now"
+              : totals.cancelled > 0
+                ? "Retry failed and cancelled"
+                : "Retry failed items"}
             {retryable > 0 ? ` (${retryable.toLocaleString()})` : ""}
           </Button>
           <Button
