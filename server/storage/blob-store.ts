@@ -1,14 +1,8 @@
 import type { Readable } from "node:stream";
+import type { ZipFileReader } from "@/server/archive";
 
-export type TBlobReader = {
-  read(
-    buffer: Uint8Array,
-    offset: number,
-    length: number,
-    position: number,
-  ): Promise<{ bytesRead: number }>;
-  close(): Promise<void>;
-};
+/** Positional reads of one stored file (see ZipFileReader: the ZIP writer reads blobs this way). */
+export type TBlobReader = ZipFileReader;
 
 export type TStoreCheck = {
   isWritable: boolean;

@@ -4,6 +4,7 @@ import { DEFAULT_MAX_IMAGES, scanBatchInput, type AnalyzedRow } from "@/server/b
 import { Prisma, db } from "@/server/db";
 import { AppError } from "@/server/errors";
 import { getRuntime } from "@/server/runtime";
+import { skippedEntriesOf } from "../jobs/job-progress";
 import { deleteJobRows, insertBatchRows, insertSkippedRows } from "./item-rows";
 import { readBatchInput, type TBatchInput } from "./read-batch-input";
 import { IMAGE_BATCH_QUEUE } from "./run-batch-job";
@@ -256,15 +257,6 @@ function yieldToOtherRequests(): Promise<void> {
 
 function isUniqueViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
-}
-
-function skippedEntriesOf(options: string): number {
-  try {
-    const skipped = (JSON.parse(options) as { skippedEntries?: unknown }).skippedEntries;
-    return typeof skipped === "number" ? skipped : 0;
-  } catch {
-    return 0;
-  }
 }
 
 function defaultTitle(products: number, images: number): string {

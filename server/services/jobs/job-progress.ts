@@ -105,7 +105,8 @@ export async function getJobProgress(
   };
 }
 
-function skippedEntriesOf(options: string): number {
+/** How many entries Analyze left out of a batch, as its creation wrote into the job's options. */
+export function skippedEntriesOf(options: string): number {
   try {
     const skipped = (JSON.parse(options) as { skippedEntries?: unknown }).skippedEntries;
     return typeof skipped === "number" ? skipped : 0;
