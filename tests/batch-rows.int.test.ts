@@ -14,6 +14,25 @@ afterAll(async () => {
   await app?.stop();
 });
 
+describe("URLs under several products", () => {
+  it("are noticed once per job, from the URL index, so claims of other jobs take one statement", async () => {
+    const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+    const { hasSharedUrls } = await import("@/server/services/batches/item-rows");
+    const own = await createBatchJob({
+      userId: app.userId,
+      text: "A-1\thttp://127.0.0.1:9/img/a.png\nB-1\thttp://127.0.0.1:9/img/b.png",
+      source: "paste",
+    });
+    const shared = await createBatchJob({
+      userId: app.userId,
+      text: "A-1\thttp://127.0.0.1:9/img/a.png\nB-1\thttp://127.0.0.1:9/img/a.png",
+      source: "paste",
+    });
+    expect(await hasSharedUrls(own.jobId)).toBe(false);
+    expect(await hasSharedUrls(shared.jobId)).toBe(true);
+  });
+});
+
 describe("storing a batch", () => {
   it("keeps every cell as typed, and claims items in input order straight from an index", async () => {
     const { createBatchJob } = await import("@/server/services/batches/create-batch-job");

@@ -68,12 +68,16 @@ describe("a file that lands while another job using it is deleted", () => {
     const inodeBefore = fs.statSync(blobPath(sha256)).ino;
 
     // the second job fetches the same bytes, and one more image that the host holds back; its
-    // results are written when its pass ends, so the delete lands between the move and the write
+    // first write of results is held after the move and before the rows, so the delete lands there
     const second = await createJob([
       ["SKU-SECOND", u("/img/shared-race.png?again=1")],
       ["SKU-SECOND", u("/img/held-back.png?hold=race")],
     ]);
-    const pass = runBatchJob(second, new AbortController().signal, { flushEveryMs: 600_000 });
+    let releaseWrite!: () => void;
+    const writeHeld = new Promise<void>((resolve) => (releaseWrite = resolve));
+    const pass = runBatchJob(second, new AbortController().signal, {
+      beforeRecording: () => writeHeld,
+    });
     const { waitFor } = await import("./support/test-app");
     // the second job's copy replaced the file: it has landed, and no row of that job names it yet
     await waitFor(async () => fs.statSync(blobPath(sha256)).ino !== inodeBefore);
@@ -83,6 +87,7 @@ describe("a file that lands while another job using it is deleted", () => {
 
     await deleteJob(first);
     await sweepUnreferencedBlobs({ graceMs: 0 });
+    releaseWrite();
     imageHost.release("race");
     await pass;
 

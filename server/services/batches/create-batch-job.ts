@@ -5,7 +5,7 @@ import { Prisma, db } from "@/server/db";
 import { AppError } from "@/server/errors";
 import { getRuntime } from "@/server/runtime";
 import { skippedEntriesOf } from "../jobs/job-progress";
-import { deleteJobRows, insertBatchRows, insertSkippedRows } from "./item-rows";
+import { batchRowStatements, deleteJobRows, toDbTime } from "./item-rows";
 import { readBatchInput, type TBatchInput } from "./read-batch-input";
 import { IMAGE_BATCH_QUEUE } from "./run-batch-job";
 import { createSortableId } from "./sortable-id";
@@ -127,14 +127,12 @@ async function storeRows(
     products = [];
     items = [];
     skipped = [];
-    await db.$transaction(async (tx) => {
-      await insertBatchRows(tx, jobId, chunk.products, chunk.items);
-      await insertSkippedRows(tx, jobId, chunk.skipped);
-      await tx.job.update({
-        where: { id: jobId },
-        data: { leaseUntil: new Date(Date.now() + CREATION_LEASE_MS) },
-      });
-    });
+    const statements = batchRowStatements(jobId, chunk.products, chunk.items, chunk.skipped);
+    const leaseUntil = toDbTime(new Date(Date.now() + CREATION_LEASE_MS));
+    statements.push(
+      Prisma.sql`UPDATE "Job" SET "leaseUntil" = ${leaseUntil} WHERE "id" = ${jobId}`,
+    );
+    await db.$transaction(statements.map((statement) => db.$executeRaw(statement)));
     await yieldToOtherRequests();
   };
 

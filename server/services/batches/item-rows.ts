@@ -31,7 +31,7 @@ export type TItemOutcomeRow = {
 };
 
 /** Prisma's SQLite adapter keeps DateTime as ISO text with an explicit offset; raw SQL must match it. */
-function toDbTime(date: Date): string {
+export function toDbTime(date: Date): string {
   return date.toISOString().replace("Z", "+00:00");
 }
 
@@ -44,14 +44,24 @@ export async function claimPendingItems(
   jobId: string,
   limit: number,
   leaseUntil: Date,
+  options: { hasSharedUrls?: boolean } = {},
 ): Promise<TClaimedItem[]> {
   const claimed = await db.$queryRaw<TClaimedItem[]>(claimStatement(jobId, limit, leaseUntil));
-  if (claimed.length === 0) return claimed;
+  // most batches have no URL under two products: one statement per claim, not two
+  if (claimed.length === 0 || options.hasSharedUrls === false) return claimed;
   const urls = [...new Set(claimed.map((item) => item.url))];
   const sameUrl = await db.$queryRaw<TClaimedItem[]>(
     claimSameUrlStatement(jobId, urls, leaseUntil),
   );
   return sameUrl.length === 0 ? claimed : [...claimed, ...sameUrl];
+}
+
+/** Whether any URL of the job is listed under two products (or twice under one). */
+export async function hasSharedUrls(jobId: string): Promise<boolean> {
+  const shared = await db.$queryRaw<unknown[]>`
+    SELECT 1 FROM "ImageItem" INDEXED BY "ImageItem_jobId_url_idx"
+    WHERE "jobId" = ${jobId} GROUP BY "url" HAVING count(*) > 1 LIMIT 1`;
+  return shared.length > 0;
 }
 
 /** The pending items of a job with one of these URLs, looked up by URL through their index. */
@@ -125,22 +135,31 @@ export async function recordItemOutcomes(rows: TItemOutcomeRow[]): Promise<void>
 
 const INSERT_ROWS_PER_STATEMENT = 1_000;
 
-type TTransaction = Parameters<Parameters<typeof db.$transaction>[0]>[0];
-
-/** Inserts a batch's products and items, a thousand rows per statement. */
-export async function insertBatchRows(
-  tx: TTransaction,
+/**
+ * The statements that insert a chunk of a batch: its products, items and skipped entries, a
+ * thousand rows per statement. They are run together as one transaction of plain statements: an
+ * interactive transaction per chunk cost more than the rows it wrote.
+ */
+export function batchRowStatements(
   jobId: string,
   products: { id: string; number: string; position: number }[],
   items: { productId: string; position: number; line: number; url: string }[],
-): Promise<void> {
+  skipped: {
+    line: number;
+    product: string;
+    url: string;
+    verdict: string;
+    message: string | null;
+  }[],
+): Prisma.Sql[] {
+  const statements: Prisma.Sql[] = [];
   for (let i = 0; i < products.length; i += INSERT_ROWS_PER_STATEMENT) {
     const rows = JSON.stringify(
       products.slice(i, i + INSERT_ROWS_PER_STATEMENT).map((p) => [p.id, p.number, p.position]),
     );
-    await tx.$executeRaw`
+    statements.push(Prisma.sql`
       INSERT INTO "Product" ("id", "jobId", "number", "position")
-      SELECT "value"->>0, ${jobId}, "value"->>1, "value"->>2 FROM json_each(${rows})`;
+      SELECT "value"->>0, ${jobId}, "value"->>1, "value"->>2 FROM json_each(${rows})`);
   }
   for (let i = 0; i < items.length; i += INSERT_ROWS_PER_STATEMENT) {
     const rows = JSON.stringify(
@@ -148,31 +167,24 @@ export async function insertBatchRows(
         .slice(i, i + INSERT_ROWS_PER_STATEMENT)
         .map((item) => [createSortableId(), item.productId, item.position, item.line, item.url]),
     );
-    await tx.$executeRaw`
+    statements.push(Prisma.sql`
       INSERT INTO "ImageItem" ("id", "jobId", "productId", "position", "line", "url", "state", "attempts")
       SELECT "value"->>0, ${jobId}, "value"->>1, "value"->>2, "value"->>3, "value"->>4, 'pending', 0
-      FROM json_each(${rows})`;
+      FROM json_each(${rows})`);
   }
-}
-
-/** Stores the entries Analyze left out (errors and duplicates), in input order. */
-export async function insertSkippedRows(
-  tx: TTransaction,
-  jobId: string,
-  rows: { line: number; product: string; url: string; verdict: string; message: string | null }[],
-): Promise<void> {
-  for (let i = 0; i < rows.length; i += INSERT_ROWS_PER_STATEMENT) {
+  for (let i = 0; i < skipped.length; i += INSERT_ROWS_PER_STATEMENT) {
     const values = JSON.stringify(
-      rows
+      skipped
         .slice(i, i + INSERT_ROWS_PER_STATEMENT)
         .map((row) => [row.line, row.product, row.url, row.verdict, row.message ?? ""]),
     );
     // json_each walks the array in order, so ids follow the input
-    await tx.$executeRaw`
+    statements.push(Prisma.sql`
       INSERT INTO "SkippedRow" ("jobId", "line", "product", "url", "verdict", "message")
       SELECT ${jobId}, "value"->>0, "value"->>1, "value"->>2, "value"->>3, "value"->>4
-      FROM json_each(${values}) ORDER BY "key"`;
+      FROM json_each(${values}) ORDER BY "key"`);
   }
+  return statements;
 }
 
 /**

@@ -10,13 +10,14 @@ import { getRuntime } from "@/server/runtime";
 import { describeStorageFault } from "@/server/storage/describe-storage-fault";
 import {
   claimPendingItems,
+  hasSharedUrls,
   recordItemOutcomes,
   releaseClaims,
   type TClaimedItem,
   type TItemOutcomeRow,
 } from "./item-rows";
 import { finalJobStatus, markJobFinished } from "../jobs/finish-job";
-import { createBlobStorer } from "../storage/blob-references";
+import { addBlobReferences } from "../storage/blob-references";
 
 export const IMAGE_BATCH_QUEUE = "image-batch.run";
 export type TImageBatchMessage = { jobId: string };
@@ -34,11 +35,15 @@ const resumeDelays = new Map<string, number>();
 const unreleasedClaims = new Map<string, string[]>();
 
 export type TBatchRunOptions = {
-  /** How long results gather before they are written (tests stretch it to hold a write back). */
-  flushEveryMs?: number;
+  /**
+   * Awaited by every write of results after its files are moved into the store and before its rows
+   * are written: a test holds a write there to land a delete in between.
+   */
+  beforeRecording?: () => Promise<void>;
 };
 
 type TItemOutcome =
+  /** a download: a good one's file waits in the temp folder until its results are written */
   | { item: TClaimedItem; result: ImageDownloadResult }
   /** our side failed (the store, the database): the item goes back in line, not failed */
   | { item: TClaimedItem; isRequeued: true };
@@ -168,8 +173,7 @@ async function downloadPendingItems(
   // Enough work in flight that the engine's limiter never starves, without claiming the whole job.
   const window = Math.max(16, downloadLimits.maxGlobalConcurrency * 3);
   const seenByProduct = await loadStoredHashes(jobId);
-  const writer = createOutcomeWriter(jobId, seenByProduct, options.flushEveryMs ?? FLUSH_EVERY_MS);
-  const storer = createBlobStorer(jobId);
+  const claimOptions = { hasSharedUrls: await hasSharedUrls(jobId) };
   // a fault stops new claims and the downloads in flight: their items go back in line
   const pause = new AbortController();
   const downloadSignal = AbortSignal.any([signal, pause.signal]);
@@ -181,6 +185,10 @@ async function downloadPendingItems(
     fault ??= describeStorageFault(error);
     pause.abort();
   };
+  const writer = createOutcomeWriter(jobId, seenByProduct, {
+    onStoreFault: stop,
+    beforeRecording: options.beforeRecording,
+  });
   let inFlight = 0;
   let wake: () => void = () => {};
 
@@ -193,6 +201,7 @@ async function downloadPendingItems(
             jobId,
             window - inFlight,
             new Date(Date.now() + LEASE_MS),
+            claimOptions,
           );
         } catch (error) {
           stop(error);
@@ -222,28 +231,16 @@ async function downloadPendingItems(
   return fault;
 
   async function downloadGroup(items: TClaimedItem[]): Promise<TItemOutcome[]> {
-    const requeue = (error: unknown) => {
-      stop(error);
-      return items.map((item) => ({ item, isRequeued: true as const }));
-    };
-    let result: ImageDownloadResult;
     try {
       // the engine throws only for its sink: the temp file could not be written
-      result = await downloads.downloadImage(items[0]!.url, blobs.tempDir, {
+      const result = await downloads.downloadImage(items[0]!.url, blobs.tempDir, {
         signal: downloadSignal,
       });
+      return items.map((item) => ({ item, result }));
     } catch (error) {
-      return requeue(error);
+      stop(error);
+      return items.map((item) => ({ item, isRequeued: true as const }));
     }
-    if (result.ok) {
-      try {
-        await storer.store(result.tempPath, result.sha256);
-      } catch (error) {
-        await rm(result.tempPath, { force: true }).catch(() => undefined);
-        return requeue(error);
-      }
-    }
-    return items.map((item) => ({ item, result }));
   }
 }
 
@@ -263,35 +260,47 @@ async function loadStoredHashes(jobId: string): Promise<Map<string, Set<string>>
   return byProduct;
 }
 
-/** Collects outcomes and writes them in small transactions, a few times a second, then tells listeners. */
+type TOutcomeBatch = {
+  outcomes: TItemOutcome[];
+  /** files of this batch already in the store: a retried write does not move them again */
+  stored: Set<string>;
+};
+
+/**
+ * Collects outcomes and writes them a few times a second: first the references of their files, then
+ * the files moved into the store, then the rows, so a row never names a file the store lacks and no
+ * sweep takes a file between its move and its row. One write is two statements whatever its size;
+ * writing references as each file finished cost a statement per 20 ms.
+ */
 function createOutcomeWriter(
   jobId: string,
   seenByProduct: Map<string, Set<string>>,
-  flushEveryMs: number,
+  hooks: { onStoreFault: (error: unknown) => void; beforeRecording?: () => Promise<void> },
 ) {
   let pending: TItemOutcome[] = [];
   let timer: NodeJS.Timeout | null = null;
   let flushing: Promise<void> = Promise.resolve();
-  /** outcomes whose write failed; tried once more at close, then their items go back in line */
-  let unwritten: TItemOutcome[] = [];
+  /** batches whose write failed; tried once more at close, then their items go back in line */
+  let unwritten: TOutcomeBatch[] = [];
   let writeError: unknown = null;
+  const write = (batch: TOutcomeBatch) => writeOutcomes(jobId, batch, seenByProduct, hooks);
 
   function scheduleFlush() {
     if (pending.length >= FLUSH_AT_RESULTS) void flush();
-    else timer ??= setTimeout(() => void flush(), flushEveryMs);
+    else timer ??= setTimeout(() => void flush(), FLUSH_EVERY_MS);
   }
 
   function flush(): Promise<void> {
     if (timer) clearTimeout(timer);
     timer = null;
-    const batch = pending;
+    const batch: TOutcomeBatch = { outcomes: pending, stored: new Set() };
     pending = [];
-    if (batch.length === 0) return flushing;
+    if (batch.outcomes.length === 0) return flushing;
     flushing = flushing
-      .then(() => writeOutcomes(jobId, batch, seenByProduct))
+      .then(() => write(batch))
       .catch((error: unknown) => {
         logger.error({ jobId, err: error }, "could not record download results");
-        unwritten.push(...batch);
+        unwritten.push(batch);
       });
     return flushing;
   }
@@ -304,33 +313,92 @@ function createOutcomeWriter(
     /** Writes what is left; returns the claims it could not put back and the write's error. */
     async close(): Promise<{ unreleased: string[]; writeError: unknown }> {
       await flush();
-      if (unwritten.length === 0) return { unreleased: [], writeError };
       const retry = unwritten;
       unwritten = [];
-      try {
-        await writeOutcomes(jobId, retry, seenByProduct);
-        return { unreleased: [], writeError };
-      } catch (error) {
-        writeError = error;
-        logger.error({ jobId, err: error, items: retry.length }, "results still not recorded");
-        const ids = retry.map((o) => o.item.id);
+      const given: TOutcomeBatch[] = [];
+      for (const batch of retry) {
         try {
-          await releaseClaims(ids);
-          return { unreleased: [], writeError };
-        } catch (releaseError) {
-          logger.error({ jobId, err: releaseError }, "could not put the items back in line");
-          return { unreleased: ids, writeError };
+          await write(batch);
+        } catch (error) {
+          writeError = error;
+          given.push(batch);
         }
+      }
+      if (given.length === 0) return { unreleased: [], writeError };
+      const outcomes = given.flatMap((batch) => batch.outcomes);
+      logger.error(
+        { jobId, err: writeError, items: outcomes.length },
+        "results still not recorded",
+      );
+      await removeTempFiles(outcomes);
+      const ids = outcomes.map((o) => o.item.id);
+      try {
+        await releaseClaims(ids);
+        return { unreleased: [], writeError };
+      } catch (releaseError) {
+        logger.error({ jobId, err: releaseError }, "could not put the items back in line");
+        return { unreleased: ids, writeError };
       }
     },
   };
 }
 
+/** The temp files of good downloads that will not be stored (their items go back in line). */
+async function removeTempFiles(outcomes: TItemOutcome[]): Promise<void> {
+  const paths = new Set<string>();
+  for (const outcome of outcomes)
+    if ("result" in outcome && outcome.result.ok) paths.add(outcome.result.tempPath);
+  await Promise.all([...paths].map((file) => rm(file, { force: true }).catch(() => undefined)));
+}
+
+/**
+ * Moves a batch's files into the store, once their references are committed. A file that cannot be
+ * stored is our side's fault: it is reported, and its items go back in line. Returns the hashes
+ * that are in the store now.
+ */
+async function storeFiles(
+  jobId: string,
+  batch: TOutcomeBatch,
+  onStoreFault: (error: unknown) => void,
+): Promise<Set<string>> {
+  // a group's items share one download; two URLs with the same bytes bring two temp files
+  const filesByHash = new Map<string, Set<string>>();
+  for (const outcome of batch.outcomes) {
+    if (!("result" in outcome) || !outcome.result.ok) continue;
+    const { sha256, tempPath } = outcome.result;
+    if (batch.stored.has(sha256)) continue;
+    const files = filesByHash.get(sha256) ?? new Set<string>();
+    files.add(tempPath);
+    filesByHash.set(sha256, files);
+  }
+  if (filesByHash.size > 0) {
+    await addBlobReferences([...filesByHash.keys()].map((sha256) => ({ jobId, sha256 })));
+    const { blobs } = getRuntime();
+    await Promise.all(
+      [...filesByHash].map(async ([sha256, files]) => {
+        const [first, ...copies] = [...files];
+        try {
+          await blobs.moveIn(first!, sha256);
+          batch.stored.add(sha256);
+        } catch (error) {
+          onStoreFault(error);
+          copies.push(first!);
+        }
+        await Promise.all(copies.map((file) => rm(file, { force: true }).catch(() => undefined)));
+      }),
+    );
+  }
+  return batch.stored;
+}
+
 async function writeOutcomes(
   jobId: string,
-  batch: TItemOutcome[],
+  batch: TOutcomeBatch,
   seenByProduct: Map<string, Set<string>>,
+  hooks: { onStoreFault: (error: unknown) => void; beforeRecording?: () => Promise<void> },
 ): Promise<void> {
+  const stored = await storeFiles(jobId, batch, hooks.onStoreFault);
+  await hooks.beforeRecording?.();
   const finishedAt = new Date();
   // hashes become "seen" only once written: a failed write is retried with the same verdicts
   const storedNow: Array<{ productId: string; sha256: string }> = [];
@@ -350,7 +418,7 @@ async function writeOutcomes(
     error: null,
     finishedAt: null,
   });
-  const rows = batch.map((outcome): TItemOutcomeRow => {
+  const rows = batch.outcomes.map((outcome): TItemOutcomeRow => {
     const { item } = outcome;
     if ("isRequeued" in outcome) return backInLine(item.id, 0);
     const { result } = outcome;
@@ -365,6 +433,8 @@ async function writeOutcomes(
         finishedAt,
       };
     }
+    // the file could not be stored: our fault, fetched again once the job resumes
+    if (!stored.has(result.sha256)) return backInLine(item.id, 0);
     const isDuplicate = isSeen(item.productId, result.sha256);
     if (!isDuplicate) storedNow.push({ productId: item.productId, sha256: result.sha256 });
     return {
@@ -387,7 +457,10 @@ async function writeOutcomes(
     seenByProduct.set(productId, seen);
     seen.add(sha256);
   }
-  publishJobChange({ jobId, productIds: [...new Set(batch.map((o) => o.item.productId))] });
+  publishJobChange({
+    jobId,
+    productIds: [...new Set(batch.outcomes.map((o) => o.item.productId))],
+  });
 }
 
 async function finishJob(jobId: string): Promise<void> {

@@ -1,3 +1,5 @@
+import { randomFillSync } from "node:crypto";
+
 /**
  * UUIDs of version 7 (RFC 9562): a millisecond timestamp first, so ids made one after another sort
  * one after another. A batch's products and items are inserted a chunk per transaction; with
@@ -6,6 +8,12 @@
  */
 let lastMs = 0;
 let counter = 0;
+
+/** Random bytes are drawn for many ids at once: one draw per id cost 15 µs, a fifth of a create. */
+const IDS_PER_DRAW = 256;
+const randomPool = new Uint8Array(16 * IDS_PER_DRAW);
+let poolOffset = randomPool.length;
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
 
 export function createSortableId(now = Date.now()): string {
   if (now > lastMs) {
@@ -16,7 +24,12 @@ export function createSortableId(now = Date.now()): string {
     lastMs++;
     counter = 0;
   }
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  if (poolOffset === randomPool.length) {
+    randomFillSync(randomPool);
+    poolOffset = 0;
+  }
+  const bytes = randomPool.subarray(poolOffset, poolOffset + 16);
+  poolOffset += 16;
   let ms = lastMs;
   for (let i = 5; i >= 0; i--) {
     bytes[i] = ms % 256;
@@ -25,6 +38,10 @@ export function createSortableId(now = Date.now()): string {
   bytes[6] = 0x70 | (counter >> 8);
   bytes[7] = counter & 0xff;
   bytes[8] = 0x80 | (bytes[8]! & 0x3f);
-  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  let id = "";
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) id += "-";
+    id += HEX[bytes[i]!];
+  }
+  return id;
 }

@@ -26,49 +26,6 @@ export async function addBlobReferences(refs: { jobId: string; sha256: string }[
     SELECT "value"->>0, "value"->>1 FROM json_each(${rows})`;
 }
 
-/** How long references wait to be written together, and how many make a statement at once. */
-const GATHER_MS = 20;
-const GATHER_AT = 32;
-
-/**
- * Stores the files of one job's downloads: references of files that finish close together are
- * written in one statement, and each file is moved in once its reference is committed. A statement
- * per file cost ~500 µs of CPU (Prisma's overhead per query); 12 to 32 rows a statement cost 50 to
- * 90 µs a row. Waiting up to 20 ms costs nothing but a little latency per image.
- */
-export function createBlobStorer(jobId: string) {
-  let waiting: { sha256: string; settle: (error?: unknown) => void }[] = [];
-  let timer: NodeJS.Timeout | null = null;
-
-  async function writeWaiting() {
-    if (timer) clearTimeout(timer);
-    timer = null;
-    const batch = waiting;
-    waiting = [];
-    try {
-      await addBlobReferences(batch.map((w) => ({ jobId, sha256: w.sha256 })));
-      for (const w of batch) w.settle();
-    } catch (error) {
-      for (const w of batch) w.settle(error);
-    }
-  }
-
-  function reference(sha256: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      waiting.push({ sha256, settle: (error) => (error ? reject(error) : resolve()) });
-      if (waiting.length >= GATHER_AT) void writeWaiting();
-      else timer ??= setTimeout(() => void writeWaiting(), GATHER_MS);
-    });
-  }
-
-  return {
-    async store(tempPath: string, sha256: string): Promise<void> {
-      await reference(sha256);
-      await getRuntime().blobs.moveIn(tempPath, sha256);
-    },
-  };
-}
-
 /** The hashes among `hashes` that some reference still names. */
 export async function findReferencedHashes(hashes: string[]): Promise<Set<string>> {
   if (hashes.length === 0) return new Set();
