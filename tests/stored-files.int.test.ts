@@ -75,12 +75,18 @@ describe("a file that lands while another job using it is deleted", () => {
     ]);
     let releaseWrite!: () => void;
     const writeHeld = new Promise<void>((resolve) => (releaseWrite = resolve));
+    let isStored = false;
     const pass = runBatchJob(second, new AbortController().signal, {
-      beforeRecording: () => writeHeld,
+      beforeRecording: () => {
+        isStored = true;
+        return writeHeld;
+      },
     });
     const { waitFor } = await import("./support/test-app");
-    // the second job's copy replaced the file: it has landed, and no row of that job names it yet
-    await waitFor(async () => fs.statSync(blobPath(sha256)).ino !== inodeBefore);
+    // the second job's first write has stored its file (the bytes were there: left as they are)
+    // and waits before its rows: no row of that job names the file yet
+    await waitFor(() => isStored);
+    expect(fs.statSync(blobPath(sha256)).ino).toBe(inodeBefore);
     expect(await app.db.imageItem.count({ where: { jobId: second, sha256: { not: null } } })).toBe(
       0,
     );

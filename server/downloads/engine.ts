@@ -15,7 +15,7 @@ import { decodeBody, decodeErrorBody, parseContentCodings } from "./content-deco
 import { IMAGE_TYPE_INFO, SNIFF_BYTES, sniffImageType, sniffNonImageType } from "./content-sniff";
 import { createCancelledError, describeHttpStatus, DownloadError, formatByteLimit } from "./errors";
 import { toDownloadError } from "./failure-mapping";
-import { openFileSink } from "./file-sink";
+import { openFileSink, type TFileSink } from "./file-sink";
 import { createConcurrencyLimiter } from "./limiter";
 import { redactUrl } from "./redact-url";
 import {
@@ -36,7 +36,7 @@ import type {
   DownloadSink,
   DownloadSuccess,
   FetchOptions,
-  ImageDownloadResult,
+  HeldImageDownloadResult,
   TRequestRecord,
 } from "./types";
 
@@ -585,13 +585,20 @@ export function createDownloadEngine(
       return run(url, openSink, options, undefined);
     },
 
-    async downloadImage(url, tempDir, options = {}): Promise<ImageDownloadResult> {
+    downloadImage: (async (
+      url: string,
+      tempDir: string,
+      options: { signal?: AbortSignal; keepInMemory?: boolean } = {},
+    ): Promise<HeldImageDownloadResult> => {
       const tempPath = join(tempDir, `dl-${randomUUID()}.part`);
+      let sink: TFileSink | null = null;
+      const openSink = async () =>
+        (sink = await openFileSink(tempPath, { keepInMemory: options.keepInMemory }));
       let result: DownloadResult;
       try {
         result = await run(
           url,
-          () => openFileSink(tempPath),
+          openSink,
           { signal: options.signal, accept: IMAGE_ACCEPT },
           inspectImage,
         );
@@ -600,9 +607,11 @@ export function createDownloadEngine(
         throw error;
       }
       if (!result.ok) {
-        await rm(tempPath, { force: true });
+        // a body kept in memory left no file behind
+        if (!options.keepInMemory) await rm(tempPath, { force: true });
         return result;
       }
+      const heldBody = (sink as TFileSink | null)?.takeHeldBody() ?? null;
       const imageType = sniffImageType(result.firstBytes);
       if (!imageType) {
         // Unreachable while inspectImage guards the stream; kept so a future change cannot leak a file.
@@ -613,8 +622,9 @@ export function createDownloadEngine(
           attempts: result.attempts,
         };
       }
-      return { ...result, tempPath, imageType, ...IMAGE_TYPE_INFO[imageType] };
-    },
+      const info = { imageType, ...IMAGE_TYPE_INFO[imageType] };
+      return heldBody ? { ...result, ...info, heldBody } : { ...result, ...info, tempPath };
+    }) as DownloadEngine["downloadImage"],
 
     async close() {
       closed = true;

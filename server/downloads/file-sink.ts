@@ -28,13 +28,25 @@ const writeWholeFile = promisify(writeFile);
 /** Enough for 32 downloads of typical images at once; beyond it, buffers are left to the GC. */
 const bodyBuffers = createBufferPool(8 << 20);
 
+/** A body kept in memory instead of a file. */
+export type THeldBody = { data: Buffer };
+
+export type TFileSink = DownloadSink & {
+  /** With `keepInMemory`, the whole body after close() when it fit in memory (no file written). */
+  takeHeldBody(): THeldBody | null;
+};
+
 // A new sink per attempt, so a retried attempt starts from an empty file.
-export async function openFileSink(path: string): Promise<DownloadSink> {
+export async function openFileSink(
+  path: string,
+  options: { keepInMemory?: boolean } = {},
+): Promise<TFileSink> {
   let buffer: Buffer | null = null;
   let length = 0;
   /** set once the body outgrew memory and streams to disk */
   let handle: FileHandle | null = null;
   let closed = false;
+  let held: THeldBody | null = null;
   const releaseBuffer = () => {
     if (buffer) bodyBuffers.give(buffer);
     buffer = null;
@@ -65,12 +77,27 @@ export async function openFileSink(path: string): Promise<DownloadSink> {
       if (closed) return;
       closed = true;
       if (handle) return handle.close();
+      if (options.keepInMemory) {
+        // An exact copy, and the pooled buffer goes back at once: a held body waits a tenth of a
+        // second for its write, and is then sent to the file thread, which copies what it is
+        // sent (a pooled buffer would have been copied with its slack, up to twice the body).
+        const data = Buffer.allocUnsafeSlow(length);
+        buffer?.copy(data, 0, 0, length);
+        releaseBuffer();
+        held = { data };
+        return;
+      }
       try {
         // the callback API in one promise: open, write and close without a FileHandle each
         await writeWholeFile(path, buffer ? buffer.subarray(0, length) : Buffer.alloc(0));
       } finally {
         releaseBuffer();
       }
+    },
+    takeHeldBody() {
+      const body = held;
+      held = null;
+      return body;
     },
     async abort() {
       if (!closed) {

@@ -10,6 +10,7 @@ export type {
   DownloadResult,
   DownloadSink,
   FetchOptions,
+  HeldImageDownloadResult,
   ImageDownloadResult,
   RetryPolicy,
   TCredentials,

@@ -2,6 +2,7 @@ import type { Dispatcher } from "undici";
 import type { Clock } from "./clock";
 import type { DownloadError } from "./errors";
 import type { ImageType } from "./content-sniff";
+import type { THeldBody } from "./file-sink";
 import type { RetryPolicy } from "./retry";
 
 export type { RetryPolicy };
@@ -113,14 +114,21 @@ export type DownloadFailure = {
 
 export type DownloadResult = DownloadSuccess | DownloadFailure;
 
+type TImageInfo = {
+  imageType: ImageType;
+  mimeType: string;
+  // Without the leading dot, e.g. "jpg".
+  extension: string;
+};
+
 export type ImageDownloadResult =
-  | (DownloadSuccess & {
-      tempPath: string;
-      imageType: ImageType;
-      mimeType: string;
-      // Without the leading dot, e.g. "jpg".
-      extension: string;
-    })
+  (DownloadSuccess & TImageInfo & { tempPath: string }) | DownloadFailure;
+
+/** With `keepInMemory`: a body that fit in memory comes as bytes, a larger one as a temp file. */
+export type HeldImageDownloadResult =
+  | (DownloadSuccess &
+      TImageInfo &
+      ({ tempPath: string; heldBody?: undefined } | { tempPath?: undefined; heldBody: THeldBody }))
   | DownloadFailure;
 
 export interface DownloadEngine {
@@ -134,5 +142,11 @@ export interface DownloadEngine {
     tempDir: string,
     options?: { signal?: AbortSignal },
   ): Promise<ImageDownloadResult>;
+  /** Keeps a body of up to 1 MB in memory instead of writing a temp file. */
+  downloadImage(
+    url: string,
+    tempDir: string,
+    options: { signal?: AbortSignal; keepInMemory: true },
+  ): Promise<HeldImageDownloadResult>;
   close(): Promise<void>;
 }

@@ -22,6 +22,9 @@ export type TStoreCheck = {
  * written before the file is moved in, and only the sweep removes files, re-checking the
  * references once a file is out of sight. Nothing else deletes blobs.
  */
+/** A blob on its way in: bytes held in memory, or a finished temp file to move in. */
+export type TIncomingBlob = { sha256: string } & ({ data: Uint8Array } | { tempPath: string });
+
 export interface BlobStore {
   /** Where downloads are written before they are known to be good. */
   readonly tempDir: string;
@@ -30,6 +33,12 @@ export interface BlobStore {
    * `storeBlob` calls this, after writing the reference: a blob moved in without one can be swept.
    */
   moveIn(tempPath: string, sha256: string): Promise<void>;
+  /**
+   * Stores several blobs at once, after their references are written (as `moveIn`); a blob whose
+   * bytes are there already is left as it is. Returns each one's error, or null once it is stored;
+   * temp files are gone either way.
+   */
+  storeMany(blobs: TIncomingBlob[]): Promise<(Error | null)[]>;
   /** The blob's bytes, or the bytes from `start` to `end` inclusive; errors with ENOENT when absent. */
   openRead(sha256: string, range?: { start?: number; end?: number }): Readable;
   /**

@@ -57,6 +57,50 @@ describe("local blob store", () => {
     expect(await store.statBlob(sha256Of("never stored"))).toBeNull();
   });
 
+  it("stores bytes held in memory in one batch, leaves bytes already there alone, and replaces a file left short", async () => {
+    const { root, store } = makeStore();
+    const [first, second] = ["first image", "second image"];
+    const blobPath = (content: string) =>
+      path.join(root, "blobs", sha256Of(content).slice(0, 2), sha256Of(content));
+    const incoming = (content: string) => ({
+      sha256: sha256Of(content),
+      data: Buffer.from(content),
+    });
+    expect(await store.storeMany([incoming(first), incoming(second)])).toEqual([null, null]);
+    expect(await text(store.openRead(sha256Of(first)))).toBe(first);
+    expect(await text(store.openRead(sha256Of(second)))).toBe(second);
+
+    // the same bytes again: the file stays as it is (a reader streaming it is not disturbed)
+    const inode = fs.statSync(blobPath(first)).ino;
+    expect(await store.storeMany([incoming(first)])).toEqual([null]);
+    expect(fs.statSync(blobPath(first)).ino).toBe(inode);
+
+    // a process killed while writing left a short file: the next store of those bytes mends it
+    fs.writeFileSync(blobPath(second), "second");
+    const temp = writeTemp(store.tempDir, "third image");
+    expect(
+      await store.storeMany([incoming(second), { sha256: temp.sha256, tempPath: temp.file }]),
+    ).toEqual([null, null]);
+    expect(await text(store.openRead(sha256Of(second)))).toBe(second);
+    expect(await text(store.openRead(temp.sha256))).toBe("third image");
+    expect(fs.existsSync(temp.file)).toBe(false);
+  });
+
+  it("gives each blob of a batch its own error, with the system's code, and drops failed temp files", async () => {
+    const { root, store } = makeStore();
+    const good = { sha256: sha256Of("fits"), data: Buffer.from("fits") };
+    const blocked = sha256Of("blocked");
+    // a file where the blob's folder should be: the folder cannot be made (ENOTDIR, like EROFS)
+    fs.writeFileSync(path.join(root, "blobs", blocked.slice(0, 2)), "not a folder");
+    const temp = writeTemp(store.tempDir, "blocked");
+    const [ok, failed] = await store.storeMany([good, { sha256: blocked, tempPath: temp.file }]);
+    expect(ok).toBeNull();
+    expect(failed).toBeInstanceOf(Error);
+    expect((failed as NodeJS.ErrnoException).code).toBe("ENOTDIR");
+    expect(fs.existsSync(temp.file)).toBe(false);
+    expect(await store.has(good.sha256)).toBe(true);
+  });
+
   it("refuses keys that are not SHA-256 digests, so no key can walk out of the store", () => {
     const { store } = makeStore();
     expect(() => store.openRead("../../etc/passwd")).toThrow(/not a SHA-256/);

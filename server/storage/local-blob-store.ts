@@ -2,8 +2,9 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
-import type { BlobStore, TStoreCheck } from "./blob-store";
+import type { BlobStore, TIncomingBlob, TStoreCheck } from "./blob-store";
 import { describeFileError } from "./describe-storage-fault";
+import { createFileOpThread, type TFileOp, type TFileOpResult } from "./file-op-thread";
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const SHARD = /^[0-9a-f]{2}$/;
@@ -15,6 +16,10 @@ const INCOMING = ".incoming";
 
 function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | null)?.code;
+}
+
+function toError(failure: NonNullable<TFileOpResult["error"]>): Error {
+  return Object.assign(new Error(failure.message), { code: failure.code });
 }
 
 /**
@@ -103,10 +108,52 @@ export function createLocalBlobStore(root: string): BlobStore {
     }
   }
 
+  const fileOps = createFileOpThread();
+
+  /**
+   * Stores blobs as one batch on the file thread (see file-op-thread.ts). Only a temp file on
+   * another volume than the store comes back here, to be copied in.
+   */
+  async function storeMany(blobs: TIncomingBlob[]): Promise<(Error | null)[]> {
+    // no blob is empty (an image never is): empty bytes here are bytes already sent away
+    if (blobs.some((blob) => "data" in blob && blob.data.byteLength === 0))
+      throw new Error("a blob's bytes were empty (sent to the store twice?)");
+    const targets = blobs.map((blob) => pathFor(blob.sha256));
+    const results = await fileOps.run(
+      blobs.map((blob, i): TFileOp =>
+        "data" in blob
+          ? { kind: "store", path: targets[i]!, data: blob.data, stagingDir }
+          : { kind: "move", from: blob.tempPath, to: targets[i]! },
+      ),
+    );
+    return Promise.all(
+      blobs.map(async (blob, i) => {
+        const failure = results[i]!.error;
+        if (!failure) return null;
+        if (failure.code === "EXDEV" && "tempPath" in blob) {
+          try {
+            await moveIntoStore(blob.tempPath, targets[i]!);
+            return null;
+          } catch (error) {
+            await fsp.rm(blob.tempPath, { force: true }).catch(() => undefined);
+            return error as Error;
+          }
+        }
+        if ("tempPath" in blob) await fsp.rm(blob.tempPath, { force: true }).catch(() => undefined);
+        return toError(failure);
+      }),
+    );
+  }
+
   return {
     tempDir,
 
-    moveIn: (tempPath, sha256) => moveIntoStore(tempPath, pathFor(sha256)),
+    async moveIn(tempPath, sha256) {
+      const [error] = await storeMany([{ sha256, tempPath }]);
+      if (error) throw error;
+    },
+
+    storeMany,
 
     openRead(sha256, range) {
       return fs.createReadStream(pathFor(sha256), {

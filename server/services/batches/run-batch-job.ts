@@ -2,7 +2,7 @@ import "server-only";
 import { setMaxListeners } from "node:events";
 import { rm } from "node:fs/promises";
 import { db } from "@/server/db";
-import type { ImageDownloadResult } from "@/server/downloads";
+import type { HeldImageDownloadResult } from "@/server/downloads";
 import { publishJobChange } from "@/server/jobs/progress";
 import { trackRunningJob } from "@/server/jobs/running-jobs";
 import { logger } from "@/server/logger";
@@ -17,6 +17,7 @@ import {
   type TItemOutcomeRow,
 } from "./item-rows";
 import { finalJobStatus, markJobFinished } from "../jobs/finish-job";
+import type { TIncomingBlob } from "@/server/storage/blob-store";
 import { addBlobReferences } from "../storage/blob-references";
 
 export const IMAGE_BATCH_QUEUE = "image-batch.run";
@@ -43,8 +44,8 @@ export type TBatchRunOptions = {
 };
 
 type TItemOutcome =
-  /** a download: a good one's file waits in the temp folder until its results are written */
-  | { item: TClaimedItem; result: ImageDownloadResult }
+  /** a download: a good one's bytes wait (in memory, or a temp file) until its results are written */
+  | { item: TClaimedItem; result: HeldImageDownloadResult }
   /** our side failed (the store, the database): the item goes back in line, not failed */
   | { item: TClaimedItem; isRequeued: true };
 
@@ -171,7 +172,9 @@ async function downloadPendingItems(
 ): Promise<string | null> {
   const { downloads, blobs, downloadLimits } = getRuntime();
   // Enough work in flight that the engine's limiter never starves, without claiming the whole job.
-  const window = Math.max(16, downloadLimits.maxGlobalConcurrency * 3);
+  // A claim is a statement: topping the window up only once half of it is free makes each claim
+  // take 64 items or more at the default 32 downloads at once (about 30 with a window of 96).
+  const window = Math.max(16, downloadLimits.maxGlobalConcurrency * 4);
   const seenByProduct = await loadStoredHashes(jobId);
   const claimOptions = { hasSharedUrls: await hasSharedUrls(jobId) };
   // a fault stops new claims and the downloads in flight: their items go back in line
@@ -190,16 +193,20 @@ async function downloadPendingItems(
     beforeRecording: options.beforeRecording,
   });
   let inFlight = 0;
+  /** the last claim found fewer items than it asked for: ask again only once nothing is in flight */
+  let isDrained = false;
   let wake: () => void = () => {};
 
   try {
     while (!downloadSignal.aborted) {
-      if (inFlight <= window / 2) {
+      const free = window - inFlight;
+      // at the end of a job a claim per finished download found nothing, at a statement each
+      if (isDrained ? inFlight === 0 : free >= window / 2) {
         let claimed: TClaimedItem[];
         try {
           claimed = await claimPendingItems(
             jobId,
-            window - inFlight,
+            free,
             new Date(Date.now() + LEASE_MS),
             claimOptions,
           );
@@ -207,6 +214,7 @@ async function downloadPendingItems(
           stop(error);
           break;
         }
+        isDrained = claimed.length < free;
         for (const group of groupByUrl(claimed)) {
           inFlight += group.length;
           void downloadGroup(group)
@@ -217,7 +225,7 @@ async function downloadPendingItems(
             });
         }
         if (claimed.length === 0 && inFlight === 0) break;
-        if (claimed.length > 0 && inFlight <= window / 2) continue;
+        if (claimed.length > 0 && !isDrained && inFlight <= window / 2) continue;
       }
       await new Promise<void>((resolve) => (wake = resolve));
     }
@@ -235,6 +243,7 @@ async function downloadPendingItems(
       // the engine throws only for its sink: the temp file could not be written
       const result = await downloads.downloadImage(items[0]!.url, blobs.tempDir, {
         signal: downloadSignal,
+        keepInMemory: true,
       });
       return items.map((item) => ({ item, result }));
     } catch (error) {
@@ -301,6 +310,8 @@ function createOutcomeWriter(
       .catch((error: unknown) => {
         logger.error({ jobId, err: error }, "could not record download results");
         unwritten.push(batch);
+        // our side cannot keep results: stop fetching more until it can
+        hooks.onStoreFault(error);
       });
     return flushing;
   }
@@ -343,51 +354,55 @@ function createOutcomeWriter(
   };
 }
 
-/** The temp files of good downloads that will not be stored (their items go back in line). */
+/** The bytes of good downloads that will not be stored now (their items go back in line). */
 async function removeTempFiles(outcomes: TItemOutcome[]): Promise<void> {
   const paths = new Set<string>();
-  for (const outcome of outcomes)
-    if ("result" in outcome && outcome.result.ok) paths.add(outcome.result.tempPath);
+  for (const outcome of outcomes) {
+    if (!("result" in outcome) || !outcome.result.ok) continue;
+    if (outcome.result.tempPath) paths.add(outcome.result.tempPath);
+  }
   await Promise.all([...paths].map((file) => rm(file, { force: true }).catch(() => undefined)));
 }
 
 /**
- * Moves a batch's files into the store, once their references are committed. A file that cannot be
- * stored is our side's fault: it is reported, and its items go back in line. Returns the hashes
- * that are in the store now.
+ * Stores a batch's downloads, once their references are committed, in one call to the store. A
+ * blob that cannot be stored is our side's fault: it is reported, and its items go back in line.
+ * Returns the hashes that are in the store now.
  */
 async function storeFiles(
   jobId: string,
   batch: TOutcomeBatch,
   onStoreFault: (error: unknown) => void,
 ): Promise<Set<string>> {
-  // a group's items share one download; two URLs with the same bytes bring two temp files
-  const filesByHash = new Map<string, Set<string>>();
+  // a group's items share one download; two URLs with the same bytes bring two downloads
+  const incoming = new Map<string, TIncomingBlob>();
+  const redundantFiles: string[] = [];
   for (const outcome of batch.outcomes) {
     if (!("result" in outcome) || !outcome.result.ok) continue;
-    const { sha256, tempPath } = outcome.result;
+    const { sha256, tempPath, heldBody } = outcome.result;
     if (batch.stored.has(sha256)) continue;
-    const files = filesByHash.get(sha256) ?? new Set<string>();
-    files.add(tempPath);
-    filesByHash.set(sha256, files);
+    const first = incoming.get(sha256);
+    if (!first)
+      incoming.set(
+        sha256,
+        heldBody ? { sha256, data: heldBody.data } : { sha256, tempPath: tempPath! },
+      );
+    else if (tempPath && !("tempPath" in first && first.tempPath === tempPath))
+      redundantFiles.push(tempPath);
   }
-  if (filesByHash.size > 0) {
-    await addBlobReferences([...filesByHash.keys()].map((sha256) => ({ jobId, sha256 })));
-    const { blobs } = getRuntime();
-    await Promise.all(
-      [...filesByHash].map(async ([sha256, files]) => {
-        const [first, ...copies] = [...files];
-        try {
-          await blobs.moveIn(first!, sha256);
-          batch.stored.add(sha256);
-        } catch (error) {
-          onStoreFault(error);
-          copies.push(first!);
-        }
-        await Promise.all(copies.map((file) => rm(file, { force: true }).catch(() => undefined)));
-      }),
-    );
+  if (incoming.size > 0) {
+    await addBlobReferences([...incoming.keys()].map((sha256) => ({ jobId, sha256 })));
+    const blobs = [...incoming.values()];
+    // held bytes are moved to the store's thread: whatever happens, they are not sent twice
+    const errors = await getRuntime()
+      .blobs.storeMany(blobs)
+      .catch((error: unknown) => blobs.map(() => error as Error));
+    errors.forEach((error, i) => {
+      if (error) onStoreFault(error);
+      else batch.stored.add(blobs[i]!.sha256);
+    });
   }
+  await Promise.all(redundantFiles.map((file) => rm(file, { force: true }).catch(() => undefined)));
   return batch.stored;
 }
 

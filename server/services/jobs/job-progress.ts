@@ -1,5 +1,5 @@
 import "server-only";
-import { db } from "@/server/db";
+import { Prisma, db } from "@/server/db";
 
 export type TItemCounts = {
   total: number;
@@ -66,32 +66,54 @@ export async function getJobProgress(
   const job = await db.job.findUnique({ where: { id: jobId } });
   // a batch still being stored is not a job yet: half of its rows must not show
   if (!job || job.status === "creating") return null;
-  // a list this long costs more to send as parameters (and SQLite takes at most 999) than
-  // reading the whole job does
+  // a list this long costs more to look up product by product than reading the whole job does
   if (productIds && productIds.length > MAX_PRODUCTS_BY_ID) productIds = undefined;
-  // Changed products are looked up by id alone: with jobId as well, SQLite walked the job's index
-  // over every item (23 ms per update at 100,000 images instead of 4).
-  const [byState, bytes, products, byProduct] = await Promise.all([
-    db.imageItem.groupBy({ by: ["state"], where: { jobId }, _count: { _all: true } }),
-    db.imageItem.aggregate({ where: { jobId, state: "downloaded" }, _sum: { bytes: true } }),
-    db.product.findMany({
-      where: productIds ? { id: { in: productIds } } : { jobId },
-      orderBy: { position: "asc" },
-      select: { id: true, number: true, position: true },
-    }),
-    db.imageItem.groupBy({
-      by: ["productId", "state"],
-      where: productIds ? { productId: { in: productIds } } : { jobId },
-      _count: { _all: true },
-    }),
+  // Plain SQL, two statements: through the query builder this was four queries, each compiled
+  // again on every read (about 1 ms of CPU apiece, four reads a second per watched job). The totals
+  // come from the (jobId, state, line, bytes) index alone. Changed products are looked up by id:
+  // with jobId as well, SQLite walked the job's index over every item (23 ms per update at 100,000
+  // images instead of 4).
+  const [byState, byProduct] = await Promise.all([
+    db.$queryRaw<{ state: string; n: number | bigint; bytes: number | bigint | null }[]>`
+      SELECT "state", count(*) AS "n", sum("bytes") AS "bytes"
+      FROM "ImageItem" WHERE "jobId" = ${jobId} GROUP BY "state"`,
+    db.$queryRaw<
+      {
+        id: string;
+        number: string;
+        position: number | bigint;
+        state: string | null;
+        n: number | bigint;
+      }[]
+    >`
+      SELECT "p"."id", "p"."number", "p"."position", "i"."state", count("i"."id") AS "n"
+      FROM "Product" AS "p" LEFT JOIN "ImageItem" AS "i" ON "i"."productId" = "p"."id"
+      WHERE ${
+        productIds
+          ? Prisma.sql`"p"."id" IN (SELECT "value" FROM json_each(${JSON.stringify(productIds)}))`
+          : Prisma.sql`"p"."jobId" = ${jobId}`
+      }
+      GROUP BY "p"."id", "i"."state"
+      ORDER BY "p"."position"`,
   ]);
-  const totals = { ...emptyCounts(), bytes: bytes._sum.bytes ?? 0 };
-  for (const row of byState) addCount(totals, row.state, row._count._all);
-  const countsByProduct = new Map<string, TItemCounts>();
+  const totals = { ...emptyCounts(), bytes: 0 };
+  for (const row of byState) {
+    addCount(totals, row.state, Number(row.n));
+    if (row.state === "downloaded") totals.bytes = Number(row.bytes ?? 0);
+  }
+  const products: TProductProgress[] = [];
   for (const row of byProduct) {
-    const counts = countsByProduct.get(row.productId) ?? emptyCounts();
-    addCount(counts, row.state, row._count._all);
-    countsByProduct.set(row.productId, counts);
+    let product = products.at(-1);
+    if (product?.id !== row.id) {
+      product = {
+        id: row.id,
+        number: row.number,
+        position: Number(row.position),
+        ...emptyCounts(),
+      };
+      products.push(product);
+    }
+    if (row.state !== null) addCount(product, row.state, Number(row.n));
   }
   return {
     job: describeJob(job),
@@ -101,7 +123,7 @@ export async function getJobProgress(
         : null,
     skippedEntries: skippedEntriesOf(job.options),
     totals,
-    products: products.map((p) => ({ ...p, ...(countsByProduct.get(p.id) ?? emptyCounts()) })),
+    products,
   };
 }
 
