@@ -27,6 +27,10 @@ export type TImageBatchMessage = { jobId: string };
 const LEASE_MS = 10 * 60_000;
 const FLUSH_EVERY_MS = 100;
 const FLUSH_AT_RESULTS = 250;
+/** Downloads kept in memory that start a write of results (about 300 images of 55 KB)... */
+const FLUSH_AT_HELD_BYTES = 16 << 20;
+/** ...and that stop new claims until a write frees them: a slow disk must not fill the memory. */
+const MAX_HELD_BYTES = 64 << 20;
 /** First wait before a paused job tries again; doubles up to the max while it keeps failing. */
 const RESUME_FIRST_DELAY_MS = 5_000;
 const RESUME_MAX_DELAY_MS = 5 * 60_000;
@@ -41,6 +45,8 @@ export type TBatchRunOptions = {
    * are written: a test holds a write there to land a delete in between.
    */
   beforeRecording?: () => Promise<void>;
+  /** Downloaded bytes held in memory before new claims wait for a write (64 MB). */
+  maxHeldBytes?: number;
 };
 
 type TItemOutcome =
@@ -188,20 +194,23 @@ async function downloadPendingItems(
     fault ??= describeStorageFault(error);
     pause.abort();
   };
-  const writer = createOutcomeWriter(jobId, seenByProduct, {
-    onStoreFault: stop,
-    beforeRecording: options.beforeRecording,
-  });
   let inFlight = 0;
   /** the last claim found fewer items than it asked for: ask again only once nothing is in flight */
   let isDrained = false;
   let wake: () => void = () => {};
+  const maxHeldBytes = options.maxHeldBytes ?? MAX_HELD_BYTES;
+  const writer = createOutcomeWriter(jobId, seenByProduct, {
+    onStoreFault: stop,
+    beforeRecording: options.beforeRecording,
+    onWritten: () => wake(),
+  });
 
   try {
     while (!downloadSignal.aborted) {
       const free = window - inFlight;
       // at the end of a job a claim per finished download found nothing, at a statement each
-      if (isDrained ? inFlight === 0 : free >= window / 2) {
+      const canClaim = writer.heldBytes() < maxHeldBytes;
+      if (canClaim && (isDrained ? inFlight === 0 : free >= window / 2)) {
         let claimed: TClaimedItem[];
         try {
           claimed = await claimPendingItems(
@@ -218,7 +227,7 @@ async function downloadPendingItems(
         for (const group of groupByUrl(claimed)) {
           inFlight += group.length;
           void downloadGroup(group)
-            .then((outcomes) => outcomes.forEach((outcome) => writer.add(outcome)))
+            .then((outcomes) => writer.add(outcomes))
             .finally(() => {
               inFlight -= group.length;
               wake();
@@ -271,6 +280,8 @@ async function loadStoredHashes(jobId: string): Promise<Map<string, Set<string>>
 
 type TOutcomeBatch = {
   outcomes: TItemOutcome[];
+  /** bytes of its downloads kept in memory */
+  heldBytes: number;
   /** files of this batch already in the store: a retried write does not move them again */
   stored: Set<string>;
 };
@@ -284,9 +295,17 @@ type TOutcomeBatch = {
 function createOutcomeWriter(
   jobId: string,
   seenByProduct: Map<string, Set<string>>,
-  hooks: { onStoreFault: (error: unknown) => void; beforeRecording?: () => Promise<void> },
+  hooks: {
+    onStoreFault: (error: unknown) => void;
+    beforeRecording?: () => Promise<void>;
+    /** a write finished (or failed): the bytes it held are free */
+    onWritten: () => void;
+  },
 ) {
   let pending: TItemOutcome[] = [];
+  let pendingHeldBytes = 0;
+  /** held by results not yet written, pending or in a write */
+  let heldBytes = 0;
   let timer: NodeJS.Timeout | null = null;
   let flushing: Promise<void> = Promise.resolve();
   /** batches whose write failed; tried once more at close, then their items go back in line */
@@ -295,15 +314,20 @@ function createOutcomeWriter(
   const write = (batch: TOutcomeBatch) => writeOutcomes(jobId, batch, seenByProduct, hooks);
 
   function scheduleFlush() {
-    if (pending.length >= FLUSH_AT_RESULTS) void flush();
+    if (pending.length >= FLUSH_AT_RESULTS || pendingHeldBytes >= FLUSH_AT_HELD_BYTES) void flush();
     else timer ??= setTimeout(() => void flush(), FLUSH_EVERY_MS);
   }
 
   function flush(): Promise<void> {
     if (timer) clearTimeout(timer);
     timer = null;
-    const batch: TOutcomeBatch = { outcomes: pending, stored: new Set() };
+    const batch: TOutcomeBatch = {
+      outcomes: pending,
+      heldBytes: pendingHeldBytes,
+      stored: new Set(),
+    };
     pending = [];
+    pendingHeldBytes = 0;
     if (batch.outcomes.length === 0) return flushing;
     flushing = flushing
       .then(() => write(batch))
@@ -312,15 +336,29 @@ function createOutcomeWriter(
         unwritten.push(batch);
         // our side cannot keep results: stop fetching more until it can
         hooks.onStoreFault(error);
+      })
+      .finally(() => {
+        // a failed write's batch waits for close(): the job is stopping, and claims no more
+        heldBytes -= batch.heldBytes;
+        hooks.onWritten();
       });
     return flushing;
   }
 
   return {
-    add(outcome: TItemOutcome) {
-      pending.push(outcome);
+    /** The outcomes of one download (the items of a group share it). */
+    add(outcomes: TItemOutcome[]) {
+      const first = outcomes[0];
+      const bytes =
+        first && "result" in first && first.result.ok
+          ? (first.result.heldBody?.data.length ?? 0)
+          : 0;
+      pending.push(...outcomes);
+      pendingHeldBytes += bytes;
+      heldBytes += bytes;
       scheduleFlush();
     },
+    heldBytes: () => heldBytes,
     /** Writes what is left; returns the claims it could not put back and the write's error. */
     async close(): Promise<{ unreleased: string[]; writeError: unknown }> {
       await flush();
