@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
+import type { z } from "zod";
 import {
   DownloadError,
   type DownloadEngine,
@@ -9,6 +10,7 @@ import {
   type TRequestRecord,
 } from "@/server/downloads";
 import { openFileSink } from "@/server/downloads/file-sink";
+import { ConnectorError } from "./connector-error";
 
 const JSON_LIMIT_BYTES = 32 * 1024 * 1024;
 /** Report files are large text: asking for compression saves most of the transfer. */
@@ -50,7 +52,15 @@ export type TConnectorHttpOptions = {
  * a wrong password.
  */
 export type ConnectorHttp = {
-  requestJson<T = unknown>(url: string, request?: TRequest): Promise<TJsonResponse<T>>;
+  /**
+   * The answer parsed and checked against `schema`: an answer of another shape (a proxy's page, a
+   * release that renamed a field) is a plain error naming the field, never a cast that breaks later.
+   */
+  requestJson<TSchema extends z.ZodType>(
+    url: string,
+    schema: TSchema,
+    request?: TRequest,
+  ): Promise<TJsonResponse<z.output<TSchema>>>;
   requestText(url: string, request?: TRequest): Promise<TJsonResponse<string>>;
   /** The body in a file of the temp folder; the caller removes it. Nothing is left on failure. */
   downloadToFile(url: string, request: TRequest & { maxBytes?: number }): Promise<TFileResponse>;
@@ -86,10 +96,11 @@ export function createConnectorHttp(
 
   return {
     requestText,
-    async requestJson<T>(url: string, request: TRequest = {}) {
+    async requestJson(url, schema, request = {}) {
       const response = await requestText(url, { accept: "application/json", ...request });
+      let parsed: unknown;
       try {
-        return { ...response, body: JSON.parse(response.body) as T };
+        parsed = JSON.parse(response.body);
       } catch {
         throw new DownloadError(
           "http",
@@ -100,6 +111,9 @@ export function createConnectorHttp(
           },
         );
       }
+      const checked = schema.safeParse(parsed);
+      if (!checked.success) throw unexpectedShapeError(url, checked.error);
+      return { ...response, body: checked.data };
     },
     async downloadToFile(url, request) {
       const target = path.join(
@@ -132,4 +146,14 @@ export function createConnectorHttp(
       return createConnectorHttp(engine, tempDir, { ...options, ...more });
     },
   };
+}
+
+/** "example.com answered /api/x with JSON of another shape than expected (result.id: …)" */
+function unexpectedShapeError(url: string, error: z.ZodError): ConnectorError {
+  const { host, pathname } = new URL(url);
+  const issue = error.issues[0];
+  const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
+  return new ConnectorError(
+    `${host} answered ${pathname} with JSON of another shape than expected (${where}${issue?.message ?? "unreadable"})`,
+  );
 }

@@ -41,6 +41,10 @@ const ZQuery = z.discriminatedUnion("target", [
   }),
 ]);
 
+/** The parts of Metabase's answers we read (POST /api/session, GET /api/user/current). */
+const ZSessionAnswer = z.object({ id: z.string().nullish() });
+const ZCurrentUser = z.object({ email: z.string().nullish(), common_name: z.string().nullish() });
+
 type TSettings = z.infer<typeof ZSettings>;
 type TSecrets = z.infer<typeof ZSecrets>;
 type TQuery = z.infer<typeof ZQuery>;
@@ -106,8 +110,9 @@ async function signIn(connection: TMetabase, context: TConnectorContext): Promis
     throw new ConnectorError("session sign-in needs an email and a password");
   }
   try {
-    const { body } = await context.http.requestJson<{ id?: string }>(
+    const { body } = await context.http.requestJson(
       joinUrl(connection.baseUrl, "api/session"),
+      ZSessionAnswer,
       {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -168,8 +173,9 @@ export const metabaseConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
     const user = await call(connection, context, async (auth) => {
       try {
         return (
-          await context.http.requestJson<{ email?: string; common_name?: string }>(
+          await context.http.requestJson(
             joinUrl(connection.baseUrl, "api/user/current"),
+            ZCurrentUser,
             { credentials: credentialsFor(connection, auth), signal: context.signal },
           )
         ).body;

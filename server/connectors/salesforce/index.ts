@@ -15,7 +15,7 @@ import { secretHeaderValue } from "../http-header";
 import { sessionCaller } from "../session-cache";
 import type { ConnectorKind, TConnection, TConnectorContext, TFetchedReport } from "../types";
 import { joinUrl } from "../url";
-import { reportResultToCsv, type TReportResult } from "./report-json";
+import { reportResultToCsv, ZReportResult } from "./report-json";
 
 const ZSettings = z.object({
   authMethod: z.enum(["client_credentials", "jwt", "session_id"]).default("client_credentials"),
@@ -45,6 +45,13 @@ const ZQuery = z.object({
       "a report id starts with 00O and has 15 or 18 characters",
     ),
 });
+
+/** The parts of Salesforce's answers we read (OAuth token, Chatter's current user). */
+const ZTokenAnswer = z.object({
+  access_token: z.string().nullish(),
+  instance_url: z.string().nullish(),
+});
+const ZChatterUser = z.object({ name: z.string().nullish(), username: z.string().nullish() });
 
 type TSettings = z.infer<typeof ZSettings>;
 type TSecrets = z.infer<typeof ZSecrets>;
@@ -114,16 +121,17 @@ async function signIn(connection: TSalesforce, context: TConnectorContext): Prom
           client_secret: connection.secrets.clientSecret ?? "",
         };
   try {
-    const { body } = await context.http.requestJson<{
-      access_token?: string;
-      instance_url?: string;
-    }>(joinUrl(loginUrl, "services/oauth2/token"), {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      credentials: { origin: new URL(loginUrl).origin, headers: {}, isBodySecret: true },
-      body: new URLSearchParams(form).toString(),
-      signal: context.signal,
-    });
+    const { body } = await context.http.requestJson(
+      joinUrl(loginUrl, "services/oauth2/token"),
+      ZTokenAnswer,
+      {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        credentials: { origin: new URL(loginUrl).origin, headers: {}, isBodySecret: true },
+        body: new URLSearchParams(form).toString(),
+        signal: context.signal,
+      },
+    );
     if (!body.access_token) throw new ConnectorError("Salesforce sent no access token");
     // no expires_in: the token lives as long as the org's session timeout, so it is renewed on 401
     return { accessToken: body.access_token, instanceUrl: body.instance_url ?? connection.baseUrl };
@@ -205,8 +213,9 @@ export const salesforceConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
     const user = await call(connection, context, async (session) => {
       try {
         return (
-          await context.http.requestJson<{ name?: string; username?: string }>(
+          await context.http.requestJson(
             joinUrl(session.instanceUrl, `services/data/${version}/chatter/users/me`),
+            ZChatterUser,
             { credentials: bearerFor(session), signal: context.signal },
           )
         ).body;
@@ -218,10 +227,14 @@ export const salesforceConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
         }
       }
       try {
-        await context.http.requestJson(joinUrl(session.instanceUrl, `services/data/${version}/`), {
-          credentials: bearerFor(session),
-          signal: context.signal,
-        });
+        await context.http.requestJson(
+          joinUrl(session.instanceUrl, `services/data/${version}/`),
+          z.unknown(),
+          {
+            credentials: bearerFor(session),
+            signal: context.signal,
+          },
+        );
       } catch (error) {
         throw toSalesforceError(connection, error, "checking the session");
       }
@@ -241,7 +254,7 @@ export const salesforceConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
           `services/data/${settings.apiVersion}/analytics/reports/${query.reportId}?includeDetails=true`,
         );
         return (
-          await context.http.requestJson<TReportResult>(url, {
+          await context.http.requestJson(url, ZReportResult, {
             credentials: bearerFor(session),
             signal: context.signal,
           })

@@ -1,17 +1,34 @@
 import Papa from "papaparse";
+import { z } from "zod";
 
-type TCell = { label?: unknown; value?: unknown };
+const ZCell = z.object({ label: z.unknown().optional(), value: z.unknown().optional() });
+type TCell = z.output<typeof ZCell>;
 
 /** The parts of a Reports API answer we read (tabular, summary or matrix). */
-export type TReportResult = {
-  allData?: boolean;
-  attributes?: { reportName?: string };
-  reportMetadata?: { detailColumns?: string[]; name?: string };
-  reportExtendedMetadata?: {
-    detailColumnInfo?: Record<string, { label?: string; dataType?: string }>;
-  };
-  factMap?: Record<string, { rows?: Array<{ dataCells?: TCell[] }> }>;
-};
+export const ZReportResult = z.object({
+  allData: z.boolean().nullish(),
+  attributes: z.object({ reportName: z.string().nullish() }).nullish(),
+  reportMetadata: z
+    .object({ detailColumns: z.array(z.string()).nullish(), name: z.string().nullish() })
+    .nullish(),
+  reportExtendedMetadata: z
+    .object({
+      detailColumnInfo: z
+        .record(
+          z.string(),
+          z.object({ label: z.string().nullish(), dataType: z.string().nullish() }),
+        )
+        .nullish(),
+    })
+    .nullish(),
+  factMap: z
+    .record(
+      z.string(),
+      z.object({ rows: z.array(z.object({ dataCells: z.array(ZCell).nullish() })).nullish() }),
+    )
+    .nullish(),
+});
+export type TReportResult = z.output<typeof ZReportResult>;
 
 const NUMBER_TYPES = new Set(["double", "int", "percent"]);
 
@@ -31,7 +48,7 @@ function plainNumber(value: number, decimals: number): string {
  * (the scale of a standard currency field; the amount's own places when it has more); text,
  * dates and the rest as the label Salesforce shows; an empty cell empty (its label is "-").
  */
-function exportText(cell: TCell, dataType: string | undefined): string {
+function exportText(cell: TCell, dataType: string | null | undefined): string {
   const { value, label } = cell;
   if (value === null || value === undefined)
     return typeof label === "string" && label !== "-" ? label : "";

@@ -27,6 +27,13 @@ const ZQuery = z.discriminatedUnion("target", [
   }),
 ]);
 
+/** The parts of Superset's answers we read (login, CSRF token, current user). */
+const ZLoginAnswer = z.object({ access_token: z.string().nullish() });
+const ZCsrfAnswer = z.object({ result: z.string().nullish() });
+const ZCurrentUser = z.object({
+  result: z.object({ username: z.string().nullish() }).nullish(),
+});
+
 type TSettings = z.infer<typeof ZSettings>;
 type TSecrets = z.infer<typeof ZSecrets>;
 type TQuery = z.infer<typeof ZQuery>;
@@ -43,8 +50,9 @@ async function signIn(connection: TSuperset, context: TConnectorContext): Promis
     throw new ConnectorError("no password is set for this connector");
   let accessToken: string;
   try {
-    const { body } = await context.http.requestJson<{ access_token?: string }>(
+    const { body } = await context.http.requestJson(
       joinUrl(connection.baseUrl, "api/v1/security/login"),
+      ZLoginAnswer,
       {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -70,8 +78,9 @@ async function signIn(connection: TSuperset, context: TConnectorContext): Promis
   // Chart data is CSRF-exempt on a default install, but deployments can change that list:
   // a token and its session cookie make the POST work either way.
   try {
-    const { body, headers } = await context.http.requestJson<{ result?: string }>(
+    const { body, headers } = await context.http.requestJson(
       joinUrl(connection.baseUrl, "api/v1/security/csrf_token/"),
+      ZCsrfAnswer,
       {
         credentials: {
           origin: originOf(connection),
@@ -81,7 +90,7 @@ async function signIn(connection: TSuperset, context: TConnectorContext): Promis
       },
     );
     const sessionCookie = /(?:^|[;,]\s*)session=([^;,\s]+)/.exec(headers["set-cookie"] ?? "")?.[1];
-    return { accessToken, csrfToken: body.result, sessionCookie };
+    return { accessToken, csrfToken: body.result ?? undefined, sessionCookie };
   } catch {
     return { accessToken };
   }
@@ -146,8 +155,9 @@ export const supersetConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
     // before /api/v1/me/ answer 404, and older FAB answers a missing permission with 401 too.
     const identity = await call(connection, context, async (session) => {
       try {
-        const { body } = await context.http.requestJson<{ result?: { username?: string } }>(
+        const { body } = await context.http.requestJson(
           joinUrl(connection.baseUrl, "api/v1/me/"),
+          ZCurrentUser,
           { credentials: credentialsFor(connection, session), signal: context.signal },
         );
         return { username: body.result?.username };
