@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFakeCsvHost } from "@/e2e/fakes/csv-host";
 import { startImageHost } from "@/e2e/fakes/image-host";
 import { startTestApp, waitFor } from "./support/test-app";
 
@@ -10,9 +11,11 @@ import { startTestApp, waitFor } from "./support/test-app";
 // here, so a read-only chmod would not stop a write.
 let app: Awaited<ReturnType<typeof startTestApp>>;
 let imageHost: Awaited<ReturnType<typeof startImageHost>>;
+let csvHost: Awaited<ReturnType<typeof startFakeCsvHost>>;
 
 beforeAll(async () => {
   imageHost = await startImageHost();
+  csvHost = await startFakeCsvHost();
   app = await startTestApp();
   const { startWorker } = await import("@/server/boot");
   await startWorker();
@@ -21,6 +24,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.stop();
   await imageHost?.close();
+  await csvHost?.close();
 });
 
 /** Puts a file where one of the store's folders was; returns how to put the folder back. */
@@ -129,5 +133,52 @@ describe("a database that refuses writes (a full disk)", () => {
     // nobody restarts anything: the job comes back by itself
     await waitForStatus(jobId, "completed", 90_000);
     expect(await itemStates(jobId)).toEqual(Array(150).fill("downloaded"));
+  });
+});
+
+describe("a report run whose files cannot be stored", () => {
+  it("pauses instead of spending the reports' attempts, says why, and finishes once the store is back", async () => {
+    const { saveConnector } = await import("@/server/services/connectors/connectors");
+    const { saveReport } = await import("@/server/services/reports/reports");
+    const { startReportRun } = await import("@/server/services/reports/start-report-run");
+    const { getReportRunProgress } = await import("@/server/services/reports/report-run-progress");
+    const { id: connectorId } = await saveConnector({
+      name: "Files for the fault test",
+      kind: "http",
+      baseUrl: csvHost.url,
+      settings: { authMethod: "none" },
+      secrets: {},
+    });
+    const reportIds = await Promise.all(
+      ["Sales A", "Sales B"].map(
+        async (name) =>
+          (await saveReport({ name, connectorId, query: { url: "/exports/sales.csv" } })).id,
+      ),
+    );
+    const restore = replaceFolderWithFile(path.join(app.dataDir, "blobs"));
+    // two attempts each: without the pause, both reports would fail long before the store is back
+    const { jobId } = await startReportRun({ reportIds, createdById: app.userId, maxAttempts: 2 });
+
+    const paused = await waitForStatus(jobId, "paused");
+    expect(paused.pausedReason).toBe(
+      "storage is not writable (a folder of the store is not a folder, ENOTDIR)",
+    );
+    const progress = await getReportRunProgress(jobId);
+    expect(progress!.pause!.reason).toBe(paused.pausedReason);
+    for (const item of progress!.items) {
+      expect(item.state).toBe("pending");
+      expect(item.attempts).toBe(0);
+    }
+
+    restore();
+    await waitForStatus(jobId, "completed", 60_000);
+    const finished = await getReportRunProgress(jobId);
+    expect(finished!.pause).toBeNull();
+    expect(finished!.items.map((item) => [item.state, item.attempts])).toEqual([
+      ["succeeded", 1],
+      ["succeeded", 1],
+    ]);
+    const items = await app.db.reportRunItem.findMany({ where: { jobId } });
+    for (const item of items) expect(await app.runtime.blobs.has(item.sha256!)).toBe(true);
   });
 });

@@ -8,7 +8,16 @@ import { DownloadError } from "@/server/downloads";
 export class ConnectorError extends Error {
   constructor(
     message: string,
-    readonly options: { isRetryable?: boolean; httpStatus?: number; retryAfterMs?: number } = {},
+    readonly options: {
+      isRetryable?: boolean;
+      httpStatus?: number;
+      retryAfterMs?: number;
+      /**
+       * Our side failed (the temp folder, the store, the database), not the system or the
+       * report: a run pauses for it instead of spending the report's attempts.
+       */
+      isOurSide?: boolean;
+    } = {},
   ) {
     super(message);
     this.name = "ConnectorError";

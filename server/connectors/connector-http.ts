@@ -10,6 +10,7 @@ import {
   type TRequestRecord,
 } from "@/server/downloads";
 import { openFileSink } from "@/server/downloads/file-sink";
+import { describeStorageFault } from "@/server/storage/describe-storage-fault";
 import { ConnectorError } from "./connector-error";
 
 const JSON_LIMIT_BYTES = 32 * 1024 * 1024;
@@ -122,12 +123,17 @@ export function createConnectorHttp(
       );
       let isKept = false;
       try {
-        const result = await engine.fetchToSink(url, () => openFileSink(target), {
-          acceptEncoding: ACCEPT_ENCODING,
-          maxBytes: options.maxFileBytes,
-          ...request,
-          ...callOptions,
-        });
+        const result = await engine
+          .fetchToSink(url, () => openFileSink(target), {
+            acceptEncoding: ACCEPT_ENCODING,
+            maxBytes: options.maxFileBytes,
+            ...request,
+            ...callOptions,
+          })
+          .catch((error: unknown) => {
+            // the engine throws only for its sink: the temp file could not be written
+            throw new ConnectorError(describeStorageFault(error), { isOurSide: true });
+          });
         if (!result.ok) throw result.error;
         isKept = true;
         return {

@@ -17,6 +17,12 @@ import {
   type TItemOutcomeRow,
 } from "./item-rows";
 import { finalJobStatus, markJobFinished } from "../jobs/finish-job";
+import {
+  RUNNABLE_JOB_STATES,
+  forgetPauses,
+  pauseJob,
+  storageStillFailing,
+} from "../jobs/pause-job";
 import type { TIncomingBlob } from "@/server/storage/blob-store";
 import { addBlobReferences } from "../storage/blob-references";
 
@@ -31,11 +37,6 @@ const FLUSH_AT_RESULTS = 250;
 const FLUSH_AT_HELD_BYTES = 16 << 20;
 /** ...and that stop new claims until a write frees them: a slow disk must not fill the memory. */
 const MAX_HELD_BYTES = 64 << 20;
-/** First wait before a paused job tries again; doubles up to the max while it keeps failing. */
-const RESUME_FIRST_DELAY_MS = 5_000;
-const RESUME_MAX_DELAY_MS = 5 * 60_000;
-const RUNNABLE_STATES = ["queued", "running", "paused"];
-const resumeDelays = new Map<string, number>();
 /** Claims a failed run could not put back in line; the job's next run here releases them first. */
 const unreleasedClaims = new Map<string, string[]>();
 
@@ -72,8 +73,8 @@ export async function runBatchJob(
   options: TBatchRunOptions = {},
 ): Promise<void> {
   const job = await db.job.findUnique({ where: { id: jobId }, select: { status: true } });
-  if (!job || !RUNNABLE_STATES.includes(job.status)) {
-    resumeDelays.delete(jobId);
+  if (!job || !RUNNABLE_JOB_STATES.includes(job.status)) {
+    forgetPauses(jobId);
     unreleasedClaims.delete(jobId);
     return;
   }
@@ -82,15 +83,15 @@ export async function runBatchJob(
   try {
     const fault = await runOnce(jobId, job.status, running.signal, options);
     if (running.signal.aborted) return;
-    if (fault) await pauseJob(jobId, fault);
+    if (fault) await pauseJob(jobId, fault, IMAGE_BATCH_QUEUE);
     else {
-      resumeDelays.delete(jobId);
+      forgetPauses(jobId);
       await finishJob(jobId);
     }
   } catch (error) {
     if (running.signal.aborted) return;
     logger.error({ jobId, err: error }, "the image batch stopped");
-    await pauseJob(jobId, describeStorageFault(error));
+    await pauseJob(jobId, describeStorageFault(error), IMAGE_BATCH_QUEUE);
   } finally {
     running.done();
   }
@@ -103,10 +104,9 @@ async function runOnce(
   signal: AbortSignal,
   options: TBatchRunOptions,
 ): Promise<string | null> {
-  const { blobs } = getRuntime();
   if (status === "paused") {
-    const probe = await blobs.check();
-    if (!probe.isWritable) return describeStorageFault(probe.error ?? new Error(probe.detail));
+    const stillFailing = await storageStillFailing();
+    if (stillFailing) return stillFailing;
   }
   const leftover = unreleasedClaims.get(jobId);
   if (leftover) {
@@ -114,7 +114,7 @@ async function runOnce(
     unreleasedClaims.delete(jobId);
   }
   const { count } = await db.job.updateMany({
-    where: { id: jobId, status: { in: RUNNABLE_STATES } },
+    where: { id: jobId, status: { in: RUNNABLE_JOB_STATES } },
     data: {
       status: "running",
       startedAt: status === "queued" ? new Date() : undefined,
@@ -126,31 +126,6 @@ async function runOnce(
   publishJobChange({ jobId, productIds: [], isStatusChange: true });
   await releaseExpiredLeases(jobId);
   return downloadPendingItems(jobId, signal, options);
-}
-
-/**
- * Marks the job paused with its reason and when it tries again, and sets that retry off. The retry
- * is scheduled before the row is written: when the database itself refuses writes, the job still
- * comes back.
- */
-async function pauseJob(jobId: string, reason: string): Promise<void> {
-  const delay = resumeDelays.get(jobId) ?? RESUME_FIRST_DELAY_MS;
-  resumeDelays.set(jobId, Math.min(delay * 2, RESUME_MAX_DELAY_MS));
-  logger.warn({ jobId, reason, retryInMs: delay }, "the job pauses and resumes by itself");
-  setTimeout(() => {
-    getRuntime()
-      .queue.enqueue(IMAGE_BATCH_QUEUE, { jobId }, { key: jobId })
-      .catch((error: unknown) => logger.error({ jobId, err: error }, "could not resume the job"));
-  }, delay).unref();
-  try {
-    const { count } = await db.job.updateMany({
-      where: { id: jobId, status: { in: RUNNABLE_STATES } },
-      data: { status: "paused", pausedReason: reason, resumeAt: new Date(Date.now() + delay) },
-    });
-    if (count > 0) publishJobChange({ jobId, productIds: [], isStatusChange: true });
-  } catch (error) {
-    logger.error({ jobId, err: error }, "could not mark the job paused; it resumes all the same");
-  }
 }
 
 async function releaseExpiredLeases(jobId: string): Promise<void> {

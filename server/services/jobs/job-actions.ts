@@ -54,7 +54,8 @@ export async function retryFailedItems(jobId: string): Promise<{ retriedItems: n
   const job = await findJobOrThrow(jobId);
   const isReportRun = job.kind === "report_run";
   const isFinal = FINAL_JOB_STATES.has(job.status);
-  if (!isFinal && isReportRun) {
+  // a paused run tries again at once; one still fetching is left to finish first
+  if (!isFinal && isReportRun && job.status !== "paused") {
     throw new AppError("CONFLICT", "Wait for the run to finish (or cancel it) before retrying.");
   }
   const retryable = { jobId, state: { in: ["failed", "cancelled"] } };

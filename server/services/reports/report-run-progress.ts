@@ -44,6 +44,8 @@ export type TReportRunProgress = {
     bytes: number;
   };
   items: TReportRunItemView[];
+  /** why a paused run waits and when it tries again by itself; null unless paused */
+  pause: { reason: string; resumeAt: string | null } | null;
 };
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
@@ -108,6 +110,10 @@ export async function getReportRunProgress(jobId: string): Promise<TReportRunPro
       options: JSON.parse(job.options) as TReportRunOptions,
     },
     totals,
+    pause:
+      job.status === "paused"
+        ? { reason: job.pausedReason ?? "", resumeAt: iso(job.resumeAt) }
+        : null,
     items,
   };
 }

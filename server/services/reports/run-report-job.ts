@@ -1,7 +1,12 @@
 import "server-only";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import { ConnectorError, connectorKind, normaliseCsvFile } from "@/server/connectors";
+import {
+  ConnectorError,
+  connectorKind,
+  normaliseCsvFile,
+  type TFetchedReport,
+} from "@/server/connectors";
 import { readJsonFile } from "@/server/connectors/json-file";
 import { updateCrc32 } from "@/server/crc32";
 import { db } from "@/server/db";
@@ -14,6 +19,13 @@ import { logger } from "@/server/logger";
 import { getRuntime } from "@/server/runtime";
 import { loadConnection } from "../connectors/connectors";
 import { finalJobStatus, markJobFinished } from "../jobs/finish-job";
+import {
+  RUNNABLE_JOB_STATES,
+  forgetPauses,
+  pauseJob,
+  storageStillFailing,
+} from "../jobs/pause-job";
+import { describeStorageFault } from "@/server/storage/describe-storage-fault";
 import { storeBlob } from "../storage/blob-references";
 import { renderFileName } from "./file-name-template";
 
@@ -27,6 +39,8 @@ const HEARTBEAT_MS = 60_000;
 const MAX_RETRY_DELAY_MS = 10 * 60_000;
 
 type TClaimedItem = { id: string; reportId: string | null; reportName: string; attempts: number };
+/** Items whose outcome could not be written (the database refused): back in line at the next run. */
+const unrecordedItems = new Map<string, Set<string>>();
 
 /**
  * The worker side of a report run: fetches its reports, a few at a time, and retries each with
@@ -35,54 +49,110 @@ type TClaimedItem = { id: string; reportId: string | null; reportName: string; a
  * aside), and the wait before the next attempt is the server's Retry-After when it sent one.
  * Every attempt and every request of it is recorded. Like image batches it is safe to run again:
  * items are claimed with an atomic state change.
+ *
+ * When our side fails (the temp folder or the store cannot take a file, the database refuses
+ * writes) no report is failed or charged an attempt for it: the report goes back in line and the
+ * run pauses with the reason on its page, and resumes by itself, as image batches do.
  */
 export async function runReportJob(jobId: string, queueSignal: AbortSignal): Promise<void> {
   const job = await db.job.findUnique({ where: { id: jobId } });
-  if (!job || (job.status !== "queued" && job.status !== "running")) return;
+  if (!job || !RUNNABLE_JOB_STATES.includes(job.status)) {
+    forgetPauses(jobId);
+    return;
+  }
   const options = JSON.parse(job.options) as TReportRunOptions;
   const running = trackRunningJob(jobId, queueSignal);
   const renewLease = () =>
     db.job.update({ where: { id: jobId }, data: { leaseUntil: new Date(Date.now() + LEASE_MS) } });
   const heartbeat = setInterval(() => void renewLease().catch(() => undefined), HEARTBEAT_MS);
+  let fault: string | null = null;
   try {
-    await db.job.update({
-      where: { id: jobId },
-      data: {
-        status: "running",
-        startedAt: job.startedAt ?? new Date(),
-        leaseUntil: new Date(Date.now() + LEASE_MS),
-      },
-    });
-    // whatever a dead worker held goes back in line; its attempt stays counted
-    await db.reportRunItem.updateMany({
-      where: { jobId, state: "running", leaseUntil: { lt: new Date() } },
-      data: { state: "waiting_retry", leaseUntil: null, nextAttemptAt: new Date() },
-    });
-    publishJobChange({ jobId, productIds: [], isStatusChange: true });
-    await fetchAll(jobId, options, running.signal);
-    if (!running.signal.aborted) await finishRun(jobId);
+    fault = job.status === "paused" ? await storageStillFailing() : null;
+    if (!fault) fault = await runOnce(jobId, job.startedAt, options, running.signal);
+  } catch (error) {
+    logger.error({ jobId, err: error }, "the report run stopped");
+    fault = describeStorageFault(error);
   } finally {
     clearInterval(heartbeat);
+  }
+  try {
+    if (running.signal.aborted) return;
+    if (fault) await pauseJob(jobId, fault, REPORT_RUN_QUEUE);
+    else {
+      forgetPauses(jobId);
+      await finishRun(jobId);
+    }
+  } finally {
     running.done();
   }
+}
+
+/** One pass over the run's due reports; returns why our side had to stop it early, or null. */
+async function runOnce(
+  jobId: string,
+  startedAt: Date | null,
+  options: TReportRunOptions,
+  signal: AbortSignal,
+): Promise<string | null> {
+  const { count } = await db.job.updateMany({
+    where: { id: jobId, status: { in: RUNNABLE_JOB_STATES } },
+    data: {
+      status: "running",
+      startedAt: startedAt ?? new Date(),
+      leaseUntil: new Date(Date.now() + LEASE_MS),
+      pausedReason: null,
+      resumeAt: null,
+    },
+  });
+  if (count === 0) return null; // cancelled or deleted meanwhile
+  // results this process could not write go back in line, their attempt not counted
+  const unrecorded = [...(unrecordedItems.get(jobId) ?? [])];
+  if (unrecorded.length > 0) {
+    await db.reportRunItem.updateMany({
+      where: { id: { in: unrecorded }, state: "running" },
+      data: { state: "pending", attempts: { decrement: 1 }, leaseUntil: null },
+    });
+    unrecordedItems.delete(jobId);
+  }
+  // whatever a dead worker held goes back in line; its attempt stays counted
+  await db.reportRunItem.updateMany({
+    where: { jobId, state: "running", leaseUntil: { lt: new Date() } },
+    data: { state: "waiting_retry", leaseUntil: null, nextAttemptAt: new Date() },
+  });
+  publishJobChange({ jobId, productIds: [], isStatusChange: true });
+  return fetchAll(jobId, options, signal);
 }
 
 async function fetchAll(
   jobId: string,
   options: TReportRunOptions,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<string | null> {
   let active = 0;
   let wake: () => void = () => {};
-  while (!signal.aborted) {
+  let fault: string | null = null;
+  const stop = (reason: string) => {
+    fault ??= reason;
+    wake();
+  };
+  while (!signal.aborted && !fault) {
     const free = options.maxConcurrency - active;
-    const claimed = free > 0 ? await claimDueItems(jobId, free) : [];
+    let claimed: TClaimedItem[];
+    try {
+      claimed = free > 0 ? await claimDueItems(jobId, free) : [];
+    } catch (error) {
+      stop(describeStorageFault(error));
+      break;
+    }
     for (const item of claimed) {
       active++;
-      void fetchOne(jobId, item, options, signal)
-        .catch((error: unknown) =>
-          logger.error({ jobId, itemId: item.id, err: error }, "report item failed to record"),
-        )
+      void fetchOne(jobId, item, options, signal, stop)
+        .catch((error: unknown) => {
+          logger.error({ jobId, itemId: item.id, err: error }, "report item failed to record");
+          const items = unrecordedItems.get(jobId) ?? new Set<string>();
+          unrecordedItems.set(jobId, items.add(item.id));
+          stop(describeStorageFault(error));
+        })
         .finally(() => {
           active--;
           wake();
@@ -110,6 +180,7 @@ async function fetchAll(
     });
   }
   while (active > 0) await new Promise<void>((resolve) => (wake = resolve));
+  return fault;
 }
 
 async function claimDueItems(jobId: string, limit: number): Promise<TClaimedItem[]> {
@@ -153,6 +224,7 @@ async function fetchOne(
   item: TClaimedItem,
   options: TReportRunOptions,
   signal: AbortSignal,
+  onOurSideFault: (reason: string) => void,
 ) {
   const startedAt = new Date();
   publishJobChange({ jobId, productIds: [item.id] });
@@ -162,8 +234,10 @@ async function fetchOne(
   try {
     stored = await fetchAndStore(jobId, item, signal, (request) => requests.push(request));
   } catch (error) {
-    if (signal.aborted) {
-      // shutdown or cancel: the attempt did not count as the report's fault
+    const isOurSide = error instanceof ConnectorError && error.options.isOurSide === true;
+    if (signal.aborted || isOurSide) {
+      // shutdown, cancel or our own fault: the attempt did not count as the report's fault
+      if (isOurSide) onOurSideFault(error.message);
       await db.reportRunItem.updateMany({
         where: { id: item.id, state: "running" },
         data: { state: "pending", attempts: { decrement: 1 }, leaseUntil: null },
@@ -293,37 +367,50 @@ async function fetchAndStore(
   });
   const finalPath = `${fetched.path}.final`;
   try {
-    let summary: {
-      rows: number | null;
-      bytes: number;
-      sha256: string;
-      crc32: number;
-      notes: string[];
-    };
-    if (fetched.format === "csv") {
-      summary = await normaliseCsvFile(fetched.path, finalPath, {
-        stopAtBlankLine: fetched.hasFooter,
-        charset: fetched.charset,
-      });
-    } else {
-      summary = await checkJsonFile(fetched.path, finalPath);
-    }
-    await storeBlob({ jobId, tempPath: finalPath, sha256: summary.sha256 });
-    return {
-      ...summary,
-      notes: [...(fetched.notes ?? []), ...summary.notes],
-      isTruncated: fetched.isTruncated ?? false,
-      fileName: renderFileName(report.fileNameTemplate, {
-        report: report.name,
-        date: new Date(),
-        runId: jobId,
-        extension: fetched.format,
-      }),
-    };
+    return await storeFetchedReport(jobId, report, fetched, finalPath);
+  } catch (error) {
+    // a file we could not write or a row we could not insert is our fault, not the report's
+    if (error instanceof ConnectorError) throw error;
+    throw new ConnectorError(describeStorageFault(error), { isOurSide: true });
   } finally {
     fs.rmSync(fetched.path, { force: true });
     fs.rmSync(finalPath, { force: true });
   }
+}
+
+async function storeFetchedReport(
+  jobId: string,
+  report: { name: string; fileNameTemplate: string },
+  fetched: TFetchedReport,
+  finalPath: string,
+): Promise<TStoredFile> {
+  let summary: {
+    rows: number | null;
+    bytes: number;
+    sha256: string;
+    crc32: number;
+    notes: string[];
+  };
+  if (fetched.format === "csv") {
+    summary = await normaliseCsvFile(fetched.path, finalPath, {
+      stopAtBlankLine: fetched.hasFooter,
+      charset: fetched.charset,
+    });
+  } else {
+    summary = await checkJsonFile(fetched.path, finalPath);
+  }
+  await storeBlob({ jobId, tempPath: finalPath, sha256: summary.sha256 });
+  return {
+    ...summary,
+    notes: [...(fetched.notes ?? []), ...summary.notes],
+    isTruncated: fetched.isTruncated ?? false,
+    fileName: renderFileName(report.fileNameTemplate, {
+      report: report.name,
+      date: new Date(),
+      runId: jobId,
+      extension: fetched.format,
+    }),
+  };
 }
 
 /**

@@ -11,7 +11,14 @@ function formatWait(seconds: number): string {
 }
 
 /** Why a job waits and when it tries again, counting down; it resumes by itself. */
-export function PausedNotice({ pause }: { pause: { reason: string; resumeAt: string | null } }) {
+export function PausedNotice({
+  pause,
+  items = "images",
+}: {
+  pause: { reason: string; resumeAt: string | null };
+  /** what waits in line: "images", "reports" */
+  items?: string;
+}) {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 1000);
@@ -31,9 +38,9 @@ export function PausedNotice({ pause }: { pause: { reason: string; resumeAt: str
         {when}.
       </p>
       <p className="mt-1 text-xs text-orange-800">
-        No image fails because of this: the waiting images stay in line, and the job resumes by
-        itself, waiting longer each time, once a test file can be stored again. Retry now to try at
-        once.
+        Nothing fails because of this and no attempt is spent: the waiting {items} stay in line, and
+        the job resumes by itself, waiting longer each time, once a test file can be stored again.
+        Retry now to try at once.
       </p>
     </div>
   );

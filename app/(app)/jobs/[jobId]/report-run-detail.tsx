@@ -13,6 +13,7 @@ import {
   StatusBadge,
   formatBytes,
 } from "../../../_components/ui";
+import { PausedNotice } from "./paused-notice";
 import { useReportRunEvents } from "./use-report-run-events";
 
 const FINAL = new Set(["completed", "completed_with_errors", "failed", "cancelled"]);
@@ -90,6 +91,7 @@ export function ReportRunDetail({ jobId }: { jobId: string }) {
         <div className="mt-3">
           <ProgressBar value={done} total={totals.total} label="Overall progress" />
         </div>
+        {state.pause && <PausedNotice pause={state.pause} items="reports" />}
         <dl className="mt-4 grid grid-cols-2 gap-3 text-sm sm:grid-cols-6">
           {[
             ["Succeeded", totals.succeeded, "text-emerald-700"],
@@ -114,10 +116,15 @@ export function ReportRunDetail({ jobId }: { jobId: string }) {
         <div className="mt-4 flex flex-wrap gap-2 border-t border-slate-100 pt-4">
           <Button
             onClick={() => retry.mutate({ jobId })}
-            disabled={!isFinal || totals.failed + totals.cancelled === 0 || retry.isPending}
+            disabled={
+              retry.isPending ||
+              (!state.pause && (!isFinal || totals.failed + totals.cancelled === 0))
+            }
           >
-            Retry failed reports
-            {totals.failed + totals.cancelled > 0 ? ` (${totals.failed + totals.cancelled})` : ""}
+            {state.pause ? "Retry now" : "Retry failed reports"}
+            {!state.pause && totals.failed + totals.cancelled > 0
+              ? ` (${totals.failed + totals.cancelled})`
+              : ""}
           </Button>
           <Button
             variant="danger"
