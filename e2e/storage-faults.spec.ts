@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { E2E_ADMIN, E2E_PORT } from "../playwright.config";
+import { startFakeCsvHost } from "./fakes/csv-host";
 import { startImageHost } from "./fakes/image-host";
 import { createDataDir, startAppServer, waitUntil } from "./support/app-server";
 import { signIn } from "./support/sign-in";
@@ -10,12 +11,13 @@ const PORT = E2E_PORT + 22;
 const BASE = `http://127.0.0.1:${PORT}`;
 const shots = path.join("test-results", "screenshots");
 
-test("a store that cannot take files: the System page says so, the job pauses and says why, then finishes by itself", async ({
+test("a store that cannot take files: the System page says so, an image job and a report run pause and say why, then finish by themselves", async ({
   page,
 }) => {
   test.setTimeout(180_000);
   fs.mkdirSync(shots, { recursive: true });
   const host = await startImageHost();
+  const csvHost = await startFakeCsvHost();
   const { dataDir } = createDataDir("faults");
   const server = startAppServer({
     port: PORT,
@@ -75,9 +77,48 @@ test("a store that cannot take files: the System page says so, the job pauses an
     await expect(page.getByText("completed", { exact: true })).toBeVisible();
     await expect(notice).toHaveCount(0);
     await page.screenshot({ path: path.join(shots, "job-resumed.png"), fullPage: true });
+
+    // a report run waits the same way: no attempt is spent while the store is gone
+    const call = async (procedure: string, json: unknown) => {
+      const response = await page.request.post(`${BASE}/api/trpc/${procedure}`, {
+        data: { json },
+      });
+      expect(response.ok()).toBe(true);
+      return (await response.json()).result.data.json;
+    };
+    const connector = await call("connectors.save", {
+      name: "Files",
+      kind: "http",
+      baseUrl: csvHost.url,
+      settings: { authMethod: "none" },
+      secrets: {},
+    });
+    const report = await call("reports.save", {
+      name: "Sales",
+      connectorId: connector.id,
+      query: { url: "/exports/sales.csv" },
+    });
+    fs.renameSync(blobs, `${blobs}-aside`);
+    fs.writeFileSync(blobs, "not a folder");
+    const run = await call("reports.run", { reportIds: [report.id] });
+    await page.goto(`${BASE}/jobs/${run.jobId}`);
+    await expect(notice).toContainText(
+      "Paused: storage is not writable (a folder of the store is not a folder, ENOTDIR)",
+      { timeout: 30_000 },
+    );
+    await expect(notice).toContainText("the waiting reports stay in line");
+    await expect(page.getByRole("button", { name: "Retry now" })).toBeEnabled();
+    await page.screenshot({ path: path.join(shots, "report-run-paused.png"), fullPage: true });
+    fs.rmSync(blobs);
+    fs.renameSync(`${blobs}-aside`, blobs);
+    await expect(page.getByTestId("run-item")).toHaveAttribute("data-state", "succeeded", {
+      timeout: 90_000,
+    });
+    await expect(notice).toHaveCount(0);
   } finally {
     server.kill("SIGKILL");
     await host.close();
+    await csvHost.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 });
