@@ -115,6 +115,13 @@ async function runToEnd(
   }, 60_000);
 }
 
+/** The one stored file of a report run item. */
+async function fileOf(itemId: string) {
+  const files = await app.db.reportRunFile.findMany({ where: { itemId } });
+  expect(files).toHaveLength(1);
+  return files[0]!;
+}
+
 function storedText(sha256: string): string {
   return readStoredBlob(app.dataDir, sha256).toString("utf8");
 }
@@ -334,7 +341,7 @@ describe("report runs", () => {
     expect(item("Opportunities").note).toMatch(/fetched in full/);
     expect(item("With BOM")).toMatchObject({
       state: "succeeded",
-      fileName: `bom_${new Date().getUTCFullYear()}.csv`,
+      files: [expect.objectContaining({ fileName: `bom_${new Date().getUTCFullYear()}.csv` })],
     });
     expect(item("With BOM").note).toMatch(/byte-order mark removed/);
     // a 200 with a JSON error is a failure; a SQL error is the query's own, so it is not retried,
@@ -351,8 +358,12 @@ describe("report runs", () => {
     });
     expect(attempts.map((a) => a.outcome)).toEqual(["failed", "failed"]);
 
-    const rows = await app.db.reportRunItem.findMany({ where: { jobId: run.job.id } });
-    const stored = (name: string) => storedText(rows.find((r) => r.reportName === name)!.sha256!);
+    const storedFiles = await app.db.reportRunFile.findMany({
+      where: { item: { jobId: run.job.id } },
+      include: { item: true },
+    });
+    const stored = (name: string) =>
+      storedText(storedFiles.find((f) => f.item.reportName === name)!.sha256);
     expect(stored("Sales EU")).toBe("region,amount\r\nEU,10\r\n");
     const customers = stored("Customers");
     expect(customers.startsWith("id,name,amount,created_at\r\n")).toBe(true);
@@ -837,8 +848,7 @@ describe("what a run checks", () => {
     const expected = 'region,amount\r\nEU,10\r\n"US, East",20\r\n"APAC ""North""",30.5\r\n';
     for (const item of run.items.slice(0, 2)) {
       expect(item).toMatchObject({ state: "succeeded", rows: 3 });
-      const row = await app.db.reportRunItem.findUniqueOrThrow({ where: { id: item.id } });
-      expect(storedText(row.sha256!)).toBe(expected);
+      expect(storedText((await fileOf(item.id)).sha256)).toBe(expected);
     }
     expect(run.items[2]).toMatchObject({ state: "failed", attempts: 1 });
     expect(run.items[2]!.error).toMatch(
@@ -856,8 +866,7 @@ describe("what a run checks", () => {
     const [latin, utf16] = run.items;
     expect(latin).toMatchObject({ state: "succeeded", rows: 2 });
     expect(latin!.note).toMatch(/converted from Windows-1252 \(declared iso-8859-1\) to UTF-8/);
-    const stored = async (id: string) =>
-      storedText((await app.db.reportRunItem.findUniqueOrThrow({ where: { id } })).sha256!);
+    const stored = async (id: string) => storedText((await fileOf(id)).sha256);
     expect(await stored(latin!.id)).toBe(WINDOWS_1252_CSV_AS_UTF8);
     expect(utf16).toMatchObject({ state: "succeeded", rows: 3 });
     expect(utf16!.note).toMatch(/converted from UTF-16LE \(by its byte-order mark\)/);
@@ -894,8 +903,8 @@ describe("what a run checks", () => {
     ];
     const run = await runToEnd(ids);
     expect(run.items[0]).toMatchObject({ state: "succeeded", rows: 50_000 });
-    const row = await app.db.reportRunItem.findUniqueOrThrow({ where: { id: run.items[0]!.id } });
-    const stored = readStoredBlob(app.dataDir, row.sha256!);
+    const row = await fileOf(run.items[0]!.id);
+    const stored = readStoredBlob(app.dataDir, row.sha256);
     expect(stored.length).toBe(row.bytes);
     expect((JSON.parse(stored.toString("utf8")) as unknown[]).length).toBe(50_000);
     expect(run.items[1]).toMatchObject({ state: "failed", error: "the answer is not valid JSON" });
@@ -903,6 +912,80 @@ describe("what a run checks", () => {
 });
 
 describe("connector behaviour against real-service answers", () => {
+  it("Superset: a payload of several queries (its ZIP answer) becomes one file per query", async () => {
+    const supersetId = (await app.db.connector.findUniqueOrThrow({ where: { name: "Superset" } }))
+      .id;
+    const twoQueries = await report(
+      "Table with totals",
+      supersetId,
+      {
+        target: "payload",
+        payload: {
+          datasource: { id: 7, type: "table" },
+          queries: [
+            { columns: ["id"], row_limit: 4 },
+            { columns: ["id"], row_limit: 2 },
+          ],
+        },
+      },
+      { fileNameTemplate: "{report}.csv" },
+    );
+    const run = await runToEnd([twoQueries]);
+    const [item] = run.items;
+    expect(item).toMatchObject({ state: "succeeded", rows: 6 });
+    expect(item!.note).toContain("Superset answered 2 queries: one file per query");
+    expect(item!.files.map((f) => [f.fileName, f.rows])).toEqual([
+      ["Table with totals_query_1.csv", 4],
+      ["Table with totals_query_2.csv", 2],
+    ]);
+    const storedFiles = await app.db.reportRunFile.findMany({
+      where: { itemId: item!.id },
+      orderBy: { position: "asc" },
+    });
+    for (const [index, file] of storedFiles.entries()) {
+      const lines = storedText(file.sha256).trimEnd().split("\r\n");
+      expect(lines[0]).toBe(csvLine(bigTable(1).columns, ""));
+      expect(lines).toHaveLength([4, 2][index]! + 1);
+    }
+
+    const { files } = await services();
+    // a row per file in the CSV summary; one entry with both files in the JSON one
+    const summary = (await files.buildRunSummary(run.job.id, "csv")).body.trim().split("\r\n");
+    expect(summary.slice(1).map((line) => line.split(",").slice(0, 7).join(","))).toEqual([
+      expect.stringMatching(
+        /^Table with totals,succeeded,1,4,\d+,[\d.]+,Table with totals_query_1\.csv$/,
+      ),
+      expect.stringMatching(
+        /^Table with totals,succeeded,1,2,\d+,[\d.]+,Table with totals_query_2\.csv$/,
+      ),
+    ]);
+    const json = JSON.parse((await files.buildRunSummary(run.job.id, "json")).body) as {
+      reports: Array<{ file: string | null; rows: number; files: { file: string }[] }>;
+    };
+    expect(json.reports[0]).toMatchObject({ file: null, rows: 6 });
+    expect(json.reports[0]!.files.map((f) => f.file)).toEqual([
+      "Table with totals_query_1.csv",
+      "Table with totals_query_2.csv",
+    ]);
+    const archive = await files.buildRunArchive(run.job.id);
+    const zipPath = path.join(app.dataDir, "two-queries.zip");
+    await new Promise<void>((resolve, reject) => {
+      const out = fs.createWriteStream(zipPath);
+      archive.open().pipe(out).on("finish", resolve).on("error", reject);
+    });
+    expect(
+      execFileSync("unzip", ["-Z1", zipPath], { encoding: "utf8" }).trim().split("\n"),
+    ).toEqual([
+      "Table with totals_query_1.csv",
+      "Table with totals_query_2.csv",
+      "summary.csv",
+      "summary.json",
+    ]);
+    const single = await files.openRunFile({ jobId: run.job.id, fileId: item!.files[1]!.id });
+    expect(single.fileName).toBe("Table with totals_query_2.csv");
+    expect(leftoverTempFiles()).toEqual([]);
+  });
+
   it("Superset: a CSRF token past its hour is renewed once; a second refusal is an error, not a loop", async () => {
     const payload = {
       target: "payload",
@@ -1037,8 +1120,7 @@ describe("connector behaviour against real-service answers", () => {
     const [full, rest, fallback] = run.items;
     expect(full).toMatchObject({ state: "succeeded", rows: 2500, isTruncated: false });
     expect(rest).toMatchObject({ state: "succeeded", rows: 2000, isTruncated: true });
-    const text = async (id: string) =>
-      storedText((await app.db.reportRunItem.findUniqueOrThrow({ where: { id } })).sha256!);
+    const text = async (id: string) => storedText((await fileOf(id)).sha256);
     const exportLines = (await text(full!.id)).split("\r\n");
     const restLines = (await text(rest!.id)).split("\r\n");
     expect(restLines.slice(0, 2001)).toEqual(exportLines.slice(0, 2001));

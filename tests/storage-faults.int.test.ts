@@ -178,7 +178,8 @@ describe("a report run whose files cannot be stored", () => {
       ["succeeded", 1],
       ["succeeded", 1],
     ]);
-    const items = await app.db.reportRunItem.findMany({ where: { jobId } });
-    for (const item of items) expect(await app.runtime.blobs.has(item.sha256!)).toBe(true);
+    const files = await app.db.reportRunFile.findMany({ where: { item: { jobId } } });
+    expect(files).toHaveLength(2);
+    for (const file of files) expect(await app.runtime.blobs.has(file.sha256)).toBe(true);
   });
 });

@@ -53,6 +53,8 @@ export type TConnectorHttpOptions = {
  * a wrong password.
  */
 export type ConnectorHttp = {
+  /** the largest report file kept (MAX_REPORT_SIZE_MB), for what a connector unpacks itself */
+  readonly maxFileBytes: number;
   /**
    * The answer parsed and checked against `schema`: an answer of another shape (a proxy's page, a
    * release that renamed a field) is a plain error naming the field, never a cast that breaks later.
@@ -148,6 +150,7 @@ export function createConnectorHttp(
         if (!isKept) fs.rmSync(target, { force: true });
       }
     },
+    maxFileBytes: options.maxFileBytes,
     withOptions(more) {
       return createConnectorHttp(engine, tempDir, { ...options, ...more });
     },

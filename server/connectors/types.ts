@@ -24,9 +24,17 @@ export type TConnectorContext = {
   signal?: AbortSignal;
 };
 
-/** A report as fetched: a raw file in the temp folder, still to be checked and normalised. */
-export type TFetchedReport = {
+/** A raw file of a fetched report, in the temp folder. */
+export type TFetchedFile = {
   path: string;
+  /** which of several tables it holds ("query_2"); null when the report is one file */
+  label: string | null;
+};
+
+/** A report as fetched: raw files in the temp folder, still to be checked and normalised. */
+export type TFetchedReport = {
+  /** one file, or one per table when the system answered several (Superset's ZIP) */
+  files: TFetchedFile[];
   format: "csv" | "json";
   /** the character set the system declared for a CSV, if it did */
   charset?: string | null;

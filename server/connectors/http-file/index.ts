@@ -158,7 +158,7 @@ export const httpFileConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
         }),
       );
     }
-    return { path: file.path, format: query.format, charset };
+    return { files: [{ path: file.path, label: null }], format: query.format, charset };
   },
 
   describeQuery: (query) => `${query.method === "POST" ? "POST " : ""}${query.url}`,

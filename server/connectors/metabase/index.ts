@@ -219,7 +219,7 @@ export const metabaseConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
         isRetryableError: isRetryableExportError,
       }),
     );
-    return { path: file.path, format: "csv", charset };
+    return { files: [{ path: file.path, label: null }], format: "csv", charset };
   },
 
   describeQuery(query) {

@@ -267,7 +267,7 @@ export const salesforceConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
     let exportRefusal = "the report export is switched off for this connector";
     if (result.allData === false && settings.fullExport) {
       const full = await fetchFullExport(connection, query, context);
-      if ("path" in full) return full;
+      if ("files" in full) return full;
       exportRefusal = full.refusal;
     }
     const { csv, rows } = reportResultToCsv(result);
@@ -275,7 +275,7 @@ export const salesforceConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
     fs.writeFileSync(file, csv);
     const isTruncated = result.allData === false;
     return {
-      path: file,
+      files: [{ path: file, label: null }],
       format: "csv",
       isTruncated,
       notes: isTruncated
@@ -339,7 +339,7 @@ async function fetchFullExport(
       };
     }
     return {
-      path: file.path,
+      files: [{ path: file.path, label: null }],
       format: "csv",
       hasFooter: true,
       charset: charsetOf(file.contentType),

@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { z } from "zod";
 import { DownloadError, type TCredentials } from "@/server/downloads";
 import { assertCsvBody } from "../check-body";
@@ -11,6 +12,7 @@ import { charsetOf } from "../normalise-csv";
 import { sessionCaller } from "../session-cache";
 import { removeOnFailure } from "../temp-files";
 import type { ConnectorKind, TConnection, TConnectorContext } from "../types";
+import { unzipToTempFiles } from "../unzip-report";
 import { joinUrl } from "../url";
 
 const ZSettings = z.object({
@@ -200,21 +202,34 @@ export const supersetConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
         );
       }
     });
-    const charset = charsetOf(file.contentType);
-    await removeOnFailure(file.path, () => {
-      if (file.contentType?.startsWith("application/zip")) {
-        throw new ConnectorError(
-          "Superset sent a ZIP (the payload has several queries); give one query per report",
-        );
+    if (isZip(file.contentType, file.firstBytes)) {
+      // a query context of several queries (a table with totals, say) comes back as a ZIP of
+      // query_1.csv, query_2.csv…: one file per query, in the CSV_EXPORT encoding (UTF-8 by default)
+      try {
+        const files = await unzipToTempFiles(file.path, context.tempDir, {
+          maxBytes: context.http.maxFileBytes,
+          system: "Superset",
+        });
+        return {
+          files,
+          format: "csv",
+          charset: null,
+          notes: [`Superset answered ${files.length} queries: one file per query`],
+        };
+      } finally {
+        fs.rmSync(file.path, { force: true });
       }
-      return assertCsvBody({
+    }
+    const charset = charsetOf(file.contentType);
+    await removeOnFailure(file.path, () =>
+      assertCsvBody({
         path: file.path,
         firstBytes: file.firstBytes,
         system: "Superset",
         charset,
-      });
-    });
-    return { path: file.path, format: "csv", charset };
+      }),
+    );
+    return { files: [{ path: file.path, label: null }], format: "csv", charset };
   },
 
   describeQuery(query) {
@@ -241,3 +256,11 @@ export const supersetConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
       : { request_url: joinUrl(connection.baseUrl, "api/v1/chart/data"), payload: query.payload };
   },
 };
+
+/** A ZIP by its type or, when a proxy renamed that, by its first bytes ("PK\x03\x04"). */
+function isZip(contentType: string | null, firstBytes: Uint8Array): boolean {
+  if (contentType?.startsWith("application/zip")) return true;
+  return (
+    firstBytes[0] === 0x50 && firstBytes[1] === 0x4b && firstBytes[2] === 3 && firstBytes[3] === 4
+  );
+}

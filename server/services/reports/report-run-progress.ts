@@ -1,6 +1,7 @@
 import "server-only";
 import { db } from "@/server/db";
 import { describeJob } from "../jobs/job-progress";
+import { uniqueFileNames } from "./unique-file-names";
 import type { TReportRunOptions } from "./run-report-job";
 
 export type TReportRunItemView = {
@@ -12,7 +13,8 @@ export type TReportRunItemView = {
   attempts: number;
   rows: number | null;
   bytes: number | null;
-  fileName: string | null;
+  /** the files of a succeeded report (one, or one per query), named as in the run's ZIP */
+  files: { id: string; fileName: string; rows: number | null; bytes: number }[];
   isTruncated: boolean;
   note: string | null;
   error: string | null;
@@ -62,11 +64,18 @@ export async function getReportRunProgress(jobId: string): Promise<TReportRunPro
             orderBy: { attempt: "asc" },
             select: { _count: { select: { requests: true } } },
           },
+          files: {
+            orderBy: { position: "asc" },
+            select: { id: true, fileName: true, rows: true, bytes: true },
+          },
         },
       },
     },
   });
   if (!job || job.kind !== "report_run") return null;
+  const fileNames = uniqueFileNames(
+    job.reportItems.flatMap((item) => (item.state === "succeeded" ? item.files : [])),
+  );
   const totals = {
     total: 0,
     pending: 0,
@@ -92,7 +101,10 @@ export async function getReportRunProgress(jobId: string): Promise<TReportRunPro
       attempts: item.attempts,
       rows: item.rows,
       bytes: item.bytes,
-      fileName: item.fileName,
+      files:
+        item.state === "succeeded"
+          ? item.files.map((file) => ({ ...file, fileName: fileNames.get(file.id)! }))
+          : [],
       isTruncated: item.isTruncated,
       note: item.note,
       error: item.error,

@@ -6,6 +6,7 @@ import { AppError } from "@/server/errors";
 import { getRuntime } from "@/server/runtime";
 import { describeJob } from "../jobs/job-progress";
 import { refuseMissingReportFiles } from "../jobs/refuse-missing-files";
+import { uniqueFileNames } from "./unique-file-names";
 
 export type TRunSummaryRow = {
   report: string;
@@ -44,6 +45,7 @@ async function loadRun(jobId: string) {
             orderBy: { attempt: "asc" },
             include: { requests: { orderBy: { position: "asc" } } },
           },
+          files: { orderBy: { position: "asc" } },
         },
       },
     },
@@ -51,25 +53,12 @@ async function loadRun(jobId: string) {
   if (!job || job.kind !== "report_run") {
     throw new AppError("NOT_FOUND", "This report run does not exist (it may have been deleted).");
   }
-  return { job, items: job.reportItems, fileNames: uniqueFileNames(job.reportItems) };
-}
-
-/** Two reports may render the same file name; the second becomes "name (2).csv". */
-function uniqueFileNames(
-  items: Array<{ id: string; fileName: string | null }>,
-): Map<string, string> {
-  const taken = new Set<string>();
-  const names = new Map<string, string>();
-  for (const item of items) {
-    if (!item.fileName) continue;
-    let name = item.fileName;
-    const dot = name.lastIndexOf(".");
-    const [stem, extension] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ""];
-    for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${stem} (${n})${extension}`;
-    taken.add(name.toLowerCase());
-    names.set(item.id, name);
-  }
-  return names;
+  const items = job.reportItems.map((item) => ({
+    ...item,
+    // a report that failed after its success (its stored file went missing) has no file to give
+    files: item.state === "succeeded" ? item.files : [],
+  }));
+  return { job, items, fileNames: uniqueFileNames(items.flatMap((item) => item.files)) };
 }
 
 function durationSeconds(item: {
@@ -84,20 +73,27 @@ function durationSeconds(item: {
 
 export async function buildRunSummary(jobId: string, format: "csv" | "json") {
   const { job, items, fileNames } = await loadRun(jobId);
-  const rows: TRunSummaryRow[] = items.map((item) => ({
+  const rowOf = (
+    item: (typeof items)[number],
+    file: { id: string; rows: number | null; bytes: number } | null,
+  ): TRunSummaryRow => ({
     report: item.reportName,
     status: item.state,
     attempts: item.attempts,
-    rows: item.rows,
-    bytes: item.bytes,
+    rows: file ? file.rows : item.rows,
+    bytes: file ? file.bytes : item.bytes,
     durationSeconds: durationSeconds(item),
-    file: item.state === "succeeded" ? (fileNames.get(item.id) ?? null) : null,
+    file: file ? (fileNames.get(file.id) ?? null) : null,
     truncated: item.isTruncated,
     note: item.note,
     error: item.error,
-  }));
+  });
   const shortId = job.id.slice(0, 8);
   if (format === "csv") {
+    // a report of several files (one per query) is a row per file
+    const rows = items.flatMap((item) =>
+      item.files.length > 0 ? item.files.map((file) => rowOf(item, file)) : [rowOf(item, null)],
+    );
     const data = rows.map((r) => [
       guardText(r.report),
       r.status,
@@ -120,8 +116,14 @@ export async function buildRunSummary(jobId: string, format: "csv" | "json") {
   }
   const document = {
     run: { ...describeJob(job), options: JSON.parse(job.options) as unknown },
-    reports: rows.map((row, i) => ({
-      ...row,
+    // one entry per report: `file` when it is one file, `files` always
+    reports: items.map((item, i) => ({
+      ...rowOf(item, item.files.length === 1 ? item.files[0]! : null),
+      files: item.files.map((file) => ({
+        file: fileNames.get(file.id) ?? null,
+        rows: file.rows,
+        bytes: file.bytes,
+      })),
       // every attempt, every request of it and the wait that followed, as recorded
       attemptLog: items[i]!.attemptLog.map((a) => ({
         attempt: a.attempt,
@@ -159,25 +161,17 @@ export async function buildRunArchive(jobId: string) {
   const entries: ZipSource[] = [];
   const stored: { itemId: string; sha256: string; bytes: number }[] = [];
   for (const item of items) {
-    const name = fileNames.get(item.id);
-    if (
-      item.state !== "succeeded" ||
-      !name ||
-      !item.sha256 ||
-      item.bytes === null ||
-      item.crc32 === null
-    )
-      continue;
-    const sha256 = item.sha256;
-    entries.push({
-      kind: "file",
-      name,
-      size: item.bytes,
-      crc32: item.crc32 >>> 0,
-      modifiedAt: item.finishedAt ?? now,
-      open: () => blobs.openReader(sha256),
-    });
-    stored.push({ itemId: item.id, sha256, bytes: item.bytes });
+    for (const file of item.files) {
+      entries.push({
+        kind: "file",
+        name: fileNames.get(file.id)!,
+        size: file.bytes,
+        crc32: file.crc32 >>> 0,
+        modifiedAt: item.finishedAt ?? now,
+        open: () => blobs.openReader(file.sha256),
+      });
+      stored.push({ itemId: item.id, sha256: file.sha256, bytes: file.bytes });
+    }
   }
   await refuseMissingReportFiles(job.id, stored);
   for (const format of ["csv", "json"] as const) {
@@ -195,17 +189,15 @@ export async function buildRunArchive(jobId: string) {
 }
 
 /** One report file of a run, under the name the run gave it. */
-export async function openRunFile(args: { jobId: string; itemId: string }) {
+export async function openRunFile(args: { jobId: string; fileId: string }) {
   const { items, fileNames } = await loadRun(args.jobId);
-  const item = items.find((i) => i.id === args.itemId);
-  if (!item || item.state !== "succeeded" || !item.sha256) {
-    throw new AppError("NOT_FOUND", "This report has no file in this run.");
-  }
-  const name = fileNames.get(item.id) ?? "report.csv";
+  const file = items.flatMap((item) => item.files).find((f) => f.id === args.fileId);
+  if (!file) throw new AppError("NOT_FOUND", "This report has no such file in this run.");
+  const name = fileNames.get(file.id)!;
   return {
     fileName: name,
-    size: item.bytes ?? undefined,
+    size: file.bytes,
     contentType: name.endsWith(".json") ? "application/json" : "text/csv; charset=utf-8",
-    stream: getRuntime().blobs.openRead(item.sha256),
+    stream: getRuntime().blobs.openRead(file.sha256),
   };
 }

@@ -210,11 +210,16 @@ async function claimDueItems(jobId: string, limit: number): Promise<TClaimedItem
 }
 
 type TStoredFile = {
+  fileName: string;
   rows: number | null;
   bytes: number;
   sha256: string;
   crc32: number;
-  fileName: string;
+};
+
+/** What a successful attempt stored: its files (one, or one per query) and what was noticed. */
+type TStoredReport = {
+  files: TStoredFile[];
   isTruncated: boolean;
   notes: string[];
 };
@@ -228,7 +233,7 @@ async function fetchOne(
 ) {
   const startedAt = new Date();
   publishJobChange({ jobId, productIds: [item.id] });
-  let stored: TStoredFile | null = null;
+  let stored: TStoredReport | null = null;
   let failure: ConnectorError | null = null;
   const requests: TRequestRecord[] = [];
   try {
@@ -258,8 +263,8 @@ async function fetchOne(
   const retry = failure ? planRetry(failure, item.attempts, options.maxAttempts) : null;
   if (retry?.failure) failure = retry.failure;
   const canRetry = retry !== null && retry.waitMs !== null;
-  await db.$transaction([
-    db.reportAttempt.create({
+  await db.$transaction(async (tx) => {
+    await tx.reportAttempt.create({
       data: {
         itemId: item.id,
         attempt: item.attempts,
@@ -282,18 +287,15 @@ async function fetchOne(
           })),
         },
       },
-    }),
-    db.reportRunItem.updateMany({
+    });
+    const { count } = await tx.reportRunItem.updateMany({
       // a cancel that came first is never overwritten
       where: { id: item.id, state: "running" },
       data: stored
         ? {
             state: "succeeded",
-            rows: stored.rows,
-            bytes: stored.bytes,
-            sha256: stored.sha256,
-            crc32: stored.crc32 | 0,
-            fileName: stored.fileName,
+            rows: sumOrNull(stored.files.map((file) => file.rows)),
+            bytes: stored.files.reduce((sum, file) => sum + file.bytes, 0),
             isTruncated: stored.isTruncated,
             note: stored.notes.join("; ") || null,
             error: null,
@@ -307,8 +309,19 @@ async function fetchOne(
             nextAttemptAt: canRetry ? new Date(finishedAt.getTime() + retry.waitMs!) : null,
             finishedAt: canRetry ? null : finishedAt,
           },
-    }),
-  ]);
+    });
+    if (!stored || count === 0) return;
+    // a retried report replaces the files of its earlier success (their file went missing)
+    await tx.reportRunFile.deleteMany({ where: { itemId: item.id } });
+    await tx.reportRunFile.createMany({
+      data: stored.files.map((file, position) => ({
+        itemId: item.id,
+        position,
+        ...file,
+        crc32: file.crc32 | 0,
+      })),
+    });
+  });
   publishJobChange({ jobId, productIds: [item.id] });
 }
 
@@ -349,7 +362,7 @@ async function fetchAndStore(
   item: TClaimedItem,
   signal: AbortSignal,
   onRequest: (request: TRequestRecord) => void,
-): Promise<TStoredFile> {
+): Promise<TStoredReport> {
   const report = item.reportId
     ? await db.report.findUnique({ where: { id: item.reportId } })
     : null;
@@ -365,52 +378,66 @@ async function fetchAndStore(
     tempDir: runtime.blobs.tempDir,
     signal,
   });
-  const finalPath = `${fetched.path}.final`;
+  const notes = [...(fetched.notes ?? [])];
+  const fileName = renderFileName(report.fileNameTemplate, {
+    report: report.name,
+    date: new Date(),
+    runId: jobId,
+    extension: fetched.format,
+  });
+  const files: TStoredFile[] = [];
   try {
-    return await storeFetchedReport(jobId, report, fetched, finalPath);
+    for (const file of fetched.files) {
+      const stored = await storeFetchedFile(jobId, fetched, file.path);
+      notes.push(...stored.notes.map((note) => (file.label ? `${file.label}: ${note}` : note)));
+      files.push({ ...stored.file, fileName: labelled(fileName, file.label) });
+    }
   } catch (error) {
     // a file we could not write or a row we could not insert is our fault, not the report's
     if (error instanceof ConnectorError) throw error;
     throw new ConnectorError(describeStorageFault(error), { isOurSide: true });
   } finally {
-    fs.rmSync(fetched.path, { force: true });
-    fs.rmSync(finalPath, { force: true });
+    for (const file of fetched.files) fs.rmSync(file.path, { force: true });
   }
+  return { files, isTruncated: fetched.isTruncated ?? false, notes };
 }
 
-async function storeFetchedReport(
+/** "Sales_2026-12-05.csv" with the label "query_2": "Sales_2026-12-05_query_2.csv". */
+function labelled(fileName: string, label: string | null): string {
+  if (!label) return fileName;
+  const dot = fileName.lastIndexOf(".");
+  return dot > 0
+    ? `${fileName.slice(0, dot)}_${label}${fileName.slice(dot)}`
+    : `${fileName}_${label}`;
+}
+
+function sumOrNull(values: (number | null)[]): number | null {
+  return values.some((value) => value === null)
+    ? null
+    : values.reduce<number>((sum, value) => sum + value!, 0);
+}
+
+/** One raw file checked (and a CSV normalised to UTF-8), then moved into the store. */
+async function storeFetchedFile(
   jobId: string,
-  report: { name: string; fileNameTemplate: string },
   fetched: TFetchedReport,
-  finalPath: string,
-): Promise<TStoredFile> {
-  let summary: {
-    rows: number | null;
-    bytes: number;
-    sha256: string;
-    crc32: number;
-    notes: string[];
-  };
-  if (fetched.format === "csv") {
-    summary = await normaliseCsvFile(fetched.path, finalPath, {
-      stopAtBlankLine: fetched.hasFooter,
-      charset: fetched.charset,
-    });
-  } else {
-    summary = await checkJsonFile(fetched.path, finalPath);
+  rawPath: string,
+): Promise<{ file: Omit<TStoredFile, "fileName">; notes: string[] }> {
+  const finalPath = `${rawPath}.final`;
+  try {
+    const summary =
+      fetched.format === "csv"
+        ? await normaliseCsvFile(rawPath, finalPath, {
+            stopAtBlankLine: fetched.hasFooter,
+            charset: fetched.charset,
+          })
+        : await checkJsonFile(rawPath, finalPath);
+    await storeBlob({ jobId, tempPath: finalPath, sha256: summary.sha256 });
+    const { rows, bytes, sha256, crc32, notes } = summary;
+    return { file: { rows, bytes, sha256, crc32 }, notes };
+  } finally {
+    fs.rmSync(finalPath, { force: true });
   }
-  await storeBlob({ jobId, tempPath: finalPath, sha256: summary.sha256 });
-  return {
-    ...summary,
-    notes: [...(fetched.notes ?? []), ...summary.notes],
-    isTruncated: fetched.isTruncated ?? false,
-    fileName: renderFileName(report.fileNameTemplate, {
-      report: report.name,
-      date: new Date(),
-      runId: jobId,
-      extension: fetched.format,
-    }),
-  };
 }
 
 /**

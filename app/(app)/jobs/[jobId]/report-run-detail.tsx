@@ -172,15 +172,16 @@ export function ReportRunDetail({ jobId }: { jobId: string }) {
                   ? ` · ${duration(item.startedAt, item.finishedAt)}`
                   : ""}
               </p>
-              {item.state === "succeeded" && item.fileName && (
+              {item.files.map((file) => (
                 <a
-                  href={`/api/runs/${jobId}/files/${item.id}`}
+                  key={file.id}
+                  href={`/api/runs/${jobId}/files/${file.id}`}
                   download
                   className="block truncate text-brand-600 hover:underline"
                 >
-                  {item.fileName}
+                  {file.fileName}
                 </a>
-              )}
+              ))}
               {item.isTruncated && (
                 <span className="rounded bg-amber-100 px-1.5 py-0.5 text-xs text-amber-800">
                   truncated
@@ -238,15 +239,16 @@ export function ReportRunDetail({ jobId }: { jobId: string }) {
                     {duration(item.startedAt, item.finishedAt)}
                   </td>
                   <td className="max-w-md px-2 py-2">
-                    {item.state === "succeeded" && item.fileName && (
+                    {item.files.map((file) => (
                       <a
-                        href={`/api/runs/${jobId}/files/${item.id}`}
+                        key={file.id}
+                        href={`/api/runs/${jobId}/files/${file.id}`}
                         download
-                        className="text-brand-600 hover:underline"
+                        className="block text-brand-600 hover:underline"
                       >
-                        {item.fileName}
+                        {file.fileName}
                       </a>
-                    )}
+                    ))}
                     {item.isTruncated && (
                       <span className="ml-2 rounded bg-amber-100 px-1.5 py-0.5 text-xs text-amber-800">
                         truncated

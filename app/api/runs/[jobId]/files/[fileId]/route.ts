@@ -4,7 +4,7 @@ import { openRunFile } from "@/server/services/reports/run-files";
 
 export const dynamic = "force-dynamic";
 
-export const GET = withUser<{ jobId: string; itemId: string }>(async ({ params }) => {
+export const GET = withUser<{ jobId: string; fileId: string }>(async ({ params }) => {
   const file = await openRunFile(params);
   return new Response(Readable.toWeb(file.stream as Readable) as ReadableStream, {
     headers: {

@@ -1,0 +1,63 @@
+// Migrations that move data keep it: each is applied to a database holding rows of the schema
+// before it, the way an upgrade meets a user's data folder.
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+
+const MIGRATIONS = path.resolve("prisma/migrations");
+
+/** A database with every migration before `name` applied, and a function applying `name` and the rest. */
+function databaseBefore(name: string) {
+  const all = fs
+    .readdirSync(MIGRATIONS)
+    .filter((entry) => /^\d/.test(entry))
+    .sort();
+  expect(all).toContain(name);
+  const db = new Database(":memory:");
+  const apply = (entries: string[]) => {
+    for (const entry of entries)
+      db.exec(fs.readFileSync(path.join(MIGRATIONS, entry, "migration.sql"), "utf8"));
+  };
+  apply(all.slice(0, all.indexOf(name)));
+  return { db, applyRest: () => apply(all.slice(all.indexOf(name))) };
+}
+
+describe("20261205110000_report_run_files", () => {
+  it("moves each stored file of an earlier report run into ReportRunFile", () => {
+    const { db, applyRest } = databaseBefore("20261205110000_report_run_files");
+    db.exec(`
+      INSERT INTO "User" ("id", "name", "email", "emailVerified", "createdAt", "updatedAt")
+        VALUES ('u1', 'Ann', 'ann@example.com', 0, 0, 0);
+      INSERT INTO "Job" ("id", "kind", "title", "status", "createdById", "createdAt", "totalItems", "options")
+        VALUES ('j1', 'report_run', 'Reports', 'completed_with_errors', 'u1', 0, 2, '{}');
+      INSERT INTO "ReportRunItem"
+        ("id", "jobId", "reportName", "position", "state", "rows", "bytes", "sha256", "crc32", "fileName")
+        VALUES ('i1', 'j1', 'Sales', 0, 'succeeded', 3, 40, 'abc', -5, 'sales.csv'),
+               ('i2', 'j1', 'Stock', 1, 'failed', NULL, NULL, NULL, NULL, NULL);
+    `);
+    applyRest();
+    const files = db.prepare(`SELECT * FROM "ReportRunFile"`).all() as Record<string, unknown>[];
+    expect(files).toEqual([
+      {
+        id: expect.stringMatching(
+          /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+        ),
+        itemId: "i1",
+        position: 0,
+        fileName: "sales.csv",
+        sha256: "abc",
+        bytes: 40,
+        rows: 3,
+        crc32: -5,
+      },
+    ]);
+    expect(
+      db.prepare(`SELECT "id", "rows", "bytes" FROM "ReportRunItem" ORDER BY "id"`).all(),
+    ).toEqual([
+      { id: "i1", rows: 3, bytes: 40 },
+      { id: "i2", rows: null, bytes: null },
+    ]);
+    expect(db.prepare("PRAGMA foreign_key_check").all()).toEqual([]);
+  });
+});
