@@ -25,6 +25,13 @@ const nextConfig = {
     return [
       { source: "/:path*", headers: SECURITY_HEADERS },
       { source: "/api/:path*", headers: [{ key: "Content-Security-Policy", value: API_POLICY }] },
+      // the New batch page's sample is a file to save, as the download link says
+      {
+        source: "/datahaul-sample.csv",
+        headers: [
+          { key: "Content-Disposition", value: 'attachment; filename="datahaul-sample.csv"' },
+        ],
+      },
     ];
   },
 };
