@@ -17,8 +17,9 @@ const API_POLICY =
 
 /** @type {import('next').NextConfig} */
 const nextConfig = {
-  // native modules and the generated Prisma client stay as plain Node requires
-  serverExternalPackages: ["better-sqlite3", "@prisma/adapter-better-sqlite3"],
+  // native modules and the generated Prisma client stay as plain Node requires; node-cron finds
+  // its own files next to itself
+  serverExternalPackages: ["better-sqlite3", "@prisma/adapter-better-sqlite3", "node-cron"],
   poweredByHeader: false,
   typedRoutes: false,
   async headers() {
