@@ -1,4 +1,4 @@
-// The report fakes must refuse what the real services refuse (upstream-contracts.md §8);
+// The report fakes must refuse what the real services refuse (docs/fakes.md, with the sources);
 // otherwise a client that passes against them could still fail against the real thing.
 import { generateKeyPairSync } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
