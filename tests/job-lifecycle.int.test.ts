@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startImageHost } from "@/e2e/fakes/image-host";
+import { startImageHost } from "@/test-support/fakes/image-host";
 import { AppError } from "@/server/errors";
 import { collectSseEvents } from "@/test-support/sse";
 import { startTestApp, waitFor } from "./support/test-app";
