@@ -17,14 +17,22 @@ const API_POLICY =
 
 /** @type {import('next').NextConfig} */
 const nextConfig = {
-  // native modules and the generated Prisma client stay as plain Node requires
-  serverExternalPackages: ["better-sqlite3", "@prisma/adapter-better-sqlite3"],
+  // native modules and the generated Prisma client stay as plain Node requires; node-cron finds
+  // its own files next to itself
+  serverExternalPackages: ["better-sqlite3", "@prisma/adapter-better-sqlite3", "node-cron"],
   poweredByHeader: false,
   typedRoutes: false,
   async headers() {
     return [
       { source: "/:path*", headers: SECURITY_HEADERS },
       { source: "/api/:path*", headers: [{ key: "Content-Security-Policy", value: API_POLICY }] },
+      // the New batch page's sample is a file to save, as the download link says
+      {
+        source: "/datahaul-sample.csv",
+        headers: [
+          { key: "Content-Disposition", value: 'attachment; filename="datahaul-sample.csv"' },
+        ],
+      },
     ];
   },
 };

@@ -11,7 +11,7 @@ export const CRASH_APP_PORT = PORT_BASE + 2;
 export const SETUP_APP_PORT = PORT_BASE + 3;
 export const SECURITY_APP_PORT = PORT_BASE + 4;
 export const APP_URL_APP_PORT = PORT_BASE + 5;
-/** Fake report upstreams, all started by `e2e/fakes/serve-report-fakes.ts` from the first port. */
+/** Fake report upstreams, all started by `test-support/fakes/serve-report-fakes.ts` from the first port. */
 export const METABASE_PORT = PORT_BASE + 10;
 export const SUPERSET_PORT = PORT_BASE + 11;
 export const SALESFORCE_PORT = PORT_BASE + 12;
@@ -48,13 +48,13 @@ export default defineConfig({
   },
   webServer: [
     {
-      command: `npx tsx e2e/fakes/serve-image-host.ts ${IMAGE_HOST_PORT}`,
+      command: `npx tsx test-support/fakes/serve-image-host.ts ${IMAGE_HOST_PORT}`,
       url: `http://127.0.0.1:${IMAGE_HOST_PORT}/health`,
       reuseExistingServer: false,
       timeout: 30_000,
     },
     {
-      command: `npx tsx e2e/fakes/serve-report-fakes.ts ${METABASE_PORT}`,
+      command: `npx tsx test-support/fakes/serve-report-fakes.ts ${METABASE_PORT}`,
       url: `http://127.0.0.1:${METABASE_PORT}/health`,
       reuseExistingServer: false,
       timeout: 30_000,

@@ -50,5 +50,8 @@ function contentSecurityPolicy(nonce: string): string {
 }
 
 export const config = {
-  matcher: ["/((?!api/|_next/static|_next/image|favicon.ico|icon.svg).*)"],
+  // what a signed-out browser or crawler asks for before any page: the icons and robots.txt (public/)
+  matcher: [
+    "/((?!api/|_next/static|_next/image|favicon.ico|icon.svg|apple-touch-icon.png|robots.txt).*)",
+  ],
 };

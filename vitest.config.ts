@@ -14,7 +14,7 @@ export default defineConfig({
           include: [
             "server/**/*.test.ts",
             "app/**/*.test.ts",
-            "e2e/fakes/**/*.test.ts",
+            "test-support/fakes/**/*.test.ts",
             "scripts/**/*.test.ts",
           ],
           exclude: ["**/*.int.test.ts", "node_modules/**"],

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import Database from "better-sqlite3";
 import { request as playwrightRequest, type APIRequestContext } from "@playwright/test";
 import { CRASH_APP_PORT } from "../playwright.config";
-import { startImageHost } from "./fakes/image-host";
+import { startImageHost } from "../test-support/fakes/image-host";
 import { createDataDir, startAppServer, waitUntil } from "./support/app-server";
 import { expect, test } from "./support/test";
 

@@ -3,7 +3,7 @@ import path from "node:path";
 import { expect, test } from "./support/test";
 import { E2E_ADMIN, IMAGE_HOST_PORT } from "../playwright.config";
 import { signIn } from "./support/sign-in";
-import { isZipIntact, zipEntries, zipEntryText } from "./support/zip";
+import { isZipIntact, zipEntries, zipEntryText } from "../test-support/zip";
 
 const host = `http://127.0.0.1:${IMAGE_HOST_PORT}`;
 const shots = path.join("test-results", "screenshots");

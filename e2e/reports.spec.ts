@@ -5,7 +5,7 @@ import { type Locator, type Page } from "@playwright/test";
 import { expect, test } from "./support/test";
 import { METABASE_PORT, SUPERSET_PORT } from "../playwright.config";
 import { signIn } from "./support/sign-in";
-import { zipEntries } from "./support/zip";
+import { zipEntries } from "../test-support/zip";
 
 const metabase = `http://127.0.0.1:${METABASE_PORT}`;
 const superset = `http://127.0.0.1:${SUPERSET_PORT}`;

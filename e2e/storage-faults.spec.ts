@@ -2,8 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { E2E_ADMIN, E2E_PORT } from "../playwright.config";
-import { startFakeCsvHost } from "./fakes/csv-host";
-import { startImageHost } from "./fakes/image-host";
+import { startFakeCsvHost } from "../test-support/fakes/csv-host";
+import { startImageHost } from "../test-support/fakes/image-host";
 import { createDataDir, startAppServer, waitUntil } from "./support/app-server";
 import { signIn } from "./support/sign-in";
 

@@ -4,6 +4,7 @@ import { db } from "./db";
 import { startTempFileSweep } from "./downloads/temp-files";
 import { env } from "./env";
 import { logger } from "./logger";
+import { startRecurringTask } from "./recurring-task";
 import { getRuntime } from "./runtime";
 import { createFirstAdmin, hasAnyUser } from "./services/accounts/create-admin";
 import { removeAbandonedBatchCreations } from "./services/batches/create-batch-job";
@@ -24,7 +25,7 @@ import {
   type TReportRunMessage,
 } from "./services/reports/run-report-job";
 
-const HOUSEKEEPING_EVERY_MS = 60 * 60_000;
+const HOUSEKEEPING_EVERY_SECONDS = 3600;
 const FIRST_HOUSEKEEPING_MS = 30_000;
 /** Set by `npm start` (scripts/start.mjs), which takes the data folder's lock before it migrates. */
 const LOCK_HELD_BY_PARENT = "DATAHAUL_LOCK_HELD_BY";
@@ -56,7 +57,7 @@ async function boot(): Promise<void> {
   }
 
   const runtime = getRuntime();
-  startTempFileSweep(runtime.blobs.tempDir, (removed) =>
+  const tempFileSweep = startTempFileSweep(runtime.blobs.tempDir, (removed) =>
     logger.info({ removed }, "removed leftover download files"),
   );
   if (!runtime.isWorker) return;
@@ -87,14 +88,22 @@ async function boot(): Promise<void> {
       logger.error({ err: error }, "sweep of stored files failed");
     }
   };
-  setTimeout(() => void housekeeping(), FIRST_HOUSEKEEPING_MS).unref();
-  setInterval(() => void housekeeping(), HOUSEKEEPING_EVERY_MS).unref();
+  const housekeepingTask = startRecurringTask({
+    name: "housekeeping",
+    firstRunAfterMs: FIRST_HOUSEKEEPING_MS,
+    periodSeconds: HOUSEKEEPING_EVERY_SECONDS,
+    run: housekeeping,
+  });
 
   let isShuttingDown = false;
   const shutdown = async (reason: string) => {
     if (isShuttingDown) return;
     isShuttingDown = true;
     logger.info({ reason }, "draining the worker");
+    // no more sweeps; one in progress may be cut short (the next start's sweep puts back what it
+    // had set aside), while a pass of the scheduler is let finish starting its runs
+    void housekeepingTask.stop();
+    void tempFileSweep.stop();
     await scheduler.stop();
     await runtime.queue.close();
     await runtime.downloads.close();

@@ -3,9 +3,9 @@
 // are refused when the connector is saved. Real fakes on loopback, a real SQLite file.
 import type { IncomingHttpHeaders } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listenFake, readBody, sendText, type ListeningFake } from "@/e2e/fakes/fake-http";
-import { startFakeMetabase } from "@/e2e/fakes/metabase";
-import { startFakeSalesforce } from "@/e2e/fakes/salesforce";
+import { listenFake, readBody, sendText, type ListeningFake } from "@/test-support/fakes/fake-http";
+import { startFakeMetabase } from "@/test-support/fakes/metabase";
+import { startFakeSalesforce } from "@/test-support/fakes/salesforce";
 import { startTestApp } from "./support/test-app";
 
 let app: Awaited<ReturnType<typeof startTestApp>>;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startImageHost } from "@/e2e/fakes/image-host";
+import { startImageHost } from "@/test-support/fakes/image-host";
 import { startTestApp, waitFor } from "./support/test-app";
 
 // Four downloads at once: the job's window of claimed items is 16 (the smallest it gets).

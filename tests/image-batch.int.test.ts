@@ -5,8 +5,8 @@ import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import Papa from "papaparse";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startImageHost } from "@/e2e/fakes/image-host";
-import { isZipIntact, zipEntries, zipEntryText } from "@/e2e/support/zip";
+import { startImageHost } from "@/test-support/fakes/image-host";
+import { isZipIntact, zipEntries, zipEntryText } from "@/test-support/zip";
 import { readStoredBlob, startTestApp, waitFor } from "./support/test-app";
 
 type TApp = Awaited<ReturnType<typeof startTestApp>>;

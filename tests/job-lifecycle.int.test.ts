@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startImageHost } from "@/e2e/fakes/image-host";
+import { startImageHost } from "@/test-support/fakes/image-host";
 import { AppError } from "@/server/errors";
 import { collectSseEvents } from "@/test-support/sse";
 import { startTestApp, waitFor } from "./support/test-app";
@@ -26,45 +26,22 @@ async function finishedJob(jobId: string) {
   });
 }
 
-describe("first-run setup", () => {
-  it("creates the first admin once, with a hashed password, and then refuses", async () => {
-    const { createFirstAdmin } = await import("@/server/services/accounts/create-admin");
-    // startTestApp created a user already: the setup must be closed
-    await expect(
-      createFirstAdmin({ name: "Eve", email: "eve@example.com", password: "0123456789" }),
-    ).rejects.toThrow(/exists already/);
-    expect(await app.db.user.count({ where: { email: "eve@example.com" } })).toBe(0);
-  });
-
-  it("once closed, refuses before the password is even read: no hash is computed", async () => {
-    const { createFirstAdmin } = await import("@/server/services/accounts/create-admin");
-    let passwordReads = 0;
-    const attempt = {
-      name: "Eve",
-      email: "eve@example.com",
-      get password() {
-        passwordReads += 1;
-        return "0123456789";
-      },
-    };
-    await expect(createFirstAdmin(attempt)).rejects.toThrow(/exists already/);
-    expect(passwordReads).toBe(0);
-  });
-});
-
 describe("creating a batch", () => {
   it("refuses input without valid rows with a plain message and writes nothing", async () => {
     const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
-    const before = await app.db.job.count();
+    // a user of its own: whatever other tests left in the database, none of it is this user's
+    const user = await app.db.user.create({
+      data: { id: crypto.randomUUID(), name: "Refused", email: "refused@example.com" },
+    });
     const attempt = createBatchJob({
-      userId: app.userId,
+      userId: user.id,
       text: "bad sku!\tnot a url\n",
       source: "paste",
     });
     await expect(attempt).rejects.toBeInstanceOf(AppError);
     await expect(attempt).rejects.toThrow(/No valid rows|not/);
-    expect(await app.db.job.count()).toBe(before);
-    expect(await app.db.imageItem.count()).toBe(0);
+    expect(await app.db.job.count({ where: { createdById: user.id } })).toBe(0);
+    expect(await app.db.imageItem.count({ where: { job: { createdById: user.id } } })).toBe(0);
   });
 });
 
@@ -137,6 +114,9 @@ describe("cancel and retention", () => {
   it("cancels a running job: unfinished items end as cancelled and stay so", async () => {
     const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
     const { cancelJob } = await import("@/server/services/jobs/job-actions");
+    // the wait below reads the whole queue: first let the workers of other tests' jobs return
+    const queueIdle = async () => (await app.runtime.queue.stats()).active === 0;
+    await waitFor(queueIdle);
     const text = Array.from(
       { length: 40 },
       (_, i) => `SKU-X\t${imageHost.url}/img/c-${i}.png?delay=300`,
@@ -149,7 +129,7 @@ describe("cancel and retention", () => {
     expect(cancelledItems).toBeGreaterThan(0);
     // the job's worker has returned once the queue runs nothing: every download in flight at the
     // cancel has settled and tried to write its result by then
-    await waitFor(async () => (await app.runtime.queue.stats()).active === 0);
+    await waitFor(queueIdle);
     const job = await app.db.job.findUnique({ where: { id: jobId } });
     expect(job?.status).toBe("cancelled");
     const states = await app.db.imageItem.groupBy({

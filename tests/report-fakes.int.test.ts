@@ -1,13 +1,13 @@
-// The report fakes must refuse what the real services refuse (upstream-contracts.md §8);
+// The report fakes must refuse what the real services refuse (docs/fakes.md, with the sources);
 // otherwise a client that passes against them could still fail against the real thing.
 import { generateKeyPairSync } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeCsvHost } from "@/e2e/fakes/csv-host";
-import { signJwt } from "@/e2e/fakes/jwt";
-import { startFakeMetabase } from "@/e2e/fakes/metabase";
-import { bigTable, csvLine } from "@/e2e/fakes/report-data";
-import { startFakeSalesforce } from "@/e2e/fakes/salesforce";
-import { startFakeSuperset } from "@/e2e/fakes/superset";
+import { startFakeCsvHost } from "@/test-support/fakes/csv-host";
+import { signJwt } from "@/test-support/fakes/jwt";
+import { startFakeMetabase } from "@/test-support/fakes/metabase";
+import { bigTable, csvLine } from "@/test-support/fakes/report-data";
+import { startFakeSalesforce } from "@/test-support/fakes/salesforce";
+import { startFakeSuperset } from "@/test-support/fakes/superset";
 
 type Closable = { close(): Promise<void> };
 const started: Closable[] = [];

@@ -1,7 +1,7 @@
 // A JSON report is checked and counted as a stream: the worker's memory does not grow with the
 // size of the file. Its own file, so the process's peak memory belongs to this run alone.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { HUGE_JSON_ROWS_PER_BLOCK, startFakeCsvHost } from "@/e2e/fakes/csv-host";
+import { HUGE_JSON_ROWS_PER_BLOCK, startFakeCsvHost } from "@/test-support/fakes/csv-host";
 import { startTestApp, waitFor } from "./support/test-app";
 
 let app: Awaited<ReturnType<typeof startTestApp>>;

@@ -5,11 +5,15 @@ import { generateKeyPairSync } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeCsvHost, WINDOWS_1252_CSV_AS_UTF8 } from "@/e2e/fakes/csv-host";
-import { BULK_HEADER_BYTES, BULK_ROW_BYTES, startFakeMetabase } from "@/e2e/fakes/metabase";
-import { bigTable, csvLine } from "@/e2e/fakes/report-data";
-import { startFakeSalesforce } from "@/e2e/fakes/salesforce";
-import { startFakeSuperset } from "@/e2e/fakes/superset";
+import { startFakeCsvHost, WINDOWS_1252_CSV_AS_UTF8 } from "@/test-support/fakes/csv-host";
+import {
+  BULK_HEADER_BYTES,
+  BULK_ROW_BYTES,
+  startFakeMetabase,
+} from "@/test-support/fakes/metabase";
+import { bigTable, csvLine } from "@/test-support/fakes/report-data";
+import { startFakeSalesforce } from "@/test-support/fakes/salesforce";
+import { startFakeSuperset } from "@/test-support/fakes/superset";
 import { readStoredBlob, startTestApp, waitFor } from "./support/test-app";
 
 let app: Awaited<ReturnType<typeof startTestApp>>;

@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeCsvHost } from "@/e2e/fakes/csv-host";
-import { startImageHost } from "@/e2e/fakes/image-host";
+import { startFakeCsvHost } from "@/test-support/fakes/csv-host";
+import { startImageHost } from "@/test-support/fakes/image-host";
 import { startTestApp, waitFor } from "./support/test-app";
 
 // Faults come from the real file system and the real database: a folder of the store replaced by

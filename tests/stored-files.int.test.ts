@@ -5,8 +5,8 @@ import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startImageHost } from "@/e2e/fakes/image-host";
-import { isZipIntact, zipEntries, zipEntryText } from "@/e2e/support/zip";
+import { startImageHost } from "@/test-support/fakes/image-host";
+import { isZipIntact, zipEntries, zipEntryText } from "@/test-support/zip";
 import { startTestApp } from "./support/test-app";
 
 // No queue consumer here: each test runs a job's worker pass itself, so it owns the moments

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildAvif, buildGif, buildJpeg, buildPng, buildWebp } from "@/e2e/fakes/images";
+import { buildAvif, buildGif, buildJpeg, buildPng, buildWebp } from "@/test-support/fakes/images";
 import { sniffImageType, sniffNonImageType } from "./content-sniff";
 
 const bytes = (...values: number[]) => Uint8Array.from(values);

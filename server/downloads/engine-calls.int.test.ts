@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startImageHost, type ImageHost } from "@/e2e/fakes/image-host";
-import { buildImage } from "@/e2e/fakes/images";
+import { startImageHost, type ImageHost } from "@/test-support/fakes/image-host";
+import { buildImage } from "@/test-support/fakes/images";
 import { ScaledClock } from "./test-support/manual-clock";
 import {
   createDownloadEngine,

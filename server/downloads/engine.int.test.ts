@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startImageHost, type ImageHost } from "@/e2e/fakes/image-host";
-import { buildImage, buildJpeg, type FakeImageType } from "@/e2e/fakes/images";
+import { startImageHost, type ImageHost } from "@/test-support/fakes/image-host";
+import { buildImage, buildJpeg, type FakeImageType } from "@/test-support/fakes/images";
 import { waitFor } from "@/test-support/wait-for";
 import { ScaledClock } from "./test-support/manual-clock";
 import {

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startImageHost, type ImageHost } from "@/e2e/fakes/image-host";
-import { buildPng } from "@/e2e/fakes/images";
+import { startImageHost, type ImageHost } from "@/test-support/fakes/image-host";
+import { buildPng } from "@/test-support/fakes/images";
 import { createLocalhostCertificate } from "@/test-support/self-signed-cert";
 import { createDownloadEngine, type DownloadEngine, type DownloadLimits } from "./index";
 

@@ -1,5 +1,6 @@
 import fsp from "node:fs/promises";
 import path from "node:path";
+import { startRecurringTask, type TRecurringTask } from "@/server/recurring-task";
 
 /**
  * Every file a download or a report run writes before it is stored ends in ".part" (".part.final"
@@ -8,7 +9,7 @@ import path from "node:path";
 const TEMP_FILE = /\.part(\.final)?$/;
 /** Older than this, no download or report run of any process still works on the file. */
 export const TEMP_FILE_GRACE_MS = 10 * 60_000;
-const SWEEP_EVERY_MS = 60 * 60_000;
+const SWEEP_EVERY_SECONDS = 3600;
 
 /** Removes leftover download files not touched for the grace period; returns how many. */
 export async function sweepTempFiles(
@@ -46,13 +47,14 @@ export async function sweepTempFiles(
 export function startTempFileSweep(
   dir: string,
   onSwept: (removed: number) => void = () => undefined,
-): () => void {
-  const sweep = () =>
-    void sweepTempFiles(dir).then((removed) => {
+): TRecurringTask {
+  return startRecurringTask({
+    name: "sweep of leftover download files",
+    firstRunAfterMs: 0,
+    periodSeconds: SWEEP_EVERY_SECONDS,
+    run: async () => {
+      const removed = await sweepTempFiles(dir);
       if (removed > 0) onSwept(removed);
-    });
-  sweep();
-  const timer = setInterval(sweep, SWEEP_EVERY_MS);
-  timer.unref();
-  return () => clearInterval(timer);
+    },
+  });
 }

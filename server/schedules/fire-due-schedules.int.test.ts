@@ -552,23 +552,19 @@ describe("two scheduler instances on one database", () => {
     let clock = T0;
     const a = recordRuns(() => app.db);
     const b = recordRuns(() => otherDb);
-    const common = { tickMs: 3_600_000 };
-    const schedulerA = scheduler.startScheduler({
-      ...common,
+    const schedulerA = scheduler.createScheduler({
       now: () => clock,
       random: seeded(3),
       startRun: a.startRun,
       db: app.db,
     });
-    const schedulerB = scheduler.startScheduler({
-      ...common,
+    const schedulerB = scheduler.createScheduler({
       now: () => plus(clock, 700),
       random: seeded(4),
       startRun: b.startRun,
       db: otherDb,
     });
-    const schedulerA2 = scheduler.startScheduler({
-      ...common,
+    const schedulerA2 = scheduler.createScheduler({
       now: () => plus(clock, 300),
       random: seeded(5),
       startRun: a.startRun,

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { logger } from "@/server/logger";
 import { fireDueSchedules, type TFiredSlot } from "./fire-due-schedules";
-import { startScheduler } from "./scheduler";
+import { createScheduler, startScheduler } from "./scheduler";
 
 vi.mock("./fire-due-schedules", () => ({ fireDueSchedules: vi.fn() }));
 
@@ -18,8 +18,10 @@ function deferred() {
   return { promise, resolve, reject };
 }
 
+const TICK = 15_000;
+
 beforeEach(() => {
-  vi.useFakeTimers();
+  vi.useFakeTimers({ now: new Date("2026-01-01T10:00:00.500Z") });
   fire.mockReset();
   fire.mockResolvedValue([]);
 });
@@ -30,29 +32,33 @@ afterEach(() => {
 });
 
 describe("startScheduler", () => {
-  it("passes every tickMs with the clock and random source it was given", async () => {
+  it("passes 15 s after start and every 15 s after, with the clock and random source it was given", async () => {
     let clock = new Date("2026-01-01T10:00:00Z");
     const random = () => 0.25;
-    const scheduler = startScheduler({ tickMs: 1000, now: () => clock, random, startRun });
+    const scheduler = startScheduler({ now: () => clock, random, startRun });
+    await vi.advanceTimersByTimeAsync(TICK - 1);
     expect(fire).not.toHaveBeenCalled();
-    await vi.advanceTimersByTimeAsync(1000);
-    clock = new Date("2026-01-01T10:00:01Z");
-    await vi.advanceTimersByTimeAsync(1000);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fire).toHaveBeenCalledTimes(1);
+    clock = new Date("2026-01-01T10:00:15Z");
+    await vi.advanceTimersByTimeAsync(TICK);
     expect(fire).toHaveBeenCalledTimes(2);
     expect(fire.mock.calls[0]?.[0]).toMatchObject({
       now: new Date("2026-01-01T10:00:00Z"),
       random,
       startRun,
     });
-    expect(fire.mock.calls[1]?.[0].now).toEqual(new Date("2026-01-01T10:00:01Z"));
+    expect(fire.mock.calls[1]?.[0].now).toEqual(new Date("2026-01-01T10:00:15Z"));
+    await vi.advanceTimersByTimeAsync(4 * TICK);
+    expect(fire).toHaveBeenCalledTimes(6);
     await scheduler.stop();
   });
 
-  it("never starts a pass while one is running, and times the next from its end", async () => {
+  it("never starts a pass while one is running: a pass due meanwhile is skipped", async () => {
     const slow = deferred();
     fire.mockReturnValueOnce(slow.promise);
-    const scheduler = startScheduler({ tickMs: 1000, startRun });
-    await vi.advanceTimersByTimeAsync(10_000);
+    const scheduler = startScheduler({ startRun });
+    await vi.advanceTimersByTimeAsync(10 * TICK);
     expect(fire).toHaveBeenCalledTimes(1);
     // a manual pass waits for the one in progress
     const manual = scheduler.tick();
@@ -61,32 +67,33 @@ describe("startScheduler", () => {
     slow.resolve([]);
     await manual;
     expect(fire).toHaveBeenCalledTimes(2);
-    await vi.advanceTimersByTimeAsync(999);
-    expect(fire).toHaveBeenCalledTimes(2);
-    await vi.advanceTimersByTimeAsync(1);
+    // the timed passes go on, one per 15 s, none made up for the ones skipped
+    await vi.advanceTimersByTimeAsync(TICK);
     expect(fire).toHaveBeenCalledTimes(3);
+    await vi.advanceTimersByTimeAsync(TICK);
+    expect(fire).toHaveBeenCalledTimes(4);
     await scheduler.stop();
   });
 
   it("logs a failed pass and keeps going", async () => {
     const error = vi.spyOn(logger, "error").mockImplementation(() => undefined);
     fire.mockRejectedValueOnce(new Error("database is locked"));
-    const scheduler = startScheduler({ tickMs: 1000, startRun });
-    await vi.advanceTimersByTimeAsync(1000);
+    const scheduler = startScheduler({ startRun });
+    await vi.advanceTimersByTimeAsync(TICK);
     expect(error).toHaveBeenCalledWith(
       { err: expect.objectContaining({ message: "database is locked" }) },
       "scheduler tick failed",
     );
-    await vi.advanceTimersByTimeAsync(1000);
+    await vi.advanceTimersByTimeAsync(TICK);
     expect(fire).toHaveBeenCalledTimes(2);
     await scheduler.stop();
   });
 
-  it("rejects a manual pass that fails, without stopping the loop", async () => {
+  it("rejects a manual pass that fails, without stopping the timed passes", async () => {
     fire.mockRejectedValueOnce(new Error("boom"));
-    const scheduler = startScheduler({ tickMs: 1000, startRun });
+    const scheduler = startScheduler({ startRun });
     await expect(scheduler.tick()).rejects.toThrow("boom");
-    await vi.advanceTimersByTimeAsync(1000);
+    await vi.advanceTimersByTimeAsync(TICK);
     expect(fire).toHaveBeenCalledTimes(2);
     await scheduler.stop();
   });
@@ -94,25 +101,27 @@ describe("startScheduler", () => {
   it("stops after the pass in progress and passes no more", async () => {
     const slow = deferred();
     fire.mockReturnValueOnce(slow.promise);
-    const scheduler = startScheduler({ tickMs: 1000, startRun });
-    await vi.advanceTimersByTimeAsync(1000);
+    const scheduler = startScheduler({ startRun });
+    await vi.advanceTimersByTimeAsync(TICK);
     let stopped = false;
     const stopping = scheduler.stop().then(() => (stopped = true));
     await vi.advanceTimersByTimeAsync(0);
     expect(stopped).toBe(false);
     slow.resolve([]);
     await stopping;
-    await vi.advanceTimersByTimeAsync(10_000);
+    await vi.advanceTimersByTimeAsync(10 * TICK);
     expect(fire).toHaveBeenCalledTimes(1);
     expect(await scheduler.tick()).toEqual([]);
   });
+});
 
-  it("does not keep the process alive", async () => {
-    vi.useRealTimers();
-    const timeouts = vi.spyOn(globalThis, "setTimeout");
-    const scheduler = startScheduler({ tickMs: 60_000, startRun });
-    const timer = timeouts.mock.results[0]?.value as NodeJS.Timeout;
-    expect(timer.hasRef()).toBe(false);
+describe("createScheduler", () => {
+  it("passes only when told to", async () => {
+    const scheduler = createScheduler({ startRun });
+    await vi.advanceTimersByTimeAsync(10 * TICK);
+    expect(fire).not.toHaveBeenCalled();
+    await scheduler.tick();
+    expect(fire).toHaveBeenCalledTimes(1);
     await scheduler.stop();
   });
 });

@@ -1,6 +1,6 @@
 import "server-only";
 import type { PrismaClient } from "@/server/db/generated/client";
-import { logger } from "@/server/logger";
+import { startRecurringTask } from "@/server/recurring-task";
 import {
   fireDueSchedules,
   type TFiredSlot,
@@ -8,10 +8,10 @@ import {
   type TStartRun,
 } from "./fire-due-schedules";
 
-export const DEFAULT_TICK_MS = 15_000;
+/** How often each process looks for due schedules; the first look is this long after start. */
+export const TICK_EVERY_SECONDS = 15;
 
 export type TSchedulerArgs = {
-  tickMs?: number;
   now?: () => Date;
   random?: () => number;
   startRun: TStartRun;
@@ -20,22 +20,39 @@ export type TSchedulerArgs = {
 };
 
 export type TScheduler = {
-  /** Stops the loop and waits for a tick in progress. */
+  /** Stops the passes and waits for one in progress. */
   stop(): Promise<void>;
   /** One pass now, after any pass in progress; rejects if the pass fails. */
   tick(): Promise<TFiredSlot[]>;
 };
 
 /**
- * Fires due schedules every `tickMs`. Passes never overlap: the next one is timed from the end of
- * the last. Safe to run in several processes at once (see fireDueSchedules).
+ * Fires due schedules every TICK_EVERY_SECONDS (on node-cron, with the app's other recurring
+ * tasks). Passes never overlap: one still going when the next is due makes that one skip. Safe to
+ * run in several processes at once (see fireDueSchedules).
  */
 export function startScheduler(args: TSchedulerArgs): TScheduler {
-  const tickMs = args.tickMs ?? DEFAULT_TICK_MS;
+  const scheduler = createScheduler(args);
+  const ticking = startRecurringTask({
+    name: "scheduler tick",
+    firstRunAfterMs: TICK_EVERY_SECONDS * 1000,
+    periodSeconds: TICK_EVERY_SECONDS,
+    run: scheduler.tick,
+  });
+  return {
+    tick: scheduler.tick,
+    async stop() {
+      await ticking.stop();
+      await scheduler.stop();
+    },
+  };
+}
+
+/** Passes only when `tick` is called (tests drive it so); they run one after the other. */
+export function createScheduler(args: TSchedulerArgs): TScheduler {
   const now = args.now ?? (() => new Date());
   const random = args.random ?? Math.random;
   let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
   let last: Promise<unknown> = Promise.resolve();
 
   const tick = (): Promise<TFiredSlot[]> => {
@@ -53,28 +70,10 @@ export function startScheduler(args: TSchedulerArgs): TScheduler {
     return pass;
   };
 
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => void loop(), tickMs);
-    // The scheduler alone must never keep the process alive.
-    timer.unref();
-  };
-
-  const loop = async () => {
-    try {
-      await tick();
-    } catch (error) {
-      logger.error({ err: error }, "scheduler tick failed");
-    }
-    schedule();
-  };
-
-  schedule();
   return {
     tick,
     async stop() {
       stopped = true;
-      clearTimeout(timer);
       await last;
     },
   };

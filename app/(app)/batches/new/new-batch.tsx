@@ -162,7 +162,7 @@ export function NewBatch() {
         subtitle="Paste two columns (product number, image URL) from Excel or Google Sheets, or upload a CSV."
         actions={
           <a
-            href="/api/batches/sample-csv"
+            href="/datahaul-sample.csv"
             className="text-sm font-medium text-brand-600 hover:underline"
             download
           >

@@ -1,3 +1,5 @@
+// Fake image host for image batches: real images, and every way a download goes wrong. What it
+// serves, and the sources: docs/fakes.md.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import zlib from "node:zlib";
 import { createServer as createTlsServer } from "node:https";

@@ -1,4 +1,4 @@
-// Entry point for Playwright's webServer: `tsx e2e/fakes/serve-report-fakes.ts <basePort>`.
+// Entry point for Playwright's webServer: `tsx test-support/fakes/serve-report-fakes.ts <basePort>`.
 // Metabase on basePort, Superset on +1, Salesforce on +2, CSV host on +3; each answers /health.
 import { startFakeCsvHost } from "./csv-host";
 import { startFakeMetabase } from "./metabase";
@@ -7,7 +7,7 @@ import { startFakeSuperset } from "./superset";
 
 const basePort = Number(process.argv[2] ?? 0);
 if (!Number.isInteger(basePort) || basePort < 0 || basePort > 65532) {
-  console.error("usage: tsx e2e/fakes/serve-report-fakes.ts <basePort>");
+  console.error("usage: tsx test-support/fakes/serve-report-fakes.ts <basePort>");
   process.exit(2);
 }
 // Port 0 means "any free port" for every fake rather than 0, 1, 2, 3.

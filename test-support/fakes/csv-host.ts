@@ -1,6 +1,6 @@
-// Fake plain-CSV host (see /work/shared/upstream-contracts.md §0 and §8): ordinary GET downloads
-// plus the usual ways such URLs go wrong (login page with 200, redirect, 404, 503 once, auth,
-// compressed bodies, other character sets, a JSON error with status 200).
+// Fake plain-CSV host: ordinary GET downloads plus the usual ways such URLs go wrong (login page
+// with 200, redirect, 404, 503 once, auth, compressed bodies, other character sets, a JSON error
+// with status 200). What it serves, and the sources: docs/fakes.md.
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import zlib from "node:zlib";

@@ -1,5 +1,5 @@
-// Fake Apache Superset (see /work/shared/upstream-contracts.md §2 and §8): FAB JWT login/refresh,
-// optional CSRF on chart data, and the chart data endpoints exporting CSV or JSON.
+// Fake Apache Superset: FAB JWT login/refresh, optional CSRF on chart data, and the chart data
+// endpoints exporting CSV or JSON. What it enforces, and the sources: docs/fakes.md.
 import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import JSZip from "jszip";

@@ -1,6 +1,6 @@
-// Fake Salesforce org (see /work/shared/upstream-contracts.md §3 and §8): OAuth token endpoint
-// (client credentials, JWT bearer), the Reports REST API with its 2,000-row cap, and the
-// undocumented classic CSV export authenticated by a `sid` cookie.
+// Fake Salesforce org: OAuth token endpoint (client credentials, JWT bearer), the Reports REST API
+// with its 2,000-row cap, and the undocumented classic CSV export authenticated by a `sid` cookie.
+// What it enforces, and the sources: docs/fakes.md.
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
@@ -151,7 +151,7 @@ function restCell(dataType: string, raw: string | number | null) {
 
 /**
  * The same cell in the report export's CSV. What the real export writes is not documented (see
- * upstream-contracts.md §3.2 A); this fake follows what testers saw: amounts without the currency
+ * docs/fakes.md); this fake follows what testers saw: amounts without the currency
  * and with two places ("0.50" for "USD 0.50"), numbers and percentages plain, dates and times as
  * shown to the user, empty cells empty.
  */

@@ -1,4 +1,4 @@
-// Entry point for Playwright's webServer: `tsx e2e/fakes/serve-image-host.ts <port>`.
+// Entry point for Playwright's webServer: `tsx test-support/fakes/serve-image-host.ts <port>`.
 import { startImageHost } from "./image-host";
 
 const port = Number(process.argv[2] ?? 0);

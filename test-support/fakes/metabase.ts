@@ -1,5 +1,5 @@
-// Fake Metabase (see /work/shared/upstream-contracts.md §1 and §8): API-key or session auth, and the
-// card / dashcard export endpoints with Metabase's body rules and its 200-with-error-body failure.
+// Fake Metabase: API-key or session auth, and the card / dashcard export endpoints with Metabase's
+// body rules and its 200-with-error-body failure. What it enforces, and the sources: docs/fakes.md.
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
