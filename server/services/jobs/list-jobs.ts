@@ -1,12 +1,31 @@
 import "server-only";
 import { db, Prisma } from "@/server/db";
 import { AppError } from "@/server/errors";
+import { z } from "zod";
 import {
   JOB_COUNT_CAP,
+  JOB_KIND_LABELS,
+  JOB_PAGE_SIZE,
+  JOB_SORT_LABELS,
+  JOB_STATUS_LABELS,
   type TJobListFilters,
-  type TJobPageInput,
-  ZJobPageInput,
 } from "./job-list-query";
+
+type TKeys<T> = [keyof T & string, ...(keyof T & string)[]];
+const keysOf = <T extends object>(labels: T) => Object.keys(labels) as TKeys<T>;
+
+export const ZJobListFilters = z.object({
+  q: z.string().trim().max(200, "The search is longer than 200 characters.").default(""),
+  kind: z.enum(keysOf(JOB_KIND_LABELS)).optional(),
+  status: z.enum(keysOf(JOB_STATUS_LABELS)).optional(),
+  sort: z.enum(keysOf(JOB_SORT_LABELS)).default("newest"),
+});
+
+export const ZJobPageInput = ZJobListFilters.extend({
+  cursor: z.string().max(1000).nullish(),
+  limit: z.number().int().min(1).max(200).default(JOB_PAGE_SIZE),
+});
+export type TJobPageInput = z.input<typeof ZJobPageInput>;
 
 export type TJobListEntry = {
   id: string;
