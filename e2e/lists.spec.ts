@@ -173,6 +173,12 @@ test("reports, connectors and schedules: search, filters and sort, with counts",
     await expect(page).toHaveURL(new RegExp(`/reports\\?q=${tag}$`));
     await expect(page.getByTestId("list-count")).toHaveText(`3 of ${total} reports`);
     await expect(rows).toHaveText([/orders/, /revenue/, /stock/]);
+    // the last changed first: they were saved orders, stock, revenue
+    await page.getByLabel("Sort").selectOption({ label: "Last changed" });
+    await expect(page).toHaveURL(new RegExp(`/reports\\?q=${tag}&sort=changed$`));
+    await expect(rows).toHaveText([/revenue/, /stock/, /orders/]);
+    await page.getByLabel("Sort").selectOption({ label: "Name A–Z" });
+    await expect(page).toHaveURL(new RegExp(`/reports\\?q=${tag}$`));
     await page.getByLabel("Connector kind").selectOption({ label: "Metabase" });
     await expect(page).toHaveURL(new RegExp(`/reports\\?q=${tag}&kind=metabase$`));
     await expect(rows).toHaveText([/revenue/]);
