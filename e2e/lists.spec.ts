@@ -53,7 +53,7 @@ test("the jobs list pages past 50, searches, filters and sorts, all kept in the 
     await call(page, "batches.create", {
       source: "paste",
       title: `${tag} run ${String(i).padStart(2, "0")}`,
-      text: `P${i}\t${host}/img/${tag}-${i}.png`,
+      text: `${tag}-P${i}\t${host}/img/${tag}-${i}.png`,
     });
   }
   const broken = await call<{ jobId: string }>(page, "batches.create", {
@@ -76,7 +76,7 @@ test("the jobs list pages past 50, searches, filters and sorts, all kept in the 
   await page.reload();
   const rows = page.getByTestId("job-row");
   const count = page.getByTestId("list-count");
-  await page.getByLabel("Search titles").fill(tag);
+  await page.getByLabel("Search", { exact: true }).fill(tag);
   await expect(page).toHaveURL(new RegExp(`/jobs\\?q=${tag}$`));
   await expect(count).toHaveText("Showing 50 of 53 matching jobs");
   await expect(rows).toHaveCount(50);
@@ -94,7 +94,7 @@ test("the jobs list pages past 50, searches, filters and sorts, all kept in the 
 
   // a filtered list survives a reload, and can be linked
   await page.reload();
-  await expect(page.getByLabel("Search titles")).toHaveValue(tag);
+  await expect(page.getByLabel("Search", { exact: true })).toHaveValue(tag);
   await expect(page.getByLabel("Status")).toHaveValue("failed");
   await expect(rows).toHaveCount(1);
   await expect(rows.first()).toContainText(`${tag} broken`);
@@ -112,9 +112,15 @@ test("the jobs list pages past 50, searches, filters and sorts, all kept in the 
   await capture(page, "jobs-no-match");
   await page.getByRole("button", { name: "Clear filters" }).first().click();
   await expect(page).toHaveURL(/\/jobs\?sort=title$/);
-  await expect(page.getByLabel("Search titles")).toHaveValue("");
+  await expect(page.getByLabel("Search", { exact: true })).toHaveValue("");
   await expect(page.getByLabel("Kind")).toHaveValue("");
   await expect(rows).not.toHaveCount(0);
+
+  // a whole product number finds its batch, whatever the batch's title
+  await page.getByLabel("Search", { exact: true }).fill(`${tag}-P7`);
+  await expect(page).toHaveURL(new RegExp(`/jobs\\?sort=title&q=${tag}-P7$`));
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText(`${tag} run 07`);
 });
 
 test("reports, connectors and schedules: search, filters and sort, with counts", async ({

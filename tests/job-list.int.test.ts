@@ -137,6 +137,21 @@ describe("the jobs list", () => {
     expect(none).toMatchObject({ jobs: [], total: 0, nextCursor: null });
   });
 
+  it("finds an image batch by a product number typed in full", async () => {
+    const { listJobPage } = await import("@/server/services/jobs/list-jobs");
+    const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+    const { jobId } = await createBatchJob({
+      userId: app.userId,
+      title: "Spring catalogue",
+      text: "SKU-FIND-1\thttp://127.0.0.1:9/img/a.png\nSKU-OTHER\thttp://127.0.0.1:9/img/b.png",
+      source: "paste",
+    });
+    expect((await listJobPage({ q: "SKU-FIND-1" })).jobs.map((j) => j.id)).toEqual([jobId]);
+    expect((await listJobPage({ q: "SKU-FIND-1", kind: "report_run" })).total).toBe(0);
+    // part of a number is no match: only whole numbers come from the index
+    expect((await listJobPage({ q: "SKU-FIND" })).total).toBe(0);
+  });
+
   it("refuses a cursor it did not write, in plain words", async () => {
     const { listJobPage } = await import("@/server/services/jobs/list-jobs");
     await expect(listJobPage({ cursor: "not-a-cursor" })).rejects.toThrow(
@@ -186,6 +201,11 @@ describe("the jobs list at 100,000 jobs", () => {
       [
         { sort: "oldest", kind: "report_run", status: "failed", q: "job" },
         /SEARCH j USING INDEX Job_(status|kind)_createdAt_id_idx/,
+      ],
+      // a search also asks each job it walks for the product number, from the product index
+      [
+        { sort: "newest", q: "SKU-1" },
+        /SEARCH j USING INDEX Job_createdAt_id_idx[^\n]*\n[^]*SEARCH p USING COVERING INDEX Product_jobId_number_key \(jobId=\? AND number=\?\)/,
       ],
     ] as const;
     for (const [filters, index] of cases) {

@@ -68,8 +68,8 @@ export function JobsList() {
       />
       <ListToolbar>
         <SearchBox
-          label="Search titles"
-          placeholder="Job title (product numbers are not searched)"
+          label="Search"
+          placeholder="Part of a title, or a whole product number"
           value={filters.q}
           onSearch={(q) => setQuery({ q })}
         />

@@ -122,7 +122,10 @@ function filterConditions(filters: TJobListFilters): Prisma.Sql[] {
   if (filters.kind) conditions.push(Prisma.sql`j."kind" = ${filters.kind}`);
   if (filters.q) {
     const pattern = `%${filters.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    conditions.push(Prisma.sql`j."title" LIKE ${pattern} ESCAPE '\\'`);
+    // a product number matches whole, through the (jobId, number) index each batch already has:
+    // no index of its own, which every product of every new batch would have to write
+    conditions.push(Prisma.sql`(j."title" LIKE ${pattern} ESCAPE '\\' OR EXISTS (
+      SELECT 1 FROM "Product" p WHERE p."jobId" = j."id" AND p."number" = ${filters.q}))`);
   }
   return conditions;
 }
