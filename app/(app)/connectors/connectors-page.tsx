@@ -3,10 +3,52 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { TConnectorView } from "@/server/services/connectors/connectors";
+import {
+  byName,
+  byNewest,
+  ListCount,
+  ListToolbar,
+  matchesSearch,
+  NoMatches,
+  SearchBox,
+  SelectFilter,
+  useListQuery,
+} from "../../_components/list-controls";
 import { useTRPC } from "../../_components/trpc";
 import { Alert, Button, Card, PageTitle } from "../../_components/ui";
 import { ConnectorForm } from "./connector-form";
 import { KIND_LABELS } from "./connector-fields";
+
+const CHECK_FILTERS: Record<string, string> = {
+  ok: "Connection works",
+  failed: "Connection failed",
+  untested: "Not tested yet",
+};
+const CONNECTOR_SORTS: Record<string, string> = {
+  name: "Name A–Z",
+  changed: "Last changed",
+  tested: "Last tested",
+};
+
+const checkOf = (c: TConnectorView) =>
+  c.lastCheckedAt === null ? "untested" : c.lastCheckOk ? "ok" : "failed";
+
+/** The connectors that match the list's search and filters, in its sort order. */
+function shownConnectors(
+  all: TConnectorView[],
+  query: Record<"q" | "kind" | "status" | "sort", string>,
+) {
+  const shown = all.filter(
+    (c) =>
+      matchesSearch(c.name, query.q) &&
+      (!query.kind || c.kind === query.kind) &&
+      (!query.status || checkOf(c) === query.status),
+  );
+  if (query.sort === "changed") return shown.sort((a, b) => byNewest(a.updatedAt, b.updatedAt));
+  if (query.sort === "tested")
+    return shown.sort((a, b) => byNewest(a.lastCheckedAt, b.lastCheckedAt));
+  return shown.sort(byName);
+}
 
 export function ConnectorsPage() {
   const trpc = useTRPC();
@@ -17,6 +59,11 @@ export function ConnectorsPage() {
     queryClient.invalidateQueries({ queryKey: trpc.connectors.list.queryKey() });
   const test = useMutation(trpc.connectors.test.mutationOptions({ onSettled: invalidate }));
   const remove = useMutation(trpc.connectors.delete.mutationOptions({ onSettled: invalidate }));
+  const [query, setQuery] = useListQuery(["q", "kind", "status", "sort"] as const);
+  const isFiltered = Boolean(query.q || query.kind || query.status);
+  const clearFilters = () => setQuery({ q: "", kind: "", status: "" });
+  const all = connectors.data ?? [];
+  const shown = shownConnectors(all, query);
 
   return (
     <div>
@@ -47,6 +94,40 @@ export function ConnectorsPage() {
           <Alert>{remove.error.message}</Alert>
         </div>
       )}
+      {all.length > 0 && (
+        <>
+          <ListToolbar>
+            <SearchBox label="Search names" value={query.q} onSearch={(q) => setQuery({ q })} />
+            <SelectFilter
+              label="Kind"
+              anyLabel="All kinds"
+              value={query.kind}
+              options={KIND_LABELS}
+              onChange={(kind) => setQuery({ kind })}
+            />
+            <SelectFilter
+              label="Connection test"
+              anyLabel="Any"
+              value={query.status}
+              options={CHECK_FILTERS}
+              onChange={(status) => setQuery({ status })}
+            />
+            <SelectFilter
+              label="Sort"
+              value={query.sort || "name"}
+              options={CONNECTOR_SORTS}
+              onChange={(sort) => setQuery({ sort: sort === "name" ? "" : sort })}
+            />
+          </ListToolbar>
+          <ListCount
+            shown={shown.length}
+            total={all.length}
+            noun={["connector", "connectors"]}
+            isFiltered={isFiltered}
+            onClear={clearFilters}
+          />
+        </>
+      )}
       <Card className="p-0 sm:p-0">
         {connectors.isLoading && <p className="p-6 text-sm text-slate-500">Loading…</p>}
         {connectors.error && <p className="p-6 text-sm text-red-700">{connectors.error.message}</p>}
@@ -56,8 +137,11 @@ export function ConnectorsPage() {
             from, or for files at plain URLs.
           </p>
         )}
+        {all.length > 0 && shown.length === 0 && (
+          <NoMatches nouns="connectors" onClear={clearFilters} />
+        )}
         <ul className="divide-y divide-slate-100">
-          {connectors.data?.map((connector) => {
+          {shown.map((connector) => {
             const isTesting = test.isPending && test.variables?.id === connector.id;
             return (
               <li

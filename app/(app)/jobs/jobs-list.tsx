@@ -1,47 +1,134 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
+import { useInfiniteQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import {
+  JOB_COUNT_CAP,
+  JOB_KIND_LABELS,
+  JOB_PAGE_SIZE,
+  JOB_SORT_LABELS,
+  JOB_STATUS_LABELS,
+  jobFiltersFromQuery,
+} from "@/server/services/jobs/job-list-query";
+import {
+  ListToolbar,
+  NoMatches,
+  SearchBox,
+  SelectFilter,
+  useListQuery,
+} from "../../_components/list-controls";
 import { useTRPC } from "../../_components/trpc";
-import { ButtonLink, Card, PageTitle, ProgressBar, StatusBadge } from "../../_components/ui";
+import {
+  Button,
+  ButtonLink,
+  Card,
+  PageTitle,
+  ProgressBar,
+  StatusBadge,
+} from "../../_components/ui";
+
+const LIST_KEYS = ["q", "kind", "status", "sort"] as const;
+const MOVING = ["queued", "running", "paused"];
 
 export function JobsList() {
   const trpc = useTRPC();
-  const jobs = useQuery({
-    ...trpc.jobs.list.queryOptions(),
-    // only poll while something is moving
-    refetchInterval: (query) =>
-      query.state.data?.some((j) => ["queued", "running", "paused"].includes(j.status))
+  const [query, setQuery] = useListQuery(LIST_KEYS);
+  const filters = jobFiltersFromQuery({ get: (key) => query[key as keyof typeof query] ?? null });
+  const isFiltered = Boolean(filters.q || filters.kind || filters.status);
+  const clearFilters = () => setQuery({ q: "", kind: "", status: "" });
+  const jobs = useInfiniteQuery({
+    ...trpc.jobs.page.infiniteQueryOptions(filters, {
+      getNextPageParam: (page) => page.nextCursor,
+    }),
+    // only poll while something shown is moving; every loaded page is read again by its cursor
+    refetchInterval: (q) =>
+      q.state.data?.pages.some((page) => page.jobs.some((j) => MOVING.includes(j.status)))
         ? 2000
         : 15000,
   });
+  const pages = jobs.data?.pages ?? [];
+  const shown = pages.flatMap((page) => page.jobs);
+  const first = pages[0];
+  const totalText = first
+    ? first.isTotalCapped
+      ? `more than ${JOB_COUNT_CAP.toLocaleString()}`
+      : first.total.toLocaleString()
+    : "";
 
   return (
     <div>
       <PageTitle
         title="Jobs"
-        subtitle="Every image batch and report run, newest first."
+        subtitle="Every image batch and report run."
         actions={
           <ButtonLink href="/batches/new" variant="primary">
             New batch
           </ButtonLink>
         }
       />
+      <ListToolbar>
+        <SearchBox
+          label="Search"
+          placeholder="Part of a title, or a whole product number"
+          value={filters.q}
+          onSearch={(q) => setQuery({ q })}
+        />
+        <SelectFilter
+          label="Kind"
+          anyLabel="All kinds"
+          value={filters.kind ?? ""}
+          options={JOB_KIND_LABELS}
+          onChange={(kind) => setQuery({ kind })}
+        />
+        <SelectFilter
+          label="Status"
+          anyLabel="Any status"
+          value={filters.status ?? ""}
+          options={JOB_STATUS_LABELS}
+          onChange={(status) => setQuery({ status })}
+        />
+        <SelectFilter
+          label="Sort"
+          value={filters.sort}
+          options={JOB_SORT_LABELS}
+          onChange={(sort) => setQuery({ sort: sort === "newest" ? "" : sort })}
+        />
+      </ListToolbar>
+      {first && (first.total > 0 || !isFiltered) && (
+        <p
+          className="mb-2 flex flex-wrap items-center gap-x-3 text-sm text-slate-600"
+          aria-live="polite"
+        >
+          <span data-testid="list-count">
+            {first.total === 0
+              ? "No jobs yet."
+              : `Showing ${shown.length.toLocaleString()} of ${totalText} ${isFiltered ? "matching jobs" : "jobs"}`}
+          </span>
+          {isFiltered && (
+            <button type="button" onClick={clearFilters} className="text-brand-600 hover:underline">
+              Clear filters
+            </button>
+          )}
+        </p>
+      )}
       <Card className="p-0 sm:p-0">
         {jobs.isLoading && <p className="p-6 text-sm text-slate-500">Loading…</p>}
         {jobs.error && <p className="p-6 text-sm text-red-700">{jobs.error.message}</p>}
-        {jobs.data?.length === 0 && (
-          <p className="p-6 text-sm text-slate-500">
-            No jobs yet.{" "}
-            <Link href="/batches/new" className="text-brand-600 hover:underline">
-              Start a batch
-            </Link>
-            .
-          </p>
-        )}
+        {first?.total === 0 &&
+          (isFiltered ? (
+            <NoMatches nouns="jobs" onClear={clearFilters} />
+          ) : (
+            <p className="p-6 text-sm text-slate-500">
+              No jobs yet.{" "}
+              <Link href="/batches/new" className="text-brand-600 hover:underline">
+                Start a batch
+              </Link>
+              .
+            </p>
+          ))}
         <ul className="divide-y divide-slate-100">
-          {jobs.data?.map((job) => (
-            <li key={job.id}>
+          {shown.map((job) => (
+            <li key={job.id} data-testid="job-row">
               <Link
                 href={`/jobs/${job.id}`}
                 className="grid gap-2 px-4 py-3 hover:bg-slate-50 sm:grid-cols-[minmax(0,1fr)_10rem_14rem] sm:items-center"
@@ -49,6 +136,7 @@ export function JobsList() {
                 <div className="min-w-0">
                   <p className="truncate font-medium">{job.title}</p>
                   <p className="text-xs text-slate-500">
+                    {JOB_KIND_LABELS[job.kind as keyof typeof JOB_KIND_LABELS] ?? job.kind} ·{" "}
                     {new Date(job.createdAt).toLocaleString()} · {job.createdBy}
                   </p>
                 </div>
@@ -73,6 +161,15 @@ export function JobsList() {
             </li>
           ))}
         </ul>
+        {jobs.hasNextPage && (
+          <div className="flex justify-center border-t border-slate-100 p-3">
+            <Button onClick={() => void jobs.fetchNextPage()} disabled={jobs.isFetchingNextPage}>
+              {jobs.isFetchingNextPage
+                ? "Loading…"
+                : `Load ${first && !first.isTotalCapped ? Math.max(1, Math.min(JOB_PAGE_SIZE, first.total - shown.length)) : JOB_PAGE_SIZE} more`}
+            </Button>
+          </div>
+        )}
       </Card>
     </div>
   );

@@ -5,11 +5,56 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import type { TReportView } from "@/server/services/reports/reports";
+import {
+  byName,
+  byNewest,
+  ListCount,
+  ListToolbar,
+  matchesSearch,
+  NoMatches,
+  SearchBox,
+  SelectFilter,
+  useListQuery,
+} from "../../_components/list-controls";
 import { useTRPC } from "../../_components/trpc";
+import { KIND_LABELS } from "../connectors/connector-fields";
 import { Alert, Button, ButtonLink, Card, PageTitle, StatusBadge } from "../../_components/ui";
 import { ImportPanel } from "./import-panel";
 import { ReportForm } from "./report-form";
 import { RunOptionsInputs } from "./run-options-inputs";
+
+const LAST_RUN_FILTERS: Record<string, string> = {
+  succeeded: "Last run succeeded",
+  failed: "Last run failed",
+  cancelled: "Last run cancelled",
+  active: "Running now",
+  never: "Never run",
+};
+const REPORT_SORTS: Record<string, string> = {
+  name: "Name A–Z",
+  changed: "Last changed",
+  last_run: "Last run",
+};
+
+function lastRunFilterOf(report: TReportView): string {
+  if (!report.lastRun) return "never";
+  const { state } = report.lastRun;
+  return ["succeeded", "failed", "cancelled"].includes(state) ? state : "active";
+}
+
+/** The reports that match the list's search and filters, in its sort order. */
+function shownReports(all: TReportView[], query: Record<"q" | "kind" | "status" | "sort", string>) {
+  const shown = all.filter(
+    (r) =>
+      matchesSearch(r.name, query.q) &&
+      (!query.kind || r.connectorKind === query.kind) &&
+      (!query.status || lastRunFilterOf(r) === query.status),
+  );
+  if (query.sort === "changed") return shown.sort((a, b) => byNewest(a.updatedAt, b.updatedAt));
+  if (query.sort === "last_run")
+    return shown.sort((a, b) => byNewest(a.lastRun?.startedAt, b.lastRun?.startedAt));
+  return shown.sort(byName);
+}
 
 export function ReportsPage() {
   const trpc = useTRPC();
@@ -35,7 +80,11 @@ export function ReportsPage() {
     }),
   );
   const all = reports.data ?? [];
-  const isAllSelected = all.length > 0 && all.every((r) => selected.has(r.id));
+  const [query, setQuery] = useListQuery(["q", "kind", "status", "sort"] as const);
+  const isFiltered = Boolean(query.q || query.kind || query.status);
+  const clearFilters = () => setQuery({ q: "", kind: "", status: "" });
+  const shown = shownReports(all, query);
+  const isAllSelected = shown.length > 0 && shown.every((r) => selected.has(r.id));
 
   function toggle(id: string) {
     const next = new Set(selected);
@@ -138,6 +187,40 @@ export function ReportsPage() {
         )}
       </Card>
 
+      {all.length > 0 && (
+        <>
+          <ListToolbar>
+            <SearchBox label="Search names" value={query.q} onSearch={(q) => setQuery({ q })} />
+            <SelectFilter
+              label="Connector kind"
+              anyLabel="All kinds"
+              value={query.kind}
+              options={KIND_LABELS}
+              onChange={(kind) => setQuery({ kind })}
+            />
+            <SelectFilter
+              label="Last run"
+              anyLabel="Any"
+              value={query.status}
+              options={LAST_RUN_FILTERS}
+              onChange={(status) => setQuery({ status })}
+            />
+            <SelectFilter
+              label="Sort"
+              value={query.sort || "name"}
+              options={REPORT_SORTS}
+              onChange={(sort) => setQuery({ sort: sort === "name" ? "" : sort })}
+            />
+          </ListToolbar>
+          <ListCount
+            shown={shown.length}
+            total={all.length}
+            noun={["report", "reports"]}
+            isFiltered={isFiltered}
+            onClear={clearFilters}
+          />
+        </>
+      )}
       <Card className="overflow-x-auto p-0 sm:p-0">
         {reports.isLoading && <p className="p-6 text-sm text-slate-500">Loading…</p>}
         {reports.error && <p className="p-6 text-sm text-red-700">{reports.error.message}</p>}
@@ -150,7 +233,10 @@ export function ReportsPage() {
             .
           </p>
         )}
-        {all.length > 0 && (
+        {all.length > 0 && shown.length === 0 && (
+          <NoMatches nouns="reports" onClear={clearFilters} />
+        )}
+        {shown.length > 0 && (
           <table className="w-full text-left text-sm">
             <thead className="border-b border-slate-200 bg-slate-50 text-xs text-slate-500">
               <tr>
@@ -160,7 +246,7 @@ export function ReportsPage() {
                     aria-label="Select all reports"
                     checked={isAllSelected}
                     onChange={() =>
-                      setSelected(isAllSelected ? new Set() : new Set(all.map((r) => r.id)))
+                      setSelected(isAllSelected ? new Set() : new Set(shown.map((r) => r.id)))
                     }
                   />
                 </th>
@@ -172,7 +258,7 @@ export function ReportsPage() {
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-100">
-              {all.map((report) => (
+              {shown.map((report) => (
                 <tr key={report.id} data-testid="report-row">
                   <td className="px-4 py-2">
                     <input

@@ -6,6 +6,17 @@ import { useState } from "react";
 import type { TScheduleView } from "@/server/services/schedules/schedules";
 import { useTRPC } from "../../_components/trpc";
 import { BROWSER_TIME_ZONE, formatIn } from "../../_components/format-time";
+import {
+  byName,
+  byNewest,
+  ListCount,
+  ListToolbar,
+  matchesSearch,
+  NoMatches,
+  SearchBox,
+  SelectFilter,
+  useListQuery,
+} from "../../_components/list-controls";
 import { Alert, Button, Card, PageTitle, StatusBadge } from "../../_components/ui";
 import { ScheduleForm } from "./schedule-form";
 
@@ -19,6 +30,49 @@ const OUTCOME_WORDS: Record<string, string> = {
 const zoneOf = (schedule: TScheduleView) =>
   schedule.kind === "cron" ? schedule.timing.timeZone : BROWSER_TIME_ZONE;
 
+const TIMING_KINDS: Record<string, string> = { interval: "Every N minutes", cron: "Cron" };
+const STATE_FILTERS: Record<string, string> = { enabled: "Active", paused: "Paused" };
+const LAST_RUN_FILTERS: Record<string, string> = {
+  completed: "Completed",
+  completed_with_errors: "Completed with failures",
+  failed: "Failed",
+  cancelled: "Cancelled",
+  active: "Running now",
+  never: "Never ran",
+};
+const SCHEDULE_SORTS: Record<string, string> = {
+  name: "Name A–Z",
+  next_run: "Next run",
+  last_run: "Last run",
+  changed: "Last changed",
+};
+type TScheduleQuery = Record<"q" | "kind" | "status" | "run" | "sort", string>;
+
+function lastRunFilterOf(schedule: TScheduleView): string {
+  if (!schedule.lastJob) return "never";
+  const { status } = schedule.lastJob;
+  return status in LAST_RUN_FILTERS ? status : "active";
+}
+
+/** The schedules that match the list's search and filters, in its sort order. */
+function shownSchedules(all: TScheduleView[], query: TScheduleQuery) {
+  const shown = all.filter(
+    (s) =>
+      matchesSearch(s.name, query.q) &&
+      (!query.kind || s.kind === query.kind) &&
+      (!query.status || (query.status === "enabled") === s.isEnabled) &&
+      (!query.run || lastRunFilterOf(s) === query.run),
+  );
+  // a paused schedule has no next run: it goes last
+  const nextRun = (s: TScheduleView) =>
+    s.isEnabled && s.nextRunAt ? new Date(s.nextRunAt).getTime() : Infinity;
+  if (query.sort === "next_run") return shown.sort((a, b) => nextRun(a) - nextRun(b));
+  if (query.sort === "last_run")
+    return shown.sort((a, b) => byNewest(a.lastJob?.createdAt, b.lastJob?.createdAt));
+  if (query.sort === "changed") return shown.sort((a, b) => byNewest(a.updatedAt, b.updatedAt));
+  return shown.sort(byName);
+}
+
 export function SchedulesPage() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -31,6 +85,11 @@ export function SchedulesPage() {
   );
   const remove = useMutation(trpc.schedules.delete.mutationOptions({ onSettled: invalidate }));
   const actionError = setEnabled.error ?? remove.error;
+  const [query, setQuery] = useListQuery(["q", "kind", "status", "run", "sort"] as const);
+  const isFiltered = Boolean(query.q || query.kind || query.status || query.run);
+  const clearFilters = () => setQuery({ q: "", kind: "", status: "", run: "" });
+  const all = schedules.data ?? [];
+  const shown = shownSchedules(all, query);
 
   return (
     <div>
@@ -59,6 +118,47 @@ export function SchedulesPage() {
           <Alert>{actionError.message}</Alert>
         </div>
       )}
+      {all.length > 0 && (
+        <>
+          <ListToolbar>
+            <SearchBox label="Search names" value={query.q} onSearch={(q) => setQuery({ q })} />
+            <SelectFilter
+              label="Timing"
+              anyLabel="All"
+              value={query.kind}
+              options={TIMING_KINDS}
+              onChange={(kind) => setQuery({ kind })}
+            />
+            <SelectFilter
+              label="State"
+              anyLabel="Any"
+              value={query.status}
+              options={STATE_FILTERS}
+              onChange={(status) => setQuery({ status })}
+            />
+            <SelectFilter
+              label="Last run"
+              anyLabel="Any"
+              value={query.run}
+              options={LAST_RUN_FILTERS}
+              onChange={(run) => setQuery({ run })}
+            />
+            <SelectFilter
+              label="Sort"
+              value={query.sort || "name"}
+              options={SCHEDULE_SORTS}
+              onChange={(sort) => setQuery({ sort: sort === "name" ? "" : sort })}
+            />
+          </ListToolbar>
+          <ListCount
+            shown={shown.length}
+            total={all.length}
+            noun={["schedule", "schedules"]}
+            isFiltered={isFiltered}
+            onClear={clearFilters}
+          />
+        </>
+      )}
       <Card className="overflow-x-auto p-0 sm:p-0">
         {schedules.isLoading && <p className="p-6 text-sm text-slate-500">Loading…</p>}
         {schedules.data?.length === 0 && (
@@ -70,8 +170,11 @@ export function SchedulesPage() {
             every N minutes or on a cron expression.
           </p>
         )}
+        {all.length > 0 && shown.length === 0 && (
+          <NoMatches nouns="schedules" onClear={clearFilters} />
+        )}
         <ul className="divide-y divide-slate-100">
-          {schedules.data?.map((schedule) => (
+          {shown.map((schedule) => (
             <li
               key={schedule.id}
               className="grid gap-3 px-4 py-3 lg:grid-cols-[minmax(0,1.2fr)_minmax(0,1fr)_minmax(0,1fr)_auto] lg:items-center"

@@ -2,7 +2,7 @@ import "server-only";
 import { z } from "zod";
 import { cancelJob, deleteJob, retryFailedItems } from "../../services/jobs/job-actions";
 import { getJobProgress } from "../../services/jobs/job-progress";
-import { listJobs } from "../../services/jobs/list-jobs";
+import { listJobPage, listJobs, ZJobPageInput } from "../../services/jobs/list-jobs";
 import { listFailedItems, listProductItems } from "../../services/jobs/list-product-items";
 import { AppError } from "../../errors";
 import { createTRPCRouter, protectedProcedure } from "../trpc";
@@ -11,6 +11,7 @@ const ZJobId = z.object({ jobId: z.uuid() });
 
 export const jobsRouter = createTRPCRouter({
   list: protectedProcedure.query(() => listJobs()),
+  page: protectedProcedure.input(ZJobPageInput).query(({ input }) => listJobPage(input)),
   progress: protectedProcedure.input(ZJobId).query(async ({ input }) => {
     const progress = await getJobProgress(input.jobId);
     if (!progress)

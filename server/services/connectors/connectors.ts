@@ -43,6 +43,7 @@ export type TConnectorView = {
   settings: Record<string, unknown>;
   secretsSet: Record<string, boolean>;
   reportCount: number;
+  updatedAt: Date;
   lastCheckedAt: Date | null;
   lastCheckOk: boolean | null;
   lastCheckMessage: string | null;
@@ -148,6 +149,7 @@ export async function listConnectors(): Promise<TConnectorView[]> {
         secretFieldNames(row.kind).map((f) => [f, Boolean(secrets[f])]),
       ),
       reportCount: row._count.reports,
+      updatedAt: row.updatedAt,
       lastCheckedAt: row.lastCheckedAt,
       lastCheckOk: row.lastCheckOk,
       lastCheckMessage: row.lastCheckMessage,

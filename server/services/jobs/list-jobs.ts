@@ -1,5 +1,31 @@
 import "server-only";
-import { db } from "@/server/db";
+import { db, Prisma } from "@/server/db";
+import { AppError } from "@/server/errors";
+import { z } from "zod";
+import {
+  JOB_COUNT_CAP,
+  JOB_KIND_LABELS,
+  JOB_PAGE_SIZE,
+  JOB_SORT_LABELS,
+  JOB_STATUS_LABELS,
+  type TJobListFilters,
+} from "./job-list-query";
+
+type TKeys<T> = [keyof T & string, ...(keyof T & string)[]];
+const keysOf = <T extends object>(labels: T) => Object.keys(labels) as TKeys<T>;
+
+export const ZJobListFilters = z.object({
+  q: z.string().trim().max(200, "The search is longer than 200 characters.").default(""),
+  kind: z.enum(keysOf(JOB_KIND_LABELS)).optional(),
+  status: z.enum(keysOf(JOB_STATUS_LABELS)).optional(),
+  sort: z.enum(keysOf(JOB_SORT_LABELS)).default("newest"),
+});
+
+export const ZJobPageInput = ZJobListFilters.extend({
+  cursor: z.string().max(1000).nullish(),
+  limit: z.number().int().min(1).max(200).default(JOB_PAGE_SIZE),
+});
+export type TJobPageInput = z.input<typeof ZJobPageInput>;
 
 export type TJobListEntry = {
   id: string;
@@ -16,29 +42,162 @@ export type TJobListEntry = {
   cancelled: number;
 };
 
+export type TJobPage = {
+  jobs: TJobListEntry[];
+  /** null on the last page */
+  nextCursor: string | null;
+  /** jobs that match the filters, counted up to JOB_COUNT_CAP */
+  total: number;
+  isTotalCapped: boolean;
+};
+
+/** The newest jobs, for the dashboard. */
 export async function listJobs(args: { limit?: number } = {}): Promise<TJobListEntry[]> {
-  const jobs = await db.job.findMany({
+  const page = await listJobPage({ limit: args.limit ?? 20 }, { withTotal: false });
+  return page.jobs;
+}
+
+type TJobRow = {
+  id: string;
+  title: string;
+  kind: string;
+  status: string;
+  createdAt: Date | string;
+  finishedAt: Date | string | null;
+  totalItems: number | bigint;
+  creatorName: string | null;
+  creatorEmail: string | null;
+  sortKey: string;
+};
+
+/**
+ * One page of the Jobs list. Pages are keyset pages on (createdAt, id) or (title, id): a job created
+ * while someone pages through the list moves nothing under their cursor, and no page reads the jobs
+ * before it.
+ */
+export async function listJobPage(
+  raw: TJobPageInput,
+  options: { withTotal?: boolean } = {},
+): Promise<TJobPage> {
+  const input = ZJobPageInput.parse(raw);
+  const after = input.cursor ? decodeCursor(input.cursor) : null;
+  const rows = await db.$queryRaw<TJobRow[]>(jobPageStatement(input, after, input.limit + 1));
+  const pageRows = rows.slice(0, input.limit);
+  const last = pageRows.at(-1);
+  const nextCursor =
+    rows.length > input.limit && last ? encodeCursor({ key: last.sortKey, id: last.id }) : null;
+  const total =
+    options.withTotal === false ? pageRows.length : await countJobs(input, JOB_COUNT_CAP + 1);
+  return {
+    jobs: await withProgress(pageRows),
+    nextCursor,
+    total: Math.min(total, JOB_COUNT_CAP),
+    isTotalCapped: total > JOB_COUNT_CAP,
+  };
+}
+
+export type TJobCursor = { key: string; id: string };
+
+function encodeCursor(cursor: TJobCursor): string {
+  return Buffer.from(JSON.stringify([cursor.key, cursor.id])).toString("base64url");
+}
+
+function decodeCursor(text: string): TJobCursor {
+  try {
+    const [key, id] = JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as unknown[];
+    if (typeof key === "string" && typeof id === "string") return { key, id };
+  } catch {
+    // answered below
+  }
+  throw new AppError("BAD_REQUEST", "This page of the jobs list is out of date; reload the list.");
+}
+
+function filterConditions(filters: TJobListFilters): Prisma.Sql[] {
+  const conditions: Prisma.Sql[] = [
     // a batch still being stored is not a job yet
-    where: { status: { not: "creating" } },
-    orderBy: { createdAt: "desc" },
-    take: args.limit ?? 200,
-    include: { createdBy: { select: { name: true, email: true } } },
-  });
+    filters.status
+      ? Prisma.sql`j."status" = ${filters.status}`
+      : Prisma.sql`j."status" <> 'creating'`,
+  ];
+  if (filters.kind) conditions.push(Prisma.sql`j."kind" = ${filters.kind}`);
+  if (filters.q) {
+    const pattern = `%${filters.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    // a product number matches whole, through the (jobId, number) index each batch already has:
+    // no index of its own, which every product of every new batch would have to write
+    conditions.push(Prisma.sql`(j."title" LIKE ${pattern} ESCAPE '\\' OR EXISTS (
+      SELECT 1 FROM "Product" p WHERE p."jobId" = j."id" AND p."number" = ${filters.q}))`);
+  }
+  return conditions;
+}
+
+/**
+ * The page query as a statement of its own, so a test can check that SQLite walks an index in
+ * list order (one of Job's (…, createdAt, id) or (title, id) indexes) instead of sorting the table.
+ */
+export function jobPageStatement(
+  filters: TJobListFilters,
+  after: TJobCursor | null,
+  limit: number,
+): Prisma.Sql {
+  const conditions = filterConditions(filters);
+  // CAST: the cursor carries the stored text itself, so equal times compare equal
+  const [keyColumn, sortKey, direction] =
+    filters.sort === "title"
+      ? [Prisma.sql`j."title"`, Prisma.sql`j."title"`, "asc"]
+      : [
+          Prisma.sql`j."createdAt"`,
+          Prisma.sql`CAST(j."createdAt" AS TEXT)`,
+          filters.sort === "oldest" ? "asc" : "desc",
+        ];
+  if (after) {
+    conditions.push(
+      direction === "asc"
+        ? Prisma.sql`(${keyColumn}, j."id") > (${after.key}, ${after.id})`
+        : Prisma.sql`(${keyColumn}, j."id") < (${after.key}, ${after.id})`,
+    );
+  }
+  const order =
+    direction === "asc"
+      ? Prisma.sql`${keyColumn} ASC, j."id" ASC`
+      : Prisma.sql`${keyColumn} DESC, j."id" DESC`;
+  return Prisma.sql`
+    SELECT j."id", j."title", j."kind", j."status", j."createdAt", j."finishedAt", j."totalItems",
+      u."name" AS "creatorName", u."email" AS "creatorEmail", ${sortKey} AS "sortKey"
+    FROM "Job" j LEFT JOIN "user" u ON u."id" = j."createdById"
+    WHERE ${Prisma.join(conditions, " AND ")}
+    ORDER BY ${order}
+    LIMIT ${limit}`;
+}
+
+/** Counts the jobs that match, reading at most `cap` of them. */
+export function jobCountStatement(filters: TJobListFilters, cap: number): Prisma.Sql {
+  return Prisma.sql`
+    SELECT count(*) AS "n" FROM (
+      SELECT 1 FROM "Job" j WHERE ${Prisma.join(filterConditions(filters), " AND ")} LIMIT ${cap}
+    )`;
+}
+
+async function countJobs(filters: TJobListFilters, cap: number): Promise<number> {
+  const [row] = await db.$queryRaw<{ n: number | bigint }[]>(jobCountStatement(filters, cap));
+  return Number(row?.n ?? 0);
+}
+
+const isoOf = (value: Date | string) => new Date(value).toISOString();
+
+async function withProgress(jobs: TJobRow[]): Promise<TJobListEntry[]> {
   if (jobs.length === 0) return [];
+  const jobIds = jobs.map((j) => j.id);
   const counts = await db.imageItem.groupBy({
     by: ["jobId", "state"],
     where: {
-      jobId: { in: jobs.map((j) => j.id) },
+      jobId: { in: jobIds },
       state: { in: ["downloaded", "duplicate", "failed", "cancelled"] },
     },
     _count: { _all: true },
   });
   const reportCounts = await db.reportRunItem.groupBy({
     by: ["jobId", "state"],
-    where: {
-      jobId: { in: jobs.map((j) => j.id) },
-      state: { in: ["succeeded", "failed", "cancelled"] },
-    },
+    where: { jobId: { in: jobIds }, state: { in: ["succeeded", "failed", "cancelled"] } },
     _count: { _all: true },
   });
   return jobs.map((job) => {
@@ -51,10 +210,10 @@ export async function listJobs(args: { limit?: number } = {}): Promise<TJobListE
       title: job.title,
       kind: job.kind,
       status: job.status,
-      createdAt: job.createdAt.toISOString(),
-      finishedAt: job.finishedAt?.toISOString() ?? null,
-      createdBy: job.createdBy.name || job.createdBy.email,
-      totalItems: job.totalItems,
+      createdAt: isoOf(job.createdAt),
+      finishedAt: job.finishedAt === null ? null : isoOf(job.finishedAt),
+      createdBy: job.creatorName || job.creatorEmail || "",
+      totalItems: Number(job.totalItems),
       done: of(["downloaded", "duplicate", "succeeded", "failed"]),
       failed: of(["failed"]),
       cancelled: of(["cancelled"]),

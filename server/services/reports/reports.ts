@@ -25,7 +25,13 @@ export type TReportView = {
   queryText: string;
   format: string;
   fileNameTemplate: string;
-  lastRun: { state: string; finishedAt: Date | null; jobId: string } | null;
+  updatedAt: Date;
+  lastRun: {
+    state: string;
+    startedAt: Date | null;
+    finishedAt: Date | null;
+    jobId: string;
+  } | null;
 };
 
 export async function listReports(): Promise<TReportView[]> {
@@ -36,7 +42,7 @@ export async function listReports(): Promise<TReportView[]> {
       runItems: {
         orderBy: { startedAt: "desc" },
         take: 1,
-        select: { state: true, finishedAt: true, jobId: true },
+        select: { state: true, startedAt: true, finishedAt: true, jobId: true },
       },
     },
   });
@@ -52,6 +58,7 @@ export async function listReports(): Promise<TReportView[]> {
       queryText: describeQuery(row.connector.kind, query),
       format: row.format,
       fileNameTemplate: row.fileNameTemplate,
+      updatedAt: row.updatedAt,
       lastRun: row.runItems[0] ?? null,
     };
   });

@@ -170,6 +170,7 @@ export async function listSchedules() {
       maxConcurrency: row.maxConcurrency,
       maxAttempts: row.maxAttempts,
       isEnabled: row.isEnabled,
+      updatedAt: row.updatedAt,
       nextRunAt: row.nextRunAt,
       lastFiredAt: row.lastFiredAt,
       lastOutcome: row.lastOutcome,
