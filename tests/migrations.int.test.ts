@@ -23,9 +23,9 @@ function databaseBefore(name: string) {
   return { db, applyRest: () => apply(all.slice(all.indexOf(name))) };
 }
 
-describe("20261205110000_report_run_files", () => {
+describe("20261205120000_report_run_files", () => {
   it("moves each stored file of an earlier report run into ReportRunFile", () => {
-    const { db, applyRest } = databaseBefore("20261205110000_report_run_files");
+    const { db, applyRest } = databaseBefore("20261205120000_report_run_files");
     db.exec(`
       INSERT INTO "User" ("id", "name", "email", "emailVerified", "createdAt", "updatedAt")
         VALUES ('u1', 'Ann', 'ann@example.com', 0, 0, 0);
