@@ -154,4 +154,13 @@ export function Alert({
   );
 }
 
+/** What is wrong with one field, in a sentence, right under it. */
+export function FieldError({ id, children }: { id?: string; children: React.ReactNode }) {
+  return (
+    <span id={id} role="alert" className="mt-1 block text-xs font-normal text-red-700">
+      {children}
+    </span>
+  );
+}
+
 export { formatBytes } from "@/server/format-bytes";

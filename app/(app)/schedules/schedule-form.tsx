@@ -5,7 +5,8 @@ import { useDeferredValue, useState } from "react";
 import type { TScheduleView } from "@/server/services/schedules/schedules";
 import { useTRPC } from "../../_components/trpc";
 import { BROWSER_TIME_ZONE, formatIn } from "../../_components/format-time";
-import { Alert, Button } from "../../_components/ui";
+import { timeZoneNames, timeZoneProblem } from "../../_components/time-zones";
+import { Alert, Button, FieldError } from "../../_components/ui";
 import { RunOptionsInputs } from "../reports/run-options-inputs";
 
 const INPUT = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm";
@@ -36,11 +37,16 @@ export function ScheduleForm({
   const [maxConcurrency, setMaxConcurrency] = useState(schedule?.maxConcurrency ?? 4);
   const [maxAttempts, setMaxAttempts] = useState(schedule?.maxAttempts ?? 5);
   const deferredTiming = useDeferredValue(timing);
+  const zoneProblem = timing.kind === "cron" ? timeZoneProblem(timing.timeZone) : null;
+  // a zone still being typed is no question for the server: the preview waits for a real one
+  const isDeferredZoneValid =
+    deferredTiming.kind !== "cron" || timeZoneProblem(deferredTiming.timeZone) === null;
   const preview = useQuery({
     ...trpc.schedules.preview.queryOptions({
       ...deferredTiming,
       intervalMinutes: deferredTiming.intervalMinutes || null,
     }),
+    enabled: isDeferredZoneValid,
     placeholderData: (previous) => previous,
   });
   const save = useMutation(trpc.schedules.save.mutationOptions({ onSuccess: onDone }));
@@ -65,6 +71,7 @@ export function ScheduleForm({
       className="grid gap-5"
       onSubmit={(e) => {
         e.preventDefault();
+        if (zoneProblem) return;
         save.mutate({
           id: schedule?.id,
           name,
@@ -171,12 +178,24 @@ export function ScheduleForm({
                     onChange={(e) => set({ timeZone: e.target.value })}
                     className={INPUT}
                     list="time-zones"
+                    autoComplete="off"
+                    spellCheck={false}
+                    aria-invalid={zoneProblem ? true : undefined}
+                    aria-describedby={zoneProblem ? "schedule-tz-problem" : "schedule-tz-help"}
                   />
+                  {/* the browser's own searchable list: typing "berl" offers Europe/Berlin */}
                   <datalist id="time-zones">
-                    {Intl.supportedValuesOf("timeZone").map((zone) => (
+                    {timeZoneNames().map((zone) => (
                       <option key={zone} value={zone} />
                     ))}
                   </datalist>
+                  {zoneProblem ? (
+                    <FieldError id="schedule-tz-problem">{zoneProblem}</FieldError>
+                  ) : (
+                    <span id="schedule-tz-help" className="mt-1 block text-xs text-slate-600">
+                      Type to search the list, e.g. “berlin” or “new_york”.
+                    </span>
+                  )}
                 </label>
               </div>
             )}
@@ -216,10 +235,14 @@ export function ScheduleForm({
           data-testid="next-runs"
         >
           <h3 className="text-sm font-semibold text-slate-700">Next five runs</h3>
-          {preview.data?.ok === false && (
+          {zoneProblem ? (
+            <p className="mt-2 text-sm text-red-700">
+              Cannot show the next runs until the time zone is valid.
+            </p>
+          ) : preview.data?.ok === false ? (
             <p className="mt-2 text-sm text-red-700">{preview.data.message}</p>
-          )}
-          {preview.data?.ok && (
+          ) : null}
+          {!zoneProblem && preview.data?.ok && (
             <>
               <p className="mt-1 text-xs text-slate-500">{preview.data.description}</p>
               <ol className="mt-2 space-y-1 text-sm tabular-nums">
