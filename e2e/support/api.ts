@@ -26,3 +26,16 @@ export async function createReport(page: Page, name: string): Promise<{ id: stri
     query: { url: "/sales.csv" },
   });
 }
+
+/**
+ * Clicks the button that opens a form until the form shows: a click that lands before the page
+ * has hydrated does nothing, and the form is what the test waits for.
+ */
+export async function openForm(page: Page, button: string, form: string) {
+  const opened = page.getByRole("form", { name: form, exact: true });
+  await expect(async () => {
+    if (!(await opened.isVisible())) await page.getByRole("button", { name: button }).click();
+    await expect(opened).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+  return opened;
+}

@@ -5,8 +5,9 @@ import { useDeferredValue, useState } from "react";
 import type { TScheduleView } from "@/server/services/schedules/schedules";
 import { useTRPC } from "../../_components/trpc";
 import { BROWSER_TIME_ZONE, formatIn } from "../../_components/format-time";
+import { FieldProblem, fieldErrorsOf, FormProblem } from "../../_components/form-errors";
 import { timeZoneNames, timeZoneProblem } from "../../_components/time-zones";
-import { Alert, Button, FieldError } from "../../_components/ui";
+import { Button, FieldError } from "../../_components/ui";
 import { RunOptionsInputs } from "../reports/run-options-inputs";
 
 const INPUT = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm";
@@ -50,6 +51,7 @@ export function ScheduleForm({
     placeholderData: (previous) => previous,
   });
   const save = useMutation(trpc.schedules.save.mutationOptions({ onSuccess: onDone }));
+  const errors = fieldErrorsOf(save.error);
   const set = (patch: Partial<typeof timing>) => setTiming({ ...timing, ...patch });
   const number = (key: keyof typeof timing, label: string) => (
     <label className="text-sm text-slate-700">
@@ -61,7 +63,9 @@ export function ScheduleForm({
         onChange={(e) => set({ [key]: Number(e.target.value) })}
         className={`${NUMBER} block`}
         aria-label={label}
+        aria-invalid={errors[key] ? true : undefined}
       />
+      <FieldProblem errors={errors} path={key} />
     </label>
   );
 
@@ -99,8 +103,10 @@ export function ScheduleForm({
               required
               value={name}
               onChange={(e) => setName(e.target.value)}
+              aria-invalid={errors.name ? true : undefined}
               className={INPUT}
             />
+            <FieldProblem errors={errors} path="name" />
           </label>
           <fieldset>
             <legend className="text-sm font-medium text-slate-700">
@@ -124,10 +130,11 @@ export function ScheduleForm({
                     }
                   />
                   {report.name}
-                  <span className="text-xs text-slate-400">{report.connectorName}</span>
+                  <span className="text-xs text-slate-600">{report.connectorName}</span>
                 </label>
               ))}
             </div>
+            <FieldProblem errors={errors} path="reportIds" />
           </fieldset>
           <fieldset className="grid gap-3">
             <legend className="text-sm font-medium text-slate-700">When</legend>
@@ -167,8 +174,10 @@ export function ScheduleForm({
                     id="schedule-cron"
                     value={timing.cronExpression}
                     onChange={(e) => set({ cronExpression: e.target.value })}
+                    aria-invalid={errors.cronExpression ? true : undefined}
                     className={`${INPUT} font-mono`}
                   />
+                  <FieldProblem errors={errors} path="cronExpression" />
                 </label>
                 <label htmlFor="schedule-tz" className="block text-sm text-slate-700">
                   Time zone
@@ -189,8 +198,10 @@ export function ScheduleForm({
                       <option key={zone} value={zone} />
                     ))}
                   </datalist>
-                  {zoneProblem ? (
-                    <FieldError id="schedule-tz-problem">{zoneProblem}</FieldError>
+                  {(zoneProblem ?? errors.timeZone) ? (
+                    <FieldError id="schedule-tz-problem">
+                      {zoneProblem ?? errors.timeZone}
+                    </FieldError>
                   ) : (
                     <span id="schedule-tz-help" className="mt-1 block text-xs text-slate-600">
                       Type to search the list, e.g. “berlin” or “new_york”.
@@ -216,6 +227,7 @@ export function ScheduleForm({
             </label>
             <RunOptionsInputs
               isStacked
+              errors={errors}
               maxConcurrency={maxConcurrency}
               maxAttempts={maxAttempts}
               onChange={(options) => {
@@ -226,7 +238,7 @@ export function ScheduleForm({
           </div>
           <p className="text-xs text-slate-500">
             Overlap: a time is skipped while the previous run of this schedule is still going (a run
-            that stopped renewing its lease for 10 minutes no longer counts).
+            that has given no sign of life for 10 minutes no longer counts).
           </p>
         </div>
         <aside
@@ -265,7 +277,26 @@ export function ScheduleForm({
           )}
         </aside>
       </div>
-      {save.error && <Alert>{save.error.message}</Alert>}
+      <FormProblem
+        message={save.error?.message}
+        errors={errors}
+        labels={{
+          name: "Name",
+          reportIds: "Reports",
+          misfirePolicy: "After downtime",
+          maxConcurrency: "At once",
+          maxAttempts: "Attempts per report",
+          ...(timing.kind === "interval"
+            ? {
+                intervalMinutes: "Every (minutes)",
+                firstJitterMinMinutes: "First run after, min",
+                firstJitterMaxMinutes: "First run after, max",
+                laterJitterMinMinutes: "Later jitter, min",
+                laterJitterMaxMinutes: "Later jitter, max",
+              }
+            : { cronExpression: "Expression", timeZone: "Time zone" }),
+        }}
+      />
       <div className="flex gap-2">
         <Button type="submit" variant="primary" disabled={save.isPending || reportIds.length === 0}>
           {save.isPending ? "Saving…" : "Save schedule"}

@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "../../_components/trpc";
+import { FieldProblem, fieldErrorsOf } from "../../_components/form-errors";
 import { Alert, Button, Card, PageTitle } from "../../_components/ui";
 
 export function SystemCheck() {
@@ -86,6 +87,7 @@ function RetentionForm({ initialDays }: { initialDays: number }) {
       onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.system.settings.queryKey() }),
     }),
   );
+  const errors = fieldErrorsOf(save.error);
   return (
     <Card>
       <h2 className="font-semibold">Job retention</h2>
@@ -108,8 +110,10 @@ function RetentionForm({ initialDays }: { initialDays: number }) {
             max={3650}
             value={days}
             onChange={(e) => setDays(e.target.value)}
+            aria-invalid={errors.days ? true : undefined}
             className="w-28 rounded-md border border-slate-300 px-3 py-2 text-sm"
           />
+          <FieldProblem errors={errors} path="days" />
         </label>
         <Button type="submit" variant="primary" disabled={save.isPending}>
           Save
@@ -120,7 +124,7 @@ function RetentionForm({ initialDays }: { initialDays: number }) {
           <Alert tone="success">Saved.</Alert>
         </div>
       )}
-      {save.error && (
+      {save.error && !errors.days && (
         <div className="mt-3">
           <Alert>{save.error.message}</Alert>
         </div>
