@@ -4,7 +4,15 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { BROWSER_TIME_ZONE, formatIn } from "../_components/format-time";
 import { useTRPC } from "../_components/trpc";
-import { ButtonLink, Card, PageTitle, ProgressBar, StatusBadge } from "../_components/ui";
+import {
+  ButtonLink,
+  Card,
+  LoadProblem,
+  Loading,
+  PageTitle,
+  ProgressBar,
+  StatusBadge,
+} from "../_components/ui";
 
 /** The first page: what failed lately, what runs next, what ran last. */
 export function Dashboard() {
@@ -62,8 +70,13 @@ export function Dashboard() {
               Schedules
             </Link>
           </div>
-          {upcoming.length === 0 ? (
-            <p className="mt-3 text-sm text-slate-500">Nothing scheduled.</p>
+          {/* "nothing scheduled" only once the list is in: while loading it would be a false claim */}
+          {schedules.isPending ? (
+            <Loading>Loading the schedules…</Loading>
+          ) : schedules.isError ? (
+            <LoadProblem>Could not load the schedules: {schedules.error.message}</LoadProblem>
+          ) : upcoming.length === 0 ? (
+            <p className="mt-3 text-sm text-slate-600">Nothing scheduled.</p>
           ) : (
             <ul className="mt-3 divide-y divide-slate-100 text-sm">
               {upcoming.map((s) => (
@@ -87,7 +100,9 @@ export function Dashboard() {
               All jobs
             </Link>
           </div>
-          {jobs.data?.length === 0 && <p className="mt-3 text-sm text-slate-500">No jobs yet.</p>}
+          {jobs.isPending && <Loading>Loading the jobs…</Loading>}
+          {jobs.isError && <LoadProblem>Could not load the jobs: {jobs.error.message}</LoadProblem>}
+          {jobs.data?.length === 0 && <p className="mt-3 text-sm text-slate-600">No jobs yet.</p>}
           <ul className="mt-3 divide-y divide-slate-100 text-sm">
             {jobs.data?.slice(0, 6).map((job) => (
               <li

@@ -154,6 +154,24 @@ export function Alert({
   );
 }
 
+/** A part of the page whose data is on its way: said in words, never shown as empty. */
+export function Loading({ children = "Loading…" }: { children?: React.ReactNode }) {
+  return (
+    <p role="status" className="mt-3 text-sm text-slate-600" data-testid="loading">
+      {children}
+    </p>
+  );
+}
+
+/** A part of the page whose data could not be loaded. */
+export function LoadProblem({ children }: { children: React.ReactNode }) {
+  return (
+    <p role="alert" className="mt-3 text-sm text-red-700">
+      {children}
+    </p>
+  );
+}
+
 /** What is wrong with one field, in a sentence, right under it. */
 export function FieldError({ id, children }: { id?: string; children: React.ReactNode }) {
   return (
