@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { type Locator, type Page } from "@playwright/test";
-import { trpcMutation } from "./support/api";
+import { openForm, trpcMutation } from "./support/api";
 import { signIn } from "./support/sign-in";
 import { expect, test } from "./support/test";
 
@@ -59,4 +59,25 @@ test("on a phone the New batch analysis shows each entry's message", async ({ pa
   await expectNoSidewaysScroll(page);
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(shots, "new-batch-phone.png"), fullPage: true });
+});
+
+test("on a phone the forms and the System page fit the screen", async ({ page }) => {
+  await signIn(page, "/schedules");
+  for (const [url, button, form] of [
+    ["/schedules", "Add schedule", "Schedule"],
+    ["/connectors", "Add connector", "Connector"],
+    ["/reports", "Add report", "Report"],
+  ] as const) {
+    await page.goto(url);
+    await openForm(page, button, form);
+    await expectNoSidewaysScroll(page);
+    await page.screenshot({
+      path: path.join(shots, `${form.toLowerCase()}-form-phone.png`),
+      fullPage: true,
+    });
+  }
+  await page.goto("/system");
+  await expect(page.getByTestId("system-checks").getByRole("listitem").first()).toBeVisible();
+  await expectNoSidewaysScroll(page);
+  await page.screenshot({ path: path.join(shots, "system-phone.png"), fullPage: true });
 });

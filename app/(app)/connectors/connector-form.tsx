@@ -116,7 +116,7 @@ export function ConnectorForm({
         <label key={field.name} htmlFor={id} className="block text-sm font-medium text-slate-700">
           {field.label}{" "}
           <span
-            className={`text-xs font-normal ${mustEnterAgain ? "text-amber-700" : isSet ? "text-emerald-700" : "text-slate-400"}`}
+            className={`text-xs font-normal ${mustEnterAgain ? "text-amber-700" : isSet ? "text-emerald-700" : "text-slate-600"}`}
           >
             {secrets[field.name]
               ? isSet

@@ -269,7 +269,7 @@ export function ScheduleForm({
                   </li>
                 ))}
               </ol>
-              <p className="mt-2 text-xs text-slate-400">
+              <p className="mt-2 text-xs text-slate-600">
                 Times in {timing.kind === "cron" ? timing.timeZone : BROWSER_TIME_ZONE}
                 {timing.kind === "interval" ? ", counted from now" : ""}.
               </p>

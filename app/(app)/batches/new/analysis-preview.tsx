@@ -244,7 +244,14 @@ function ProductTable({ products }: { products: ProductSummary[] }) {
         <span className="text-right">Dupes</span>
         <span className="text-right">Errors</span>
       </div>
-      <div ref={parent} className="h-96 overflow-y-auto" data-testid="analysis-products">
+      {/* focusable, so the keyboard can scroll the list too */}
+      <div
+        ref={parent}
+        className="h-96 overflow-y-auto"
+        data-testid="analysis-products"
+        tabIndex={0}
+        aria-label="Products"
+      >
         <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
           {virtualizer.getVirtualItems().map((item) => {
             const p = products[item.index]!;
