@@ -1,4 +1,7 @@
-/** The one application error: a code for the boundary to map, and a message in plain words for the user. */
+/**
+ * The one application error: a code for the boundary to map, a message in plain words for the user,
+ * and for a form, optionally a sentence per field path ("query.cardId") to show next to the field.
+ */
 export type TAppErrorCode =
   | "BAD_REQUEST"
   | "UNAUTHORIZED"
@@ -13,6 +16,7 @@ export class AppError extends Error {
   constructor(
     readonly code: TAppErrorCode,
     message: string,
+    readonly fieldErrors?: Record<string, string>,
   ) {
     super(message);
     this.name = "AppError";

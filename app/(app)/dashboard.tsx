@@ -4,7 +4,15 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { BROWSER_TIME_ZONE, formatIn } from "../_components/format-time";
 import { useTRPC } from "../_components/trpc";
-import { ButtonLink, Card, PageTitle, ProgressBar, StatusBadge } from "../_components/ui";
+import {
+  ButtonLink,
+  Card,
+  LoadProblem,
+  Loading,
+  PageTitle,
+  ProgressBar,
+  StatusBadge,
+} from "../_components/ui";
 
 /** The first page: what failed lately, what runs next, what ran last. */
 export function Dashboard() {
@@ -62,13 +70,18 @@ export function Dashboard() {
               Schedules
             </Link>
           </div>
-          {upcoming.length === 0 ? (
-            <p className="mt-3 text-sm text-slate-500">Nothing scheduled.</p>
+          {/* "nothing scheduled" only once the list is in: while loading it would be a false claim */}
+          {schedules.isPending ? (
+            <Loading>Loading the schedules…</Loading>
+          ) : schedules.isError ? (
+            <LoadProblem>Could not load the schedules: {schedules.error.message}</LoadProblem>
+          ) : upcoming.length === 0 ? (
+            <p className="mt-3 text-sm text-slate-600">Nothing scheduled.</p>
           ) : (
             <ul className="mt-3 divide-y divide-slate-100 text-sm">
               {upcoming.map((s) => (
-                <li key={s.id} className="flex justify-between gap-3 py-2">
-                  <span className="truncate">{s.name}</span>
+                <li key={s.id} className="flex flex-wrap justify-between gap-x-3 gap-y-0.5 py-2">
+                  <span className="min-w-0 [overflow-wrap:anywhere]">{s.name}</span>
                   <span className="tabular-nums text-slate-600">
                     {formatIn(
                       new Date(s.nextRunAt!),
@@ -87,14 +100,21 @@ export function Dashboard() {
               All jobs
             </Link>
           </div>
-          {jobs.data?.length === 0 && <p className="mt-3 text-sm text-slate-500">No jobs yet.</p>}
+          {jobs.isPending && <Loading>Loading the jobs…</Loading>}
+          {jobs.isError && <LoadProblem>Could not load the jobs: {jobs.error.message}</LoadProblem>}
+          {jobs.data?.length === 0 && <p className="mt-3 text-sm text-slate-600">No jobs yet.</p>}
           <ul className="mt-3 divide-y divide-slate-100 text-sm">
             {jobs.data?.slice(0, 6).map((job) => (
+              // on a phone the title has a line of its own, the status and progress go under it
               <li
                 key={job.id}
-                className="grid grid-cols-[minmax(0,1fr)_10rem_6rem] items-center gap-3 py-2"
+                className="grid grid-cols-[auto_minmax(0,1fr)] items-center gap-x-3 gap-y-1.5 py-2 sm:grid-cols-[minmax(0,1fr)_10rem_6rem]"
+                data-testid="recent-job"
               >
-                <Link href={`/jobs/${job.id}`} className="truncate hover:underline">
+                <Link
+                  href={`/jobs/${job.id}`}
+                  className="col-span-2 [overflow-wrap:anywhere] hover:underline sm:col-span-1"
+                >
                   {job.kind === "report_run" ? "Reports: " : "Images: "}
                   {job.title}
                 </Link>

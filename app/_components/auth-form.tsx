@@ -1,5 +1,7 @@
 "use client";
 
+import { FieldError } from "./ui";
+
 /** better-auth's email sign-in; it sets the session cookie on success. */
 export function signInWithPassword(email: string, password: string): Promise<Response> {
   return fetch("/api/auth/sign-in/email", {
@@ -17,15 +19,22 @@ export async function hasSession(): Promise<boolean> {
 
 export function Field({
   label,
+  problem,
   ...props
-}: React.InputHTMLAttributes<HTMLInputElement> & { label: string }) {
+}: React.InputHTMLAttributes<HTMLInputElement> & {
+  label: string;
+  /** what is wrong with the value, in a sentence under the field */
+  problem?: string;
+}) {
   return (
     <label className="block text-sm">
       <span className="mb-1 block font-medium text-slate-700">{label}</span>
       <input
         {...props}
+        aria-invalid={problem ? true : undefined}
         className="block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-brand-500 focus:outline-none focus:ring-2 focus:ring-brand-100"
       />
+      {problem && <FieldError>{problem}</FieldError>}
     </label>
   );
 }

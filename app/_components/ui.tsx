@@ -154,4 +154,31 @@ export function Alert({
   );
 }
 
+/** A part of the page whose data is on its way: said in words, never shown as empty. */
+export function Loading({ children = "Loading…" }: { children?: React.ReactNode }) {
+  return (
+    <p role="status" className="mt-3 text-sm text-slate-600" data-testid="loading">
+      {children}
+    </p>
+  );
+}
+
+/** A part of the page whose data could not be loaded. */
+export function LoadProblem({ children }: { children: React.ReactNode }) {
+  return (
+    <p role="alert" className="mt-3 text-sm text-red-700">
+      {children}
+    </p>
+  );
+}
+
+/** What is wrong with one field, in a sentence, right under it. */
+export function FieldError({ id, children }: { id?: string; children: React.ReactNode }) {
+  return (
+    <span id={id} role="alert" className="mt-1 block text-xs font-normal text-red-700">
+      {children}
+    </span>
+  );
+}
+
 export { formatBytes } from "@/server/format-bytes";

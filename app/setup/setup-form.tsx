@@ -2,16 +2,19 @@
 
 import { useState } from "react";
 import { AuthCard, Field, signInWithPassword } from "../_components/auth-form";
+import type { TFieldErrors } from "../_components/form-errors";
 import { Alert, Button } from "../_components/ui";
 
 export function SetupForm() {
   const [error, setError] = useState<string | null>(null);
+  const [fieldErrors, setFieldErrors] = useState<TFieldErrors>({});
   const [isBusy, setBusy] = useState(false);
 
   async function onSubmit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
     setBusy(true);
     setError(null);
+    setFieldErrors({});
     const form = new FormData(event.currentTarget);
     const email = String(form.get("email"));
     const password = String(form.get("password"));
@@ -22,8 +25,9 @@ export function SetupForm() {
     });
     if (!response.ok) {
       const body = await response.json().catch(() => null);
-      const issues: string[] | undefined = body?.error?.json?.data?.zodIssues;
-      setError(issues?.join(" ") ?? body?.error?.json?.message ?? "Could not create the account.");
+      const byField: TFieldErrors | undefined = body?.error?.json?.data?.fieldErrors;
+      setFieldErrors(byField ?? {});
+      setError(body?.error?.json?.message ?? "Could not create the account.");
       setBusy(false);
       return;
     }
@@ -39,10 +43,25 @@ export function SetupForm() {
       subtitle="This page is shown once, on the first run. It closes itself when the account exists."
     >
       <form onSubmit={onSubmit} className="space-y-4">
-        <Field label="Name" name="name" autoComplete="name" required autoFocus />
-        <Field label="Email" name="email" type="email" autoComplete="username" required />
+        <Field
+          label="Name"
+          name="name"
+          autoComplete="name"
+          required
+          autoFocus
+          problem={fieldErrors.name}
+        />
+        <Field
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="username"
+          required
+          problem={fieldErrors.email}
+        />
         <Field
           label="Password (at least 10 characters)"
+          problem={fieldErrors.password}
           name="password"
           type="password"
           autoComplete="new-password"

@@ -7,6 +7,10 @@ import { getSessionUser, type TSessionUser } from "../auth/auth";
 import { clientAddress } from "../auth/client-address";
 import { AppError, TRPC_CODE_BY_CODE } from "../errors";
 import { logger } from "../logger";
+import { fieldErrorsOf, formProblemMessage, installPlainIssueMessages } from "../field-errors";
+
+// before any input is parsed: zod's default wording never reaches a form
+installPlainIssueMessages();
 
 export async function createTRPCContext(opts: { headers: Headers }) {
   return { headers: opts.headers, user: await getSessionUser(opts.headers) };
@@ -18,17 +22,23 @@ const t = initTRPC.context<TContext>().create({
   errorFormatter({ shape, error }) {
     // the one place application errors become API errors; anything unexpected gets a plain message
     const isExpected = error.cause instanceof AppError || error.code !== "INTERNAL_SERVER_ERROR";
+    // a form's input that does not parse: a sentence per field, never zod's issue list as text
+    const isBadInput = error.cause instanceof ZodError && error.code === "BAD_REQUEST";
+    const fieldErrors =
+      isBadInput && error.cause instanceof ZodError
+        ? fieldErrorsOf(error.cause)
+        : error.cause instanceof AppError
+          ? error.cause.fieldErrors
+          : undefined;
     return {
       ...shape,
-      message: isExpected
-        ? shape.message
-        : "Something went wrong on the server. The details are in its log.",
-      data: {
-        code: shape.data.code,
-        httpStatus: shape.data.httpStatus,
-        zodIssues:
-          error.cause instanceof ZodError ? error.cause.issues.map((i) => i.message) : undefined,
-      },
+      message:
+        isBadInput && fieldErrors
+          ? formProblemMessage(fieldErrors)
+          : isExpected
+            ? shape.message
+            : "Something went wrong on the server. The details are in its log.",
+      data: { code: shape.data.code, httpStatus: shape.data.httpStatus, fieldErrors },
     };
   },
 });

@@ -5,8 +5,9 @@ import { useState } from "react";
 import { addressOrigin } from "@/server/connectors/address-origin";
 import type { TConnectorView } from "@/server/services/connectors/connectors";
 import { isShown } from "../../_components/field-visibility";
+import { FieldProblem, fieldErrorsOf, FormProblem } from "../../_components/form-errors";
 import { useTRPC } from "../../_components/trpc";
-import { Alert, Button } from "../../_components/ui";
+import { Button, FieldError } from "../../_components/ui";
 import {
   BASE_URL_HELP,
   CONNECTOR_FIELDS,
@@ -38,6 +39,8 @@ export function ConnectorForm({
   );
   const fields = CONNECTOR_FIELDS[kind] ?? [];
   const shown = fields.filter((f) => isShown(f, settings));
+  const errors = fieldErrorsOf(save.error);
+  const pathOf = (field: TField) => `${field.isSecret ? "secrets" : "settings"}.${field.name}`;
   // Saved secrets go only where they were entered for (the server refuses otherwise): once an
   // address points at another origin, every saved secret must be typed again.
   const isBaseMoved =
@@ -113,7 +116,7 @@ export function ConnectorForm({
         <label key={field.name} htmlFor={id} className="block text-sm font-medium text-slate-700">
           {field.label}{" "}
           <span
-            className={`text-xs font-normal ${mustEnterAgain ? "text-amber-700" : isSet ? "text-emerald-700" : "text-slate-400"}`}
+            className={`text-xs font-normal ${mustEnterAgain ? "text-amber-700" : isSet ? "text-emerald-700" : "text-slate-600"}`}
           >
             {secrets[field.name]
               ? isSet
@@ -126,13 +129,22 @@ export function ConnectorForm({
                   : "(not set)"}
           </span>
           {field.type === "textarea" ? (
-            <textarea rows={4} {...common} />
+            <textarea
+              rows={4}
+              {...common}
+              aria-invalid={errors[pathOf(field)] ? true : undefined}
+            />
           ) : (
-            <input type="password" {...common} />
+            <input
+              type="password"
+              {...common}
+              aria-invalid={errors[pathOf(field)] ? true : undefined}
+            />
           )}
           {field.help && (
-            <span className="mt-1 block text-xs font-normal text-slate-500">{field.help}</span>
+            <span className="mt-1 block text-xs font-normal text-slate-600">{field.help}</span>
           )}
+          <FieldProblem errors={errors} path={pathOf(field)} />
         </label>
       );
     }
@@ -148,7 +160,9 @@ export function ConnectorForm({
         </label>
       );
     }
-    const problem = field.check?.(String(settings[field.name] ?? "")) ?? null;
+    // what the form sees at once, else what the server said at the last save
+    const problem =
+      field.check?.(String(settings[field.name] ?? "")) ?? errors[pathOf(field)] ?? null;
     return (
       <label key={field.name} htmlFor={id} className="block text-sm font-medium text-slate-700">
         {field.label}
@@ -177,13 +191,9 @@ export function ConnectorForm({
           />
         )}
         {field.help && (
-          <span className="mt-1 block text-xs font-normal text-slate-500">{field.help}</span>
+          <span className="mt-1 block text-xs font-normal text-slate-600">{field.help}</span>
         )}
-        {problem && (
-          <span role="alert" className="mt-1 block text-xs font-normal text-red-700">
-            {problem}
-          </span>
-        )}
+        {problem && <FieldError>{problem}</FieldError>}
         {/* an empty address setting follows the address above, which has the note already */}
         {movedFields.includes(field) && settings[field.name] ? movedNote : null}
       </label>
@@ -224,8 +234,10 @@ export function ConnectorForm({
             required
             value={name}
             onChange={(e) => setName(e.target.value)}
+            aria-invalid={errors.name ? true : undefined}
             className={INPUT}
           />
+          <FieldProblem errors={errors} path="name" />
         </label>
         <label htmlFor="connector-url" className="block text-sm font-medium text-slate-700">
           Address
@@ -235,13 +247,23 @@ export function ConnectorForm({
             required={kind !== "http"}
             placeholder={BASE_URL_HELP[kind]}
             onChange={(e) => setBaseUrl(e.target.value)}
+            aria-invalid={errors.baseUrl ? true : undefined}
             className={INPUT}
           />
+          <FieldProblem errors={errors} path="baseUrl" />
           {isBaseMoved && movedNote}
         </label>
       </div>
       <div className="grid gap-4 md:grid-cols-2">{fields.map(renderField)}</div>
-      {save.error && <Alert>{save.error.message}</Alert>}
+      <FormProblem
+        message={save.error?.message}
+        errors={errors}
+        labels={{
+          name: "Name",
+          baseUrl: "Address",
+          ...Object.fromEntries(shown.map((field) => [pathOf(field), field.label])),
+        }}
+      />
       <div className="flex gap-2">
         <Button type="submit" variant="primary" disabled={save.isPending}>
           {save.isPending ? "Saving…" : "Save and test"}

@@ -167,7 +167,7 @@ export function ConnectorsPage() {
                       {connector.lastCheckMessage}
                     </span>
                   ) : (
-                    <span className="text-slate-400">not tested yet</span>
+                    <span className="text-slate-500">not tested yet</span>
                   )}
                 </p>
                 <div className="flex flex-wrap gap-2">

@@ -115,7 +115,17 @@ export const DEFAULT_QUERY: Record<string, Record<string, unknown>> = {
   http: { format: "csv", method: "GET" },
 };
 
-/** Form text to query values; throws with a plain message when a JSON box does not parse. */
+/** A box of the query form whose text cannot be sent as it is, with a sentence saying why. */
+export class QueryFieldError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Form text to query values; throws a QueryFieldError when a JSON box does not parse. */
 export function toQuery(
   kind: string,
   text: Record<string, string | boolean>,
@@ -131,7 +141,10 @@ export function toQuery(
       try {
         query[field.name] = JSON.parse(String(value));
       } catch {
-        throw new Error(`${field.label} is not valid JSON.`);
+        throw new QueryFieldError(
+          field.name,
+          `This is not valid JSON: check the quotes, commas and brackets.`,
+        );
       }
     } else query[field.name] = value;
   }

@@ -4,9 +4,10 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { TReportView } from "@/server/services/reports/reports";
 import { isShown } from "../../_components/field-visibility";
+import { FieldProblem, fieldErrorsOf, FormProblem } from "../../_components/form-errors";
 import { useTRPC } from "../../_components/trpc";
 import { Alert, Button } from "../../_components/ui";
-import { DEFAULT_QUERY, fromQuery, QUERY_FIELDS, toQuery } from "./query-fields";
+import { DEFAULT_QUERY, fromQuery, QUERY_FIELDS, QueryFieldError, toQuery } from "./query-fields";
 
 const INPUT = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm";
 
@@ -21,11 +22,16 @@ export function ReportForm({ report, onDone }: { report: TReportView | null; onD
   const [values, setValues] = useState<Record<string, string | boolean>>(
     report ? fromQuery(report.connectorKind, report.query as Record<string, unknown>) : {},
   );
-  const [formError, setFormError] = useState<string | null>(null);
+  const [jsonProblem, setJsonProblem] = useState<QueryFieldError | null>(null);
   const save = useMutation(trpc.reports.save.mutationOptions({ onSuccess: onDone }));
   const connector = connectors.data?.find((c) => c.id === connectorId);
   const kind = connector?.kind ?? "";
   const fields = QUERY_FIELDS[kind] ?? [];
+  const shownFields = fields.filter((field) => isShown(field, values));
+  const errors = jsonProblem
+    ? { [`query.${jsonProblem.field}`]: jsonProblem.message }
+    : fieldErrorsOf(save.error);
+  const invalid = (path: string) => (errors[path] ? true : undefined);
 
   function chooseConnector(id: string) {
     setConnectorId(id);
@@ -35,12 +41,13 @@ export function ReportForm({ report, onDone }: { report: TReportView | null; onD
 
   function submit(event: React.FormEvent) {
     event.preventDefault();
-    setFormError(null);
+    setJsonProblem(null);
     let query: Record<string, unknown>;
     try {
       query = toQuery(kind, values);
     } catch (error) {
-      setFormError((error as Error).message);
+      if (!(error instanceof QueryFieldError)) throw error;
+      setJsonProblem(error);
       return;
     }
     const format = kind === "http" && values.format === "json" ? "json" : "csv";
@@ -58,8 +65,10 @@ export function ReportForm({ report, onDone }: { report: TReportView | null; onD
             required
             value={name}
             onChange={(e) => setName(e.target.value)}
+            aria-invalid={invalid("name")}
             className={INPUT}
           />
+          <FieldProblem errors={errors} path="name" />
         </label>
         <label htmlFor="report-connector" className="block text-sm font-medium text-slate-700">
           Connector
@@ -78,6 +87,7 @@ export function ReportForm({ report, onDone }: { report: TReportView | null; onD
               </option>
             ))}
           </select>
+          <FieldProblem errors={errors} path="connectorId" />
         </label>
         <label htmlFor="report-template" className="block text-sm font-medium text-slate-700">
           File name
@@ -85,79 +95,92 @@ export function ReportForm({ report, onDone }: { report: TReportView | null; onD
             id="report-template"
             value={template}
             onChange={(e) => setTemplate(e.target.value)}
+            aria-invalid={invalid("fileNameTemplate")}
             className={`${INPUT} font-mono`}
           />
-          <span className="mt-1 block text-xs font-normal text-slate-500">
+          <span className="mt-1 block text-xs font-normal text-slate-600">
             {"{report}, {date:yyyyMMdd_HHmm}, {run}"}
           </span>
+          <FieldProblem errors={errors} path="fileNameTemplate" />
         </label>
       </div>
       {connectors.data?.length === 0 && (
         <Alert tone="info">Add a connector first: a report fetches through one.</Alert>
       )}
       <div className="grid gap-4 md:grid-cols-2">
-        {fields
-          .filter((field) => isShown(field, values))
-          .map((field) => {
-            const id = `query-${field.name}`;
-            if (field.type === "checkbox") {
-              return (
-                <label key={field.name} className="flex items-center gap-2 text-sm text-slate-700">
-                  <input
-                    type="checkbox"
-                    checked={values[field.name] === true}
-                    onChange={(e) => setValues({ ...values, [field.name]: e.target.checked })}
-                  />
-                  {field.label}
-                </label>
-              );
-            }
+        {shownFields.map((field) => {
+          const id = `query-${field.name}`;
+          const path = `query.${field.name}`;
+          if (field.type === "checkbox") {
             return (
-              <label
-                key={field.name}
-                htmlFor={id}
-                className={`block text-sm font-medium text-slate-700 ${field.type === "json" ? "md:col-span-2" : ""}`}
-              >
+              <label key={field.name} className="flex items-center gap-2 text-sm text-slate-700">
+                <input
+                  type="checkbox"
+                  checked={values[field.name] === true}
+                  onChange={(e) => setValues({ ...values, [field.name]: e.target.checked })}
+                />
                 {field.label}
-                {field.type === "select" ? (
-                  <select
-                    id={id}
-                    aria-label={field.label}
-                    value={String(values[field.name] ?? field.options?.[0]?.value)}
-                    onChange={(e) => setValues({ ...values, [field.name]: e.target.value })}
-                    className={INPUT}
-                  >
-                    {field.options?.map((o) => (
-                      <option key={o.value} value={o.value}>
-                        {o.label}
-                      </option>
-                    ))}
-                  </select>
-                ) : field.type === "json" ? (
-                  <textarea
-                    id={id}
-                    rows={3}
-                    value={String(values[field.name] ?? "")}
-                    placeholder={field.placeholder}
-                    onChange={(e) => setValues({ ...values, [field.name]: e.target.value })}
-                    className={`${INPUT} font-mono text-xs`}
-                  />
-                ) : (
-                  <input
-                    id={id}
-                    type={field.type === "number" ? "number" : "text"}
-                    min={1}
-                    value={String(values[field.name] ?? "")}
-                    placeholder={field.placeholder}
-                    onChange={(e) => setValues({ ...values, [field.name]: e.target.value })}
-                    className={INPUT}
-                  />
-                )}
               </label>
             );
-          })}
+          }
+          return (
+            <label
+              key={field.name}
+              htmlFor={id}
+              className={`block text-sm font-medium text-slate-700 ${field.type === "json" ? "md:col-span-2" : ""}`}
+            >
+              {field.label}
+              {field.type === "select" ? (
+                <select
+                  id={id}
+                  aria-label={field.label}
+                  value={String(values[field.name] ?? field.options?.[0]?.value)}
+                  onChange={(e) => setValues({ ...values, [field.name]: e.target.value })}
+                  className={INPUT}
+                >
+                  {field.options?.map((o) => (
+                    <option key={o.value} value={o.value}>
+                      {o.label}
+                    </option>
+                  ))}
+                </select>
+              ) : field.type === "json" ? (
+                <textarea
+                  id={id}
+                  rows={3}
+                  value={String(values[field.name] ?? "")}
+                  placeholder={field.placeholder}
+                  onChange={(e) => setValues({ ...values, [field.name]: e.target.value })}
+                  aria-invalid={invalid(path)}
+                  className={`${INPUT} font-mono text-xs`}
+                />
+              ) : (
+                <input
+                  id={id}
+                  type={field.type === "number" ? "number" : "text"}
+                  min={1}
+                  value={String(values[field.name] ?? "")}
+                  placeholder={field.placeholder}
+                  onChange={(e) => setValues({ ...values, [field.name]: e.target.value })}
+                  aria-invalid={invalid(path)}
+                  className={INPUT}
+                />
+              )}
+              <FieldProblem errors={errors} path={path} />
+            </label>
+          );
+        })}
       </div>
-      {(formError ?? save.error?.message) && <Alert>{formError ?? save.error?.message}</Alert>}
+      <FormProblem
+        message={jsonProblem?.message ?? save.error?.message}
+        errors={errors}
+        labels={{
+          name: "Name",
+          connectorId: "Connector",
+          fileNameTemplate: "File name",
+          ...Object.fromEntries(shownFields.map((field) => [`query.${field.name}`, field.label])),
+        }}
+      />
       <div className="flex gap-2">
         <Button type="submit" variant="primary" disabled={save.isPending || !connectorId}>
           {save.isPending ? "Saving…" : "Save report"}

@@ -284,7 +284,7 @@ export function ReportsPage() {
                         <StatusBadge status={report.lastRun.state} />
                       </Link>
                     ) : (
-                      <span className="text-xs text-slate-400">never</span>
+                      <span className="text-xs text-slate-500">never</span>
                     )}
                   </td>
                   <td className="px-2 py-2 text-right">

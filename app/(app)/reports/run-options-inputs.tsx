@@ -1,5 +1,7 @@
 "use client";
 
+import { FieldProblem, type TFieldErrors } from "../../_components/form-errors";
+
 const NUMBER = "w-20 rounded-md border border-slate-300 px-2 py-1.5 text-sm";
 
 /** How many reports a run fetches at once and how many attempts each gets: for Run now and schedules. */
@@ -8,11 +10,14 @@ export function RunOptionsInputs({
   maxAttempts,
   onChange,
   isStacked = false,
+  errors = {},
 }: {
   maxConcurrency: number;
   maxAttempts: number;
   onChange: (options: { maxConcurrency: number; maxAttempts: number }) => void;
   isStacked?: boolean;
+  /** what the server said about either number at the last save */
+  errors?: TFieldErrors;
 }) {
   const input = `${NUMBER} ${isStacked ? "mt-1 block" : "ml-2"}`;
   return (
@@ -27,7 +32,9 @@ export function RunOptionsInputs({
           onChange={(e) => onChange({ maxConcurrency: Number(e.target.value), maxAttempts })}
           className={input}
           aria-label="Reports fetched at once"
+          aria-invalid={errors.maxConcurrency ? true : undefined}
         />
+        <FieldProblem errors={errors} path="maxConcurrency" />
       </label>
       <label className="text-sm text-slate-700">
         Attempts per report
@@ -39,7 +46,9 @@ export function RunOptionsInputs({
           onChange={(e) => onChange({ maxConcurrency, maxAttempts: Number(e.target.value) })}
           className={input}
           aria-label="Attempts per report"
+          aria-invalid={errors.maxAttempts ? true : undefined}
         />
+        <FieldProblem errors={errors} path="maxAttempts" />
       </label>
     </>
   );

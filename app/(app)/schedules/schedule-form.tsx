@@ -5,7 +5,9 @@ import { useDeferredValue, useState } from "react";
 import type { TScheduleView } from "@/server/services/schedules/schedules";
 import { useTRPC } from "../../_components/trpc";
 import { BROWSER_TIME_ZONE, formatIn } from "../../_components/format-time";
-import { Alert, Button } from "../../_components/ui";
+import { FieldProblem, fieldErrorsOf, FormProblem } from "../../_components/form-errors";
+import { timeZoneNames, timeZoneProblem } from "../../_components/time-zones";
+import { Button, FieldError } from "../../_components/ui";
 import { RunOptionsInputs } from "../reports/run-options-inputs";
 
 const INPUT = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm";
@@ -36,14 +38,20 @@ export function ScheduleForm({
   const [maxConcurrency, setMaxConcurrency] = useState(schedule?.maxConcurrency ?? 4);
   const [maxAttempts, setMaxAttempts] = useState(schedule?.maxAttempts ?? 5);
   const deferredTiming = useDeferredValue(timing);
+  const zoneProblem = timing.kind === "cron" ? timeZoneProblem(timing.timeZone) : null;
+  // a zone still being typed is no question for the server: the preview waits for a real one
+  const isDeferredZoneValid =
+    deferredTiming.kind !== "cron" || timeZoneProblem(deferredTiming.timeZone) === null;
   const preview = useQuery({
     ...trpc.schedules.preview.queryOptions({
       ...deferredTiming,
       intervalMinutes: deferredTiming.intervalMinutes || null,
     }),
+    enabled: isDeferredZoneValid,
     placeholderData: (previous) => previous,
   });
   const save = useMutation(trpc.schedules.save.mutationOptions({ onSuccess: onDone }));
+  const errors = fieldErrorsOf(save.error);
   const set = (patch: Partial<typeof timing>) => setTiming({ ...timing, ...patch });
   const number = (key: keyof typeof timing, label: string) => (
     <label className="text-sm text-slate-700">
@@ -55,7 +63,9 @@ export function ScheduleForm({
         onChange={(e) => set({ [key]: Number(e.target.value) })}
         className={`${NUMBER} block`}
         aria-label={label}
+        aria-invalid={errors[key] ? true : undefined}
       />
+      <FieldProblem errors={errors} path={key} />
     </label>
   );
 
@@ -65,6 +75,7 @@ export function ScheduleForm({
       className="grid gap-5"
       onSubmit={(e) => {
         e.preventDefault();
+        if (zoneProblem) return;
         save.mutate({
           id: schedule?.id,
           name,
@@ -92,8 +103,10 @@ export function ScheduleForm({
               required
               value={name}
               onChange={(e) => setName(e.target.value)}
+              aria-invalid={errors.name ? true : undefined}
               className={INPUT}
             />
+            <FieldProblem errors={errors} path="name" />
           </label>
           <fieldset>
             <legend className="text-sm font-medium text-slate-700">
@@ -117,10 +130,11 @@ export function ScheduleForm({
                     }
                   />
                   {report.name}
-                  <span className="text-xs text-slate-400">{report.connectorName}</span>
+                  <span className="text-xs text-slate-600">{report.connectorName}</span>
                 </label>
               ))}
             </div>
+            <FieldProblem errors={errors} path="reportIds" />
           </fieldset>
           <fieldset className="grid gap-3">
             <legend className="text-sm font-medium text-slate-700">When</legend>
@@ -160,8 +174,10 @@ export function ScheduleForm({
                     id="schedule-cron"
                     value={timing.cronExpression}
                     onChange={(e) => set({ cronExpression: e.target.value })}
+                    aria-invalid={errors.cronExpression ? true : undefined}
                     className={`${INPUT} font-mono`}
                   />
+                  <FieldProblem errors={errors} path="cronExpression" />
                 </label>
                 <label htmlFor="schedule-tz" className="block text-sm text-slate-700">
                   Time zone
@@ -171,12 +187,26 @@ export function ScheduleForm({
                     onChange={(e) => set({ timeZone: e.target.value })}
                     className={INPUT}
                     list="time-zones"
+                    autoComplete="off"
+                    spellCheck={false}
+                    aria-invalid={zoneProblem ? true : undefined}
+                    aria-describedby={zoneProblem ? "schedule-tz-problem" : "schedule-tz-help"}
                   />
+                  {/* the browser's own searchable list: typing "berl" offers Europe/Berlin */}
                   <datalist id="time-zones">
-                    {Intl.supportedValuesOf("timeZone").map((zone) => (
+                    {timeZoneNames().map((zone) => (
                       <option key={zone} value={zone} />
                     ))}
                   </datalist>
+                  {(zoneProblem ?? errors.timeZone) ? (
+                    <FieldError id="schedule-tz-problem">
+                      {zoneProblem ?? errors.timeZone}
+                    </FieldError>
+                  ) : (
+                    <span id="schedule-tz-help" className="mt-1 block text-xs text-slate-600">
+                      Type to search the list, e.g. “berlin” or “new_york”.
+                    </span>
+                  )}
                 </label>
               </div>
             )}
@@ -197,6 +227,7 @@ export function ScheduleForm({
             </label>
             <RunOptionsInputs
               isStacked
+              errors={errors}
               maxConcurrency={maxConcurrency}
               maxAttempts={maxAttempts}
               onChange={(options) => {
@@ -207,7 +238,7 @@ export function ScheduleForm({
           </div>
           <p className="text-xs text-slate-500">
             Overlap: a time is skipped while the previous run of this schedule is still going (a run
-            that stopped renewing its lease for 10 minutes no longer counts).
+            that has given no sign of life for 10 minutes no longer counts).
           </p>
         </div>
         <aside
@@ -216,10 +247,14 @@ export function ScheduleForm({
           data-testid="next-runs"
         >
           <h3 className="text-sm font-semibold text-slate-700">Next five runs</h3>
-          {preview.data?.ok === false && (
+          {zoneProblem ? (
+            <p className="mt-2 text-sm text-red-700">
+              Cannot show the next runs until the time zone is valid.
+            </p>
+          ) : preview.data?.ok === false ? (
             <p className="mt-2 text-sm text-red-700">{preview.data.message}</p>
-          )}
-          {preview.data?.ok && (
+          ) : null}
+          {!zoneProblem && preview.data?.ok && (
             <>
               <p className="mt-1 text-xs text-slate-500">{preview.data.description}</p>
               <ol className="mt-2 space-y-1 text-sm tabular-nums">
@@ -234,7 +269,7 @@ export function ScheduleForm({
                   </li>
                 ))}
               </ol>
-              <p className="mt-2 text-xs text-slate-400">
+              <p className="mt-2 text-xs text-slate-600">
                 Times in {timing.kind === "cron" ? timing.timeZone : BROWSER_TIME_ZONE}
                 {timing.kind === "interval" ? ", counted from now" : ""}.
               </p>
@@ -242,7 +277,26 @@ export function ScheduleForm({
           )}
         </aside>
       </div>
-      {save.error && <Alert>{save.error.message}</Alert>}
+      <FormProblem
+        message={save.error?.message}
+        errors={errors}
+        labels={{
+          name: "Name",
+          reportIds: "Reports",
+          misfirePolicy: "After downtime",
+          maxConcurrency: "At once",
+          maxAttempts: "Attempts per report",
+          ...(timing.kind === "interval"
+            ? {
+                intervalMinutes: "Every (minutes)",
+                firstJitterMinMinutes: "First run after, min",
+                firstJitterMaxMinutes: "First run after, max",
+                laterJitterMinMinutes: "Later jitter, min",
+                laterJitterMaxMinutes: "Later jitter, max",
+              }
+            : { cronExpression: "Expression", timeZone: "Time zone" }),
+        }}
+      />
       <div className="flex gap-2">
         <Button type="submit" variant="primary" disabled={save.isPending || reportIds.length === 0}>
           {save.isPending ? "Saving…" : "Save schedule"}

@@ -191,7 +191,7 @@ export function SchedulesPage() {
                 </p>
                 <p className="text-xs text-slate-500">{schedule.description}</p>
                 <p
-                  className="truncate text-xs text-slate-400"
+                  className="truncate text-xs text-slate-500"
                   title={schedule.reports.map((r) => r.name).join(", ")}
                 >
                   {schedule.reports.length} report{schedule.reports.length === 1 ? "" : "s"}:{" "}
@@ -205,7 +205,7 @@ export function SchedulesPage() {
                     ? `${formatIn(new Date(schedule.nextRunAt), zoneOf(schedule))} (${zoneOf(schedule)})`
                     : "—"}
                 </p>
-                <p className="text-xs text-slate-400">
+                <p className="text-xs text-slate-500">
                   missed runs: {schedule.misfirePolicy === "skip" ? "skipped" : "run once"} ·
                   overlapping runs: skipped
                 </p>
@@ -223,7 +223,7 @@ export function SchedulesPage() {
                     </span>
                   </Link>
                 ) : (
-                  <p className="text-xs text-slate-400">never ran</p>
+                  <p className="text-xs text-slate-500">never ran</p>
                 )}
                 {schedule.lastOutcome && schedule.lastOutcome !== "started" && (
                   <p className="text-xs text-amber-700">

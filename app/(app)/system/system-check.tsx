@@ -3,7 +3,8 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "../../_components/trpc";
-import { Alert, Button, Card, PageTitle } from "../../_components/ui";
+import { FieldProblem, fieldErrorsOf } from "../../_components/form-errors";
+import { Alert, Button, Card, Loading, PageTitle } from "../../_components/ui";
 
 export function SystemCheck() {
   const trpc = useTRPC();
@@ -22,6 +23,11 @@ export function SystemCheck() {
         }
       />
       <Card className="p-0 sm:p-0">
+        {check.isPending && (
+          <div className="px-4 pb-3 pt-1">
+            <Loading>Checking the database, the data folder and the job worker…</Loading>
+          </div>
+        )}
         {check.error && <p className="p-4 text-sm text-red-700">{check.error.message}</p>}
         <ul className="divide-y divide-slate-100" data-testid="system-checks">
           {check.data?.checks.map((c) => (
@@ -44,17 +50,24 @@ export function SystemCheck() {
       </Card>
 
       <div className="mt-5 grid gap-5 lg:grid-cols-2">
-        {settings.data && (
+        {settings.data ? (
           <RetentionForm
             key={settings.data.retentionDays}
             initialDays={settings.data.retentionDays}
           />
+        ) : (
+          <Card>
+            <h2 className="font-semibold">Job retention</h2>
+            {settings.isPending && <Loading>Loading the settings…</Loading>}
+          </Card>
         )}
         <Card>
           <h2 className="font-semibold">Download limits</h2>
           <p className="mt-1 text-sm text-slate-500">
             Set with environment variables when the server starts.
           </p>
+          {settings.isPending && <Loading>Loading the settings…</Loading>}
+          {settings.error && <p className="mt-3 text-sm text-red-700">{settings.error.message}</p>}
           {settings.data && (
             <dl className="mt-3 grid grid-cols-2 gap-x-4 gap-y-2 text-sm">
               <dt className="text-slate-500">Parallel downloads</dt>
@@ -86,6 +99,7 @@ function RetentionForm({ initialDays }: { initialDays: number }) {
       onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.system.settings.queryKey() }),
     }),
   );
+  const errors = fieldErrorsOf(save.error);
   return (
     <Card>
       <h2 className="font-semibold">Job retention</h2>
@@ -108,8 +122,10 @@ function RetentionForm({ initialDays }: { initialDays: number }) {
             max={3650}
             value={days}
             onChange={(e) => setDays(e.target.value)}
+            aria-invalid={errors.days ? true : undefined}
             className="w-28 rounded-md border border-slate-300 px-3 py-2 text-sm"
           />
+          <FieldProblem errors={errors} path="days" />
         </label>
         <Button type="submit" variant="primary" disabled={save.isPending}>
           Save
@@ -120,7 +136,7 @@ function RetentionForm({ initialDays }: { initialDays: number }) {
           <Alert tone="success">Saved.</Alert>
         </div>
       )}
-      {save.error && (
+      {save.error && !errors.days && (
         <div className="mt-3">
           <Alert>{save.error.message}</Alert>
         </div>

@@ -11,6 +11,7 @@ import {
 import { addressOrigin } from "@/server/connectors/address-origin";
 import { db } from "@/server/db";
 import { AppError } from "@/server/errors";
+import { fieldErrorsOf, formProblemMessage } from "@/server/field-errors";
 import { logger } from "@/server/logger";
 import { getRuntime } from "@/server/runtime";
 
@@ -162,10 +163,12 @@ export async function saveConnector(raw: TConnectorInput): Promise<{ id: string 
   const kind = connectorKind(input.kind);
   const settings = kind.settingsSchema.safeParse(input.settings);
   if (!settings.success) {
-    throw new AppError("BAD_REQUEST", settings.error.issues.map((i) => i.message).join("; "));
+    const fieldErrors = fieldErrorsOf(settings.error, "settings");
+    throw new AppError("BAD_REQUEST", formProblemMessage(fieldErrors), fieldErrors);
   }
   if (input.kind !== "http" && !input.baseUrl) {
-    throw new AppError("BAD_REQUEST", `A ${kind.label} connector needs the address of the server.`);
+    const problem = `A ${kind.label} connector needs the address of the server.`;
+    throw new AppError("BAD_REQUEST", problem, { baseUrl: problem });
   }
   const existing = input.id ? await db.connector.findUnique({ where: { id: input.id } }) : null;
   if (input.id && !existing) throw new AppError("NOT_FOUND", "This connector does not exist.");
@@ -196,7 +199,8 @@ export async function saveConnector(raw: TConnectorInput): Promise<{ id: string 
   for (const field of input.clearSecrets) delete secrets[field];
   const checkedSecrets = kind.secretsSchema.safeParse(secrets);
   if (!checkedSecrets.success) {
-    throw new AppError("BAD_REQUEST", checkedSecrets.error.issues.map((i) => i.message).join("; "));
+    const fieldErrors = fieldErrorsOf(checkedSecrets.error, "secrets");
+    throw new AppError("BAD_REQUEST", formProblemMessage(fieldErrors), fieldErrors);
   }
   const data = {
     name: input.name,

@@ -2,6 +2,7 @@ import "server-only";
 import { z } from "zod";
 import { connectorKind, type TSeedEntry } from "@/server/connectors";
 import { db } from "@/server/db";
+import { fieldErrorsOf, formProblemMessage } from "@/server/field-errors";
 import { AppError } from "@/server/errors";
 import { validateFileNameTemplate } from "./file-name-template";
 
@@ -75,13 +76,13 @@ async function validatedReportData(raw: TReportInput) {
   if (!connector) throw new AppError("BAD_REQUEST", "The chosen connector does not exist.");
   const query = connectorKind(connector.kind).querySchema.safeParse(input.query);
   if (!query.success) {
-    throw new AppError(
-      "BAD_REQUEST",
-      `The query does not fit a ${connector.kind} report: ${query.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`).join("; ")}`,
-    );
+    const fieldErrors = fieldErrorsOf(query.error, "query");
+    throw new AppError("BAD_REQUEST", formProblemMessage(fieldErrors), fieldErrors);
   }
   const templateProblem = validateFileNameTemplate(input.fileNameTemplate);
-  if (templateProblem) throw new AppError("BAD_REQUEST", templateProblem);
+  if (templateProblem) {
+    throw new AppError("BAD_REQUEST", templateProblem, { fileNameTemplate: templateProblem });
+  }
   return {
     id: input.id,
     data: {
@@ -115,7 +116,7 @@ export async function deleteReports(ids: string[]): Promise<{ deleted: number }>
   return { deleted: count };
 }
 
-// ---- seed 000's request.json ----
+// ---- request.json: report name to request_url and payload ----
 
 const ZRequestJson = z.record(
   z.string().trim().min(1),
@@ -154,7 +155,7 @@ export async function importRequestJson(args: {
   if (!parsed.success) {
     throw new AppError(
       "BAD_REQUEST",
-      'Expected an object of reports, each with "request_url" and "payload" (seed 000\'s request.json).',
+      'This is not a request.json: it should name each report with its "request_url" and "payload", like {"Sales": {"request_url": "/api/card/1/query/csv", "payload": {}}}.',
     );
   }
   const entries = Object.entries(parsed.data);

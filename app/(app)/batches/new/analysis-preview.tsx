@@ -1,13 +1,31 @@
 "use client";
 
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useMemo, useRef, useState } from "react";
+import { useMemo, useRef, useState, useSyncExternalStore } from "react";
 import type { AnalyzedRow, ProductSummary } from "@/server/batches/input";
 import type { TPreviewAnalysis, TRowTable } from "./packed-analysis";
 import { Card } from "../../../_components/ui";
 
 type TFilter = "all" | "error" | "duplicate";
 const ROW_HEIGHT = 36;
+/** a phone's entry: line, product and verdict on one line, the message on up to two below */
+const PHONE_ROW_HEIGHT = 68;
+const WIDE_SCREEN = "(min-width: 640px)";
+
+function subscribeToWidth(onChange: () => void): () => void {
+  const query = window.matchMedia(WIDE_SCREEN);
+  query.addEventListener("change", onChange);
+  return () => query.removeEventListener("change", onChange);
+}
+
+/** Whether the screen has room for the four columns side by side (the server assumes it has). */
+function useIsWideScreen(): boolean {
+  return useSyncExternalStore(
+    subscribeToWidth,
+    () => window.matchMedia(WIDE_SCREEN).matches,
+    () => true,
+  );
+}
 
 const VERDICT_STYLE: Record<AnalyzedRow["verdict"], string> = {
   ok: "bg-emerald-100 text-emerald-800",
@@ -124,23 +142,37 @@ function Stat({
   );
 }
 
-function RowTable({ rows }: { rows: { count: number; at: (index: number) => AnalyzedRow } }) {
+type TRows = { count: number; at: (index: number) => AnalyzedRow };
+
+function RowTable({ rows }: { rows: TRows }) {
+  const isWide = useIsWideScreen();
+  // a new list when the layout changes: every row's height changes with it
+  return <RowList key={isWide ? "wide" : "phone"} rows={rows} isWide={isWide} />;
+}
+
+function RowList({ rows, isWide }: { rows: TRows; isWide: boolean }) {
   const parent = useRef<HTMLDivElement>(null);
+  const rowHeight = isWide ? ROW_HEIGHT : PHONE_ROW_HEIGHT;
+  const columns = isWide
+    ? "grid-cols-[4rem_9rem_minmax(0,1fr)_6rem]"
+    : "grid-cols-[2.5rem_minmax(0,1fr)_auto]";
   const virtualizer = useVirtualizer({
     count: rows.count,
     getScrollElement: () => parent.current,
-    estimateSize: () => ROW_HEIGHT,
+    estimateSize: () => rowHeight,
     overscan: 12,
   });
   if (rows.count === 0)
     return <p className="py-8 text-center text-sm text-slate-500">No rows to show here.</p>;
   return (
     <div className="overflow-x-auto">
-      <div className="min-w-[640px]">
-        <div className="grid grid-cols-[4rem_9rem_minmax(0,1fr)_6rem] gap-2 border-b border-slate-200 px-2 pb-2 text-xs font-medium uppercase tracking-wide text-slate-500">
+      <div className={isWide ? "min-w-[640px]" : ""}>
+        <div
+          className={`grid ${columns} gap-2 border-b border-slate-200 px-2 pb-2 text-xs font-medium uppercase tracking-wide text-slate-500`}
+        >
           <span>Line</span>
-          <span>Product</span>
-          <span>Image URL / message</span>
+          <span>{isWide ? "Product" : "Product, image URL / message"}</span>
+          {isWide && <span>Image URL / message</span>}
           <span>Verdict</span>
         </div>
         {/* focusable, so the keyboard can scroll the list (PageDown, arrows) */}
@@ -158,16 +190,17 @@ function RowTable({ rows }: { rows: { count: number; at: (index: number) => Anal
                 <div
                   key={item.key}
                   data-verdict={row.verdict}
-                  className="absolute left-0 grid w-full grid-cols-[4rem_9rem_minmax(0,1fr)_6rem] items-center gap-2 border-b border-slate-100 px-2 text-sm"
-                  style={{ height: ROW_HEIGHT, transform: `translateY(${item.start}px)` }}
+                  className={`absolute left-0 grid w-full ${columns} ${isWide ? "items-center gap-2" : "content-center gap-x-2 gap-y-0.5"} border-b border-slate-100 px-2 text-sm`}
+                  style={{ height: rowHeight, transform: `translateY(${item.start}px)` }}
                 >
                   <span className="tabular-nums text-slate-500">{row.line}</span>
                   <span className="truncate font-mono text-xs" title={row.product}>
                     {row.product || "—"}
                   </span>
                   <span
-                    className="min-w-0 truncate text-xs"
+                    className={`min-w-0 text-xs ${isWide ? "truncate" : "order-last col-span-3 line-clamp-2 [overflow-wrap:anywhere]"}`}
                     title={row.message ? `${row.message} — ${row.url}` : row.url}
+                    data-testid="entry-message"
                   >
                     {row.message && (
                       <span className={row.verdict === "error" ? "text-red-700" : "text-amber-700"}>
@@ -211,7 +244,14 @@ function ProductTable({ products }: { products: ProductSummary[] }) {
         <span className="text-right">Dupes</span>
         <span className="text-right">Errors</span>
       </div>
-      <div ref={parent} className="h-96 overflow-y-auto" data-testid="analysis-products">
+      {/* focusable, so the keyboard can scroll the list too */}
+      <div
+        ref={parent}
+        className="h-96 overflow-y-auto"
+        data-testid="analysis-products"
+        tabIndex={0}
+        aria-label="Products"
+      >
         <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
           {virtualizer.getVirtualItems().map((item) => {
             const p = products[item.index]!;
