@@ -68,6 +68,9 @@ const safely = (fn) => () => {
 assertNodeVersion();
 if (!ensureSystemPackages()) process.exit(1);
 
+// Route types from an earlier build may name routes that are gone; the build writes them anew.
+for (const stale of [".next/types", ".next/dev/types"])
+  fs.rmSync(path.join(root, stale), { recursive: true, force: true });
 step("types (tsc --noEmit)", bin("tsc"), ["--noEmit"]);
 step("lint (eslint)", bin("eslint"), ["."]);
 step("format (prettier --check)", bin("prettier"), ["--check", "."]);

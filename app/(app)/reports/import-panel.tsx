@@ -36,7 +36,7 @@ export function ImportPanel({ onDone }: { onDone: () => void }) {
 
   return (
     <form
-      className="grid gap-4"
+      className="grid grid-cols-1 gap-4"
       aria-label="Import request.json"
       onSubmit={(e) => {
         e.preventDefault();
@@ -90,7 +90,7 @@ export function ImportPanel({ onDone }: { onDone: () => void }) {
             aria-label="Connector for relative URLs"
             value={defaultConnectorId}
             onChange={(e) => setDefaultConnectorId(e.target.value)}
-            className="mt-1 block rounded-md border border-slate-300 px-3 py-2 text-sm"
+            className="mt-1 block max-w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
           >
             <option value="">none</option>
             {connectors.data?.map((c) => (
