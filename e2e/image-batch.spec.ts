@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import type { Page } from "@playwright/test";
 import { expect, test } from "./support/test";
 import { E2E_ADMIN, IMAGE_HOST_PORT } from "../playwright.config";
 import { signIn } from "./support/sign-in";
@@ -290,4 +291,67 @@ test("a clipboard paste keeps a cell's quotes, and queueing sends a key that get
   });
   expect(again.ok()).toBe(true);
   expect((await again.json()).result.data.json.jobId).toBe(jobId);
+});
+
+/** Creates a batch from pasted rows through the API the New batch page calls; returns its page. */
+async function createBatch(page: Page, rows: string[][]): Promise<string> {
+  const response = await page.request.post("/api/trpc/batches.create", {
+    data: { json: { text: rows.map((r) => r.join("\t")).join("\n"), source: "paste" } },
+    headers: { "content-type": "application/json" },
+  });
+  expect(response.ok(), await response.text()).toBe(true);
+  const { jobId } = (await response.json()).result.data.json as { jobId: string };
+  return `/jobs/${jobId}`;
+}
+
+test("a job whose images all failed shows them failed, and offers no ZIP of nothing", async ({
+  page,
+}) => {
+  await signIn(page, "/jobs");
+  const jobPage = await createBatch(page, [
+    ["SKU-F1", `${host}/status/404`],
+    ["SKU-F1", `${host}/status/403`],
+    ["SKU-F2", `${host}/html-as.jpg`],
+  ]);
+  await page.goto(jobPage);
+  await expect(page.getByTestId("outcome-summary")).toHaveText("0 downloaded, 3 failed", {
+    timeout: 30_000,
+  });
+  const overall = page.getByRole("progressbar", { name: "Overall progress" });
+  await expect(overall).toHaveAttribute("aria-valuetext", "0 downloaded, 3 failed");
+  // the bar is red where the images failed, with no green part for downloads that never came
+  await expect(overall.locator('[data-segment="failed"]')).toHaveCount(1);
+  await expect(overall.locator('[data-segment="succeeded"]')).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "Download master ZIP" })).toHaveCount(0);
+  await expect(page.getByTestId("no-zip-note")).toHaveText(
+    "No image was downloaded, so there is no ZIP to download. The manifest says why each one failed.",
+  );
+  const card = page.locator('[data-testid="product-card"][data-product="SKU-F1"]');
+  await expect(card.getByTestId("product-outcome")).toHaveText("0 downloaded, 2 failed");
+  await expect(card.getByRole("link", { name: /ZIP/ })).toHaveCount(0);
+  await expect(card.getByText("no files", { exact: true })).toBeVisible();
+  await page.screenshot({ path: path.join(shots, "job-all-failed.png"), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: path.join(shots, "job-all-failed-phone.png"), fullPage: true });
+});
+
+test("a job with some images failed shows both parts, in the bar and in words", async ({
+  page,
+}) => {
+  await signIn(page, "/jobs");
+  const jobPage = await createBatch(page, [
+    ["SKU-M1", `${host}/img/m1.png`],
+    ["SKU-M1", `${host}/status/404`],
+    ["SKU-M1", `${host}/status/410`],
+  ]);
+  await page.goto(jobPage);
+  await expect(page.getByTestId("outcome-summary")).toHaveText("1 downloaded, 2 failed", {
+    timeout: 30_000,
+  });
+  const bar = page.getByRole("progressbar", { name: "Progress of SKU-M1" });
+  await expect(bar).toHaveAttribute("aria-valuetext", "1 downloaded, 2 failed");
+  await expect(bar.locator('[data-segment="succeeded"]')).toHaveAttribute("style", /width: 33\./);
+  await expect(bar.locator('[data-segment="failed"]')).toHaveAttribute("style", /width: 66\./);
+  await expect(page.getByRole("link", { name: "Download master ZIP" })).toBeVisible();
+  await expect(page.getByTestId("no-zip-note")).toHaveCount(0);
 });

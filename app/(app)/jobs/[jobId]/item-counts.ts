@@ -7,3 +7,17 @@ import type { TItemCounts } from "@/server/services/jobs/job-progress";
 export function countDone(counts: TItemCounts): number {
   return counts.downloaded + counts.duplicate + counts.failed;
 }
+
+/**
+ * What became of the images, in words: "3 downloaded, 6 failed". A bar or a count of "done"
+ * alone showed a job whose images all failed as finished and full.
+ */
+export function describeOutcome(counts: TItemCounts): string {
+  const waiting = counts.pending + counts.downloading;
+  const parts = [`${counts.downloaded.toLocaleString("en-US")} downloaded`];
+  if (counts.duplicate > 0) parts.push(`${counts.duplicate.toLocaleString("en-US")} duplicate`);
+  if (counts.failed > 0) parts.push(`${counts.failed.toLocaleString("en-US")} failed`);
+  if (counts.cancelled > 0) parts.push(`${counts.cancelled.toLocaleString("en-US")} cancelled`);
+  if (waiting > 0) parts.push(`${waiting.toLocaleString("en-US")} to go`);
+  return parts.join(", ");
+}

@@ -10,11 +10,11 @@ import {
   ButtonLink,
   Card,
   PageTitle,
-  ProgressBar,
   StatusBadge,
   formatBytes,
 } from "../../../_components/ui";
-import { countDone } from "./item-counts";
+import { countDone, describeOutcome } from "./item-counts";
+import { OutcomeBar } from "./outcome-bar";
 import { PausedNotice } from "./paused-notice";
 import { ProductCard } from "./product-card";
 import { SkippedRows } from "./skipped-rows";
@@ -84,6 +84,8 @@ export function JobDetail({ jobId }: { jobId: string }) {
   const retryable = totals.failed + totals.cancelled;
   const isFinal = FINAL.has(job.status);
   const isPaused = state.pause !== null;
+  // a ZIP of nothing but a manifest is not what a user came for: no download, no main button
+  const hasFiles = totals.downloaded > 0;
   const actionError = cancel.error ?? retry.error ?? remove.error;
 
   return (
@@ -93,9 +95,11 @@ export function JobDetail({ jobId }: { jobId: string }) {
         subtitle={`Started ${new Date(job.createdAt).toLocaleString()}${job.finishedAt ? ` · finished ${new Date(job.finishedAt).toLocaleString()}` : ""}`}
         actions={
           <>
-            <ButtonLink href={`/api/jobs/${jobId}/archive`} variant="primary" download>
-              Download master ZIP
-            </ButtonLink>
+            {hasFiles && (
+              <ButtonLink href={`/api/jobs/${jobId}/archive`} variant="primary" download>
+                Download master ZIP
+              </ButtonLink>
+            )}
             <ButtonLink href={`/api/jobs/${jobId}/manifest?format=csv`} download>
               Manifest CSV
             </ButtonLink>
@@ -111,7 +115,9 @@ export function JobDetail({ jobId }: { jobId: string }) {
           <span className="text-sm tabular-nums text-slate-600" data-testid="overall-count">
             {done.toLocaleString()} of {totals.total.toLocaleString()} done (
             {totals.total ? Math.floor((done / totals.total) * 100) : 0} %)
-            {totals.cancelled > 0 && ` · ${totals.cancelled.toLocaleString()} cancelled`}
+          </span>
+          <span className="text-sm tabular-nums text-slate-600" data-testid="outcome-summary">
+            {describeOutcome(totals)}
           </span>
           {state.skippedEntries > 0 && (
             <span className="text-sm text-amber-700" data-testid="skipped-entries">
@@ -130,8 +136,15 @@ export function JobDetail({ jobId }: { jobId: string }) {
         </div>
         {state.pause && <PausedNotice pause={state.pause} />}
         <div className="mt-3">
-          <ProgressBar value={done} total={totals.total} label="Overall progress" />
+          <OutcomeBar counts={totals} label="Overall progress" />
         </div>
+        {!hasFiles && (
+          <p className="mt-2 text-sm text-slate-600" data-testid="no-zip-note">
+            {isFinal
+              ? "No image was downloaded, so there is no ZIP to download. The manifest says why each one failed."
+              : "The master ZIP can be downloaded once an image has arrived."}
+          </p>
+        )}
         <dl className="mt-4 grid grid-cols-2 gap-3 text-sm sm:grid-cols-6">
           <Count label="Downloaded" value={totals.downloaded} tone="text-emerald-700" />
           <Count label="Duplicates" value={totals.duplicate} tone="text-amber-700" />

@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { describeOutcome } from "./item-counts";
+
+const none = {
+  total: 0,
+  pending: 0,
+  downloading: 0,
+  downloaded: 0,
+  duplicate: 0,
+  failed: 0,
+  cancelled: 0,
+};
+
+describe("describeOutcome", () => {
+  it("names downloaded and failed images apart", () => {
+    expect(describeOutcome({ ...none, total: 9, downloaded: 3, failed: 6 })).toBe(
+      "3 downloaded, 6 failed",
+    );
+  });
+
+  it("says so when nothing was downloaded", () => {
+    expect(describeOutcome({ ...none, total: 9, failed: 9 })).toBe("0 downloaded, 9 failed");
+  });
+
+  it("lists duplicates, cancelled images and those still to go", () => {
+    expect(
+      describeOutcome({
+        ...none,
+        total: 2_010,
+        downloaded: 2_000,
+        duplicate: 1,
+        cancelled: 2,
+        pending: 4,
+        downloading: 3,
+      }),
+    ).toBe("2,000 downloaded, 1 duplicate, 2 cancelled, 7 to go");
+  });
+});
