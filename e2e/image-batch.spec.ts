@@ -355,3 +355,45 @@ test("a job with some images failed shows both parts, in the bar and in words", 
   await expect(page.getByRole("link", { name: "Download master ZIP" })).toBeVisible();
   await expect(page.getByTestId("no-zip-note")).toHaveCount(0);
 });
+
+test("retry takes the failures that may pass, and the failed rows come as a paste", async ({
+  page,
+}) => {
+  await signIn(page, "/jobs");
+  const jobPage = await createBatch(page, [
+    ["SKU-T1", `${host}/img/t1.png`],
+    ["SKU-T1", `${host}/status/404`],
+    ["SKU-T1", `${host}/html-as.jpg`],
+    // each try waits the 2 s the server asks for: a retry of it is seen running
+    ["SKU-T2", `${host}/status/503?retry-after=2`],
+  ]);
+  await page.goto(jobPage);
+  await expect(page.getByTestId("outcome-summary")).toHaveText("1 downloaded, 3 failed", {
+    timeout: 30_000,
+  });
+  // the 404 and the HTML page would fail the same way again: the default retry leaves them out
+  await expect(page.getByRole("button", { name: "Retry 1 failed", exact: true })).toBeEnabled();
+  await expect(page.getByRole("button", { name: "Retry all 3 failed", exact: true })).toBeEnabled();
+  await expect(page.getByTestId("permanent-failures")).toContainText(
+    "2 failed images get the same answer every time",
+  );
+  await page.screenshot({ path: path.join(shots, "job-retry-choices.png"), fullPage: true });
+
+  const download = page.waitForEvent("download");
+  await page.getByRole("link", { name: "Failed rows (TSV)" }).click();
+  const file = await (await download).path();
+  expect(fs.readFileSync(file, "utf8").split("\r\n")).toEqual([
+    "Product Number\tImage Src\tLine\tReason",
+    `SKU-T1\t${host}/status/404\t2\t404 Not Found`,
+    `SKU-T1\t${host}/html-as.jpg\t3\tnot an image: text/html`,
+    `SKU-T2\t${host}/status/503?retry-after=2\t4\t503 Service Unavailable (after 4 attempts)`,
+    "",
+  ]);
+
+  await page.getByRole("button", { name: "Retry 1 failed", exact: true }).click();
+  // only the 503 went back in line: the two others stay failed while it runs again
+  await expect(page.getByTestId("outcome-summary")).toHaveText("1 downloaded, 2 failed, 1 to go");
+  await expect(page.getByTestId("outcome-summary")).toHaveText("1 downloaded, 3 failed", {
+    timeout: 30_000,
+  });
+});

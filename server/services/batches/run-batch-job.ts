@@ -469,6 +469,8 @@ async function writeOutcomes(
     sha256: null,
     crc32: null,
     error: null,
+    errorKind: null,
+    isRetryable: false,
     finishedAt: null,
   });
   const rows = batch.outcomes.map((outcome): TItemOutcomeRow => {
@@ -483,6 +485,9 @@ async function writeOutcomes(
         state: "failed",
         httpStatus: result.httpStatus ?? null,
         error: result.error.message,
+        // the engine's verdict: a timeout or a 503 may pass later, a 404 or an HTML page will not
+        errorKind: result.error.kind,
+        isRetryable: result.error.retryable,
         finishedAt,
       };
     }
@@ -501,6 +506,8 @@ async function writeOutcomes(
       sha256: result.sha256,
       crc32: result.crc32 | 0,
       error: isDuplicate ? "same image as another of this product" : null,
+      errorKind: null,
+      isRetryable: false,
       finishedAt,
     };
   });

@@ -25,7 +25,8 @@ export type TJobProgress = {
   };
   /** why a paused job waits and when it tries again by itself; null unless paused */
   pause: { reason: string; resumeAt: string | null } | null;
-  totals: TItemCounts & { bytes: number };
+  /** `retryableFailed`: the failed items that may succeed when fetched again (see ImageItem.isRetryable) */
+  totals: TItemCounts & { bytes: number; retryableFailed: number };
   /** entries Analyze refused or found twice when the batch was created; never queued */
   skippedEntries: number;
   /** every product on the first message; only the changed ones afterwards */
@@ -74,8 +75,15 @@ export async function getJobProgress(
   // with jobId as well, SQLite walked the job's index over every item (23 ms per update at 100,000
   // images instead of 4).
   const [byState, byProduct] = await Promise.all([
-    db.$queryRaw<{ state: string; n: number | bigint; bytes: number | bigint | null }[]>`
-      SELECT "state", count(*) AS "n", sum("bytes") AS "bytes"
+    db.$queryRaw<
+      {
+        state: string;
+        n: number | bigint;
+        bytes: number | bigint | null;
+        retryable: number | bigint | null;
+      }[]
+    >`
+      SELECT "state", count(*) AS "n", sum("bytes") AS "bytes", sum("isRetryable") AS "retryable"
       FROM "ImageItem" WHERE "jobId" = ${jobId} GROUP BY "state"`,
     db.$queryRaw<
       {
@@ -96,10 +104,11 @@ export async function getJobProgress(
       GROUP BY "p"."id", "i"."state"
       ORDER BY "p"."position"`,
   ]);
-  const totals = { ...emptyCounts(), bytes: 0 };
+  const totals = { ...emptyCounts(), bytes: 0, retryableFailed: 0 };
   for (const row of byState) {
     addCount(totals, row.state, Number(row.n));
     if (row.state === "downloaded") totals.bytes = Number(row.bytes ?? 0);
+    if (row.state === "failed") totals.retryableFailed = Number(row.retryable ?? 0);
   }
   const products: TProductProgress[] = [];
   for (const row of byProduct) {

@@ -81,7 +81,9 @@ export function JobDetail({ jobId }: { jobId: string }) {
 
   const { job, totals } = state;
   const done = countDone(totals);
-  const retryable = totals.failed + totals.cancelled;
+  // a 404 or a page that is not an image gives the same answer again: retried only when asked to
+  const retryableCount = totals.retryableFailed + totals.cancelled;
+  const permanentFailures = totals.failed - totals.retryableFailed;
   const isFinal = FINAL.has(job.status);
   const isPaused = state.pause !== null;
   // a ZIP of nothing but a manifest is not what a user came for: no download, no main button
@@ -158,16 +160,22 @@ export function JobDetail({ jobId }: { jobId: string }) {
         </dl>
         <div className="mt-4 flex flex-wrap gap-2 border-t border-slate-100 pt-4">
           <Button
-            onClick={() => retry.mutate({ jobId })}
-            disabled={(retryable === 0 && !isPaused) || retry.isPending}
+            onClick={() => retry.mutate({ jobId, scope: "retryable" })}
+            disabled={(retryableCount === 0 && !isPaused) || retry.isPending}
           >
-            {retryable === 0 && isPaused
+            {retryableCount === 0 && isPaused
               ? "Retry now"
-              : totals.cancelled > 0
-                ? "Retry failed and cancelled"
-                : "Retry failed items"}
-            {retryable > 0 ? ` (${retryable.toLocaleString()})` : ""}
+              : retryLabel(totals.retryableFailed, totals.cancelled)}
           </Button>
+          {permanentFailures > 0 && (
+            <Button
+              onClick={() => retry.mutate({ jobId, scope: "all" })}
+              disabled={retry.isPending}
+            >
+              {`Retry all ${totals.failed.toLocaleString()} failed`}
+              {totals.cancelled > 0 ? ` and ${totals.cancelled.toLocaleString()} cancelled` : ""}
+            </Button>
+          )}
           <Button
             variant="danger"
             onClick={() => cancel.mutate({ jobId })}
@@ -191,6 +199,15 @@ export function JobDetail({ jobId }: { jobId: string }) {
             Delete job
           </Button>
         </div>
+        {permanentFailures > 0 && (
+          <p className="mt-2 text-xs text-slate-500" data-testid="permanent-failures">
+            {permanentFailures.toLocaleString()} failed{" "}
+            {permanentFailures === 1 ? "image gets" : "images get"} the same answer every time (such
+            as 404 Not Found, not an image, or too large), so “Retry failed” leaves{" "}
+            {permanentFailures === 1 ? "it" : "them"} out; “Retry all failed” fetches{" "}
+            {permanentFailures === 1 ? "it" : "them"} anyway.
+          </p>
+        )}
         {actionError && (
           <div className="mt-3">
             <Alert>{actionError.message}</Alert>
@@ -200,9 +217,29 @@ export function JobDetail({ jobId }: { jobId: string }) {
 
       {failedCount > 0 && failed.data && failed.data.length > 0 && (
         <Card className="mt-5">
-          <h2 className="text-sm font-semibold text-slate-700">
-            Failed images ({failedCount.toLocaleString()})
-          </h2>
+          <div className="flex flex-wrap items-center gap-2">
+            <h2 className="mr-auto text-sm font-semibold text-slate-700">
+              Failed images ({failedCount.toLocaleString()})
+            </h2>
+            <a
+              href={`/api/jobs/${jobId}/failed?format=tsv`}
+              download
+              className="rounded-md border border-slate-300 px-2 py-1 text-xs font-medium hover:bg-slate-50"
+            >
+              Failed rows (TSV)
+            </a>
+            <a
+              href={`/api/jobs/${jobId}/failed?format=csv`}
+              download
+              className="rounded-md border border-slate-300 px-2 py-1 text-xs font-medium hover:bg-slate-50"
+            >
+              Failed rows (CSV)
+            </a>
+          </div>
+          <p className="mt-1 text-xs text-slate-500">
+            The failed rows (product number, image URL, line and reason) can be pasted into a new
+            batch as they are.
+          </p>
           {failed.data.length < failedCount && (
             <p className="mt-1 text-xs text-slate-500">
               Showing the first {failed.data.length.toLocaleString()}; the manifest lists every one.
@@ -285,6 +322,14 @@ export function JobDetail({ jobId }: { jobId: string }) {
       </div>
     </div>
   );
+}
+
+/** "Retry 3 failed", "Retry 3 failed and 2 cancelled": the label says what the button takes. */
+function retryLabel(failed: number, cancelled: number): string {
+  const parts = [];
+  if (failed > 0) parts.push(`${failed.toLocaleString()} failed`);
+  if (cancelled > 0) parts.push(`${cancelled.toLocaleString()} cancelled`);
+  return parts.length === 0 ? "Retry failed items" : `Retry ${parts.join(" and ")}`;
 }
 
 function Count({ label, value, tone }: { label: string; value: number; tone?: string }) {
