@@ -397,3 +397,32 @@ test("retry takes the failures that may pass, and the failed rows come as a past
     timeout: 30_000,
   });
 });
+
+test("a running job shows the downloads it waits for, with their attempt and the wait", async ({
+  page,
+}) => {
+  await signIn(page, "/jobs");
+  const jobPage = await createBatch(page, [
+    ["SKU-I1", `${host}/img/i1.png`],
+    // each try waits the 4 s the server asks for before the next
+    ["SKU-I2", `${host}/status/503?retry-after=4`],
+    // answers after the 5 s read timeout of these tests: a running attempt, then a retry
+    ["SKU-I3", `${host}/img/i3.png?delay=20000`],
+  ]);
+  await page.goto(jobPage);
+  const inFlight = page.getByTestId("in-flight");
+  const waiting = inFlight.locator("li").filter({ hasText: "SKU-I2" });
+  await expect(waiting).toContainText(
+    /attempt 1 of 4 failed \(503 Service Unavailable\); next try in [0-4] s/,
+  );
+  await expect(inFlight.locator("li").filter({ hasText: "SKU-I3" })).toContainText(
+    /attempt 1 of 4, \d+ s so far/,
+  );
+  await page.screenshot({ path: path.join(shots, "job-in-flight.png"), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: path.join(shots, "job-in-flight-phone.png"), fullPage: true });
+  await expect(waiting).toContainText(/attempt 2 of 4/, { timeout: 10_000 });
+  await page.getByRole("button", { name: "Cancel job" }).click();
+  await expect(page.getByTestId("in-flight")).toHaveCount(0);
+  await expect(page.getByTestId("outcome-summary")).toHaveText("1 downloaded, 2 cancelled");
+});

@@ -3,6 +3,7 @@ import { setMaxListeners } from "node:events";
 import { rm } from "node:fs/promises";
 import { db } from "@/server/db";
 import type { HeldImageDownloadResult } from "@/server/downloads";
+import { forgetJobActivity, recordFinishedImages, trackDownload } from "@/server/jobs/job-activity";
 import { publishJobChange } from "@/server/jobs/progress";
 import { trackRunningJob } from "@/server/jobs/running-jobs";
 import { logger } from "@/server/logger";
@@ -92,6 +93,7 @@ export async function runBatchJob(
     logger.error({ jobId, err: error }, "the image batch stopped");
     await pauseJob(jobId, describeStorageFault(error));
   } finally {
+    forgetJobActivity(jobId);
     running.done();
   }
 }
@@ -248,16 +250,34 @@ async function downloadPendingItems(
   return fault;
 
   async function downloadGroup(items: TClaimedItem[]): Promise<TItemOutcome[]> {
+    const first = items[0]!;
+    const tracked = trackDownload(jobId, {
+      itemIds: items.map((item) => item.id),
+      productId: first.productId,
+      url: first.url,
+    });
+    // a later attempt or a wait for one changes nothing in the rows: the page hears of it here
+    const announce = () => publishJobChange({ jobId, productIds: [] });
     try {
       // the engine throws only for its sink: the temp file could not be written
-      const result = await downloads.downloadImage(items[0]!.url, blobs.tempDir, {
+      const result = await downloads.downloadImage(first.url, blobs.tempDir, {
         signal: downloadSignal,
         keepInMemory: true,
+        onAttempt: (attempt) => {
+          tracked.attemptStarts(attempt);
+          if (attempt > 1) announce();
+        },
+        onRetryWait: (_attempt, error, delayMs) => {
+          tracked.waitsForRetry(error.message, delayMs);
+          announce();
+        },
       });
       return items.map((item) => ({ item, result }));
     } catch (error) {
       stop(error);
       return items.map((item) => ({ item, isRequeued: true as const }));
+    } finally {
+      tracked.ends();
     }
   }
 }
@@ -512,6 +532,7 @@ async function writeOutcomes(
     };
   });
   await recordItemOutcomes(rows);
+  recordFinishedImages(jobId, rows.filter((row) => row.state !== "pending").length);
   for (const { productId, sha256 } of storedNow) {
     const seen = seenByProduct.get(productId) ?? new Set<string>();
     seenByProduct.set(productId, seen);

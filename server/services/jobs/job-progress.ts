@@ -1,5 +1,7 @@
 import "server-only";
 import { Prisma, db } from "@/server/db";
+import { estimateSecondsLeft, readJobActivity } from "@/server/jobs/job-activity";
+import { getRuntime } from "@/server/runtime";
 
 export type TItemCounts = {
   total: number;
@@ -31,7 +33,31 @@ export type TJobProgress = {
   skippedEntries: number;
   /** every product on the first message; only the changed ones afterwards */
   products: TProductProgress[];
+  /** what the worker is doing now: a job stuck at 96 % shows which downloads it waits for */
+  activity: TJobActivityView;
 };
+
+export type TJobActivityView = {
+  /** the first few downloads in flight, those waiting to try again first */
+  inFlight: {
+    productId: string;
+    url: string;
+    attempt: number;
+    /** epoch ms by the server's clock; see readAt */
+    attemptStartedAt: number;
+    retryAt: number | null;
+    lastError: string | null;
+  }[];
+  inFlightCount: number;
+  maxAttempts: number;
+  /** at the rate of the last minute; null when that rate says too little */
+  secondsLeft: number | null;
+  /** the server's clock when this was read: a browser counts waits down from it */
+  readAt: number;
+};
+
+/** Downloads listed on the page: enough to see what holds a job up, cheap to send four times a second. */
+const IN_FLIGHT_SHOWN = 20;
 
 export const FINAL_JOB_STATES = new Set([
   "completed",
@@ -125,6 +151,7 @@ export async function getJobProgress(
     if (row.state !== null) addCount(product, row.state, Number(row.n));
   }
   return {
+    activity: describeActivity(jobId, totals.pending + totals.downloading),
     job: describeJob(job),
     pause:
       job.status === "paused"
@@ -133,6 +160,17 @@ export async function getJobProgress(
     skippedEntries: skippedEntriesOf(job.options),
     totals,
     products,
+  };
+}
+
+function describeActivity(jobId: string, remaining: number): TJobActivityView {
+  const activity = readJobActivity(jobId, IN_FLIGHT_SHOWN);
+  return {
+    inFlight: activity.inFlight.map(({ itemIds: _itemIds, ...download }) => download),
+    inFlightCount: activity.inFlightCount,
+    maxAttempts: getRuntime().downloadLimits.maxAttempts,
+    secondsLeft: estimateSecondsLeft(remaining, activity.imagesPerSecond),
+    readAt: activity.readAt,
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeOutcome } from "./item-counts";
+import { describeOutcome, describeTimeLeft } from "./item-counts";
 
 const none = {
   total: 0,
@@ -34,5 +34,13 @@ describe("describeOutcome", () => {
         downloading: 3,
       }),
     ).toBe("2,000 downloaded, 1 duplicate, 2 cancelled, 7 to go");
+  });
+});
+
+describe("describeTimeLeft", () => {
+  it("rounds to what a person reads at a glance", () => {
+    expect(describeTimeLeft(45)).toBe("less than a minute left");
+    expect(describeTimeLeft(170)).toBe("about 3 min left");
+    expect(describeTimeLeft(2 * 3600 + 5 * 60 + 10)).toBe("about 2 h 5 min left");
   });
 });

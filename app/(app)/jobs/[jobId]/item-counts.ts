@@ -21,3 +21,11 @@ export function describeOutcome(counts: TItemCounts): string {
   if (waiting > 0) parts.push(`${waiting.toLocaleString("en-US")} to go`);
   return parts.join(", ");
 }
+
+/** "about 3 min left": a rough figure, said as one. */
+export function describeTimeLeft(seconds: number): string {
+  if (seconds < 60) return "less than a minute left";
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `about ${minutes} min left`;
+  return `about ${Math.floor(minutes / 60)} h ${minutes % 60} min left`;
+}

@@ -13,7 +13,8 @@ import {
   StatusBadge,
   formatBytes,
 } from "../../../_components/ui";
-import { countDone, describeOutcome } from "./item-counts";
+import { countDone, describeOutcome, describeTimeLeft } from "./item-counts";
+import { InFlight } from "./in-flight";
 import { OutcomeBar } from "./outcome-bar";
 import { PausedNotice } from "./paused-notice";
 import { ProductCard } from "./product-card";
@@ -121,6 +122,11 @@ export function JobDetail({ jobId }: { jobId: string }) {
           <span className="text-sm tabular-nums text-slate-600" data-testid="outcome-summary">
             {describeOutcome(totals)}
           </span>
+          {!isFinal && state.activity.secondsLeft !== null && (
+            <span className="text-sm text-slate-600" data-testid="time-left">
+              · {describeTimeLeft(state.activity.secondsLeft)}
+            </span>
+          )}
           {state.skippedEntries > 0 && (
             <span className="text-sm text-amber-700" data-testid="skipped-entries">
               {state.skippedEntries.toLocaleString()}{" "}
@@ -214,6 +220,14 @@ export function JobDetail({ jobId }: { jobId: string }) {
           </div>
         )}
       </Card>
+
+      {!isFinal && (
+        <InFlight
+          activity={state.activity}
+          receivedAt={state.receivedAt}
+          products={state.products}
+        />
+      )}
 
       {failedCount > 0 && failed.data && failed.data.length > 0 && (
         <Card className="mt-5">
