@@ -323,6 +323,8 @@ test("a job whose images all failed shows them failed, and offers no ZIP of noth
   await expect(overall.locator('[data-segment="failed"]')).toHaveCount(1);
   await expect(overall.locator('[data-segment="succeeded"]')).toHaveCount(0);
   await expect(page.getByRole("link", { name: "Download master ZIP" })).toHaveCount(0);
+  // a finished job is not followed any more, like a finished report run
+  await expect(page.getByText(/● live|reconnecting/)).toHaveCount(0);
   await expect(page.getByTestId("no-zip-note")).toHaveText(
     "No image was downloaded, so there is no ZIP to download. The manifest says why each one failed.",
   );

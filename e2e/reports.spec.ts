@@ -266,6 +266,11 @@ test("connectors, request.json import, a report run with its downloads", async (
     await expect(
       page.getByTestId("overall-count").locator("..").getByText("completed", { exact: true }),
     ).toBeVisible();
+    // the run has ended and its stream with it: the page says neither "live" nor "reconnecting"
+    await expect(page.getByText(/● live|reconnecting/)).toHaveCount(0);
+    await page.reload();
+    await expect(page.getByTestId("overall-count")).toHaveText("3 of 3 reports done");
+    await expect(page.getByText(/● live|reconnecting/)).toHaveCount(0);
     await capture(page, "report-run");
     await capture(page, "report-run-phone", { phone: true });
   });

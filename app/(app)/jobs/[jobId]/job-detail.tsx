@@ -15,6 +15,7 @@ import {
 } from "../../../_components/ui";
 import { countDone, describeOutcome, describeTimeLeft } from "./item-counts";
 import { InFlight } from "./in-flight";
+import { LiveIndicator, isJobFinal } from "./live-indicator";
 import { OutcomeBar } from "./outcome-bar";
 import { PausedNotice } from "./paused-notice";
 import { ProductCard } from "./product-card";
@@ -23,7 +24,6 @@ import { useJobEvents } from "./use-job-events";
 
 const PRODUCTS_PER_PAGE = 24;
 const FAILED_REFRESH_MS = 3000;
-const FINAL = new Set(["completed", "completed_with_errors", "failed", "cancelled"]);
 
 export function JobDetail({ jobId }: { jobId: string }) {
   const trpc = useTRPC();
@@ -85,7 +85,7 @@ export function JobDetail({ jobId }: { jobId: string }) {
   // a 404 or a page that is not an image gives the same answer again: retried only when asked to
   const retryableCount = totals.retryableFailed + totals.cancelled;
   const permanentFailures = totals.failed - totals.retryableFailed;
-  const isFinal = FINAL.has(job.status);
+  const isFinal = isJobFinal(job.status);
   const isPaused = state.pause !== null;
   // a ZIP of nothing but a manifest is not what a user came for: no download, no main button
   const hasFiles = totals.downloaded > 0;
@@ -134,13 +134,7 @@ export function JobDetail({ jobId }: { jobId: string }) {
               or duplicates)
             </span>
           )}
-          {!isFinal && (
-            <span
-              className={`ml-auto text-xs ${isConnected ? "text-emerald-700" : "text-slate-400"}`}
-            >
-              {isConnected ? "● live" : "○ reconnecting…"}
-            </span>
-          )}
+          <LiveIndicator isFinal={isFinal} isConnected={isConnected} />
         </div>
         {state.pause && <PausedNotice pause={state.pause} />}
         <div className="mt-3">

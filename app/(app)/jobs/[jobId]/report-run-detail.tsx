@@ -13,9 +13,8 @@ import {
   StatusBadge,
   formatBytes,
 } from "../../../_components/ui";
+import { LiveIndicator, isJobFinal } from "./live-indicator";
 import { useReportRunEvents } from "./use-report-run-events";
-
-const FINAL = new Set(["completed", "completed_with_errors", "failed", "cancelled"]);
 
 /** "1 + 3 requests": the HTTP requests of each attempt, so a retried sign-in shows. */
 function requestCounts(perAttempt: number[]): string {
@@ -50,7 +49,7 @@ export function ReportRunDetail({ jobId }: { jobId: string }) {
 
   const { job, totals, items } = state;
   const done = totals.succeeded + totals.failed + totals.cancelled;
-  const isFinal = FINAL.has(job.status);
+  const isFinal = isJobFinal(job.status);
   const actionError = cancel.error ?? retry.error ?? remove.error;
 
   return (
@@ -81,11 +80,7 @@ export function ReportRunDetail({ jobId }: { jobId: string }) {
           <span className="text-xs text-slate-500">
             {job.options.maxConcurrency} at once · up to {job.options.maxAttempts} attempts each
           </span>
-          <span
-            className={`ml-auto text-xs ${isConnected ? "text-emerald-700" : "text-slate-400"}`}
-          >
-            {isConnected ? "● live" : "○ reconnecting…"}
-          </span>
+          <LiveIndicator isFinal={isFinal} isConnected={isConnected} />
         </div>
         <div className="mt-3">
           <ProgressBar value={done} total={totals.total} label="Overall progress" />
