@@ -149,7 +149,18 @@ test("paste, analyze, queue, watch progress, download the ZIPs", async ({ page }
   );
 
   const productDownload = page.waitForEvent("download");
-  await skuA.getByRole("link", { name: "ZIP" }).click();
+  // each product's ZIP link names its product, so a list of the page's links tells them apart
+  const linkNames = [
+    ...(await page.locator("main").ariaSnapshot()).matchAll(/- link "([^"]+)"/g),
+  ].map((match) => match[1]!);
+  expect(linkNames.filter((name) => name.includes("ZIP")).sort()).toEqual([
+    "Download master ZIP",
+    "ZIP of SKU-A",
+    "ZIP of SKU-B",
+    "ZIP of SKU-C",
+  ]);
+  expect(new Set(linkNames).size, `link names: ${linkNames.join(", ")}`).toBe(linkNames.length);
+  await skuA.getByRole("link", { name: "ZIP of SKU-A", exact: true }).click();
   const product = path.join(testInfo.outputDir, "sku-a.zip");
   await (await productDownload).saveAs(product);
   expect(isZipIntact(product)).toBe(true);
