@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeOutcome, describeTimeLeft } from "./item-counts";
+import { describeOutcome, describeReportOutcome, describeTimeLeft } from "./item-counts";
 
 const none = {
   total: 0,
@@ -42,5 +42,22 @@ describe("describeTimeLeft", () => {
     expect(describeTimeLeft(45)).toBe("less than a minute left");
     expect(describeTimeLeft(170)).toBe("about 3 min left");
     expect(describeTimeLeft(2 * 3600 + 5 * 60 + 10)).toBe("about 2 h 5 min left");
+  });
+});
+
+describe("describeReportOutcome", () => {
+  it("names succeeded, failed, cancelled and waiting reports", () => {
+    const none = {
+      pending: 0,
+      running: 0,
+      waiting_retry: 0,
+      succeeded: 0,
+      failed: 0,
+      cancelled: 0,
+    };
+    expect(describeReportOutcome({ ...none, failed: 2 })).toBe("0 succeeded, 2 failed");
+    expect(
+      describeReportOutcome({ ...none, succeeded: 1, cancelled: 1, running: 1, waiting_retry: 2 }),
+    ).toBe("1 succeeded, 1 cancelled, 3 to go");
   });
 });

@@ -29,3 +29,31 @@ export function describeTimeLeft(seconds: number): string {
   if (minutes < 60) return `about ${minutes} min left`;
   return `about ${Math.floor(minutes / 60)} h ${minutes % 60} min left`;
 }
+
+/** The image counts as the outcome bar draws them: duplicates arrived too. */
+export function imageOutcomeBar(counts: TItemCounts) {
+  return {
+    total: counts.total,
+    succeeded: counts.downloaded + counts.duplicate,
+    failed: counts.failed,
+    cancelled: counts.cancelled,
+    valueText: describeOutcome(counts),
+  };
+}
+
+/** A report run's outcome in words: "2 succeeded, 1 failed". */
+export function describeReportOutcome(totals: {
+  pending: number;
+  running: number;
+  waiting_retry: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+}): string {
+  const waiting = totals.pending + totals.running + totals.waiting_retry;
+  const parts = [`${totals.succeeded.toLocaleString("en-US")} succeeded`];
+  if (totals.failed > 0) parts.push(`${totals.failed.toLocaleString("en-US")} failed`);
+  if (totals.cancelled > 0) parts.push(`${totals.cancelled.toLocaleString("en-US")} cancelled`);
+  if (waiting > 0) parts.push(`${waiting.toLocaleString("en-US")} to go`);
+  return parts.join(", ");
+}

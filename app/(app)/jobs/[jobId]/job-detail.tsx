@@ -13,7 +13,7 @@ import {
   StatusBadge,
   formatBytes,
 } from "../../../_components/ui";
-import { countDone, describeOutcome, describeTimeLeft } from "./item-counts";
+import { countDone, describeOutcome, describeTimeLeft, imageOutcomeBar } from "./item-counts";
 import { InFlight } from "./in-flight";
 import { LiveIndicator, isJobFinal } from "./live-indicator";
 import { OutcomeBar } from "./outcome-bar";
@@ -138,7 +138,7 @@ export function JobDetail({ jobId }: { jobId: string }) {
         </div>
         {state.pause && <PausedNotice pause={state.pause} />}
         <div className="mt-3">
-          <OutcomeBar counts={totals} label="Overall progress" />
+          <OutcomeBar {...imageOutcomeBar(totals)} label="Overall progress" />
         </div>
         {!hasFiles && (
           <p className="mt-2 text-sm text-slate-600" data-testid="no-zip-note">

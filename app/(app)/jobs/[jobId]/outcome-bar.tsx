@@ -1,18 +1,29 @@
-import type { TItemCounts } from "@/server/services/jobs/job-progress";
-import { describeOutcome } from "./item-counts";
-
 /**
- * Progress as what became of the images: downloaded (and duplicates) in green, failed in red,
- * cancelled in grey, side by side. One bar of "done" filled up the same for a job whose images
- * all failed as for one where all arrived.
+ * Progress as what became of a job's items: succeeded in green, failed in red, cancelled in grey,
+ * side by side. One bar of "done" filled up the same for a job whose items all failed as for one
+ * where all arrived.
  */
-export function OutcomeBar({ counts, label }: { counts: TItemCounts; label: string }) {
-  const share = (n: number) => (counts.total === 0 ? 0 : (n / counts.total) * 100);
-  const finished = counts.downloaded + counts.duplicate + counts.failed + counts.cancelled;
+export function OutcomeBar({
+  total,
+  succeeded,
+  failed,
+  cancelled,
+  label,
+  valueText,
+}: {
+  total: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  label: string;
+  /** the outcome in words, read out instead of a bare percentage */
+  valueText: string;
+}) {
+  const share = (n: number) => (total === 0 ? 0 : (n / total) * 100);
   const segments = [
-    { key: "succeeded", value: counts.downloaded + counts.duplicate, tone: "bg-emerald-500" },
-    { key: "failed", value: counts.failed, tone: "bg-red-500" },
-    { key: "cancelled", value: counts.cancelled, tone: "bg-slate-400" },
+    { key: "succeeded", value: succeeded, tone: "bg-emerald-500" },
+    { key: "failed", value: failed, tone: "bg-red-500" },
+    { key: "cancelled", value: cancelled, tone: "bg-slate-400" },
   ];
   return (
     <div
@@ -20,8 +31,8 @@ export function OutcomeBar({ counts, label }: { counts: TItemCounts; label: stri
       aria-label={label}
       aria-valuemin={0}
       aria-valuemax={100}
-      aria-valuenow={Math.floor(share(finished))}
-      aria-valuetext={describeOutcome(counts)}
+      aria-valuenow={Math.floor(share(succeeded + failed + cancelled))}
+      aria-valuetext={valueText}
       className="flex h-2 w-full overflow-hidden rounded-full bg-slate-200"
     >
       {segments.map(

@@ -4,7 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import type { TProductProgress } from "@/server/services/jobs/job-progress";
 import { useTRPC } from "../../../_components/trpc";
-import { countDone, describeOutcome } from "./item-counts";
+import { countDone, describeOutcome, imageOutcomeBar } from "./item-counts";
 import { OutcomeBar } from "./outcome-bar";
 
 const MAX_THUMBNAILS = 8;
@@ -57,7 +57,7 @@ export function ProductCard({ jobId, product }: { jobId: string; product: TProdu
         )}
       </header>
       <div className="mt-2">
-        <OutcomeBar counts={product} label={`Progress of ${product.number}`} />
+        <OutcomeBar {...imageOutcomeBar(product)} label={`Progress of ${product.number}`} />
       </div>
       <p
         className={`mt-1 text-xs ${product.failed > 0 ? "text-red-700" : "text-slate-500"}`}
