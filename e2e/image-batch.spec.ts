@@ -73,6 +73,9 @@ test("paste, analyze, queue, watch progress, download the ZIPs", async ({ page }
     "2 entries were skipped at Analyze (errors or duplicates)",
   );
   await expect(page.getByTestId("failed-items")).toContainText("404 Not Found");
+  // the 404 would fail the same way again: only the button that takes it anyway offers it
+  await expect(page.getByRole("button", { name: "Retry failed items" })).toBeDisabled();
+  await expect(page.getByRole("button", { name: "Retry 1 failed anyway" })).toBeEnabled();
   // the skipped entries themselves, behind a summary, and as a file
   const skipped = page.getByTestId("skipped-rows");
   await skipped.locator("summary").click();

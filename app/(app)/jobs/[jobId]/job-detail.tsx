@@ -172,8 +172,7 @@ export function JobDetail({ jobId }: { jobId: string }) {
               onClick={() => retry.mutate({ jobId, scope: "all" })}
               disabled={retry.isPending}
             >
-              {`Retry all ${totals.failed.toLocaleString()} failed`}
-              {totals.cancelled > 0 ? ` and ${totals.cancelled.toLocaleString()} cancelled` : ""}
+              {retryAllLabel(totals.failed, totals.cancelled)}
             </Button>
           )}
           <Button
@@ -203,8 +202,10 @@ export function JobDetail({ jobId }: { jobId: string }) {
           <p className="mt-2 text-xs text-slate-500" data-testid="permanent-failures">
             {permanentFailures.toLocaleString()} failed{" "}
             {permanentFailures === 1 ? "image gets" : "images get"} the same answer every time (such
-            as 404 Not Found, not an image, or too large), so “Retry failed” leaves{" "}
-            {permanentFailures === 1 ? "it" : "them"} out; “Retry all failed” fetches{" "}
+            as 404 Not Found, not an image, or too large), so “
+            {retryLabel(totals.retryableFailed, totals.cancelled)}” leaves{" "}
+            {permanentFailures === 1 ? "it" : "them"} out; “
+            {retryAllLabel(totals.failed, totals.cancelled)}” fetches{" "}
             {permanentFailures === 1 ? "it" : "them"} anyway.
           </p>
         )}
@@ -338,6 +339,13 @@ function retryLabel(failed: number, cancelled: number): string {
   if (failed > 0) parts.push(`${failed.toLocaleString()} failed`);
   if (cancelled > 0) parts.push(`${cancelled.toLocaleString()} cancelled`);
   return parts.length === 0 ? "Retry failed items" : `Retry ${parts.join(" and ")}`;
+}
+
+/** "Retry all 9 failed"; a lone failure is retried "anyway", as "all 1" reads oddly. */
+function retryAllLabel(failed: number, cancelled: number): string {
+  const label =
+    failed === 1 ? "Retry 1 failed anyway" : `Retry all ${failed.toLocaleString()} failed`;
+  return cancelled > 0 ? `${label} and ${cancelled.toLocaleString()} cancelled` : label;
 }
 
 function Count({ label, value, tone }: { label: string; value: number; tone?: string }) {
