@@ -108,9 +108,7 @@ export async function getJobProgress(
         bytes: number | bigint | null;
         retryable: number | bigint | null;
       }[]
-    >`
-      SELECT "state", count(*) AS "n", sum("bytes") AS "bytes", sum("isRetryable") AS "retryable"
-      FROM "ImageItem" WHERE "jobId" = ${jobId} GROUP BY "state"`,
+    >(jobTotalsStatement(jobId)),
     db.$queryRaw<
       {
         id: string;
@@ -172,6 +170,17 @@ function describeActivity(jobId: string, remaining: number): TJobActivityView {
     secondsLeft: estimateSecondsLeft(remaining, activity.imagesPerSecond),
     readAt: activity.readAt,
   };
+}
+
+/**
+ * A job's items counted by state, with the bytes downloaded and the failures a retry may mend: read
+ * with every update of a job page, so it must come from the (jobId, state, line, bytes,
+ * isRetryable) index alone, never the rows (a test checks the plan).
+ */
+export function jobTotalsStatement(jobId: string): Prisma.Sql {
+  return Prisma.sql`
+    SELECT "state", count(*) AS "n", sum("bytes") AS "bytes", sum("isRetryable") AS "retryable"
+    FROM "ImageItem" WHERE "jobId" = ${jobId} GROUP BY "state"`;
 }
 
 /** How many entries Analyze left out of a batch, as its creation wrote into the job's options. */
