@@ -393,6 +393,13 @@ test("retry takes the failures that may pass, and the failed rows come as a past
   await expect(page.getByTestId("permanent-failures")).toContainText(
     "2 failed images get the same answer every time",
   );
+  const failedRows = page.getByTestId("failed-items").locator("li");
+  await expect(failedRows.filter({ hasText: "404 Not Found" })).toContainText(
+    "· the same on a retry",
+  );
+  await expect(failedRows.filter({ hasText: "503 Service Unavailable" })).not.toContainText(
+    "the same on a retry",
+  );
   await page.screenshot({ path: path.join(shots, "job-retry-choices.png"), fullPage: true });
 
   const download = page.waitForEvent("download");

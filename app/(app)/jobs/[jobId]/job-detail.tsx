@@ -267,7 +267,12 @@ export function JobDetail({ jobId }: { jobId: string }) {
                 <span className="truncate text-xs text-slate-500" title={item.url}>
                   line {item.line}: {item.url}
                 </span>
-                <span className="text-xs text-red-700">{item.error}</span>
+                <span className="text-xs text-red-700">
+                  {item.error}
+                  {!item.isRetryable && (
+                    <span className="ml-1 text-slate-500">· the same on a retry</span>
+                  )}
+                </span>
               </li>
             ))}
           </ul>
