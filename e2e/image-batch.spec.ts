@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import type { Page } from "@playwright/test";
 import { expect, test } from "./support/test";
 import { E2E_ADMIN, IMAGE_HOST_PORT } from "../playwright.config";
 import { signIn } from "./support/sign-in";
@@ -72,6 +73,9 @@ test("paste, analyze, queue, watch progress, download the ZIPs", async ({ page }
     "2 entries were skipped at Analyze (errors or duplicates)",
   );
   await expect(page.getByTestId("failed-items")).toContainText("404 Not Found");
+  // the 404 would fail the same way again: only the button that takes it anyway offers it
+  await expect(page.getByRole("button", { name: "Retry failed items" })).toBeDisabled();
+  await expect(page.getByRole("button", { name: "Retry 1 failed anyway" })).toBeEnabled();
   // the skipped entries themselves, behind a summary, and as a file
   const skipped = page.getByTestId("skipped-rows");
   await skipped.locator("summary").click();
@@ -148,7 +152,18 @@ test("paste, analyze, queue, watch progress, download the ZIPs", async ({ page }
   );
 
   const productDownload = page.waitForEvent("download");
-  await skuA.getByRole("link", { name: "ZIP" }).click();
+  // each product's ZIP link names its product, so a list of the page's links tells them apart
+  const linkNames = [
+    ...(await page.locator("main").ariaSnapshot()).matchAll(/- link "([^"]+)"/g),
+  ].map((match) => match[1]!);
+  expect(linkNames.filter((name) => name.includes("ZIP")).sort()).toEqual([
+    "Download master ZIP",
+    "ZIP of SKU-A",
+    "ZIP of SKU-B",
+    "ZIP of SKU-C",
+  ]);
+  expect(new Set(linkNames).size, `link names: ${linkNames.join(", ")}`).toBe(linkNames.length);
+  await skuA.getByRole("link", { name: "ZIP of SKU-A", exact: true }).click();
   const product = path.join(testInfo.outputDir, "sku-a.zip");
   await (await productDownload).saveAs(product);
   expect(isZipIntact(product)).toBe(true);
@@ -290,4 +305,147 @@ test("a clipboard paste keeps a cell's quotes, and queueing sends a key that get
   });
   expect(again.ok()).toBe(true);
   expect((await again.json()).result.data.json.jobId).toBe(jobId);
+});
+
+/** Creates a batch from pasted rows through the API the New batch page calls; returns its page. */
+async function createBatch(page: Page, rows: string[][]): Promise<string> {
+  const response = await page.request.post("/api/trpc/batches.create", {
+    data: { json: { text: rows.map((r) => r.join("\t")).join("\n"), source: "paste" } },
+    headers: { "content-type": "application/json" },
+  });
+  expect(response.ok(), await response.text()).toBe(true);
+  const { jobId } = (await response.json()).result.data.json as { jobId: string };
+  return `/jobs/${jobId}`;
+}
+
+test("a job whose images all failed shows them failed, and offers no ZIP of nothing", async ({
+  page,
+}) => {
+  await signIn(page, "/jobs");
+  const jobPage = await createBatch(page, [
+    ["SKU-F1", `${host}/status/404`],
+    ["SKU-F1", `${host}/status/403`],
+    ["SKU-F2", `${host}/html-as.jpg`],
+  ]);
+  await page.goto(jobPage);
+  await expect(page.getByTestId("outcome-summary")).toHaveText("0 downloaded, 3 failed", {
+    timeout: 30_000,
+  });
+  const overall = page.getByRole("progressbar", { name: "Overall progress" });
+  await expect(overall).toHaveAttribute("aria-valuetext", "0 downloaded, 3 failed");
+  // the bar is red where the images failed, with no green part for downloads that never came
+  await expect(overall.locator('[data-segment="failed"]')).toHaveCount(1);
+  await expect(overall.locator('[data-segment="succeeded"]')).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "Download master ZIP" })).toHaveCount(0);
+  // a finished job is not followed any more, like a finished report run
+  await expect(page.getByText(/● live|reconnecting/)).toHaveCount(0);
+  await expect(page.getByTestId("no-zip-note")).toHaveText(
+    "No image was downloaded, so there is no ZIP to download. The manifest says why each one failed.",
+  );
+  const card = page.locator('[data-testid="product-card"][data-product="SKU-F1"]');
+  await expect(card.getByTestId("product-outcome")).toHaveText("0 downloaded, 2 failed");
+  await expect(card.getByRole("link", { name: /ZIP/ })).toHaveCount(0);
+  await expect(card.getByText("no files", { exact: true })).toBeVisible();
+  await page.screenshot({ path: path.join(shots, "job-all-failed.png"), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: path.join(shots, "job-all-failed-phone.png"), fullPage: true });
+});
+
+test("a job with some images failed shows both parts, in the bar and in words", async ({
+  page,
+}) => {
+  await signIn(page, "/jobs");
+  const jobPage = await createBatch(page, [
+    ["SKU-M1", `${host}/img/m1.png`],
+    ["SKU-M1", `${host}/status/404`],
+    ["SKU-M1", `${host}/status/410`],
+  ]);
+  await page.goto(jobPage);
+  await expect(page.getByTestId("outcome-summary")).toHaveText("1 downloaded, 2 failed", {
+    timeout: 30_000,
+  });
+  const bar = page.getByRole("progressbar", { name: "Progress of SKU-M1" });
+  await expect(bar).toHaveAttribute("aria-valuetext", "1 downloaded, 2 failed");
+  await expect(bar.locator('[data-segment="succeeded"]')).toHaveAttribute("style", /width: 33\./);
+  await expect(bar.locator('[data-segment="failed"]')).toHaveAttribute("style", /width: 66\./);
+  await expect(page.getByRole("link", { name: "Download master ZIP" })).toBeVisible();
+  await expect(page.getByTestId("no-zip-note")).toHaveCount(0);
+});
+
+test("retry takes the failures that may pass, and the failed rows come as a paste", async ({
+  page,
+}) => {
+  await signIn(page, "/jobs");
+  const jobPage = await createBatch(page, [
+    ["SKU-T1", `${host}/img/t1.png`],
+    ["SKU-T1", `${host}/status/404`],
+    ["SKU-T1", `${host}/html-as.jpg`],
+    // each try waits the 2 s the server asks for: a retry of it is seen running
+    ["SKU-T2", `${host}/status/503?retry-after=2`],
+  ]);
+  await page.goto(jobPage);
+  await expect(page.getByTestId("outcome-summary")).toHaveText("1 downloaded, 3 failed", {
+    timeout: 30_000,
+  });
+  // the 404 and the HTML page would fail the same way again: the default retry leaves them out
+  await expect(page.getByRole("button", { name: "Retry 1 failed", exact: true })).toBeEnabled();
+  await expect(page.getByRole("button", { name: "Retry all 3 failed", exact: true })).toBeEnabled();
+  await expect(page.getByTestId("permanent-failures")).toContainText(
+    "2 failed images get the same answer every time",
+  );
+  const failedRows = page.getByTestId("failed-items").locator("li");
+  await expect(failedRows.filter({ hasText: "404 Not Found" })).toContainText(
+    "· the same on a retry",
+  );
+  await expect(failedRows.filter({ hasText: "503 Service Unavailable" })).not.toContainText(
+    "the same on a retry",
+  );
+  await page.screenshot({ path: path.join(shots, "job-retry-choices.png"), fullPage: true });
+
+  const download = page.waitForEvent("download");
+  await page.getByRole("link", { name: "Failed rows (TSV)" }).click();
+  const file = await (await download).path();
+  expect(fs.readFileSync(file, "utf8").split("\r\n")).toEqual([
+    "Product Number\tImage Src\tLine\tReason",
+    `SKU-T1\t${host}/status/404\t2\t404 Not Found`,
+    `SKU-T1\t${host}/html-as.jpg\t3\tnot an image: text/html`,
+    `SKU-T2\t${host}/status/503?retry-after=2\t4\t503 Service Unavailable (after 4 attempts)`,
+    "",
+  ]);
+
+  await page.getByRole("button", { name: "Retry 1 failed", exact: true }).click();
+  // only the 503 went back in line: the two others stay failed while it runs again
+  await expect(page.getByTestId("outcome-summary")).toHaveText("1 downloaded, 2 failed, 1 to go");
+  await expect(page.getByTestId("outcome-summary")).toHaveText("1 downloaded, 3 failed", {
+    timeout: 30_000,
+  });
+});
+
+test("a running job shows the downloads it waits for, with their attempt and the wait", async ({
+  page,
+}) => {
+  await signIn(page, "/jobs");
+  const jobPage = await createBatch(page, [
+    ["SKU-I1", `${host}/img/i1.png`],
+    // each try waits the 4 s the server asks for before the next
+    ["SKU-I2", `${host}/status/503?retry-after=4`],
+    // answers after the 5 s read timeout of these tests: a running attempt, then a retry
+    ["SKU-I3", `${host}/img/i3.png?delay=20000`],
+  ]);
+  await page.goto(jobPage);
+  const inFlight = page.getByTestId("in-flight");
+  const waiting = inFlight.locator("li").filter({ hasText: "SKU-I2" });
+  await expect(waiting).toContainText(
+    /attempt 1 of 4 failed \(503 Service Unavailable\); next try in [0-4] s/,
+  );
+  await expect(inFlight.locator("li").filter({ hasText: "SKU-I3" })).toContainText(
+    /attempt 1 of 4, \d+ s so far/,
+  );
+  await page.screenshot({ path: path.join(shots, "job-in-flight.png"), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: path.join(shots, "job-in-flight-phone.png"), fullPage: true });
+  await expect(waiting).toContainText(/attempt 2 of 4/, { timeout: 10_000 });
+  await page.getByRole("button", { name: "Cancel job" }).click();
+  await expect(page.getByTestId("in-flight")).toHaveCount(0);
+  await expect(page.getByTestId("outcome-summary")).toHaveText("1 downloaded, 2 cancelled");
 });

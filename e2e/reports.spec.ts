@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { type Locator, type Page } from "@playwright/test";
 import { expect, test } from "./support/test";
-import { METABASE_PORT, SUPERSET_PORT } from "../playwright.config";
+import { IMAGE_HOST_PORT, METABASE_PORT, SUPERSET_PORT } from "../playwright.config";
 import { signIn } from "./support/sign-in";
 import { zipEntries } from "../test-support/zip";
 
@@ -266,6 +266,11 @@ test("connectors, request.json import, a report run with its downloads", async (
     await expect(
       page.getByTestId("overall-count").locator("..").getByText("completed", { exact: true }),
     ).toBeVisible();
+    // the run has ended and its stream with it: the page says neither "live" nor "reconnecting"
+    await expect(page.getByText(/● live|reconnecting/)).toHaveCount(0);
+    await page.reload();
+    await expect(page.getByTestId("overall-count")).toHaveText("3 of 3 reports done");
+    await expect(page.getByText(/● live|reconnecting/)).toHaveCount(0);
     await capture(page, "report-run");
     await capture(page, "report-run-phone", { phone: true });
   });
@@ -335,4 +340,51 @@ test("connectors, request.json import, a report run with its downloads", async (
     );
     expect(head.startsWith("id,name,amount,created_at\r\n0,customer-0,")).toBe(true);
   });
+});
+
+test("a run whose reports all failed shows them failed, and offers no ZIP of nothing", async ({
+  page,
+}) => {
+  await signIn(page, "/reports");
+  const call = async <T>(procedure: string, json: unknown) => {
+    const response = await page.request.post(`/api/trpc/${procedure}`, { data: { json } });
+    expect(response.status(), await response.text()).toBe(200);
+    return ((await response.json()) as { result: { data: { json: T } } }).result.data.json;
+  };
+  // a plain file address that answers 404: the connector says no retry can help
+  const connector = await call<{ id: string }>("connectors.save", {
+    name: "Files that are gone",
+    kind: "http",
+    baseUrl: `http://127.0.0.1:${IMAGE_HOST_PORT}`,
+    settings: { authMethod: "none" },
+    secrets: {},
+  });
+  const reportIds = [];
+  for (const name of ["Gone A", "Gone B"])
+    reportIds.push(
+      (
+        await call<{ id: string }>("reports.save", {
+          name,
+          connectorId: connector.id,
+          query: { url: "/status/404" },
+        })
+      ).id,
+    );
+  const { jobId } = await call<{ jobId: string }>("reports.run", { reportIds, maxAttempts: 1 });
+  await page.goto(`/jobs/${jobId}`);
+  await expect(page.getByTestId("outcome-summary")).toHaveText("0 succeeded, 2 failed", {
+    timeout: 30_000,
+  });
+  const bar = page.getByRole("progressbar", { name: "Overall progress" });
+  await expect(bar).toHaveAttribute("aria-valuetext", "0 succeeded, 2 failed");
+  await expect(bar.locator('[data-segment="failed"]')).toHaveCount(1);
+  await expect(bar.locator('[data-segment="succeeded"]')).toHaveCount(0);
+  await expect(page.getByText("4 at once · up to 1 attempt each")).toBeVisible();
+  await expect(page.getByRole("link", { name: "Download all (ZIP)" })).toHaveCount(0);
+  await expect(page.getByTestId("no-zip-note")).toHaveText(
+    "No report succeeded, so there is no ZIP to download. The summary says why each one failed.",
+  );
+  await expect(page.getByText(/● live|reconnecting/)).toHaveCount(0);
+  await capture(page, "report-run-all-failed");
+  await capture(page, "report-run-all-failed-phone", { phone: true });
 });

@@ -37,6 +37,7 @@ import type {
   DownloadSuccess,
   FetchOptions,
   HeldImageDownloadResult,
+  TImageDownloadOptions,
   TRequestRecord,
 } from "./types";
 
@@ -572,8 +573,10 @@ export function createDownloadEngine(
           : { ok: false, error: finalError, attempts: attempt, httpStatus: finalError.httpStatus };
       }
       previousError = error;
+      const delayMs = computeRetryDelayMs(error, attempt, random);
+      options.onRetryWait?.(attempt, error, delayMs);
       try {
-        await clock.sleep(computeRetryDelayMs(error, attempt, random), signal);
+        await clock.sleep(delayMs, signal);
       } catch {
         return { ok: false, error: createCancelledError(signal?.reason), attempts: attempt };
       }
@@ -588,7 +591,7 @@ export function createDownloadEngine(
     downloadImage: (async (
       url: string,
       tempDir: string,
-      options: { signal?: AbortSignal; keepInMemory?: boolean } = {},
+      options: TImageDownloadOptions & { keepInMemory?: boolean } = {},
     ): Promise<HeldImageDownloadResult> => {
       const tempPath = join(tempDir, `dl-${randomUUID()}.part`);
       let sink: TFileSink | null = null;
@@ -599,7 +602,12 @@ export function createDownloadEngine(
         result = await run(
           url,
           openSink,
-          { signal: options.signal, accept: IMAGE_ACCEPT },
+          {
+            signal: options.signal,
+            accept: IMAGE_ACCEPT,
+            onAttempt: options.onAttempt,
+            onRetryWait: options.onRetryWait,
+          },
           inspectImage,
         );
       } catch (error) {

@@ -85,7 +85,16 @@ export type FetchOptions = {
   retry?: RetryPolicy;
   // Called as each attempt starts; from attempt 2 on, `error` is why the previous one failed.
   onAttempt?: (attempt: number, error?: DownloadError) => void;
+  /** Called when a failed attempt will be tried again, with the wait before the next one. */
+  onRetryWait?: (failedAttempt: number, error: DownloadError, delayMs: number) => void;
   onRequest?: (request: TRequestRecord) => void;
+};
+
+/** What an image download may be told: the attempts and waits are the job page's "in flight". */
+export type TImageDownloadOptions = {
+  signal?: AbortSignal;
+  onAttempt?: FetchOptions["onAttempt"];
+  onRetryWait?: FetchOptions["onRetryWait"];
 };
 
 export type DownloadSuccess = {
@@ -140,13 +149,13 @@ export interface DownloadEngine {
   downloadImage(
     url: string,
     tempDir: string,
-    options?: { signal?: AbortSignal },
+    options?: TImageDownloadOptions,
   ): Promise<ImageDownloadResult>;
   /** Keeps a body of up to 1 MB in memory instead of writing a temp file. */
   downloadImage(
     url: string,
     tempDir: string,
-    options: { signal?: AbortSignal; keepInMemory: true },
+    options: TImageDownloadOptions & { keepInMemory: true },
   ): Promise<HeldImageDownloadResult>;
   close(): Promise<void>;
 }

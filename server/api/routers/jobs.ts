@@ -24,7 +24,7 @@ export const jobsRouter = createTRPCRouter({
   failedItems: protectedProcedure.input(ZJobId).query(({ input }) => listFailedItems(input)),
   cancel: protectedProcedure.input(ZJobId).mutation(({ input }) => cancelJob(input.jobId)),
   retryFailed: protectedProcedure
-    .input(ZJobId)
-    .mutation(({ input }) => retryFailedItems(input.jobId)),
+    .input(ZJobId.extend({ scope: z.enum(["retryable", "all"]).default("retryable") }))
+    .mutation(({ input }) => retryFailedItems(input.jobId, input.scope)),
   delete: protectedProcedure.input(ZJobId).mutation(({ input }) => deleteJob(input.jobId)),
 });

@@ -27,6 +27,10 @@ export type TItemOutcomeRow = {
   sha256: string | null;
   crc32: number | null;
   error: string | null;
+  /** the engine's kind of failure, for failed items */
+  errorKind: string | null;
+  /** a failed item that may succeed when fetched again */
+  isRetryable: boolean;
   finishedAt: Date | null;
 };
 
@@ -108,6 +112,8 @@ export async function recordItemOutcomes(rows: TItemOutcomeRow[]): Promise<void>
       row.crc32,
       row.error,
       row.finishedAt ? toDbTime(row.finishedAt) : null,
+      row.errorKind,
+      row.isRetryable ? 1 : 0,
     ]),
   );
   await db.$executeRaw`
@@ -115,7 +121,8 @@ export async function recordItemOutcomes(rows: TItemOutcomeRow[]): Promise<void>
       SELECT "value"->>0 AS "id", "value"->>1 AS "state", "value"->>2 AS "attempts",
              "value"->>3 AS "httpStatus", "value"->>4 AS "contentType", "value"->>5 AS "extension",
              "value"->>6 AS "bytes", "value"->>7 AS "sha256", "value"->>8 AS "crc32",
-             "value"->>9 AS "error", "value"->>10 AS "finishedAt"
+             "value"->>9 AS "error", "value"->>10 AS "finishedAt", "value"->>11 AS "errorKind",
+             "value"->>12 AS "isRetryable"
       FROM json_each(${outcomes}))
     UPDATE "ImageItem" SET
       "state" = "outcome"."state",
@@ -127,6 +134,8 @@ export async function recordItemOutcomes(rows: TItemOutcomeRow[]): Promise<void>
       "sha256" = "outcome"."sha256",
       "crc32" = "outcome"."crc32",
       "error" = "outcome"."error",
+      "errorKind" = "outcome"."errorKind",
+      "isRetryable" = "outcome"."isRetryable",
       "leaseUntil" = NULL,
       "finishedAt" = "outcome"."finishedAt"
     FROM "outcome"

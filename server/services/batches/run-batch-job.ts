@@ -3,6 +3,7 @@ import { setMaxListeners } from "node:events";
 import { rm } from "node:fs/promises";
 import { db } from "@/server/db";
 import type { HeldImageDownloadResult } from "@/server/downloads";
+import { forgetJobActivity, recordFinishedImages, trackDownload } from "@/server/jobs/job-activity";
 import { publishJobChange } from "@/server/jobs/progress";
 import { trackRunningJob } from "@/server/jobs/running-jobs";
 import { logger } from "@/server/logger";
@@ -93,6 +94,7 @@ export async function runBatchJob(
     logger.error({ jobId, err: error }, "the image batch stopped");
     await pauseJob(jobId, describeStorageFault(error), IMAGE_BATCH_QUEUE);
   } finally {
+    forgetJobActivity(jobId);
     running.done();
   }
 }
@@ -223,16 +225,34 @@ async function downloadPendingItems(
   return fault;
 
   async function downloadGroup(items: TClaimedItem[]): Promise<TItemOutcome[]> {
+    const first = items[0]!;
+    const tracked = trackDownload(jobId, {
+      itemIds: items.map((item) => item.id),
+      productId: first.productId,
+      url: first.url,
+    });
+    // a later attempt or a wait for one changes nothing in the rows: the page hears of it here
+    const announce = () => publishJobChange({ jobId, productIds: [] });
     try {
       // the engine throws only for its sink: the temp file could not be written
-      const result = await downloads.downloadImage(items[0]!.url, blobs.tempDir, {
+      const result = await downloads.downloadImage(first.url, blobs.tempDir, {
         signal: downloadSignal,
         keepInMemory: true,
+        onAttempt: (attempt) => {
+          tracked.attemptStarts(attempt);
+          if (attempt > 1) announce();
+        },
+        onRetryWait: (_attempt, error, delayMs) => {
+          tracked.waitsForRetry(error.message, delayMs);
+          announce();
+        },
       });
       return items.map((item) => ({ item, result }));
     } catch (error) {
       stop(error);
       return items.map((item) => ({ item, isRequeued: true as const }));
+    } finally {
+      tracked.ends();
     }
   }
 }
@@ -444,6 +464,8 @@ async function writeOutcomes(
     sha256: null,
     crc32: null,
     error: null,
+    errorKind: null,
+    isRetryable: false,
     finishedAt: null,
   });
   const rows = batch.outcomes.map((outcome): TItemOutcomeRow => {
@@ -458,6 +480,9 @@ async function writeOutcomes(
         state: "failed",
         httpStatus: result.httpStatus ?? null,
         error: result.error.message,
+        // the engine's verdict: a timeout or a 503 may pass later, a 404 or an HTML page will not
+        errorKind: result.error.kind,
+        isRetryable: result.error.retryable,
         finishedAt,
       };
     }
@@ -476,10 +501,13 @@ async function writeOutcomes(
       sha256: result.sha256,
       crc32: result.crc32 | 0,
       error: isDuplicate ? "same image as another of this product" : null,
+      errorKind: null,
+      isRetryable: false,
       finishedAt,
     };
   });
   await recordItemOutcomes(rows);
+  recordFinishedImages(jobId, rows.filter((row) => row.state !== "pending").length);
   for (const { productId, sha256 } of storedNow) {
     const seen = seenByProduct.get(productId) ?? new Set<string>();
     seenByProduct.set(productId, seen);

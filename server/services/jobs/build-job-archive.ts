@@ -366,7 +366,7 @@ export async function buildJobSkippedCsv(args: { jobId: string }) {
 }
 
 /** Pieces read only when the client asks for more: nothing is read ahead of a slow download. */
-function textStream(pieces: AsyncGenerator<string>): ReadableStream<Uint8Array> {
+export function textStream(pieces: AsyncGenerator<string>): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   return new ReadableStream<Uint8Array>(
     {

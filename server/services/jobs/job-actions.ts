@@ -46,11 +46,22 @@ export async function cancelJob(jobId: string): Promise<{ cancelledItems: number
 }
 
 /**
+ * Which failed items a retry takes: `retryable` (the default) those that may succeed when fetched
+ * again (timeouts, 5xx, 429, cut-off bodies, files our side lost) and leaves a 404, a 403, a page
+ * that is not an image, a file too large or a refused address alone: asking again gets the same
+ * answer. `all` takes every failed item. Cancelled items are taken either way.
+ */
+export type TRetryScope = "retryable" | "all";
+
+/**
  * Puts failed (and cancelled) items back in line and starts the job again. An image batch that is
  * still going takes them in (its worker claims them, or runs once more after its current pass); a
  * paused one also tries to resume now instead of waiting for its timer.
  */
-export async function retryFailedItems(jobId: string): Promise<{ retriedItems: number }> {
+export async function retryFailedItems(
+  jobId: string,
+  scope: TRetryScope = "retryable",
+): Promise<{ retriedItems: number }> {
   const job = await findJobOrThrow(jobId);
   const isReportRun = job.kind === "report_run";
   const isFinal = FINAL_JOB_STATES.has(job.status);
@@ -59,13 +70,22 @@ export async function retryFailedItems(jobId: string): Promise<{ retriedItems: n
     throw new AppError("CONFLICT", "Wait for the run to finish (or cancel it) before retrying.");
   }
   const retryable = { jobId, state: { in: ["failed", "cancelled"] } };
+  const retryableImages =
+    scope === "all"
+      ? retryable
+      : { jobId, OR: [{ state: "cancelled" }, { state: "failed", isRetryable: true }] };
   const count = isReportRun
     ? await db.reportRunItem.count({ where: retryable })
-    : await db.imageItem.count({ where: retryable });
+    : await db.imageItem.count({ where: retryableImages });
   if (count === 0 && job.status !== "paused") {
+    const failed = isReportRun
+      ? 0
+      : await db.imageItem.count({ where: { jobId, state: "failed" } });
     throw new AppError(
       "CONFLICT",
-      "Nothing to retry: no item of this job failed or was cancelled.",
+      failed > 0
+        ? `Nothing to retry: the ${failed.toLocaleString("en-US")} failed ${failed === 1 ? "image gets" : "images get"} the same answer every time (such as 404 Not Found or not an image). Use “Retry all failed” to fetch ${failed === 1 ? "it" : "them"} anyway.`
+        : "Nothing to retry: no item of this job failed or was cancelled.",
     );
   }
   await db.$transaction([
@@ -82,8 +102,15 @@ export async function retryFailedItems(jobId: string): Promise<{ retriedItems: n
           },
         })
       : db.imageItem.updateMany({
-          where: retryable,
-          data: { state: "pending", error: null, httpStatus: null, finishedAt: null },
+          where: retryableImages,
+          data: {
+            state: "pending",
+            error: null,
+            errorKind: null,
+            isRetryable: false,
+            httpStatus: null,
+            finishedAt: null,
+          },
         }),
     // a job still going keeps its state; a finished one waits in line again
     db.job.updateMany({

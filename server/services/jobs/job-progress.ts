@@ -1,5 +1,7 @@
 import "server-only";
 import { Prisma, db } from "@/server/db";
+import { estimateSecondsLeft, readJobActivity } from "@/server/jobs/job-activity";
+import { getRuntime } from "@/server/runtime";
 
 export type TItemCounts = {
   total: number;
@@ -25,12 +27,37 @@ export type TJobProgress = {
   };
   /** why a paused job waits and when it tries again by itself; null unless paused */
   pause: { reason: string; resumeAt: string | null } | null;
-  totals: TItemCounts & { bytes: number };
+  /** `retryableFailed`: the failed items that may succeed when fetched again (see ImageItem.isRetryable) */
+  totals: TItemCounts & { bytes: number; retryableFailed: number };
   /** entries Analyze refused or found twice when the batch was created; never queued */
   skippedEntries: number;
   /** every product on the first message; only the changed ones afterwards */
   products: TProductProgress[];
+  /** what the worker is doing now: a job stuck at 96 % shows which downloads it waits for */
+  activity: TJobActivityView;
 };
+
+export type TJobActivityView = {
+  /** the first few downloads in flight, those waiting to try again first */
+  inFlight: {
+    productId: string;
+    url: string;
+    attempt: number;
+    /** epoch ms by the server's clock; see readAt */
+    attemptStartedAt: number;
+    retryAt: number | null;
+    lastError: string | null;
+  }[];
+  inFlightCount: number;
+  maxAttempts: number;
+  /** at the rate of the last minute; null when that rate says too little */
+  secondsLeft: number | null;
+  /** the server's clock when this was read: a browser counts waits down from it */
+  readAt: number;
+};
+
+/** Downloads listed on the page: enough to see what holds a job up, cheap to send four times a second. */
+const IN_FLIGHT_SHOWN = 20;
 
 export const FINAL_JOB_STATES = new Set([
   "completed",
@@ -74,9 +101,14 @@ export async function getJobProgress(
   // with jobId as well, SQLite walked the job's index over every item (23 ms per update at 100,000
   // images instead of 4).
   const [byState, byProduct] = await Promise.all([
-    db.$queryRaw<{ state: string; n: number | bigint; bytes: number | bigint | null }[]>`
-      SELECT "state", count(*) AS "n", sum("bytes") AS "bytes"
-      FROM "ImageItem" WHERE "jobId" = ${jobId} GROUP BY "state"`,
+    db.$queryRaw<
+      {
+        state: string;
+        n: number | bigint;
+        bytes: number | bigint | null;
+        retryable: number | bigint | null;
+      }[]
+    >(jobTotalsStatement(jobId)),
     db.$queryRaw<
       {
         id: string;
@@ -96,10 +128,11 @@ export async function getJobProgress(
       GROUP BY "p"."id", "i"."state"
       ORDER BY "p"."position"`,
   ]);
-  const totals = { ...emptyCounts(), bytes: 0 };
+  const totals = { ...emptyCounts(), bytes: 0, retryableFailed: 0 };
   for (const row of byState) {
     addCount(totals, row.state, Number(row.n));
     if (row.state === "downloaded") totals.bytes = Number(row.bytes ?? 0);
+    if (row.state === "failed") totals.retryableFailed = Number(row.retryable ?? 0);
   }
   const products: TProductProgress[] = [];
   for (const row of byProduct) {
@@ -116,6 +149,7 @@ export async function getJobProgress(
     if (row.state !== null) addCount(product, row.state, Number(row.n));
   }
   return {
+    activity: describeActivity(jobId, totals.pending + totals.downloading),
     job: describeJob(job),
     pause:
       job.status === "paused"
@@ -125,6 +159,28 @@ export async function getJobProgress(
     totals,
     products,
   };
+}
+
+function describeActivity(jobId: string, remaining: number): TJobActivityView {
+  const activity = readJobActivity(jobId, IN_FLIGHT_SHOWN);
+  return {
+    inFlight: activity.inFlight.map(({ itemIds: _itemIds, ...download }) => download),
+    inFlightCount: activity.inFlightCount,
+    maxAttempts: getRuntime().downloadLimits.maxAttempts,
+    secondsLeft: estimateSecondsLeft(remaining, activity.imagesPerSecond),
+    readAt: activity.readAt,
+  };
+}
+
+/**
+ * A job's items counted by state, with the bytes downloaded and the failures a retry may mend: read
+ * with every update of a job page, so it must come from the (jobId, state, line, bytes,
+ * isRetryable) index alone, never the rows (a test checks the plan).
+ */
+export function jobTotalsStatement(jobId: string): Prisma.Sql {
+  return Prisma.sql`
+    SELECT "state", count(*) AS "n", sum("bytes") AS "bytes", sum("isRetryable") AS "retryable"
+    FROM "ImageItem" WHERE "jobId" = ${jobId} GROUP BY "state"`;
 }
 
 /** How many entries Analyze left out of a batch, as its creation wrote into the job's options. */

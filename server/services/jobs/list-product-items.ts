@@ -55,6 +55,7 @@ export async function listFailedItems(args: { jobId: string; limit?: number }) {
       attempts: true,
       httpStatus: true,
       error: true,
+      isRetryable: true,
       product: { select: { number: true } },
     },
   });

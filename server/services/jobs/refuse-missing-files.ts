@@ -22,7 +22,17 @@ export async function refuseMissingImageFiles(
   for (const [sha256, reason] of missing) {
     const { count } = await db.imageItem.updateMany({
       where: { jobId, sha256, state: "downloaded" },
-      data: { state: "failed", error: reason, bytes: null, sha256: null, crc32: null, finishedAt },
+      // our side lost the file: fetching it again mends that
+      data: {
+        state: "failed",
+        error: reason,
+        errorKind: "missing_file",
+        isRetryable: true,
+        bytes: null,
+        sha256: null,
+        crc32: null,
+        finishedAt,
+      },
     });
     failed += count;
   }

@@ -10,11 +10,13 @@ import {
   ButtonLink,
   Card,
   PageTitle,
-  ProgressBar,
   StatusBadge,
   formatBytes,
 } from "../../../_components/ui";
-import { countDone } from "./item-counts";
+import { countDone, describeOutcome, describeTimeLeft, imageOutcomeBar } from "./item-counts";
+import { InFlight } from "./in-flight";
+import { LiveIndicator, isJobFinal } from "./live-indicator";
+import { OutcomeBar } from "./outcome-bar";
 import { PausedNotice } from "./paused-notice";
 import { ProductCard } from "./product-card";
 import { SkippedRows } from "./skipped-rows";
@@ -22,7 +24,6 @@ import { useJobEvents } from "./use-job-events";
 
 const PRODUCTS_PER_PAGE = 24;
 const FAILED_REFRESH_MS = 3000;
-const FINAL = new Set(["completed", "completed_with_errors", "failed", "cancelled"]);
 
 export function JobDetail({ jobId }: { jobId: string }) {
   const trpc = useTRPC();
@@ -81,9 +82,13 @@ export function JobDetail({ jobId }: { jobId: string }) {
 
   const { job, totals } = state;
   const done = countDone(totals);
-  const retryable = totals.failed + totals.cancelled;
-  const isFinal = FINAL.has(job.status);
+  // a 404 or a page that is not an image gives the same answer again: retried only when asked to
+  const retryableCount = totals.retryableFailed + totals.cancelled;
+  const permanentFailures = totals.failed - totals.retryableFailed;
+  const isFinal = isJobFinal(job.status);
   const isPaused = state.pause !== null;
+  // a ZIP of nothing but a manifest is not what a user came for: no download, no main button
+  const hasFiles = totals.downloaded > 0;
   const actionError = cancel.error ?? retry.error ?? remove.error;
 
   return (
@@ -93,9 +98,11 @@ export function JobDetail({ jobId }: { jobId: string }) {
         subtitle={`Started ${new Date(job.createdAt).toLocaleString()}${job.finishedAt ? ` · finished ${new Date(job.finishedAt).toLocaleString()}` : ""}`}
         actions={
           <>
-            <ButtonLink href={`/api/jobs/${jobId}/archive`} variant="primary" download>
-              Download master ZIP
-            </ButtonLink>
+            {hasFiles && (
+              <ButtonLink href={`/api/jobs/${jobId}/archive`} variant="primary" download>
+                Download master ZIP
+              </ButtonLink>
+            )}
             <ButtonLink href={`/api/jobs/${jobId}/manifest?format=csv`} download>
               Manifest CSV
             </ButtonLink>
@@ -111,8 +118,15 @@ export function JobDetail({ jobId }: { jobId: string }) {
           <span className="text-sm tabular-nums text-slate-600" data-testid="overall-count">
             {done.toLocaleString()} of {totals.total.toLocaleString()} done (
             {totals.total ? Math.floor((done / totals.total) * 100) : 0} %)
-            {totals.cancelled > 0 && ` · ${totals.cancelled.toLocaleString()} cancelled`}
           </span>
+          <span className="text-sm tabular-nums text-slate-600" data-testid="outcome-summary">
+            {describeOutcome(totals)}
+          </span>
+          {!isFinal && state.activity.secondsLeft !== null && (
+            <span className="text-sm text-slate-600" data-testid="time-left">
+              · {describeTimeLeft(state.activity.secondsLeft)}
+            </span>
+          )}
           {state.skippedEntries > 0 && (
             <span className="text-sm text-amber-700" data-testid="skipped-entries">
               {state.skippedEntries.toLocaleString()}{" "}
@@ -120,18 +134,19 @@ export function JobDetail({ jobId }: { jobId: string }) {
               or duplicates)
             </span>
           )}
-          {!isFinal && (
-            <span
-              className={`ml-auto text-xs ${isConnected ? "text-emerald-700" : "text-slate-400"}`}
-            >
-              {isConnected ? "● live" : "○ reconnecting…"}
-            </span>
-          )}
+          <LiveIndicator isFinal={isFinal} isConnected={isConnected} />
         </div>
         {state.pause && <PausedNotice pause={state.pause} />}
         <div className="mt-3">
-          <ProgressBar value={done} total={totals.total} label="Overall progress" />
+          <OutcomeBar {...imageOutcomeBar(totals)} label="Overall progress" />
         </div>
+        {!hasFiles && (
+          <p className="mt-2 text-sm text-slate-600" data-testid="no-zip-note">
+            {isFinal
+              ? "No image was downloaded, so there is no ZIP to download. The manifest says why each one failed."
+              : "The master ZIP can be downloaded once an image has arrived."}
+          </p>
+        )}
         <dl className="mt-4 grid grid-cols-2 gap-3 text-sm sm:grid-cols-6">
           <Count label="Downloaded" value={totals.downloaded} tone="text-emerald-700" />
           <Count label="Duplicates" value={totals.duplicate} tone="text-amber-700" />
@@ -145,16 +160,21 @@ export function JobDetail({ jobId }: { jobId: string }) {
         </dl>
         <div className="mt-4 flex flex-wrap gap-2 border-t border-slate-100 pt-4">
           <Button
-            onClick={() => retry.mutate({ jobId })}
-            disabled={(retryable === 0 && !isPaused) || retry.isPending}
+            onClick={() => retry.mutate({ jobId, scope: "retryable" })}
+            disabled={(retryableCount === 0 && !isPaused) || retry.isPending}
           >
-            {retryable === 0 && isPaused
+            {retryableCount === 0 && isPaused
               ? "Retry now"
-              : totals.cancelled > 0
-                ? "Retry failed and cancelled"
-                : "Retry failed items"}
-            {retryable > 0 ? ` (${retryable.toLocaleString()})` : ""}
+              : retryLabel(totals.retryableFailed, totals.cancelled)}
           </Button>
+          {permanentFailures > 0 && (
+            <Button
+              onClick={() => retry.mutate({ jobId, scope: "all" })}
+              disabled={retry.isPending}
+            >
+              {retryAllLabel(totals.failed, totals.cancelled)}
+            </Button>
+          )}
           <Button
             variant="danger"
             onClick={() => cancel.mutate({ jobId })}
@@ -178,6 +198,17 @@ export function JobDetail({ jobId }: { jobId: string }) {
             Delete job
           </Button>
         </div>
+        {permanentFailures > 0 && (
+          <p className="mt-2 text-xs text-slate-500" data-testid="permanent-failures">
+            {permanentFailures.toLocaleString()} failed{" "}
+            {permanentFailures === 1 ? "image gets" : "images get"} the same answer every time (such
+            as 404 Not Found, not an image, or too large), so “
+            {retryLabel(totals.retryableFailed, totals.cancelled)}” leaves{" "}
+            {permanentFailures === 1 ? "it" : "them"} out; “
+            {retryAllLabel(totals.failed, totals.cancelled)}” fetches{" "}
+            {permanentFailures === 1 ? "it" : "them"} anyway.
+          </p>
+        )}
         {actionError && (
           <div className="mt-3">
             <Alert>{actionError.message}</Alert>
@@ -185,11 +216,39 @@ export function JobDetail({ jobId }: { jobId: string }) {
         )}
       </Card>
 
+      {!isFinal && (
+        <InFlight
+          activity={state.activity}
+          receivedAt={state.receivedAt}
+          products={state.products}
+        />
+      )}
+
       {failedCount > 0 && failed.data && failed.data.length > 0 && (
         <Card className="mt-5">
-          <h2 className="text-sm font-semibold text-slate-700">
-            Failed images ({failedCount.toLocaleString()})
-          </h2>
+          <div className="flex flex-wrap items-center gap-2">
+            <h2 className="mr-auto text-sm font-semibold text-slate-700">
+              Failed images ({failedCount.toLocaleString()})
+            </h2>
+            <a
+              href={`/api/jobs/${jobId}/failed?format=tsv`}
+              download
+              className="rounded-md border border-slate-300 px-2 py-1 text-xs font-medium hover:bg-slate-50"
+            >
+              Failed rows (TSV)
+            </a>
+            <a
+              href={`/api/jobs/${jobId}/failed?format=csv`}
+              download
+              className="rounded-md border border-slate-300 px-2 py-1 text-xs font-medium hover:bg-slate-50"
+            >
+              Failed rows (CSV)
+            </a>
+          </div>
+          <p className="mt-1 text-xs text-slate-500">
+            The failed rows (product number, image URL, line and reason) can be pasted into a new
+            batch as they are.
+          </p>
           {failed.data.length < failedCount && (
             <p className="mt-1 text-xs text-slate-500">
               Showing the first {failed.data.length.toLocaleString()}; the manifest lists every one.
@@ -208,7 +267,12 @@ export function JobDetail({ jobId }: { jobId: string }) {
                 <span className="truncate text-xs text-slate-500" title={item.url}>
                   line {item.line}: {item.url}
                 </span>
-                <span className="text-xs text-red-700">{item.error}</span>
+                <span className="text-xs text-red-700">
+                  {item.error}
+                  {!item.isRetryable && (
+                    <span className="ml-1 text-slate-500">· the same on a retry</span>
+                  )}
+                </span>
               </li>
             ))}
           </ul>
@@ -272,6 +336,21 @@ export function JobDetail({ jobId }: { jobId: string }) {
       </div>
     </div>
   );
+}
+
+/** "Retry 3 failed", "Retry 3 failed and 2 cancelled": the label says what the button takes. */
+function retryLabel(failed: number, cancelled: number): string {
+  const parts = [];
+  if (failed > 0) parts.push(`${failed.toLocaleString()} failed`);
+  if (cancelled > 0) parts.push(`${cancelled.toLocaleString()} cancelled`);
+  return parts.length === 0 ? "Retry failed items" : `Retry ${parts.join(" and ")}`;
+}
+
+/** "Retry all 9 failed"; a lone failure is retried "anyway", as "all 1" reads oddly. */
+function retryAllLabel(failed: number, cancelled: number): string {
+  const label =
+    failed === 1 ? "Retry 1 failed anyway" : `Retry all ${failed.toLocaleString()} failed`;
+  return cancelled > 0 ? `${label} and ${cancelled.toLocaleString()} cancelled` : label;
 }
 
 function Count({ label, value, tone }: { label: string; value: number; tone?: string }) {

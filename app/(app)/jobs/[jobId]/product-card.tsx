@@ -4,8 +4,8 @@ import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import type { TProductProgress } from "@/server/services/jobs/job-progress";
 import { useTRPC } from "../../../_components/trpc";
-import { ProgressBar } from "../../../_components/ui";
-import { countDone } from "./item-counts";
+import { countDone, describeOutcome, imageOutcomeBar } from "./item-counts";
+import { OutcomeBar } from "./outcome-bar";
 
 const MAX_THUMBNAILS = 8;
 
@@ -40,27 +40,30 @@ export function ProductCard({ jobId, product }: { jobId: string; product: TProdu
         <span className="text-xs tabular-nums text-slate-500">
           {done}/{product.total}
         </span>
-        <a
-          href={`/api/jobs/${jobId}/products/${encodeURIComponent(product.number)}/archive`}
-          className="rounded-md border border-slate-300 px-2 py-1 text-xs font-medium hover:bg-slate-50"
-          download
-        >
-          ZIP
-        </a>
+        {product.downloaded > 0 ? (
+          <a
+            href={`/api/jobs/${jobId}/products/${encodeURIComponent(product.number)}/archive`}
+            className="rounded-md border border-slate-300 px-2 py-1 text-xs font-medium hover:bg-slate-50"
+            // two dozen links all called "ZIP" tell a screen reader user nothing about which is which
+            aria-label={`ZIP of ${product.number}`}
+            download
+          >
+            ZIP
+          </a>
+        ) : (
+          <span className="text-xs text-slate-400">
+            {finished < product.total ? "no files yet" : "no files"}
+          </span>
+        )}
       </header>
       <div className="mt-2">
-        <ProgressBar
-          value={done}
-          total={product.total}
-          tone={product.failed > 0 ? "red" : "brand"}
-          label={`Progress of ${product.number}`}
-        />
+        <OutcomeBar {...imageOutcomeBar(product)} label={`Progress of ${product.number}`} />
       </div>
-      <p className="mt-1 text-xs text-slate-500">
-        {product.downloaded} downloaded
-        {product.duplicate > 0 && ` · ${product.duplicate} duplicate`}
-        {product.failed > 0 && <span className="text-red-700"> · {product.failed} failed</span>}
-        {product.cancelled > 0 && ` · ${product.cancelled} cancelled`}
+      <p
+        className={`mt-1 text-xs ${product.failed > 0 ? "text-red-700" : "text-slate-500"}`}
+        data-testid="product-outcome"
+      >
+        {describeOutcome(product)}
       </p>
       {thumbnails.length > 0 && (
         <div className="mt-3 grid grid-cols-4 gap-2">

@@ -9,14 +9,14 @@ import {
   ButtonLink,
   Card,
   PageTitle,
-  ProgressBar,
   StatusBadge,
   formatBytes,
 } from "../../../_components/ui";
+import { describeReportOutcome } from "./item-counts";
+import { LiveIndicator, isJobFinal } from "./live-indicator";
+import { OutcomeBar } from "./outcome-bar";
 import { PausedNotice } from "./paused-notice";
 import { useReportRunEvents } from "./use-report-run-events";
-
-const FINAL = new Set(["completed", "completed_with_errors", "failed", "cancelled"]);
 
 /** "1 + 3 requests": the HTTP requests of each attempt, so a retried sign-in shows. */
 function requestCounts(perAttempt: number[]): string {
@@ -51,8 +51,10 @@ export function ReportRunDetail({ jobId }: { jobId: string }) {
 
   const { job, totals, items } = state;
   const done = totals.succeeded + totals.failed + totals.cancelled;
-  const isFinal = FINAL.has(job.status);
+  const isFinal = isJobFinal(job.status);
   const actionError = cancel.error ?? retry.error ?? remove.error;
+  // a ZIP of nothing but the summary is not what a user came for
+  const hasFiles = totals.succeeded > 0;
 
   return (
     <div>
@@ -61,9 +63,11 @@ export function ReportRunDetail({ jobId }: { jobId: string }) {
         subtitle={`Report run · started ${new Date(job.createdAt).toLocaleString()}${job.finishedAt ? ` · finished ${new Date(job.finishedAt).toLocaleString()}` : ""}${job.scheduleId ? " · by a schedule" : ""}`}
         actions={
           <>
-            <ButtonLink href={`/api/runs/${jobId}/archive`} variant="primary" download>
-              Download all (ZIP)
-            </ButtonLink>
+            {hasFiles && (
+              <ButtonLink href={`/api/runs/${jobId}/archive`} variant="primary" download>
+                Download all (ZIP)
+              </ButtonLink>
+            )}
             <ButtonLink href={`/api/runs/${jobId}/summary?format=csv`} download>
               Summary CSV
             </ButtonLink>
@@ -79,19 +83,33 @@ export function ReportRunDetail({ jobId }: { jobId: string }) {
           <span className="text-sm tabular-nums text-slate-600" data-testid="overall-count">
             {done} of {totals.total} reports done
           </span>
+          <span className="text-sm tabular-nums text-slate-600" data-testid="outcome-summary">
+            {describeReportOutcome(totals)}
+          </span>
           <span className="text-xs text-slate-500">
-            {job.options.maxConcurrency} at once · up to {job.options.maxAttempts} attempts each
+            {job.options.maxConcurrency} at once · up to {job.options.maxAttempts}{" "}
+            {job.options.maxAttempts === 1 ? "attempt" : "attempts"} each
           </span>
-          <span
-            className={`ml-auto text-xs ${isConnected ? "text-emerald-700" : "text-slate-400"}`}
-          >
-            {isConnected ? "● live" : "○ reconnecting…"}
-          </span>
+          <LiveIndicator isFinal={isFinal} isConnected={isConnected} />
         </div>
         <div className="mt-3">
-          <ProgressBar value={done} total={totals.total} label="Overall progress" />
+          <OutcomeBar
+            total={totals.total}
+            succeeded={totals.succeeded}
+            failed={totals.failed}
+            cancelled={totals.cancelled}
+            label="Overall progress"
+            valueText={describeReportOutcome(totals)}
+          />
         </div>
         {state.pause && <PausedNotice pause={state.pause} items="reports" />}
+        {!hasFiles && (
+          <p className="mt-2 text-sm text-slate-600" data-testid="no-zip-note">
+            {isFinal
+              ? "No report succeeded, so there is no ZIP to download. The summary says why each one failed."
+              : "The ZIP can be downloaded once a report has succeeded."}
+          </p>
+        )}
         <dl className="mt-4 grid grid-cols-2 gap-3 text-sm sm:grid-cols-6">
           {[
             ["Succeeded", totals.succeeded, "text-emerald-700"],
