@@ -49,6 +49,14 @@ describe("checkProductNumber", () => {
     expect(normalizeProductNumber(" A\u0308-1 ")).toBe("\u00c4-1");
   });
 
+  it("drops a spreadsheet's leading text mark, so an exported '-P1 pastes back as -P1", () => {
+    expect(normalizeProductNumber("'-P1")).toBe("-P1");
+    expect(normalizeProductNumber(" '+7 ")).toBe("+7");
+    expect(checkProductNumber(normalizeProductNumber("'-P1"))).toBeNull();
+    // only the first: a second apostrophe is the user's, and refused as any other
+    expect(normalizeProductNumber("''P1")).toBe("'P1");
+  });
+
   it("reports a missing product number", () => {
     expect(checkProductNumber("")).toBe("missing product number");
   });

@@ -22,10 +22,12 @@ export const MESSAGES = {
 
 /**
  * A product number as it is compared and stored: trimmed and in Unicode NFC, so an "Ä" pasted from
- * macOS (A and a combining diaeresis, NFD) is the same product as the "Ä" typed on Windows.
+ * macOS (A and a combining diaeresis, NFD) is the same product as the "Ä" typed on Windows. A
+ * leading apostrophe is a spreadsheet's "this is text" mark (our own exports put it before "-P1"
+ * so no spreadsheet runs it as a formula); product numbers never contain one, so it is dropped.
  */
 export function normalizeProductNumber(cell: string): string {
-  return cell.trim().normalize("NFC");
+  return cell.trim().replace(/^'/, "").normalize("NFC");
 }
 
 /** Returns the problem in plain words, or null for a valid (normalized) product number. */
