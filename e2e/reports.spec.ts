@@ -72,10 +72,29 @@ const PHONE = { width: 390, height: 844 };
  */
 async function capture(page: Page, name: string, { phone = false } = {}) {
   if (phone) await page.setViewportSize(PHONE);
-  const overflow = await page.evaluate(
-    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-  );
-  expect(overflow, `${name}: the page scrolls sideways`).toBeLessThanOrEqual(0);
+  const { overflow, widest } = await page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    // the innermost elements past the right edge: what pushes the page wider
+    const past = [...document.querySelectorAll("body *")].filter(
+      (element) => element.getBoundingClientRect().right > width + 0.5,
+    );
+    const innermost = past.filter(
+      (element) => !past.some((o) => o !== element && element.contains(o)),
+    );
+    return {
+      overflow: document.documentElement.scrollWidth - width,
+      widest: innermost
+        .slice(0, 5)
+        .map(
+          (e) =>
+            `<${e.tagName.toLowerCase()} class="${e.className}">${(e.textContent ?? "").slice(0, 60)}`,
+        ),
+    };
+  });
+  expect(
+    overflow,
+    `${name}: the page scrolls sideways, pushed by ${widest.join(" | ")}`,
+  ).toBeLessThanOrEqual(0);
   // a full-page capture draws the sticky header where the page was scrolled to
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });

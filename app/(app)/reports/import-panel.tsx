@@ -83,14 +83,18 @@ export function ImportPanel({ onDone }: { onDone: () => void }) {
         />
       </label>
       <div className="flex flex-wrap items-end gap-4">
-        <label htmlFor="import-connector" className="text-sm font-medium text-slate-700">
+        {/* min-w-0: a long connector name shortens the select instead of widening the page */}
+        <label
+          htmlFor="import-connector"
+          className="max-w-full min-w-0 text-sm font-medium text-slate-700"
+        >
           Connector for relative URLs
           <select
             id="import-connector"
             aria-label="Connector for relative URLs"
             value={defaultConnectorId}
             onChange={(e) => setDefaultConnectorId(e.target.value)}
-            className="mt-1 block max-w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
+            className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
           >
             <option value="">none</option>
             {connectors.data?.map((c) => (
