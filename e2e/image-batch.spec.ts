@@ -3,6 +3,7 @@ import path from "node:path";
 import type { Page } from "@playwright/test";
 import { expect, test } from "./support/test";
 import { E2E_ADMIN, IMAGE_HOST_PORT } from "../playwright.config";
+import { expectNoSeriousA11yViolations } from "./support/axe";
 import { signIn } from "./support/sign-in";
 import { isZipIntact, zipEntries, zipEntryText } from "../test-support/zip";
 
@@ -76,6 +77,7 @@ test("paste, analyze, queue, watch progress, download the ZIPs", async ({ page }
   // the 404 would fail the same way again: only the button that takes it anyway offers it
   await expect(page.getByRole("button", { name: "Retry failed items" })).toBeDisabled();
   await expect(page.getByRole("button", { name: "Retry 1 failed anyway" })).toBeEnabled();
+  await expectNoSeriousA11yViolations(page, "a finished image job with a failure");
   // the skipped entries themselves, behind a summary, and as a file
   const skipped = page.getByTestId("skipped-rows");
   await skipped.locator("summary").click();

@@ -6,6 +6,7 @@ import { expect, test } from "./support/test";
 import { IMAGE_HOST_PORT, METABASE_PORT, SUPERSET_PORT } from "../playwright.config";
 import { signIn } from "./support/sign-in";
 import { zipEntries } from "../test-support/zip";
+import { expectNoSeriousA11yViolations } from "./support/axe";
 
 const metabase = `http://127.0.0.1:${METABASE_PORT}`;
 const superset = `http://127.0.0.1:${SUPERSET_PORT}`;
@@ -268,6 +269,7 @@ test("connectors, request.json import, a report run with its downloads", async (
     );
     const items = page.getByTestId("run-summary").getByTestId("run-item");
     await expect(items).toHaveCount(3);
+    await expectNoSeriousA11yViolations(page, "a finished report run");
     for (const [report, rows] of Object.entries(EXPECTED_ROWS)) {
       const item = items.filter({ has: page.getByRole("cell", { name: report, exact: true }) });
       await expect(item).toHaveAttribute("data-state", "succeeded");
@@ -404,6 +406,7 @@ test("a run whose reports all failed shows them failed, and offers no ZIP of not
     "No report succeeded, so there is no ZIP to download. The summary says why each one failed.",
   );
   await expect(page.getByText(/● live|reconnecting/)).toHaveCount(0);
+  await expectNoSeriousA11yViolations(page, "a report run whose reports all failed");
   await capture(page, "report-run-all-failed");
   await capture(page, "report-run-all-failed-phone", { phone: true });
 });
