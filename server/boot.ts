@@ -8,22 +8,13 @@ import { startRecurringTask } from "./recurring-task";
 import { getRuntime } from "./runtime";
 import { createFirstAdmin, hasAnyUser } from "./services/accounts/create-admin";
 import { removeAbandonedBatchCreations } from "./services/batches/create-batch-job";
-import {
-  IMAGE_BATCH_QUEUE,
-  runBatchJob,
-  type TImageBatchMessage,
-} from "./services/batches/run-batch-job";
 import { startScheduler } from "./schedules/scheduler";
 import { enqueueJob } from "./services/jobs/enqueue-job";
+import { JOB_KINDS } from "./services/jobs/job-kinds";
 import { getRetentionDays, purgeExpiredJobs } from "./services/jobs/job-actions";
 import { repairLargeImageChecksums } from "./services/jobs/repair-checksums";
 import { startScheduledRun } from "./services/schedules/schedules";
 import { sweepUnreferencedBlobs } from "./services/storage/sweep-blobs";
-import {
-  REPORT_RUN_QUEUE,
-  runReportJob,
-  type TReportRunMessage,
-} from "./services/reports/run-report-job";
 
 const HOUSEKEEPING_EVERY_SECONDS = 3600;
 const FIRST_HOUSEKEEPING_MS = 30_000;
@@ -135,26 +126,16 @@ function holdDataFolder(): void {
 
 export async function startWorker(): Promise<void> {
   const { queue } = getRuntime();
-  queue.consume<TImageBatchMessage>(
-    IMAGE_BATCH_QUEUE,
-    (m, signal) => runBatchJob(m.jobId, signal),
-    {
-      concurrency: 4,
-    },
-  );
-  queue.consume<TReportRunMessage>(REPORT_RUN_QUEUE, (m, signal) => runReportJob(m.jobId, signal), {
-    concurrency: 4,
-  });
+  const kinds = Object.values(JOB_KINDS);
+  for (const kind of kinds) {
+    queue.consume<{ jobId: string }>(kind.queue, (m, signal) => kind.run(m.jobId, signal), {
+      concurrency: kind.concurrency,
+    });
+  }
   // This process is the only worker in the embedded default: whatever was in flight when the
   // last process died belongs to nobody now.
-  const released = await db.imageItem.updateMany({
-    where: { state: "downloading" },
-    data: { state: "pending", leaseUntil: null },
-  });
-  const releasedReports = await db.reportRunItem.updateMany({
-    where: { state: "running" },
-    data: { state: "waiting_retry", leaseUntil: null, nextAttemptAt: new Date() },
-  });
+  let releasedItems = 0;
+  for (const kind of kinds) releasedItems += await kind.releaseAbandonedItems();
   // a batch whose creation a killed process left half-written was never accepted: it goes
   await removeAbandonedBatchCreations().catch((error: unknown) =>
     logger.error({ err: error }, "could not remove abandoned batch creations"),
@@ -168,10 +149,7 @@ export async function startWorker(): Promise<void> {
       logger.error({ jobId: job.id, err: error }, "could not resume an unfinished job"),
     );
   }
-  if (unfinished.length > 0 || released.count > 0 || releasedReports.count > 0) {
-    logger.info(
-      { jobs: unfinished.length, releasedItems: released.count + releasedReports.count },
-      "resumed unfinished jobs",
-    );
+  if (unfinished.length > 0 || releasedItems > 0) {
+    logger.info({ jobs: unfinished.length, releasedItems }, "resumed unfinished jobs");
   }
 }

@@ -13,6 +13,7 @@ import {
   ProgressBar,
   StatusBadge,
 } from "../_components/ui";
+import { JOB_KIND_NOUNS, isJobKindName } from "@/server/jobs/job-kind-names";
 
 /** The first page: what failed lately, what runs next, what ran last. */
 export function Dashboard() {
@@ -115,7 +116,7 @@ export function Dashboard() {
                   href={`/jobs/${job.id}`}
                   className="col-span-2 [overflow-wrap:anywhere] hover:underline sm:col-span-1"
                 >
-                  {job.kind === "report_run" ? "Reports: " : "Images: "}
+                  {isJobKindName(job.kind) ? `${JOB_KIND_NOUNS[job.kind]}: ` : ""}
                   {job.title}
                 </Link>
                 <StatusBadge status={job.status} />

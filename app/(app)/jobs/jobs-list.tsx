@@ -26,6 +26,7 @@ import {
   ProgressBar,
   StatusBadge,
 } from "../../_components/ui";
+import { isJobKindName } from "@/server/jobs/job-kind-names";
 
 const LIST_KEYS = ["q", "kind", "status", "sort"] as const;
 const MOVING = ["queued", "running", "paused"];
@@ -136,7 +137,7 @@ export function JobsList() {
                 <div className="min-w-0">
                   <p className="truncate font-medium">{job.title}</p>
                   <p className="text-xs text-slate-500">
-                    {JOB_KIND_LABELS[job.kind as keyof typeof JOB_KIND_LABELS] ?? job.kind} ·{" "}
+                    {isJobKindName(job.kind) ? JOB_KIND_LABELS[job.kind] : job.kind} ·{" "}
                     {new Date(job.createdAt).toLocaleString()} · {job.createdBy}
                   </p>
                 </div>

@@ -3,11 +3,10 @@ import { createHash } from "node:crypto";
 import { DEFAULT_MAX_IMAGES, scanBatchInput, type AnalyzedRow } from "@/server/batches/input";
 import { Prisma, db } from "@/server/db";
 import { AppError } from "@/server/errors";
-import { getRuntime } from "@/server/runtime";
+import { enqueueJob } from "../jobs/enqueue-job";
 import { skippedEntriesOf } from "../jobs/job-progress";
 import { batchRowStatements, deleteJobRows, toDbTime } from "./item-rows";
 import { readBatchInput, type TBatchInput } from "./read-batch-input";
-import { IMAGE_BATCH_QUEUE } from "./run-batch-job";
 import { createSortableId } from "./sortable-id";
 
 const ROWS_PER_WRITE = 500;
@@ -97,7 +96,7 @@ export async function createBatchJob(
         "The batch was interrupted while it was stored: send it again.",
       );
     }
-    await getRuntime().queue.enqueue(IMAGE_BATCH_QUEUE, { jobId }, { key: jobId });
+    await enqueueJob({ id: jobId, kind: "image_batch" });
     return { jobId, ...summary };
   } catch (error) {
     await removeCreatingJob(jobId).catch(() => {

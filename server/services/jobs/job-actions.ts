@@ -6,6 +6,8 @@ import { publishJobChange } from "@/server/jobs/progress";
 import { logger } from "@/server/logger";
 import { abortRunningJob } from "@/server/jobs/running-jobs";
 import { enqueueJob } from "./enqueue-job";
+import type { TRetryScope } from "./job-kind";
+import { jobKind } from "./job-kinds";
 import { FINAL_JOB_STATES } from "./job-progress";
 
 async function findJobOrThrow(jobId: string) {
@@ -20,21 +22,8 @@ export async function cancelJob(jobId: string): Promise<{ cancelledItems: number
   if (FINAL_JOB_STATES.has(job.status))
     throw new AppError("CONFLICT", "This job has already finished.");
   const now = new Date();
-  const [images, reports] = await db.$transaction([
-    db.imageItem.updateMany({
-      where: { jobId, state: { in: ["pending", "downloading"] } },
-      data: { state: "cancelled", error: "cancelled", leaseUntil: null, finishedAt: now },
-    }),
-    db.reportRunItem.updateMany({
-      where: { jobId, state: { in: ["pending", "running", "waiting_retry"] } },
-      data: {
-        state: "cancelled",
-        error: "cancelled",
-        leaseUntil: null,
-        nextAttemptAt: null,
-        finishedAt: now,
-      },
-    }),
+  const [items] = await db.$transaction([
+    jobKind(job.kind).cancelItems(jobId, now),
     db.job.update({
       where: { id: jobId },
       data: { status: "cancelled", finishedAt: now, leaseUntil: null },
@@ -42,76 +31,28 @@ export async function cancelJob(jobId: string): Promise<{ cancelledItems: number
   ]);
   abortRunningJob(jobId);
   publishJobChange({ jobId, productIds: [], isAllProducts: true, isStatusChange: true });
-  return { cancelledItems: images.count + reports.count };
+  return { cancelledItems: items.count };
 }
 
 /**
- * Which failed items a retry takes: `retryable` (the default) those that may succeed when fetched
- * again (timeouts, 5xx, 429, cut-off bodies, files our side lost) and leaves a 404, a 403, a page
- * that is not an image, a file too large or a refused address alone: asking again gets the same
- * answer. `all` takes every failed item. Cancelled items are taken either way.
- */
-export type TRetryScope = "retryable" | "all";
-
-/**
- * Puts failed (and cancelled) items back in line and starts the job again. An image batch that is
- * still going takes them in (its worker claims them, or runs once more after its current pass); a
- * paused one also tries to resume now instead of waiting for its timer.
+ * Puts failed (and cancelled) items back in line and starts the job again: a finished job waits
+ * in line again, one still going takes them in as its kind allows, and a paused one tries to
+ * resume now instead of waiting for its timer.
  */
 export async function retryFailedItems(
   jobId: string,
   scope: TRetryScope = "retryable",
 ): Promise<{ retriedItems: number }> {
   const job = await findJobOrThrow(jobId);
-  const isReportRun = job.kind === "report_run";
-  const isFinal = FINAL_JOB_STATES.has(job.status);
-  // a paused run tries again at once; one still fetching is left to finish first
-  if (!isFinal && isReportRun && job.status !== "paused") {
-    throw new AppError("CONFLICT", "Wait for the run to finish (or cancel it) before retrying.");
-  }
-  const retryable = { jobId, state: { in: ["failed", "cancelled"] } };
-  const retryableImages =
-    scope === "all"
-      ? retryable
-      : { jobId, OR: [{ state: "cancelled" }, { state: "failed", isRetryable: true }] };
-  const count = isReportRun
-    ? await db.reportRunItem.count({ where: retryable })
-    : await db.imageItem.count({ where: retryableImages });
+  const { retry } = jobKind(job.kind);
+  const refusal = retry.refusalWhile(job.status);
+  if (refusal) throw new AppError("CONFLICT", refusal);
+  const count = await retry.count(jobId, scope);
   if (count === 0 && job.status !== "paused") {
-    const failed = isReportRun
-      ? 0
-      : await db.imageItem.count({ where: { jobId, state: "failed" } });
-    throw new AppError(
-      "CONFLICT",
-      failed > 0
-        ? `Nothing to retry: the ${failed.toLocaleString("en-US")} failed ${failed === 1 ? "image gets" : "images get"} the same answer every time (such as 404 Not Found or not an image). Use “Retry all failed” to fetch ${failed === 1 ? "it" : "them"} anyway.`
-        : "Nothing to retry: no item of this job failed or was cancelled.",
-    );
+    throw new AppError("CONFLICT", await retry.explainNothing(jobId));
   }
   await db.$transaction([
-    isReportRun
-      ? // a fresh allowance of attempts; the attempts made so far stay in the log
-        db.reportRunItem.updateMany({
-          where: retryable,
-          data: {
-            state: "pending",
-            attempts: 0,
-            error: null,
-            finishedAt: null,
-            nextAttemptAt: null,
-          },
-        })
-      : db.imageItem.updateMany({
-          where: retryableImages,
-          data: {
-            state: "pending",
-            error: null,
-            errorKind: null,
-            isRetryable: false,
-            httpStatus: null,
-            finishedAt: null,
-          },
-        }),
+    retry.putBack(jobId, scope),
     // a job still going keeps its state; a finished one waits in line again
     db.job.updateMany({
       where: { id: jobId, status: { in: [...FINAL_JOB_STATES] } },

@@ -1,3 +1,5 @@
+import { JOB_KIND_LABELS } from "@/server/jobs/job-kind-names";
+
 /**
  * What the Jobs list can be asked for; shared by the page (URL query) and the server. No zod here:
  * the page imports this, and zod probes for eval in the browser, which the CSP reports.
@@ -6,10 +8,7 @@ export const JOB_PAGE_SIZE = 50;
 /** Counting stops here, so a filter over a huge table costs a bounded scan ("more than 10,000"). */
 export const JOB_COUNT_CAP = 10_000;
 
-export const JOB_KIND_LABELS = {
-  image_batch: "Image batch",
-  report_run: "Report run",
-} as const;
+export { JOB_KIND_LABELS };
 
 export const JOB_STATUS_LABELS = {
   queued: "Queued",

@@ -1,8 +1,8 @@
 import "server-only";
 import { AppError } from "@/server/errors";
 import { openJobFeedStream } from "@/server/jobs/job-feed";
-import { getReportRunProgress } from "../reports/report-run-progress";
-import { FINAL_JOB_STATES, getJobKind, getJobProgress } from "./job-progress";
+import { jobKind } from "./job-kinds";
+import { FINAL_JOB_STATES, getJobKind } from "./job-progress";
 
 /**
  * Server-sent events for one job: the whole current state first, then only what changed, at most a
@@ -15,11 +15,8 @@ export async function streamJobEvents(args: {
 }): Promise<Response> {
   const kind = await getJobKind(args.jobId);
   if (!kind) throw new AppError("NOT_FOUND", "This job does not exist (it may have been deleted).");
-  // an image batch sends only the products that changed; a report run is small enough to send whole
-  const read =
-    kind === "report_run"
-      ? () => getReportRunProgress(args.jobId)
-      : (changed: string[] | undefined) => getJobProgress(args.jobId, changed);
+  const { readProgress } = jobKind(kind);
+  const read = (changed: string[] | undefined) => readProgress(args.jobId, changed);
   const isFinal = (progress: unknown) =>
     FINAL_JOB_STATES.has((progress as { job: { status: string } }).job.status);
   return new Response(openJobFeedStream(args.jobId, read, args.signal, { isFinal }), {

@@ -2,8 +2,8 @@ import "server-only";
 import { z } from "zod";
 import { db } from "@/server/db";
 import { AppError } from "@/server/errors";
-import { getRuntime } from "@/server/runtime";
-import { REPORT_RUN_QUEUE, type TReportRunOptions } from "./run-report-job";
+import { enqueueJob } from "../jobs/enqueue-job";
+import type { TReportRunOptions } from "./run-report-job";
 
 export const ZRunOptions = z.object({
   /** reports fetched at the same time (seed 000's max_workers) */
@@ -63,6 +63,6 @@ export async function startReportRun(args: {
       },
     },
   });
-  await getRuntime().queue.enqueue(REPORT_RUN_QUEUE, { jobId: job.id }, { key: job.id });
+  await enqueueJob(job);
   return { jobId: job.id };
 }

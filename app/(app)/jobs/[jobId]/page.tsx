@@ -1,9 +1,16 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { cache } from "react";
+import { isJobKindName, type TJobKindName } from "@/server/jobs/job-kind-names";
 import { getJobHeading } from "@/server/services/jobs/job-progress";
 import { JobDetail } from "./job-detail";
 import { ReportRunDetail } from "./report-run-detail";
+
+/** The view of each kind of job: a kind without one does not type-check. */
+const JOB_VIEWS: Record<TJobKindName, (props: { jobId: string }) => React.ReactNode> = {
+  image_batch: JobDetail,
+  report_run: ReportRunDetail,
+};
 
 type TProps = { params: Promise<{ jobId: string }> };
 
@@ -18,10 +25,7 @@ export async function generateMetadata({ params }: TProps): Promise<Metadata> {
 export default async function JobPage({ params }: TProps) {
   const { jobId } = await params;
   const heading = await headingOf(jobId);
-  if (!heading) notFound();
-  return heading.kind === "report_run" ? (
-    <ReportRunDetail jobId={jobId} />
-  ) : (
-    <JobDetail jobId={jobId} />
-  );
+  if (!heading || !isJobKindName(heading.kind)) notFound();
+  const View = JOB_VIEWS[heading.kind];
+  return <View jobId={jobId} />;
 }

@@ -1,0 +1,43 @@
+import "server-only";
+import type { Prisma } from "@/server/db";
+import type { TJobKindName } from "@/server/jobs/job-kind-names";
+
+/**
+ * Which failed items a retry takes: `retryable` (the default) those that may succeed when fetched
+ * again (timeouts, 5xx, 429, cut-off bodies, files our side lost) and leaves a 404, a 403, a page
+ * that is not an image, a file too large or a refused address alone: asking again gets the same
+ * answer. `all` takes every failed item. Cancelled items are taken either way.
+ */
+export type TRetryScope = "retryable" | "all";
+
+/**
+ * Everything the rest of the app needs to know about one kind of job. Queueing, the worker, the
+ * live feed, cancel and retry look the kind up in the catalog (job-kinds.ts) instead of branching
+ * on its name, so a new kind is one new entry.
+ */
+export type TJobKind = {
+  name: TJobKindName;
+  /** the queue its runs go through; the worker takes them `concurrency` at a time */
+  queue: string;
+  concurrency: number;
+  /** one pass over the job; safe to run again at any time (a restart, a second delivery) */
+  run(jobId: string, signal: AbortSignal): Promise<void>;
+  /**
+   * The state its page and live feed show, or null when the job is gone. `changed` names the
+   * parts that changed since the last read, for kinds that can send only those.
+   */
+  readProgress(jobId: string, changed?: string[]): Promise<{ job: { status: string } } | null>;
+  /** At a worker's start, in the embedded default: items a dead process held go back in line. */
+  releaseAbandonedItems(): Promise<number>;
+  /** Its unfinished items cancelled, as part of the cancel's transaction. */
+  cancelItems(jobId: string, now: Date): Prisma.PrismaPromise<{ count: number }>;
+  retry: {
+    /** Why a retry must wait while the job is in `status`, or null when it may go ahead. */
+    refusalWhile(status: string): string | null;
+    count(jobId: string, scope: TRetryScope): Promise<number>;
+    /** The sentence for a retry that finds nothing to take. */
+    explainNothing(jobId: string): Promise<string>;
+    /** Puts the items back in line, as part of the retry's transaction. */
+    putBack(jobId: string, scope: TRetryScope): Prisma.PrismaPromise<{ count: number }>;
+  };
+};

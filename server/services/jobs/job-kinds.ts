@@ -1,0 +1,17 @@
+import "server-only";
+import type { TJobKindName } from "@/server/jobs/job-kind-names";
+import { imageBatchKind } from "../batches/image-batch-kind";
+import { reportRunKind } from "../reports/report-run-kind";
+import type { TJobKind } from "./job-kind";
+
+/** The catalog: one entry per kind of job (see job-kind.ts for what an entry says). */
+export const JOB_KINDS: Record<TJobKindName, TJobKind> = {
+  image_batch: imageBatchKind,
+  report_run: reportRunKind,
+};
+
+export function jobKind(name: string): TJobKind {
+  const kind = JOB_KINDS[name as TJobKindName];
+  if (!kind) throw new Error(`no job kind is called "${name}"`);
+  return kind;
+}
