@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import { z } from "zod";
 import { DownloadError, type TCredentials } from "@/server/downloads";
+import { describeStorageFault } from "@/server/storage/describe-storage-fault";
 import { assertCsvBody } from "../check-body";
 import {
   ConnectorError,
@@ -209,6 +210,10 @@ export const supersetConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
         const files = await unzipToTempFiles(file.path, context.tempDir, {
           maxBytes: context.http.maxFileBytes,
           system: "Superset",
+        }).catch((error: unknown) => {
+          if (error instanceof ConnectorError) throw error;
+          // the temp folder could not take the unpacked files: our side, not the report
+          throw new ConnectorError(describeStorageFault(error), { isOurSide: true });
         });
         return {
           files,

@@ -1,5 +1,5 @@
 import "server-only";
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import {
   ConnectorError,
@@ -27,6 +27,7 @@ import {
 } from "../jobs/pause-job";
 import { describeStorageFault } from "@/server/storage/describe-storage-fault";
 import { storeBlob } from "../storage/blob-references";
+import { toSafeFileName } from "@/server/archive";
 import { renderFileName } from "./file-name-template";
 
 export const REPORT_RUN_QUEUE = "report-run.run";
@@ -76,12 +77,21 @@ export async function runReportJob(jobId: string, queueSignal: AbortSignal): Pro
     clearInterval(heartbeat);
   }
   try {
-    if (running.signal.aborted) return;
-    if (fault) await pauseJob(jobId, fault, REPORT_RUN_QUEUE);
-    else {
+    if (running.signal.aborted) {
       forgetPauses(jobId);
-      await finishRun(jobId);
+      unrecordedItems.delete(jobId);
+      return;
     }
+    if (!fault) {
+      try {
+        await finishRun(jobId);
+        forgetPauses(jobId);
+        return;
+      } catch (error) {
+        fault = describeStorageFault(error);
+      }
+    }
+    await pauseJob(jobId, fault, REPORT_RUN_QUEUE);
   } finally {
     running.done();
   }
@@ -130,12 +140,19 @@ async function fetchAll(
 ): Promise<string | null> {
   let active = 0;
   let wake: () => void = () => {};
+  /** a fetch ended (or a fault came) since the loop last looked: look again before waiting */
+  let hasNews = false;
+  const notify = () => {
+    hasNews = true;
+    wake();
+  };
   let fault: string | null = null;
   const stop = (reason: string) => {
     fault ??= reason;
-    wake();
+    notify();
   };
   while (!signal.aborted && !fault) {
+    hasNews = false;
     const free = options.maxConcurrency - active;
     let claimed: TClaimedItem[];
     try {
@@ -155,15 +172,23 @@ async function fetchAll(
         })
         .finally(() => {
           active--;
-          wake();
+          notify();
         });
     }
     if (claimed.length > 0) continue;
-    const nextRetry = await db.reportRunItem.findFirst({
-      where: { jobId, state: "waiting_retry" },
-      orderBy: { nextAttemptAt: "asc" },
-      select: { nextAttemptAt: true },
-    });
+    let nextRetry: { nextAttemptAt: Date | null } | null;
+    try {
+      nextRetry = await db.reportRunItem.findFirst({
+        where: { jobId, state: "waiting_retry" },
+        orderBy: { nextAttemptAt: "asc" },
+        select: { nextAttemptAt: true },
+      });
+    } catch (error) {
+      stop(describeStorageFault(error));
+      break;
+    }
+    // a fetch that ended meanwhile may have put its report back in line
+    if (hasNews) continue;
     if (active === 0 && !nextRetry) break;
     const waitMs = nextRetry?.nextAttemptAt
       ? Math.max(0, nextRetry.nextAttemptAt.getTime() - Date.now())
@@ -263,8 +288,20 @@ async function fetchOne(
   const retry = failure ? planRetry(failure, item.attempts, options.maxAttempts) : null;
   if (retry?.failure) failure = retry.failure;
   const canRetry = retry !== null && retry.waitMs !== null;
-  await db.$transaction(async (tx) => {
-    await tx.reportAttempt.create({
+  // One array transaction, each statement guarding itself: an interactive one would hold the
+  // single SQLite connection open across awaits, and other jobs' writes would land inside it.
+  const isNow = { id: item.id, state: "succeeded", attempts: item.attempts };
+  const files = stored?.files.map((file, position) => [
+    randomUUID(),
+    position,
+    file.fileName,
+    file.sha256,
+    file.bytes,
+    file.rows,
+    file.crc32 | 0,
+  ]);
+  await db.$transaction([
+    db.reportAttempt.create({
       data: {
         itemId: item.id,
         attempt: item.attempts,
@@ -287,8 +324,8 @@ async function fetchOne(
           })),
         },
       },
-    });
-    const { count } = await tx.reportRunItem.updateMany({
+    }),
+    db.reportRunItem.updateMany({
       // a cancel that came first is never overwritten
       where: { id: item.id, state: "running" },
       data: stored
@@ -309,19 +346,23 @@ async function fetchOne(
             nextAttemptAt: canRetry ? new Date(finishedAt.getTime() + retry.waitMs!) : null,
             finishedAt: canRetry ? null : finishedAt,
           },
-    });
-    if (!stored || count === 0) return;
-    // a retried report replaces the files of its earlier success (their file went missing)
-    await tx.reportRunFile.deleteMany({ where: { itemId: item.id } });
-    await tx.reportRunFile.createMany({
-      data: stored.files.map((file, position) => ({
-        itemId: item.id,
-        position,
-        ...file,
-        crc32: file.crc32 | 0,
-      })),
-    });
-  });
+    }),
+    // only when this attempt's success was written (not when a cancel came first): its files
+    // replace those of an earlier success, which went missing from the store
+    ...(files
+      ? [
+          db.reportRunFile.deleteMany({ where: { itemId: item.id, item: isNow } }),
+          db.$executeRaw`
+            INSERT INTO "ReportRunFile"
+              ("id", "itemId", "position", "fileName", "sha256", "bytes", "rows", "crc32")
+            SELECT "value"->>0, ${item.id}, "value"->>1, "value"->>2, "value"->>3, "value"->>4,
+              "value"->>5, "value"->>6
+            FROM json_each(${JSON.stringify(files)})
+            WHERE EXISTS (SELECT 1 FROM "ReportRunItem"
+              WHERE "id" = ${item.id} AND "state" = 'succeeded' AND "attempts" = ${item.attempts})`,
+        ]
+      : []),
+  ]);
   publishJobChange({ jobId, productIds: [item.id] });
 }
 
@@ -369,7 +410,13 @@ async function fetchAndStore(
   if (!report) throw new ConnectorError("this report was deleted after the run started");
   const connection = await loadConnection(report.connectorId);
   const kind = connectorKind(connection.kind);
-  const query = kind.querySchema.parse(JSON.parse(report.query));
+  const parsed = kind.querySchema.safeParse(JSON.parse(report.query));
+  // waiting cannot mend a saved query this release no longer reads: no attempt is retried for it
+  if (!parsed.success)
+    throw new ConnectorError(
+      `the report's saved query is not valid any more (${parsed.error.issues[0]?.message ?? "unreadable"}); edit the report`,
+    );
+  const query = parsed.data;
   const runtime = getRuntime();
   const fetched = await kind.fetchReport(connection, query, {
     // the run's attempts are the retry budget: no request is repeated inside one
@@ -406,9 +453,10 @@ async function fetchAndStore(
 function labelled(fileName: string, label: string | null): string {
   if (!label) return fileName;
   const dot = fileName.lastIndexOf(".");
-  return dot > 0
-    ? `${fileName.slice(0, dot)}_${label}${fileName.slice(dot)}`
-    : `${fileName}_${label}`;
+  const name =
+    dot > 0 ? `${fileName.slice(0, dot)}_${label}${fileName.slice(dot)}` : `${fileName}_${label}`;
+  // the label comes from the system's ZIP: a name there is not trusted as a path
+  return toSafeFileName(name, fileName);
 }
 
 function sumOrNull(values: (number | null)[]): number | null {
