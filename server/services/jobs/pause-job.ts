@@ -11,6 +11,8 @@ export const RUNNABLE_JOB_STATES = ["queued", "running", "paused"];
 const RESUME_FIRST_DELAY_MS = 5_000;
 const RESUME_MAX_DELAY_MS = 5 * 60_000;
 const resumeDelays = new Map<string, number>();
+/** the one resume on its way per job: a new pause replaces it, so the growing wait holds */
+const resumeTimers = new Map<string, NodeJS.Timeout>();
 
 /**
  * Marks the job paused with its reason and when it tries again, and sets that retry off (its
@@ -21,11 +23,15 @@ export async function pauseJob(jobId: string, reason: string, queueName: string)
   const delay = resumeDelays.get(jobId) ?? RESUME_FIRST_DELAY_MS;
   resumeDelays.set(jobId, Math.min(delay * 2, RESUME_MAX_DELAY_MS));
   logger.warn({ jobId, reason, retryInMs: delay }, "the job pauses and resumes by itself");
-  setTimeout(() => {
+  clearTimeout(resumeTimers.get(jobId));
+  const timer = setTimeout(() => {
+    resumeTimers.delete(jobId);
     getRuntime()
       .queue.enqueue(queueName, { jobId }, { key: jobId })
       .catch((error: unknown) => logger.error({ jobId, err: error }, "could not resume the job"));
-  }, delay).unref();
+  }, delay);
+  timer.unref();
+  resumeTimers.set(jobId, timer);
   try {
     const { count } = await db.job.updateMany({
       where: { id: jobId, status: { in: RUNNABLE_JOB_STATES } },
@@ -40,6 +46,8 @@ export async function pauseJob(jobId: string, reason: string, queueName: string)
 /** The job got through (or ended): its next pause starts again from the first wait. */
 export function forgetPauses(jobId: string): void {
   resumeDelays.delete(jobId);
+  clearTimeout(resumeTimers.get(jobId));
+  resumeTimers.delete(jobId);
 }
 
 /**
