@@ -177,3 +177,83 @@ export function byNewest(a: Date | string | null | undefined, b: Date | string |
 
 export const byName = (a: { name: string }, b: { name: string }) =>
   a.name.localeCompare(b.name, undefined, { sensitivity: "base", numeric: true });
+
+/**
+ * A list the page loaded whole, narrowed in the browser: its search (`q`), filters and sort in
+ * the URL, whether anything narrows it, and the way back to all of it.
+ */
+export function useLoadedList<TFilter extends string>(filterKeys: readonly TFilter[]) {
+  const narrowing: ("q" | TFilter)[] = ["q", ...filterKeys];
+  const [query, setQuery] = useListQuery<"q" | "sort" | TFilter>([...narrowing, "sort"]);
+  const isFiltered = narrowing.some((key) => query[key] !== "");
+  const clearFilters = () =>
+    setQuery(
+      Object.fromEntries(narrowing.map((key) => [key, ""])) as Partial<
+        Record<"q" | "sort" | TFilter, string>
+      >,
+    );
+  return { query, setQuery, isFiltered, clearFilters };
+}
+
+export type TListFilter<TFilter extends string> = {
+  key: TFilter;
+  label: string;
+  /** the "no filter" choice */
+  anyLabel: string;
+  options: Record<string, string>;
+};
+
+/**
+ * The toolbar and count of a loaded list: a name search, its filters, and a sort whose first
+ * choice is the default (kept out of the URL).
+ */
+export function LoadedListControls<TFilter extends string>({
+  list,
+  filters,
+  sorts,
+  shown,
+  total,
+  noun,
+}: {
+  list: ReturnType<typeof useLoadedList<TFilter>>;
+  filters: TListFilter<TFilter>[];
+  sorts: Record<string, string>;
+  shown: number;
+  total: number;
+  noun: [string, string];
+}) {
+  const { query, setQuery, isFiltered, clearFilters } = list;
+  const defaultSort = Object.keys(sorts)[0]!;
+  const set = (key: "q" | "sort" | TFilter, value: string) =>
+    setQuery({ [key]: value } as Partial<Record<"q" | "sort" | TFilter, string>>);
+  return (
+    <>
+      <ListToolbar>
+        <SearchBox label="Search names" value={query.q} onSearch={(q) => set("q", q)} />
+        {filters.map((filter) => (
+          <SelectFilter
+            key={filter.key}
+            label={filter.label}
+            anyLabel={filter.anyLabel}
+            value={query[filter.key]}
+            options={filter.options}
+            onChange={(value) => set(filter.key, value)}
+          />
+        ))}
+        <SelectFilter
+          label="Sort"
+          value={query.sort || defaultSort}
+          options={sorts}
+          onChange={(sort) => set("sort", sort === defaultSort ? "" : sort)}
+        />
+      </ListToolbar>
+      <ListCount
+        shown={shown}
+        total={total}
+        noun={noun}
+        isFiltered={isFiltered}
+        onClear={clearFilters}
+      />
+    </>
+  );
+}

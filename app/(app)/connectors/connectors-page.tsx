@@ -6,13 +6,10 @@ import type { TConnectorView } from "@/server/services/connectors/connectors";
 import {
   byName,
   byNewest,
-  ListCount,
-  ListToolbar,
+  LoadedListControls,
   matchesSearch,
   NoMatches,
-  SearchBox,
-  SelectFilter,
-  useListQuery,
+  useLoadedList,
 } from "../../_components/list-controls";
 import { useTRPC } from "../../_components/trpc";
 import { Alert, Button, Card, PageTitle } from "../../_components/ui";
@@ -59,11 +56,9 @@ export function ConnectorsPage() {
     queryClient.invalidateQueries({ queryKey: trpc.connectors.list.queryKey() });
   const test = useMutation(trpc.connectors.test.mutationOptions({ onSettled: invalidate }));
   const remove = useMutation(trpc.connectors.delete.mutationOptions({ onSettled: invalidate }));
-  const [query, setQuery] = useListQuery(["q", "kind", "status", "sort"] as const);
-  const isFiltered = Boolean(query.q || query.kind || query.status);
-  const clearFilters = () => setQuery({ q: "", kind: "", status: "" });
+  const list = useLoadedList(["kind", "status"] as const);
   const all = connectors.data ?? [];
-  const shown = shownConnectors(all, query);
+  const shown = shownConnectors(all, list.query);
 
   return (
     <div>
@@ -96,35 +91,16 @@ export function ConnectorsPage() {
       )}
       {all.length > 0 && (
         <>
-          <ListToolbar>
-            <SearchBox label="Search names" value={query.q} onSearch={(q) => setQuery({ q })} />
-            <SelectFilter
-              label="Kind"
-              anyLabel="All kinds"
-              value={query.kind}
-              options={KIND_LABELS}
-              onChange={(kind) => setQuery({ kind })}
-            />
-            <SelectFilter
-              label="Connection test"
-              anyLabel="Any"
-              value={query.status}
-              options={CHECK_FILTERS}
-              onChange={(status) => setQuery({ status })}
-            />
-            <SelectFilter
-              label="Sort"
-              value={query.sort || "name"}
-              options={CONNECTOR_SORTS}
-              onChange={(sort) => setQuery({ sort: sort === "name" ? "" : sort })}
-            />
-          </ListToolbar>
-          <ListCount
+          <LoadedListControls
+            list={list}
+            filters={[
+              { key: "kind", label: "Kind", anyLabel: "All kinds", options: KIND_LABELS },
+              { key: "status", label: "Connection test", anyLabel: "Any", options: CHECK_FILTERS },
+            ]}
+            sorts={CONNECTOR_SORTS}
             shown={shown.length}
             total={all.length}
             noun={["connector", "connectors"]}
-            isFiltered={isFiltered}
-            onClear={clearFilters}
           />
         </>
       )}
@@ -138,7 +114,7 @@ export function ConnectorsPage() {
           </p>
         )}
         {all.length > 0 && shown.length === 0 && (
-          <NoMatches nouns="connectors" onClear={clearFilters} />
+          <NoMatches nouns="connectors" onClear={list.clearFilters} />
         )}
         <ul className="divide-y divide-slate-100">
           {shown.map((connector) => {

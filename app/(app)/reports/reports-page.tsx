@@ -8,13 +8,10 @@ import type { TReportView } from "@/server/services/reports/reports";
 import {
   byName,
   byNewest,
-  ListCount,
-  ListToolbar,
+  LoadedListControls,
   matchesSearch,
   NoMatches,
-  SearchBox,
-  SelectFilter,
-  useListQuery,
+  useLoadedList,
 } from "../../_components/list-controls";
 import { useTRPC } from "../../_components/trpc";
 import { KIND_LABELS } from "../connectors/connector-fields";
@@ -80,10 +77,8 @@ export function ReportsPage() {
     }),
   );
   const all = reports.data ?? [];
-  const [query, setQuery] = useListQuery(["q", "kind", "status", "sort"] as const);
-  const isFiltered = Boolean(query.q || query.kind || query.status);
-  const clearFilters = () => setQuery({ q: "", kind: "", status: "" });
-  const shown = shownReports(all, query);
+  const list = useLoadedList(["kind", "status"] as const);
+  const shown = shownReports(all, list.query);
   const isAllSelected = shown.length > 0 && shown.every((r) => selected.has(r.id));
 
   function toggle(id: string) {
@@ -189,35 +184,16 @@ export function ReportsPage() {
 
       {all.length > 0 && (
         <>
-          <ListToolbar>
-            <SearchBox label="Search names" value={query.q} onSearch={(q) => setQuery({ q })} />
-            <SelectFilter
-              label="Connector kind"
-              anyLabel="All kinds"
-              value={query.kind}
-              options={KIND_LABELS}
-              onChange={(kind) => setQuery({ kind })}
-            />
-            <SelectFilter
-              label="Last run"
-              anyLabel="Any"
-              value={query.status}
-              options={LAST_RUN_FILTERS}
-              onChange={(status) => setQuery({ status })}
-            />
-            <SelectFilter
-              label="Sort"
-              value={query.sort || "name"}
-              options={REPORT_SORTS}
-              onChange={(sort) => setQuery({ sort: sort === "name" ? "" : sort })}
-            />
-          </ListToolbar>
-          <ListCount
+          <LoadedListControls
+            list={list}
+            filters={[
+              { key: "kind", label: "Connector kind", anyLabel: "All kinds", options: KIND_LABELS },
+              { key: "status", label: "Last run", anyLabel: "Any", options: LAST_RUN_FILTERS },
+            ]}
+            sorts={REPORT_SORTS}
             shown={shown.length}
             total={all.length}
             noun={["report", "reports"]}
-            isFiltered={isFiltered}
-            onClear={clearFilters}
           />
         </>
       )}
@@ -234,7 +210,7 @@ export function ReportsPage() {
           </p>
         )}
         {all.length > 0 && shown.length === 0 && (
-          <NoMatches nouns="reports" onClear={clearFilters} />
+          <NoMatches nouns="reports" onClear={list.clearFilters} />
         )}
         {shown.length > 0 && (
           <table className="w-full text-left text-sm">

@@ -9,13 +9,10 @@ import { BROWSER_TIME_ZONE, formatIn } from "../../_components/format-time";
 import {
   byName,
   byNewest,
-  ListCount,
-  ListToolbar,
+  LoadedListControls,
   matchesSearch,
   NoMatches,
-  SearchBox,
-  SelectFilter,
-  useListQuery,
+  useLoadedList,
 } from "../../_components/list-controls";
 import { Alert, Button, Card, PageTitle, StatusBadge } from "../../_components/ui";
 import { ScheduleForm } from "./schedule-form";
@@ -85,11 +82,9 @@ export function SchedulesPage() {
   );
   const remove = useMutation(trpc.schedules.delete.mutationOptions({ onSettled: invalidate }));
   const actionError = setEnabled.error ?? remove.error;
-  const [query, setQuery] = useListQuery(["q", "kind", "status", "run", "sort"] as const);
-  const isFiltered = Boolean(query.q || query.kind || query.status || query.run);
-  const clearFilters = () => setQuery({ q: "", kind: "", status: "", run: "" });
+  const list = useLoadedList(["kind", "status", "run"] as const);
   const all = schedules.data ?? [];
-  const shown = shownSchedules(all, query);
+  const shown = shownSchedules(all, list.query);
 
   return (
     <div>
@@ -120,42 +115,17 @@ export function SchedulesPage() {
       )}
       {all.length > 0 && (
         <>
-          <ListToolbar>
-            <SearchBox label="Search names" value={query.q} onSearch={(q) => setQuery({ q })} />
-            <SelectFilter
-              label="Timing"
-              anyLabel="All"
-              value={query.kind}
-              options={TIMING_KINDS}
-              onChange={(kind) => setQuery({ kind })}
-            />
-            <SelectFilter
-              label="State"
-              anyLabel="Any"
-              value={query.status}
-              options={STATE_FILTERS}
-              onChange={(status) => setQuery({ status })}
-            />
-            <SelectFilter
-              label="Last run"
-              anyLabel="Any"
-              value={query.run}
-              options={LAST_RUN_FILTERS}
-              onChange={(run) => setQuery({ run })}
-            />
-            <SelectFilter
-              label="Sort"
-              value={query.sort || "name"}
-              options={SCHEDULE_SORTS}
-              onChange={(sort) => setQuery({ sort: sort === "name" ? "" : sort })}
-            />
-          </ListToolbar>
-          <ListCount
+          <LoadedListControls
+            list={list}
+            filters={[
+              { key: "kind", label: "Timing", anyLabel: "All", options: TIMING_KINDS },
+              { key: "status", label: "State", anyLabel: "Any", options: STATE_FILTERS },
+              { key: "run", label: "Last run", anyLabel: "Any", options: LAST_RUN_FILTERS },
+            ]}
+            sorts={SCHEDULE_SORTS}
             shown={shown.length}
             total={all.length}
             noun={["schedule", "schedules"]}
-            isFiltered={isFiltered}
-            onClear={clearFilters}
           />
         </>
       )}
@@ -171,7 +141,7 @@ export function SchedulesPage() {
           </p>
         )}
         {all.length > 0 && shown.length === 0 && (
-          <NoMatches nouns="schedules" onClear={clearFilters} />
+          <NoMatches nouns="schedules" onClear={list.clearFilters} />
         )}
         <ul className="divide-y divide-slate-100">
           {shown.map((schedule) => (
