@@ -184,7 +184,9 @@ test.describe("the main app", () => {
     await form.getByLabel("Name", { exact: true }).fill("Security: bad header");
     await form.getByLabel("Address", { exact: true }).fill(csvHost);
     await form.getByLabel("Authentication").selectOption({ label: "A secret header" });
-    await form.getByRole("textbox", { name: "Header name" }).fill("X Api Key");
+    const headerName = form.getByRole("textbox", { name: "Header name" });
+    await headerName.fill("X Api Key");
+    await headerName.blur();
     const message =
       'The header name "X Api Key" is not valid: use letters, digits and - only, without spaces or a colon.';
     await expect(form.getByRole("alert")).toHaveText(message);

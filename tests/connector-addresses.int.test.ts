@@ -111,7 +111,7 @@ describe("a connector's secrets follow its address", () => {
       settings: { ...settings, loginUrl: `${elsewhere.url}/` },
     };
     await expect(saveConnector(edit)).rejects.toThrow(
-      `The Login URL changed from ${salesforce.url} to ${elsewhere.url}: enter the consumer secret again, or clear it.`,
+      `The login URL changed from ${salesforce.url} to ${elsewhere.url}: enter the consumer secret again, or clear it.`,
     );
     expect(received.length).toBe(received0);
 

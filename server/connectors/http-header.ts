@@ -1,4 +1,5 @@
-import { z } from "zod";
+import { z } from "@/server/forms/zod";
+import { inSentence } from "../forms/schema-fields";
 
 // What may travel in an HTTP header, as schemas the connector settings, the save service and the
 // browser's form share: a bad header is refused when a connector is saved, in words that name it,
@@ -47,7 +48,7 @@ export function secretHeaderValue(label: string) {
   return z
     .string()
     .refine((value) => !BREAKS_A_HEADER.test(value), {
-      message: `The ${label} contains a line break; it is sent in a one-line header, so remove it.`,
+      message: `The ${inSentence(label)} contains a line break; it is sent in a one-line header, so remove it.`,
     })
     .optional()
     .meta({ title: label });

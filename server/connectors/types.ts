@@ -48,12 +48,31 @@ export type TFetchedReport = {
 /** One entry of seed 000's request.json. */
 export type TSeedEntry = { request_url: string; payload: unknown };
 
-export interface ConnectorKind<TSettings = unknown, TSecrets = unknown, TQuery = unknown> {
+/**
+ * What a kind's connectors and reports are made of, free of server-only code: the server validates
+ * with these schemas and the browser generates the connector and report forms from them.
+ */
+export type TConnectorSchemas<TSettings = unknown, TSecrets = unknown, TQuery = unknown> = {
   kind: TConnectorKindName;
   label: string;
+  /** what the address box shows while empty */
+  addressHint: string;
+  /** a kind that can work from full URLs alone needs no address */
+  isAddressOptional?: boolean;
+  /** the settings, in the form's order, except the secrets */
   settingsSchema: z.ZodType<TSettings>;
+  /** write-only: stored sealed, never sent back to the browser */
   secretsSchema: z.ZodType<TSecrets>;
+  /** settings and secrets together, in the order the connector form shows them */
+  formSchema: z.ZodType;
   querySchema: z.ZodType<TQuery>;
+};
+
+export interface ConnectorKind<
+  TSettings = unknown,
+  TSecrets = unknown,
+  TQuery = unknown,
+> extends TConnectorSchemas<TSettings, TSecrets, TQuery> {
   /** "signed in as …" in plain words, or a ConnectorError saying why not */
   testConnection(
     connection: TConnection<TSettings, TSecrets>,

@@ -3,20 +3,23 @@
 import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
 import { addressOrigin } from "@/server/connectors/address-origin";
-import type { TConnectorView } from "@/server/services/connectors/connectors";
-import { isShown } from "../../_components/field-visibility";
-import { FieldProblem, fieldErrorsOf, FormProblem } from "../../_components/form-errors";
-import { useTRPC } from "../../_components/trpc";
-import { Button, FieldError } from "../../_components/ui";
+import { CONNECTOR_KIND_LABELS, CONNECTOR_SCHEMAS } from "@/server/connectors/kind-schemas";
+import type { TConnectorKindName } from "@/server/connectors/types";
 import {
-  BASE_URL_HELP,
-  CONNECTOR_FIELDS,
-  DEFAULT_SETTINGS,
-  KIND_LABELS,
-  type TField,
-} from "./connector-fields";
-
-const INPUT = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm";
+  defaultFormText,
+  FormTextError,
+  fromFormText,
+  inSentence,
+  isShown,
+  toFormText,
+  type TFormText,
+} from "@/server/forms/schema-fields";
+import type { TConnectorView } from "@/server/services/connectors/connectors";
+import { FieldProblem, fieldErrorsOf, FormProblem } from "../../_components/form-errors";
+import { INPUT, SchemaField } from "../../_components/schema-field";
+import { useTRPC } from "../../_components/trpc";
+import { Button } from "../../_components/ui";
+import { connectorFields, type TConnectorField } from "./connector-fields";
 
 export function ConnectorForm({
   connector,
@@ -29,18 +32,22 @@ export function ConnectorForm({
   const [kind, setKind] = useState(connector?.kind ?? "metabase");
   const [name, setName] = useState(connector?.name ?? "");
   const [baseUrl, setBaseUrl] = useState(connector?.baseUrl ?? "");
-  const [settings, setSettings] = useState<Record<string, unknown>>(
-    connector?.settings ?? DEFAULT_SETTINGS[kind] ?? {},
+  const fields = connectorFields(kind);
+  const [settings, setSettings] = useState<TFormText>(() =>
+    connector ? toFormText(fields, connector.settings) : defaultFormText(fields),
   );
+  const [textProblem, setTextProblem] = useState<FormTextError | null>(null);
   // typed secrets only: an empty box keeps the stored value
   const [secrets, setSecrets] = useState<Record<string, string>>({});
   const save = useMutation(
     trpc.connectors.save.mutationOptions({ onSuccess: (saved) => onDone(saved.id) }),
   );
-  const fields = CONNECTOR_FIELDS[kind] ?? [];
   const shown = fields.filter((f) => isShown(f, settings));
-  const errors = fieldErrorsOf(save.error);
-  const pathOf = (field: TField) => `${field.isSecret ? "secrets" : "settings"}.${field.name}`;
+  const errors = textProblem
+    ? { [`settings.${textProblem.field}`]: textProblem.message }
+    : fieldErrorsOf(save.error);
+  const pathOf = (field: TConnectorField) =>
+    `${field.isSecret ? "secrets" : "settings"}.${field.name}`;
   // Saved secrets go only where they were entered for (the server refuses otherwise): once an
   // address points at another origin, every saved secret must be typed again.
   const isBaseMoved =
@@ -69,16 +76,24 @@ export function ConnectorForm({
 
   function submit(event: React.FormEvent) {
     event.preventDefault();
+    setTextProblem(null);
+    let settingValues: Record<string, unknown>;
+    try {
+      settingValues = fromFormText(
+        fields.filter((f) => !f.isSecret),
+        settings,
+      );
+    } catch (error) {
+      if (!(error instanceof FormTextError)) throw error;
+      setTextProblem(error);
+      return;
+    }
     save.mutate({
       id: connector?.id,
-      kind: kind as "metabase",
+      kind: kind as TConnectorKindName,
       name,
       baseUrl,
-      settings: Object.fromEntries(
-        Object.entries(settings).filter(
-          ([key]) => !fields.some((f) => f.name === key && f.isSecret),
-        ),
-      ),
+      settings: settingValues,
       secrets: Object.fromEntries(
         Object.entries(secrets).filter(
           ([key, value]) => value !== "" && shown.some((f) => f.name === key),
@@ -93,7 +108,7 @@ export function ConnectorForm({
     });
   }
 
-  const renderField = (field: TField) => {
+  const renderField = (field: TConnectorField) => {
     if (!isShown(field, settings)) return null;
     const id = `connector-${field.name}`;
     if (field.isSecret) {
@@ -148,55 +163,18 @@ export function ConnectorForm({
         </label>
       );
     }
-    if (field.type === "checkbox") {
-      return (
-        <label key={field.name} className="flex items-center gap-2 text-sm text-slate-700">
-          <input
-            type="checkbox"
-            checked={settings[field.name] !== false}
-            onChange={(e) => setSettings({ ...settings, [field.name]: e.target.checked })}
-          />
-          {field.label}
-        </label>
-      );
-    }
-    // what the form sees at once, else what the server said at the last save
-    const problem =
-      field.check?.(String(settings[field.name] ?? "")) ?? errors[pathOf(field)] ?? null;
     return (
-      <label key={field.name} htmlFor={id} className="block text-sm font-medium text-slate-700">
-        {field.label}
-        {field.type === "select" ? (
-          <select
-            id={id}
-            aria-label={field.label}
-            value={String(settings[field.name] ?? field.options?.[0]?.value ?? "")}
-            onChange={(e) => setSettings({ ...settings, [field.name]: e.target.value })}
-            className={INPUT}
-          >
-            {field.options?.map((o) => (
-              <option key={o.value} value={o.value}>
-                {o.label}
-              </option>
-            ))}
-          </select>
-        ) : (
-          <input
-            id={id}
-            value={String(settings[field.name] ?? "")}
-            placeholder={field.placeholder}
-            onChange={(e) => setSettings({ ...settings, [field.name]: e.target.value })}
-            aria-invalid={problem ? true : undefined}
-            className={INPUT}
-          />
-        )}
-        {field.help && (
-          <span className="mt-1 block text-xs font-normal text-slate-600">{field.help}</span>
-        )}
-        {problem && <FieldError>{problem}</FieldError>}
+      <SchemaField
+        key={field.name}
+        field={field}
+        idPrefix="connector"
+        value={settings[field.name]}
+        onChange={(value) => setSettings({ ...settings, [field.name]: value })}
+        problem={errors[pathOf(field)]}
+      >
         {/* an empty address setting follows the address above, which has the note already */}
         {movedFields.includes(field) && settings[field.name] ? movedNote : null}
-      </label>
+      </SchemaField>
     );
   };
 
@@ -215,12 +193,13 @@ export function ConnectorForm({
             disabled={Boolean(connector)}
             onChange={(e) => {
               setKind(e.target.value);
-              setSettings(DEFAULT_SETTINGS[e.target.value] ?? {});
+              setSettings(defaultFormText(connectorFields(e.target.value)));
               setSecrets({});
+              setTextProblem(null);
             }}
             className={INPUT}
           >
-            {Object.entries(KIND_LABELS).map(([value, label]) => (
+            {Object.entries(CONNECTOR_KIND_LABELS).map(([value, label]) => (
               <option key={value} value={value}>
                 {label}
               </option>
@@ -244,8 +223,8 @@ export function ConnectorForm({
           <input
             id="connector-url"
             value={baseUrl}
-            required={kind !== "http"}
-            placeholder={BASE_URL_HELP[kind]}
+            required={!CONNECTOR_SCHEMAS[kind as TConnectorKindName]?.isAddressOptional}
+            placeholder={CONNECTOR_SCHEMAS[kind as TConnectorKindName]?.addressHint}
             onChange={(e) => setBaseUrl(e.target.value)}
             aria-invalid={errors.baseUrl ? true : undefined}
             className={INPUT}
@@ -256,7 +235,7 @@ export function ConnectorForm({
       </div>
       <div className="grid gap-4 md:grid-cols-2">{fields.map(renderField)}</div>
       <FormProblem
-        message={save.error?.message}
+        message={textProblem?.message ?? save.error?.message}
         errors={errors}
         labels={{
           name: "Name",
@@ -274,9 +253,4 @@ export function ConnectorForm({
       </div>
     </form>
   );
-}
-
-/** "Password" → "password", but "API key" stays: a label inside a sentence. */
-function inSentence(label: string): string {
-  return /^.[A-Z]/.test(label) ? label : label.charAt(0).toLowerCase() + label.slice(1);
 }

@@ -14,7 +14,7 @@ import {
 import { useTRPC } from "../../_components/trpc";
 import { Alert, Button, Card, PageTitle } from "../../_components/ui";
 import { ConnectorForm } from "./connector-form";
-import { KIND_LABELS } from "./connector-fields";
+import { CONNECTOR_KIND_LABELS } from "@/server/connectors/kind-schemas";
 
 const CHECK_FILTERS: Record<string, string> = {
   ok: "Connection works",
@@ -94,7 +94,7 @@ export function ConnectorsPage() {
           <LoadedListControls
             list={list}
             filters={[
-              { key: "kind", label: "Kind", anyLabel: "All kinds", options: KIND_LABELS },
+              { key: "kind", label: "Kind", anyLabel: "All kinds", options: CONNECTOR_KIND_LABELS },
               { key: "status", label: "Connection test", anyLabel: "Any", options: CHECK_FILTERS },
             ]}
             sorts={CONNECTOR_SORTS}
@@ -128,7 +128,7 @@ export function ConnectorsPage() {
                 <div className="min-w-0">
                   <p className="truncate font-medium">{connector.name}</p>
                   <p className="truncate text-xs text-slate-500">
-                    {KIND_LABELS[connector.kind] ?? connector.kind}
+                    {connector.kindLabel}
                     {connector.baseUrl ? ` · ${connector.baseUrl}` : ""} · {connector.reportCount}{" "}
                     report
                     {connector.reportCount === 1 ? "" : "s"}

@@ -2,14 +2,20 @@
 
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
+import {
+  defaultFormText,
+  FormTextError,
+  fromFormText,
+  isShown,
+  toFormText,
+  type TFormText,
+} from "@/server/forms/schema-fields";
 import type { TReportView } from "@/server/services/reports/reports";
-import { isShown } from "../../_components/field-visibility";
 import { FieldProblem, fieldErrorsOf, FormProblem } from "../../_components/form-errors";
+import { INPUT, SchemaField } from "../../_components/schema-field";
 import { useTRPC } from "../../_components/trpc";
 import { Alert, Button } from "../../_components/ui";
-import { DEFAULT_QUERY, fromQuery, QUERY_FIELDS, QueryFieldError, toQuery } from "./query-fields";
-
-const INPUT = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm";
+import { queryFields } from "../connectors/connector-fields";
 
 export function ReportForm({ report, onDone }: { report: TReportView | null; onDone: () => void }) {
   const trpc = useTRPC();
@@ -19,14 +25,16 @@ export function ReportForm({ report, onDone }: { report: TReportView | null; onD
   const [template, setTemplate] = useState(
     report?.fileNameTemplate ?? "{report}_{date:yyyyMMdd_HHmm}.csv",
   );
-  const [values, setValues] = useState<Record<string, string | boolean>>(
-    report ? fromQuery(report.connectorKind, report.query as Record<string, unknown>) : {},
+  const [values, setValues] = useState<TFormText>(() =>
+    report
+      ? toFormText(queryFields(report.connectorKind), report.query as Record<string, unknown>)
+      : {},
   );
-  const [jsonProblem, setJsonProblem] = useState<QueryFieldError | null>(null);
+  const [jsonProblem, setJsonProblem] = useState<FormTextError | null>(null);
   const save = useMutation(trpc.reports.save.mutationOptions({ onSuccess: onDone }));
   const connector = connectors.data?.find((c) => c.id === connectorId);
   const kind = connector?.kind ?? "";
-  const fields = QUERY_FIELDS[kind] ?? [];
+  const fields = queryFields(kind);
   const shownFields = fields.filter((field) => isShown(field, values));
   const errors = jsonProblem
     ? { [`query.${jsonProblem.field}`]: jsonProblem.message }
@@ -36,7 +44,7 @@ export function ReportForm({ report, onDone }: { report: TReportView | null; onD
   function chooseConnector(id: string) {
     setConnectorId(id);
     const next = connectors.data?.find((c) => c.id === id)?.kind ?? "";
-    if (next !== kind) setValues(fromQuery(next, DEFAULT_QUERY[next] ?? {}));
+    if (next !== kind) setValues(defaultFormText(queryFields(next)));
   }
 
   function submit(event: React.FormEvent) {
@@ -44,9 +52,9 @@ export function ReportForm({ report, onDone }: { report: TReportView | null; onD
     setJsonProblem(null);
     let query: Record<string, unknown>;
     try {
-      query = toQuery(kind, values);
+      query = fromFormText(fields, values);
     } catch (error) {
-      if (!(error instanceof QueryFieldError)) throw error;
+      if (!(error instanceof FormTextError)) throw error;
       setJsonProblem(error);
       return;
     }
@@ -108,68 +116,16 @@ export function ReportForm({ report, onDone }: { report: TReportView | null; onD
         <Alert tone="info">Add a connector first: a report fetches through one.</Alert>
       )}
       <div className="grid gap-4 md:grid-cols-2">
-        {shownFields.map((field) => {
-          const id = `query-${field.name}`;
-          const path = `query.${field.name}`;
-          if (field.type === "checkbox") {
-            return (
-              <label key={field.name} className="flex items-center gap-2 text-sm text-slate-700">
-                <input
-                  type="checkbox"
-                  checked={values[field.name] === true}
-                  onChange={(e) => setValues({ ...values, [field.name]: e.target.checked })}
-                />
-                {field.label}
-              </label>
-            );
-          }
-          return (
-            <label
-              key={field.name}
-              htmlFor={id}
-              className={`block text-sm font-medium text-slate-700 ${field.type === "json" ? "md:col-span-2" : ""}`}
-            >
-              {field.label}
-              {field.type === "select" ? (
-                <select
-                  id={id}
-                  aria-label={field.label}
-                  value={String(values[field.name] ?? field.options?.[0]?.value)}
-                  onChange={(e) => setValues({ ...values, [field.name]: e.target.value })}
-                  className={INPUT}
-                >
-                  {field.options?.map((o) => (
-                    <option key={o.value} value={o.value}>
-                      {o.label}
-                    </option>
-                  ))}
-                </select>
-              ) : field.type === "json" ? (
-                <textarea
-                  id={id}
-                  rows={3}
-                  value={String(values[field.name] ?? "")}
-                  placeholder={field.placeholder}
-                  onChange={(e) => setValues({ ...values, [field.name]: e.target.value })}
-                  aria-invalid={invalid(path)}
-                  className={`${INPUT} font-mono text-xs`}
-                />
-              ) : (
-                <input
-                  id={id}
-                  type={field.type === "number" ? "number" : "text"}
-                  min={1}
-                  value={String(values[field.name] ?? "")}
-                  placeholder={field.placeholder}
-                  onChange={(e) => setValues({ ...values, [field.name]: e.target.value })}
-                  aria-invalid={invalid(path)}
-                  className={INPUT}
-                />
-              )}
-              <FieldProblem errors={errors} path={path} />
-            </label>
-          );
-        })}
+        {shownFields.map((field) => (
+          <SchemaField
+            key={field.name}
+            field={field}
+            idPrefix="query"
+            value={values[field.name]}
+            onChange={(value) => setValues({ ...values, [field.name]: value })}
+            problem={errors[`query.${field.name}`]}
+          />
+        ))}
       </div>
       <FormProblem
         message={jsonProblem?.message ?? save.error?.message}

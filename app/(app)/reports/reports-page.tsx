@@ -14,7 +14,7 @@ import {
   useLoadedList,
 } from "../../_components/list-controls";
 import { useTRPC } from "../../_components/trpc";
-import { KIND_LABELS } from "../connectors/connector-fields";
+import { CONNECTOR_KIND_LABELS } from "@/server/connectors/kind-schemas";
 import { Alert, Button, ButtonLink, Card, PageTitle, StatusBadge } from "../../_components/ui";
 import { ImportPanel } from "./import-panel";
 import { ReportForm } from "./report-form";
@@ -187,7 +187,12 @@ export function ReportsPage() {
           <LoadedListControls
             list={list}
             filters={[
-              { key: "kind", label: "Connector kind", anyLabel: "All kinds", options: KIND_LABELS },
+              {
+                key: "kind",
+                label: "Connector kind",
+                anyLabel: "All kinds",
+                options: CONNECTOR_KIND_LABELS,
+              },
               { key: "status", label: "Last run", anyLabel: "Any", options: LAST_RUN_FILTERS },
             ]}
             sorts={REPORT_SORTS}

@@ -4,37 +4,15 @@ import { DownloadError, type TCredentials } from "@/server/downloads";
 import { assertCsvBody, looksLikeHtml } from "../check-body";
 import { ConnectorError, describeTransportError } from "../connector-error";
 import { charsetOf } from "../normalise-csv";
-import { secretHeaderValue, ZHeaderName, ZHeaders } from "../http-header";
 import type { ConnectorKind, TConnection } from "../types";
 import { joinUrl } from "../url";
 import { removeOnFailure } from "../temp-files";
-
-const ZSettings = z.object({
-  authMethod: z.enum(["none", "basic", "bearer", "header"]).default("none"),
-  username: z.string().default(""),
-  /** for "header": the name of the header that carries the secret, e.g. X-Api-Key */
-  headerName: ZHeaderName,
-  /** extra headers that are not secret */
-  headers: ZHeaders,
-  /** fetched by "Test connection"; the base URL when empty */
-  testUrl: z
-    .string()
-    .default("")
-    .meta({ title: "URL to fetch for “Test connection”", isCredentialAddress: true }),
-});
-const ZSecrets = z.object({
-  password: z.string().optional().meta({ title: "password" }),
-  token: secretHeaderValue("token"),
-  headerValue: secretHeaderValue("header value"),
-});
-const ZQuery = z.object({
-  /** absolute, or relative to the connector's base URL */
-  url: z.string().trim().min(1, "a URL is required"),
-  format: z.enum(["csv", "json"]).default("csv"),
-  method: z.enum(["GET", "POST"]).default("GET"),
-  /** JSON body for POST */
-  payload: z.unknown().optional(),
-});
+import {
+  httpFileSchemas,
+  ZHttpFileQuery as ZQuery,
+  ZHttpFileSecrets as ZSecrets,
+  ZHttpFileSettings as ZSettings,
+} from "./schemas";
 
 type TSettings = z.infer<typeof ZSettings>;
 type TSecrets = z.infer<typeof ZSecrets>;
@@ -96,11 +74,7 @@ function toHttpError(
 }
 
 export const httpFileConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
-  kind: "http",
-  label: "CSV or JSON at a URL",
-  settingsSchema: ZSettings,
-  secretsSchema: ZSecrets,
-  querySchema: ZQuery,
+  ...httpFileSchemas,
 
   async testConnection(connection, context) {
     const url = resolveUrl(connection, connection.settings.testUrl || connection.baseUrl || "");

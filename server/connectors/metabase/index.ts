@@ -8,38 +8,16 @@ import {
   SessionExpiredError,
 } from "../connector-error";
 import { charsetOf } from "../normalise-csv";
-import { secretHeaderValue } from "../http-header";
 import { sessionCaller } from "../session-cache";
 import { removeOnFailure } from "../temp-files";
 import type { ConnectorKind, TConnection, TConnectorContext } from "../types";
 import { joinUrl } from "../url";
-
-const ZSettings = z.object({
-  authMethod: z.enum(["api_key", "session"]).default("api_key"),
-  /** the account's email, for session sign-in */
-  email: z.string().trim().default(""),
-});
-const ZSecrets = z.object({
-  apiKey: secretHeaderValue("API key"),
-  password: z.string().optional().meta({ title: "password" }),
-});
-const ZParameters = z.array(z.record(z.string(), z.unknown())).default([]);
-const ZQuery = z.discriminatedUnion("target", [
-  z.object({
-    target: z.literal("card"),
-    cardId: z.number().int().positive(),
-    parameters: ZParameters,
-    formatRows: z.boolean().default(false),
-  }),
-  z.object({
-    target: z.literal("dashcard"),
-    dashboardId: z.number().int().positive(),
-    dashcardId: z.number().int().positive(),
-    cardId: z.number().int().positive(),
-    parameters: ZParameters,
-    formatRows: z.boolean().default(false),
-  }),
-]);
+import {
+  metabaseSchemas,
+  ZMetabaseQuery as ZQuery,
+  ZMetabaseSecrets as ZSecrets,
+  ZMetabaseSettings as ZSettings,
+} from "./schemas";
 
 /** The parts of Metabase's answers we read (POST /api/session, GET /api/user/current). */
 const ZSessionAnswer = z.object({ id: z.string().nullish() });
@@ -163,11 +141,7 @@ function toMetabaseError(connection: TMetabase, error: unknown, what: string): E
 const call = sessionCaller(signIn);
 
 export const metabaseConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
-  kind: "metabase",
-  label: "Metabase",
-  settingsSchema: ZSettings,
-  secretsSchema: ZSecrets,
-  querySchema: ZQuery,
+  ...metabaseSchemas,
 
   async testConnection(connection, context) {
     const user = await call(connection, context, async (auth) => {

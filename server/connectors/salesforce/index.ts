@@ -11,40 +11,16 @@ import {
 } from "../connector-error";
 import { looksLikeHtml } from "../check-body";
 import { charsetOf } from "../normalise-csv";
-import { secretHeaderValue } from "../http-header";
 import { sessionCaller } from "../session-cache";
 import type { ConnectorKind, TConnection, TConnectorContext, TFetchedReport } from "../types";
 import { joinUrl } from "../url";
 import { reportResultToCsv, ZReportResult } from "./report-json";
-
-const ZSettings = z.object({
-  authMethod: z.enum(["client_credentials", "jwt", "session_id"]).default("client_credentials"),
-  /** token endpoint host: the org's My Domain, https://login.salesforce.com or https://test.salesforce.com */
-  loginUrl: z.string().trim().default("").meta({ title: "Login URL", isCredentialAddress: true }),
-  /** the connected app's consumer key */
-  clientId: z.string().trim().default(""),
-  /** the Salesforce user a JWT bearer token is issued for */
-  username: z.string().trim().default(""),
-  apiVersion: z
-    .string()
-    .regex(/^v\d+\.\d$/, "an API version looks like v62.0")
-    .default("v62.0"),
-  /** fetch reports over 2,000 rows through the report export, which has no row cap */
-  fullExport: z.boolean().default(true),
-});
-const ZSecrets = z.object({
-  clientSecret: z.string().optional().meta({ title: "consumer secret" }),
-  privateKeyPem: z.string().optional().meta({ title: "private key" }),
-  sessionId: secretHeaderValue("session id"),
-});
-const ZQuery = z.object({
-  reportId: z
-    .string()
-    .regex(
-      /^00O[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$/,
-      "a report id starts with 00O and has 15 or 18 characters",
-    ),
-});
+import {
+  salesforceSchemas,
+  ZSalesforceQuery as ZQuery,
+  ZSalesforceSecrets as ZSecrets,
+  ZSalesforceSettings as ZSettings,
+} from "./schemas";
 
 /** The parts of Salesforce's answers we read (OAuth token, Chatter's current user). */
 const ZTokenAnswer = z.object({
@@ -202,11 +178,7 @@ function toSalesforceError(connection: TSalesforce, error: unknown, what: string
 const call = sessionCaller(signIn);
 
 export const salesforceConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
-  kind: "salesforce",
-  label: "Salesforce",
-  settingsSchema: ZSettings,
-  secretsSchema: ZSecrets,
-  querySchema: ZQuery,
+  ...salesforceSchemas,
 
   async testConnection(connection, context) {
     const version = connection.settings.apiVersion;

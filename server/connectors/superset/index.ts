@@ -15,20 +15,12 @@ import { removeOnFailure } from "../temp-files";
 import type { ConnectorKind, TConnection, TConnectorContext } from "../types";
 import { unzipToTempFiles } from "../unzip-report";
 import { joinUrl } from "../url";
-
-const ZSettings = z.object({
-  username: z.string().trim().min(1, "a user name is required"),
-  provider: z.enum(["db", "ldap"]).default("db"),
-});
-const ZSecrets = z.object({ password: z.string().optional().meta({ title: "password" }) });
-const ZQuery = z.discriminatedUnion("target", [
-  z.object({ target: z.literal("chart"), chartId: z.number().int().positive() }),
-  z.object({
-    target: z.literal("payload"),
-    /** a chart-data query context, as Superset's own UI sends it */
-    payload: z.record(z.string(), z.unknown()),
-  }),
-]);
+import {
+  supersetSchemas,
+  ZSupersetQuery as ZQuery,
+  ZSupersetSecrets as ZSecrets,
+  ZSupersetSettings as ZSettings,
+} from "./schemas";
 
 /** The parts of Superset's answers we read (login, CSRF token, current user). */
 const ZLoginAnswer = z.object({ access_token: z.string().nullish() });
@@ -147,11 +139,7 @@ function toSupersetError(error: unknown, what: string): Error {
 const call = sessionCaller(signIn);
 
 export const supersetConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
-  kind: "superset",
-  label: "Superset",
-  settingsSchema: ZSettings,
-  secretsSchema: ZSecrets,
-  querySchema: ZQuery,
+  ...supersetSchemas,
 
   async testConnection(connection, context) {
     // The sign-in is the test. Who signed in is added when this Superset can say it: releases

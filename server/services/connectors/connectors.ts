@@ -14,6 +14,7 @@ import { AppError } from "@/server/errors";
 import { fieldErrorsOf, formProblemMessage } from "@/server/field-errors";
 import { logger } from "@/server/logger";
 import { getRuntime } from "@/server/runtime";
+import { inSentence } from "@/server/forms/schema-fields";
 
 export const ZConnectorInput = z.object({
   id: z.uuid().optional(),
@@ -58,10 +59,9 @@ function secretFieldNames(kind: string): string[] {
   return Object.keys(schemaShape(connectorKind(kind).secretsSchema));
 }
 
-/** A field's label in messages: its schema's title, else its name. */
+/** A field's label inside a sentence: its schema's title, else its name. */
 function fieldLabel(schema: z.ZodType<unknown>, field: string): string {
-  const title = schemaShape(schema)[field]?.meta()?.title;
-  return typeof title === "string" ? title : field;
+  return inSentence(schemaShape(schema)[field]?.meta()?.title ?? field);
 }
 
 /**
@@ -79,7 +79,7 @@ function credentialAddresses(
     ...Object.entries(shape)
       .filter(([, schema]) => schema.meta()?.isCredentialAddress === true)
       .map(([field, schema]) => ({
-        label: String(schema.meta()?.title ?? field),
+        label: inSentence(schema.meta()?.title ?? field),
         origin: addressOrigin(baseUrl, String(settings[field] ?? "")),
       })),
   ];

@@ -1,0 +1,17 @@
+import { httpFileSchemas } from "./http-file/schemas";
+import { metabaseSchemas } from "./metabase/schemas";
+import { salesforceSchemas } from "./salesforce/schemas";
+import { supersetSchemas } from "./superset/schemas";
+import type { TConnectorKindName, TConnectorSchemas } from "./types";
+
+/** Each kind's schemas without its server code: what the browser's forms are generated from. */
+export const CONNECTOR_SCHEMAS: Record<TConnectorKindName, TConnectorSchemas> = {
+  metabase: metabaseSchemas,
+  superset: supersetSchemas,
+  salesforce: salesforceSchemas,
+  http: httpFileSchemas,
+};
+
+export const CONNECTOR_KIND_LABELS = Object.fromEntries(
+  Object.values(CONNECTOR_SCHEMAS).map((schemas) => [schemas.kind, schemas.label]),
+) as Record<TConnectorKindName, string>;
