@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createDownloadEngine, type DownloadEngine } from "@/server/downloads";
+import { installPlainIssueMessages } from "@/server/field-errors";
 import { ConnectorError } from "./connector-error";
 import { createConnectorHttp, type ConnectorHttp } from "./connector-http";
 
@@ -73,5 +74,18 @@ describe("requestJson", () => {
     expect(message).toContain(`127.0.0.1:${new URL(baseUrl).port} answered /api/v1/me/`);
     expect(message).toContain("another shape than expected (result.username:");
     expect(isRetryable).toBe(false);
+  });
+
+  it("names what the system sent in zod's own words, even where forms get plain sentences", async () => {
+    // the web server installs the form wording for every parse; it is for people filling in forms
+    installPlainIssueMessages();
+    answers.set("/api/user/current", JSON.stringify({ result: { username: 42 } }));
+    const error = await http.requestJson(`${baseUrl}/api/user/current`, ZCurrentUser).then(
+      () => null,
+      (thrown: unknown) => thrown,
+    );
+    expect((error as ConnectorError).message).toContain(
+      "(result.username: Invalid input: expected string, received number)",
+    );
   });
 });

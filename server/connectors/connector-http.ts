@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
-import type { z } from "zod";
+import { z } from "zod";
 import {
   DownloadError,
   type DownloadEngine,
@@ -114,7 +114,8 @@ export function createConnectorHttp(
           },
         );
       }
-      const checked = schema.safeParse(parsed);
+      // zod's own words: they describe another system's answer to whoever reads the log
+      const checked = schema.safeParse(parsed, { error: z.locales.en().localeError });
       if (!checked.success) throw unexpectedShapeError(url, checked.error);
       return { ...response, body: checked.data };
     },
