@@ -409,7 +409,7 @@ describe("a file sent as bytes", () => {
       Buffer.from([0xe9]),
       Buffer.from(".jpg\r\n"),
     ]);
-    const analysis = analyzeBatch({ bytes, source: "csv" });
+    const analysis = await analyzeBatch({ bytes, source: "csv" });
     expect(analysis.notes[0]).toBe(WINDOWS_1252_NOTE);
     expect(analysis.rows).toEqual([
       {
@@ -438,7 +438,7 @@ describe("a file sent as bytes", () => {
       Buffer.alloc(200),
       Buffer.from("xl/worksheets/sheet1.xml"),
     ]);
-    expect(analyzeBatch({ bytes: xlsx, source: "csv" })).toMatchObject({
+    expect(await analyzeBatch({ bytes: xlsx, source: "csv" })).toMatchObject({
       fatal: expect.stringMatching(/^This file is an Excel workbook \(\.xlsx\), not a CSV file\./),
       rows: [],
     });

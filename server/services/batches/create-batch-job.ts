@@ -40,7 +40,7 @@ export type TCreatedBatch = {
 export async function createBatchJob(
   args: TBatchInput & { userId: string; title?: string; idempotencyKey?: string },
 ): Promise<TCreatedBatch> {
-  const read = readBatchInput(args);
+  const read = await readBatchInput(args);
   if (read.refusal !== null) throw new AppError("BAD_REQUEST", read.refusal);
   const { text, note } = read;
   const givenTitle = args.title?.trim() || "";
