@@ -172,7 +172,8 @@ describe("readUploadBytes: a ZIP", () => {
     );
     const stored = makeZip({ "images.csv": LIST }, ["-0"]);
     const flipped = Buffer.from(stored);
-    flipped[30 + "images.csv".length + 3] ^= 0x01;
+    const at = 30 + "images.csv".length + 3;
+    flipped[at] = flipped[at]! ^ 0x01;
     expect(await refusalOf(flipped)).toBe(
       "The ZIP file is damaged: “images.csv” does not match its checksum. Zip the spreadsheet again, or upload the CSV file itself.",
     );
