@@ -15,6 +15,7 @@ import { bigTable, csvLine } from "@/test-support/fakes/report-data";
 import { startFakeSalesforce } from "@/test-support/fakes/salesforce";
 import { startFakeSuperset } from "@/test-support/fakes/superset";
 import { readStoredBlob, startTestApp, waitFor } from "./support/test-app";
+import { jobTitleFields } from "@/server/services/jobs/job-title";
 
 let app: Awaited<ReturnType<typeof startTestApp>>;
 let metabase: Awaited<ReturnType<typeof startFakeMetabase>>;
@@ -712,7 +713,7 @@ describe("recovery", () => {
     const job = await app.db.job.create({
       data: {
         kind: "report_run",
-        title: "left behind",
+        ...jobTitleFields("left behind"),
         status: "running",
         totalItems: 1,
         options: JSON.stringify({ maxConcurrency: 1, maxAttempts: 3 }),
