@@ -1138,3 +1138,58 @@ describe("connector behaviour against real-service answers", () => {
     expect(fallback!.note).toMatch(/the report export answered with Salesforce's login page/);
   });
 });
+
+describe("a cancel that lands while a report's answer is on its way", () => {
+  it("logs the attempt as cancelled, not succeeded, and stores no file for it", async () => {
+    const http = await import("node:http");
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let requests = 0;
+    // answers only once released, so the cancel lands while the request is in flight
+    const server = http.createServer((_request, response) => {
+      requests++;
+      void held.then(() => {
+        response.writeHead(200, { "content-type": "text/csv" });
+        response.end("a,b\r\n1,2\r\n");
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as import("node:net").AddressInfo;
+      const url = `http://127.0.0.1:${port}/held.csv`;
+      const plain = await connector({
+        name: "Held files",
+        kind: "http",
+        baseUrl: "",
+        settings: { authMethod: "none" },
+        secrets: {},
+      });
+      const reportId = await report("Held", plain, { url });
+      const { runs } = await services();
+      const { jobId } = await runs.startReportRun({
+        reportIds: [reportId],
+        createdById: app.userId,
+      });
+      await waitFor(() => requests > 0 || null, 10_000);
+      // the cancel another process wrote: its item is cancelled before its stop reaches this worker
+      const item = await app.db.reportRunItem.findFirstOrThrow({ where: { jobId } });
+      await app.db.reportRunItem.update({
+        where: { id: item.id },
+        data: { state: "cancelled", error: "cancelled", leaseUntil: null },
+      });
+      release();
+      const attempt = await waitFor(
+        () => app.db.reportAttempt.findFirst({ where: { itemId: item.id } }),
+        10_000,
+      );
+      expect(attempt).toMatchObject({ outcome: "cancelled", error: "cancelled" });
+      expect(
+        await app.db.reportRunItem.findUniqueOrThrow({ where: { id: item.id } }),
+      ).toMatchObject({ state: "cancelled" });
+      expect(await app.db.reportRunFile.count({ where: { itemId: item.id } })).toBe(0);
+    } finally {
+      release();
+      server.close();
+    }
+  });
+});
