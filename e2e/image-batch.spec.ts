@@ -243,13 +243,11 @@ test("an upload is read from its bytes: Windows-1252 with a note, a workbook ref
   );
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(shots, "new-batch-windows-1252.png"), fullPage: true });
-  await page.setViewportSize({ width: 390, height: 844 });
-  const overflow = await page.evaluate(
-    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  await expectFitsPhone(
+    page,
+    "new-batch-analyzed-phone",
+    "the analyzed page scrolls sideways on a phone",
   );
-  expect(overflow, "the analyzed page scrolls sideways on a phone").toBeLessThanOrEqual(0);
-  await page.screenshot({ path: path.join(shots, "new-batch-analyzed-phone.png"), fullPage: true });
-  await page.setViewportSize({ width: 1280, height: 720 });
 
   // the bytes of a workbook: one sentence, no rows
   await page.getByLabel("CSV or ZIP file").setInputFiles({
@@ -294,13 +292,7 @@ test("a ZIP upload: the image list inside is read, another can be chosen, a lock
   ]);
   await expect(page.getByRole("button", { name: "Queue downloads (2 images)" })).toBeEnabled();
   await page.screenshot({ path: path.join(shots, "new-batch-zip.png"), fullPage: true });
-  await page.setViewportSize({ width: 390, height: 844 });
-  const overflow = await page.evaluate(
-    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-  );
-  expect(overflow, "the ZIP choice scrolls sideways on a phone").toBeLessThanOrEqual(0);
-  await page.screenshot({ path: path.join(shots, "new-batch-zip-phone.png"), fullPage: true });
-  await page.setViewportSize({ width: 1280, height: 720 });
+  await expectFitsPhone(page, "new-batch-zip-phone", "the ZIP choice scrolls sideways on a phone");
 
   await choice.selectOption("Spring/sale-images.csv");
   await expect(page.getByText("· from Spring/sale-images.csv in spring-export.zip")).toBeVisible();
@@ -317,6 +309,17 @@ test("a ZIP upload: the image list inside is read, another can be chosen, a lock
   );
   await expect(page.getByRole("tab")).toHaveCount(0);
 });
+
+/** At a phone's width the page does not scroll sideways; a screenshot of it is kept. */
+async function expectFitsPhone(page: Page, shot: string, message: string) {
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  expect(overflow, message).toBeLessThanOrEqual(0);
+  await page.screenshot({ path: path.join(shots, `${shot}.png`), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 720 });
+}
 
 test("a clipboard paste keeps a cell's quotes, and queueing sends a key that gets the same job again", async ({
   page,
