@@ -5,7 +5,7 @@ import { expect, test } from "./support/test";
 import { E2E_ADMIN, IMAGE_HOST_PORT } from "../playwright.config";
 import { expectNoSeriousA11yViolations } from "./support/axe";
 import { signIn } from "./support/sign-in";
-import { isZipIntact, zipEntries, zipEntryText } from "../test-support/zip";
+import { isZipIntact, makeZip, zipEntries, zipEntryText } from "../test-support/zip";
 
 const host = `http://127.0.0.1:${IMAGE_HOST_PORT}`;
 const shots = path.join("test-results", "screenshots");
@@ -224,7 +224,7 @@ test("an upload is read from its bytes: Windows-1252 with a note, a workbook ref
   page,
 }) => {
   await signIn(page, "/batches/new");
-  await page.getByLabel("CSV file").setInputFiles({
+  await page.getByLabel("CSV or ZIP file").setInputFiles({
     name: "excel-export.csv",
     mimeType: "text/csv",
     buffer: windows1252Csv(),
@@ -243,16 +243,14 @@ test("an upload is read from its bytes: Windows-1252 with a note, a workbook ref
   );
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(shots, "new-batch-windows-1252.png"), fullPage: true });
-  await page.setViewportSize({ width: 390, height: 844 });
-  const overflow = await page.evaluate(
-    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  await expectFitsPhone(
+    page,
+    "new-batch-analyzed-phone",
+    "the analyzed page scrolls sideways on a phone",
   );
-  expect(overflow, "the analyzed page scrolls sideways on a phone").toBeLessThanOrEqual(0);
-  await page.screenshot({ path: path.join(shots, "new-batch-analyzed-phone.png"), fullPage: true });
-  await page.setViewportSize({ width: 1280, height: 720 });
 
   // the bytes of a workbook: one sentence, no rows
-  await page.getByLabel("CSV file").setInputFiles({
+  await page.getByLabel("CSV or ZIP file").setInputFiles({
     name: "images.xlsx",
     mimeType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     buffer: Buffer.concat([
@@ -267,6 +265,61 @@ test("an upload is read from its bytes: Windows-1252 with a note, a workbook ref
   );
   await expect(page.getByRole("tab")).toHaveCount(0);
 });
+
+test("a ZIP upload: the image list inside is read, another can be chosen, a locked one is refused", async ({
+  page,
+}) => {
+  await signIn(page, "/batches/new");
+  await page.getByLabel("CSV or ZIP file").setInputFiles({
+    name: "spring-export.zip",
+    mimeType: "application/zip",
+    buffer: makeZip({
+      "Spring/readme.txt": "Images for the spring catalogue.\n",
+      "Spring/images.csv": `SKU,Image\nZIP-1,${host}/img/a1.png\nZIP-1,${host}/img/a2.jpg\n`,
+      "Spring/sale-images.csv": `ZIP-2,${host}/img/b1.gif\n`,
+      "__MACOSX/Spring/._images.csv": "fork",
+    }),
+  });
+  await expect(page.getByText("· from Spring/images.csv in spring-export.zip")).toBeVisible();
+  await expect(
+    page.getByText("Read “Spring/images.csv” of the 3 spreadsheets in the ZIP"),
+  ).toBeVisible();
+  const choice = page.getByLabel("Spreadsheet in spring-export.zip");
+  await expect(choice.locator("option")).toHaveText([
+    /^Spring\/images\.csv/,
+    /^Spring\/readme\.txt/,
+    /^Spring\/sale-images\.csv/,
+  ]);
+  await expect(page.getByRole("button", { name: "Queue downloads (2 images)" })).toBeEnabled();
+  await page.screenshot({ path: path.join(shots, "new-batch-zip.png"), fullPage: true });
+  await expectFitsPhone(page, "new-batch-zip-phone", "the ZIP choice scrolls sideways on a phone");
+
+  await choice.selectOption("Spring/sale-images.csv");
+  await expect(page.getByText("· from Spring/sale-images.csv in spring-export.zip")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Queue downloads (1 image)" })).toBeEnabled();
+  await expect(page.getByLabel("Rows")).toHaveValue(`ZIP-2,${host}/img/b1.gif\n`);
+
+  await page.getByLabel("CSV or ZIP file").setInputFiles({
+    name: "locked.zip",
+    mimeType: "application/zip",
+    buffer: makeZip({ "images.csv": `ZIP-3,${host}/img/c1.avif\n` }, ["-P", "secret"]),
+  });
+  await expect(page.getByRole("alert").filter({ hasText: "password" })).toHaveText(
+    "The ZIP is password-protected (“images.csv” is encrypted), so it cannot be read. Make the ZIP without a password, or upload the CSV file itself.",
+  );
+  await expect(page.getByRole("tab")).toHaveCount(0);
+});
+
+/** At a phone's width the page does not scroll sideways; a screenshot of it is kept. */
+async function expectFitsPhone(page: Page, shot: string, message: string) {
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  expect(overflow, message).toBeLessThanOrEqual(0);
+  await page.screenshot({ path: path.join(shots, `${shot}.png`), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 720 });
+}
 
 test("a clipboard paste keeps a cell's quotes, and queueing sends a key that gets the same job again", async ({
   page,

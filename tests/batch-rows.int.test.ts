@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeZip } from "../test-support/zip";
 import { startTestApp, waitFor } from "./support/test-app";
 
 // No worker here: the items must stay as they were stored.
@@ -409,7 +410,7 @@ describe("a file sent as bytes", () => {
       Buffer.from([0xe9]),
       Buffer.from(".jpg\r\n"),
     ]);
-    const analysis = analyzeBatch({ bytes, source: "csv" });
+    const analysis = await analyzeBatch({ bytes, source: "csv" });
     expect(analysis.notes[0]).toBe(WINDOWS_1252_NOTE);
     expect(analysis.rows).toEqual([
       {
@@ -438,13 +439,78 @@ describe("a file sent as bytes", () => {
       Buffer.alloc(200),
       Buffer.from("xl/worksheets/sheet1.xml"),
     ]);
-    expect(analyzeBatch({ bytes: xlsx, source: "csv" })).toMatchObject({
+    expect(await analyzeBatch({ bytes: xlsx, source: "csv" })).toMatchObject({
       fatal: expect.stringMatching(/^This file is an Excel workbook \(\.xlsx\), not a CSV file\./),
       rows: [],
     });
     await expect(
       createBatchJob({ userId: app.userId, bytes: xlsx, source: "csv" }),
     ).rejects.toThrow(/^This file is an Excel workbook/);
+    expect(await app.db.job.count()).toBe(jobsBefore);
+  });
+});
+
+describe("a ZIP sent as bytes", () => {
+  it("stores the image list inside it, or the spreadsheet the request names", async () => {
+    const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+    const { analyzeBatch } = await import("@/server/services/batches/analyze-batch");
+    const zip = makeZip({
+      "export/readme.txt": "Spring catalogue.\n",
+      "export/images.csv": "SKU,Image\nZ-1,http://127.0.0.1:9/img/z1.png\n",
+      "export/more.csv": "Z-2,http://127.0.0.1:9/img/z2.png\nZ-3,http://127.0.0.1:9/img/z3.png\n",
+      "__MACOSX/export/._images.csv": "fork",
+    });
+    const analysis = await analyzeBatch({ bytes: zip, source: "csv" });
+    expect(analysis.fatal).toBeNull();
+    expect(analysis.notes[0]).toMatch(
+      /^Read “export\/images\.csv” of the 3 spreadsheets in the ZIP/,
+    );
+    const { jobId } = await createBatchJob({ userId: app.userId, bytes: zip, source: "csv" });
+    const items = await app.db.imageItem.findMany({ where: { jobId }, orderBy: { line: "asc" } });
+    expect(items.map((item) => item.url)).toEqual(["http://127.0.0.1:9/img/z1.png"]);
+
+    const named = await createBatchJob({
+      userId: app.userId,
+      bytes: zip,
+      source: "csv",
+      entry: "export/more.csv",
+    });
+    const namedItems = await app.db.imageItem.findMany({
+      where: { jobId: named.jobId },
+      orderBy: { line: "asc" },
+    });
+    expect(namedItems.map((item) => item.url)).toEqual([
+      "http://127.0.0.1:9/img/z2.png",
+      "http://127.0.0.1:9/img/z3.png",
+    ]);
+  });
+
+  it("is refused in one sentence when it is a bomb, damaged or locked, and nothing is stored", async () => {
+    const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+    const { analyzeBatch } = await import("@/server/services/batches/analyze-batch");
+    const list = "SKU,Image\nZ-1,http://127.0.0.1:9/img/z1.png\n";
+    const good = makeZip({ "images.csv": list });
+    const cases: [Buffer, RegExp][] = [
+      [
+        makeZip({ "images.csv": "0".repeat(80 << 20) }),
+        /^The spreadsheets in the ZIP unpack to more than 64 MB/,
+      ],
+      [good.subarray(0, good.length - 10), /^The ZIP file is damaged and cannot be read/],
+      [makeZip({ "images.csv": list }, ["-P", "secret"]), /^The ZIP is password-protected/],
+      [makeZip({ "a.png": "x" }), /^The ZIP holds no spreadsheet/],
+    ];
+    const jobsBefore = await app.db.job.count();
+    for (const [bytes, refusal] of cases) {
+      expect((await analyzeBatch({ bytes, source: "csv" })).fatal).toMatch(refusal);
+      await expect(
+        createBatchJob({
+          userId: app.userId,
+          bytes,
+          source: "csv",
+          idempotencyKey: "zip-refused-1",
+        }),
+      ).rejects.toThrow(refusal);
+    }
     expect(await app.db.job.count()).toBe(jobsBefore);
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp } from "./support/test-app";
+import { jobTitleFields } from "@/server/services/jobs/job-title";
 
 // No worker: the jobs must keep the statuses the tests give them.
 let app: Awaited<ReturnType<typeof startTestApp>>;
@@ -22,7 +23,7 @@ async function createJob(job: {
 }): Promise<string> {
   const { id } = await app.db.job.create({
     data: {
-      title: job.title,
+      ...jobTitleFields(job.title),
       kind: job.kind ?? "image_batch",
       status: job.status ?? "completed",
       totalItems: 0,
@@ -168,9 +169,9 @@ describe("the jobs list at 100,000 jobs", () => {
     expect(sample[0]!.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$/);
     await app.db.$executeRaw`
       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
-      INSERT INTO "Job" ("id", "kind", "title", "status", "totalItems", "options", "createdById", "createdAt")
+      INSERT INTO "Job" ("id", "kind", "title", "titleSortKey", "status", "totalItems", "options", "createdById", "createdAt")
       SELECT printf('bulk-%06d', i), CASE WHEN i % 2 = 0 THEN 'image_batch' ELSE 'report_run' END,
-        printf('Bulk job %06d', i), CASE WHEN i % 5 = 0 THEN 'failed' ELSE 'completed' END, 0, '{}',
+        printf('Bulk job %06d', i), printf('bulk job %06d', i), CASE WHEN i % 5 = 0 THEN 'failed' ELSE 'completed' END, 0, '{}',
         ${app.userId}, strftime('%Y-%m-%dT%H:%M:%f+00:00', '2025-01-01', printf('+%d seconds', i))
       FROM n`;
   }, 120_000);
@@ -189,7 +190,10 @@ describe("the jobs list at 100,000 jobs", () => {
         { sort: "oldest" },
         /SEARCH j USING INDEX Job_createdAt_id_idx \(\(createdAt,id\)>\(\?,\?\)\)/,
       ],
-      [{ sort: "title" }, /SEARCH j USING INDEX Job_title_id_idx \(\(title,id\)>\(\?,\?\)\)/],
+      [
+        { sort: "title" },
+        /SEARCH j USING INDEX Job_titleSortKey_id_idx \(\(titleSortKey,id\)>\(\?,\?\)\)/,
+      ],
       [
         { sort: "newest", status: "failed" },
         /SEARCH j USING INDEX Job_status_createdAt_id_idx \(status=\? AND \(createdAt,id\)<\(\?,\?\)\)/,
@@ -247,5 +251,31 @@ describe("the jobs list at 100,000 jobs", () => {
     console.log(
       `[measure] a search that matches none of 100,000 jobs: ${(performance.now() - searchedAt).toFixed(1)} ms`,
     );
+  });
+});
+
+describe("the jobs list sorted by title", () => {
+  it("sorts regardless of case, and keyset pages through equal keys without losing or repeating a job", async () => {
+    const titles = [
+      "casecheck Zebra",
+      "casecheck apple",
+      "casecheck Banana",
+      "casecheck APPLE",
+      "casecheck mango",
+      "casecheck Apple",
+    ];
+    for (const title of titles) await createJob({ title });
+    const pages = await allPages({ q: "casecheck", sort: "title" }, 2);
+    expect(pages.map((page) => page.jobs.length)).toEqual([2, 2, 2]);
+    const listed = pages.flatMap((page) => page.jobs);
+    expect(new Set(listed.map((job) => job.id)).size).toBe(titles.length);
+    expect(listed.map((job) => job.title.toLowerCase())).toEqual([
+      "casecheck apple",
+      "casecheck apple",
+      "casecheck apple",
+      "casecheck banana",
+      "casecheck mango",
+      "casecheck zebra",
+    ]);
   });
 });

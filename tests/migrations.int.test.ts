@@ -61,3 +61,36 @@ describe("20261205120000_report_run_files", () => {
     expect(db.prepare("PRAGMA foreign_key_check").all()).toEqual([]);
   });
 });
+
+describe("20261206090000_job_title_sort_key", () => {
+  it("keeps every job and fills the lower-cased title key the Jobs list sorts by, through an index", () => {
+    const { db, applyRest } = databaseBefore("20261206090000_job_title_sort_key");
+    db.exec(`
+      INSERT INTO "User" ("id", "name", "email", "emailVerified", "createdAt", "updatedAt")
+        VALUES ('u1', 'Ann', 'ann@example.com', 0, 0, 0);
+      INSERT INTO "Job" ("id", "kind", "title", "status", "createdById", "createdAt", "totalItems", "options")
+        VALUES ('j1', 'image_batch', 'Zebra', 'completed', 'u1', 0, 1, '{}'),
+               ('j2', 'image_batch', 'apple', 'queued', 'u1', 1, 2, '{}');
+      INSERT INTO "Product" ("id", "jobId", "number", "position") VALUES ('p1', 'j1', 'P-1', 1);
+    `);
+    applyRest();
+    expect(
+      db
+        .prepare(
+          `SELECT "id", "title", "titleSortKey", "status" FROM "Job" ORDER BY "titleSortKey", "id"`,
+        )
+        .all(),
+    ).toEqual([
+      { id: "j2", title: "apple", titleSortKey: "apple", status: "queued" },
+      { id: "j1", title: "Zebra", titleSortKey: "zebra", status: "completed" },
+    ]);
+    expect(db.prepare(`SELECT "jobId" FROM "Product"`).all()).toEqual([{ jobId: "j1" }]);
+    const plan = db
+      .prepare(`EXPLAIN QUERY PLAN SELECT "id" FROM "Job" ORDER BY "titleSortKey", "id" LIMIT 5`)
+      .all() as { detail: string }[];
+    expect(plan.map((step) => step.detail).join("\n")).toMatch(
+      /USING (COVERING )?INDEX Job_titleSortKey_id_idx/,
+    );
+    expect(db.prepare("PRAGMA foreign_key_check").all()).toEqual([]);
+  });
+});

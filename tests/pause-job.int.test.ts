@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { startTestApp } from "./support/test-app";
+import { jobTitleFields } from "@/server/services/jobs/job-title";
 
 // No worker consumes the queue here: a resume is a message that stays waiting, counted at once.
 let app: Awaited<ReturnType<typeof startTestApp>>;
@@ -21,7 +22,7 @@ async function runningJob(): Promise<string> {
   const job = await app.db.job.create({
     data: {
       kind: "image_batch",
-      title: "paused twice",
+      ...jobTitleFields("paused twice"),
       status: "running",
       createdById: app.userId,
       totalItems: 0,

@@ -15,6 +15,7 @@ import { bigTable, csvLine } from "@/test-support/fakes/report-data";
 import { startFakeSalesforce } from "@/test-support/fakes/salesforce";
 import { startFakeSuperset } from "@/test-support/fakes/superset";
 import { readStoredBlob, startTestApp, waitFor } from "./support/test-app";
+import { jobTitleFields } from "@/server/services/jobs/job-title";
 
 let app: Awaited<ReturnType<typeof startTestApp>>;
 let metabase: Awaited<ReturnType<typeof startFakeMetabase>>;
@@ -712,7 +713,7 @@ describe("recovery", () => {
     const job = await app.db.job.create({
       data: {
         kind: "report_run",
-        title: "left behind",
+        ...jobTitleFields("left behind"),
         status: "running",
         totalItems: 1,
         options: JSON.stringify({ maxConcurrency: 1, maxAttempts: 3 }),
@@ -1135,5 +1136,60 @@ describe("connector behaviour against real-service answers", () => {
     expect(rest!.note).toMatch(/and the report export is switched off for this connector/);
     expect(fallback).toMatchObject({ state: "succeeded", rows: 2000, isTruncated: true });
     expect(fallback!.note).toMatch(/the report export answered with Salesforce's login page/);
+  });
+});
+
+describe("a cancel that lands while a report's answer is on its way", () => {
+  it("logs the attempt as cancelled, not succeeded, and stores no file for it", async () => {
+    const http = await import("node:http");
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let requests = 0;
+    // answers only once released, so the cancel lands while the request is in flight
+    const server = http.createServer((_request, response) => {
+      requests++;
+      void held.then(() => {
+        response.writeHead(200, { "content-type": "text/csv" });
+        response.end("a,b\r\n1,2\r\n");
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as import("node:net").AddressInfo;
+      const url = `http://127.0.0.1:${port}/held.csv`;
+      const plain = await connector({
+        name: "Held files",
+        kind: "http",
+        baseUrl: "",
+        settings: { authMethod: "none" },
+        secrets: {},
+      });
+      const reportId = await report("Held", plain, { url });
+      const { runs } = await services();
+      const { jobId } = await runs.startReportRun({
+        reportIds: [reportId],
+        createdById: app.userId,
+      });
+      await waitFor(() => requests > 0 || null, 10_000);
+      // the cancel another process wrote: its item is cancelled before its stop reaches this worker
+      const item = await app.db.reportRunItem.findFirstOrThrow({ where: { jobId } });
+      await app.db.reportRunItem.update({
+        where: { id: item.id },
+        data: { state: "cancelled", error: "cancelled", leaseUntil: null },
+      });
+      release();
+      const attempt = await waitFor(
+        () => app.db.reportAttempt.findFirst({ where: { itemId: item.id } }),
+        10_000,
+      );
+      expect(attempt).toMatchObject({ outcome: "cancelled", error: "cancelled" });
+      expect(
+        await app.db.reportRunItem.findUniqueOrThrow({ where: { id: item.id } }),
+      ).toMatchObject({ state: "cancelled" });
+      expect(await app.db.reportRunFile.count({ where: { itemId: item.id } })).toBe(0);
+    } finally {
+      release();
+      server.close();
+    }
   });
 });

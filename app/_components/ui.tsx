@@ -1,15 +1,24 @@
 import Link from "next/link";
 
+const CARD_PADDING = { normal: "p-4 sm:p-5", none: "" } as const;
+
+/**
+ * `padding="none"` for a card whose table or list runs to its edges. A prop, not `className="p-0"`:
+ * Tailwind orders its CSS by utility, not by class order, so a `p-0` given here lost to the card's
+ * own `p-4` and `sm:p-5`.
+ */
 export function Card({
   children,
   className = "",
+  padding = "normal",
 }: {
   children: React.ReactNode;
   className?: string;
+  padding?: keyof typeof CARD_PADDING;
 }) {
   return (
     <section
-      className={`rounded-xl border border-slate-200 bg-white p-4 shadow-sm sm:p-5 ${className}`}
+      className={`rounded-xl border border-slate-200 bg-white shadow-sm ${CARD_PADDING[padding]} ${className}`}
     >
       {children}
     </section>

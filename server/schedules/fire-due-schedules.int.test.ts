@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import type { PrismaClient } from "@/server/db/generated/client";
 import { startTestApp } from "@/tests/support/test-app";
 import type { TFiredSlot, TStartRun, TStartRunInput } from "./fire-due-schedules";
+import { jobTitleFields } from "@/server/services/jobs/job-title";
 
 let app: Awaited<ReturnType<typeof startTestApp>>;
 let schedules: typeof import("./fire-due-schedules");
@@ -100,7 +101,7 @@ function recordRuns(database: () => PrismaClient = () => app.db) {
     const job = await database().job.create({
       data: {
         kind: "report_run",
-        title: "Scheduled run",
+        ...jobTitleFields("Scheduled run"),
         totalItems: input.reportIds.length,
         createdById: input.createdById,
         scheduleId: input.scheduleId,
@@ -247,7 +248,7 @@ describe("overlap", () => {
     return app.db.job.create({
       data: {
         kind: "report_run",
-        title: "Earlier run",
+        ...jobTitleFields("Earlier run"),
         totalItems: 2,
         createdById: app.userId,
         scheduleId,

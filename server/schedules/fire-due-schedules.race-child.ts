@@ -7,12 +7,13 @@
 import readline from "node:readline";
 import { db } from "@/server/db";
 import { fireDueSchedules, type TStartRun } from "./fire-due-schedules";
+import { jobTitleFields } from "@/server/services/jobs/job-title";
 
 const startRun: TStartRun = async (input) => {
   const job = await db.job.create({
     data: {
       kind: "report_run",
-      title: "Scheduled run",
+      ...jobTitleFields("Scheduled run"),
       totalItems: input.reportIds.length,
       createdById: input.createdById,
       scheduleId: input.scheduleId,

@@ -112,7 +112,7 @@ export function JobsList() {
           )}
         </p>
       )}
-      <Card className="p-0 sm:p-0">
+      <Card padding="none">
         {jobs.isLoading && <p className="p-6 text-sm text-slate-500">Loading…</p>}
         {jobs.error && <p className="p-6 text-sm text-red-700">{jobs.error.message}</p>}
         {first?.total === 0 &&

@@ -129,7 +129,7 @@ export function SchedulesPage() {
           />
         </>
       )}
-      <Card className="overflow-x-auto p-0 sm:p-0">
+      <Card padding="none" className="overflow-x-auto">
         {schedules.isLoading && <p className="p-6 text-sm text-slate-500">Loading…</p>}
         {schedules.data?.length === 0 && (
           <p className="p-6 text-sm text-slate-500">

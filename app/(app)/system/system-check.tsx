@@ -22,9 +22,9 @@ export function SystemCheck() {
           </Button>
         }
       />
-      <Card className="p-0 sm:p-0">
+      <Card padding="none">
         {check.isPending && (
-          <div className="px-4 pb-3 pt-1">
+          <div className="px-4 py-3">
             <Loading>Checking the database, the data folder and the job worker…</Loading>
           </div>
         )}

@@ -3,25 +3,30 @@ import { z } from "zod";
 import { analyzeBatch } from "../../services/batches/analyze-batch";
 import { createBatchJob } from "../../services/batches/create-batch-job";
 import { listSkippedRows } from "../../services/batches/list-skipped-rows";
+import { MAX_UPLOAD_BYTES } from "@/server/batches/input";
 import type { TBatchInput } from "../../services/batches/read-batch-input";
 import { createTRPCRouter, protectedProcedure } from "../trpc";
 
-const MAX_INPUT_BYTES = 64 * 1024 * 1024;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** The input of analyze and create: pasted text, or an uploaded file's bytes as base64. */
 const ZBatchInput = z
   .object({
-    text: z.string().max(MAX_INPUT_BYTES, "The input is larger than 64 MB.").optional(),
+    text: z.string().max(MAX_UPLOAD_BYTES, "The input is larger than 64 MB.").optional(),
     fileBase64: z
       .string()
-      .max(Math.ceil(MAX_INPUT_BYTES / 3) * 4, "The file is larger than 64 MB.")
+      .max(Math.ceil(MAX_UPLOAD_BYTES / 3) * 4, "The file is larger than 64 MB.")
       .regex(BASE64, "fileBase64 is not base64 (A-Z, a-z, 0-9, + and /, with = at the end).")
       .optional(),
+    /** which spreadsheet of an uploaded ZIP to read; without it the image list among them */
+    entry: z.string().min(1).max(1000).optional(),
     source: z.enum(["paste", "csv"]),
   })
   .refine((input) => (input.text === undefined) !== (input.fileBase64 === undefined), {
     message: "Send the rows as text or as fileBase64 (one of the two).",
+  })
+  .refine((input) => input.entry === undefined || input.fileBase64 !== undefined, {
+    message: "entry names a file inside an uploaded ZIP: send it with fileBase64.",
   })
   .refine((input) => input.text !== "" && input.fileBase64 !== "", {
     message: "Paste some rows or choose a CSV file first.",
@@ -29,7 +34,11 @@ const ZBatchInput = z
   .transform((input): TBatchInput =>
     input.fileBase64 === undefined
       ? { source: input.source, text: input.text! }
-      : { source: input.source, bytes: Buffer.from(input.fileBase64, "base64") },
+      : {
+          source: input.source,
+          bytes: Buffer.from(input.fileBase64, "base64"),
+          entry: input.entry,
+        },
   );
 
 export const ZCreateBatchInput = z.intersection(

@@ -62,6 +62,14 @@ export function detectDelimiter(text: string): Delimiter {
   return semicolonScore > commaScore ? ";" : ",";
 }
 
+/**
+ * Whether a text starts the way an image list does: a recognised header, or a product number then
+ * an http(s) URL. Picks the list among several spreadsheets of a ZIP (not a readme beside it).
+ */
+export function looksLikeImageList(text: string): boolean {
+  return scoreFirstLine(readFirstNonEmptyLine(text), detectDelimiter(text)) >= 2;
+}
+
 function scoreFirstLine(line: string, delimiter: Delimiter): number {
   const cells = (parseDelimitedRecords(line, delimiter)[0] ?? []).map((cell) => cell.trim());
   const header = findHeaderColumns(cells);

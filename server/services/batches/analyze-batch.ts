@@ -6,8 +6,8 @@ import { readBatchInput, type TBatchInput } from "./read-batch-input";
  * What the New batch page's Analyze shows, for scripts: every entry's verdict, the products, the
  * totals and the notes, exactly as a create of the same input would judge it. Nothing is stored.
  */
-export function analyzeBatch(input: TBatchInput): BatchAnalysis {
-  const read = readBatchInput(input);
+export async function analyzeBatch(input: TBatchInput): Promise<BatchAnalysis> {
+  const read = await readBatchInput(input);
   if (read.refusal !== null) {
     const delimiter = input.source === "csv" ? "," : "\t";
     return {

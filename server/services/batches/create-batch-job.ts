@@ -8,6 +8,7 @@ import { skippedEntriesOf } from "../jobs/job-progress";
 import { batchRowStatements, deleteJobRows, toDbTime } from "./item-rows";
 import { readBatchInput, type TBatchInput } from "./read-batch-input";
 import { createSortableId } from "./sortable-id";
+import { jobTitleFields } from "../jobs/job-title";
 
 const ROWS_PER_WRITE = 500;
 const HASH_CHARACTERS_PER_TURN = 1 << 20;
@@ -40,7 +41,7 @@ export type TCreatedBatch = {
 export async function createBatchJob(
   args: TBatchInput & { userId: string; title?: string; idempotencyKey?: string },
 ): Promise<TCreatedBatch> {
-  const read = readBatchInput(args);
+  const read = await readBatchInput(args);
   if (read.refusal !== null) throw new AppError("BAD_REQUEST", read.refusal);
   const { text, note } = read;
   const givenTitle = args.title?.trim() || "";
@@ -58,7 +59,7 @@ export async function createBatchJob(
         data: {
           kind: "image_batch",
           // the default title needs the totals: it is written once the rows are stored
-          title: givenTitle,
+          ...jobTitleFields(givenTitle),
           status: "creating",
           totalItems: 0,
           createdById: args.userId,
@@ -87,7 +88,7 @@ export async function createBatchJob(
         totalItems: summary.images,
         // shown on the job page: what Analyze left out is part of what the user asked for
         options: JSON.stringify({ skippedEntries: summary.skippedRows }),
-        ...(givenTitle ? {} : { title: defaultTitle(summary.products, summary.images) }),
+        ...(givenTitle ? {} : jobTitleFields(defaultTitle(summary.products, summary.images))),
       },
     });
     if (created.count !== 1) {

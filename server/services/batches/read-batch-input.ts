@@ -1,17 +1,22 @@
 import "server-only";
-import { decodeInputBytes } from "@/server/batches/input";
+import { readUploadBytes } from "@/server/batches/input";
 
 /** What a create or analyze request may carry: pasted or uploaded text, or a file's bytes. */
 export type TBatchInput = { source: "paste" | "csv" } & (
-  { text: string; bytes?: undefined } | { bytes: Uint8Array; text?: undefined }
+  | { text: string; bytes?: undefined; entry?: undefined }
+  // `entry`: which spreadsheet of an uploaded ZIP to read
+  | { bytes: Uint8Array; text?: undefined; entry?: string }
 );
 
-/** The input as text, read from bytes the way the browser reads an upload; or why it is not text. */
-export function readBatchInput(
+/**
+ * The input as text, read from bytes the way the browser reads an upload (a ZIP is opened and its
+ * spreadsheet read); or why it cannot be read.
+ */
+export async function readBatchInput(
   input: TBatchInput,
-): { text: string; note: string | null; refusal: null } | { refusal: string } {
+): Promise<{ text: string; note: string | null; refusal: null } | { refusal: string }> {
   if (input.bytes === undefined) return { text: input.text, note: null, refusal: null };
-  const decoded = decodeInputBytes(input.bytes);
-  if (decoded.refusal !== null) return { refusal: decoded.refusal };
-  return { text: decoded.text, note: decoded.note, refusal: null };
+  const read = await readUploadBytes(input.bytes, { entry: input.entry });
+  if (read.refusal !== null) return { refusal: read.refusal };
+  return { text: read.text, note: read.note, refusal: null };
 }

@@ -83,14 +83,22 @@ export async function runBatchJob(
   const running = trackRunningJob(jobId, queueSignal);
   try {
     const fault = await runOnce(jobId, job.status, running.signal, options);
-    if (running.signal.aborted) return;
+    if (running.signal.aborted) {
+      // cancelled or deleted: no later run of this job releases what this one could not
+      unreleasedClaims.delete(jobId);
+      return;
+    }
     if (fault) await pauseJob(jobId, fault, IMAGE_BATCH_QUEUE);
     else {
       forgetPauses(jobId);
+      unreleasedClaims.delete(jobId);
       await finishJob(jobId);
     }
   } catch (error) {
-    if (running.signal.aborted) return;
+    if (running.signal.aborted) {
+      unreleasedClaims.delete(jobId);
+      return;
+    }
     logger.error({ jobId, err: error }, "the image batch stopped");
     await pauseJob(jobId, describeStorageFault(error), IMAGE_BATCH_QUEUE);
   } finally {

@@ -71,7 +71,7 @@ type TJobRow = {
 };
 
 /**
- * One page of the Jobs list. Pages are keyset pages on (createdAt, id) or (title, id): a job created
+ * One page of the Jobs list. Pages are keyset pages on (createdAt, id) or (titleSortKey, id): a job created
  * while someone pages through the list moves nothing under their cursor, and no page reads the jobs
  * before it.
  */
@@ -132,7 +132,7 @@ function filterConditions(filters: TJobListFilters): Prisma.Sql[] {
 
 /**
  * The page query as a statement of its own, so a test can check that SQLite walks an index in
- * list order (one of Job's (…, createdAt, id) or (title, id) indexes) instead of sorting the table.
+ * list order (one of Job's (…, createdAt, id) or (titleSortKey, id) indexes) instead of sorting the table.
  */
 export function jobPageStatement(
   filters: TJobListFilters,
@@ -143,7 +143,8 @@ export function jobPageStatement(
   // CAST: the cursor carries the stored text itself, so equal times compare equal
   const [keyColumn, sortKey, direction] =
     filters.sort === "title"
-      ? [Prisma.sql`j."title"`, Prisma.sql`j."title"`, "asc"]
+      ? // the lower-cased key, so "apple" comes before "Zebra"; its own index keeps pages in order
+        [Prisma.sql`j."titleSortKey"`, Prisma.sql`j."titleSortKey"`, "asc"]
       : [
           Prisma.sql`j."createdAt"`,
           Prisma.sql`CAST(j."createdAt" AS TEXT)`,

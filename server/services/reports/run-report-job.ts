@@ -362,6 +362,13 @@ async function fetchOne(
               WHERE "id" = ${item.id} AND "state" = 'succeeded' AND "attempts" = ${item.attempts})`,
         ]
       : []),
+    // a cancel that came first (from another process, before its stop reached this fetch) is
+    // what happened to this attempt: it is logged as cancelled, not as the success it would be
+    db.$executeRaw`
+      UPDATE "ReportAttempt" SET "outcome" = 'cancelled', "error" = 'cancelled', "waitMs" = NULL,
+        "isRetryAfter" = false
+      WHERE "itemId" = ${item.id} AND "attempt" = ${item.attempts}
+        AND EXISTS (SELECT 1 FROM "ReportRunItem" WHERE "id" = ${item.id} AND "state" = 'cancelled')`,
   ]);
   publishJobChange({ jobId, productIds: [item.id] });
 }

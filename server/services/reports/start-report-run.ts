@@ -4,6 +4,7 @@ import { db } from "@/server/db";
 import { AppError } from "@/server/errors";
 import { enqueueJob } from "../jobs/enqueue-job";
 import type { TReportRunOptions } from "./run-report-job";
+import { jobTitleFields } from "../jobs/job-title";
 
 export const ZRunOptions = z.object({
   /** reports fetched at the same time (seed 000's max_workers) */
@@ -49,7 +50,7 @@ export async function startReportRun(args: {
   const job = await db.job.create({
     data: {
       kind: "report_run",
-      title,
+      ...jobTitleFields(title),
       totalItems: ordered.length,
       options: JSON.stringify(options),
       createdById: args.createdById,

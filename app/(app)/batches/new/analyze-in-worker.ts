@@ -1,10 +1,13 @@
 "use client";
 
 import { useCallback, useEffect, useRef } from "react";
+import type { TArchiveChoice } from "@/server/batches/input";
 import { toPreviewAnalysis, type TPackedAnalysis, type TPreviewAnalysis } from "./packed-analysis";
 
 export type TAnalyzeRequest = { id: number; source: "paste" | "csv" } & (
-  { text: string; bytes?: undefined } | { bytes: ArrayBuffer; text?: undefined }
+  | { text: string; bytes?: undefined; entry?: undefined }
+  // `entry`: the spreadsheet of a ZIP to read; without it the image list among them
+  | { bytes: ArrayBuffer; text?: undefined; entry?: string }
 );
 
 export type TAnalyzeResponse<TAnalysis = TPreviewAnalysis> = {
@@ -12,12 +15,15 @@ export type TAnalyzeResponse<TAnalysis = TPreviewAnalysis> = {
   analysis: TAnalysis | null;
   /** the text read from an uploaded file's bytes */
   text: string | null;
-  /** why an uploaded file was not read (not text) */
+  /** why an uploaded file was not read (not text, a damaged ZIP…) */
   refusal: string | null;
+  /** the spreadsheets of an uploaded ZIP and the one read */
+  archive: TArchiveChoice | null;
 };
 
 type TAnalyzeInput =
-  { text: string; source: "paste" | "csv" } | { bytes: ArrayBuffer; source: "paste" | "csv" };
+  | { text: string; source: "paste" | "csv" }
+  | { bytes: ArrayBuffer; source: "paste" | "csv"; entry?: string };
 
 /**
  * Runs analyses in one Web Worker, started with the page so it is warm by the first paste. A newer
@@ -60,7 +66,7 @@ export function useAnalyzeInWorker(): (input: TAnalyzeInput) => Promise<TAnalyze
         pending.current.set(id, resolve);
         const request: TAnalyzeRequest =
           "bytes" in input
-            ? { id, source: input.source, bytes: input.bytes }
+            ? { id, source: input.source, bytes: input.bytes, entry: input.entry }
             : { id, source: input.source, text: input.text };
         (worker.current ?? start()).postMessage(request, "bytes" in input ? [input.bytes] : []);
       });

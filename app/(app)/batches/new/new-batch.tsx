@@ -3,13 +3,14 @@
 import { useMutation } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useRef, useState } from "react";
+import { formatBytes } from "@/server/format-bytes";
+import type { TArchiveChoice } from "@/server/batches/input/read-upload";
+import { MAX_UPLOAD_BYTES } from "@/server/batches/input/upload-limits";
 import { useTRPC } from "../../../_components/trpc";
 import { Alert, Button, Card, PageTitle } from "../../../_components/ui";
 import { AnalysisPreview } from "./analysis-preview";
 import { useAnalyzeInWorker } from "./analyze-in-worker";
 import type { TPreviewAnalysis } from "./packed-analysis";
-
-const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
 // A text box lays out every line it holds: 10 MB took Chromium 5.5 s, and again after each change.
 // Input above this size is kept by the page, and the box shows its first lines only.
@@ -31,6 +32,9 @@ export function NewBatch() {
   const [hasText, setHasText] = useState(false);
   const [source, setSource] = useState<"paste" | "csv">("paste");
   const [fileName, setFileName] = useState<string | null>(null);
+  // an uploaded ZIP, kept so another of its spreadsheets can be read; and what it holds
+  const uploadedZip = useRef<File | null>(null);
+  const [archive, setArchive] = useState<(TArchiveChoice & { zipName: string }) | null>(null);
   const [title, setTitle] = useState("");
   const [analysis, setAnalysis] = useState<TPreviewAnalysis | null>(null);
   // the input the analysis judged, and the key that makes queueing it twice create one job
@@ -90,10 +94,17 @@ export function NewBatch() {
     setHasText(text !== "");
   }
 
+  /** What was read from a file is gone (edited, cleared, replaced by a paste). */
+  function forgetFile() {
+    setFileName(null);
+    uploadedZip.current = null;
+    setArchive(null);
+  }
+
   function onRowsEdited() {
     setHasText(Boolean(rowsBox.current?.value));
     setSource("paste");
-    setFileName(null);
+    forgetFile();
     if (analysis) showAnalysis(null, null);
   }
 
@@ -105,7 +116,7 @@ export function NewBatch() {
       event.preventDefault();
       setRows(pasted);
       setSource("paste");
-      setFileName(null);
+      forgetFile();
       void analyzeText(pasted, "paste");
       return;
     }
@@ -118,28 +129,31 @@ export function NewBatch() {
       box.value.slice(0, box.selectionStart) + pasted + box.value.slice(box.selectionEnd);
     setRows(text);
     setSource("paste");
-    setFileName(null);
+    forgetFile();
     void analyzeText(text, "paste");
   }
 
   function clearRows() {
     setRows("");
     showAnalysis(null, null);
-    setFileName(null);
+    forgetFile();
     setSource("paste");
     setInputError(null);
   }
 
-  async function onFile(file: File | undefined) {
+  /** Reads an uploaded file (a ZIP: its image list, or the spreadsheet `entry` names). */
+  async function onFile(file: File | undefined, entry?: string) {
     if (!file) return;
-    if (file.size > MAX_FILE_BYTES) {
-      setInputError(`${file.name} is larger than 64 MB. Split it into smaller batches.`);
+    if (file.size > MAX_UPLOAD_BYTES) {
+      setInputError(
+        `${file.name} is larger than ${formatBytes(MAX_UPLOAD_BYTES)}. Split it into smaller batches.`,
+      );
       return;
     }
     setInputError(null);
     setIsAnalyzing(true);
     // the bytes, not file.text(): that reads everything as UTF-8, and Excel's CSV is Windows-1252
-    const result = await analyzeInWorker({ bytes: await file.arrayBuffer(), source: "csv" });
+    const result = await analyzeInWorker({ bytes: await file.arrayBuffer(), source: "csv", entry });
     setIsAnalyzing(false);
     if (result.refusal !== null || result.text === null) {
       showAnalysis(null, null);
@@ -149,6 +163,8 @@ export function NewBatch() {
     setRows(result.text);
     setSource("csv");
     setFileName(file.name);
+    uploadedZip.current = result.archive ? file : null;
+    setArchive(result.archive ? { ...result.archive, zipName: file.name } : null);
     showAnalysis(result.analysis, { text: result.text, source: "csv" });
   }
 
@@ -159,7 +175,7 @@ export function NewBatch() {
     <div>
       <PageTitle
         title="New image batch"
-        subtitle="Paste two columns (product number, image URL) from Excel or Google Sheets, or upload a CSV."
+        subtitle="Paste two columns (product number, image URL) from Excel or Google Sheets, or upload a CSV (or a ZIP holding one)."
         actions={
           <a
             href="/datahaul-sample.csv"
@@ -173,7 +189,12 @@ export function NewBatch() {
       <div className="grid gap-5 lg:grid-cols-[minmax(0,2fr)_minmax(0,1fr)]">
         <Card>
           <label htmlFor="batch-input" className="mb-2 block text-sm font-medium text-slate-700">
-            Rows {fileName && <span className="font-normal text-slate-500">· from {fileName}</span>}
+            Rows{" "}
+            {fileName && (
+              <span className="font-normal text-slate-500">
+                · from {archive ? `${archive.chosen} in ${archive.zipName}` : fileName}
+              </span>
+            )}
           </label>
           <textarea
             id="batch-input"
@@ -207,15 +228,15 @@ export function NewBatch() {
             >
               {isAnalyzing ? "Analyzing…" : "Analyze"}
             </Button>
-            <Button onClick={() => fileInput.current?.click()}>Upload CSV…</Button>
+            <Button onClick={() => fileInput.current?.click()}>Upload CSV or ZIP…</Button>
             <input
               ref={fileInput}
               type="file"
-              accept=".csv,.tsv,.txt,text/csv,text/plain"
+              accept=".csv,.tsv,.txt,.zip,text/csv,text/plain,application/zip"
               className="sr-only"
               // reached through the Upload button; as a tab stop of its own it was invisible
               tabIndex={-1}
-              aria-label="CSV file"
+              aria-label="CSV or ZIP file"
               onChange={(e) => {
                 void onFile(e.target.files?.[0]);
                 e.target.value = "";
@@ -223,6 +244,32 @@ export function NewBatch() {
             />
             {hasText && <Button onClick={clearRows}>Clear</Button>}
           </div>
+          {archive && archive.entries.length > 1 && (
+            <div className="mt-3 rounded-md border border-slate-200 bg-slate-50 p-3">
+              <label htmlFor="archive-entry" className="block text-sm font-medium text-slate-700">
+                Spreadsheet in {archive.zipName}
+              </label>
+              <select
+                id="archive-entry"
+                value={archive.chosen}
+                disabled={isAnalyzing}
+                aria-describedby="archive-entry-help"
+                onChange={(e) => void onFile(uploadedZip.current ?? undefined, e.target.value)}
+                className="mt-1 block w-full max-w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm"
+              >
+                {archive.entries.map((entry) => (
+                  <option key={entry.name} value={entry.name}>
+                    {entry.name} ({formatBytes(entry.bytes)})
+                  </option>
+                ))}
+              </select>
+              <p id="archive-entry-help" className="mt-1 text-xs text-slate-600">
+                The ZIP holds {archive.entries.length} spreadsheets. The one that looks like an
+                image list (a product number and an image URL) was read; choose another to read it
+                instead.
+              </p>
+            </div>
+          )}
           {inputError && (
             <div className="mt-3">
               <Alert>{inputError}</Alert>
@@ -243,6 +290,11 @@ export function NewBatch() {
             <li>
               Files: CSV or text in UTF-8, UTF-16 or Windows-1252 (what Excel&apos;s “CSV (Comma
               delimited)” writes). Workbooks (.xlsx) must be saved as CSV first.
+            </li>
+            <li>
+              ZIP: a zipped CSV (an export sent by e-mail, a zipped folder) is opened and its
+              spreadsheet read as above; with several inside you choose which. Up to{" "}
+              {formatBytes(MAX_UPLOAD_BYTES)} unpacked; password-protected ZIPs cannot be read.
             </li>
             <li>
               URLs: absolute http or https, up to 2048 characters. Several URLs in one cell are

@@ -170,7 +170,7 @@ export function ReportRunDetail({ jobId }: { jobId: string }) {
       </Card>
 
       <h2 className="mt-6 mb-3 text-lg font-semibold">Summary</h2>
-      <Card className="p-0 sm:p-0">
+      <Card padding="none">
         {/* a phone gets one block per report instead of a table that scrolls sideways */}
         <ul className="divide-y divide-slate-100 md:hidden">
           {items.map((item) => (
