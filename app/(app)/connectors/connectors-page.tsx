@@ -104,7 +104,7 @@ export function ConnectorsPage() {
           />
         </>
       )}
-      <Card className="p-0 sm:p-0">
+      <Card padding="none">
         {connectors.isLoading && <p className="p-6 text-sm text-slate-500">Loading…</p>}
         {connectors.error && <p className="p-6 text-sm text-red-700">{connectors.error.message}</p>}
         {connectors.data?.length === 0 && (

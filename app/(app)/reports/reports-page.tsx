@@ -202,7 +202,7 @@ export function ReportsPage() {
           />
         </>
       )}
-      <Card className="overflow-x-auto p-0 sm:p-0">
+      <Card padding="none" className="overflow-x-auto">
         {reports.isLoading && <p className="p-6 text-sm text-slate-500">Loading…</p>}
         {reports.error && <p className="p-6 text-sm text-red-700">{reports.error.message}</p>}
         {all.length === 0 && !reports.isLoading && (
