@@ -13,6 +13,7 @@ import { sessionCaller } from "../session-cache";
 import { removeOnFailure } from "../temp-files";
 import type { ConnectorKind, TConnection, TConnectorContext } from "../types";
 import { joinUrl } from "../url";
+import { browseMetabase, describeMetabaseParameters, type TMetabaseGet } from "./browse";
 
 const ZSettings = z.object({
   authMethod: z.enum(["api_key", "session"]).default("api_key"),
@@ -162,6 +163,24 @@ function toMetabaseError(connection: TMetabase, error: unknown, what: string): E
 
 const call = sessionCaller(signIn);
 
+/** A GET on this Metabase with its credentials, through a cached session. */
+function getFrom(connection: TMetabase, context: TConnectorContext): TMetabaseGet {
+  return (path, schema, what) =>
+    call(connection, context, async (auth) => {
+      try {
+        const url = joinUrl(connection.baseUrl, path);
+        return (
+          await context.http.requestJson(url, schema, {
+            credentials: credentialsFor(connection, auth),
+            signal: context.signal,
+          })
+        ).body;
+      } catch (error) {
+        throw toMetabaseError(connection, error, what);
+      }
+    });
+}
+
 export const metabaseConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
   kind: "metabase",
   label: "Metabase",
@@ -170,19 +189,8 @@ export const metabaseConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
   querySchema: ZQuery,
 
   async testConnection(connection, context) {
-    const user = await call(connection, context, async (auth) => {
-      try {
-        return (
-          await context.http.requestJson(
-            joinUrl(connection.baseUrl, "api/user/current"),
-            ZCurrentUser,
-            { credentials: credentialsFor(connection, auth), signal: context.signal },
-          )
-        ).body;
-      } catch (error) {
-        throw toMetabaseError(connection, error, "reading the current user");
-      }
-    });
+    const get = getFrom(connection, context);
+    const user = await get("api/user/current", ZCurrentUser, "reading the current user");
     const who = user.email ?? user.common_name ?? "an unnamed user";
     return connection.settings.authMethod === "api_key"
       ? `API key accepted (acts as ${who})`
@@ -260,4 +268,9 @@ export const metabaseConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
       payload: { parameters: query.parameters, format_rows: query.formatRows },
     };
   },
+
+  browse: (connection, request, context) => browseMetabase(getFrom(connection, context), request),
+
+  describeParameters: (connection, query, context) =>
+    describeMetabaseParameters(getFrom(connection, context), query),
 };
