@@ -314,7 +314,8 @@ export const salesforceConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
     }
     const file = path.join(context.tempDir, `salesforce-${crypto.randomUUID()}.part`);
     fs.writeFileSync(file, csv);
-    const isTruncated = result.allData === false;
+    // a preview that stopped at its rows is not a truncated report
+    const isTruncated = result.allData === false && !hasEnoughRows;
     return {
       files: [{ path: file, label: null }],
       format: "csv",
