@@ -564,7 +564,8 @@ export async function startFakeMetabase(options: FakeMetabaseOptions = {}): Prom
       errors.models = `nullable vector of enum of ${[...SEARCH_MODELS].join(", ")}`;
     }
     for (const flag of ["archived", "include_dashboard_questions"]) {
-      if (decodeBoolean(params.get(flag) ?? undefined) === "invalid") errors[flag] = BOOLEAN_MESSAGE;
+      if (decodeBoolean(params.get(flag) ?? undefined) === "invalid")
+        errors[flag] = BOOLEAN_MESSAGE;
     }
     if (Object.keys(errors).length > 0) return sendJson(res, 400, { errors });
 

@@ -16,7 +16,7 @@ export function parseRison(text: string): unknown {
     if (c === "(") {
       at++;
       const object: Record<string, unknown> = {};
-      if (text[at] === ")") return at++, object;
+      if (text[at] === ")") return (at++, object);
       for (;;) {
         const key = value();
         if (typeof key !== "string" && typeof key !== "number") fail();
@@ -35,7 +35,7 @@ export function parseRison(text: string): unknown {
       if (code === "n") return null;
       if (code !== "(") return fail();
       const array: unknown[] = [];
-      if (text[at] === ")") return at++, array;
+      if (text[at] === ")") return (at++, array);
       for (;;) {
         array.push(value());
         const next = text[at++];

@@ -630,7 +630,10 @@ export async function startFakeSalesforce(
         soql,
       );
     if (!shape) {
-      return sendRest(400, errorArray("MALFORMED_QUERY", `unexpected token in: ${soql.slice(0, 200)}`));
+      return sendRest(
+        400,
+        errorArray("MALFORMED_QUERY", `unexpected token in: ${soql.slice(0, 200)}`),
+      );
     }
     const isCount = shape[1]!.toUpperCase() === "COUNT()";
     const fields = isCount ? [] : shape[1]!.split(",").map((field) => field.trim());

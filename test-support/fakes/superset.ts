@@ -530,8 +530,9 @@ export async function startFakeSuperset(options: FakeSupersetOptions = {}): Prom
       }
       const value = String(filter.value ?? "").toLowerCase();
       charts = charts.filter(([id, chart]) => {
-        const field = (col === "id" ? String(id) : col === "viz_type" ? chart.vizType : chart.name)
-          .toLowerCase();
+        const field = (
+          col === "id" ? String(id) : col === "viz_type" ? chart.vizType : chart.name
+        ).toLowerCase();
         if (opr === "chart_all_text") {
           return [chart.name, chart.vizType, "customers"].some((text) =>
             text.toLowerCase().includes(value),
@@ -552,7 +553,10 @@ export async function startFakeSuperset(options: FakeSupersetOptions = {}): Prom
       charts.sort(([, a], [, b]) => key(a).localeCompare(key(b)));
       if (args.order_direction === "desc") charts.reverse();
     }
-    const size = (pageSize as number) > MAX_PAGE_SIZE || (pageSize as number) < 1 ? MAX_PAGE_SIZE : (pageSize as number);
+    const size =
+      (pageSize as number) > MAX_PAGE_SIZE || (pageSize as number) < 1
+        ? MAX_PAGE_SIZE
+        : (pageSize as number);
     const slice = charts.slice((page as number) * size, (page as number) * size + size);
     const all = {
       id: 0,

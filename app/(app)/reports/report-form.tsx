@@ -8,6 +8,8 @@ import { FieldProblem, fieldErrorsOf, FormProblem } from "../../_components/form
 import { useTRPC } from "../../_components/trpc";
 import { Alert, Button } from "../../_components/ui";
 import { DEFAULT_QUERY, fromQuery, QUERY_FIELDS, QueryFieldError, toQuery } from "./query-fields";
+import { ReportParameters, ReportPicker } from "./report-picker";
+import { ReportPreview } from "./report-preview";
 
 const INPUT = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm";
 
@@ -38,6 +40,18 @@ export function ReportForm({ report, onDone }: { report: TReportView | null; onD
     const next = connectors.data?.find((c) => c.id === id)?.kind ?? "";
     if (next !== kind) setValues(fromQuery(next, DEFAULT_QUERY[next] ?? {}));
   }
+
+  /** The report the form names without its parameter values, once it names one; else null. */
+  function chosenReport(): Record<string, unknown> | null {
+    try {
+      const { parameters: _values, formatRows: _format, ...chosen } = toQuery(kind, values);
+      const ids = Object.values(chosen).filter((value) => typeof value === "number");
+      return ids.length > 0 && ids.every((id) => Number.isInteger(id) && id > 0) ? chosen : null;
+    } catch {
+      return null;
+    }
+  }
+  const chosen = connector?.canDescribeParameters ? chosenReport() : null;
 
   function submit(event: React.FormEvent) {
     event.preventDefault();
@@ -107,6 +121,17 @@ export function ReportForm({ report, onDone }: { report: TReportView | null; onD
       {connectors.data?.length === 0 && (
         <Alert tone="info">Add a connector first: a report fetches through one.</Alert>
       )}
+      {connector?.canBrowse && (
+        <ReportPicker
+          key={connectorId}
+          connectorId={connectorId}
+          connectorName={connector.name}
+          onPick={(query, pickedName) => {
+            setValues(fromQuery(kind, { ...DEFAULT_QUERY[kind], ...query }));
+            if (!name.trim()) setName(pickedName);
+          }}
+        />
+      )}
       <div className="grid gap-4 md:grid-cols-2">
         {shownFields.map((field) => {
           const id = `query-${field.name}`;
@@ -171,6 +196,18 @@ export function ReportForm({ report, onDone }: { report: TReportView | null; onD
           );
         })}
       </div>
+      {chosen && (
+        <ReportParameters
+          key={`${connectorId}:${JSON.stringify(chosen)}`}
+          connectorId={connectorId}
+          query={chosen}
+          parametersJson={String(values.parameters ?? "[]")}
+          onChange={(parameters) => setValues((current) => ({ ...current, parameters }))}
+        />
+      )}
+      {connectorId && (
+        <ReportPreview connectorId={connectorId} buildQuery={() => toQuery(kind, values)} />
+      )}
       <FormProblem
         message={jsonProblem?.message ?? save.error?.message}
         errors={errors}

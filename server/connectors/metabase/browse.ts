@@ -204,7 +204,8 @@ function cardParameters(card: z.infer<typeof ZCard>): TReportParameter[] {
     // snippets and card references are parts of the SQL, not values a user gives
     if (!isFieldFilter && !raw) return [];
     const parameter = byTag.get(tag.name);
-    const type = parameter?.type ?? (isFieldFilter ? (tag["widget-type"] ?? "category") : raw!.type);
+    const type =
+      parameter?.type ?? (isFieldFilter ? (tag["widget-type"] ?? "category") : raw!.type);
     return [
       {
         name: tag.name,

@@ -233,7 +233,6 @@ export function escapeSoqlLike(text: string): string {
     "\f": "\\f",
   };
   return text.replace(
-    // eslint-disable-next-line no-control-regex -- control characters are what is escaped here
     /[\\'"%_\u0000-\u001f]/g,
     (character) =>
       escapes[character] ?? `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`,

@@ -3,7 +3,6 @@ import fs from "node:fs";
 import Papa from "papaparse";
 import { z } from "zod";
 import { ConnectorError, type TFetchedReport } from "@/server/connectors";
-import { AppError } from "@/server/errors";
 import { formatByteLimit } from "@/server/downloads/errors";
 import { PICKER_TIMEOUT_MS, pickerContext, pickerError } from "./report-picker";
 import { normaliseFetchedFile } from "./normalise-fetched-file";
@@ -78,7 +77,9 @@ export async function previewReport(
       fetched.format === "csv" ? readCsvStart(finalPath) : readJsonStart(finalPath, summary.rows);
     const notes = [...(fetched.notes ?? []), ...summary.notes];
     if (fetched.files.length > 1) {
-      notes.push(`the report has ${fetched.files.length} tables; this is the first (${first.label})`);
+      notes.push(
+        `the report has ${fetched.files.length} tables; this is the first (${first.label})`,
+      );
     }
     return { ...table, notes };
   } catch (error) {
@@ -130,7 +131,10 @@ function readCsvStart(path: string): Omit<TReportPreview, "notes"> {
       "the answer has no complete first line to read as the header (an empty report, or a first line longer than 1 MB)",
     );
   }
-  return { ...limitColumns(header, rows.slice(0, PREVIEW_ROWS)), hasMore: rows.length > PREVIEW_ROWS };
+  return {
+    ...limitColumns(header, rows.slice(0, PREVIEW_ROWS)),
+    hasMore: rows.length > PREVIEW_ROWS,
+  };
 }
 
 /** The first elements of a JSON list as rows, their keys as columns. */

@@ -48,7 +48,8 @@ export async function pickerContext(connectorId: string, signal?: AbortSignal) {
 /** A connector's failure as the sentence the form shows; anything else is logged and summed up. */
 export function pickerError(error: unknown, doing: string): Error {
   if (error instanceof AppError) return error;
-  if (error instanceof ConnectorError) return new AppError("BAD_REQUEST", `${doing}: ${error.message}`);
+  if (error instanceof ConnectorError)
+    return new AppError("BAD_REQUEST", `${doing}: ${error.message}`);
   logger.error({ err: error }, `${doing} failed unexpectedly`);
   return new AppError("INTERNAL", `${doing} failed unexpectedly; the server log has the details.`);
 }
