@@ -38,30 +38,22 @@ beforeAll(async () => {
   ]);
   app = await startTestApp();
   const { connectors } = await services();
-  const save = async (input: Parameters<typeof connectors.saveConnector>[0]) =>
-    (await connectors.saveConnector(input)).id;
-  ids.metabase = await save({
-    name: "Metabase",
-    kind: "metabase",
-    baseUrl: metabase.url,
-    settings: { authMethod: "api_key" },
-    secrets: { apiKey: "mb_test_key" },
-  });
-  ids.superset = await save({
-    name: "Superset",
-    kind: "superset",
-    baseUrl: superset.url,
-    settings: { username: "svc" },
-    secrets: { password: "superset-pass-1" },
-  });
-  ids.salesforce = await save({
-    name: "Salesforce",
-    kind: "salesforce",
-    baseUrl: salesforce.url,
-    settings: { authMethod: "client_credentials", clientId: "sf-client-id" },
-    secrets: { clientSecret: "sf-client-secret" },
-  });
-  ids.http = await save({ name: "Files", kind: "http", baseUrl: csvHost.url });
+  // kind, address, settings, secrets
+  const inputs: [keyof typeof ids, string, Record<string, unknown>, Record<string, string>][] = [
+    ["metabase", metabase.url, { authMethod: "api_key" }, { apiKey: "mb_test_key" }],
+    ["superset", superset.url, { username: "svc" }, { password: "superset-pass-1" }],
+    [
+      "salesforce",
+      salesforce.url,
+      { authMethod: "client_credentials", clientId: "sf-client-id" },
+      { clientSecret: "sf-client-secret" },
+    ],
+    ["http", csvHost.url, {}, {}],
+  ];
+  for (const [kind, baseUrl, settings, secrets] of inputs) {
+    const input = { name: `${kind} connector`, kind, baseUrl, settings, secrets };
+    ids[kind] = (await connectors.saveConnector(input)).id;
+  }
 });
 
 afterAll(async () => {

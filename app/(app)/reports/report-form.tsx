@@ -132,6 +132,15 @@ export function ReportForm({ report, onDone }: { report: TReportView | null; onD
           }}
         />
       )}
+      {chosen && (
+        <ReportParameters
+          key={`${connectorId}:${JSON.stringify(chosen)}`}
+          connectorId={connectorId}
+          query={chosen}
+          parametersJson={String(values.parameters ?? "[]")}
+          onChange={(parameters) => setValues((current) => ({ ...current, parameters }))}
+        />
+      )}
       <div className="grid gap-4 md:grid-cols-2">
         {shownFields.map((field) => {
           const id = `query-${field.name}`;
@@ -196,15 +205,6 @@ export function ReportForm({ report, onDone }: { report: TReportView | null; onD
           );
         })}
       </div>
-      {chosen && (
-        <ReportParameters
-          key={`${connectorId}:${JSON.stringify(chosen)}`}
-          connectorId={connectorId}
-          query={chosen}
-          parametersJson={String(values.parameters ?? "[]")}
-          onChange={(parameters) => setValues((current) => ({ ...current, parameters }))}
-        />
-      )}
       {connectorId && (
         <ReportPreview connectorId={connectorId} buildQuery={() => toQuery(kind, values)} />
       )}
