@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { truncate } from "node:fs/promises";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { z } from "zod";
@@ -12,6 +13,7 @@ import {
 import { openFileSink } from "@/server/downloads/file-sink";
 import { describeStorageFault } from "@/server/storage/describe-storage-fault";
 import { ConnectorError } from "./connector-error";
+import { keepFirstRecords, type TFirstRecordsSink } from "./first-records-sink";
 
 const JSON_LIMIT_BYTES = 32 * 1024 * 1024;
 /** Report files are large text: asking for compression saves most of the transfer. */
@@ -32,6 +34,8 @@ export type TFileResponse = {
   headers: Record<string, string>;
   firstBytes: Uint8Array;
   attempts: number;
+  /** only the first records were read (a preview); the file holds whole records only */
+  isCutShort: boolean;
 };
 
 type TRequest = Omit<FetchOptions, "onAttempt" | "onRequest" | "retry" | "maxBytes"> & {
@@ -44,6 +48,11 @@ export type TConnectorHttpOptions = {
   maxFileBytes: number;
   retry?: RetryPolicy;
   onRequest?: (request: TRequestRecord) => void;
+  /**
+   * A preview: downloadToFile stops reading a CSV once it has this many records (the header
+   * included) or this many bytes of them, and drops the connection instead of reading on.
+   */
+  firstRecords?: { records: number; maxBytes: number };
 };
 
 /**
@@ -125,9 +134,15 @@ export function createConnectorHttp(
         `${DOWNLOAD_FILE_PREFIX}${randomUUID()}${DOWNLOAD_FILE_SUFFIX}`,
       );
       let isKept = false;
+      let counter: TFirstRecordsSink | null = null;
+      const openSink = async () => {
+        const sink = await openFileSink(target);
+        if (!options.firstRecords) return sink;
+        return (counter = keepFirstRecords(sink, options.firstRecords));
+      };
       try {
         const result = await engine
-          .fetchToSink(url, () => openFileSink(target), {
+          .fetchToSink(url, openSink, {
             acceptEncoding: ACCEPT_ENCODING,
             maxBytes: options.maxFileBytes,
             ...request,
@@ -138,10 +153,14 @@ export function createConnectorHttp(
             throw new ConnectorError(describeStorageFault(error), { isOurSide: true });
           });
         if (!result.ok) throw result.error;
+        const isCutShort = result.isCutShort === true && counter !== null;
+        // a record cut in half at the last chunk is not part of what was read
+        if (isCutShort) await truncate(target, counter!.keptBytes());
         isKept = true;
         return {
           path: target,
-          bytes: result.bytes,
+          isCutShort,
+          bytes: isCutShort ? counter!.keptBytes() : result.bytes,
           contentType: result.contentType,
           headers: result.headers,
           firstBytes: result.firstBytes,

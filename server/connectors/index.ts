@@ -6,6 +6,10 @@ export { createSessionCache, type SessionCache } from "./session-cache";
 export {
   CONNECTOR_KINDS,
   type ConnectorKind,
+  type TBrowseItem,
+  type TBrowsePage,
+  type TBrowseRequest,
+  type TReportParameter,
   type TConnection,
   type TConnectorContext,
   type TConnectorKindName,

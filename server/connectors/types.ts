@@ -22,6 +22,54 @@ export type TConnectorContext = {
   /** where a connector may write the files it builds itself (e.g. CSV from a JSON answer) */
   tempDir: string;
   signal?: AbortSignal;
+  /**
+   * Only the first rows are wanted (a preview): a kind may skip work that only adds rows beyond
+   * them, such as Salesforce's full export after the Reports API's first 2,000 rows.
+   */
+  rowLimit?: number;
+};
+
+/** One thing a connector can reach, as a picker lists it. */
+export type TBrowseItem = {
+  /** unique in its list; a parent's key opens its children ("dashboard:10") */
+  key: string;
+  /** what it is, in words: "question", "dashboard", "chart", "report" */
+  type: string;
+  name: string;
+  /** where it lives or what it shows: a collection, a folder, a chart type */
+  detail: string | null;
+  /** the report query choosing it fills in; null for a parent that only holds other items */
+  query: Record<string, unknown> | null;
+  /** holds items of its own (a dashboard's cards), listed with `parent: key` */
+  hasChildren?: boolean;
+};
+
+export type TBrowseRequest = {
+  /** the user's search text, as typed (each kind escapes it for its system) */
+  search: string;
+  /** a parent item's key, or null for the top level */
+  parent: string | null;
+  /** the most items wanted back */
+  limit: number;
+};
+
+/** One page of a listing: at most `limit` items, and how many match in all. */
+export type TBrowsePage = { items: TBrowseItem[]; total: number };
+
+/** A parameter a report takes (a Metabase template tag or dashboard filter), as a form field. */
+export type TReportParameter = {
+  /** the name the system knows it by (a template tag's name, a dashboard filter's slug) */
+  name: string;
+  displayName: string;
+  /** the system's type ("category", "number/=", "date/single", "string/=") */
+  type: string;
+  /** how the browser reads what is typed into the field */
+  valueType: "text" | "number" | "date" | "boolean";
+  isRequired: boolean;
+  /** the value the system uses when none is sent, as text */
+  defaultValue: string | null;
+  /** the entry of the query's parameter list for this parameter, without its `value` */
+  template: Record<string, unknown>;
 };
 
 /** A raw file of a fetched report, in the temp folder. */
@@ -87,4 +135,16 @@ export interface ConnectorKind<
   /** The query for a request.json entry this kind understands, or null. `path` is relative to the connector's base URL. */
   queryFromSeed(entry: { path: string; url: URL | null; payload: unknown }): TQuery | null;
   queryToSeed(connection: { baseUrl: string }, query: TQuery): TSeedEntry;
+  /** Optional: what the connector can reach, searchable by name. A kind without it has no picker. */
+  browse?(
+    connection: TConnection<TSettings, TSecrets>,
+    request: TBrowseRequest,
+    context: TConnectorContext,
+  ): Promise<TBrowsePage>;
+  /** Optional: the parameters the report a query names takes, for the form to ask for. */
+  describeParameters?(
+    connection: TConnection<TSettings, TSecrets>,
+    query: TQuery,
+    context: TConnectorContext,
+  ): Promise<TReportParameter[]>;
 }

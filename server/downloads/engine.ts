@@ -256,6 +256,8 @@ export function createDownloadEngine(
     let crc = 0;
     let bytes = 0;
     let codedBytes = 0;
+    let isCutShort = false;
+    const hasEnough = () => (isCutShort ||= sink.hasEnough?.() === true);
     // Everything a decoded or plain chunk goes through; the size limit applies to decoded bytes.
     const take = (chunk: Buffer): Promise<void> | undefined => {
       bytes += chunk.length;
@@ -290,6 +292,7 @@ export function createDownloadEngine(
           if (chunk === null) break;
           const pending = take(chunk);
           if (pending) await pending;
+          if (hasEnough()) break;
         }
         codedBytes = bytes;
       } else {
@@ -297,9 +300,12 @@ export function createDownloadEngine(
         for await (const chunk of decodeBody(stream, codings, onCoded)) {
           const pending = take(chunk);
           if (pending) await pending;
+          if (hasEnough()) break;
         }
       }
-      if (contentLength !== null && codedBytes < contentLength) {
+      // the rest of the body is not wanted: the connection goes rather than being drained
+      if (isCutShort) stream.abort(new Error("the reader had enough"));
+      if (!isCutShort && contentLength !== null && codedBytes < contentLength) {
         throw Object.assign(new Error("response shorter than its Content-Length"), {
           code: "UND_ERR_RES_CONTENT_LENGTH_MISMATCH",
         });
@@ -334,6 +340,7 @@ export function createDownloadEngine(
       sha256: hash.digest("hex"),
       crc32: crc,
       firstBytes: first.slice(0, firstLength),
+      ...(isCutShort ? { isCutShort } : {}),
     };
   };
 

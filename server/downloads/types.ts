@@ -39,6 +39,12 @@ export type DownloadSink = {
   write(chunk: Uint8Array): Promise<void> | void;
   close(): Promise<void>;
   abort(): Promise<void>;
+  /**
+   * True once the sink holds all it wants (a preview's first rows): the engine stops reading,
+   * drops the connection and closes the sink, and the download counts as a success that was
+   * `isCutShort`.
+   */
+  hasEnough?(): boolean;
 };
 
 /**
@@ -112,6 +118,8 @@ export type DownloadSuccess = {
   crc32: number;
   attempts: number;
   firstBytes: Uint8Array;
+  /** the sink said it had enough before the body ended: the rest was never read */
+  isCutShort?: boolean;
 };
 
 export type DownloadFailure = {

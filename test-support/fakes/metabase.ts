@@ -44,6 +44,8 @@ export type FakeMetabase = {
   logins(): number;
   // Export requests answered 200 (card 3's 200-with-error-body included).
   exports(): number;
+  // Exports whose connection the client closed before the body was sent in full.
+  abandonedExports(): number;
   // Body of the last export request that could be decoded (JSON or form), recorded before
   // validation so a rejected request can be inspected too. `parameters` is decoded to an array
   // and `format_rows` / `pivot_results` to booleans when they were sent.
@@ -78,6 +80,9 @@ type FakeCard = {
   failsWhileStreaming?: { errorType: string; message: string; traceLines?: number };
   // An export too big to build row by row in a test: the same block of rows, sent many times.
   bulkRows?: number;
+  // The native query's template tags (lib/schema/template_tag.cljc), by name.
+  templateTags?: Record<string, Record<string, unknown>>;
+  collection?: string;
 };
 
 function noFilter() {
@@ -100,7 +105,24 @@ function regionFilter(parameters: CardParameter[]) {
 const MISSING_TABLE = 'ERROR: relation "missing_table" does not exist';
 
 const CARDS = new Map<number, FakeCard>([
-  [1, { name: "Sales by region", table: SMALL_SALES, rowFilter: regionFilter }],
+  [
+    1,
+    {
+      name: "Sales by region",
+      table: SMALL_SALES,
+      rowFilter: regionFilter,
+      collection: "Sales",
+      templateTags: {
+        region: {
+          id: "4f9c2b1e-region",
+          name: "region",
+          "display-name": "Region",
+          type: "text",
+          required: false,
+        },
+      },
+    },
+  ],
   [2, { name: "All customers", table: bigTable(100_000), rowFilter: noFilter }],
   [
     3,
@@ -133,6 +155,16 @@ const CARDS = new Map<number, FakeCard>([
     },
   ],
   [6, { name: "All events", table: SMALL_SALES, rowFilter: noFilter, bulkRows: 3_000_000 }],
+  // enough saved questions that a listing has to be paged and a picker has to cap what it shows
+  ...Array.from({ length: 60 }, (_, i): [number, FakeCard] => [
+    100 + i,
+    {
+      name: `Weekly KPI ${String(i + 1).padStart(2, "0")}`,
+      table: SMALL_SALES,
+      rowFilter: noFilter,
+      collection: "KPIs",
+    },
+  ]),
 ]);
 
 // 20 bytes a row, so the bulk card's 3,000,000 rows make a 60 MB export
@@ -148,6 +180,9 @@ export const BULK_ROW_BYTES = 20;
 export const BULK_HEADER_BYTES = BULK_HEADER.length;
 
 type FakeDashboard = {
+  name: string;
+  // The dashboard's filters as GET /api/dashboard/:id lists them.
+  parameters: Record<string, unknown>[];
   // Dashboard parameter id → the card target it is wired to.
   parameterTargets: Map<string, unknown>;
   // Dashcard id → card id.
@@ -158,6 +193,8 @@ const DASHBOARDS = new Map<number, FakeDashboard>([
   [
     10,
     {
+      name: "Regional overview",
+      parameters: [{ id: "region_param", name: "Region", slug: "region", type: "string/=" }],
       parameterTargets: new Map([["region_param", ["variable", REGION_TAG]]]),
       dashcards: new Map([[20, 1]]),
     },
@@ -168,6 +205,22 @@ const NOT_AN_ENDPOINT = "API endpoint does not exist.";
 const POSITIVE_INT_MESSAGE = "value must be an integer greater than zero.";
 const BOOLEAN_MESSAGE = "value must be a valid boolean string ('true' or 'false').";
 const NON_BLANK_MESSAGE = "value must be a non-blank string.";
+const NON_NEGATIVE_MESSAGE = "value must be an integer greater than or equal to zero.";
+// search/config.clj's all-models
+const SEARCH_MODELS = new Set([
+  "dashboard",
+  "metric",
+  "segment",
+  "indexed-entity",
+  "card",
+  "dataset",
+  "collection",
+  "table",
+  "action",
+  "database",
+  "document",
+  "transform",
+]);
 
 type Principal = { id: number; email: string; commonName: string };
 
@@ -184,6 +237,10 @@ function commonNameOf(email: string): string {
 
 function isNonBlankString(value: unknown): value is string {
   return typeof value === "string" && value.trim() !== "";
+}
+
+function parseNonNegativeInt(text: string): number | undefined {
+  return /^(0|[1-9]\d{0,9})$/.test(text) ? Number(text) : undefined;
 }
 
 function parsePositiveInt(text: string): number | undefined {
@@ -268,6 +325,7 @@ export async function startFakeMetabase(options: FakeMetabaseOptions = {}): Prom
   const sessions = new Map<string, Session>();
   let loginCount = 0;
   let exportCount = 0;
+  let abandonedCount = 0;
   let lastExport: unknown = undefined;
 
   function sessionPrincipal(id: string | undefined): Principal | undefined {
@@ -410,6 +468,9 @@ export async function startFakeMetabase(options: FakeMetabaseOptions = {}): Prom
     const disposition = `attachment; filename="query_result_${isoNow()}.${format}"`;
     const contentType = format === "csv" ? "text/csv" : "application/json; charset=utf-8";
     exportCount += 1;
+    res.once("close", () => {
+      if (!res.writableFinished) abandonedCount += 1;
+    });
     res.writeHead(200, {
       "content-type": contentType,
       ...(format === "api" ? {} : { "content-disposition": disposition }),
@@ -478,6 +539,152 @@ export async function startFakeMetabase(options: FakeMetabaseOptions = {}): Prom
     if (!res.destroyed) res.end();
   }
 
+  // GET /api/search (search/api.clj): `limit` and `offset` come together or not at all, `q` when
+  // sent is a non-blank string, every `models` entry a model search knows. The fake matches the
+  // name as a case-insensitive substring, ordered by name (Metabase ranks by relevance).
+  function search(res: ServerResponse, url: URL) {
+    const params = url.searchParams;
+    const limitText = params.get("limit");
+    const offsetText = params.get("offset");
+    if (limitText !== null && offsetText === null) {
+      return sendText(res, 400, "When including a limit, an offset must also be included.");
+    }
+    if (offsetText !== null && limitText === null) {
+      return sendText(res, 400, "When including an offset, a limit must also be included.");
+    }
+    const errors: Record<string, string> = {};
+    const limit = limitText === null ? undefined : parseNonNegativeInt(limitText);
+    const offset = offsetText === null ? undefined : parseNonNegativeInt(offsetText);
+    if (limitText !== null && limit === undefined) errors.limit = NON_NEGATIVE_MESSAGE;
+    if (offsetText !== null && offset === undefined) errors.offset = NON_NEGATIVE_MESSAGE;
+    const q = params.get("q");
+    if (q !== null && q.trim() === "") errors.q = NON_BLANK_MESSAGE;
+    const models = params.getAll("models");
+    if (models.some((model) => !SEARCH_MODELS.has(model))) {
+      errors.models = `nullable vector of enum of ${[...SEARCH_MODELS].join(", ")}`;
+    }
+    for (const flag of ["archived", "include_dashboard_questions"]) {
+      if (decodeBoolean(params.get(flag) ?? undefined) === "invalid")
+        errors[flag] = BOOLEAN_MESSAGE;
+    }
+    if (Object.keys(errors).length > 0) return sendJson(res, 400, { errors });
+
+    const wanted = new Set(models.length > 0 ? models : SEARCH_MODELS);
+    const needle = q?.trim().toLowerCase() ?? "";
+    const found = [
+      ...(wanted.has("card")
+        ? [...CARDS].map(([id, card]) => ({
+            model: "card",
+            id,
+            name: card.name,
+            collection: card.collection ?? null,
+          }))
+        : []),
+      ...(wanted.has("dashboard")
+        ? [...DASHBOARDS].map(([id, dashboard]) => ({
+            model: "dashboard",
+            id,
+            name: dashboard.name,
+            collection: "Sales",
+          }))
+        : []),
+    ]
+      .filter((item) => item.name.toLowerCase().includes(needle))
+      .sort((a, b) => a.name.localeCompare(b.name) || a.id - b.id);
+    const start = offset ?? 0;
+    const page = limit === undefined ? found.slice(start) : found.slice(start, start + limit);
+    sendJson(res, 200, {
+      data: page.map((item) => ({
+        model: item.model,
+        id: item.id,
+        name: item.name,
+        description: null,
+        archived: false,
+        collection: {
+          id: item.collection ? 1 : "root",
+          name: item.collection ?? "Our analytics",
+          authority_level: null,
+          type: null,
+        },
+        dashboard: null,
+      })),
+      total: found.length,
+      limit: limit ?? null,
+      offset: offset ?? null,
+      models: models.length > 0 ? models : null,
+      table_db_id: null,
+      engine: "search.engine/in-place",
+    });
+  }
+
+  // GET /api/card/:id: the card with its native query and the parameters its template tags make
+  function getCard(res: ServerResponse, idText: string) {
+    const id = parsePositiveInt(idText);
+    if (id === undefined) return sendJson(res, 400, { errors: { id: POSITIVE_INT_MESSAGE } });
+    const card = CARDS.get(id);
+    if (!card) return sendText(res, 404, "Not found.");
+    const tags = card.templateTags ?? {};
+    sendJson(res, 200, {
+      id,
+      name: card.name,
+      display: "table",
+      archived: false,
+      collection: { name: card.collection ?? "Our analytics" },
+      dataset_query: {
+        type: "native",
+        database: 1,
+        native: {
+          query: `SELECT * FROM sales${"region" in tags ? " WHERE {{region}}" : ""}`,
+          "template-tags": tags,
+        },
+      },
+      parameters: Object.values(tags).map((tag) => ({
+        id: tag.id,
+        type: tag.type === "text" ? "category" : tag.type,
+        target: ["variable", ["template-tag", tag.name]],
+        name: tag["display-name"],
+        slug: tag.name,
+        ...(tag.required ? { required: true } : {}),
+      })),
+    });
+  }
+
+  // GET /api/dashboard/:id: its filters and cards (a text card has no card), each card with the
+  // filters wired to it
+  function getDashboard(res: ServerResponse, idText: string) {
+    const id = parsePositiveInt(idText);
+    if (id === undefined) return sendJson(res, 400, { errors: { id: POSITIVE_INT_MESSAGE } });
+    const dashboard = DASHBOARDS.get(id);
+    if (!dashboard) return sendText(res, 404, "Not found.");
+    const dashcards = [...dashboard.dashcards].map(([dashcardId, cardId]) => ({
+      id: dashcardId,
+      dashboard_id: id,
+      card_id: cardId,
+      card: { id: cardId, name: CARDS.get(cardId)?.name ?? null, display: "table" },
+      parameter_mappings: [...dashboard.parameterTargets].map(([parameterId, target]) => ({
+        parameter_id: parameterId,
+        card_id: cardId,
+        target,
+      })),
+    }));
+    sendJson(res, 200, {
+      id,
+      name: dashboard.name,
+      parameters: dashboard.parameters,
+      dashcards: [
+        ...dashcards,
+        {
+          id: 99,
+          dashboard_id: id,
+          card_id: null,
+          card: null,
+          parameter_mappings: [],
+          visualization_settings: { text: "Figures are in EUR." },
+        },
+      ],
+    });
+  }
+
   const CARD_EXPORT = /^\/api\/card\/([^/]+)\/query\/([^/]+)$/;
   const DASHCARD_EXPORT =
     /^\/api\/dashboard\/([^/]+)\/dashcard\/([^/]+)\/card\/([^/]+)\/query\/([^/]+)$/;
@@ -506,6 +713,13 @@ export async function startFakeMetabase(options: FakeMetabaseOptions = {}): Prom
       });
     }
 
+    if (req.method === "GET") {
+      if (path === "/api/search" || path === "/api/search/") return search(res, url);
+      const detail = /^\/api\/(card|dashboard)\/([^/]+)$/.exec(path);
+      if (detail?.[1] === "card") return getCard(res, detail[2]!);
+      if (detail?.[1] === "dashboard") return getDashboard(res, detail[2]!);
+    }
+
     const match = DASHCARD_EXPORT.exec(path) ?? CARD_EXPORT.exec(path);
     // The router matches on the verb too, so a GET export finds no endpoint at all.
     if (match && req.method === "POST") return exportQuery(req, res, match);
@@ -518,6 +732,7 @@ export async function startFakeMetabase(options: FakeMetabaseOptions = {}): Prom
     expireSessions: () => sessions.clear(),
     logins: () => loginCount,
     exports: () => exportCount,
+    abandonedExports: () => abandonedCount,
     lastExportBody: () => lastExport,
   };
 }

@@ -194,6 +194,9 @@ const TYPED_OPPORTUNITIES: FakeTable = {
 const REPORTS = new Map<string, FakeReport>([
   ["00O000000000001", report("Customers (2,500 rows)", bigTable(2500))],
   ["00O000000000002", report("Sales by Region", SMALL_SALES)],
+  // names with SOQL's special characters, for the search to escape
+  ["00O000000000004", report("Bob's pipeline \\ Q1", SMALL_SALES)],
+  ["00O000000000005", report("100% Club_2026", SMALL_SALES)],
   [
     "00O000000000003",
     report("Opportunities (2,500 rows)", TYPED_OPPORTUNITIES, [
@@ -208,6 +211,50 @@ const REPORTS = new Map<string, FakeReport>([
 ]);
 
 const REPORT_ID = /^00O[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$/;
+const REPORT_FIELDS = ["Id", "Name", "DeveloperName", "FolderName", "Format"];
+// a query answers this many records at a time (the REST API's default batch), the rest by
+// nextRecordsUrl
+const QUERY_BATCH = 2000;
+const SOQL_ESCAPES: Record<string, string> = {
+  n: "\n",
+  N: "\n",
+  r: "\r",
+  R: "\r",
+  t: "\t",
+  T: "\t",
+  b: "\b",
+  B: "\b",
+  f: "\f",
+  F: "\f",
+  '"': '"',
+  "'": "'",
+  "\\": "\\",
+};
+
+/**
+ * A SOQL LIKE literal (its text between the quotes) as a case-insensitive expression: `%` is any
+ * run of characters, `_` any one, `\%` and `\_` themselves. Null for an escape SOQL refuses.
+ */
+function likePattern(literal: string): RegExp | null {
+  let source = "";
+  for (let i = 0; i < literal.length; i++) {
+    const c = literal[i]!;
+    if (c === "%") source += ".*";
+    else if (c === "_") source += ".";
+    else if (c !== "\\") source += c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+    else {
+      const next = literal[++i];
+      if (next === "%" || next === "_") source += next;
+      else if (next === "u" && /^[0-9a-fA-F]{4}$/.test(literal.slice(i + 1, i + 5))) {
+        source += `\\u${literal.slice(i + 1, i + 5)}`;
+        i += 4;
+      } else if (next !== undefined && next in SOQL_ESCAPES) {
+        source += SOQL_ESCAPES[next]!.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+      } else return null;
+    }
+  }
+  return new RegExp(`^${source}$`, "is");
+}
 
 function errorArray(errorCode: string, message: string) {
   return [{ errorCode, message }];
@@ -557,6 +604,7 @@ export async function startFakeSalesforce(
         url: `/services/data/${version}/chatter/users/${user.id}`,
       });
     }
+    if (route === "query" && req.method === "GET") return query(res, requestUrl, version);
     if (rest[0] === "analytics" && rest[1] === "reports" && rest.length === 3) {
       if (req.method === "GET" || req.method === "POST") {
         return runReport(req, res, requestUrl, version, rest[2]!);
@@ -567,6 +615,73 @@ export async function startFakeSalesforce(
       );
     }
     sendRest(404, errorArray("NOT_FOUND", "The requested resource does not exist"));
+  }
+
+  // GET /services/data/vNN.N/query?q=SOQL, for the one statement shape a report search sends:
+  // SELECT fields (or COUNT()) FROM Report [WHERE Name LIKE '…'] [ORDER BY Name [ASC|DESC]]
+  // [LIMIT n]. A quote that is not escaped ends the literal early and the rest does not parse;
+  // a backslash before any character but those SOQL lists is an error, as in Salesforce.
+  function query(res: ServerResponse, requestUrl: URL, version: string) {
+    const sendRest = (status: number, body: unknown) => sendRestJson(res, status, body);
+    const soql = requestUrl.searchParams.get("q");
+    if (!soql) return sendRest(400, errorArray("MALFORMED_QUERY", "A query string must be given"));
+    const shape =
+      /^SELECT\s+(COUNT\(\)|[\w\s,]+?)\s+FROM\s+Report(?:\s+WHERE\s+Name\s+LIKE\s+'((?:[^'\\]|\\.)*)')?(?:\s+ORDER\s+BY\s+Name(?:\s+(ASC|DESC))?)?(?:\s+LIMIT\s+(\d+))?\s*$/i.exec(
+        soql,
+      );
+    if (!shape) {
+      return sendRest(
+        400,
+        errorArray("MALFORMED_QUERY", `unexpected token in: ${soql.slice(0, 200)}`),
+      );
+    }
+    const isCount = shape[1]!.toUpperCase() === "COUNT()";
+    const fields = isCount ? [] : shape[1]!.split(",").map((field) => field.trim());
+    const unknownField = fields.find((field) => !REPORT_FIELDS.includes(field));
+    if (unknownField !== undefined) {
+      return sendRest(
+        400,
+        errorArray("INVALID_FIELD", `No such column '${unknownField}' on entity 'Report'.`),
+      );
+    }
+    let matcher: RegExp | null = null;
+    if (shape[2] !== undefined) {
+      const pattern = likePattern(shape[2]);
+      if (pattern === null) {
+        return sendRest(
+          400,
+          errorArray("MALFORMED_QUERY", "Invalid string literal: illegal escape sequence"),
+        );
+      }
+      matcher = pattern;
+    }
+    const matching = [...REPORTS]
+      .filter(([, found]) => !matcher || matcher.test(found.name))
+      .sort(([, a], [, b]) => a.name.localeCompare(b.name));
+    if (shape[3]?.toUpperCase() === "DESC") matching.reverse();
+    const limited = shape[4] === undefined ? matching : matching.slice(0, Number(shape[4]));
+    if (isCount) return sendRest(200, { totalSize: limited.length, done: true, records: [] });
+    const batch = limited.slice(0, QUERY_BATCH);
+    sendRest(200, {
+      totalSize: limited.length,
+      done: batch.length === limited.length,
+      ...(batch.length < limited.length
+        ? { nextRecordsUrl: `/services/data/${version}/query/01gFAKE-${QUERY_BATCH}` }
+        : {}),
+      records: batch.map(([id, found]) => {
+        const all: Record<string, unknown> = {
+          Id: `${id}EAA`,
+          Name: found.name,
+          DeveloperName: found.name.replace(/\W+/g, "_"),
+          FolderName: "Sales Reports",
+          Format: "Tabular",
+        };
+        return {
+          attributes: { type: "Report", url: `/services/data/${version}/sobjects/Report/${id}EAA` },
+          ...Object.fromEntries(fields.map((field) => [field, all[field]])),
+        };
+      }),
+    });
   }
 
   async function classicExport(

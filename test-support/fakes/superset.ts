@@ -3,6 +3,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import JSZip from "jszip";
+import { parseRison } from "./rison";
 import {
   bearerToken,
   isRecord,
@@ -84,20 +85,49 @@ const DATASOURCE_TYPES = ["sl_table", "table", "dataset", "query", "saved_query"
 const DATASETS = new Map<string, { name: string }>([["7:table", { name: "customers" }]]);
 
 const NO_QUERY_CONTEXT = "Chart has no query context saved. Please save the chart again.";
-const SAVED_CHARTS = new Map<number, { queryContext?: Record<string, unknown> }>([
-  [
-    5,
+type FakeChart = { name: string; vizType: string; queryContext?: Record<string, unknown> };
+const CUSTOMERS_CONTEXT = {
+  datasource: { id: 7, type: "table" },
+  queries: [{ columns: ["id", "name", "amount", "created_at"], row_limit: 1000 }],
+  result_format: "json",
+  result_type: "full",
+};
+const SAVED_CHARTS = new Map<number, FakeChart>([
+  [5, { name: "Customers table", vizType: "table", queryContext: CUSTOMERS_CONTEXT }],
+  [6, { name: "Unsaved context", vizType: "big_number" }],
+  // enough charts that the list has to be paged
+  ...Array.from({ length: 40 }, (_, i): [number, FakeChart] => [
+    100 + i,
     {
-      queryContext: {
-        datasource: { id: 7, type: "table" },
-        queries: [{ columns: ["id", "name", "amount", "created_at"], row_limit: 1000 }],
-        result_format: "json",
-        result_type: "full",
-      },
+      name: `Revenue by week ${String(i + 1).padStart(2, "0")}`,
+      vizType: "echarts_timeseries_line",
+      queryContext: CUSTOMERS_CONTEXT,
     },
-  ],
-  [6, {}],
+  ]),
 ]);
+
+// GET /api/v1/chart/ (charts/api.py on Flask-AppBuilder's list API): the rison keys FAB's
+// get_list schema allows, the columns the chart API searches and orders by, and the filter
+// operators the fake knows for them (`chart_all_text` is ChartAllTextFilter's).
+const LIST_KEYS = new Set([
+  "columns",
+  "filters",
+  "keys",
+  "order_column",
+  "order_direction",
+  "page",
+  "page_size",
+  "select_columns",
+]);
+const FILTER_OPERATORS: Record<string, string[]> = {
+  slice_name: ["chart_all_text", "ct", "eq", "sw"],
+  viz_type: ["eq", "neq"],
+  id: ["eq"],
+};
+const ORDER_COLUMNS = new Set(["slice_name", "viz_type", "changed_on_delta_humanized"]);
+// FAB_API_MAX_PAGE_SIZE's default; FAB lowers a larger page_size to it
+const MAX_PAGE_SIZE = 100;
+const DEFAULT_PAGE_SIZE = 20;
 
 const NOT_AUTHORIZED = { message: "Not authorized" };
 const MISSING = "Missing data for required field.";
@@ -464,6 +494,96 @@ export async function startFakeSuperset(options: FakeSupersetOptions = {}): Prom
     });
   }
 
+  function listCharts(req: IncomingMessage, res: ServerResponse, url: URL) {
+    if (requireAccess(req, res) === undefined) return;
+    let args: unknown = {};
+    const q = url.searchParams.get("q");
+    if (q !== null) {
+      try {
+        args = parseRison(q);
+      } catch {
+        return sendJson(res, 400, { message: "Not a valid rison argument" });
+      }
+    }
+    if (!isRecord(args)) return sendJson(res, 400, { message: "Not a valid rison schema" });
+    const unknown = Object.keys(args).filter((key) => !LIST_KEYS.has(key));
+    if (unknown.length > 0) {
+      return sendJson(res, 400, {
+        message: `Additional properties are not allowed (${unknown.map((k) => `'${k}'`).join(", ")} were unexpected)`,
+      });
+    }
+    const page = args.page ?? 0;
+    const pageSize = args.page_size ?? DEFAULT_PAGE_SIZE;
+    if (!Number.isInteger(page) || (page as number) < 0) {
+      return sendJson(res, 400, { message: `${pythonRepr(page)} is not of type 'integer'` });
+    }
+    if (!Number.isInteger(pageSize)) {
+      return sendJson(res, 400, { message: `${pythonRepr(pageSize)} is not of type 'integer'` });
+    }
+    let charts = [...SAVED_CHARTS];
+    for (const filter of Array.isArray(args.filters) ? args.filters : []) {
+      if (!isRecord(filter)) return sendJson(res, 400, { message: "Not a valid rison schema" });
+      const col = String(filter.col);
+      const opr = String(filter.opr);
+      if (!FILTER_OPERATORS[col]?.includes(opr)) {
+        return sendJson(res, 400, { message: `Filter column: ${col} not allowed to filter` });
+      }
+      const value = String(filter.value ?? "").toLowerCase();
+      charts = charts.filter(([id, chart]) => {
+        const field = (
+          col === "id" ? String(id) : col === "viz_type" ? chart.vizType : chart.name
+        ).toLowerCase();
+        if (opr === "chart_all_text") {
+          return [chart.name, chart.vizType, "customers"].some((text) =>
+            text.toLowerCase().includes(value),
+          );
+        }
+        if (opr === "ct") return field.includes(value);
+        if (opr === "sw") return field.startsWith(value);
+        if (opr === "neq") return field !== value;
+        return field === value;
+      });
+    }
+    const orderColumn = args.order_column;
+    if (orderColumn !== undefined && !ORDER_COLUMNS.has(String(orderColumn))) {
+      return sendJson(res, 400, { message: `Invalid order by column: ${String(orderColumn)}` });
+    }
+    if (orderColumn === "slice_name" || orderColumn === "viz_type") {
+      const key = (chart: FakeChart) => (orderColumn === "slice_name" ? chart.name : chart.vizType);
+      charts.sort(([, a], [, b]) => key(a).localeCompare(key(b)));
+      if (args.order_direction === "desc") charts.reverse();
+    }
+    const size =
+      (pageSize as number) > MAX_PAGE_SIZE || (pageSize as number) < 1
+        ? MAX_PAGE_SIZE
+        : (pageSize as number);
+    const slice = charts.slice((page as number) * size, (page as number) * size + size);
+    const all = {
+      id: 0,
+      slice_name: "",
+      viz_type: "",
+      datasource_name_text: "customers",
+      datasource_id: 7,
+      datasource_type: "table",
+    };
+    const wanted = Array.isArray(args.columns) ? args.columns.map(String) : Object.keys(all);
+    sendJson(res, 200, {
+      count: charts.length,
+      ids: slice.map(([id]) => id),
+      result: slice.map(([id, chart]) => {
+        const row: Record<string, unknown> = {
+          ...all,
+          id,
+          slice_name: chart.name,
+          viz_type: chart.vizType,
+        };
+        return Object.fromEntries(wanted.filter((k) => k in row).map((k) => [k, row[k]]));
+      }),
+      list_columns: wanted,
+      list_title: "List Slice",
+    });
+  }
+
   function withinRateLimit(): boolean {
     if (options.rateLimitPerSecond === undefined) return true;
     const now = Date.now();
@@ -517,6 +637,10 @@ export async function startFakeSuperset(options: FakeSupersetOptions = {}): Prom
       });
     }
     if (path === "/api/v1/chart/data" && method === "POST") return chartData(req, res);
+    if (path === "/api/v1/chart/" && method === "GET") return listCharts(req, res, url);
+    if (path === "/api/v1/chart" && method === "GET") {
+      return redirect(res, 308, `${path}/${url.search}`);
+    }
 
     const saved = SAVED_CHART_DATA.exec(path);
     if (saved && method === "GET") {

@@ -16,6 +16,8 @@ import { INPUT, SchemaField } from "../../_components/schema-field";
 import { useTRPC } from "../../_components/trpc";
 import { Alert, Button } from "../../_components/ui";
 import { queryFields } from "../connectors/connector-fields";
+import { ReportParameters, ReportPicker } from "./report-picker";
+import { ReportPreview } from "./report-preview";
 
 export function ReportForm({ report, onDone }: { report: TReportView | null; onDone: () => void }) {
   const trpc = useTRPC();
@@ -46,6 +48,18 @@ export function ReportForm({ report, onDone }: { report: TReportView | null; onD
     const next = connectors.data?.find((c) => c.id === id)?.kind ?? "";
     if (next !== kind) setValues(defaultFormText(queryFields(next)));
   }
+
+  /** The report the form names without its parameter values, once it names one; else null. */
+  function chosenReport(): Record<string, unknown> | null {
+    try {
+      const { parameters: _values, formatRows: _format, ...chosen } = fromFormText(fields, values);
+      const ids = Object.values(chosen).filter((value) => typeof value === "number");
+      return ids.length > 0 && ids.every((id) => Number.isInteger(id) && id > 0) ? chosen : null;
+    } catch {
+      return null;
+    }
+  }
+  const chosen = connector?.canDescribeParameters ? chosenReport() : null;
 
   function submit(event: React.FormEvent) {
     event.preventDefault();
@@ -115,6 +129,26 @@ export function ReportForm({ report, onDone }: { report: TReportView | null; onD
       {connectors.data?.length === 0 && (
         <Alert tone="info">Add a connector first: a report fetches through one.</Alert>
       )}
+      {connector?.canBrowse && (
+        <ReportPicker
+          key={connectorId}
+          connectorId={connectorId}
+          connectorName={connector.name}
+          onPick={(query, pickedName) => {
+            setValues(toFormText(fields, query));
+            if (!name.trim()) setName(pickedName);
+          }}
+        />
+      )}
+      {chosen && (
+        <ReportParameters
+          key={`${connectorId}:${JSON.stringify(chosen)}`}
+          connectorId={connectorId}
+          query={chosen}
+          parametersJson={String(values.parameters || "[]")}
+          onChange={(parameters) => setValues((current) => ({ ...current, parameters }))}
+        />
+      )}
       <div className="grid gap-4 md:grid-cols-2">
         {shownFields.map((field) => (
           <SchemaField
@@ -127,6 +161,9 @@ export function ReportForm({ report, onDone }: { report: TReportView | null; onD
           />
         ))}
       </div>
+      {connectorId && (
+        <ReportPreview connectorId={connectorId} buildQuery={() => fromFormText(fields, values)} />
+      )}
       <FormProblem
         message={jsonProblem?.message ?? save.error?.message}
         errors={errors}

@@ -9,6 +9,13 @@ import {
   ZReportInput,
 } from "../../services/reports/reports";
 import { startReportRun, ZStartRunInput } from "../../services/reports/start-report-run";
+import { previewReport, ZPreviewInput } from "../../services/reports/preview-report";
+import {
+  browseConnector,
+  describeReportParameters,
+  ZBrowseInput,
+  ZParametersInput,
+} from "../../services/reports/report-picker";
 import { AppError } from "../../errors";
 import { createTRPCRouter, protectedProcedure } from "../trpc";
 
@@ -31,6 +38,15 @@ export const reportsRouter = createTRPCRouter({
   run: protectedProcedure
     .input(ZStartRunInput)
     .mutation(({ input, ctx }) => startReportRun({ ...input, createdById: ctx.user.id })),
+  browse: protectedProcedure
+    .input(ZBrowseInput)
+    .query(({ input, signal }) => browseConnector(input, signal)),
+  parameters: protectedProcedure
+    .input(ZParametersInput)
+    .query(({ input, signal }) => describeReportParameters(input, signal)),
+  preview: protectedProcedure
+    .input(ZPreviewInput)
+    .mutation(({ input, signal }) => previewReport(input, signal)),
   runProgress: protectedProcedure.input(z.object({ jobId: z.uuid() })).query(async ({ input }) => {
     const progress = await getReportRunProgress(input.jobId);
     if (!progress)

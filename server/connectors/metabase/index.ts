@@ -18,6 +18,7 @@ import {
   ZMetabaseSecrets as ZSecrets,
   ZMetabaseSettings as ZSettings,
 } from "./schemas";
+import { browseMetabase, describeMetabaseParameters, type TMetabaseGet } from "./browse";
 
 /** The parts of Metabase's answers we read (POST /api/session, GET /api/user/current). */
 const ZSessionAnswer = z.object({ id: z.string().nullish() });
@@ -140,23 +141,30 @@ function toMetabaseError(connection: TMetabase, error: unknown, what: string): E
 
 const call = sessionCaller(signIn);
 
+/** A GET on this Metabase with its credentials, through a cached session. */
+function getFrom(connection: TMetabase, context: TConnectorContext): TMetabaseGet {
+  return (path, schema, what) =>
+    call(connection, context, async (auth) => {
+      try {
+        const url = joinUrl(connection.baseUrl, path);
+        return (
+          await context.http.requestJson(url, schema, {
+            credentials: credentialsFor(connection, auth),
+            signal: context.signal,
+          })
+        ).body;
+      } catch (error) {
+        throw toMetabaseError(connection, error, what);
+      }
+    });
+}
+
 export const metabaseConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
   ...metabaseSchemas,
 
   async testConnection(connection, context) {
-    const user = await call(connection, context, async (auth) => {
-      try {
-        return (
-          await context.http.requestJson(
-            joinUrl(connection.baseUrl, "api/user/current"),
-            ZCurrentUser,
-            { credentials: credentialsFor(connection, auth), signal: context.signal },
-          )
-        ).body;
-      } catch (error) {
-        throw toMetabaseError(connection, error, "reading the current user");
-      }
-    });
+    const get = getFrom(connection, context);
+    const user = await get("api/user/current", ZCurrentUser, "reading the current user");
     const who = user.email ?? user.common_name ?? "an unnamed user";
     return connection.settings.authMethod === "api_key"
       ? `API key accepted (acts as ${who})`
@@ -234,4 +242,9 @@ export const metabaseConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
       payload: { parameters: query.parameters, format_rows: query.formatRows },
     };
   },
+
+  browse: (connection, request, context) => browseMetabase(getFrom(connection, context), request),
+
+  describeParameters: (connection, query, context) =>
+    describeMetabaseParameters(getFrom(connection, context), query),
 };

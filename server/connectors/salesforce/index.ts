@@ -177,6 +177,44 @@ function toSalesforceError(connection: TSalesforce, error: unknown, what: string
 
 const call = sessionCaller(signIn);
 
+/** The parts of a SOQL answer we read (GET /services/data/vNN.N/query). */
+const ZReportRecords = z.object({
+  totalSize: z.number().int().nonnegative(),
+  records: z.array(
+    z.object({
+      Id: z.string(),
+      Name: z.string().nullish(),
+      FolderName: z.string().nullish(),
+      Format: z.string().nullish(),
+    }),
+  ),
+});
+
+/**
+ * Text for a SOQL LIKE literal: the quotes and the backslash escaped, the line breaks and other
+ * controls written as escapes, and `%` and `_` escaped so they match themselves instead of
+ * anything. SOQL refuses a backslash before any other character.
+ */
+export function escapeSoqlLike(text: string): string {
+  const escapes: Record<string, string> = {
+    "\\": "\\\\",
+    "'": "\\'",
+    '"': '\\"',
+    "%": "\\%",
+    _: "\\_",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\b": "\\b",
+    "\f": "\\f",
+  };
+  return text.replace(
+    /[\\'"%_\u0000-\u001f]/g,
+    (character) =>
+      escapes[character] ?? `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 export const salesforceConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
   ...salesforceSchemas,
 
@@ -237,15 +275,18 @@ export const salesforceConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
     });
 
     let exportRefusal = "the report export is switched off for this connector";
-    if (result.allData === false && settings.fullExport) {
+    const { csv, rows } = reportResultToCsv(result);
+    // a preview that has its rows already needs no export of all the others
+    const hasEnoughRows = context.rowLimit !== undefined && rows >= context.rowLimit;
+    if (result.allData === false && settings.fullExport && !hasEnoughRows) {
       const full = await fetchFullExport(connection, query, context);
       if ("files" in full) return full;
       exportRefusal = full.refusal;
     }
-    const { csv, rows } = reportResultToCsv(result);
     const file = path.join(context.tempDir, `salesforce-${crypto.randomUUID()}.part`);
     fs.writeFileSync(file, csv);
-    const isTruncated = result.allData === false;
+    // a preview that stopped at its rows is not a truncated report
+    const isTruncated = result.allData === false && !hasEnoughRows;
     return {
       files: [{ path: file, label: null }],
       format: "csv",
@@ -271,6 +312,46 @@ export const salesforceConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
       request_url: joinUrl(connection.baseUrl, `${query.reportId}?export=1&enc=UTF-8&xf=csv`),
       payload: {},
     };
+  },
+
+  /**
+   * Reports by name. The Reports API's list (analytics/reports) holds only the reports the user
+   * viewed lately, so this asks SOQL, which finds every report the user can see: one query for a
+   * page ordered by name, one COUNT() for how many match.
+   */
+  async browse(connection, request, context) {
+    const version = connection.settings.apiVersion;
+    const search = request.search.trim();
+    const where = search ? ` WHERE Name LIKE '%${escapeSoqlLike(search)}%'` : "";
+    const soql = async (statement: string) =>
+      call(connection, context, async (session) => {
+        try {
+          const url = joinUrl(
+            session.instanceUrl,
+            `services/data/${version}/query?q=${encodeURIComponent(statement)}`,
+          );
+          return (
+            await context.http.requestJson(url, ZReportRecords, {
+              credentials: bearerFor(session),
+              signal: context.signal,
+            })
+          ).body;
+        } catch (error) {
+          throw toSalesforceError(connection, error, "searching Salesforce's reports");
+        }
+      });
+    const page = await soql(
+      `SELECT Id, Name, FolderName, Format FROM Report${where} ORDER BY Name LIMIT ${request.limit}`,
+    );
+    const count = await soql(`SELECT COUNT() FROM Report${where}`);
+    const items = page.records.slice(0, request.limit).map((record) => ({
+      key: `report:${record.Id}`,
+      type: "report",
+      name: record.Name ?? record.Id,
+      detail: [record.FolderName, record.Format?.toLowerCase()].filter(Boolean).join(" · ") || null,
+      query: { reportId: record.Id },
+    }));
+    return { items, total: Math.max(count.totalSize, items.length) };
   },
 };
 

@@ -21,6 +21,7 @@ import {
   ZSupersetSecrets as ZSecrets,
   ZSupersetSettings as ZSettings,
 } from "./schemas";
+import { toRison } from "./rison";
 
 /** The parts of Superset's answers we read (login, CSRF token, current user). */
 const ZLoginAnswer = z.object({ access_token: z.string().nullish() });
@@ -138,6 +139,20 @@ function toSupersetError(error: unknown, what: string): Error {
 
 const call = sessionCaller(signIn);
 
+/** The parts of GET /api/v1/chart/ we read: FAB's list answer, `{count, result: [...]}`. */
+const ZChartList = z.object({
+  count: z.number().int().nonnegative(),
+  result: z.array(
+    z.object({
+      id: z.number().int().positive(),
+      slice_name: z.string().nullish(),
+      viz_type: z.string().nullish(),
+      datasource_name_text: z.string().nullish(),
+    }),
+  ),
+});
+const CHART_LIST_COLUMNS = ["id", "slice_name", "viz_type", "datasource_name_text"];
+
 export const supersetConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
   ...supersetSchemas,
 
@@ -247,6 +262,44 @@ export const supersetConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
           payload: {},
         }
       : { request_url: joinUrl(connection.baseUrl, "api/v1/chart/data"), payload: query.payload };
+  },
+
+  /**
+   * Saved charts by name: GET /api/v1/chart/ with a rison `q` of filters, order and one page.
+   * `chart_all_text` is the filter Superset's own chart list searches with (name, description,
+   * chart type and dataset name, case-insensitive); FAB caps page_size at FAB_API_MAX_PAGE_SIZE.
+   */
+  async browse(connection, request, context) {
+    const search = request.search.trim();
+    const q = toRison({
+      columns: CHART_LIST_COLUMNS,
+      ...(search ? { filters: [{ col: "slice_name", opr: "chart_all_text", value: search }] } : {}),
+      order_column: "slice_name",
+      order_direction: "asc",
+      page: 0,
+      page_size: request.limit,
+    });
+    const answer = await call(connection, context, async (session) => {
+      try {
+        const url = joinUrl(connection.baseUrl, `api/v1/chart/?q=${encodeURIComponent(q)}`);
+        return (
+          await context.http.requestJson(url, ZChartList, {
+            credentials: credentialsFor(connection, session),
+            signal: context.signal,
+          })
+        ).body;
+      } catch (error) {
+        throw toSupersetError(error, "listing Superset's charts");
+      }
+    });
+    const items = answer.result.slice(0, request.limit).map((chart) => ({
+      key: `chart:${chart.id}`,
+      type: "chart",
+      name: chart.slice_name || `chart ${chart.id}`,
+      detail: [chart.viz_type, chart.datasource_name_text].filter(Boolean).join(" · ") || null,
+      query: { target: "chart", chartId: chart.id },
+    }));
+    return { items, total: Math.max(answer.count, items.length) };
   },
 };
 

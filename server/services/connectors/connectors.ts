@@ -49,6 +49,9 @@ export type TConnectorView = {
   lastCheckedAt: Date | null;
   lastCheckOk: boolean | null;
   lastCheckMessage: string | null;
+  /** what its kind can do besides fetching: list what it reaches, describe a report's parameters */
+  canBrowse: boolean;
+  canDescribeParameters: boolean;
 };
 
 function schemaShape(schema: z.ZodType<unknown>): Record<string, z.ZodType> {
@@ -154,6 +157,8 @@ export async function listConnectors(): Promise<TConnectorView[]> {
       lastCheckedAt: row.lastCheckedAt,
       lastCheckOk: row.lastCheckOk,
       lastCheckMessage: row.lastCheckMessage,
+      canBrowse: connectorKind(row.kind).browse !== undefined,
+      canDescribeParameters: connectorKind(row.kind).describeParameters !== undefined,
     };
   });
 }

@@ -70,15 +70,21 @@ function describeQuery(kind: string, query: unknown): string {
   return parsed.success ? connectorKind(kind).describeQuery(parsed.data) : "invalid query";
 }
 
-async function validatedReportData(raw: TReportInput) {
-  const input = ZReportInput.parse(raw);
-  const connector = await db.connector.findUnique({ where: { id: input.connectorId } });
-  if (!connector) throw new AppError("BAD_REQUEST", "The chosen connector does not exist.");
-  const query = connectorKind(connector.kind).querySchema.safeParse(input.query);
+/** The query checked by its kind's schema; a sentence per field ("query.cardId") if it fails. */
+export function parseReportQuery(kind: string, raw: unknown): unknown {
+  const query = connectorKind(kind).querySchema.safeParse(raw);
   if (!query.success) {
     const fieldErrors = fieldErrorsOf(query.error, "query");
     throw new AppError("BAD_REQUEST", formProblemMessage(fieldErrors), fieldErrors);
   }
+  return query.data;
+}
+
+async function validatedReportData(raw: TReportInput) {
+  const input = ZReportInput.parse(raw);
+  const connector = await db.connector.findUnique({ where: { id: input.connectorId } });
+  if (!connector) throw new AppError("BAD_REQUEST", "The chosen connector does not exist.");
+  const query = parseReportQuery(connector.kind, input.query);
   const templateProblem = validateFileNameTemplate(input.fileNameTemplate);
   if (templateProblem) {
     throw new AppError("BAD_REQUEST", templateProblem, { fileNameTemplate: templateProblem });
@@ -88,7 +94,7 @@ async function validatedReportData(raw: TReportInput) {
     data: {
       name: input.name,
       connectorId: input.connectorId,
-      query: JSON.stringify(query.data),
+      query: JSON.stringify(query),
       format: input.format,
       fileNameTemplate: input.fileNameTemplate,
     },

@@ -1,14 +1,7 @@
 import "server-only";
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import fs from "node:fs";
-import {
-  ConnectorError,
-  connectorKind,
-  normaliseCsvFile,
-  type TFetchedReport,
-} from "@/server/connectors";
-import { readJsonFile } from "@/server/connectors/json-file";
-import { updateCrc32 } from "@/server/crc32";
+import { ConnectorError, connectorKind, type TFetchedReport } from "@/server/connectors";
 import { db } from "@/server/db";
 import type { TRequestRecord } from "@/server/downloads";
 import { formatSeconds } from "@/server/downloads/errors";
@@ -29,6 +22,7 @@ import { describeStorageFault } from "@/server/storage/describe-storage-fault";
 import { storeBlob } from "../storage/blob-references";
 import { toSafeFileName } from "@/server/archive";
 import { renderFileName } from "./file-name-template";
+import { normaliseFetchedFile } from "./normalise-fetched-file";
 
 export const REPORT_RUN_QUEUE = "report-run.run";
 export type TReportRunMessage = { jobId: string };
@@ -480,43 +474,13 @@ async function storeFetchedFile(
 ): Promise<{ file: Omit<TStoredFile, "fileName">; notes: string[] }> {
   const finalPath = `${rawPath}.final`;
   try {
-    const summary =
-      fetched.format === "csv"
-        ? await normaliseCsvFile(rawPath, finalPath, {
-            stopAtBlankLine: fetched.hasFooter,
-            charset: fetched.charset,
-          })
-        : await checkJsonFile(rawPath, finalPath);
+    const summary = await normaliseFetchedFile(fetched, rawPath, finalPath);
     await storeBlob({ jobId, tempPath: finalPath, sha256: summary.sha256 });
     const { rows, bytes, sha256, crc32, notes } = summary;
     return { file: { rows, bytes, sha256, crc32 }, notes };
   } finally {
     fs.rmSync(finalPath, { force: true });
   }
-}
-
-/**
- * A JSON report is kept as sent, once it is known to be one complete JSON document; the elements
- * of a top-level array count as rows. Read as a stream, hashed in the same pass.
- */
-async function checkJsonFile(rawPath: string, finalPath: string) {
-  const hash = createHash("sha256");
-  let checksum = 0;
-  let bytes = 0;
-  const summary = await readJsonFile(rawPath, (chunk) => {
-    hash.update(chunk);
-    checksum = updateCrc32(chunk, checksum);
-    bytes += chunk.length;
-  });
-  if (!summary) throw new ConnectorError("the answer is not valid JSON");
-  fs.renameSync(rawPath, finalPath);
-  return {
-    rows: summary.rows,
-    bytes,
-    sha256: hash.digest("hex"),
-    crc32: checksum,
-    notes: [] as string[],
-  };
 }
 
 async function finishRun(jobId: string): Promise<void> {
