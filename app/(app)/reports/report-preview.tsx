@@ -45,8 +45,13 @@ export function ReportPreview({
           <p role="status" className="text-sm text-slate-700">
             {result.rows.length === 0
               ? "The report has a header but no rows."
-              : `The first ${result.rows.length} row${result.rows.length === 1 ? "" : "s"}${result.hasMore ? "; more follow" : ", all there is"}.`}
-            {result.hiddenColumns > 0 && ` ${result.hiddenColumns} more columns are not shown.`}
+              : result.hasMore
+                ? `The first ${result.rows.length} rows; the report has more.`
+                : result.rows.length === 1
+                  ? "The report's one row."
+                  : `All ${result.rows.length} rows of the report.`}
+            {result.hiddenColumns > 0 &&
+              ` ${result.hiddenColumns} more column${result.hiddenColumns === 1 ? " is" : "s are"} not shown.`}
           </p>
           <div
             className="max-h-96 overflow-auto rounded-md border border-slate-200"
