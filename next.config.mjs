@@ -19,7 +19,13 @@ const API_POLICY =
 const nextConfig = {
   // native modules and the generated Prisma client stay as plain Node requires; node-cron finds
   // its own files next to itself
-  serverExternalPackages: ["better-sqlite3", "@prisma/adapter-better-sqlite3", "node-cron"],
+  serverExternalPackages: [
+    "better-sqlite3",
+    "@prisma/adapter-better-sqlite3",
+    "pg",
+    "@prisma/adapter-pg",
+    "node-cron",
+  ],
   poweredByHeader: false,
   typedRoutes: false,
   async headers() {

@@ -1,5 +1,6 @@
 // What the tests need from the operating system: Debian's Chromium for the browser tests, unzip and
-// zip to check archives with tools nobody here wrote, openssl for throwaway HTTPS certificates.
+// zip to check archives with tools nobody here wrote, openssl for throwaway HTTPS certificates,
+// pg_dump to compare PostgreSQL schemas.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 
@@ -8,6 +9,7 @@ const NEEDED = [
   { command: "unzip", debianPackage: "unzip" },
   { command: "zip", debianPackage: "zip" },
   { command: "openssl", debianPackage: "openssl" },
+  { command: "pg_dump", debianPackage: "postgresql-client" },
 ];
 
 function isAvailable(command) {

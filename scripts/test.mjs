@@ -1,6 +1,7 @@
 // `npm test`: every gate CI runs, in order, then one closing line with the totals.
 import { spawnSync } from "node:child_process";
 import { assertNodeVersion } from "./node-version.mjs";
+import { ensurePostgres } from "./postgres-service.mjs";
 import { ensureSystemPackages } from "./system-packages.mjs";
 import fs from "node:fs";
 import path from "node:path";
@@ -67,6 +68,7 @@ const safely = (fn) => () => {
 
 assertNodeVersion();
 if (!ensureSystemPackages()) process.exit(1);
+if (!process.env.TEST_POSTGRES_URL && !ensurePostgres()) process.exit(1);
 
 // Route types from an earlier build may name routes that are gone; the build writes them anew.
 for (const stale of [".next/types", ".next/dev/types"])

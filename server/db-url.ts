@@ -9,3 +9,8 @@ export function resolveDatabaseUrl(env: Record<string, string | undefined>): str
     fs.mkdirSync(path.dirname(url.slice("file:".length)), { recursive: true });
   return url;
 }
+
+/** postgres:// and postgresql:// select PostgreSQL; anything else is a SQLite file. */
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url);
+}
