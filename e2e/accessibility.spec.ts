@@ -78,6 +78,12 @@ test("the app's pages and forms have no serious accessibility problem", async ({
 
   await openPage(page, "/system", "System check");
   await expect(page.getByTestId("system-checks").getByRole("listitem").first()).toBeVisible();
+  // the server under test is one process running pages and the worker, listed by its heartbeat
+  const thisProcess = page.getByTestId("processes").getByRole("row").filter({
+    hasText: "answering this page",
+  });
+  await expect(thisProcess).toHaveCount(1);
+  await expect(thisProcess).toContainText("pages and worker");
   await expectNoSeriousA11yViolations(page, "the System page");
   await capture(page, "system");
 });

@@ -14,6 +14,12 @@ import { JOB_KINDS } from "./services/jobs/job-kinds";
 import { getRetentionDays, purgeExpiredJobs } from "./services/jobs/job-actions";
 import { repairLargeImageChecksums } from "./services/jobs/repair-checksums";
 import { startScheduledRun } from "./services/schedules/schedules";
+import {
+  beat,
+  forgetStoppedProcesses,
+  HEARTBEAT_SECONDS,
+  leave,
+} from "./services/system/app-processes";
 import { sweepUnreferencedBlobs } from "./services/storage/sweep-blobs";
 
 const HOUSEKEEPING_EVERY_SECONDS = 3600;
@@ -51,6 +57,15 @@ async function boot(): Promise<void> {
   const tempFileSweep = startTempFileSweep(runtime.blobs.tempDir, (removed) =>
     logger.info({ removed }, "removed leftover download files"),
   );
+  // the System page lists every process by its heartbeat
+  const mode = runtime.isWorker ? "all" : "web";
+  await beat(mode);
+  const heartbeat = startRecurringTask({
+    name: "heartbeat",
+    firstRunAfterMs: HEARTBEAT_SECONDS * 1000,
+    periodSeconds: HEARTBEAT_SECONDS,
+    run: () => beat(mode),
+  });
   if (!runtime.isWorker) return;
   // in the background: on a large store it reads every image over 64 KiB once
   void repairLargeImageChecksums().catch((error: unknown) =>
@@ -78,6 +93,9 @@ async function boot(): Promise<void> {
     } catch (error) {
       logger.error({ err: error }, "sweep of stored files failed");
     }
+    await forgetStoppedProcesses().catch((error: unknown) =>
+      logger.error({ err: error }, "could not forget stopped processes"),
+    );
   };
   const housekeepingTask = startRecurringTask({
     name: "housekeeping",
@@ -98,6 +116,10 @@ async function boot(): Promise<void> {
     await scheduler.stop();
     await runtime.queue.close();
     await runtime.downloads.close();
+    await heartbeat.stop();
+    await leave().catch((error: unknown) =>
+      logger.error({ err: error }, "could not take this process off the list"),
+    );
     process.exit(0);
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));

@@ -101,6 +101,13 @@ export function recordFinishedImages(jobId: string, count: number, now = Date.no
     record.finishes.shift();
 }
 
+/** Downloads in flight in this process, across its jobs (the System page's process list). */
+export function countDownloadsInFlight(): number {
+  let count = 0;
+  for (const record of jobs.values()) count += record.downloads.size;
+  return count;
+}
+
 /** The job's run in this process ended: nothing of it is in flight any more. */
 export function forgetJobActivity(jobId: string): void {
   jobs.delete(jobId);

@@ -5,6 +5,7 @@ import { useState } from "react";
 import { useTRPC } from "../../_components/trpc";
 import { FieldProblem, fieldErrorsOf } from "../../_components/form-errors";
 import { Alert, Button, Card, Loading, PageTitle } from "../../_components/ui";
+import { ProcessList } from "./process-list";
 
 export function SystemCheck() {
   const trpc = useTRPC();
@@ -48,6 +49,8 @@ export function SystemCheck() {
           ))}
         </ul>
       </Card>
+
+      <ProcessList />
 
       <div className="mt-5 grid gap-5 lg:grid-cols-2">
         {settings.data ? (
