@@ -22,6 +22,8 @@ const ZEnv = z.object({
   SECRET_KEY: z.string().optional(),
   /** first wait before a failed report is tried again; it doubles per attempt */
   REPORT_RETRY_BASE_SECONDS: z.coerce.number().min(0).default(5),
+  /** cluster mode: Redis, where the download limits all processes share are kept */
+  REDIS_URL: z.string().optional(),
   /** embedded default: this process also runs the worker and the scheduler */
   RUN_WORKER: z
     .enum(["true", "false"])

@@ -1,5 +1,6 @@
 import "server-only";
 import path from "node:path";
+import { Redis } from "ioredis";
 import {
   createConnectorHttp,
   createSessionCache,
@@ -12,6 +13,7 @@ import {
   type DownloadEngine,
   type DownloadLimits,
 } from "./downloads";
+import { createRedisLimits, type TLimitRules } from "./downloads/redis-limits";
 import { env } from "./env";
 import { createInProcessQueue } from "./jobs/in-process-queue";
 import type { JobQueue } from "./jobs/queue";
@@ -37,7 +39,9 @@ export type TRuntime = {
 function createRuntime(): TRuntime {
   const downloadLimits = readDownloadLimitsFromEnv(env.raw);
   const blobs = createLocalBlobStore(env.dataDir);
-  const downloads = createDownloadEngine(downloadLimits);
+  const downloads = createDownloadEngine(downloadLimits, {
+    sharedLimits: env.REDIS_URL ? sharedLimitsOn(env.REDIS_URL) : undefined,
+  });
   return {
     queue: createInProcessQueue({
       onError: (name, error) => logger.error({ queue: name, err: error }, "queue handler failed"),
@@ -55,6 +59,16 @@ function createRuntime(): TRuntime {
     isWorker: env.RUN_WORKER,
     startedAt: new Date(),
   };
+}
+
+/** Download limits that hold for all processes together, kept in Redis. */
+function sharedLimitsOn(redisUrl: string) {
+  return (rules: TLimitRules) =>
+    createRedisLimits(new Redis(redisUrl, { maxRetriesPerRequest: null }), rules, {
+      prefix: "datahaul:limits",
+      onLostSlot: (host, error) =>
+        logger.warn({ host, err: error }, "a download slot's lease could not be renewed"),
+    });
 }
 
 const globalForRuntime = globalThis as unknown as { datahaulRuntime?: TRuntime };

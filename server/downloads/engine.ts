@@ -194,15 +194,16 @@ export function createDownloadEngine(
       keepAliveTimeout: 10_000,
       keepAliveMaxTimeout: 60_000,
     });
-  const limiter = createConcurrencyLimiter({
+  const rules = {
     maxGlobal: limits.maxGlobalConcurrency,
-    maxPerHostFor: (host) =>
+    maxPerHostFor: (host: string) =>
       findOverride(limits, host)?.maxPerHostConcurrency ?? limits.maxPerHostConcurrency,
-  });
-  const buckets = createHostBuckets({
-    clock,
-    ratePerSecondFor: (host) => findOverride(limits, host)?.perHostQps ?? limits.perHostQps,
-  });
+    ratePerSecondFor: (host: string) => findOverride(limits, host)?.perHostQps ?? limits.perHostQps,
+  };
+  const { limiter, buckets } = deps.sharedLimits?.(rules) ?? {
+    limiter: createConcurrencyLimiter(rules),
+    buckets: createHostBuckets({ clock, ratePerSecondFor: rules.ratePerSecondFor }),
+  };
   const timeouts = {
     readTimeoutMs: limits.readTimeoutMs,
     connectTimeoutMs: limits.connectTimeoutMs,

@@ -1,3 +1,4 @@
+import type { TLimitRules, TSharedLimits } from "./redis-limits";
 import type { Dispatcher } from "undici";
 import type { Clock } from "./clock";
 import type { DownloadError } from "./errors";
@@ -33,6 +34,11 @@ export type DownloadEngineDeps = {
    * A deployment that needs a private CA next to the public ones sets NODE_EXTRA_CA_CERTS.
    */
   trustedCa?: string;
+  /**
+   * Limits shared with other processes (createRedisLimits): built from the same rules as the
+   * in-process ones, which stand when this is not given.
+   */
+  sharedLimits?: (rules: TLimitRules) => TSharedLimits;
 };
 
 export type DownloadSink = {

@@ -14,6 +14,8 @@ export type ImageHost = {
   // Most requests the host was serving at the same moment since start (or the last reset).
   peakConcurrency(): number;
   resetPeakConcurrency(): void;
+  /** When each request arrived (epoch ms), in order: what a rate limit is checked against. */
+  arrivals(): number[];
   /** Lets through every request with `?hold=<name>`, held until now, and all later ones. */
   release(name: string): void;
 };
@@ -98,6 +100,7 @@ export async function startImageHost(
   const timers = new Set<NodeJS.Timeout>();
   let inFlight = 0;
   let peak = 0;
+  const arrivedAt: number[] = [];
   const held = new Map<string, (() => void)[]>();
   const released = new Set<string>();
 
@@ -275,6 +278,7 @@ export async function startImageHost(
   };
 
   const listener = (req: IncomingMessage, res: ServerResponse) => {
+    arrivedAt.push(Date.now());
     inFlight += 1;
     peak = Math.max(peak, inFlight);
     let finished = false;
@@ -322,6 +326,7 @@ export async function startImageHost(
     resetPeakConcurrency: () => {
       peak = inFlight;
     },
+    arrivals: () => [...arrivedAt],
     release(name) {
       released.add(name);
       for (const answer of held.get(name) ?? []) answer();

@@ -1,0 +1,144 @@
+import type { Redis } from "ioredis";
+import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import { Semaphore } from "redis-semaphore";
+import { createCancelledError } from "./errors";
+import type { ConcurrencyLimiter, Release } from "./limiter";
+import type { HostBuckets } from "./token-bucket";
+
+/** The limits every process of a cluster shares, by host. */
+export type TLimitRules = {
+  maxGlobal: number;
+  maxPerHostFor: (host: string) => number;
+  ratePerSecondFor: (host: string) => number;
+};
+
+export type TSharedLimits = { limiter: ConcurrencyLimiter; buckets: HostBuckets };
+
+type TRedisLimitOptions = {
+  /** keys start with this, so several apps (or test files) share one Redis */
+  prefix: string;
+  /**
+   * A slot whose process stopped renewing it (killed, cut off) is free again after this; a live
+   * holder renews it well before.
+   */
+  slotLeaseMs?: number;
+  /** how often a waiter asks again for a slot */
+  retryMs?: number;
+  /** a renewal that failed (Redis gone): the slot may be taken by another process meanwhile */
+  onLostSlot?: (host: string, error: Error) => void;
+};
+
+/**
+ * Global and per-host download limits held in Redis, so they bound all worker processes together
+ * rather than each one: concurrency through Redis semaphores (redis-semaphore; each slot a lease
+ * its holder renews, so a killed process's slots come free on their own), and the per-host rate
+ * through rate-limiter-flexible's Redis counter (a fixed one-second window: at most `rate` starts
+ * per window, as the in-process token bucket allows at most its burst plus `rate` per second).
+ */
+export function createRedisLimits(
+  redis: Redis,
+  rules: TLimitRules,
+  options: TRedisLimitOptions,
+): TSharedLimits {
+  const slotLeaseMs = options.slotLeaseMs ?? 30_000;
+  const retryMs = options.retryMs ?? 25;
+  const active = new Map<string, number>();
+
+  const take = async (key: string, limit: number, host: string, signal?: AbortSignal) => {
+    const slot = new Semaphore(redis, `${options.prefix}:${key}`, limit, {
+      lockTimeout: slotLeaseMs,
+      refreshInterval: Math.round(slotLeaseMs / 3),
+      acquireTimeout: Number.POSITIVE_INFINITY,
+      retryInterval: retryMs,
+      onLockLost: (error) => options.onLostSlot?.(host, error),
+    });
+    try {
+      await slot.acquire(signal);
+    } catch (error) {
+      if (signal?.aborted) throw createCancelledError(signal.reason);
+      throw error;
+    }
+    return slot;
+  };
+
+  const limiter: ConcurrencyLimiter = {
+    activeFor: (host) => active.get(host) ?? 0,
+    trackedHosts: () => active.size,
+    // host slot first, then global, as in one process: one slow host never pins global slots
+    async acquire(host, signal): Promise<Release> {
+      const hostSlot = await take(`host:${host}`, rules.maxPerHostFor(host), host, signal);
+      let globalSlot: Semaphore;
+      try {
+        globalSlot = await take("global", rules.maxGlobal, host, signal);
+      } catch (error) {
+        void hostSlot.release().catch(() => undefined);
+        throw error;
+      }
+      active.set(host, (active.get(host) ?? 0) + 1);
+      let isReleased = false;
+      return () => {
+        if (isReleased) return;
+        isReleased = true;
+        const left = (active.get(host) ?? 1) - 1;
+        if (left > 0) active.set(host, left);
+        else active.delete(host);
+        // not awaited: a release that fails leaves a lease that runs out by itself
+        void globalSlot.release().catch(() => undefined);
+        void hostSlot.release().catch(() => undefined);
+      };
+    },
+  };
+
+  const counters = new Map<number, RateLimiterRedis>();
+  // a rate under one a second is one start per window of several seconds
+  const counterFor = (rate: number) => {
+    let counter = counters.get(rate);
+    if (!counter) {
+      counter = new RateLimiterRedis({
+        storeClient: redis,
+        keyPrefix: `${options.prefix}:rate:${rate}`,
+        points: rate >= 1 ? Math.floor(rate) : 1,
+        duration: rate >= 1 ? 1 : Math.ceil(1 / rate),
+      });
+      counters.set(rate, counter);
+    }
+    return counter;
+  };
+
+  const buckets: HostBuckets = {
+    size: () => counters.size,
+    take(host, signal) {
+      const rate = rules.ratePerSecondFor(host);
+      if (!Number.isFinite(rate) || rate <= 0) return undefined;
+      const counter = counterFor(rate);
+      return (async () => {
+        for (;;) {
+          if (signal?.aborted) throw createCancelledError(signal.reason);
+          try {
+            await counter.consume(host, 1);
+            return;
+          } catch (refusal) {
+            if (!(refusal instanceof RateLimiterRes)) throw refusal;
+            await sleep(Math.max(1, refusal.msBeforeNext), signal);
+          }
+        }
+      })();
+    },
+  };
+
+  return { limiter, buckets };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(createCancelledError(signal?.reason));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
