@@ -24,6 +24,8 @@ const ZEnv = z.object({
   REPORT_RETRY_BASE_SECONDS: z.coerce.number().min(0).default(5),
   /** cluster mode: Redis, where the download limits all processes share are kept */
   REDIS_URL: z.string().optional(),
+  /** the start of every key this app writes in Redis, so several apps can share one */
+  REDIS_PREFIX: z.string().min(1).default("datahaul"),
   /** embedded default: this process also runs the worker and the scheduler */
   RUN_WORKER: z
     .enum(["true", "false"])

@@ -15,6 +15,7 @@ import {
 } from "./downloads";
 import { createRedisLimits, type TLimitRules } from "./downloads/redis-limits";
 import { env } from "./env";
+import { createRedisSessionCache } from "./connectors/redis-session-cache";
 import { createInProcessQueue } from "./jobs/in-process-queue";
 import type { JobQueue } from "./jobs/queue";
 import { logger } from "./logger";
@@ -39,9 +40,14 @@ export type TRuntime = {
 function createRuntime(): TRuntime {
   const downloadLimits = readDownloadLimitsFromEnv(env.raw);
   const blobs = createLocalBlobStore(env.dataDir);
+  // cluster mode: limits and connector sessions are shared by all processes through Redis
+  const redis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }) : null;
   const downloads = createDownloadEngine(downloadLimits, {
-    sharedLimits: env.REDIS_URL ? sharedLimitsOn(env.REDIS_URL) : undefined,
+    sharedLimits: redis ? sharedLimitsOn(redis) : undefined,
   });
+  const secrets = createSecretBox(
+    loadSecretKey({ fromEnv: env.SECRET_KEY, keyFile: path.join(env.dataDir, "secret.key") }),
+  );
   return {
     queue: createInProcessQueue({
       onError: (name, error) => logger.error({ queue: name, err: error }, "queue handler failed"),
@@ -49,23 +55,23 @@ function createRuntime(): TRuntime {
     blobs,
     downloads,
     downloadLimits,
-    secrets: createSecretBox(
-      loadSecretKey({ fromEnv: env.SECRET_KEY, keyFile: path.join(env.dataDir, "secret.key") }),
-    ),
+    secrets,
     connectorHttp: createConnectorHttp(downloads, blobs.tempDir, {
       maxFileBytes: downloadLimits.maxReportBytes,
     }),
-    connectorSessions: createSessionCache(),
+    connectorSessions: redis
+      ? createRedisSessionCache(redis, secrets, { prefix: `${env.REDIS_PREFIX}:sessions` })
+      : createSessionCache(),
     isWorker: env.RUN_WORKER,
     startedAt: new Date(),
   };
 }
 
 /** Download limits that hold for all processes together, kept in Redis. */
-function sharedLimitsOn(redisUrl: string) {
+function sharedLimitsOn(redis: Redis) {
   return (rules: TLimitRules) =>
-    createRedisLimits(new Redis(redisUrl, { maxRetriesPerRequest: null }), rules, {
-      prefix: "datahaul:limits",
+    createRedisLimits(redis, rules, {
+      prefix: `${env.REDIS_PREFIX}:limits`,
       onLostSlot: (host, error) =>
         logger.warn({ host, err: error }, "a download slot's lease could not be renewed"),
     });

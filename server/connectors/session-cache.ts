@@ -2,10 +2,40 @@ import { ConnectorError, SessionExpiredError } from "./connector-error";
 import type { TConnectorContext } from "./types";
 
 /** Sessions and tokens per connector revision, shared by every report that uses the connector. */
-export type SessionCache = Map<string, Promise<unknown>>;
+export interface SessionCache {
+  /**
+   * The session in use for `key`, or a new one from `login` when there is none, or when the one
+   * in use is `expired`: then only the first caller to say so signs in, and the others get its
+   * new session. A failed sign-in is not kept.
+   */
+  session<TSession>(
+    key: string,
+    login: () => Promise<TSession>,
+    expired?: TSession,
+  ): Promise<TSession>;
+}
 
+/** The embedded default: sessions kept in this process's memory. */
 export function createSessionCache(): SessionCache {
-  return new Map();
+  const sessions = new Map<string, Promise<unknown>>();
+  const signIn = <TSession>(key: string, login: () => Promise<TSession>) => {
+    const pending = login();
+    sessions.set(key, pending);
+    pending.catch(() => {
+      if (sessions.get(key) === pending) sessions.delete(key);
+    });
+    return pending;
+  };
+  return {
+    async session<TSession>(key: string, login: () => Promise<TSession>, expired?: TSession) {
+      const current = sessions.get(key) as Promise<TSession> | undefined;
+      if (!current) return signIn(key, login);
+      if (expired === undefined) return current;
+      // another report may have renewed it already: only the first to notice signs in again
+      const inUse = await current.catch(() => undefined);
+      return inUse === expired && sessions.get(key) === current ? signIn(key, login) : current;
+    },
+  };
 }
 
 /**
@@ -19,19 +49,14 @@ export async function withSession<TSession, TResult>(
   login: () => Promise<TSession>,
   call: (session: TSession) => Promise<TResult>,
 ): Promise<TResult> {
-  const current = (cache.get(key) as Promise<TSession> | undefined) ?? signIn(cache, key, login);
-  const session = await current;
+  const session = await cache.session(key, login);
   try {
     return await call(session);
   } catch (error) {
     if (!(error instanceof SessionExpiredError)) throw error;
-    // another report may have renewed it already; only the first to notice signs in again
-    const renewed =
-      cache.get(key) === current
-        ? signIn(cache, key, login)
-        : (cache.get(key) as Promise<TSession>);
+    const renewed = await cache.session(key, login, session);
     try {
-      return await call(await renewed);
+      return await call(renewed);
     } catch (again) {
       if (again instanceof SessionExpiredError) {
         throw new ConnectorError(
@@ -41,16 +66,6 @@ export async function withSession<TSession, TResult>(
       throw again;
     }
   }
-}
-
-function signIn<TSession>(cache: SessionCache, key: string, login: () => Promise<TSession>) {
-  const pending = login();
-  cache.set(key, pending);
-  // a failed sign-in is not cached: the next report tries again
-  pending.catch(() => {
-    if (cache.get(key) === pending) cache.delete(key);
-  });
-  return pending;
 }
 
 /**
