@@ -2,6 +2,7 @@
 import { spawnSync } from "node:child_process";
 import { assertNodeVersion } from "./node-version.mjs";
 import { ensurePostgres } from "./postgres-service.mjs";
+import { ensureRedis } from "./redis-service.mjs";
 import { ensureSystemPackages } from "./system-packages.mjs";
 import fs from "node:fs";
 import path from "node:path";
@@ -69,6 +70,7 @@ const safely = (fn) => () => {
 assertNodeVersion();
 if (!ensureSystemPackages()) process.exit(1);
 if (!process.env.TEST_POSTGRES_URL && !ensurePostgres()) process.exit(1);
+if (!process.env.TEST_REDIS_URL && !ensureRedis()) process.exit(1);
 
 // Route types from an earlier build may name routes that are gone; the build writes them anew.
 for (const stale of [".next/types", ".next/dev/types"])

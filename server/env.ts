@@ -22,6 +22,17 @@ const ZEnv = z.object({
   SECRET_KEY: z.string().optional(),
   /** first wait before a failed report is tried again; it doubles per attempt */
   REPORT_RETRY_BASE_SECONDS: z.coerce.number().min(0).default(5),
+  /** in-process (the embedded default, nothing to run beside it) or bullmq (on REDIS_URL) */
+  QUEUE: z.enum(["in-process", "bullmq"]).default("in-process"),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, "REDIS_URL must look like redis://host:6379 (or rediss:// for TLS)")
+    .optional(),
+  /** namespaces DataHaul's keys and channels, so several installations can share one Redis */
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, "REDIS_PREFIX may hold letters, digits, _ . and - only")
+    .default("datahaul"),
   /** embedded default: this process also runs the worker and the scheduler */
   RUN_WORKER: z
     .enum(["true", "false"])
@@ -30,6 +41,8 @@ const ZEnv = z.object({
 });
 
 export type TEnv = z.infer<typeof ZEnv> & {
+  /** where the queue, progress and commands travel when QUEUE=bullmq; null in the embedded mode */
+  redis: { url: string; prefix: string } | null;
   dataDir: string;
   databaseUrl: string;
   authSecret: string;
@@ -44,6 +57,10 @@ function loadEnv(): TEnv {
       .join("\n");
     throw new Error(`Invalid environment:\n${problems}`);
   }
+  if (parsed.data.QUEUE === "bullmq" && !parsed.data.REDIS_URL)
+    throw new Error(
+      "Invalid environment:\n  REDIS_URL: QUEUE=bullmq needs REDIS_URL, the Redis its queue lives on (redis://host:6379).",
+    );
   // The database, its -wal/-shm, stored files and secrets are the owner's alone: everything this
   // process creates from here on has no group or other bits (scripts/start.mjs sets the same for
   // the migration), and what an older version left open is closed.
@@ -64,6 +81,10 @@ function loadEnv(): TEnv {
   }
   return {
     ...parsed.data,
+    redis:
+      parsed.data.QUEUE === "bullmq" && parsed.data.REDIS_URL
+        ? { url: parsed.data.REDIS_URL, prefix: parsed.data.REDIS_PREFIX }
+        : null,
     dataDir,
     databaseUrl,
     authSecret: parsed.data.AUTH_SECRET ?? readOrCreateSecret(path.join(dataDir, "auth-secret")),

@@ -13,6 +13,7 @@ import {
   type DownloadLimits,
 } from "./downloads";
 import { env } from "./env";
+import { createBullmqQueue } from "./jobs/bullmq-queue";
 import { createInProcessQueue } from "./jobs/in-process-queue";
 import type { JobQueue } from "./jobs/queue";
 import { logger } from "./logger";
@@ -38,10 +39,16 @@ function createRuntime(): TRuntime {
   const downloadLimits = readDownloadLimitsFromEnv(env.raw);
   const blobs = createLocalBlobStore(env.dataDir);
   const downloads = createDownloadEngine(downloadLimits);
+  const onQueueError = (name: string, error: unknown) =>
+    logger.error({ queue: name, err: error }, "queue handler failed");
   return {
-    queue: createInProcessQueue({
-      onError: (name, error) => logger.error({ queue: name, err: error }, "queue handler failed"),
-    }),
+    queue: env.redis
+      ? createBullmqQueue({
+          redisUrl: env.redis.url,
+          prefix: env.redis.prefix,
+          onError: onQueueError,
+        })
+      : createInProcessQueue({ onError: onQueueError }),
     blobs,
     downloads,
     downloadLimits,

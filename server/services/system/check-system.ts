@@ -32,7 +32,7 @@ export async function checkSystem(): Promise<{ checks: TCheck[]; isHealthy: bool
   checks.push({
     name: "Queue",
     isOk: true,
-    detail: `in-process queue: ${queue.active} running, ${queue.waiting} waiting`,
+    detail: `${runtime.queue.describe()}: ${queue.active} running, ${queue.waiting} waiting`,
   });
   checks.push({
     name: "Workers",
