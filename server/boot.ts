@@ -98,6 +98,7 @@ async function boot(): Promise<void> {
     await scheduler.stop();
     await runtime.queue.close();
     await runtime.downloads.close();
+    await Promise.allSettled([runtime.progress.close(), runtime.jobCommands.close()]);
     process.exit(0);
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));

@@ -15,6 +15,18 @@ import {
 import { env } from "./env";
 import { createBullmqQueue } from "./jobs/bullmq-queue";
 import { createInProcessQueue } from "./jobs/in-process-queue";
+import {
+  createInProcessProgressBus,
+  createRedisProgressBus,
+  installProgressBus,
+  type ProgressBus,
+} from "./jobs/progress";
+import {
+  createInProcessCommandChannel,
+  createRedisCommandChannel,
+  installJobCommandChannel,
+  type JobCommandChannel,
+} from "./jobs/running-jobs";
 import type { JobQueue } from "./jobs/queue";
 import { logger } from "./logger";
 import { createSecretBox, loadSecretKey, type SecretBox } from "./secrets/secret-box";
@@ -24,6 +36,10 @@ import { createLocalBlobStore } from "./storage/local-blob-store";
 /** The process-wide infrastructure services depend on; built once per process. */
 export type TRuntime = {
   queue: JobQueue;
+  /** job changes for the live pages; over Redis when the queue is */
+  progress: ProgressBus;
+  /** cancel and delete, to whichever process runs the job */
+  jobCommands: JobCommandChannel;
   blobs: BlobStore;
   downloads: DownloadEngine;
   downloadLimits: DownloadLimits;
@@ -41,7 +57,25 @@ function createRuntime(): TRuntime {
   const downloads = createDownloadEngine(downloadLimits);
   const onQueueError = (name: string, error: unknown) =>
     logger.error({ queue: name, err: error }, "queue handler failed");
+  const redis = env.redis;
+  const onChannelError = (error: unknown) =>
+    logger.error({ err: error }, "Redis progress or command channel failed");
+  const progress = redis
+    ? createRedisProgressBus({ redisUrl: redis.url, prefix: redis.prefix, onError: onChannelError })
+    : createInProcessProgressBus();
+  const jobCommands = redis
+    ? createRedisCommandChannel({
+        redisUrl: redis.url,
+        prefix: redis.prefix,
+        onError: onChannelError,
+      })
+    : createInProcessCommandChannel();
+  // publishJobChange, subscribeJobChanges and abortRunningJob go through these from now on
+  installProgressBus(progress);
+  installJobCommandChannel(jobCommands);
   return {
+    progress,
+    jobCommands,
     queue: env.redis
       ? createBullmqQueue({
           redisUrl: env.redis.url,

@@ -34,6 +34,8 @@ export async function startTestApp(extraEnv: Record<string, string> = {}) {
     async stop() {
       await getRuntime().queue.close();
       await getRuntime().downloads.close();
+      await getRuntime().progress.close();
+      await getRuntime().jobCommands.close();
       await db.$disconnect();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
