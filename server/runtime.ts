@@ -93,7 +93,7 @@ function createRuntime(): TRuntime {
       maxFileBytes: downloadLimits.maxReportBytes,
     }),
     connectorSessions: createSessionCache(),
-    isWorker: env.RUN_WORKER,
+    isWorker: env.runMode !== "web",
     startedAt: new Date(),
   };
 }
