@@ -14,7 +14,7 @@ import path from "node:path";
 const ROWS = Number(process.argv[2] ?? 100_000);
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "datahaul-create-bench-"));
 const databaseUrl = `file:${path.join(dataDir, "datahaul.db")}`;
-Object.assign(process.env, { DATA_DIR: dataDir, DATABASE_URL: databaseUrl, RUN_WORKER: "false" });
+Object.assign(process.env, { DATA_DIR: dataDir, DATABASE_URL: databaseUrl });
 execFileSync(path.resolve("node_modules/.bin/prisma"), ["migrate", "deploy"], { stdio: "pipe" });
 
 const { db } = await import("@/server/db");

@@ -58,7 +58,7 @@ async function boot(): Promise<void> {
     logger.info({ removed }, "removed leftover download files"),
   );
   // the System page lists every process by its heartbeat
-  const mode = runtime.isWorker ? "all" : "web";
+  const mode = env.runMode;
   await beat(mode);
   const heartbeat = startRecurringTask({
     name: "heartbeat",
@@ -120,6 +120,7 @@ async function boot(): Promise<void> {
     await leave().catch((error: unknown) =>
       logger.error({ err: error }, "could not take this process off the list"),
     );
+    await Promise.allSettled([runtime.progress.close(), runtime.jobCommands.close()]);
     process.exit(0);
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));

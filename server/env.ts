@@ -5,6 +5,7 @@ import path from "node:path";
 import { isMainThread } from "node:worker_threads";
 import { z } from "zod";
 import { isPostgresUrl, resolveDatabaseUrl } from "./db-url";
+import { resolveRunMode, type TRunMode } from "./run-mode";
 
 // The only module that reads process.env: everything else receives typed values from here.
 
@@ -22,18 +23,29 @@ const ZEnv = z.object({
   SECRET_KEY: z.string().optional(),
   /** first wait before a failed report is tried again; it doubles per attempt */
   REPORT_RETRY_BASE_SECONDS: z.coerce.number().min(0).default(5),
-  /** cluster mode: Redis, where the download limits all processes share are kept */
-  REDIS_URL: z.string().optional(),
-  /** the start of every key this app writes in Redis, so several apps can share one */
-  REDIS_PREFIX: z.string().min(1).default("datahaul"),
-  /** embedded default: this process also runs the worker and the scheduler */
-  RUN_WORKER: z
-    .enum(["true", "false"])
-    .default("true")
-    .transform((v) => v === "true"),
+  /** in-process (the embedded default, nothing to run beside it) or bullmq (on REDIS_URL) */
+  QUEUE: z.enum(["in-process", "bullmq"]).default("in-process"),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, "REDIS_URL must look like redis://host:6379 (or rediss:// for TLS)")
+    .optional(),
+  /** namespaces DataHaul's keys and channels, so several installations can share one Redis */
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, "REDIS_PREFIX may hold letters, digits, _ . and - only")
+    .default("datahaul"),
+  /** web (pages and API), worker (jobs and schedules) or all (the embedded default: both) */
+  RUN_MODE: z.enum(["web", "worker", "all"]).optional(),
+  /** the older switch, kept as an alias: true is RUN_MODE=all, false is RUN_MODE=web */
+  RUN_WORKER: z.enum(["true", "false"]).optional(),
 });
 
 export type TEnv = z.infer<typeof ZEnv> & {
+  /** where the queue, progress and commands travel when QUEUE=bullmq; null in the embedded mode */
+  redis: { url: string; prefix: string } | null;
+  runMode: TRunMode;
+  /** one process with the in-process queue: secrets may be generated into the data folder */
+  isEmbedded: boolean;
   dataDir: string;
   databaseUrl: string;
   authSecret: string;
@@ -48,6 +60,13 @@ function loadEnv(): TEnv {
       .join("\n");
     throw new Error(`Invalid environment:\n${problems}`);
   }
+  if (parsed.data.QUEUE === "bullmq" && !parsed.data.REDIS_URL)
+    throw new Error(
+      "Invalid environment:\n  REDIS_URL: QUEUE=bullmq needs REDIS_URL, the Redis its queue lives on (redis://host:6379).",
+    );
+  const mode = resolveRunMode(parsed.data);
+  if (!mode.isOk)
+    throw new Error(`Invalid environment:\n${mode.problems.map((p) => `  ${p}`).join("\n")}`);
   // The database, its -wal/-shm, stored files and secrets are the owner's alone: everything this
   // process creates from here on has no group or other bits (scripts/start.mjs sets the same for
   // the migration), and what an older version left open is closed.
@@ -68,6 +87,12 @@ function loadEnv(): TEnv {
   }
   return {
     ...parsed.data,
+    redis:
+      parsed.data.QUEUE === "bullmq" && parsed.data.REDIS_URL
+        ? { url: parsed.data.REDIS_URL, prefix: parsed.data.REDIS_PREFIX }
+        : null,
+    runMode: mode.runMode,
+    isEmbedded: mode.isEmbedded,
     dataDir,
     databaseUrl,
     authSecret: parsed.data.AUTH_SECRET ?? readOrCreateSecret(path.join(dataDir, "auth-secret")),

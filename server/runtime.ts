@@ -16,7 +16,20 @@ import {
 import { createRedisLimits, type TLimitRules } from "./downloads/redis-limits";
 import { env } from "./env";
 import { createRedisSessionCache } from "./connectors/redis-session-cache";
+import { createBullmqQueue } from "./jobs/bullmq-queue";
 import { createInProcessQueue } from "./jobs/in-process-queue";
+import {
+  createInProcessProgressBus,
+  createRedisProgressBus,
+  installProgressBus,
+  type ProgressBus,
+} from "./jobs/progress";
+import {
+  createInProcessCommandChannel,
+  createRedisCommandChannel,
+  installJobCommandChannel,
+  type JobCommandChannel,
+} from "./jobs/running-jobs";
 import type { JobQueue } from "./jobs/queue";
 import { logger } from "./logger";
 import { createSecretBox, loadSecretKey, type SecretBox } from "./secrets/secret-box";
@@ -26,6 +39,10 @@ import { createLocalBlobStore } from "./storage/local-blob-store";
 /** The process-wide infrastructure services depend on; built once per process. */
 export type TRuntime = {
   queue: JobQueue;
+  /** job changes for the live pages; over Redis when the queue is */
+  progress: ProgressBus;
+  /** cancel and delete, to whichever process runs the job */
+  jobCommands: JobCommandChannel;
   blobs: BlobStore;
   downloads: DownloadEngine;
   downloadLimits: DownloadLimits;
@@ -40,18 +57,42 @@ export type TRuntime = {
 function createRuntime(): TRuntime {
   const downloadLimits = readDownloadLimitsFromEnv(env.raw);
   const blobs = createLocalBlobStore(env.dataDir);
-  // cluster mode: limits and connector sessions are shared by all processes through Redis
-  const redis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }) : null;
+  const redis = env.redis;
+  // cluster mode: download limits and connector sessions are shared by all processes in Redis
+  const redisClient = redis ? new Redis(redis.url, { maxRetriesPerRequest: null }) : null;
   const downloads = createDownloadEngine(downloadLimits, {
-    sharedLimits: redis ? sharedLimitsOn(redis) : undefined,
+    sharedLimits: redisClient ? sharedLimitsOn(redisClient, redis!.prefix) : undefined,
   });
   const secrets = createSecretBox(
     loadSecretKey({ fromEnv: env.SECRET_KEY, keyFile: path.join(env.dataDir, "secret.key") }),
   );
+  const onQueueError = (name: string, error: unknown) =>
+    logger.error({ queue: name, err: error }, "queue handler failed");
+  const onChannelError = (error: unknown) =>
+    logger.error({ err: error }, "Redis progress or command channel failed");
+  const progress = redis
+    ? createRedisProgressBus({ redisUrl: redis.url, prefix: redis.prefix, onError: onChannelError })
+    : createInProcessProgressBus();
+  const jobCommands = redis
+    ? createRedisCommandChannel({
+        redisUrl: redis.url,
+        prefix: redis.prefix,
+        onError: onChannelError,
+      })
+    : createInProcessCommandChannel();
+  // publishJobChange, subscribeJobChanges and abortRunningJob go through these from now on
+  installProgressBus(progress);
+  installJobCommandChannel(jobCommands);
   return {
-    queue: createInProcessQueue({
-      onError: (name, error) => logger.error({ queue: name, err: error }, "queue handler failed"),
-    }),
+    progress,
+    jobCommands,
+    queue: env.redis
+      ? createBullmqQueue({
+          redisUrl: env.redis.url,
+          prefix: env.redis.prefix,
+          onError: onQueueError,
+        })
+      : createInProcessQueue({ onError: onQueueError }),
     blobs,
     downloads,
     downloadLimits,
@@ -59,19 +100,19 @@ function createRuntime(): TRuntime {
     connectorHttp: createConnectorHttp(downloads, blobs.tempDir, {
       maxFileBytes: downloadLimits.maxReportBytes,
     }),
-    connectorSessions: redis
-      ? createRedisSessionCache(redis, secrets, { prefix: `${env.REDIS_PREFIX}:sessions` })
+    connectorSessions: redisClient
+      ? createRedisSessionCache(redisClient, secrets, { prefix: `${redis!.prefix}:sessions` })
       : createSessionCache(),
-    isWorker: env.RUN_WORKER,
+    isWorker: env.runMode !== "web",
     startedAt: new Date(),
   };
 }
 
 /** Download limits that hold for all processes together, kept in Redis. */
-function sharedLimitsOn(redis: Redis) {
+function sharedLimitsOn(redis: Redis, prefix: string) {
   return (rules: TLimitRules) =>
     createRedisLimits(redis, rules, {
-      prefix: `${env.REDIS_PREFIX}:limits`,
+      prefix: `${prefix}:limits`,
       onLostSlot: (host, error) =>
         logger.warn({ host, err: error }, "a download slot's lease could not be renewed"),
     });

@@ -8,7 +8,7 @@ import { startTestApp, waitFor } from "./support/test-app";
 let app: Awaited<ReturnType<typeof startTestApp>>;
 
 beforeAll(async () => {
-  app = await startTestApp({ RUN_WORKER: "false" });
+  app = await startTestApp();
 });
 
 afterAll(async () => {

@@ -1,13 +1,13 @@
-// With REDIS_URL set, the runtime's download engine and connector sessions go through Redis, under
-// REDIS_PREFIX: a download holds its host's slot there, and a session is stored there sealed.
+// In cluster mode (QUEUE=bullmq), the runtime's download engine and connector sessions go through
+// Redis, under REDIS_PREFIX: a download holds its host's slot there, and a session is stored there sealed.
 import crypto from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startImageHost, type ImageHost } from "@/test-support/fakes/image-host";
+import { TEST_REDIS_URL as REDIS_URL, uniqueRedisPrefix } from "@/test-support/redis";
 import { startTestApp, waitFor } from "./support/test-app";
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-const PREFIX = `datahaul-test:runtime:${crypto.randomBytes(4).toString("hex")}`;
+const PREFIX = uniqueRedisPrefix("runtime");
 
 let app: Awaited<ReturnType<typeof startTestApp>>;
 let host: ImageHost;
@@ -15,7 +15,13 @@ const redis = new Redis(REDIS_URL);
 
 beforeAll(async () => {
   host = await startImageHost();
-  app = await startTestApp({ REDIS_URL, REDIS_PREFIX: PREFIX });
+  app = await startTestApp({
+    QUEUE: "bullmq",
+    REDIS_URL,
+    REDIS_PREFIX: PREFIX,
+    AUTH_SECRET: crypto.randomBytes(32).toString("base64url"),
+    SECRET_KEY: crypto.randomBytes(32).toString("base64"),
+  });
 });
 
 afterAll(async () => {

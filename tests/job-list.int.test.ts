@@ -6,7 +6,7 @@ import { jobTitleFields } from "@/server/services/jobs/job-title";
 let app: Awaited<ReturnType<typeof startTestApp>>;
 
 beforeAll(async () => {
-  app = await startTestApp({ RUN_WORKER: "false" });
+  app = await startTestApp();
 });
 
 afterAll(async () => {

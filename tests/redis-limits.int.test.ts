@@ -1,18 +1,17 @@
 // The download limits a team sets hold across all its worker processes when Redis holds them:
 // three processes downloading from one host together stay within its concurrency and its rate.
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DownloadError } from "@/server/downloads";
 import { createRedisLimits } from "@/server/downloads/redis-limits";
 import { startImageHost, type ImageHost } from "@/test-support/fakes/image-host";
+import { TEST_REDIS_URL as REDIS_URL, uniqueRedisPrefix } from "@/test-support/redis";
 import { waitFor } from "@/test-support/wait-for";
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const CHILD = path.resolve("tests/support/redis-limits-child.ts");
-const PREFIX = `datahaul-test:${randomBytes(4).toString("hex")}`;
+const PREFIX = uniqueRedisPrefix("limits");
 
 let host: ImageHost;
 let redis: Redis;

@@ -14,10 +14,10 @@ import {
   startFakeMetabase,
   type FakeMetabase,
 } from "@/test-support/fakes/metabase";
+import { TEST_REDIS_URL as REDIS_URL, uniqueRedisPrefix } from "@/test-support/redis";
 import { waitFor } from "@/test-support/wait-for";
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-const PREFIX = `datahaul-test:sessions:${crypto.randomBytes(4).toString("hex")}`;
+const PREFIX = uniqueRedisPrefix("sessions");
 const box = createSecretBox(crypto.randomBytes(32));
 
 let metabase: FakeMetabase;

@@ -1,12 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { waitFor } from "@/test-support/wait-for";
 import { createInProcessQueue } from "./in-process-queue";
+import { deferred, describeJobQueueContract } from "./job-queue.contract";
 
-function deferred() {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
+// Messages live in this process's memory: a killed process loses them by design, and the next
+// worker's start re-queues every unfinished job from the database (boot.ts).
+describeJobQueueContract("in-process", ({ onError }) => createInProcessQueue({ onError }));
 
 describe("in-process queue", () => {
   it("runs messages with at most `concurrency` at once", async () => {

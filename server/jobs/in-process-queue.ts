@@ -48,6 +48,7 @@ export function createInProcessQueue(
   }
 
   return {
+    describe: () => "in-process queue",
     async enqueue(name, payload, opts = {}) {
       if (isClosed) throw new Error("the queue is closed");
       const queue = waiting.get(name) ?? [];

@@ -5,6 +5,8 @@
 export type TQueueHandler<P> = (payload: P, signal: AbortSignal) => Promise<void>;
 
 export interface JobQueue {
+  /** what it is, in words for the System page ("in-process queue", "BullMQ on Redis (…)") */
+  describe(): string;
   /** Adds a message; a message with the same key that is still waiting is not added twice. */
   enqueue<P>(name: string, payload: P, options?: { key?: string }): Promise<void>;
   /** Starts consuming `name`. Only worker processes call this. */

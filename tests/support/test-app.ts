@@ -13,7 +13,7 @@ export async function startTestApp(extraEnv: Record<string, string> = {}) {
   Object.assign(process.env, {
     DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl,
-    RUN_WORKER: "true",
+    RUN_MODE: "all",
     DOWNLOAD_ALLOW_PRIVATE_HOSTS: "127.0.0.1,::1,localhost",
     ...extraEnv,
   });
@@ -34,6 +34,8 @@ export async function startTestApp(extraEnv: Record<string, string> = {}) {
     async stop() {
       await getRuntime().queue.close();
       await getRuntime().downloads.close();
+      await getRuntime().progress.close();
+      await getRuntime().jobCommands.close();
       await db.$disconnect();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },

@@ -29,7 +29,7 @@ export async function cancelJob(jobId: string): Promise<{ cancelledItems: number
       data: { status: "cancelled", finishedAt: now, leaseUntil: null },
     }),
   ]);
-  abortRunningJob(jobId);
+  await abortRunningJob(jobId);
   publishJobChange({ jobId, productIds: [], isAllProducts: true, isStatusChange: true });
   return { cancelledItems: items.count };
 }
@@ -71,7 +71,7 @@ export async function retryFailedItems(
  */
 export async function deleteJob(jobId: string): Promise<void> {
   const job = await findJobOrThrow(jobId);
-  if (!FINAL_JOB_STATES.has(job.status)) abortRunningJob(jobId);
+  if (!FINAL_JOB_STATES.has(job.status)) await abortRunningJob(jobId);
   await db.job.delete({ where: { id: jobId } });
   publishJobChange({ jobId, productIds: [], isStatusChange: true });
 }

@@ -32,7 +32,7 @@ export async function checkSystem(): Promise<{ checks: TCheck[]; isHealthy: bool
   checks.push({
     name: "Queue",
     isOk: true,
-    detail: `in-process queue: ${queue.active} running, ${queue.waiting} waiting`,
+    detail: `${runtime.queue.describe()}: ${queue.active} running, ${queue.waiting} waiting`,
   });
   checks.push({
     name: "Workers",
@@ -40,7 +40,7 @@ export async function checkSystem(): Promise<{ checks: TCheck[]; isHealthy: bool
     detail:
       queue.consumers > 0
         ? `this process runs the worker (${queue.consumers} job type${queue.consumers === 1 ? "" : "s"}) for ${describeUptime(Date.now() - runtime.startedAt.getTime())}`
-        : "no worker consumes jobs in this process (RUN_WORKER=false) and none is connected",
+        : "no worker consumes jobs in this process (RUN_MODE=web); worker processes take them from the queue",
   });
 
   const storage = await runtime.blobs.check();
