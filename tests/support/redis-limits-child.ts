@@ -45,13 +45,9 @@ async function main() {
   const query = env.HOLD ? `hold=${env.HOLD}` : `delay=${env.DELAY_MS}`;
   const results = await Promise.all(
     Array.from({ length: Number(env.COUNT) }, (_, i) =>
-      engine.downloadImage(
-        `${env.HOST_URL}/img/p${env.WORKER}-${i}.png?${query}`,
-        os.tmpdir(),
-        {
-          keepInMemory: true,
-        },
-      ),
+      engine.downloadImage(`${env.HOST_URL}/img/p${env.WORKER}-${i}.png?${query}`, os.tmpdir(), {
+        keepInMemory: true,
+      }),
     ),
   );
   await engine.close();
