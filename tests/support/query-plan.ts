@@ -62,10 +62,18 @@ export const WHOLE_TABLE_OR_SORT =
   /TEMP B-TREE|Seq Scan on "(Job|ImageItem|Product|SkippedRow|BlobRef)"|(^|->\s+)Sort\s/m;
 
 /**
- * The part of a plan under its LIMIT (PostgreSQL; SQLite's plan as it is): what runs above the
- * limit handles only the rows it lets through, as the claim's sort of the ids it chose.
+ * The part of a plan under its (first) LIMIT, PostgreSQL's Limit node and the steps indented
+ * below it (SQLite's plan as it is): what runs above the limit handles only the rows it lets
+ * through, as the claim's sort of the ids it chose.
  */
 export function underLimit(plan: string): string {
-  const limit = plan.indexOf("Limit ");
-  return isPostgresRun && limit >= 0 ? plan.slice(limit) : plan;
+  if (!isPostgresRun) return plan;
+  const lines = plan.split("\n");
+  const start = lines.findIndex((line) => /^\s*(->\s+)?Limit\s/.test(line));
+  if (start < 0) return plan;
+  const indent = (line: string) => line.search(/\S/);
+  const depth = indent(lines[start]!);
+  let end = start + 1;
+  while (end < lines.length && indent(lines[end]!) > depth) end++;
+  return lines.slice(start, end).join("\n");
 }
