@@ -104,6 +104,21 @@ step(
   ],
   safely(vitestCounts(intJson)),
 );
+// the same database tests again on PostgreSQL, a database per test file (tests/support/test-app.ts)
+const intPgJson = path.join(results, "integration-pg.json");
+step(
+  "integration tests on PostgreSQL",
+  bin("vitest"),
+  [
+    "run",
+    "--project",
+    "integration-pg",
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${intPgJson}`,
+  ],
+  safely(vitestCounts(intPgJson)),
+);
 step(
   "end-to-end tests (Chromium)",
   bin("playwright"),
