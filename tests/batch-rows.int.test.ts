@@ -163,12 +163,9 @@ describe("storing a batch", () => {
     const { jobTotalsStatement } = await import("@/server/services/jobs/job-progress");
     // one job among larger ones, as in a database in use (PostgreSQL reads a job that is most of
     // the table in one pass instead, rightly: that is cheaper than the index)
-    const { jobId } = await createBatchJob({
-      userId: app.userId,
-      text: "T-1\thttp://127.0.0.1:9/t/1.png\nT-2\thttp://127.0.0.1:9/t/2.png",
-      source: "paste",
-    });
-    const steps = await explainPlan(app.db, jobTotalsStatement(jobId));
+    const text = "T-1\thttp://127.0.0.1:9/t/1.png\nT-2\thttp://127.0.0.1:9/t/2.png";
+    const small = await createBatchJob({ userId: app.userId, text, source: "paste" });
+    const steps = await explainPlan(app.db, jobTotalsStatement(small.jobId));
     expect(steps).toMatch(
       planFor({
         sqlite: /USING COVERING INDEX ImageItem_jobId_state_line_bytes_idx/,

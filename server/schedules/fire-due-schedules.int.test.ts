@@ -498,7 +498,7 @@ describe("two scheduler instances on one database", () => {
     expect(await app.db.job.count({ where: { scheduleId: schedule.id } })).toBe(SLOTS);
   });
 
-  it("fire each of 50 slots once when three processes race on one database file", async () => {
+  it("fire each of 50 slots once when three processes race on one database", async () => {
     const cron = await createSchedule({ kind: "cron", cronExpression: "*/5 * * * *" });
     const interval = await createSchedule({
       intervalMinutes: 2,
