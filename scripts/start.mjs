@@ -25,15 +25,6 @@ process.env.NEXT_TELEMETRY_DISABLED ??= "1";
 // readable by their owner only: connector secrets, sessions and downloaded files are in there
 process.umask(0o077);
 
-// PostgreSQL has its schema and migrations (prisma/postgres) but the app does not run on it yet
-if (/^postgres(ql)?:\/\//i.test(process.env.DATABASE_URL ?? "")) {
-  console.error(
-    "✗ DATABASE_URL points at PostgreSQL, which this version does not run on yet: leave DATABASE_URL\n" +
-      "  unset for the embedded SQLite database under DATA_DIR, or set it to a file: URL.",
-  );
-  process.exit(1);
-}
-
 let lock;
 try {
   lock = acquireInstanceLock(process.env.DATA_DIR, { port: Number(port) });

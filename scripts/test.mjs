@@ -59,6 +59,24 @@ function playwrightCounts(file) {
   };
 }
 
+/** One vitest project as a step, its counts read from its JSON report. */
+function vitestStep(label, project) {
+  const report = path.join(results, `${project}.json`);
+  step(
+    label,
+    bin("vitest"),
+    [
+      "run",
+      "--project",
+      project,
+      "--reporter=default",
+      "--reporter=json",
+      `--outputFile.json=${report}`,
+    ],
+    safely(vitestCounts(report)),
+  );
+}
+
 const safely = (fn) => () => {
   try {
     return fn();
@@ -78,34 +96,10 @@ for (const stale of [".next/types", ".next/dev/types"])
 step("types (tsc --noEmit)", bin("tsc"), ["--noEmit"]);
 step("lint (eslint)", bin("eslint"), ["."]);
 step("format (prettier --check)", bin("prettier"), ["--check", "."]);
-const unitJson = path.join(results, "unit.json");
-step(
-  "unit tests",
-  bin("vitest"),
-  [
-    "run",
-    "--project",
-    "unit",
-    "--reporter=default",
-    "--reporter=json",
-    `--outputFile.json=${unitJson}`,
-  ],
-  safely(vitestCounts(unitJson)),
-);
-const intJson = path.join(results, "integration.json");
-step(
-  "integration tests",
-  bin("vitest"),
-  [
-    "run",
-    "--project",
-    "integration",
-    "--reporter=default",
-    "--reporter=json",
-    `--outputFile.json=${intJson}`,
-  ],
-  safely(vitestCounts(intJson)),
-);
+vitestStep("unit tests", "unit");
+vitestStep("integration tests", "integration");
+// the same database tests again on PostgreSQL, a database per test file (tests/support/test-app.ts)
+vitestStep("integration tests on PostgreSQL", "integration-pg");
 step(
   "end-to-end tests (Chromium)",
   bin("playwright"),

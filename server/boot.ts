@@ -1,6 +1,7 @@
 import "server-only";
 import { acquireInstanceLock } from "./instance-lock.mjs";
 import { db } from "./db";
+import { isPostgres } from "./db-dialect";
 import { startTempFileSweep } from "./downloads/temp-files";
 import { env } from "./env";
 import { logger } from "./logger";
@@ -37,8 +38,8 @@ export async function startServerRuntime(): Promise<void> {
   return globalForBoot.datahaulBooted;
 }
 
-async function boot(): Promise<void> {
-  holdDataFolder();
+/** SQLite's settings for this connection; PostgreSQL's are the server's own. */
+async function tuneSqlite(): Promise<void> {
   // WAL lets pages read while the worker writes; NORMAL sync is safe with WAL and far faster.
   await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
   await db.$queryRawUnsafe("PRAGMA synchronous = NORMAL");
@@ -47,6 +48,11 @@ async function boot(): Promise<void> {
   // ZIP, so the server grew with the size of the database. SQLite's own default is 2 MB, and the
   // operating system caches the file anyway.
   await db.$queryRawUnsafe("PRAGMA cache_size = -2000");
+}
+
+async function boot(): Promise<void> {
+  holdDataFolder();
+  if (!isPostgres) await tuneSqlite();
 
   if (env.ADMIN_EMAIL && env.ADMIN_PASSWORD && !(await hasAnyUser())) {
     await createFirstAdmin({ name: "Admin", email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD });

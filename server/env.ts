@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { isMainThread } from "node:worker_threads";
 import { z } from "zod";
-import { isPostgresUrl, resolveDatabaseUrl } from "./db-url";
+import { resolveDatabaseUrl } from "./db-url";
 import { resolveRunMode, type TRunMode } from "./run-mode";
 
 // The only module that reads process.env: everything else receives typed values from here.
@@ -74,11 +74,6 @@ function loadEnv(): TEnv {
   const dataDir = path.resolve(/*turbopackIgnore: true*/ parsed.data.DATA_DIR);
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const databaseUrl = resolveDatabaseUrl({ ...process.env, DATA_DIR: dataDir });
-  // its schema and migrations exist (prisma/postgres); the app's raw statements are SQLite's still
-  if (isPostgresUrl(databaseUrl))
-    throw new Error(
-      "Invalid environment:\n  DATABASE_URL: PostgreSQL is not supported by this version yet; use a file: URL or leave it unset.",
-    );
   closeToOthers(dataDir, 0o700);
   if (databaseUrl.startsWith("file:")) {
     // SQLite gives a new -wal and -shm the mode of the database file

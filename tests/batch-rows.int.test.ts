@@ -2,7 +2,14 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeZip } from "../test-support/zip";
-import { startTestApp, waitFor } from "./support/test-app";
+import {
+  explainPlan,
+  planFor,
+  storeLargeJobForPlans,
+  underLimit,
+  WHOLE_TABLE_OR_SORT,
+} from "./support/query-plan";
+import { isPostgresRun, startTestApp, waitFor } from "./support/test-app";
 
 // No worker here: the items must stay as they were stored.
 let app: Awaited<ReturnType<typeof startTestApp>>;
@@ -35,9 +42,14 @@ describe("URLs under several products", () => {
 });
 
 describe("storing a batch", () => {
+  /** PostgreSQL's plans are checked beside a large job (SQLite's do not depend on sizes here) */
+  let largeJobId: string | null = null;
+  beforeAll(async () => {
+    largeJobId = await storeLargeJobForPlans(app.db, app.userId);
+  }, 60_000);
+
   it("keeps every cell as typed, and claims items in input order straight from an index", async () => {
     const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
-    const { Prisma } = await import("@/server/db");
     const { claimPendingItems, claimSameUrlStatement, claimStatement } =
       await import("@/server/services/batches/item-rows");
     // leading zeros, a quote, a non-ASCII path and two URLs in one cell must survive the JSON rows
@@ -65,20 +77,31 @@ describe("storing a batch", () => {
     ]);
 
     const lease = new Date(Date.now() + 60_000);
-    const plan = await app.db.$queryRaw<{ detail: string }[]>(
-      Prisma.sql`EXPLAIN QUERY PLAN ${claimStatement(jobId, 2, lease)}`,
-    );
-    const steps = plan.map((step) => step.detail).join("\n");
-    // a sort here would read every pending item of the job on every claim
-    expect(steps).toMatch(/USING INDEX ImageItem_jobId_state_line_bytes_idx/);
-    expect(steps).not.toMatch(/TEMP B-TREE/);
+    // a sort here would read every pending item of the job on every claim; both the large job
+    // (on PostgreSQL) and this small one are read from the index in line order
+    for (const claimedJob of [jobId, largeJobId ?? jobId]) {
+      const steps = await explainPlan(app.db, claimStatement(claimedJob, 2, lease));
+      expect(steps).toMatch(
+        planFor({
+          sqlite: /USING INDEX ImageItem_jobId_state_line_bytes_idx/,
+          // the rows chosen are locked (LockRows) under the limit, straight from the index
+          postgres: /Limit[^]*LockRows[^]*Index Scan using "ImageItem_jobId_state_line_bytes_idx"/,
+        }),
+      );
+      expect(underLimit(steps)).not.toMatch(WHOLE_TABLE_OR_SORT);
+    }
     // the same URL under other products comes along, looked up by URL, not by walking the job
-    const sameUrlPlan = await app.db.$queryRaw<{ detail: string }[]>(
-      Prisma.sql`EXPLAIN QUERY PLAN ${claimSameUrlStatement(jobId, ["http://127.0.0.1:9/img/y.png"], lease)}`,
+    const sameUrlPlan = await explainPlan(
+      app.db,
+      claimSameUrlStatement(largeJobId ?? jobId, ["http://127.0.0.1:9/img/y.png"], lease),
     );
-    expect(sameUrlPlan.map((step) => step.detail).join("\n")).toMatch(
-      /SEARCH ImageItem USING INDEX ImageItem_jobId_url_idx \(jobId=\? AND url=\?\)/,
+    expect(sameUrlPlan).toMatch(
+      planFor({
+        sqlite: /SEARCH ImageItem USING INDEX ImageItem_jobId_url_idx \(jobId=\? AND url=\?\)/,
+        postgres: /Index Scan using "ImageItem_jobId_url_idx"/,
+      }),
     );
+    expect(sameUrlPlan).not.toMatch(WHOLE_TABLE_OR_SORT);
     const claimed = await claimPendingItems(jobId, 2, lease);
     expect(claimed.map((c) => c.url).sort()).toEqual(
       items
@@ -110,17 +133,46 @@ describe("storing a batch", () => {
   });
 
   it("reads archive pages product by product through indexes, never sorting the whole job", async () => {
-    const { Prisma } = await import("@/server/db");
     const { archivePageStatement } = await import("@/server/services/jobs/build-job-archive");
-    const job = await app.db.job.findFirstOrThrow();
-    const plan = await app.db.$queryRaw<{ detail: string }[]>(
-      Prisma.sql`EXPLAIN QUERY PLAN ${archivePageStatement(job.id, null, { product: 3, item: 2 }, 500)}`,
+    const jobId = largeJobId ?? (await app.db.job.findFirstOrThrow()).id;
+    const steps = await explainPlan(
+      app.db,
+      archivePageStatement(jobId, null, { product: 3, item: 2 }, 500),
     );
-    const steps = plan.map((step) => step.detail).join("\n");
-    expect(steps).toMatch(/SEARCH p USING INDEX Product_jobId_position_idx/);
-    expect(steps).toMatch(/SEARCH i USING INDEX ImageItem_productId_position_idx/);
-    // sorting within one product is fine; sorting every item of the job for each page is not
-    expect(steps).not.toMatch(/TEMP B-TREE FOR ORDER BY/);
+    expect(steps).toMatch(
+      planFor({
+        sqlite: /SEARCH p USING INDEX Product_jobId_position_idx/,
+        postgres: /Index Scan using "Product_jobId_position_idx" on "Product" p/,
+      }),
+    );
+    expect(steps).toMatch(
+      planFor({
+        sqlite: /SEARCH i USING INDEX ImageItem_productId_position_idx/,
+        postgres: /Index Scan using "ImageItem_productId_position_idx" on "ImageItem" i/,
+      }),
+    );
+    // sorting within one product is fine (PostgreSQL: an Incremental Sort with the products'
+    // order presorted); sorting every item of the job for each page is not
+    expect(steps).not.toMatch(
+      planFor({ sqlite: /TEMP B-TREE FOR ORDER BY/, postgres: WHOLE_TABLE_OR_SORT }),
+    );
+  });
+
+  it("counts a job's totals, retryable failures included, from the index alone", async () => {
+    const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+    const { jobTotalsStatement } = await import("@/server/services/jobs/job-progress");
+    // one job among larger ones, as in a database in use (PostgreSQL reads a job that is most of
+    // the table in one pass instead, rightly: that is cheaper than the index)
+    const text = "T-1\thttp://127.0.0.1:9/t/1.png\nT-2\thttp://127.0.0.1:9/t/2.png";
+    const small = await createBatchJob({ userId: app.userId, text, source: "paste" });
+    const steps = await explainPlan(app.db, jobTotalsStatement(small.jobId));
+    expect(steps).toMatch(
+      planFor({
+        sqlite: /USING COVERING INDEX ImageItem_jobId_state_line_bytes_idx/,
+        postgres: /Index Only Scan using "ImageItem_jobId_state_line_bytes_idx"/,
+      }),
+    );
+    expect(steps).not.toMatch(WHOLE_TABLE_OR_SORT);
   });
 
   it("numbers products by first appearance and images within each product, as the preview lists them", async () => {
@@ -162,6 +214,7 @@ describe("storing a batch", () => {
 describe("creating a large batch", () => {
   beforeAll(async () => {
     // as the server's boot sets them: two processes on one file in the second test
+    if (isPostgresRun) return;
     await app.db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
     await app.db.$queryRawUnsafe("PRAGMA synchronous = NORMAL");
     await app.db.$queryRawUnsafe("PRAGMA busy_timeout = 5000");

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startImageHost } from "@/test-support/fakes/image-host";
 import { AppError } from "@/server/errors";
 import { collectSseEvents } from "@/test-support/sse";
-import { startTestApp, waitFor } from "./support/test-app";
+import { isPostgresRun, startTestApp, waitFor } from "./support/test-app";
 
 let app: Awaited<ReturnType<typeof startTestApp>>;
 let imageHost: Awaited<ReturnType<typeof startImageHost>>;
@@ -175,10 +175,20 @@ describe("results that cannot be written", () => {
   it("puts the items back in line, pauses the job, and finishes it once writes work again", async () => {
     const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
     // a real refusal by the database (as with a full disk), for these items only
-    await app.db.$executeRawUnsafe(`
-      CREATE TRIGGER "refuse_outcomes" BEFORE UPDATE OF "state" ON "ImageItem"
-      WHEN NEW."state" <> 'downloading' AND NEW."state" <> 'pending' AND NEW."url" LIKE '%refuse-write%'
-      BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`);
+    const refusal = `NEW."state" <> 'downloading' AND NEW."state" <> 'pending' AND NEW."url" LIKE '%refuse-write%'`;
+    if (isPostgresRun) {
+      await app.db.$executeRawUnsafe(`
+        CREATE FUNCTION "refuse_outcome"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+          RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full';
+        END $$`);
+      await app.db.$executeRawUnsafe(`
+        CREATE TRIGGER "refuse_outcomes" BEFORE UPDATE OF "state" ON "ImageItem"
+        FOR EACH ROW WHEN (${refusal}) EXECUTE FUNCTION "refuse_outcome"()`);
+    } else {
+      await app.db.$executeRawUnsafe(`
+        CREATE TRIGGER "refuse_outcomes" BEFORE UPDATE OF "state" ON "ImageItem"
+        WHEN ${refusal} BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`);
+    }
     const paths = [1, 2, 3].map((i) => `/img/refuse-write-${i}.png`);
     const { jobId } = await createBatchJob({
       userId: app.userId,
@@ -199,7 +209,11 @@ describe("results that cannot be written", () => {
     expect(job.resumeAt!.getTime()).toBeGreaterThan(Date.now() - 1000);
     expect(job.finishedAt).toBeNull();
 
-    await app.db.$executeRawUnsafe(`DROP TRIGGER "refuse_outcomes"`);
+    await app.db.$executeRawUnsafe(
+      isPostgresRun
+        ? `DROP TRIGGER "refuse_outcomes" ON "ImageItem"`
+        : `DROP TRIGGER "refuse_outcomes"`,
+    );
     const finished = await finishedJob(jobId);
     expect(finished.status).toBe("completed");
     const items = await app.db.imageItem.findMany({ where: { jobId } });

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApp } from "./support/test-app";
+import {
+  explainPlan,
+  planFor,
+  storeLargeJobForPlans,
+  WHOLE_TABLE_OR_SORT,
+} from "./support/query-plan";
+import { isPostgresRun, startTestApp } from "./support/test-app";
 import { jobTitleFields } from "@/server/services/jobs/job-title";
 
 // No worker: the jobs must keep the statuses the tests give them.
@@ -166,7 +172,24 @@ describe("the jobs list at 100,000 jobs", () => {
     // written in one statement; createdAt in the text form Prisma writes, one job a second
     const sample = await app.db.$queryRaw<{ at: string }[]>`
       SELECT CAST("createdAt" AS TEXT) AS "at" FROM "Job" LIMIT 1`;
-    expect(sample[0]!.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$/);
+    expect(sample[0]!.at).toMatch(
+      planFor({
+        sqlite: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$/,
+        postgres: /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?$/,
+      }),
+    );
+    if (isPostgresRun) {
+      await app.db.$executeRaw`
+        INSERT INTO "Job" ("id", "kind", "title", "titleSortKey", "status", "totalItems", "options", "createdById", "createdAt")
+        SELECT 'bulk-' || lpad(CAST(i AS TEXT), 6, '0'), CASE WHEN i % 2 = 0 THEN 'image_batch' ELSE 'report_run' END,
+          'Bulk job ' || lpad(CAST(i AS TEXT), 6, '0'), 'bulk job ' || lpad(CAST(i AS TEXT), 6, '0'),
+          CASE WHEN i % 5 = 0 THEN 'failed' ELSE 'completed' END, 0, '{}',
+          ${app.userId}, TIMESTAMP '2025-01-01' + i * INTERVAL '1 second'
+        FROM generate_series(1, 100000) AS i`;
+      // a large batch too, so that products are many, as the search looks them up
+      await storeLargeJobForPlans(app.db, app.userId);
+      return;
+    }
     await app.db.$executeRaw`
       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
       INSERT INTO "Job" ("id", "kind", "title", "titleSortKey", "status", "totalItems", "options", "createdById", "createdAt")
@@ -177,54 +200,91 @@ describe("the jobs list at 100,000 jobs", () => {
   }, 120_000);
 
   it("walks an index in list order for every sort and filter, and never sorts the table", async () => {
-    const { Prisma } = await import("@/server/db");
     const { jobCountStatement, jobPageStatement } =
       await import("@/server/services/jobs/list-jobs");
+    /** PostgreSQL: the index, walked in list order (backwards for newest first), its row compared */
+    const pg = (index: string) =>
+      new RegExp(`Index (Only )?Scan (Backward )?using "${index}" on "Job" j`);
+    // with a filter that a fifth or half of the jobs pass, PostgreSQL may walk the plain
+    // (createdAt, id) index and filter as it goes: still in list order, and 51 rows are found soon
+    const inListOrder = pg("Job_((status|kind)_)?createdAt_id_idx");
     const after = { key: "2025-01-01T12:00:00.000+00:00", id: "bulk-043200" };
     const cases = [
       [
         { sort: "newest" },
-        /SEARCH j USING INDEX Job_createdAt_id_idx \(\(createdAt,id\)<\(\?,\?\)\)/,
+        planFor({
+          sqlite: /SEARCH j USING INDEX Job_createdAt_id_idx \(\(createdAt,id\)<\(\?,\?\)\)/,
+          postgres: pg("Job_createdAt_id_idx"),
+        }),
       ],
       [
         { sort: "oldest" },
-        /SEARCH j USING INDEX Job_createdAt_id_idx \(\(createdAt,id\)>\(\?,\?\)\)/,
+        planFor({
+          sqlite: /SEARCH j USING INDEX Job_createdAt_id_idx \(\(createdAt,id\)>\(\?,\?\)\)/,
+          postgres: pg("Job_createdAt_id_idx"),
+        }),
       ],
       [
         { sort: "title" },
-        /SEARCH j USING INDEX Job_titleSortKey_id_idx \(\(titleSortKey,id\)>\(\?,\?\)\)/,
+        planFor({
+          sqlite: /SEARCH j USING INDEX Job_titleSortKey_id_idx \(\(titleSortKey,id\)>\(\?,\?\)\)/,
+          postgres: pg("Job_titleSortKey_id_idx"),
+        }),
       ],
       [
         { sort: "newest", status: "failed" },
-        /SEARCH j USING INDEX Job_status_createdAt_id_idx \(status=\? AND \(createdAt,id\)<\(\?,\?\)\)/,
+        planFor({
+          sqlite:
+            /SEARCH j USING INDEX Job_status_createdAt_id_idx \(status=\? AND \(createdAt,id\)<\(\?,\?\)\)/,
+          postgres: inListOrder,
+        }),
       ],
       [
         { sort: "newest", kind: "report_run" },
-        /SEARCH j USING INDEX Job_kind_createdAt_id_idx \(kind=\? AND \(createdAt,id\)<\(\?,\?\)\)/,
+        planFor({
+          sqlite:
+            /SEARCH j USING INDEX Job_kind_createdAt_id_idx \(kind=\? AND \(createdAt,id\)<\(\?,\?\)\)/,
+          postgres: inListOrder,
+        }),
       ],
       [
         { sort: "oldest", kind: "report_run", status: "failed", q: "job" },
-        /SEARCH j USING INDEX Job_(status|kind)_createdAt_id_idx/,
+        planFor({
+          sqlite: /SEARCH j USING INDEX Job_(status|kind)_createdAt_id_idx/,
+          postgres: inListOrder,
+        }),
       ],
       // a search also asks each job it walks for the product number, from the product index
       [
         { sort: "newest", q: "SKU-1" },
-        /SEARCH j USING INDEX Job_createdAt_id_idx[^\n]*\n[^]*SEARCH p USING COVERING INDEX Product_jobId_number_key \(jobId=\? AND number=\?\)/,
+        planFor({
+          sqlite:
+            /SEARCH j USING INDEX Job_createdAt_id_idx[^\n]*\n[^]*SEARCH p USING COVERING INDEX Product_jobId_number_key \(jobId=\? AND number=\?\)/,
+          postgres:
+            /using "Job_createdAt_id_idx" on "Job" j[^]*(using "Product_jobId_number_key" on "Product" p|hashed SubPlan)/,
+        }),
       ],
     ] as const;
     for (const [filters, index] of cases) {
-      const plan = await app.db.$queryRaw<{ detail: string }[]>(
-        Prisma.sql`EXPLAIN QUERY PLAN ${jobPageStatement({ q: "", ...filters }, after, 51)}`,
-      );
-      const steps = plan.map((step) => step.detail).join("\n");
+      const steps = await explainPlan(app.db, jobPageStatement({ q: "", ...filters }, after, 51));
       expect(steps, JSON.stringify(filters)).toMatch(index);
-      expect(steps, JSON.stringify(filters)).not.toMatch(/TEMP B-TREE/);
+      // PostgreSQL may answer a search's product numbers by reading the products with that
+      // number once per query (a hashed subplan) instead of one probe per job walked: it picks
+      // the cheaper by its statistics, so only the jobs must never be read whole or sorted
+      const searchesProducts = isPostgresRun && "q" in filters;
+      expect(steps, JSON.stringify(filters)).not.toMatch(
+        searchesProducts ? /Seq Scan on "Job"|(^|->\s+)Sort\s/m : WHOLE_TABLE_OR_SORT,
+      );
     }
-    const countPlan = await app.db.$queryRaw<{ detail: string }[]>(
-      Prisma.sql`EXPLAIN QUERY PLAN ${jobCountStatement({ q: "", sort: "newest", status: "failed" }, 10_001)}`,
+    const countPlan = await explainPlan(
+      app.db,
+      jobCountStatement({ q: "", sort: "newest", status: "failed" }, 10_001),
     );
-    expect(countPlan.map((s) => s.detail).join("\n")).toMatch(
-      /SEARCH j USING COVERING INDEX Job_status_createdAt_id_idx \(status=\?\)/,
+    expect(countPlan).toMatch(
+      planFor({
+        sqlite: /SEARCH j USING COVERING INDEX Job_status_createdAt_id_idx \(status=\?\)/,
+        postgres: /Index Only Scan using "Job_status_createdAt_id_idx" on "Job" j/,
+      }),
     );
   });
 

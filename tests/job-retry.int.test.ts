@@ -73,17 +73,6 @@ describe("retrying failed images", () => {
     expect(progress!.totals).toMatchObject({ failed: 8, retryableFailed: 3, downloaded: 1 });
   });
 
-  it("counts the totals, retryable failures included, from the index alone", async () => {
-    const { Prisma } = await import("@/server/db");
-    const { jobTotalsStatement } = await import("@/server/services/jobs/job-progress");
-    const plan = await app.db.$queryRaw<{ detail: string }[]>(
-      Prisma.sql`EXPLAIN QUERY PLAN ${jobTotalsStatement(jobId)}`,
-    );
-    expect(plan.map((step) => step.detail).join("\n")).toMatch(
-      /USING COVERING INDEX ImageItem_jobId_state_line_bytes_idx/,
-    );
-  });
-
   it("exports the failed rows as a paste for a new batch, guarded against formulas", async () => {
     const { exportFailedItems } = await import("@/server/services/jobs/export-failed-items");
     const tsv = await readText((await exportFailedItems({ jobId, format: "tsv" })).body);

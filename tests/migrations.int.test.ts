@@ -1,5 +1,8 @@
 // Migrations that move data keep it: each is applied to a database holding rows of the schema
-// before it, the way an upgrade meets a user's data folder.
+// before it, the way an upgrade meets a user's data folder. And together they build the model's
+// schema. SQLite-only (not in integration-pg): these are SQLite's migrations, read by SQLite;
+// PostgreSQL's are checked by postgres-schema.int.test.ts.
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
@@ -22,6 +25,59 @@ function databaseBefore(name: string) {
   apply(all.slice(0, all.indexOf(name)));
   return { db, applyRest: () => apply(all.slice(all.indexOf(name))) };
 }
+
+/** Tables with their columns, keys, foreign keys and indexes, as SQLite describes them. */
+function describeSchema(db: Database.Database): unknown[] {
+  const tables = db
+    .prepare(
+      `SELECT "name" FROM sqlite_master WHERE "type" = 'table'
+       AND "name" NOT LIKE 'sqlite_%' AND "name" <> '_prisma_migrations' ORDER BY "name"`,
+    )
+    .all() as { name: string }[];
+  return tables.map(({ name }) => ({
+    name,
+    // by name: a column added later by ALTER TABLE comes last, where the model may have it earlier
+    columns: (db.pragma(`table_info("${name}")`) as { cid: number; name: string }[])
+      .map(({ cid: _, ...column }) => column)
+      .sort((a, b) => a.name.localeCompare(b.name)),
+    foreignKeys: db.pragma(`foreign_key_list("${name}")`),
+    indexes: (db.pragma(`index_list("${name}")`) as { name: string; unique: number }[])
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((index) => ({
+        name: index.name,
+        unique: index.unique,
+        columns: (db.pragma(`index_info("${index.name}")`) as { name: string }[]).map(
+          (column) => column.name,
+        ),
+      })),
+  }));
+}
+
+describe("the migrations folder", () => {
+  it("builds the model's schema: a model change without its migration fails here", () => {
+    const { db: migrated, applyRest } = databaseBefore(
+      fs.readdirSync(MIGRATIONS).filter((entry) => /^\d/.test(entry))[0]!,
+    );
+    applyRest();
+    const script = execFileSync(
+      path.resolve("node_modules/.bin/prisma"),
+      [
+        "migrate",
+        "diff",
+        "--from-empty",
+        "--to-schema-datamodel",
+        "prisma/schema.prisma",
+        "--script",
+      ],
+      { encoding: "utf8", env: { ...process.env, DATABASE_URL: "file::memory:" } },
+    );
+    const fromModel = new Database(":memory:");
+    fromModel.exec(script);
+    const built = describeSchema(migrated);
+    expect(built.length).toBeGreaterThan(10);
+    expect(built).toEqual(describeSchema(fromModel));
+  });
+});
 
 describe("20261205120000_report_run_files", () => {
   it("moves each stored file of an earlier report run into ReportRunFile", () => {

@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeCsvHost } from "@/test-support/fakes/csv-host";
 import { startImageHost } from "@/test-support/fakes/image-host";
-import { startTestApp, waitFor } from "./support/test-app";
+import { isPostgresRun, startTestApp, waitFor } from "./support/test-app";
 
 // Faults come from the real file system and the real database: a folder of the store replaced by
 // a file (mkdir and rename then fail with ENOTDIR, as they fail with EROFS or ENOSPC), and SQLite's
@@ -114,21 +114,40 @@ describe("a store that cannot take files", () => {
   });
 });
 
+/**
+ * Makes the database refuse what a full disk refuses. SQLite: no page beyond those it has.
+ * PostgreSQL's files cannot be capped from SQL: every write of an item fails with its disk_full
+ * error instead, raised by a trigger. Returns what puts the space back.
+ */
+async function fillDatabase(): Promise<() => Promise<unknown>> {
+  if (isPostgresRun) {
+    await app.db.$executeRawUnsafe(`
+      CREATE OR REPLACE FUNCTION "disk_full"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full';
+      END $$`);
+    await app.db.$executeRawUnsafe(`
+      CREATE TRIGGER "disk_full" BEFORE INSERT OR UPDATE ON "ImageItem"
+      FOR EACH STATEMENT EXECUTE FUNCTION "disk_full"()`);
+    return () => app.db.$executeRawUnsafe(`DROP TRIGGER "disk_full" ON "ImageItem"`);
+  }
+  const [row] = await app.db.$queryRawUnsafe<{ page_count: bigint }[]>("PRAGMA page_count");
+  await app.db.$queryRawUnsafe(`PRAGMA max_page_count = ${Number(row!.page_count)}`);
+  return () => app.db.$queryRawUnsafe("PRAGMA max_page_count = 1073741823");
+}
+
 describe("a database that refuses writes (a full disk)", () => {
   it("never leaves the job running with nothing working on it, and finishes it once space is back", async () => {
     const { getRuntime } = await import("@/server/runtime");
-    const [row] = await app.db.$queryRawUnsafe<{ page_count: bigint }[]>("PRAGMA page_count");
-    const pages = Number(row!.page_count);
     // more images than one claim takes, slow enough that the next claim meets the full database
     const { jobId } = await createJob("db-full", 150, "?delay=50");
     await waitFor(async () => (await jobRow(jobId)).status === "running");
-    await app.db.$queryRawUnsafe(`PRAGMA max_page_count = ${pages}`);
+    const restore = await fillDatabase();
     try {
       // the run stops (claims and results are refused), and no image failed for it
       await waitFor(async () => (await getRuntime().queue.stats()).active === 0, 60_000);
       expect(await itemStates(jobId)).not.toContain("failed");
     } finally {
-      await app.db.$queryRawUnsafe("PRAGMA max_page_count = 1073741823");
+      await restore();
     }
     // nobody restarts anything: the job comes back by itself
     await waitForStatus(jobId, "completed", 90_000);

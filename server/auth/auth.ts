@@ -3,6 +3,7 @@ import { betterAuth } from "better-auth";
 import { prismaAdapter } from "better-auth/adapters/prisma";
 import { nextCookies } from "better-auth/next-js";
 import { db } from "../db";
+import { isPostgres } from "../db-dialect";
 import { env } from "../env";
 import { CLIENT_ADDRESS_HEADER } from "./client-address";
 
@@ -13,7 +14,7 @@ export const auth = betterAuth({
   // Without APP_URL the app answers on whatever address people use (localhost, a LAN name), so the
   // page's own host is the trusted origin; a cross-site form still carries a foreign Origin and is refused.
   trustedOrigins: env.APP_URL ? [new URL(env.APP_URL).origin] : sameHostOrigins,
-  database: prismaAdapter(db, { provider: "sqlite" }),
+  database: prismaAdapter(db, { provider: isPostgres ? "postgresql" : "sqlite" }),
   // Accounts are created by an admin (or the first-run setup), never by self sign-up.
   emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: 10 },
   user: { additionalFields: { role: { type: "string", input: false, defaultValue: "member" } } },

@@ -2,10 +2,9 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
-import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { PrismaClient } from "@/server/db/generated/client";
-import { startTestApp } from "@/tests/support/test-app";
+import { isPostgresRun, startTestApp } from "@/tests/support/test-app";
 import type { TFiredSlot, TStartRun, TStartRunInput } from "./fire-due-schedules";
 import { jobTitleFields } from "@/server/services/jobs/job-title";
 
@@ -14,7 +13,7 @@ let schedules: typeof import("./fire-due-schedules");
 let scheduler: typeof import("./scheduler");
 let logger: (typeof import("@/server/logger"))["logger"];
 /**
- * A second connection to the same file, as another process or host would have. Its writes never
+ * A second connection to the same database, as another process or host would have. Its writes never
  * overlap the first connection's here: Prisma wraps updateMany in BEGIN…COMMIT with an await in
  * between, and a second connection in the same thread would wait on SQLite's lock synchronously,
  * so the first could never commit. Truly concurrent connections are raced in child processes.
@@ -32,12 +31,14 @@ beforeAll(async () => {
   scheduler = await import("./scheduler");
   ({ logger } = await import("@/server/logger"));
   const { env } = await import("@/server/env");
-  const { PrismaClient } = await import("@/server/db/generated/client");
-  otherDb = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: env.databaseUrl }) });
-  // as the server's boot sets them
-  await app.db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
-  for (const client of [app.db, otherDb])
-    await client.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
+  const { createPrismaClient } = await import("@/server/db-client");
+  otherDb = createPrismaClient(env.databaseUrl);
+  // as the server's boot sets them (PostgreSQL has nothing to set)
+  if (!isPostgresRun) {
+    await app.db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+    for (const client of [app.db, otherDb])
+      await client.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
+  }
 
   const connector = await app.db.connector.create({
     data: { name: "Metabase", kind: "metabase", baseUrl: "https://metabase.example.com" },
@@ -497,7 +498,7 @@ describe("two scheduler instances on one database", () => {
     expect(await app.db.job.count({ where: { scheduleId: schedule.id } })).toBe(SLOTS);
   });
 
-  it("fire each of 50 slots once when three processes race on one database file", async () => {
+  it("fire each of 50 slots once when three processes race on one database", async () => {
     const cron = await createSchedule({ kind: "cron", cronExpression: "*/5 * * * *" });
     const interval = await createSchedule({
       intervalMinutes: 2,

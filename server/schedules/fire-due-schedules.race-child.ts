@@ -1,11 +1,12 @@
 /**
  * One scheduler instance in a process of its own, for the integration test that races processes
- * on one database file. The test owns the clock: each stdin line `{"now": ISO}` is one pass, and
+ * on one database (a SQLite file, or PostgreSQL). The test owns the clock: each stdin line `{"now": ISO}` is one pass, and
  * its result comes back as one `FIRED <json>` line. Run with
  * `node --conditions=react-server --import tsx`, with DATA_DIR and DATABASE_URL set.
  */
 import readline from "node:readline";
 import { db } from "@/server/db";
+import { isPostgres } from "@/server/db-dialect";
 import { fireDueSchedules, type TStartRun } from "./fire-due-schedules";
 import { jobTitleFields } from "@/server/services/jobs/job-title";
 
@@ -25,7 +26,7 @@ const startRun: TStartRun = async (input) => {
 
 async function main() {
   // as the server's boot sets it: wait for the other process's write instead of failing at once
-  await db.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
+  if (!isPostgres) await db.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
   process.stdout.write("READY\n");
   for await (const line of readline.createInterface({ input: process.stdin })) {
     const { now } = JSON.parse(line) as { now: string };

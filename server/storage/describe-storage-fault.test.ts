@@ -18,6 +18,18 @@ describe("describeStorageFault", () => {
       new Error("attempt to write a readonly database"),
       "the database could not be written (it is read-only)",
     ],
+    [
+      new Error(
+        'Invalid `prisma.$executeRaw()` invocation:\n\nRaw query failed. Code: `53100`. Message: `could not extend file "base/16384/16500": No space left on device`',
+      ),
+      "the database could not be written (the disk is full)",
+    ],
+    [
+      new Error(
+        "Raw query failed. Code: `25006`. Message: `cannot execute UPDATE in a read-only transaction`",
+      ),
+      "the database could not be written (it is read-only)",
+    ],
     [new Error("something else\nwith a second line"), "our side failed: something else"],
   ])("says %s in plain words", (error, expected) => {
     expect(describeStorageFault(error)).toBe(expected);

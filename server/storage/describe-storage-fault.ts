@@ -27,11 +27,13 @@ export function describeStorageFault(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   if (code && STORAGE_ERRORS[code]) return `storage is not writable (${describeFileError(error)})`;
   const message = error instanceof Error ? error.message : String(error);
-  if (/database or disk is full|SQLITE_FULL/i.test(message))
+  // SQLite's words, or PostgreSQL's (Prisma quotes its SQLSTATE: 53100 disk_full, 25006
+  // read_only_sql_transaction, 58030 io_error)
+  if (/database or disk is full|SQLITE_FULL|No space left on device|`53100`/i.test(message))
     return "the database could not be written (the disk is full)";
-  if (/readonly database|SQLITE_READONLY/i.test(message))
+  if (/readonly database|SQLITE_READONLY|read-only transaction|`25006`/i.test(message))
     return "the database could not be written (it is read-only)";
-  if (/disk I\/O error|SQLITE_IOERR/i.test(message))
+  if (/disk I\/O error|SQLITE_IOERR|`58030`/i.test(message))
     return "the database could not be written (a disk input/output error)";
   return `our side failed: ${message.split("\n")[0]!.slice(0, 200)}`;
 }

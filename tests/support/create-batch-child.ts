@@ -6,12 +6,13 @@
  */
 import { generateLargePaste } from "@/server/batches/input/generate-large-paste";
 import { db } from "@/server/db";
+import { isPostgres } from "@/server/db-dialect";
 import { createBatchJob } from "@/server/services/batches/create-batch-job";
 
 const [userId = "", rows = "100000"] = process.argv.slice(2);
 
 async function main() {
-  await db.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
+  if (!isPostgres) await db.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
   const text = generateLargePaste(Number(rows));
   process.stdout.write("STARTED\n");
   const created = await createBatchJob({ userId, text, source: "paste" });

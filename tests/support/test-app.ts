@@ -2,14 +2,30 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { expect, inject } from "vitest";
+import { createTestDatabase, type TTestDatabase } from "@/test-support/postgres";
 
 /**
- * A fresh data folder with a migrated SQLite database, and the server modules loaded against it.
- * The env module reads process.env once, so this must run before any server module is imported.
+ * Which database the integration tests run on: SQLite (the `integration` project) or, with
+ * TEST_DATABASE=postgres (the `integration-pg` project), a fresh PostgreSQL database per test file.
+ */
+export const isPostgresRun = process.env.TEST_DATABASE === "postgres";
+
+/** A new PostgreSQL database for this test file, migrated (a copy of the run's migrated one). */
+function createMigratedPostgresDatabase(): Promise<TTestDatabase> {
+  const file = path.basename(expect.getState().testPath ?? "app", ".int.test.ts");
+  return createTestDatabase(file.slice(0, 30), { template: inject("postgresTemplate") });
+}
+
+/**
+ * A fresh data folder with a migrated database (a SQLite file in it, or a new PostgreSQL database
+ * that `stop()` drops), and the server modules loaded against it. The env module reads
+ * process.env once, so this must run before any server module is imported.
  */
 export async function startTestApp(extraEnv: Record<string, string> = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "datahaul-int-"));
-  const databaseUrl = `file:${path.join(dataDir, "datahaul.db")}`;
+  const pgDatabase = isPostgresRun ? await createMigratedPostgresDatabase() : null;
+  const databaseUrl = pgDatabase?.url ?? `file:${path.join(dataDir, "datahaul.db")}`;
   Object.assign(process.env, {
     DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl,
@@ -17,10 +33,11 @@ export async function startTestApp(extraEnv: Record<string, string> = {}) {
     DOWNLOAD_ALLOW_PRIVATE_HOSTS: "127.0.0.1,::1,localhost",
     ...extraEnv,
   });
-  execFileSync(path.resolve("node_modules/.bin/prisma"), ["migrate", "deploy"], {
-    env: { ...process.env, DATABASE_URL: databaseUrl },
-    stdio: "pipe",
-  });
+  if (!pgDatabase)
+    execFileSync(path.resolve("node_modules/.bin/prisma"), ["migrate", "deploy"], {
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+      stdio: "pipe",
+    });
   const { db } = await import("@/server/db");
   const { getRuntime } = await import("@/server/runtime");
   const user = await db.user.create({
@@ -28,6 +45,7 @@ export async function startTestApp(extraEnv: Record<string, string> = {}) {
   });
   return {
     dataDir,
+    databaseUrl,
     db,
     runtime: getRuntime(),
     userId: user.id,
@@ -37,6 +55,7 @@ export async function startTestApp(extraEnv: Record<string, string> = {}) {
       await getRuntime().progress.close();
       await getRuntime().jobCommands.close();
       await db.$disconnect();
+      await pgDatabase?.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

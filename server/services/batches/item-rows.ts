@@ -1,5 +1,13 @@
 import "server-only";
 import { Prisma, db } from "@/server/db";
+import {
+  indexedBy,
+  isPostgres,
+  jsonRows,
+  jsonTexts,
+  skipLockedRows,
+  timeFromText,
+} from "@/server/db-dialect";
 import { createSortableId } from "./sortable-id";
 
 /**
@@ -10,8 +18,9 @@ import { createSortableId } from "./sortable-id";
  * Statements about many rows take them as one JSON parameter, not a parameter per value. Prisma
  * keeps the arguments of its last 100 queries in memory (for crash reports, even without DEBUG):
  * with a parameter per value, creating a 20,000-image job left ~15 MB of argument objects behind,
- * and every statement cost an object per value on the way in. `json_each` is SQLite's; PostgreSQL
- * would read the same JSON with `json_array_elements`, and `->>` is the same in both.
+ * and every statement cost an object per value on the way in. SQLite reads the JSON with
+ * `json_each`, PostgreSQL with `json_array_elements` (server/db-dialect.ts); `->>` is the same in
+ * both, but gives text on PostgreSQL, so numbers, flags and times are CAST to their columns' types.
  */
 
 export type TClaimedItem = { id: string; productId: string; position: number; url: string };
@@ -34,7 +43,10 @@ export type TItemOutcomeRow = {
   finishedAt: Date | null;
 };
 
-/** Prisma's SQLite adapter keeps DateTime as ISO text with an explicit offset; raw SQL must match it. */
+/**
+ * Prisma's SQLite adapter keeps DateTime as ISO text with an explicit offset; raw SQL must match it.
+ * PostgreSQL reads the same text as a parameter for a TIMESTAMP(3) column (UTC, as Prisma keeps it).
+ */
 export function toDbTime(date: Date): string {
   return date.toISOString().replace("Z", "+00:00");
 }
@@ -63,7 +75,7 @@ export async function claimPendingItems(
 /** Whether any URL of the job is listed under two products (or twice under one). */
 export async function hasSharedUrls(jobId: string): Promise<boolean> {
   const shared = await db.$queryRaw<unknown[]>`
-    SELECT 1 FROM "ImageItem" INDEXED BY "ImageItem_jobId_url_idx"
+    SELECT 1 FROM "ImageItem" ${indexedBy("ImageItem_jobId_url_idx")}
     WHERE "jobId" = ${jobId} GROUP BY "url" HAVING count(*) > 1 LIMIT 1`;
   return shared.length > 0;
 }
@@ -71,20 +83,29 @@ export async function hasSharedUrls(jobId: string): Promise<boolean> {
 /** The pending items of a job with one of these URLs, looked up by URL through their index. */
 export function claimSameUrlStatement(jobId: string, urls: string[], leaseUntil: Date): Prisma.Sql {
   return Prisma.sql`
-    UPDATE "ImageItem" INDEXED BY "ImageItem_jobId_url_idx"
+    UPDATE "ImageItem" ${indexedBy("ImageItem_jobId_url_idx")}
     SET "state" = 'downloading', "leaseUntil" = ${toDbTime(leaseUntil)}
-    WHERE "jobId" = ${jobId} AND "url" IN (SELECT "value" FROM json_each(${JSON.stringify(urls)}))
+    WHERE "jobId" = ${jobId} AND "url" IN (SELECT "value" FROM ${jsonTexts(urls)})
       AND "state" = 'pending'
     RETURNING "id", "productId", "position", "url"`;
 }
 
-/** The claim as a statement of its own, so a test can check that SQLite serves it from an index. */
+/**
+ * The claim as a statement of its own, so a test can check that both databases serve it from an
+ * index. On PostgreSQL the chosen rows are locked and rows another claim holds are skipped
+ * (`skipLockedRows`); the outer state check keeps an item from being claimed twice even so.
+ * The choice is MATERIALIZED, made once: as a subquery in the WHERE, PostgreSQL's plan for a small
+ * job ran it again for every row it updated, and each run skipped the rows already taken and
+ * locked the next ones, so one claim of 16 took all 80 items of the job.
+ */
 export function claimStatement(jobId: string, limit: number, leaseUntil: Date): Prisma.Sql {
   return Prisma.sql`
-    UPDATE "ImageItem" SET "state" = 'downloading', "leaseUntil" = ${toDbTime(leaseUntil)}
-    WHERE "id" IN (
+    WITH "chosen" AS MATERIALIZED (
       SELECT "id" FROM "ImageItem" WHERE "jobId" = ${jobId} AND "state" = 'pending' ORDER BY "line" LIMIT ${limit}
+      ${skipLockedRows}
     )
+    UPDATE "ImageItem" SET "state" = 'downloading', "leaseUntil" = ${toDbTime(leaseUntil)}
+    WHERE "id" IN (SELECT "id" FROM "chosen") AND "state" = 'pending'
     RETURNING "id", "productId", "position", "url"`;
 }
 
@@ -93,7 +114,7 @@ export async function releaseClaims(itemIds: string[]): Promise<void> {
   // after failed writes these can be thousands: one JSON parameter, not one per id (SQLite: 999)
   await db.$executeRaw`
     UPDATE "ImageItem" SET "state" = 'pending', "leaseUntil" = NULL
-    WHERE "state" = 'downloading' AND "id" IN (SELECT "value" FROM json_each(${JSON.stringify(itemIds)}))`;
+    WHERE "state" = 'downloading' AND "id" IN (SELECT "value" FROM ${jsonTexts(itemIds)})`;
 }
 
 /** Writes outcomes onto items still held ("downloading"): a cancel that came first is never overwritten. */
@@ -118,12 +139,13 @@ export async function recordItemOutcomes(rows: TItemOutcomeRow[]): Promise<void>
   );
   await db.$executeRaw`
     WITH "outcome" AS (
-      SELECT "value"->>0 AS "id", "value"->>1 AS "state", "value"->>2 AS "attempts",
-             "value"->>3 AS "httpStatus", "value"->>4 AS "contentType", "value"->>5 AS "extension",
-             "value"->>6 AS "bytes", "value"->>7 AS "sha256", "value"->>8 AS "crc32",
-             "value"->>9 AS "error", "value"->>10 AS "finishedAt", "value"->>11 AS "errorKind",
-             "value"->>12 AS "isRetryable"
-      FROM json_each(${outcomes}))
+      SELECT "value"->>0 AS "id", "value"->>1 AS "state", CAST("value"->>2 AS INTEGER) AS "attempts",
+             CAST("value"->>3 AS INTEGER) AS "httpStatus", "value"->>4 AS "contentType",
+             "value"->>5 AS "extension", CAST("value"->>6 AS INTEGER) AS "bytes",
+             "value"->>7 AS "sha256", CAST("value"->>8 AS INTEGER) AS "crc32", "value"->>9 AS "error",
+             ${timeFromText(Prisma.sql`"value"->>10`)} AS "finishedAt", "value"->>11 AS "errorKind",
+             CAST("value"->>12 AS BOOLEAN) AS "isRetryable"
+      FROM ${jsonRows(outcomes)})
     UPDATE "ImageItem" SET
       "state" = "outcome"."state",
       "attempts" = "ImageItem"."attempts" + "outcome"."attempts",
@@ -168,7 +190,7 @@ export function batchRowStatements(
     );
     statements.push(Prisma.sql`
       INSERT INTO "Product" ("id", "jobId", "number", "position")
-      SELECT "value"->>0, ${jobId}, "value"->>1, "value"->>2 FROM json_each(${rows})`);
+      SELECT "value"->>0, ${jobId}, "value"->>1, CAST("value"->>2 AS INTEGER) FROM ${jsonRows(rows)}`);
   }
   for (let i = 0; i < items.length; i += INSERT_ROWS_PER_STATEMENT) {
     const rows = JSON.stringify(
@@ -178,8 +200,9 @@ export function batchRowStatements(
     );
     statements.push(Prisma.sql`
       INSERT INTO "ImageItem" ("id", "jobId", "productId", "position", "line", "url", "state", "attempts")
-      SELECT "value"->>0, ${jobId}, "value"->>1, "value"->>2, "value"->>3, "value"->>4, 'pending', 0
-      FROM json_each(${rows})`);
+      SELECT "value"->>0, ${jobId}, "value"->>1, CAST("value"->>2 AS INTEGER),
+        CAST("value"->>3 AS INTEGER), "value"->>4, 'pending', 0
+      FROM ${jsonRows(rows)}`);
   }
   for (let i = 0; i < skipped.length; i += INSERT_ROWS_PER_STATEMENT) {
     const values = JSON.stringify(
@@ -187,11 +210,11 @@ export function batchRowStatements(
         .slice(i, i + INSERT_ROWS_PER_STATEMENT)
         .map((row) => [row.line, row.product, row.url, row.verdict, row.message ?? ""]),
     );
-    // json_each walks the array in order, so ids follow the input
+    // the rows go in in the array's order ("key"), so ids follow the input
     statements.push(Prisma.sql`
       INSERT INTO "SkippedRow" ("jobId", "line", "product", "url", "verdict", "message")
-      SELECT ${jobId}, "value"->>0, "value"->>1, "value"->>2, "value"->>3, "value"->>4
-      FROM json_each(${values}) ORDER BY "key"`);
+      SELECT ${jobId}, CAST("value"->>0 AS INTEGER), "value"->>1, "value"->>2, "value"->>3, "value"->>4
+      FROM ${jsonRows(values)} ORDER BY "key"`);
   }
   return statements;
 }
@@ -202,12 +225,12 @@ export function batchRowStatements(
  * cascade takes, a second or more at 100,000 images.
  */
 export async function deleteJobRows(jobId: string, limit: number): Promise<boolean> {
+  // SQLite finds rows fastest by rowid; PostgreSQL has none to use here, and finds them by key
+  const rowKey = Prisma.raw(isPostgres ? `"id"` : "rowid");
   for (const table of ["ImageItem", "SkippedRow", "Product"] as const) {
-    const deleted = await db.$executeRawUnsafe(
-      `DELETE FROM "${table}" WHERE rowid IN (SELECT rowid FROM "${table}" WHERE "jobId" = ? LIMIT ?)`,
-      jobId,
-      limit,
-    );
+    const name = Prisma.raw(`"${table}"`);
+    const deleted = await db.$executeRaw`
+      DELETE FROM ${name} WHERE ${rowKey} IN (SELECT ${rowKey} FROM ${name} WHERE "jobId" = ${jobId} LIMIT ${limit})`;
     if (deleted > 0) return true;
   }
   return false;

@@ -85,7 +85,7 @@ export function archivePageStatement(
            "i"."bytes", "i"."sha256", "i"."crc32", "i"."error", "i"."finishedAt",
            "p"."number" AS "productNumber", "p"."position" AS "productPosition"
     FROM "Product" AS "p" JOIN "ImageItem" AS "i" ON "i"."productId" = "p"."id"
-    WHERE "p"."jobId" = ${jobId} AND (${productId} IS NULL OR "p"."id" = ${productId})
+    WHERE "p"."jobId" = ${jobId} AND (CAST(${productId} AS TEXT) IS NULL OR "p"."id" = ${productId})
       AND "p"."position" >= ${after.product} AND ("p"."position" > ${after.product} OR "i"."position" > ${after.item})
     ORDER BY "p"."position", "i"."position"
     LIMIT ${pageRows}`;

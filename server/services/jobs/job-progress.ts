@@ -1,5 +1,6 @@
 import "server-only";
 import { Prisma, db } from "@/server/db";
+import { jsonTexts } from "@/server/db-dialect";
 import { estimateSecondsLeft, readJobActivity } from "@/server/jobs/job-activity";
 import { getRuntime } from "@/server/runtime";
 
@@ -122,7 +123,7 @@ export async function getJobProgress(
       FROM "Product" AS "p" LEFT JOIN "ImageItem" AS "i" ON "i"."productId" = "p"."id"
       WHERE ${
         productIds
-          ? Prisma.sql`"p"."id" IN (SELECT "value" FROM json_each(${JSON.stringify(productIds)}))`
+          ? Prisma.sql`"p"."id" IN (SELECT "value" FROM ${jsonTexts(productIds)})`
           : Prisma.sql`"p"."jobId" = ${jobId}`
       }
       GROUP BY "p"."id", "i"."state"
@@ -179,7 +180,8 @@ function describeActivity(jobId: string, remaining: number): TJobActivityView {
  */
 export function jobTotalsStatement(jobId: string): Prisma.Sql {
   return Prisma.sql`
-    SELECT "state", count(*) AS "n", sum("bytes") AS "bytes", sum("isRetryable") AS "retryable"
+    SELECT "state", count(*) AS "n", sum("bytes") AS "bytes",
+      count(*) FILTER (WHERE "isRetryable") AS "retryable"
     FROM "ImageItem" WHERE "jobId" = ${jobId} GROUP BY "state"`;
 }
 

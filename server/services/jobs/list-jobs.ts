@@ -1,5 +1,6 @@
 import "server-only";
 import { db, Prisma } from "@/server/db";
+import { likeAnyCase } from "@/server/db-dialect";
 import { AppError } from "@/server/errors";
 import { z } from "zod";
 import {
@@ -124,7 +125,7 @@ function filterConditions(filters: TJobListFilters): Prisma.Sql[] {
     const pattern = `%${filters.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     // a product number matches whole, through the (jobId, number) index each batch already has:
     // no index of its own, which every product of every new batch would have to write
-    conditions.push(Prisma.sql`(j."title" LIKE ${pattern} ESCAPE '\\' OR EXISTS (
+    conditions.push(Prisma.sql`(j."title" ${likeAnyCase} ${pattern} ESCAPE '\\' OR EXISTS (
       SELECT 1 FROM "Product" p WHERE p."jobId" = j."id" AND p."number" = ${filters.q}))`);
   }
   return conditions;
@@ -175,7 +176,7 @@ export function jobCountStatement(filters: TJobListFilters, cap: number): Prisma
   return Prisma.sql`
     SELECT count(*) AS "n" FROM (
       SELECT 1 FROM "Job" j WHERE ${Prisma.join(filterConditions(filters), " AND ")} LIMIT ${cap}
-    )`;
+    ) AS "matching"`;
 }
 
 async function countJobs(filters: TJobListFilters, cap: number): Promise<number> {

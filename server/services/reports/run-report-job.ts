@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import { ConnectorError, connectorKind, type TFetchedReport } from "@/server/connectors";
 import { db } from "@/server/db";
+import { jsonRows } from "@/server/db-dialect";
 import type { TRequestRecord } from "@/server/downloads";
 import { formatSeconds } from "@/server/downloads/errors";
 import { env } from "@/server/env";
@@ -349,9 +350,9 @@ async function fetchOne(
           db.$executeRaw`
             INSERT INTO "ReportRunFile"
               ("id", "itemId", "position", "fileName", "sha256", "bytes", "rows", "crc32")
-            SELECT "value"->>0, ${item.id}, "value"->>1, "value"->>2, "value"->>3, "value"->>4,
-              "value"->>5, "value"->>6
-            FROM json_each(${JSON.stringify(files)})
+            SELECT "value"->>0, ${item.id}, CAST("value"->>1 AS INTEGER), "value"->>2, "value"->>3,
+              CAST("value"->>4 AS INTEGER), CAST("value"->>5 AS INTEGER), CAST("value"->>6 AS INTEGER)
+            FROM ${jsonRows(JSON.stringify(files))}
             WHERE EXISTS (SELECT 1 FROM "ReportRunItem"
               WHERE "id" = ${item.id} AND "state" = 'succeeded' AND "attempts" = ${item.attempts})`,
         ]

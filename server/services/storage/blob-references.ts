@@ -1,5 +1,6 @@
 import "server-only";
 import { db } from "@/server/db";
+import { jsonRows, jsonTexts } from "@/server/db-dialect";
 import { getRuntime } from "@/server/runtime";
 
 /**
@@ -21,9 +22,11 @@ export async function storeBlob(args: {
 export async function addBlobReferences(refs: { jobId: string; sha256: string }[]): Promise<void> {
   if (refs.length === 0) return;
   const rows = JSON.stringify(refs.map((r) => [r.sha256, r.jobId]));
+  // WHERE true: SQLite's parser needs it between an INSERT's SELECT and its ON CONFLICT
   await db.$executeRaw`
-    INSERT OR IGNORE INTO "BlobRef" ("sha256", "jobId")
-    SELECT "value"->>0, "value"->>1 FROM json_each(${rows})`;
+    INSERT INTO "BlobRef" ("sha256", "jobId")
+    SELECT "value"->>0, "value"->>1 FROM ${jsonRows(rows)} WHERE true
+    ON CONFLICT DO NOTHING`;
 }
 
 /** The hashes among `hashes` that some reference still names. */
@@ -31,6 +34,6 @@ export async function findReferencedHashes(hashes: string[]): Promise<Set<string
   if (hashes.length === 0) return new Set();
   const rows = await db.$queryRaw<{ sha256: string }[]>`
     SELECT DISTINCT "sha256" FROM "BlobRef"
-    WHERE "sha256" IN (SELECT "value" FROM json_each(${JSON.stringify(hashes)}))`;
+    WHERE "sha256" IN (SELECT "value" FROM ${jsonTexts(hashes)})`;
   return new Set(rows.map((r) => r.sha256));
 }

@@ -1,5 +1,6 @@
 import "server-only";
 import { db } from "@/server/db";
+import { databaseName } from "@/server/db-dialect";
 import { formatBytes } from "@/server/format-bytes";
 import { getRuntime } from "@/server/runtime";
 import { getRetentionDays } from "../jobs/job-actions";
@@ -18,7 +19,7 @@ export async function checkSystem(): Promise<{ checks: TCheck[]; isHealthy: bool
     checks.push({
       name: "Database",
       isOk: true,
-      detail: `SQLite answered in ${(performance.now() - dbStarted).toFixed(1)} ms`,
+      detail: `${databaseName} answered in ${(performance.now() - dbStarted).toFixed(1)} ms`,
     });
   } catch (error) {
     checks.push({
