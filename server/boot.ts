@@ -120,7 +120,11 @@ async function boot(): Promise<void> {
     await leave().catch((error: unknown) =>
       logger.error({ err: error }, "could not take this process off the list"),
     );
-    await Promise.allSettled([runtime.progress.close(), runtime.jobCommands.close()]);
+    await Promise.allSettled([
+      runtime.progress.close(),
+      runtime.jobCommands.close(),
+      runtime.activitySharing?.close(),
+    ]);
     process.exit(0);
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));

@@ -36,6 +36,7 @@ export async function startTestApp(extraEnv: Record<string, string> = {}) {
       await getRuntime().downloads.close();
       await getRuntime().progress.close();
       await getRuntime().jobCommands.close();
+      await getRuntime().activitySharing?.close();
       await db.$disconnect();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
