@@ -84,6 +84,18 @@ describe("a web process and a worker process on Redis", () => {
     }
   });
 
+  it("counts the worker process on the web process's system check", async () => {
+    const { checkSystem } = await import("@/server/services/system/check-system");
+    const workers = (await checkSystem()).checks.find((check) => check.name === "Workers")!;
+    expect(workers.isOk).toBe(true);
+    // npm run worker's server process (a child of scripts/worker.mjs), by its heartbeat
+    const pid = /^1 worker process answering \(\S+ pid (\d+)\); this one serves pages only$/.exec(
+      workers.detail,
+    )?.[1];
+    expect(Number(pid)).toBeGreaterThan(0);
+    expect(Number(pid)).not.toBe(process.pid);
+  });
+
   it("shows on the web process what the worker is downloading, and nothing once it is done", async () => {
     const { getJobProgress } = await import("@/server/services/jobs/job-progress");
     const url = `${imageHost.url}/img/watched.png?hold=watched`;
