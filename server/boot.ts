@@ -5,6 +5,7 @@ import { isPostgres } from "./db-dialect";
 import { startTempFileSweep } from "./downloads/temp-files";
 import { env } from "./env";
 import { logger } from "./logger";
+import { startDraining } from "./jobs/running-jobs";
 import { startRecurringTask } from "./recurring-task";
 import { getRuntime } from "./runtime";
 import { createFirstAdmin, hasAnyUser } from "./services/accounts/create-admin";
@@ -111,29 +112,38 @@ async function boot(): Promise<void> {
   });
 
   let isShuttingDown = false;
-  const shutdown = async (reason: string) => {
+  const shutdown = async (reason: string, graceMs: number) => {
     if (isShuttingDown) return;
     isShuttingDown = true;
-    logger.info({ reason }, "draining the worker");
+    logger.info({ reason, graceSeconds: graceMs / 1000 }, "draining the worker");
     // no more sweeps; one in progress may be cut short (the next start's sweep puts back what it
     // had set aside), while a pass of the scheduler is let finish starting its runs
     void housekeepingTask.stop();
     void tempFileSweep.stop();
     await scheduler.stop();
-    await runtime.queue.close();
+    // the running jobs finish the downloads and reports they have in flight and claim no more;
+    // what is still running when the grace ends is cut short and goes back in line
+    startDraining();
+    await runtime.queue.close({ graceMs });
     await runtime.downloads.close();
     await heartbeat.stop();
     await leave().catch((error: unknown) =>
       logger.error({ err: error }, "could not take this process off the list"),
     );
-    await Promise.allSettled([runtime.progress.close(), runtime.jobCommands.close()]);
+    await Promise.allSettled([
+      runtime.progress.close(),
+      runtime.jobCommands.close(),
+      runtime.activitySharing?.close(),
+    ]);
     process.exit(0);
   };
-  process.once("SIGTERM", () => void shutdown("SIGTERM"));
-  process.once("SIGINT", () => void shutdown("SIGINT"));
+  // the embedded default stops at once: its next start resumes every job, and nobody else would
+  const graceMs = env.isEmbedded ? 0 : env.SHUTDOWN_GRACE_SECONDS * 1000;
+  process.once("SIGTERM", () => void shutdown("SIGTERM", graceMs));
+  process.once("SIGINT", () => void shutdown("SIGINT", graceMs));
   // `npm start` talks to us over an IPC channel: when it is gone (killed, even with -9), so are we,
-  // instead of serving on as a process nobody started
-  if (process.connected) process.once("disconnect", () => void shutdown("npm start is gone"));
+  // instead of serving on as a process nobody started; nobody waits for that one to drain
+  if (process.connected) process.once("disconnect", () => void shutdown("npm start is gone", 0));
 }
 
 /**

@@ -23,6 +23,8 @@ const ZEnv = z.object({
   SECRET_KEY: z.string().optional(),
   /** first wait before a failed report is tried again; it doubles per attempt */
   REPORT_RETRY_BASE_SECONDS: z.coerce.number().min(0).default(5),
+  /** off the embedded mode, on SIGTERM: how long running jobs may finish what they have in flight */
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
   /** in-process (the embedded default, nothing to run beside it) or bullmq (on REDIS_URL) */
   QUEUE: z.enum(["in-process", "bullmq"]).default("in-process"),
   REDIS_URL: z

@@ -17,6 +17,7 @@ import { createRedisLimits, type TLimitRules } from "./downloads/redis-limits";
 import { env } from "./env";
 import { createRedisSessionCache } from "./connectors/redis-session-cache";
 import { createBullmqQueue } from "./jobs/bullmq-queue";
+import { startActivitySharing } from "./jobs/activity-sharing";
 import { createInProcessQueue } from "./jobs/in-process-queue";
 import {
   createInProcessProgressBus,
@@ -43,6 +44,8 @@ export type TRuntime = {
   progress: ProgressBus;
   /** cancel and delete, to whichever process runs the job */
   jobCommands: JobCommandChannel;
+  /** in cluster mode, what each worker is downloading, shared with every process */
+  activitySharing: { close(): Promise<void> } | null;
   blobs: BlobStore;
   downloads: DownloadEngine;
   downloadLimits: DownloadLimits;
@@ -86,6 +89,9 @@ function createRuntime(): TRuntime {
   return {
     progress,
     jobCommands,
+    activitySharing: redis
+      ? startActivitySharing({ redisUrl: redis.url, prefix: redis.prefix, onError: onChannelError })
+      : null,
     queue: env.redis
       ? createBullmqQueue({
           redisUrl: env.redis.url,

@@ -43,7 +43,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const action of ["cancel", "delete"]) imageHost?.release(`stop-${action}`);
+  for (const name of ["stop-cancel", "stop-delete", "watched"]) imageHost?.release(name);
   const exited =
     worker && worker.exitCode === null ? new Promise((r) => worker.once("exit", r)) : null;
   worker?.kill("SIGTERM");
@@ -82,6 +82,34 @@ describe("a web process and a worker process on Redis", () => {
     } finally {
       unsubscribe();
     }
+  });
+
+  it("counts the worker process on the web process's system check", async () => {
+    const { checkSystem } = await import("@/server/services/system/check-system");
+    const workers = (await checkSystem()).checks.find((check) => check.name === "Workers")!;
+    expect(workers.isOk).toBe(true);
+    // npm run worker's server process (a child of scripts/worker.mjs), by its heartbeat
+    const pid = /^1 worker process answering \(\S+ pid (\d+)\); this one serves pages only$/.exec(
+      workers.detail,
+    )?.[1];
+    expect(Number(pid)).toBeGreaterThan(0);
+    expect(Number(pid)).not.toBe(process.pid);
+  });
+
+  it("shows on the web process what the worker is downloading, and nothing once it is done", async () => {
+    const { getJobProgress } = await import("@/server/services/jobs/job-progress");
+    const url = `${imageHost.url}/img/watched.png?hold=watched`;
+    const { jobId } = await createBatch([`SKU-WATCH\t${url}`]);
+    // the download waits at the image host, on the worker; this process runs nothing
+    const inFlight = await waitFor(async () => {
+      const activity = (await getJobProgress(jobId))?.activity;
+      return activity && activity.inFlightCount === 1 ? activity.inFlight : null;
+    }, 60_000);
+    expect(inFlight).toMatchObject([{ url, attempt: 1, retryAt: null }]);
+    expect((await app.runtime.queue.stats()).consumers).toBe(0);
+    imageHost.release("watched");
+    await waitFor(async () => (await jobStatus(jobId)) === "completed", 60_000);
+    await waitFor(async () => (await getJobProgress(jobId))?.activity.inFlightCount === 0);
   });
 
   for (const action of ["cancel", "delete"] as const) {

@@ -1,5 +1,6 @@
 import { Queue, WaitingError, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
+import { settledWithin } from "./in-process-queue";
 import type { JobQueue, TQueueHandler } from "./queue";
 
 export type TBullmqQueueOptions = {
@@ -16,7 +17,7 @@ export type TBullmqQueueOptions = {
   stalledIntervalMs?: number;
 };
 
-type TConsumer = { worker: Worker; connection: Redis; active: number };
+type TConsumer = { worker: Worker; connection: Redis; active: number; running: Set<Promise<void>> };
 
 /**
  * The queue on Redis through BullMQ, for web and worker processes on several hosts. Same contract
@@ -32,6 +33,8 @@ export function createBullmqQueue(options: TBullmqQueueOptions): JobQueue {
   const queues = new Map<string, Queue>();
   const consumers = new Map<string, TConsumer>();
   let isClosed = false;
+  /** closing: no new message is taken; one that ends now goes back in line */
+  let isStopping = false;
 
   function queueFor(name: string): Queue {
     let queue = queues.get(name);
@@ -60,22 +63,31 @@ export function createBullmqQueue(options: TBullmqQueueOptions): JobQueue {
       if (consumers.has(name)) throw new Error(`a consumer for ${name} is already registered`);
       // a worker blocks on its connection while it waits, so it has its own, which never gives up
       const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-      const consumer: TConsumer = { worker: undefined as unknown as Worker, connection, active: 0 };
+      const consumer: TConsumer = {
+        worker: undefined as unknown as Worker,
+        connection,
+        active: 0,
+        running: new Set(),
+      };
       // three parameters: BullMQ passes the abort signal only to a processor that declares it
       const processor = async (job: Job, token?: string, signal?: AbortSignal) => {
         consumer.active++;
+        const run = (handler as TQueueHandler<unknown>)(
+          job.data,
+          signal ?? new AbortController().signal,
+        );
+        consumer.running.add(run);
         try {
-          await (handler as TQueueHandler<unknown>)(
-            job.data,
-            signal ?? new AbortController().signal,
-          );
+          await run;
         } catch (error) {
           options.onError?.(name, error);
         } finally {
           consumer.active--;
+          consumer.running.delete(run);
         }
-        if (isClosed && signal?.aborted && token) {
-          // cut short by close(): back in line now, instead of after the lock lapses
+        if (isStopping && token) {
+          // cut short by close(), or wound down in its grace: back in line now for another
+          // worker, instead of after the lock lapses (one that finished its job finds it done)
           await job.moveToWait(token);
           throw new WaitingError();
         }
@@ -104,10 +116,18 @@ export function createBullmqQueue(options: TBullmqQueueOptions): JobQueue {
       for (const consumer of consumers.values()) active += consumer.active;
       return { waiting, active, consumers: consumers.size };
     },
-    async close() {
-      if (isClosed) return;
-      isClosed = true;
+    async close({ graceMs = 0 } = {}) {
+      if (isStopping) return;
+      isStopping = true;
       const all = [...consumers.values()];
+      // take nothing new; the messages running keep their locks while they wind down
+      await Promise.allSettled(all.map(({ worker }) => worker.pause(true)));
+      if (graceMs > 0)
+        await settledWithin(
+          all.flatMap(({ running }) => [...running]),
+          graceMs,
+        );
+      isClosed = true;
       for (const { worker } of all) worker.cancelAllJobs("the queue is closing");
       // close() waits for the active handlers, which see their signals aborted
       await Promise.allSettled(all.map(({ worker }) => worker.close()));

@@ -20,11 +20,13 @@ export function createInProcessQueue(
   /** a key enqueued while its message was running: run once more after it, so no change is missed */
   const rerun = new Map<string, TMessage>();
   let isClosed = false;
+  /** closing: nothing new starts, while the active handlers may still end on their own */
+  let isStopping = false;
 
   function pump(name: string) {
     const consumer = consumers.get(name);
     const queue = waiting.get(name);
-    if (!consumer || !queue || isClosed) return;
+    if (!consumer || !queue || isStopping) return;
     while (consumer.active.size < consumer.concurrency && queue.length > 0) {
       const message = queue.shift()!;
       const run = (async () => {
@@ -80,11 +82,23 @@ export function createInProcessQueue(
       for (const c of consumers.values()) active += c.active.size;
       return { waiting: waitingCount, active, consumers: consumers.size };
     },
-    async close() {
+    async close({ graceMs = 0 } = {}) {
+      isStopping = true;
+      const running = [...consumers.values()].flatMap((c) => [...c.active.keys()]);
+      if (graceMs > 0) await settledWithin(running, graceMs);
       isClosed = true;
       controller.abort();
-      const running = [...consumers.values()].flatMap((c) => [...c.active.keys()]);
       await Promise.allSettled(running);
     },
   };
+}
+
+/** Waits for the promises to settle, or for `ms` to pass, whichever comes first. */
+export async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled(promises),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
+  clearTimeout(timer);
 }

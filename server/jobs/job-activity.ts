@@ -5,8 +5,8 @@
  * a query, so a 100,000-image job costs the same to watch as a small one. The rows in the database
  * stay the truth about each item; this is only what is not worth writing down.
  *
- * In-process like the job-change pub/sub (./progress.ts): a worker in another process would
- * publish it over the same channel.
+ * Kept by the process that runs the job; in cluster mode the worker publishes it every second over
+ * Redis (./activity-sharing.ts), and a web process shows the last reading it received.
  */
 
 export type TDownloadInFlight = {
@@ -113,9 +113,37 @@ export function forgetJobActivity(jobId: string): void {
   jobs.delete(jobId);
 }
 
+/** The jobs this process has downloads of in flight, or finished images of late. */
+export function jobsWithActivity(): string[] {
+  return [...jobs.keys()];
+}
+
+/** A reading another process published (activity-sharing.ts), kept until it is this old. */
+const REMOTE_FRESH_MS = 5_000;
+const globalForRemote = globalThis as unknown as {
+  datahaulRemoteActivity?: Map<string, { activity: TJobActivity; receivedAt: number }>;
+};
+const remote = (globalForRemote.datahaulRemoteActivity ??= new Map());
+
+/** What the worker running a job in another process published of it; an empty reading clears it. */
+export function rememberRemoteActivity(
+  jobId: string,
+  activity: TJobActivity,
+  receivedAt = Date.now(),
+): void {
+  if (activity.inFlightCount === 0 && activity.imagesPerSecond === null) remote.delete(jobId);
+  else remote.set(jobId, { activity, receivedAt });
+}
+
 export function readJobActivity(jobId: string, limit = 20, now = Date.now()): TJobActivity {
   const record = jobs.get(jobId);
-  if (!record) return { inFlight: [], inFlightCount: 0, imagesPerSecond: null, readAt: now };
+  if (!record) {
+    // run by a worker elsewhere: its last reading, while it is recent
+    const published = remote.get(jobId);
+    if (published && now - published.receivedAt <= REMOTE_FRESH_MS)
+      return { ...published.activity, inFlight: published.activity.inFlight.slice(0, limit) };
+    return { inFlight: [], inFlightCount: 0, imagesPerSecond: null, readAt: now };
+  }
   // a job that seems stuck is stuck on its slowest downloads: those waiting to try again, then
   // those on a later attempt, then the longest running
   const inFlight = [...record.downloads]

@@ -12,6 +12,11 @@ export interface JobQueue {
   /** Starts consuming `name`. Only worker processes call this. */
   consume<P>(name: string, handler: TQueueHandler<P>, options: { concurrency: number }): void;
   stats(): Promise<{ waiting: number; active: number; consumers: number }>;
-  /** Stops taking new messages, aborts the active ones' signals and waits for them to settle. */
-  close(): Promise<void>;
+  /**
+   * Stops taking new messages; gives the active handlers up to `graceMs` to end on their own (a
+   * shutdown tells them to finish what they have in flight), then aborts the signals of those
+   * still running and waits for them to settle. A message cut short goes back in line where the
+   * queue outlives the process.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }

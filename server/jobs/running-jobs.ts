@@ -6,8 +6,22 @@ import { createRedisChannel } from "./redis-channel";
 const globalForRunning = globalThis as unknown as {
   datahaulRunningJobs?: Map<string, AbortController>;
   datahaulJobCommands?: JobCommandChannel;
+  datahaulDraining?: AbortController;
 };
 const runningJobs = (globalForRunning.datahaulRunningJobs ??= new Map());
+const draining = (globalForRunning.datahaulDraining ??= new AbortController());
+
+/**
+ * Aborts when this process begins to shut down: running jobs finish the work they have in flight,
+ * claim nothing new and return, so the rest of each job goes to another worker (or the next start).
+ */
+export function drainSignal(): AbortSignal {
+  return draining.signal;
+}
+
+export function startDraining(): void {
+  draining.abort();
+}
 
 /** Registers a running job; its signal aborts on cancel or when `queueSignal` aborts (shutdown). */
 export function trackRunningJob(

@@ -54,6 +54,7 @@ export async function startTestApp(extraEnv: Record<string, string> = {}) {
       await getRuntime().downloads.close();
       await getRuntime().progress.close();
       await getRuntime().jobCommands.close();
+      await getRuntime().activitySharing?.close();
       await db.$disconnect();
       await pgDatabase?.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });

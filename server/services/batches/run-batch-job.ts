@@ -5,7 +5,7 @@ import { db } from "@/server/db";
 import type { HeldImageDownloadResult } from "@/server/downloads";
 import { forgetJobActivity, recordFinishedImages, trackDownload } from "@/server/jobs/job-activity";
 import { publishJobChange } from "@/server/jobs/progress";
-import { trackRunningJob } from "@/server/jobs/running-jobs";
+import { drainSignal, trackRunningJob } from "@/server/jobs/running-jobs";
 import { logger } from "@/server/logger";
 import { getRuntime } from "@/server/runtime";
 import { describeStorageFault } from "@/server/storage/describe-storage-fault";
@@ -190,11 +190,16 @@ async function downloadPendingItems(
     onWritten: () => wake(),
   });
 
+  // shutting down: what is in flight finishes, nothing new is claimed
+  const draining = drainSignal();
+  const onDrain = () => wake();
+  draining.addEventListener("abort", onDrain);
   try {
     while (!downloadSignal.aborted) {
+      if (draining.aborted && inFlight === 0) break;
       const free = window - inFlight;
       // at the end of a job a claim per finished download found nothing, at a statement each
-      const canClaim = writer.heldBytes() < maxHeldBytes;
+      const canClaim = writer.heldBytes() < maxHeldBytes && !draining.aborted;
       if (canClaim && (isDrained ? inFlight === 0 : free >= window / 2)) {
         let claimed: TClaimedItem[];
         try {
@@ -225,6 +230,7 @@ async function downloadPendingItems(
     }
     while (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
   } finally {
+    draining.removeEventListener("abort", onDrain);
     const { unreleased, writeError } = await writer.close();
     if (unreleased.length > 0)
       unreleasedClaims.set(jobId, [...(unreleasedClaims.get(jobId) ?? []), ...unreleased]);

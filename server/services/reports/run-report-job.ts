@@ -8,7 +8,7 @@ import type { TRequestRecord } from "@/server/downloads";
 import { formatSeconds } from "@/server/downloads/errors";
 import { env } from "@/server/env";
 import { publishJobChange } from "@/server/jobs/progress";
-import { trackRunningJob } from "@/server/jobs/running-jobs";
+import { drainSignal, trackRunningJob } from "@/server/jobs/running-jobs";
 import { logger } from "@/server/logger";
 import { getRuntime } from "@/server/runtime";
 import { loadConnection } from "../connectors/connectors";
@@ -146,9 +146,12 @@ async function fetchAll(
     fault ??= reason;
     notify();
   };
+  // shutting down: the fetches in flight finish, no report is claimed
+  const draining = drainSignal();
+  draining.addEventListener("abort", notify);
   while (!signal.aborted && !fault) {
     hasNews = false;
-    const free = options.maxConcurrency - active;
+    const free = draining.aborted ? 0 : options.maxConcurrency - active;
     let claimed: TClaimedItem[];
     try {
       claimed = free > 0 ? await claimDueItems(jobId, free) : [];
@@ -171,6 +174,12 @@ async function fetchAll(
         });
     }
     if (claimed.length > 0) continue;
+    if (draining.aborted) {
+      if (active === 0) break;
+      // a fetch that ended since the loop looked has said so already
+      if (!hasNews) await new Promise<void>((resolve) => (wake = resolve));
+      continue;
+    }
     let nextRetry: { nextAttemptAt: Date | null } | null;
     try {
       nextRetry = await db.reportRunItem.findFirst({
@@ -200,6 +209,7 @@ async function fetchAll(
     });
   }
   while (active > 0) await new Promise<void>((resolve) => (wake = resolve));
+  draining.removeEventListener("abort", notify);
   return fault;
 }
 

@@ -4,6 +4,7 @@ import { databaseName } from "@/server/db-dialect";
 import { formatBytes } from "@/server/format-bytes";
 import { getRuntime } from "@/server/runtime";
 import { getRetentionDays } from "../jobs/job-actions";
+import { listAppProcesses } from "./app-processes";
 
 export type TCheck = { name: string; isOk: boolean; detail: string };
 
@@ -35,14 +36,7 @@ export async function checkSystem(): Promise<{ checks: TCheck[]; isHealthy: bool
     isOk: true,
     detail: `${runtime.queue.describe()}: ${queue.active} running, ${queue.waiting} waiting`,
   });
-  checks.push({
-    name: "Workers",
-    isOk: queue.consumers > 0,
-    detail:
-      queue.consumers > 0
-        ? `this process runs the worker (${queue.consumers} job type${queue.consumers === 1 ? "" : "s"}) for ${describeUptime(Date.now() - runtime.startedAt.getTime())}`
-        : "no worker consumes jobs in this process (RUN_MODE=web); worker processes take them from the queue",
-  });
+  checks.push(await checkWorkers(queue.consumers, runtime.startedAt));
 
   const storage = await runtime.blobs.check();
   checks.push({ name: "Storage writable", isOk: storage.isWritable, detail: storage.detail });
@@ -53,6 +47,28 @@ export async function checkSystem(): Promise<{ checks: TCheck[]; isHealthy: bool
   });
 
   return { checks, isHealthy: checks.every((c) => c.isOk) };
+}
+
+/** This process's worker, else the worker processes whose heartbeat is recent (the process list). */
+async function checkWorkers(consumersHere: number, startedAt: Date): Promise<TCheck> {
+  if (consumersHere > 0) {
+    return {
+      name: "Workers",
+      isOk: true,
+      detail: `this process runs the worker (${consumersHere} job type${consumersHere === 1 ? "" : "s"}) for ${describeUptime(Date.now() - startedAt.getTime())}`,
+    };
+  }
+  const workers = (await listAppProcesses()).filter(
+    (process) => process.isAnswering && process.mode !== "web",
+  );
+  return {
+    name: "Workers",
+    isOk: workers.length > 0,
+    detail:
+      workers.length > 0
+        ? `${workers.length} worker process${workers.length === 1 ? "" : "es"} answering (${workers.map((w) => `${w.host} pid ${w.pid}`).join(", ")}); this one serves pages only`
+        : "no worker process has answered in the last 45 s: jobs wait in the queue until one runs (npm run worker)",
+  };
 }
 
 export async function getSystemSettings() {
