@@ -27,6 +27,13 @@ const DATABASE_FREE_OR_SQLITE_ONLY = [
   "tests/shared-sessions.int.test.ts",
 ];
 
+/**
+ * Integration tests only the PostgreSQL run takes: several worker processes on one database, which
+ * needs PostgreSQL (a worker's `prisma migrate deploy` fails on a SQLite file another process holds
+ * open in WAL mode).
+ */
+const POSTGRES_ONLY = ["tests/worker-shutdown.int.test.ts"];
+
 export default defineConfig({
   resolve: { alias: { "@": root, "server-only": `${root}test-support/server-only-stub.ts` } },
   test: {
@@ -49,6 +56,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: INTEGRATION_TESTS,
+          exclude: [...POSTGRES_ONLY, "node_modules/**"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           fileParallelism: false,

@@ -82,10 +82,7 @@ describe("a worker that is told to stop", () => {
 
       // the job went back in line: the next worker finishes it
       const second = startWorker();
-      await waitFor(() => second.output().includes("is taking jobs from the queue"), 60_000).catch((e) => {
-        console.log("DEBUG2", second.output().slice(-1500));
-        throw e;
-      });
+      await waitFor(() => second.output().includes("is taking jobs from the queue"), 60_000);
       await waitFor(
         async () => (await app.db.job.findUnique({ where: { id: jobId } }))?.status === "completed",
         60_000,
