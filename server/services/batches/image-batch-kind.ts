@@ -1,6 +1,6 @@
 import "server-only";
 import { db } from "@/server/db";
-import type { TJobKind } from "../jobs/job-kind";
+import { heldByNobody, type TJobKind } from "../jobs/job-kind";
 import { getJobProgress } from "../jobs/job-progress";
 import { IMAGE_BATCH_QUEUE, runBatchJob } from "./run-batch-job";
 
@@ -14,7 +14,7 @@ export const imageBatchKind: TJobKind = {
   readProgress: (jobId, changed) => getJobProgress(jobId, changed),
   async releaseAbandonedItems() {
     const { count } = await db.imageItem.updateMany({
-      where: { state: "downloading" },
+      where: { state: "downloading", ...heldByNobody() },
       data: { state: "pending", leaseUntil: null },
     });
     return count;

@@ -30,8 +30,12 @@ import { addBlobReferences } from "../storage/blob-references";
 export const IMAGE_BATCH_QUEUE = "image-batch.run";
 export type TImageBatchMessage = { jobId: string };
 
-/** How long a claimed item belongs to this worker before another may take it over. */
-const LEASE_MS = 10 * 60_000;
+/**
+ * How long a claimed item belongs to this worker before another may take it over; a live worker
+ * renews the leases of its items well before (every LEASE_RENEW_MS), a dead one's run out.
+ */
+const LEASE_MS = 2 * 60_000;
+const LEASE_RENEW_MS = 30_000;
 const FLUSH_EVERY_MS = 100;
 const FLUSH_AT_RESULTS = 250;
 /** Downloads kept in memory that start a write of results (about 300 images of 55 KB)... */
@@ -49,6 +53,8 @@ export type TBatchRunOptions = {
   beforeRecording?: () => Promise<void>;
   /** Downloaded bytes held in memory before new claims wait for a write (64 MB). */
   maxHeldBytes?: number;
+  /** How often the leases of the items in flight are renewed (30 s). */
+  leaseRenewMs?: number;
 };
 
 type TItemOutcome =
@@ -145,6 +151,18 @@ async function releaseExpiredLeases(jobId: string): Promise<void> {
   });
 }
 
+/**
+ * Renews the leases this job's items in flight still hold. Two workers run one job only when the
+ * queue handed it on from one it thought dead; then a live one keeps both's items, which is safe.
+ */
+async function renewLeases(jobId: string): Promise<void> {
+  const now = new Date();
+  await db.imageItem.updateMany({
+    where: { jobId, state: "downloading", leaseUntil: { gt: now } },
+    data: { leaseUntil: new Date(now.getTime() + LEASE_MS) },
+  });
+}
+
 /** Claimed items by URL: the same URL under several products is fetched once for all of them. */
 function groupByUrl(items: TClaimedItem[]): TClaimedItem[][] {
   const groups = new Map<string, TClaimedItem[]>();
@@ -190,6 +208,15 @@ async function downloadPendingItems(
     onWritten: () => wake(),
   });
 
+  // the items in flight stay this worker's while it lives; a dead worker's leases run out and
+  // its items go back in line (releaseExpiredLeases, or a starting worker off the embedded mode)
+  const renewal = setInterval(
+    () =>
+      void renewLeases(jobId).catch((error: unknown) =>
+        logger.warn({ jobId, err: error }, "could not renew the leases of the images in flight"),
+      ),
+    options.leaseRenewMs ?? LEASE_RENEW_MS,
+  );
   // shutting down: what is in flight finishes, nothing new is claimed
   const draining = drainSignal();
   const onDrain = () => wake();
@@ -230,6 +257,7 @@ async function downloadPendingItems(
     }
     while (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
   } finally {
+    clearInterval(renewal);
     draining.removeEventListener("abort", onDrain);
     const { unreleased, writeError } = await writer.close();
     if (unreleased.length > 0)

@@ -1,5 +1,6 @@
 import "server-only";
 import type { Prisma } from "@/server/db";
+import { env } from "@/server/env";
 import type { TJobKindName } from "@/server/jobs/job-kind-names";
 
 /**
@@ -27,7 +28,11 @@ export type TJobKind = {
    * parts that changed since the last read, for kinds that can send only those.
    */
   readProgress(jobId: string, changed?: string[]): Promise<{ job: { status: string } } | null>;
-  /** At a worker's start, in the embedded default: items a dead process held go back in line. */
+  /**
+   * At a worker's start: items a dead process held go back in line. In the embedded default that is
+   * every held item (this process is the only worker); beside other workers, only those whose
+   * lease ran out (heldByNobody).
+   */
   releaseAbandonedItems(): Promise<number>;
   /** Its unfinished items cancelled, as part of the cancel's transaction. */
   cancelItems(jobId: string, now: Date): Prisma.PrismaPromise<{ count: number }>;
@@ -41,3 +46,11 @@ export type TJobKind = {
     putBack(jobId: string, scope: TRetryScope): Prisma.PrismaPromise<{ count: number }>;
   };
 };
+
+/**
+ * The items a starting worker may take back: in the embedded default all of them (no other
+ * process holds any), beside other workers only those whose holder stopped renewing their lease.
+ */
+export function heldByNobody(now = new Date()): { leaseUntil?: { lt: Date } } {
+  return env.isEmbedded ? {} : { leaseUntil: { lt: now } };
+}

@@ -1,6 +1,6 @@
 import "server-only";
 import { db } from "@/server/db";
-import type { TJobKind } from "../jobs/job-kind";
+import { heldByNobody, type TJobKind } from "../jobs/job-kind";
 import { getReportRunProgress } from "./report-run-progress";
 import { REPORT_RUN_QUEUE, runReportJob } from "./run-report-job";
 
@@ -17,7 +17,7 @@ export const reportRunKind: TJobKind = {
   async releaseAbandonedItems() {
     // their attempt stays counted: the report may have been fetched
     const { count } = await db.reportRunItem.updateMany({
-      where: { state: "running" },
+      where: { state: "running", ...heldByNobody() },
       data: { state: "waiting_retry", leaseUntil: null, nextAttemptAt: new Date() },
     });
     return count;

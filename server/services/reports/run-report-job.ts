@@ -58,8 +58,19 @@ export async function runReportJob(jobId: string, queueSignal: AbortSignal): Pro
   }
   const options = JSON.parse(job.options) as TReportRunOptions;
   const running = trackRunningJob(jobId, queueSignal);
-  const renewLease = () =>
-    db.job.update({ where: { id: jobId }, data: { leaseUntil: new Date(Date.now() + LEASE_MS) } });
+  // the run's lease and those of the reports it is fetching (an export may take longer than a
+  // lease): a dead worker's run out, and its reports go back in line
+  const renewLease = () => {
+    const now = new Date();
+    const leaseUntil = new Date(now.getTime() + LEASE_MS);
+    return db.$transaction([
+      db.job.update({ where: { id: jobId }, data: { leaseUntil } }),
+      db.reportRunItem.updateMany({
+        where: { jobId, state: "running", leaseUntil: { gt: now } },
+        data: { leaseUntil },
+      }),
+    ]);
+  };
   const heartbeat = setInterval(() => void renewLease().catch(() => undefined), HEARTBEAT_MS);
   let fault: string | null = null;
   try {
