@@ -130,7 +130,7 @@ describe("an image batch against a real local image host", () => {
       expect(crypto.createHash("sha256").update(bytes).digest("hex")).toBe(item.sha256);
       expect(bytes.length).toBe(item.bytes);
     }
-    expect(fs.readdirSync(app.runtime.blobs.tempDir)).toEqual([]);
+    expect(fs.readdirSync(app.runtime.scratchDir)).toEqual([]);
   });
 
   it("streams a master ZIP of exactly the announced size that unzip accepts, with a manifest", async () => {
@@ -144,9 +144,9 @@ describe("an image batch against a real local image host", () => {
     const manifest = JSON.parse(zipEntryText(file, "manifest.json"));
     expect(manifest.items).toHaveLength(16);
     // the manifests were temp files: gone once the archive has been streamed
-    expect(
-      fs.readdirSync(app.runtime.blobs.tempDir).filter((f) => f.startsWith("manifest-")),
-    ).toEqual([]);
+    expect(fs.readdirSync(app.runtime.scratchDir).filter((f) => f.startsWith("manifest-"))).toEqual(
+      [],
+    );
     // reading the rows a page at a time gives the same rows in the same order as one read
     const { archiveItemPages } = await import("@/server/services/jobs/build-job-archive");
     const collect = async (pageRows: number) => {

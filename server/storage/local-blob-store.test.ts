@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { text } from "node:stream/consumers";
 import { afterEach, describe, expect, it } from "vitest";
-import { createLocalBlobStore } from "./local-blob-store";
+import { createLocalBlobStore, localScratchDir } from "./local-blob-store";
 
 const roots: string[] = [];
 afterEach(() => roots.splice(0).forEach((r) => fs.rmSync(r, { recursive: true, force: true })));
@@ -18,7 +18,7 @@ function makeRoot(parent = os.tmpdir()) {
 
 function makeStore() {
   const root = makeRoot();
-  return { root, store: createLocalBlobStore(root) };
+  return { root, store: createLocalBlobStore(root), tempDir: localScratchDir(root) };
 }
 
 const sha256Of = (content: string) => crypto.createHash("sha256").update(content).digest("hex");
@@ -44,9 +44,9 @@ function twoContentsInOneFolder(): [string, string] {
 
 describe("local blob store", () => {
   it("stores equal bytes once under their hash and reads them back through a stream", async () => {
-    const { store } = makeStore();
-    const a = writeTemp(store.tempDir, "same bytes");
-    const b = writeTemp(store.tempDir, "same bytes");
+    const { store, tempDir } = makeStore();
+    const a = writeTemp(tempDir, "same bytes");
+    const b = writeTemp(tempDir, "same bytes");
     await store.moveIn(a.file, a.sha256);
     await store.moveIn(b.file, b.sha256);
     expect(fs.existsSync(a.file) || fs.existsSync(b.file)).toBe(false);
@@ -58,7 +58,7 @@ describe("local blob store", () => {
   });
 
   it("stores bytes held in memory in one batch, leaves bytes already there alone, and replaces a file left short", async () => {
-    const { root, store } = makeStore();
+    const { root, store, tempDir } = makeStore();
     const [first, second] = ["first image", "second image"];
     const blobPath = (content: string) =>
       path.join(root, "blobs", sha256Of(content).slice(0, 2), sha256Of(content));
@@ -77,7 +77,7 @@ describe("local blob store", () => {
 
     // a process killed while writing left a short file: the next store of those bytes mends it
     fs.writeFileSync(blobPath(second), "second");
-    const temp = writeTemp(store.tempDir, "third image");
+    const temp = writeTemp(tempDir, "third image");
     expect(
       await store.storeMany([incoming(second), { sha256: temp.sha256, tempPath: temp.file }]),
     ).toEqual([null, null]);
@@ -87,12 +87,12 @@ describe("local blob store", () => {
   });
 
   it("gives each blob of a batch its own error, with the system's code, and drops failed temp files", async () => {
-    const { root, store } = makeStore();
+    const { root, store, tempDir } = makeStore();
     const good = { sha256: sha256Of("fits"), data: Buffer.from("fits") };
     const blocked = sha256Of("blocked");
     // a file where the blob's folder should be: the folder cannot be made (ENOTDIR, like EROFS)
     fs.writeFileSync(path.join(root, "blobs", blocked.slice(0, 2)), "not a folder");
-    const temp = writeTemp(store.tempDir, "blocked");
+    const temp = writeTemp(tempDir, "blocked");
     const [ok, failed] = await store.storeMany([good, { sha256: blocked, tempPath: temp.file }]);
     expect(ok).toBeNull();
     expect(failed).toBeInstanceOf(Error);
@@ -107,10 +107,10 @@ describe("local blob store", () => {
   });
 
   it("lists every blob in pages and nothing else that lies in its folders", async () => {
-    const { root, store } = makeStore();
+    const { root, store, tempDir } = makeStore();
     const hashes: string[] = [];
     for (const content of ["one", "two", "three"]) {
-      const temp = writeTemp(store.tempDir, content);
+      const temp = writeTemp(tempDir, content);
       await store.moveIn(temp.file, temp.sha256);
       hashes.push(temp.sha256);
     }
@@ -121,14 +121,14 @@ describe("local blob store", () => {
   });
 
   it("creates a folder again when it vanished after the store created it (a volume mounted over the store)", async () => {
-    const { root, store } = makeStore();
+    const { root, store, tempDir } = makeStore();
     const [first, second] = twoContentsInOneFolder();
-    const a = writeTemp(store.tempDir, first);
+    const a = writeTemp(tempDir, first);
     await store.moveIn(a.file, a.sha256);
     // an empty volume now sits where the blob folder was
     fs.renameSync(path.join(root, "blobs"), path.join(root, "blobs-before"));
     fs.mkdirSync(path.join(root, "blobs"));
-    const b = writeTemp(store.tempDir, second);
+    const b = writeTemp(tempDir, second);
     await store.moveIn(b.file, b.sha256);
     expect(await text(store.openRead(b.sha256))).toBe(second);
   });
@@ -140,7 +140,7 @@ describe("local blob store", () => {
     expect(fs.statSync(elsewhere).dev).not.toBe(fs.statSync(root).dev);
     fs.symlinkSync(elsewhere, path.join(root, "blobs"));
     const store = createLocalBlobStore(root);
-    const temp = writeTemp(store.tempDir, "across volumes");
+    const temp = writeTemp(localScratchDir(root), "across volumes");
     await store.moveIn(temp.file, temp.sha256);
     expect(await text(store.openRead(temp.sha256))).toBe("across volumes");
     expect(fs.existsSync(temp.file)).toBe(false);
@@ -157,7 +157,7 @@ describe("local blob store", () => {
   });
 
   it("reports the blob folder itself as not writable when it is gone, even though the temp folder is fine", async () => {
-    const { root, store } = makeStore();
+    const { root, store, tempDir } = makeStore();
     fs.renameSync(path.join(root, "blobs"), path.join(root, "blobs-before"));
     fs.writeFileSync(path.join(root, "blobs"), "a file where the folder was");
     const asFile = await store.check();
@@ -173,13 +173,13 @@ describe("local blob store", () => {
       `the blob folder ${path.join(root, "blobs")} is not writable`,
     );
     // nothing is left behind in the temp folder
-    expect(fs.readdirSync(store.tempDir)).toEqual([]);
+    expect(fs.readdirSync(tempDir)).toEqual([]);
   });
 
   it("removes a blob nobody refers to, and puts it back when a reference appears while it is set aside", async () => {
-    const { store } = makeStore();
-    const kept = writeTemp(store.tempDir, "referenced meanwhile");
-    const dropped = writeTemp(store.tempDir, "unreferenced");
+    const { store, tempDir } = makeStore();
+    const kept = writeTemp(tempDir, "referenced meanwhile");
+    const dropped = writeTemp(tempDir, "unreferenced");
     await store.moveIn(kept.file, kept.sha256);
     await store.moveIn(dropped.file, dropped.sha256);
     expect(await store.removeUnlessReferenced(kept.sha256, async () => true)).toBe(false);
@@ -190,8 +190,8 @@ describe("local blob store", () => {
   });
 
   it("puts back a blob that a killed process had set aside before it could decide", async () => {
-    const { root, store } = makeStore();
-    const temp = writeTemp(store.tempDir, "set aside, then the process died");
+    const { root, store, tempDir } = makeStore();
+    const temp = writeTemp(tempDir, "set aside, then the process died");
     await store.moveIn(temp.file, temp.sha256);
     const child = spawn(
       process.execPath,
