@@ -66,7 +66,7 @@ function toStoreError(error: unknown, what: string): Error {
     const status = error.$metadata.httpStatusCode;
     const isAbsent = error.name === "NoSuchKey" || error.name === "NotFound" || status === 404;
     return Object.assign(
-      new Error(`S3 ${what}: ${error.name}${status ? ` (HTTP ${status})` : ""}`, { cause: error }),
+      new Error(`S3 ${what}: ${error.name}${status ? ` (HTTP ${status})` : ""}`),
       isAbsent && error.name !== "NoSuchBucket" ? { code: "ENOENT" } : { code: error.name },
     );
   }
