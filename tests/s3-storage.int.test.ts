@@ -2,6 +2,9 @@ import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startImageHost } from "@/test-support/fakes/image-host";
 import { startLocalS3, type TLocalS3 } from "@/test-support/s3-server";
@@ -81,13 +84,12 @@ describe("an image batch on S3 storage", () => {
     const response = await streamArchive(new Request("http://127.0.0.1/archive"), { jobId });
     const announced = Number(response.headers.get("x-content-length"));
     const file = path.join(app.dataDir, `master-${crypto.randomUUID()}.zip`);
-    const out = fs.createWriteStream(file);
     let sent = 0;
-    for await (const chunk of response.body!) {
-      sent += chunk.byteLength;
-      if (!out.write(chunk)) await new Promise((resolve) => out.once("drain", resolve));
-    }
-    await new Promise((resolve) => out.end(resolve));
+    const counted = Readable.fromWeb(response.body! as NodeReadableStream<Uint8Array>).on(
+      "data",
+      (chunk: Buffer) => (sent += chunk.length),
+    );
+    await pipeline(counted, fs.createWriteStream(file));
     expect(announced).toBeGreaterThan(2.5 * 1024 * 1024);
     expect(sent).toBe(announced);
     expect(fs.statSync(file).size).toBe(announced);
