@@ -7,7 +7,7 @@ import Papa from "papaparse";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startImageHost } from "@/test-support/fakes/image-host";
 import { isZipIntact, zipEntries, zipEntryText } from "@/test-support/zip";
-import { readStoredBlob, startTestApp, waitFor } from "./support/test-app";
+import { readStoredBlob, startTestApp, waitFor, waitForJobEnd } from "./support/test-app";
 
 type TApp = Awaited<ReturnType<typeof startTestApp>>;
 let app: TApp;
@@ -29,12 +29,7 @@ async function runBatch(lines: string[][]) {
   const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
   const text = lines.map((l) => l.join("\t")).join("\n");
   const { jobId } = await createBatchJob({ userId: app.userId, text, source: "paste" });
-  const job = await waitFor(async () => {
-    const row = await app.db.job.findUnique({ where: { id: jobId } });
-    return row && ["completed", "completed_with_errors", "failed"].includes(row.status)
-      ? row
-      : null;
-  }, 40_000);
+  const job = await waitForJobEnd(app, jobId);
   const items = await app.db.imageItem.findMany({
     where: { jobId },
     include: { product: true },

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startImageHost } from "@/test-support/fakes/image-host";
 import { startLocalS3, type TLocalS3 } from "@/test-support/s3-server";
 import { isZipIntact, zipEntryText } from "@/test-support/zip";
-import { startTestApp, waitFor } from "./support/test-app";
+import { startTestApp, waitForJobEnd } from "./support/test-app";
 
 /**
  * The app with STORAGE=s3 against s3rver (a local S3-compatible server in its own process): an
@@ -55,12 +55,7 @@ describe("an image batch on S3 storage", () => {
     const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
     const text = urls.map((u, i) => `SKU-${i % 7}\t${imageHost.url}${u}`).join("\n");
     ({ jobId } = await createBatchJob({ userId: app.userId, text, source: "paste" }));
-    const job = await waitFor(async () => {
-      const row = await app.db.job.findUnique({ where: { id: jobId } });
-      return row && ["completed", "completed_with_errors", "failed"].includes(row.status)
-        ? row
-        : null;
-    }, 60_000);
+    const job = await waitForJobEnd(app, jobId, 60_000);
     expect(job.status).toBe("completed");
   }, 90_000);
 

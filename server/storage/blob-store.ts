@@ -27,6 +27,16 @@ export type TStoreCheck = {
 /** A blob on its way in: bytes held in memory, or a finished file in the scratch folder to move in. */
 export type TIncomingBlob = { sha256: string } & ({ data: Uint8Array } | { tempPath: string });
 
+/** `moveIn` for any store: one finished scratch file through its `storeMany`. */
+export function moveInThrough(
+  storeMany: BlobStore["storeMany"],
+): (tempPath: string, sha256: string) => Promise<void> {
+  return async (tempPath, sha256) => {
+    const [error] = await storeMany([{ sha256, tempPath }]);
+    if (error) throw error;
+  };
+}
+
 export interface BlobStore {
   /** How far ahead a ZIP built from these blobs reads them (see ZipReadAhead). */
   readonly zipReadAhead: ZipReadAhead;

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -42,6 +41,8 @@ function twoContentsInOneFolder(): [string, string] {
   throw new Error("no two hashes in one folder among 10,000");
 }
 
+// What every store must do is in blob-store.contract.int.test.ts, run against this one and S3;
+// these are the local disk's own cases.
 describe("local blob store", () => {
   it("stores equal bytes once under their hash and reads them back through a stream", async () => {
     const { store, tempDir } = makeStore();
@@ -150,12 +151,6 @@ describe("local blob store", () => {
     expect(check.detail).toMatch(/different volumes/);
   });
 
-  it("reports a writable store with free space", async () => {
-    const result = await makeStore().store.check();
-    expect(result.isWritable).toBe(true);
-    expect(result.freeBytes).toBeGreaterThan(0);
-  });
-
   it("reports the blob folder itself as not writable when it is gone, even though the temp folder is fine", async () => {
     const { root, store, tempDir } = makeStore();
     fs.renameSync(path.join(root, "blobs"), path.join(root, "blobs-before"));
@@ -174,49 +169,5 @@ describe("local blob store", () => {
     );
     // nothing is left behind in the temp folder
     expect(fs.readdirSync(tempDir)).toEqual([]);
-  });
-
-  it("removes a blob nobody refers to, and puts it back when a reference appears while it is set aside", async () => {
-    const { store, tempDir } = makeStore();
-    const kept = writeTemp(tempDir, "referenced meanwhile");
-    const dropped = writeTemp(tempDir, "unreferenced");
-    await store.moveIn(kept.file, kept.sha256);
-    await store.moveIn(dropped.file, dropped.sha256);
-    expect(await store.removeUnlessReferenced(kept.sha256, async () => true)).toBe(false);
-    expect(await text(store.openRead(kept.sha256))).toBe("referenced meanwhile");
-    expect(await store.removeUnlessReferenced(dropped.sha256, async () => false)).toBe(true);
-    expect(await store.has(dropped.sha256)).toBe(false);
-    expect(await store.removeUnlessReferenced(dropped.sha256, async () => false)).toBe(false);
-  });
-
-  it("puts back a blob that a killed process had set aside before it could decide", async () => {
-    const { root, store, tempDir } = makeStore();
-    const temp = writeTemp(tempDir, "set aside, then the process died");
-    await store.moveIn(temp.file, temp.sha256);
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        "--input-type=module",
-        "-e",
-        `import { createLocalBlobStore } from ${JSON.stringify(path.resolve("server/storage/local-blob-store.ts"))};
-         const store = createLocalBlobStore(${JSON.stringify(root)});
-         await store.removeUnlessReferenced(${JSON.stringify(temp.sha256)}, () => {
-           process.stdout.write("ASIDE\\n");
-           return new Promise(() => {});
-         });`,
-      ],
-      { stdio: ["ignore", "pipe", "inherit"] },
-    );
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("ASIDE") && resolve());
-      child.once("exit", () => reject(new Error("the child ended before setting the blob aside")));
-    });
-    child.kill("SIGKILL");
-    await new Promise((resolve) => child.once("exit", resolve));
-    expect(await store.has(temp.sha256)).toBe(false);
-    expect(await store.restoreSetAside()).toBe(1);
-    expect(await text(store.openRead(temp.sha256))).toBe("set aside, then the process died");
   });
 });

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import { LOCAL_READ_AHEAD } from "../archive/zip-stream";
-import type { BlobStore, TIncomingBlob, TStoreCheck } from "./blob-store";
+import { moveInThrough, type BlobStore, type TIncomingBlob, type TStoreCheck } from "./blob-store";
 import { describeFileError } from "./describe-storage-fault";
 import { createFileOpThread, type TFileOp, type TFileOpResult } from "./file-op-thread";
 
@@ -155,10 +155,7 @@ export function createLocalBlobStore(
   return {
     zipReadAhead: LOCAL_READ_AHEAD,
 
-    async moveIn(tempPath, sha256) {
-      const [error] = await storeMany([{ sha256, tempPath }]);
-      if (error) throw error;
-    },
+    moveIn: moveInThrough(storeMany),
 
     storeMany,
 

@@ -17,7 +17,13 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { ZipReadAhead } from "../archive/zip-stream";
-import type { BlobStore, TBlobReader, TIncomingBlob, TStoreCheck } from "./blob-store";
+import {
+  moveInThrough,
+  type BlobStore,
+  type TBlobReader,
+  type TIncomingBlob,
+  type TStoreCheck,
+} from "./blob-store";
 import { describeFileError } from "./describe-storage-fault";
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -294,10 +300,7 @@ export function createS3BlobStore(
     location,
     zipReadAhead: S3_READ_AHEAD,
 
-    async moveIn(tempPath, sha256) {
-      const [error] = await storeMany([{ sha256, tempPath }]);
-      if (error) throw error;
-    },
+    moveIn: moveInThrough(storeMany),
 
     storeMany,
 

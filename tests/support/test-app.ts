@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { waitFor } from "@/test-support/wait-for";
 
 /**
  * A fresh data folder with a migrated SQLite database, and the server modules loaded against it.
@@ -46,3 +47,15 @@ export function readStoredBlob(dataDir: string, sha256: string): Buffer {
 }
 
 export { waitFor } from "@/test-support/wait-for";
+
+/** Waits until a job has ended (completed, with errors, or failed) and returns its row. */
+export function waitForJobEnd(app: { db: TDb }, jobId: string, timeoutMs = 40_000) {
+  return waitFor(async () => {
+    const row = await app.db.job.findUnique({ where: { id: jobId } });
+    return row && ["completed", "completed_with_errors", "failed"].includes(row.status)
+      ? row
+      : null;
+  }, timeoutMs);
+}
+
+type TDb = Awaited<ReturnType<typeof startTestApp>>["db"];
