@@ -1,15 +1,18 @@
 /**
- * npm run bench:zip-store [-- 2000]
+ * npm run bench:zip-store [-- 2000] [-- --latency=20]
  *
  * Streams one STORE ZIP of N blobs (30-80 KB each) from the local blob store and from the S3
  * store against s3rver (a local S3-compatible server in a process of its own on 127.0.0.1), in
  * interleaved rounds, and prints files/s and MB/s (medians) for each, with each store's read-ahead.
  * Every byte goes through the real writer and readers; the archive is counted, not saved.
  * s3rver keeps objects as files and answers from one Node process: the figure is what this app's
- * S3 reading costs plus a slow server's, not what AWS would give.
+ * S3 reading costs plus a slow server's, not what AWS would give. `--latency=MS` puts a proxy in
+ * front of s3rver that holds each answer MS ms before its first byte, as a distant bucket would.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { crc32 } from "node:zlib";
@@ -21,19 +24,52 @@ import { startLocalS3 } from "../test-support/s3-server";
 
 const COUNT = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const LATENCY_MS = Number(
+  process.argv.find((a) => a.startsWith("--latency="))?.slice("--latency=".length) ?? 0,
+);
 // BENCH_S3_READ_AHEAD=8x1 tries other read-ahead settings for S3 (files per block x blocks)
 const [parallelReads, blocksAhead] = (process.env.BENCH_S3_READ_AHEAD ?? "").split("x").map(Number);
+
+/** A proxy on 127.0.0.1 that waits `latencyMs` before passing each answer on. */
+async function startLatencyProxy(target: string, latencyMs: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
+  const server = http.createServer((req, res) => {
+    const upstream = http.request(
+      `${target}${req.url}`,
+      { method: req.method, headers: req.headers, agent },
+      (answer) => {
+        setTimeout(() => {
+          res.writeHead(answer.statusCode!, answer.headers);
+          answer.pipe(res);
+        }, latencyMs);
+      },
+    );
+    upstream.on("error", () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      agent.destroy();
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 
 async function main() {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "datahaul-zip-bench-"));
   const s3 = await startLocalS3();
+  const proxy = LATENCY_MS > 0 ? await startLatencyProxy(s3.endpoint, LATENCY_MS) : null;
+  if (proxy) console.log(`S3 answers held ${LATENCY_MS} ms before their first byte`);
   const local = createLocalBlobStore(path.join(work, "local"));
   const remote = createS3BlobStore({
     bucket: s3.bucket,
     region: "us-east-1",
-    endpoint: s3.endpoint,
+    endpoint: proxy?.url ?? s3.endpoint,
     forcePathStyle: true,
     credentials: s3.credentials,
     prefix: "bench/",
@@ -112,6 +148,7 @@ async function main() {
     }
   } finally {
     remote.close();
+    proxy?.close();
     await s3.close();
     fs.rmSync(work, { recursive: true, force: true });
   }
