@@ -61,7 +61,7 @@ async function boot(): Promise<void> {
   }
 
   const runtime = getRuntime();
-  const tempFileSweep = startTempFileSweep(runtime.blobs.tempDir, (removed) =>
+  const tempFileSweep = startTempFileSweep(runtime.scratchDir, (removed) =>
     logger.info({ removed }, "removed leftover download files"),
   );
   // the System page lists every process by its heartbeat

@@ -9,6 +9,11 @@ import { resolveRunMode, type TRunMode } from "./run-mode";
 
 // The only module that reads process.env: everything else receives typed values from here.
 
+const ZFlag = z
+  .enum(["true", "false"])
+  .default("false")
+  .transform((v) => v === "true");
+
 const ZEnv = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   DATA_DIR: z.string().default("data"),
@@ -40,6 +45,19 @@ const ZEnv = z.object({
   RUN_MODE: z.enum(["web", "worker", "all"]).optional(),
   /** the older switch, kept as an alias: true is RUN_MODE=all, false is RUN_MODE=web */
   RUN_WORKER: z.enum(["true", "false"]).optional(),
+  /** where stored files live: local (DATA_DIR/blobs, the embedded default) or s3 */
+  STORAGE: z.enum(["local", "s3"]).default("local"),
+  S3_BUCKET: z.string().min(1).optional(),
+  S3_REGION: z.string().min(1).default("us-east-1"),
+  /** an S3-compatible server (MinIO, Ceph, R2…); unset for AWS itself */
+  S3_ENDPOINT: z.url().optional(),
+  /** bucket in the path (http://host/bucket/key), as most S3-compatible servers want */
+  S3_FORCE_PATH_STYLE: ZFlag,
+  /** both or neither; without them the SDK's default chain (AWS_* variables, profiles, roles) */
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** put before every key, so one bucket can hold several installs ("datahaul/") */
+  S3_PREFIX: z.string().default(""),
 });
 
 export type TEnv = z.infer<typeof ZEnv> & {
@@ -55,7 +73,16 @@ export type TEnv = z.infer<typeof ZEnv> & {
 };
 
 function loadEnv(): TEnv {
-  const parsed = ZEnv.safeParse(process.env);
+  const parsed = ZEnv.superRefine((value, ctx) => {
+    if (value.STORAGE === "s3" && !value.S3_BUCKET)
+      ctx.addIssue({ code: "custom", path: ["S3_BUCKET"], message: "STORAGE=s3 needs S3_BUCKET" });
+    if (!value.S3_ACCESS_KEY_ID !== !value.S3_SECRET_ACCESS_KEY)
+      ctx.addIssue({
+        code: "custom",
+        path: ["S3_SECRET_ACCESS_KEY"],
+        message: "set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither",
+      });
+  }).safeParse(process.env);
   if (!parsed.success) {
     const problems = parsed.error.issues
       .map((i) => `  ${i.path.join(".")}: ${i.message}`)

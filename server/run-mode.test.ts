@@ -74,4 +74,15 @@ describe("resolveRunMode", () => {
       isEmbedded: false,
     });
   });
+
+  it("requires them with shared storage too, though one process runs everything", () => {
+    const s3 = resolveRunMode({ QUEUE: "in-process", STORAGE: "s3" });
+    expect(s3.isOk).toBe(false);
+    if (!s3.isOk) expect(s3.problems[0]).toMatch(/STORAGE=s3/);
+    expect(resolveRunMode({ QUEUE: "in-process", STORAGE: "s3", ...secrets })).toEqual({
+      isOk: true,
+      runMode: "all",
+      isEmbedded: true,
+    });
+  });
 });

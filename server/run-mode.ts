@@ -6,6 +6,8 @@ export type TRunModeInput = {
   /** the older switch: true is RUN_MODE=all, false is RUN_MODE=web */
   RUN_WORKER?: "true" | "false";
   QUEUE: "in-process" | "bullmq";
+  /** shared storage is read by processes on other hosts, which need the same secrets */
+  STORAGE?: "local" | "s3";
   AUTH_SECRET?: string;
   SECRET_KEY?: string;
 };
@@ -38,9 +40,10 @@ export function resolveRunMode(input: TRunModeInput): TRunModeResult {
     );
   const isEmbedded = runMode === "all" && input.QUEUE === "in-process";
   const missing = (["AUTH_SECRET", "SECRET_KEY"] as const).filter((name) => !input[name]);
-  if (!isEmbedded && missing.length > 0)
+  const isShared = !isEmbedded || input.STORAGE === "s3";
+  if (isShared && missing.length > 0)
     problems.push(
-      `${missing.join(", ")}: ${missing.join(" and ")} must be set when processes share a queue (QUEUE=bullmq or RUN_MODE=web/worker): every process must use the same ${missing.length === 1 ? "value" : "values"}, and each would otherwise generate its own in its data folder, so sessions or connector secrets made on one would not open on another.`,
+      `${missing.join(", ")}: ${missing.join(" and ")} must be set when processes share a queue or storage (QUEUE=bullmq, RUN_MODE=web/worker or STORAGE=s3): every process must use the same ${missing.length === 1 ? "value" : "values"}, and each would otherwise generate its own in its data folder, so sessions or connector secrets made on one would not open on another.`,
     );
   return problems.length > 0 ? { isOk: false, problems } : { isOk: true, runMode, isEmbedded };
 }

@@ -35,7 +35,8 @@ import type { JobQueue } from "./jobs/queue";
 import { logger } from "./logger";
 import { createSecretBox, loadSecretKey, type SecretBox } from "./secrets/secret-box";
 import type { BlobStore } from "./storage/blob-store";
-import { createLocalBlobStore } from "./storage/local-blob-store";
+import { createLocalBlobStore, localScratchDir } from "./storage/local-blob-store";
+import { createS3BlobStore } from "./storage/s3-blob-store";
 
 /** The process-wide infrastructure services depend on; built once per process. */
 export type TRuntime = {
@@ -47,6 +48,11 @@ export type TRuntime = {
   /** in cluster mode, what each worker is downloading, shared with every process */
   activitySharing: { close(): Promise<void> } | null;
   blobs: BlobStore;
+  /**
+   * This process's own folder for files not stored yet (downloads in progress, manifests being
+   * written): local to the process whichever store holds the blobs.
+   */
+  scratchDir: string;
   downloads: DownloadEngine;
   downloadLimits: DownloadLimits;
   secrets: SecretBox;
@@ -59,7 +65,8 @@ export type TRuntime = {
 
 function createRuntime(): TRuntime {
   const downloadLimits = readDownloadLimitsFromEnv(env.raw);
-  const blobs = createLocalBlobStore(env.dataDir);
+  const scratchDir = localScratchDir(env.dataDir);
+  const blobs = createBlobStore(scratchDir);
   const redis = env.redis;
   // cluster mode: download limits and connector sessions are shared by all processes in Redis
   const redisClient = redis ? new Redis(redis.url, { maxRetriesPerRequest: null }) : null;
@@ -100,10 +107,11 @@ function createRuntime(): TRuntime {
         })
       : createInProcessQueue({ onError: onQueueError }),
     blobs,
+    scratchDir,
     downloads,
     downloadLimits,
     secrets,
-    connectorHttp: createConnectorHttp(downloads, blobs.tempDir, {
+    connectorHttp: createConnectorHttp(downloads, scratchDir, {
       maxFileBytes: downloadLimits.maxReportBytes,
     }),
     connectorSessions: redisClient
@@ -122,6 +130,23 @@ function sharedLimitsOn(redis: Redis, prefix: string) {
       onLostSlot: (host, error) =>
         logger.warn({ host, err: error }, "a download slot's lease could not be renewed"),
     });
+}
+
+/** The one place the store is chosen: local files (the embedded default) or S3 (STORAGE=s3). */
+function createBlobStore(scratchDir: string): BlobStore {
+  if (env.STORAGE === "local") return createLocalBlobStore(env.dataDir, { scratchDir });
+  return createS3BlobStore({
+    bucket: env.S3_BUCKET!,
+    region: env.S3_REGION,
+    endpoint: env.S3_ENDPOINT,
+    forcePathStyle: env.S3_FORCE_PATH_STYLE,
+    credentials:
+      env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY
+        ? { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY }
+        : undefined,
+    prefix: env.S3_PREFIX,
+    scratchDir,
+  });
 }
 
 const globalForRuntime = globalThis as unknown as { datahaulRuntime?: TRuntime };

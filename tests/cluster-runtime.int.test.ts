@@ -37,7 +37,7 @@ describe("the runtime in cluster mode", () => {
     const slots = `semaphore:${PREFIX}:limits:host:${new URL(host.url).host}`;
     const download = app.runtime.downloads.downloadImage(
       `${host.url}/img/held.png?hold=runtime`,
-      app.runtime.blobs.tempDir,
+      app.runtime.scratchDir,
       { keepInMemory: true },
     );
     await waitFor(async () => (await redis.zcard(slots)) === 1);

@@ -7,7 +7,7 @@ import Papa from "papaparse";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startImageHost } from "@/test-support/fakes/image-host";
 import { isZipIntact, zipEntries, zipEntryText } from "@/test-support/zip";
-import { readStoredBlob, startTestApp, waitFor } from "./support/test-app";
+import { readStoredBlob, startTestApp, waitFor, waitForJobEnd } from "./support/test-app";
 
 type TApp = Awaited<ReturnType<typeof startTestApp>>;
 let app: TApp;
@@ -29,12 +29,7 @@ async function runBatch(lines: string[][]) {
   const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
   const text = lines.map((l) => l.join("\t")).join("\n");
   const { jobId } = await createBatchJob({ userId: app.userId, text, source: "paste" });
-  const job = await waitFor(async () => {
-    const row = await app.db.job.findUnique({ where: { id: jobId } });
-    return row && ["completed", "completed_with_errors", "failed"].includes(row.status)
-      ? row
-      : null;
-  }, 40_000);
+  const job = await waitForJobEnd(app, jobId);
   const items = await app.db.imageItem.findMany({
     where: { jobId },
     include: { product: true },
@@ -130,7 +125,7 @@ describe("an image batch against a real local image host", () => {
       expect(crypto.createHash("sha256").update(bytes).digest("hex")).toBe(item.sha256);
       expect(bytes.length).toBe(item.bytes);
     }
-    expect(fs.readdirSync(app.runtime.blobs.tempDir)).toEqual([]);
+    expect(fs.readdirSync(app.runtime.scratchDir)).toEqual([]);
   });
 
   it("streams a master ZIP of exactly the announced size that unzip accepts, with a manifest", async () => {
@@ -144,9 +139,9 @@ describe("an image batch against a real local image host", () => {
     const manifest = JSON.parse(zipEntryText(file, "manifest.json"));
     expect(manifest.items).toHaveLength(16);
     // the manifests were temp files: gone once the archive has been streamed
-    expect(
-      fs.readdirSync(app.runtime.blobs.tempDir).filter((f) => f.startsWith("manifest-")),
-    ).toEqual([]);
+    expect(fs.readdirSync(app.runtime.scratchDir).filter((f) => f.startsWith("manifest-"))).toEqual(
+      [],
+    );
     // reading the rows a page at a time gives the same rows in the same order as one read
     const { archiveItemPages } = await import("@/server/services/jobs/build-job-archive");
     const collect = async (pageRows: number) => {

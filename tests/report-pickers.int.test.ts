@@ -72,7 +72,7 @@ async function preview(kind: keyof typeof ids, query: unknown) {
 }
 
 function leftoverTempFiles(): string[] {
-  return fs.readdirSync(app.runtime.blobs.tempDir);
+  return fs.readdirSync(app.runtime.scratchDir);
 }
 
 describe("connector capabilities", () => {

@@ -158,7 +158,7 @@ async function attemptLog(jobId: string, reportName: string): Promise<TSummaryAt
 }
 
 function leftoverTempFiles(): string[] {
-  return fs.readdirSync(app.runtime.blobs.tempDir).filter((name) => /\.part/.test(name));
+  return fs.readdirSync(app.runtime.scratchDir).filter((name) => /\.part/.test(name));
 }
 
 describe("connectors", () => {

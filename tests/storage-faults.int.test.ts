@@ -102,7 +102,7 @@ describe("a store that cannot take files", () => {
   });
 
   it("pauses when the temp folder cannot take a large download, and resumes by itself", async () => {
-    const restore = replaceFolderWithFile(app.runtime.blobs.tempDir);
+    const restore = replaceFolderWithFile(app.runtime.scratchDir);
     // images over 1 MB are streamed to a temp file (smaller ones are kept in memory until stored)
     const { jobId } = await createJob("temp-gone", 12, "?kb=1100");
     const paused = await waitForStatus(jobId, "paused");

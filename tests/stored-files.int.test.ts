@@ -118,7 +118,7 @@ describe("the sweep", () => {
     const leftovers: string[] = [];
     for (let i = 0; i < 1_200; i++) {
       const content = `left behind ${i}`;
-      const temp = path.join(blobs.tempDir, `leftover-${i}`);
+      const temp = path.join(app.runtime.scratchDir, `leftover-${i}`);
       fs.writeFileSync(temp, content);
       const sha256 = crypto.createHash("sha256").update(content).digest("hex");
       await blobs.moveIn(temp, sha256);

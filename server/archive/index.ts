@@ -2,8 +2,10 @@ export {
   computeZipSize,
   createZipStream,
   toWebStream,
+  LOCAL_READ_AHEAD,
   ZipSourceError,
   type ZipFileReader,
+  type ZipReadAhead,
   type ZipSource,
   type ZipStreamOptions,
 } from "./zip-stream";

@@ -310,3 +310,67 @@ describe("toWebStream", () => {
     ).rejects.toBeInstanceOf(ZipSourceError);
   });
 });
+
+describe("read-ahead over several blocks (an object store's setting)", () => {
+  const readAhead = { parallelReads: 4, blocksAhead: 3 };
+
+  /** Stored files answered after a turn of the timer queue, as a remote read is; counts open readers. */
+  function slowSources(count: number, size: (index: number) => number, failAt = -1) {
+    const state = { open: 0, peakOpen: 0, opened: 0, closed: 0 };
+    const contents = new Map<string, Buffer>();
+    const entries: ZipSource[] = Array.from({ length: count }, (_, index) => {
+      const name = `P/${index}.bin`;
+      const data = randomBytes(size(index));
+      contents.set(name, data);
+      return {
+        kind: "file",
+        name,
+        size: data.length,
+        crc32: crc32(data),
+        modifiedAt,
+        async open() {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          if (index === failAt) throw Object.assign(new Error("gone"), { code: "ENOENT" });
+          state.opened++;
+          state.peakOpen = Math.max(state.peakOpen, ++state.open);
+          return {
+            async read(target: Uint8Array, offset: number, length: number, position: number) {
+              await new Promise((resolve) => setTimeout(resolve, 1));
+              const bytes = data.subarray(position, position + length);
+              target.set(bytes, offset);
+              return { bytesRead: bytes.length };
+            },
+            async close() {
+              state.open--;
+              state.closed++;
+            },
+          };
+        },
+      };
+    });
+    return { state, contents, entries };
+  }
+
+  it("writes the same archive as one block at a time, with no more readers open than it allows", async () => {
+    // 60 KB files (16 to a block) and two of more than a block between them
+    const { state, contents, entries } = slowSources(120, (i) =>
+      i === 40 || i === 41 ? MiB + 5_000 : 61_440,
+    );
+    const zip = await collect(createZipStream(entries, { readAhead }));
+    expect(zip.equals(await collect(createZipStream(entries)))).toBe(true);
+    expect(zip.length).toBe(computeZipSize(entries));
+    for (const entry of parseZip(zip).entries)
+      expect(entry.data.equals(contents.get(entry.name)!)).toBe(true);
+    // several blocks filled at once, never more than their bound
+    expect(state.peakOpen).toBeGreaterThan(readAhead.parallelReads);
+    expect(state.peakOpen).toBeLessThanOrEqual(readAhead.parallelReads * readAhead.blocksAhead);
+  });
+
+  it("fails with a later block's error, once every reader it opened is closed", async () => {
+    const { state, entries } = slowSources(200, () => 61_440, 70);
+    const error = await collectError(createZipStream(entries, { readAhead }));
+    expect((error as NodeJS.ErrnoException).code).toBe("ENOENT");
+    expect(state.opened).toBeGreaterThan(0);
+    expect(state.closed).toBe(state.opened);
+  });
+});

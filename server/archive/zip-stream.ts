@@ -39,8 +39,25 @@ export type ZipSource =
     }
   | { kind: "buffer"; name: string; data: Uint8Array; modifiedAt: Date };
 
+/**
+ * How far ahead the writer reads stored files. A local disk answers a read in microseconds: one
+ * block at a time, 8 files in parallel, keeps it busy. An object store answers each file with an
+ * HTTP request of a few milliseconds (tens across a network), so it needs more requests in flight:
+ * several blocks are filled at once. Memory stays bounded by `blocksAhead` blocks (1 MB each),
+ * whatever the number of files.
+ */
+export type ZipReadAhead = {
+  /** files read at once within one block */
+  parallelReads: number;
+  /** blocks being filled at once, the one being sent included */
+  blocksAhead: number;
+};
+
+export const LOCAL_READ_AHEAD: ZipReadAhead = { parallelReads: 8, blocksAhead: 1 };
+
 export type ZipStreamOptions = {
   signal?: AbortSignal;
+  readAhead?: ZipReadAhead;
 };
 
 /** Raised when a source cannot be archived as declared; the stream is destroyed with it. */
@@ -59,9 +76,6 @@ export class ZipSourceError extends Error {
 const BLOCK_BYTES = 1024 * 1024;
 // Room for a couple of blocks lets the next batch be read while the consumer drains this one.
 const STREAM_HIGH_WATER_MARK = 2 * BLOCK_BYTES;
-// Files of one block are read in parallel to hide open/read/close latency; bounded so a block of
-// tiny files cannot open hundreds of descriptors at once.
-const PARALLEL_FILE_READS = 8;
 const CENTRAL_BLOCK_MIN_BYTES = 4 * 1024;
 const CENTRAL_BLOCK_MAX_BYTES = 1024 * 1024;
 
@@ -86,7 +100,7 @@ export function createZipStream(
   entries: Iterable<ZipSource>,
   options: ZipStreamOptions = {},
 ): Readable {
-  const stream = Readable.from(generateZip(entries), {
+  const stream = Readable.from(generateZip(entries, options.readAhead ?? LOCAL_READ_AHEAD), {
     objectMode: false,
     highWaterMark: STREAM_HIGH_WATER_MARK,
   });
@@ -96,41 +110,60 @@ export function createZipStream(
 
 type FileSource = Extract<ZipSource, { kind: "file" }>;
 
-async function* generateZip(entries: Iterable<ZipSource>): AsyncGenerator<Uint8Array> {
+async function* generateZip(
+  entries: Iterable<ZipSource>,
+  readAhead: ZipReadAhead,
+): AsyncGenerator<Uint8Array> {
   const names = new Set<string>();
   const centralDirectory = new BlockWriter();
   let block = new PackedBlock();
   let offset = 0;
   let entryCount = 0;
-  for (const source of entries) {
-    const plan = planSource(source, offset, names);
-    const checksum = source.kind === "file" ? source.crc32 : crc32(source.data);
-    // The spare byte is where a file's end-of-file probe lands (see readFileInto).
-    const packedLength = plan.localHeaderLength + plan.size + 1;
-    if (packedLength > BLOCK_BYTES) {
-      if (!block.isEmpty) {
-        yield await block.complete();
-        block = new PackedBlock();
+  // Blocks whose files are being read, in archive order; the oldest is sent first.
+  const filling: Promise<Buffer>[] = [];
+  const startFilling = (full: PackedBlock) => {
+    const done = full.complete(readAhead.parallelReads);
+    // awaited in order below; a failure surfaces there, not as an unhandled rejection
+    done.catch(() => undefined);
+    filling.push(done);
+  };
+  try {
+    for (const source of entries) {
+      const plan = planSource(source, offset, names);
+      const checksum = source.kind === "file" ? source.crc32 : crc32(source.data);
+      // The spare byte is where a file's end-of-file probe lands (see readFileInto).
+      const packedLength = plan.localHeaderLength + plan.size + 1;
+      if (packedLength > BLOCK_BYTES) {
+        if (!block.isEmpty) {
+          startFilling(block);
+          block = new PackedBlock();
+        }
+        while (filling.length > 0) yield await filling.shift()!;
+        if (source.kind === "file") yield* streamLargeFile(source, plan);
+        else {
+          yield encodeLocalHeader(plan, checksum);
+          yield source.data;
+        }
+      } else {
+        if (!block.hasRoomFor(packedLength)) {
+          startFilling(block);
+          block = new PackedBlock();
+          while (filling.length >= readAhead.blocksAhead) yield await filling.shift()!;
+        }
+        block.add(plan, checksum, source);
       }
-      if (source.kind === "file") yield* streamLargeFile(source, plan);
-      else {
-        yield encodeLocalHeader(plan, checksum);
-        yield source.data;
-      }
-    } else {
-      if (!block.hasRoomFor(packedLength)) {
-        yield await block.complete();
-        block = new PackedBlock();
-      }
-      block.add(plan, checksum, source);
+      centralDirectory.write(plan.centralHeaderLength, (target, at) =>
+        writeCentralHeader(plan, checksum, target, at),
+      );
+      offset += plan.localHeaderLength + plan.size;
+      entryCount += 1;
     }
-    centralDirectory.write(plan.centralHeaderLength, (target, at) =>
-      writeCentralHeader(plan, checksum, target, at),
-    );
-    offset += plan.localHeaderLength + plan.size;
-    entryCount += 1;
+    if (!block.isEmpty) startFilling(block);
+    while (filling.length > 0) yield await filling.shift()!;
+  } finally {
+    // a stream destroyed midway: no read of a block still filling outlives it
+    await Promise.allSettled(filling);
   }
-  if (!block.isEmpty) yield await block.complete();
   const end = planEnd({
     entryCount,
     centralDirectoryOffset: offset,
@@ -168,8 +201,10 @@ class PackedBlock {
     this.used = dataAt + plan.size;
   }
 
-  async complete(): Promise<Buffer> {
-    await runLimited(this.reads, PARALLEL_FILE_READS, ({ source, at }) =>
+  /** Reads the block's files, `parallelReads` at a time, bounded so a block of tiny files cannot
+   * open hundreds of descriptors or requests at once. */
+  async complete(parallelReads: number): Promise<Buffer> {
+    await runLimited(this.reads, parallelReads, ({ source, at }) =>
       readWholeFile(source, this.buffer, at),
     );
     for (const { plan, checksum, at } of this.headers) {

@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import type { ZipFileReader } from "@/server/archive";
+import type { ZipFileReader, ZipReadAhead } from "@/server/archive";
 
 /** Positional reads of one stored file (see ZipFileReader: the ZIP writer reads blobs this way). */
 export type TBlobReader = ZipFileReader;
@@ -15,21 +15,33 @@ export type TStoreCheck = {
 
 /**
  * Files kept by content: the key of every blob is the SHA-256 of its bytes, so equal bytes are
- * stored once. Blobs are read through streams, never through a local path, so the same callers
- * serve a local disk and an object store.
+ * stored once. Blobs are read through streams and positional readers and never handed out as a
+ * local path, so the same callers serve a local disk (local-blob-store.ts) and an object store
+ * (s3-blob-store.ts). What is not stored yet lives in the process's own scratch folder
+ * (`TRuntime.scratchDir`): a finished download there is handed in by its path and taken over.
  *
  * A blob is kept while a reference row names it (services/storage/blob-references.ts): the row is
  * written before the file is moved in, and only the sweep removes files, re-checking the
  * references once a file is out of sight. Nothing else deletes blobs.
  */
-/** A blob on its way in: bytes held in memory, or a finished temp file to move in. */
+/** A blob on its way in: bytes held in memory, or a finished file in the scratch folder to move in. */
 export type TIncomingBlob = { sha256: string } & ({ data: Uint8Array } | { tempPath: string });
 
+/** `moveIn` for any store: one finished scratch file through its `storeMany`. */
+export function moveInThrough(
+  storeMany: BlobStore["storeMany"],
+): (tempPath: string, sha256: string) => Promise<void> {
+  return async (tempPath, sha256) => {
+    const [error] = await storeMany([{ sha256, tempPath }]);
+    if (error) throw error;
+  };
+}
+
 export interface BlobStore {
-  /** Where downloads are written before they are known to be good. */
-  readonly tempDir: string;
+  /** How far ahead a ZIP built from these blobs reads them (see ZipReadAhead). */
+  readonly zipReadAhead: ZipReadAhead;
   /**
-   * Moves a finished temp file in under its hash (equal bytes already there are replaced). Only
+   * Moves a finished scratch file in under its hash (equal bytes already there are replaced). Only
    * `storeBlob` calls this, after writing the reference: a blob moved in without one can be swept.
    */
   moveIn(tempPath: string, sha256: string): Promise<void>;
@@ -58,6 +70,6 @@ export interface BlobStore {
   removeUnlessReferenced(sha256: string, isReferenced: () => Promise<boolean>): Promise<boolean>;
   /** Puts back blobs a removal left out of sight when its process died; returns how many. */
   restoreSetAside(): Promise<number>;
-  /** Writes a probe through the real paths (temp folder, then into the store), reads it back, removes it. */
+  /** Writes a probe through the real paths (scratch folder, then into the store), reads it back, removes it. */
   check(): Promise<TStoreCheck>;
 }

@@ -1,11 +1,10 @@
-import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { text } from "node:stream/consumers";
 import { afterEach, describe, expect, it } from "vitest";
-import { createLocalBlobStore } from "./local-blob-store";
+import { createLocalBlobStore, localScratchDir } from "./local-blob-store";
 
 const roots: string[] = [];
 afterEach(() => roots.splice(0).forEach((r) => fs.rmSync(r, { recursive: true, force: true })));
@@ -18,7 +17,7 @@ function makeRoot(parent = os.tmpdir()) {
 
 function makeStore() {
   const root = makeRoot();
-  return { root, store: createLocalBlobStore(root) };
+  return { root, store: createLocalBlobStore(root), tempDir: localScratchDir(root) };
 }
 
 const sha256Of = (content: string) => crypto.createHash("sha256").update(content).digest("hex");
@@ -42,11 +41,13 @@ function twoContentsInOneFolder(): [string, string] {
   throw new Error("no two hashes in one folder among 10,000");
 }
 
+// What every store must do is in blob-store.contract.int.test.ts, run against this one and S3;
+// these are the local disk's own cases.
 describe("local blob store", () => {
   it("stores equal bytes once under their hash and reads them back through a stream", async () => {
-    const { store } = makeStore();
-    const a = writeTemp(store.tempDir, "same bytes");
-    const b = writeTemp(store.tempDir, "same bytes");
+    const { store, tempDir } = makeStore();
+    const a = writeTemp(tempDir, "same bytes");
+    const b = writeTemp(tempDir, "same bytes");
     await store.moveIn(a.file, a.sha256);
     await store.moveIn(b.file, b.sha256);
     expect(fs.existsSync(a.file) || fs.existsSync(b.file)).toBe(false);
@@ -58,7 +59,7 @@ describe("local blob store", () => {
   });
 
   it("stores bytes held in memory in one batch, leaves bytes already there alone, and replaces a file left short", async () => {
-    const { root, store } = makeStore();
+    const { root, store, tempDir } = makeStore();
     const [first, second] = ["first image", "second image"];
     const blobPath = (content: string) =>
       path.join(root, "blobs", sha256Of(content).slice(0, 2), sha256Of(content));
@@ -77,7 +78,7 @@ describe("local blob store", () => {
 
     // a process killed while writing left a short file: the next store of those bytes mends it
     fs.writeFileSync(blobPath(second), "second");
-    const temp = writeTemp(store.tempDir, "third image");
+    const temp = writeTemp(tempDir, "third image");
     expect(
       await store.storeMany([incoming(second), { sha256: temp.sha256, tempPath: temp.file }]),
     ).toEqual([null, null]);
@@ -87,12 +88,12 @@ describe("local blob store", () => {
   });
 
   it("gives each blob of a batch its own error, with the system's code, and drops failed temp files", async () => {
-    const { root, store } = makeStore();
+    const { root, store, tempDir } = makeStore();
     const good = { sha256: sha256Of("fits"), data: Buffer.from("fits") };
     const blocked = sha256Of("blocked");
     // a file where the blob's folder should be: the folder cannot be made (ENOTDIR, like EROFS)
     fs.writeFileSync(path.join(root, "blobs", blocked.slice(0, 2)), "not a folder");
-    const temp = writeTemp(store.tempDir, "blocked");
+    const temp = writeTemp(tempDir, "blocked");
     const [ok, failed] = await store.storeMany([good, { sha256: blocked, tempPath: temp.file }]);
     expect(ok).toBeNull();
     expect(failed).toBeInstanceOf(Error);
@@ -107,10 +108,10 @@ describe("local blob store", () => {
   });
 
   it("lists every blob in pages and nothing else that lies in its folders", async () => {
-    const { root, store } = makeStore();
+    const { root, store, tempDir } = makeStore();
     const hashes: string[] = [];
     for (const content of ["one", "two", "three"]) {
-      const temp = writeTemp(store.tempDir, content);
+      const temp = writeTemp(tempDir, content);
       await store.moveIn(temp.file, temp.sha256);
       hashes.push(temp.sha256);
     }
@@ -121,14 +122,14 @@ describe("local blob store", () => {
   });
 
   it("creates a folder again when it vanished after the store created it (a volume mounted over the store)", async () => {
-    const { root, store } = makeStore();
+    const { root, store, tempDir } = makeStore();
     const [first, second] = twoContentsInOneFolder();
-    const a = writeTemp(store.tempDir, first);
+    const a = writeTemp(tempDir, first);
     await store.moveIn(a.file, a.sha256);
     // an empty volume now sits where the blob folder was
     fs.renameSync(path.join(root, "blobs"), path.join(root, "blobs-before"));
     fs.mkdirSync(path.join(root, "blobs"));
-    const b = writeTemp(store.tempDir, second);
+    const b = writeTemp(tempDir, second);
     await store.moveIn(b.file, b.sha256);
     expect(await text(store.openRead(b.sha256))).toBe(second);
   });
@@ -140,7 +141,7 @@ describe("local blob store", () => {
     expect(fs.statSync(elsewhere).dev).not.toBe(fs.statSync(root).dev);
     fs.symlinkSync(elsewhere, path.join(root, "blobs"));
     const store = createLocalBlobStore(root);
-    const temp = writeTemp(store.tempDir, "across volumes");
+    const temp = writeTemp(localScratchDir(root), "across volumes");
     await store.moveIn(temp.file, temp.sha256);
     expect(await text(store.openRead(temp.sha256))).toBe("across volumes");
     expect(fs.existsSync(temp.file)).toBe(false);
@@ -150,14 +151,8 @@ describe("local blob store", () => {
     expect(check.detail).toMatch(/different volumes/);
   });
 
-  it("reports a writable store with free space", async () => {
-    const result = await makeStore().store.check();
-    expect(result.isWritable).toBe(true);
-    expect(result.freeBytes).toBeGreaterThan(0);
-  });
-
   it("reports the blob folder itself as not writable when it is gone, even though the temp folder is fine", async () => {
-    const { root, store } = makeStore();
+    const { root, store, tempDir } = makeStore();
     fs.renameSync(path.join(root, "blobs"), path.join(root, "blobs-before"));
     fs.writeFileSync(path.join(root, "blobs"), "a file where the folder was");
     const asFile = await store.check();
@@ -173,50 +168,6 @@ describe("local blob store", () => {
       `the blob folder ${path.join(root, "blobs")} is not writable`,
     );
     // nothing is left behind in the temp folder
-    expect(fs.readdirSync(store.tempDir)).toEqual([]);
-  });
-
-  it("removes a blob nobody refers to, and puts it back when a reference appears while it is set aside", async () => {
-    const { store } = makeStore();
-    const kept = writeTemp(store.tempDir, "referenced meanwhile");
-    const dropped = writeTemp(store.tempDir, "unreferenced");
-    await store.moveIn(kept.file, kept.sha256);
-    await store.moveIn(dropped.file, dropped.sha256);
-    expect(await store.removeUnlessReferenced(kept.sha256, async () => true)).toBe(false);
-    expect(await text(store.openRead(kept.sha256))).toBe("referenced meanwhile");
-    expect(await store.removeUnlessReferenced(dropped.sha256, async () => false)).toBe(true);
-    expect(await store.has(dropped.sha256)).toBe(false);
-    expect(await store.removeUnlessReferenced(dropped.sha256, async () => false)).toBe(false);
-  });
-
-  it("puts back a blob that a killed process had set aside before it could decide", async () => {
-    const { root, store } = makeStore();
-    const temp = writeTemp(store.tempDir, "set aside, then the process died");
-    await store.moveIn(temp.file, temp.sha256);
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        "--input-type=module",
-        "-e",
-        `import { createLocalBlobStore } from ${JSON.stringify(path.resolve("server/storage/local-blob-store.ts"))};
-         const store = createLocalBlobStore(${JSON.stringify(root)});
-         await store.removeUnlessReferenced(${JSON.stringify(temp.sha256)}, () => {
-           process.stdout.write("ASIDE\\n");
-           return new Promise(() => {});
-         });`,
-      ],
-      { stdio: ["ignore", "pipe", "inherit"] },
-    );
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("ASIDE") && resolve());
-      child.once("exit", () => reject(new Error("the child ended before setting the blob aside")));
-    });
-    child.kill("SIGKILL");
-    await new Promise((resolve) => child.once("exit", resolve));
-    expect(await store.has(temp.sha256)).toBe(false);
-    expect(await store.restoreSetAside()).toBe(1);
-    expect(await text(store.openRead(temp.sha256))).toBe("set aside, then the process died");
+    expect(fs.readdirSync(tempDir)).toEqual([]);
   });
 });

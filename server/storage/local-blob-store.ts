@@ -2,13 +2,16 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
-import type { BlobStore, TIncomingBlob, TStoreCheck } from "./blob-store";
+import { LOCAL_READ_AHEAD } from "../archive/zip-stream";
+import { moveInThrough, type BlobStore, type TIncomingBlob, type TStoreCheck } from "./blob-store";
 import { describeFileError } from "./describe-storage-fault";
 import { createFileOpThread, type TFileOp, type TFileOpResult } from "./file-op-thread";
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const SHARD = /^[0-9a-f]{2}$/;
 const LIST_PAGE = 500;
+/** The scratch folder beside the blobs, so a finished download moves in with one rename. */
+export const localScratchDir = (root: string) => path.join(root, "tmp");
 /** A copy on its way in that is older than this was left by a process that died. */
 const STALE_INCOMING_MS = 60 * 60_000;
 const REMOVING = ".removing";
@@ -27,9 +30,13 @@ function toError(failure: NonNullable<TFileOpResult["error"]>): Error {
  * their way in from another volume and blobs a removal set aside; it is inside the store, so a
  * rename from there is atomic even when the store is a volume of its own.
  */
-export function createLocalBlobStore(root: string): BlobStore {
+export function createLocalBlobStore(
+  root: string,
+  options: { scratchDir?: string; listPageSize?: number } = {},
+): BlobStore {
   const blobsDir = path.join(root, "blobs");
-  const tempDir = path.join(root, "tmp");
+  const tempDir = options.scratchDir ?? localScratchDir(root);
+  const listPageSize = options.listPageSize ?? LIST_PAGE;
   const stagingDir = path.join(blobsDir, ".staging");
   fs.mkdirSync(blobsDir, { recursive: true });
   fs.mkdirSync(tempDir, { recursive: true });
@@ -146,12 +153,9 @@ export function createLocalBlobStore(root: string): BlobStore {
   }
 
   return {
-    tempDir,
+    zipReadAhead: LOCAL_READ_AHEAD,
 
-    async moveIn(tempPath, sha256) {
-      const [error] = await storeMany([{ sha256, tempPath }]);
-      if (error) throw error;
-    },
+    moveIn: moveInThrough(storeMany),
 
     storeMany,
 
@@ -187,7 +191,7 @@ export function createLocalBlobStore(root: string): BlobStore {
           if (!entry.isFile() || !SHA256_HEX.test(entry.name) || !entry.name.startsWith(shard))
             continue;
           page.push(entry.name);
-          if (page.length === LIST_PAGE) {
+          if (page.length === listPageSize) {
             yield page;
             page = [];
           }

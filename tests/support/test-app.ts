@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, inject } from "vitest";
 import { createTestDatabase, type TTestDatabase } from "@/test-support/postgres";
+import { waitFor } from "@/test-support/wait-for";
 
 /**
  * Which database the integration tests run on: SQLite (the `integration` project) or, with
@@ -68,3 +69,15 @@ export function readStoredBlob(dataDir: string, sha256: string): Buffer {
 }
 
 export { waitFor } from "@/test-support/wait-for";
+
+/** Waits until a job has ended (completed, with errors, or failed) and returns its row. */
+export function waitForJobEnd(app: { db: TDb }, jobId: string, timeoutMs = 40_000) {
+  return waitFor(async () => {
+    const row = await app.db.job.findUnique({ where: { id: jobId } });
+    return row && ["completed", "completed_with_errors", "failed"].includes(row.status)
+      ? row
+      : null;
+  }, timeoutMs);
+}
+
+type TDb = Awaited<ReturnType<typeof startTestApp>>["db"];

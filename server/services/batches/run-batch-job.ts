@@ -179,7 +179,7 @@ async function downloadPendingItems(
   signal: AbortSignal,
   options: TBatchRunOptions,
 ): Promise<string | null> {
-  const { downloads, blobs, downloadLimits } = getRuntime();
+  const { downloads, scratchDir, downloadLimits } = getRuntime();
   // Enough work in flight that the engine's limiter never starves, without claiming the whole job.
   // A claim is a statement: topping the window up only once half of it is free makes each claim
   // take 64 items or more at the default 32 downloads at once (about 30 with a window of 96).
@@ -277,7 +277,7 @@ async function downloadPendingItems(
     const announce = () => publishJobChange({ jobId, productIds: [] });
     try {
       // the engine throws only for its sink: the temp file could not be written
-      const result = await downloads.downloadImage(first.url, blobs.tempDir, {
+      const result = await downloads.downloadImage(first.url, scratchDir, {
         signal: downloadSignal,
         keepInMemory: true,
         onAttempt: (attempt) => {

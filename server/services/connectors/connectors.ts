@@ -274,7 +274,7 @@ export async function testConnector(id: string): Promise<{ isOk: boolean; messag
     const message = await connectorKind(connection.kind).testConnection(connection, {
       http: runtime.connectorHttp,
       sessions: createSessionCache(),
-      tempDir: runtime.blobs.tempDir,
+      tempDir: runtime.scratchDir,
       signal: AbortSignal.timeout(60_000),
     });
     result = { isOk: true, message };

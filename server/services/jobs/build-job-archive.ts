@@ -241,7 +241,7 @@ export async function buildJobArchive(args: {
   const itemCount = await db.imageItem.count({
     where: { jobId: job.id, ...(productId ? { productId } : {}) },
   });
-  const stem = path.join(blobs.tempDir, `manifest-${randomUUID()}`);
+  const stem = path.join(getRuntime().scratchDir, `manifest-${randomUUID()}`);
   const temps = [`${stem}.csv`, `${stem}.json`, `${stem}-skipped.csv`];
   const removeTemps = () => temps.forEach((file) => fs.rmSync(file, { force: true }));
   const entries = new ArchiveFiles(blobs);
@@ -309,7 +309,11 @@ export async function buildJobArchive(args: {
       ? `${toSafeFileName(args.productNumber, "product")}_${shortId}.zip`
       : `datahaul-images_${shortId}.zip`,
     size: computeZipSize(entries),
-    open: (signal) => createZipStream(entries, { signal }).once("close", removeTemps),
+    open: (signal) =>
+      createZipStream(entries, { signal, readAhead: blobs.zipReadAhead }).once(
+        "close",
+        removeTemps,
+      ),
   };
 }
 

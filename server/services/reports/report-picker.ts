@@ -39,7 +39,7 @@ export async function pickerContext(connectorId: string, signal?: AbortSignal) {
     // a picker waits for a person: one try, no backoff
     http: runtime.connectorHttp.withOptions({ retry: "never" }),
     sessions: runtime.connectorSessions,
-    tempDir: runtime.blobs.tempDir,
+    tempDir: runtime.scratchDir,
     signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
   };
   return { connection, kind: connectorKind(connection.kind), context };

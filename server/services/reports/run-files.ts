@@ -184,7 +184,8 @@ export async function buildRunArchive(jobId: string) {
   return {
     fileName: `reports_${job.createdAt.toISOString().slice(0, 10)}_${job.id.slice(0, 8)}.zip`,
     size: computeZipSize(entries),
-    open: (signal?: AbortSignal) => createZipStream(entries, { signal }),
+    open: (signal?: AbortSignal) =>
+      createZipStream(entries, { signal, readAhead: blobs.zipReadAhead }),
   };
 }
 

@@ -445,7 +445,7 @@ async function fetchAndStore(
     // the run's attempts are the retry budget: no request is repeated inside one
     http: runtime.connectorHttp.withOptions({ retry: "never", onRequest }),
     sessions: runtime.connectorSessions,
-    tempDir: runtime.blobs.tempDir,
+    tempDir: runtime.scratchDir,
     signal,
   });
   const notes = [...(fetched.notes ?? [])];
