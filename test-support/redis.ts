@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 
 /** The Redis the integration tests use: these machines and CI run one on 127.0.0.1:6379. */
@@ -26,4 +26,18 @@ export async function deleteRedisKeys(prefix: string): Promise<number> {
     await redis.quit();
   }
   return deleted;
+}
+
+/**
+ * The settings of a process beside others: jobs, progress and commands on this Redis under
+ * `prefix`, and the secrets every process of a cluster shares (fresh ones per test file).
+ */
+export function clusterEnv(prefix: string): Record<string, string> {
+  return {
+    QUEUE: "bullmq",
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: prefix,
+    AUTH_SECRET: randomBytes(32).toString("base64url"),
+    SECRET_KEY: randomBytes(32).toString("base64"),
+  };
 }

@@ -1,10 +1,9 @@
 // In cluster mode (QUEUE=bullmq), the runtime's download engine and connector sessions go through
 // Redis, under REDIS_PREFIX: a download holds its host's slot there, and a session is stored there sealed.
-import crypto from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startImageHost, type ImageHost } from "@/test-support/fakes/image-host";
-import { TEST_REDIS_URL as REDIS_URL, uniqueRedisPrefix } from "@/test-support/redis";
+import { clusterEnv, TEST_REDIS_URL as REDIS_URL, uniqueRedisPrefix } from "@/test-support/redis";
 import { startTestApp, waitFor } from "./support/test-app";
 
 const PREFIX = uniqueRedisPrefix("runtime");
@@ -15,13 +14,7 @@ const redis = new Redis(REDIS_URL);
 
 beforeAll(async () => {
   host = await startImageHost();
-  app = await startTestApp({
-    QUEUE: "bullmq",
-    REDIS_URL,
-    REDIS_PREFIX: PREFIX,
-    AUTH_SECRET: crypto.randomBytes(32).toString("base64url"),
-    SECRET_KEY: crypto.randomBytes(32).toString("base64"),
-  });
+  app = await startTestApp(clusterEnv(PREFIX));
 });
 
 afterAll(async () => {

@@ -1,10 +1,9 @@
 // Beside other workers, a starting worker takes back only the items whose lease ran out, and a
 // running job keeps renewing the leases of the items it has in flight, so no live worker's item is
 // taken from it and fetched twice.
-import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startImageHost } from "@/test-support/fakes/image-host";
-import { deleteRedisKeys, TEST_REDIS_URL, uniqueRedisPrefix } from "@/test-support/redis";
+import { clusterEnv, deleteRedisKeys, uniqueRedisPrefix } from "@/test-support/redis";
 import { startTestApp, waitFor } from "./support/test-app";
 
 const prefix = uniqueRedisPrefix("leases");
@@ -15,12 +14,8 @@ beforeAll(async () => {
   imageHost = await startImageHost();
   // a worker process beside others: QUEUE=bullmq, not the embedded default
   app = await startTestApp({
-    QUEUE: "bullmq",
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_PREFIX: prefix,
+    ...clusterEnv(prefix),
     RUN_MODE: "worker",
-    AUTH_SECRET: crypto.randomBytes(32).toString("base64url"),
-    SECRET_KEY: crypto.randomBytes(32).toString("base64"),
     HTTP_READ_TIMEOUT: "600",
   });
 });

@@ -1,9 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import crypto from "node:crypto";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startImageHost } from "@/test-support/fakes/image-host";
-import { deleteRedisKeys, TEST_REDIS_URL, uniqueRedisPrefix } from "@/test-support/redis";
+import {
+  clusterEnv,
+  deleteRedisKeys,
+  TEST_REDIS_URL,
+  uniqueRedisPrefix,
+} from "@/test-support/redis";
 import type { TJobChange } from "@/server/jobs/progress";
 import { startTestApp, waitFor } from "./support/test-app";
 
@@ -19,12 +23,8 @@ let imageQueue: Queue;
 beforeAll(async () => {
   imageHost = await startImageHost();
   app = await startTestApp({
-    QUEUE: "bullmq",
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_PREFIX: prefix,
+    ...clusterEnv(prefix),
     RUN_MODE: "web",
-    AUTH_SECRET: crypto.randomBytes(32).toString("base64url"),
-    SECRET_KEY: crypto.randomBytes(32).toString("base64"),
     // a held download would time out in 2 s: only a command can stop it sooner than that
     HTTP_READ_TIMEOUT: "600",
   });

@@ -2,10 +2,14 @@
 // claims no more, puts the rest of the job back in the queue and exits; another worker finishes
 // the job. Every image is downloaded exactly once.
 import { spawn, type ChildProcess } from "node:child_process";
-import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startImageHost } from "@/test-support/fakes/image-host";
-import { deleteRedisKeys, TEST_REDIS_URL, uniqueRedisPrefix } from "@/test-support/redis";
+import {
+  clusterEnv,
+  deleteRedisKeys,
+  TEST_REDIS_URL,
+  uniqueRedisPrefix,
+} from "@/test-support/redis";
 import { startTestApp, waitFor } from "./support/test-app";
 
 const prefix = uniqueRedisPrefix("worker-shutdown");
@@ -16,12 +20,8 @@ const workers: ChildProcess[] = [];
 beforeAll(async () => {
   imageHost = await startImageHost();
   app = await startTestApp({
-    QUEUE: "bullmq",
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_PREFIX: prefix,
+    ...clusterEnv(prefix),
     RUN_MODE: "web",
-    AUTH_SECRET: crypto.randomBytes(32).toString("base64url"),
-    SECRET_KEY: crypto.randomBytes(32).toString("base64"),
     HTTP_READ_TIMEOUT: "600",
     // one download at a time: a job claims a window of 16 items, the rest wait in the database
     MAX_GLOBAL_CONCURRENCY: "1",
