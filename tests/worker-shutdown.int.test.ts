@@ -4,12 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startImageHost } from "@/test-support/fakes/image-host";
-import {
-  clusterEnv,
-  deleteRedisKeys,
-  TEST_REDIS_URL,
-  uniqueRedisPrefix,
-} from "@/test-support/redis";
+import { clusterEnv, deleteRedisKeys, uniqueRedisPrefix } from "@/test-support/redis";
 import { startTestApp, waitFor } from "./support/test-app";
 
 const prefix = uniqueRedisPrefix("worker-shutdown");
