@@ -44,7 +44,9 @@ const worker = spawn(
   ],
   {
     cwd: root,
-    stdio: "inherit",
+    // the IPC channel ties the worker to this process: killed (even with -9), it takes the worker
+    // with it (boot.ts stops when the channel closes) instead of leaving one nobody started
+    stdio: ["inherit", "inherit", "inherit", "ipc"],
     env: { ...process.env, ...SERVER_ENV_DEFAULTS, NODE_ENV: "production" },
   },
 );

@@ -141,9 +141,11 @@ async function boot(): Promise<void> {
   const graceMs = env.isEmbedded ? 0 : env.SHUTDOWN_GRACE_SECONDS * 1000;
   process.once("SIGTERM", () => void shutdown("SIGTERM", graceMs));
   process.once("SIGINT", () => void shutdown("SIGINT", graceMs));
-  // `npm start` talks to us over an IPC channel: when it is gone (killed, even with -9), so are we,
-  // instead of serving on as a process nobody started; nobody waits for that one to drain
-  if (process.connected) process.once("disconnect", () => void shutdown("npm start is gone", 0));
+  // `npm start` and `npm run worker` talk to us over an IPC channel: when the one that started us is
+  // gone (killed, even with -9), so are we, instead of running on as a process nobody started;
+  // nobody waits for that one to drain
+  if (process.connected)
+    process.once("disconnect", () => void shutdown("the process that started this one is gone", 0));
 }
 
 /**

@@ -69,4 +69,29 @@ describe("item leases beside other workers", () => {
     expect((await app.db.job.findUnique({ where: { id: jobId } }))?.status).toBe("completed");
     expect(imageHost.hits("/img/lease-held.png")).toBe(1);
   });
+
+  it("a job handed on from a dead worker takes its images once their lease runs out, and ends", async () => {
+    const { jobId } = await createBatch([
+      `SKU-L4\t${imageHost.url}/img/lease-own.png`,
+      `SKU-L5\t${imageHost.url}/img/lease-orphan.png`,
+    ]);
+    // the worker that held this one died: nobody renews its lease, which runs out in a moment
+    const orphan = await app.db.imageItem.findFirstOrThrow({
+      where: { jobId, url: { contains: "lease-orphan" } },
+    });
+    const leaseEnd = new Date(Date.now() + 1_500);
+    await app.db.imageItem.update({
+      where: { id: orphan.id },
+      data: { state: "downloading", leaseUntil: leaseEnd },
+    });
+    const { runBatchJob } = await import("@/server/services/batches/run-batch-job");
+    // renewals every 100 ms: renewing the orphan's lease too would keep it from ever running out
+    await runBatchJob(jobId, new AbortController().signal, { leaseRenewMs: 100 });
+    expect((await app.db.job.findUnique({ where: { id: jobId } }))?.status).toBe("completed");
+    const taken = await app.db.imageItem.findUniqueOrThrow({ where: { id: orphan.id } });
+    expect(taken.state).toBe("downloaded");
+    expect(taken.finishedAt!.getTime()).toBeGreaterThanOrEqual(leaseEnd.getTime());
+    expect(imageHost.hits("/img/lease-own.png")).toBe(1);
+    expect(imageHost.hits("/img/lease-orphan.png")).toBe(1);
+  });
 });

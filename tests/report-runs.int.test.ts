@@ -744,6 +744,46 @@ describe("recovery", () => {
   });
 });
 
+describe("recovery beside a live lease", () => {
+  it("a run handed on while a dead worker's lease still holds waits for it to run out, then ends", async () => {
+    const { REPORT_RUN_QUEUE } = await import("@/server/services/reports/run-report-job");
+    const { progress } = await services();
+    const reportId = (await app.db.report.findUniqueOrThrow({ where: { name: "Sales EU" } })).id;
+    const leaseEnd = new Date(Date.now() + 1_500);
+    const job = await app.db.job.create({
+      data: {
+        kind: "report_run",
+        ...jobTitleFields("handed on"),
+        status: "running",
+        totalItems: 1,
+        options: JSON.stringify({ maxConcurrency: 1, maxAttempts: 3 }),
+        createdById: app.userId,
+        leaseUntil: new Date(Date.now() - 1_000),
+        reportItems: {
+          create: [
+            {
+              reportId,
+              reportName: "Sales EU",
+              position: 0,
+              state: "running",
+              attempts: 1,
+              leaseUntil: leaseEnd,
+            },
+          ],
+        },
+      },
+    });
+    await app.runtime.queue.enqueue(REPORT_RUN_QUEUE, { jobId: job.id }, { key: job.id });
+    const done = await waitFor(async () => {
+      const state = await progress.getReportRunProgress(job.id);
+      return state?.job.finishedAt ? state : null;
+    });
+    expect(done.job.status).toBe("completed");
+    expect(done.items[0]).toMatchObject({ state: "succeeded", attempts: 2, rows: 1 });
+    expect(new Date(done.job.finishedAt!).getTime()).toBeGreaterThanOrEqual(leaseEnd.getTime());
+  });
+});
+
 describe("one retry budget per report", () => {
   it("3 attempts against a server that answers 500 send 3 requests, each listed with its wait", async () => {
     const files = (await app.db.connector.findUniqueOrThrow({ where: { name: "Files" } })).id;

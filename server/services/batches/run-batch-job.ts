@@ -18,6 +18,7 @@ import {
   type TItemOutcomeRow,
 } from "./item-rows";
 import { finalJobStatus, markJobFinished } from "../jobs/finish-job";
+import { ITEM_LEASE_MS, ITEM_LEASE_RENEW_MS, pauseUntil } from "../jobs/job-kind";
 import {
   RUNNABLE_JOB_STATES,
   forgetPauses,
@@ -30,12 +31,6 @@ import { addBlobReferences } from "../storage/blob-references";
 export const IMAGE_BATCH_QUEUE = "image-batch.run";
 export type TImageBatchMessage = { jobId: string };
 
-/**
- * How long a claimed item belongs to this worker before another may take it over; a live worker
- * renews the leases of its items well before (every LEASE_RENEW_MS), a dead one's run out.
- */
-const LEASE_MS = 2 * 60_000;
-const LEASE_RENEW_MS = 30_000;
 const FLUSH_EVERY_MS = 100;
 const FLUSH_AT_RESULTS = 250;
 /** Downloads kept in memory that start a write of results (about 300 images of 55 KB)... */
@@ -146,21 +141,37 @@ async function runOnce(
 
 async function releaseExpiredLeases(jobId: string): Promise<void> {
   await db.imageItem.updateMany({
-    where: { jobId, state: "downloading", leaseUntil: { lt: new Date() } },
+    where: {
+      jobId,
+      state: "downloading",
+      OR: [{ leaseUntil: { lt: new Date() } }, { leaseUntil: null }],
+    },
     data: { state: "pending", leaseUntil: null },
   });
 }
 
 /**
- * Renews the leases this job's items in flight still hold. Two workers run one job only when the
- * queue handed it on from one it thought dead; then a live one keeps both's items, which is safe.
+ * Renews the leases of the items this run holds, and only those: when the queue hands a job on
+ * from a worker it thought dead, the items that worker held must be let run out, not kept alive.
  */
-async function renewLeases(jobId: string): Promise<void> {
+async function renewLeases(itemIds: Iterable<string>): Promise<void> {
+  const ids = [...itemIds];
+  if (ids.length === 0) return;
   const now = new Date();
   await db.imageItem.updateMany({
-    where: { jobId, state: "downloading", leaseUntil: { gt: now } },
-    data: { leaseUntil: new Date(now.getTime() + LEASE_MS) },
+    where: { id: { in: ids }, state: "downloading", leaseUntil: { gt: now } },
+    data: { leaseUntil: new Date(now.getTime() + ITEM_LEASE_MS) },
   });
+}
+
+/** When the first lease on an item of this job that another worker holds runs out, or null. */
+async function firstForeignLeaseEnd(jobId: string): Promise<Date | null> {
+  const held = await db.imageItem.findFirst({
+    where: { jobId, state: "downloading" },
+    orderBy: { leaseUntil: "asc" },
+    select: { leaseUntil: true },
+  });
+  return held ? (held.leaseUntil ?? new Date()) : null;
 }
 
 /** Claimed items by URL: the same URL under several products is fetched once for all of them. */
@@ -210,12 +221,13 @@ async function downloadPendingItems(
 
   // the items in flight stay this worker's while it lives; a dead worker's leases run out and
   // its items go back in line (releaseExpiredLeases, or a starting worker off the embedded mode)
+  const held = new Set<string>();
   const renewal = setInterval(
     () =>
-      void renewLeases(jobId).catch((error: unknown) =>
+      void renewLeases(held).catch((error: unknown) =>
         logger.warn({ jobId, err: error }, "could not renew the leases of the images in flight"),
       ),
-    options.leaseRenewMs ?? LEASE_RENEW_MS,
+    options.leaseRenewMs ?? ITEM_LEASE_RENEW_MS,
   );
   // shutting down: what is in flight finishes, nothing new is claimed
   const draining = drainSignal();
@@ -233,7 +245,7 @@ async function downloadPendingItems(
           claimed = await claimPendingItems(
             jobId,
             free,
-            new Date(Date.now() + LEASE_MS),
+            new Date(Date.now() + ITEM_LEASE_MS),
             claimOptions,
           );
         } catch (error) {
@@ -243,14 +255,35 @@ async function downloadPendingItems(
         isDrained = claimed.length < free;
         for (const group of groupByUrl(claimed)) {
           inFlight += group.length;
+          for (const item of group) held.add(item.id);
           void downloadGroup(group)
             .then((outcomes) => writer.add(outcomes))
             .finally(() => {
               inFlight -= group.length;
+              for (const item of group) held.delete(item.id);
               wake();
             });
         }
-        if (claimed.length === 0 && inFlight === 0) break;
+        if (claimed.length === 0 && inFlight === 0) {
+          // items another worker took may still be out there: a live one records them, a dead
+          // one's lease runs out and they come back here, or the job would never end
+          let leaseEnd: Date | null;
+          try {
+            // this run's own results written first: what is still downloading is someone else's
+            await writer.flush();
+            leaseEnd = await firstForeignLeaseEnd(jobId);
+          } catch (error) {
+            stop(error);
+            break;
+          }
+          if (!leaseEnd || draining.aborted || downloadSignal.aborted) break;
+          const leaseWait = pauseUntil(leaseEnd.getTime() - Date.now() + 5, downloadSignal);
+          wake = leaseWait.wake;
+          await leaseWait.done;
+          await releaseExpiredLeases(jobId).catch(stop);
+          isDrained = false;
+          continue;
+        }
         if (claimed.length > 0 && !isDrained && inFlight <= window / 2) continue;
       }
       await new Promise<void>((resolve) => (wake = resolve));
@@ -396,6 +429,8 @@ function createOutcomeWriter(
       scheduleFlush();
     },
     heldBytes: () => heldBytes,
+    /** Writes what has come in so far (a failed write reaches onStoreFault, not the caller). */
+    flush,
     /** Writes what is left; returns the claims it could not put back and the write's error. */
     async close(): Promise<{ unreleased: string[]; writeError: unknown }> {
       await flush();

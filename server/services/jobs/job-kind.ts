@@ -48,6 +48,34 @@ export type TJobKind = {
 };
 
 /**
+ * How long a claimed item (an image, a report) belongs to the worker that claimed it. A live worker
+ * renews the leases of the items it holds every ITEM_LEASE_RENEW_MS; a dead one's run out, and its
+ * items go back in line: at the latest this long after a crash.
+ */
+export const ITEM_LEASE_MS = 2 * 60_000;
+export const ITEM_LEASE_RENEW_MS = 30_000;
+
+/**
+ * Resolves once `ms` have passed, `signal` aborts, or the returned `wake` is called: how a job's
+ * loop waits for a lease someone else holds while staying quick to stop.
+ */
+export function pauseUntil(ms: number, signal: AbortSignal): { done: Promise<void>; wake(): void } {
+  let wake = () => {};
+  const done = new Promise<void>((resolve) => {
+    const timer = setTimeout(finish, Math.max(0, ms));
+    function finish() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", finish);
+      resolve();
+    }
+    wake = finish;
+    if (signal.aborted) finish();
+    else signal.addEventListener("abort", finish, { once: true });
+  });
+  return { done, wake };
+}
+
+/**
  * The items a starting worker may take back: in the embedded default all of them (no other
  * process holds any), beside other workers only those whose holder stopped renewing their lease.
  */

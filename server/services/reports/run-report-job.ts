@@ -13,6 +13,7 @@ import { logger } from "@/server/logger";
 import { getRuntime } from "@/server/runtime";
 import { loadConnection } from "../connectors/connectors";
 import { finalJobStatus, markJobFinished } from "../jobs/finish-job";
+import { ITEM_LEASE_MS, ITEM_LEASE_RENEW_MS, pauseUntil } from "../jobs/job-kind";
 import {
   RUNNABLE_JOB_STATES,
   forgetPauses,
@@ -29,9 +30,6 @@ export const REPORT_RUN_QUEUE = "report-run.run";
 export type TReportRunMessage = { jobId: string };
 export type TReportRunOptions = { maxConcurrency: number; maxAttempts: number };
 
-/** A report being fetched belongs to this worker until then; a job's lease is renewed while it runs. */
-const LEASE_MS = 10 * 60_000;
-const HEARTBEAT_MS = 60_000;
 const MAX_RETRY_DELAY_MS = 10 * 60_000;
 
 type TClaimedItem = { id: string; reportId: string | null; reportName: string; attempts: number };
@@ -58,24 +56,28 @@ export async function runReportJob(jobId: string, queueSignal: AbortSignal): Pro
   }
   const options = JSON.parse(job.options) as TReportRunOptions;
   const running = trackRunningJob(jobId, queueSignal);
-  // the run's lease and those of the reports it is fetching (an export may take longer than a
-  // lease): a dead worker's run out, and its reports go back in line
+  // the run's lease and those of the reports this run is fetching (an export may take longer than
+  // a lease), and no others: a dead worker's run out, and its reports go back in line
+  const held = new Set<string>();
   const renewLease = () => {
     const now = new Date();
-    const leaseUntil = new Date(now.getTime() + LEASE_MS);
+    const leaseUntil = new Date(now.getTime() + ITEM_LEASE_MS);
     return db.$transaction([
       db.job.update({ where: { id: jobId }, data: { leaseUntil } }),
       db.reportRunItem.updateMany({
-        where: { jobId, state: "running", leaseUntil: { gt: now } },
+        where: { id: { in: [...held] }, state: "running", leaseUntil: { gt: now } },
         data: { leaseUntil },
       }),
     ]);
   };
-  const heartbeat = setInterval(() => void renewLease().catch(() => undefined), HEARTBEAT_MS);
+  const heartbeat = setInterval(
+    () => void renewLease().catch(() => undefined),
+    ITEM_LEASE_RENEW_MS,
+  );
   let fault: string | null = null;
   try {
     fault = job.status === "paused" ? await storageStillFailing() : null;
-    if (!fault) fault = await runOnce(jobId, job.startedAt, options, running.signal);
+    if (!fault) fault = await runOnce(jobId, job.startedAt, options, held, running.signal);
   } catch (error) {
     logger.error({ jobId, err: error }, "the report run stopped");
     fault = describeStorageFault(error);
@@ -108,6 +110,7 @@ async function runOnce(
   jobId: string,
   startedAt: Date | null,
   options: TReportRunOptions,
+  held: Set<string>,
   signal: AbortSignal,
 ): Promise<string | null> {
   const { count } = await db.job.updateMany({
@@ -115,7 +118,7 @@ async function runOnce(
     data: {
       status: "running",
       startedAt: startedAt ?? new Date(),
-      leaseUntil: new Date(Date.now() + LEASE_MS),
+      leaseUntil: new Date(Date.now() + ITEM_LEASE_MS),
       pausedReason: null,
       resumeAt: null,
     },
@@ -130,18 +133,24 @@ async function runOnce(
     });
     unrecordedItems.delete(jobId);
   }
-  // whatever a dead worker held goes back in line; its attempt stays counted
-  await db.reportRunItem.updateMany({
-    where: { jobId, state: "running", leaseUntil: { lt: new Date() } },
-    data: { state: "waiting_retry", leaseUntil: null, nextAttemptAt: new Date() },
-  });
+  await releaseExpiredItems(jobId);
   publishJobChange({ jobId, productIds: [], isStatusChange: true });
-  return fetchAll(jobId, options, signal);
+  return fetchAll(jobId, options, held, signal);
+}
+
+/** What a dead worker held goes back in line; its attempt stays counted. */
+function releaseExpiredItems(jobId: string) {
+  const now = new Date();
+  return db.reportRunItem.updateMany({
+    where: { jobId, state: "running", OR: [{ leaseUntil: { lt: now } }, { leaseUntil: null }] },
+    data: { state: "waiting_retry", leaseUntil: null, nextAttemptAt: now },
+  });
 }
 
 async function fetchAll(
   jobId: string,
   options: TReportRunOptions,
+  held: Set<string>,
   signal: AbortSignal,
 ): Promise<string | null> {
   let active = 0;
@@ -172,6 +181,7 @@ async function fetchAll(
     }
     for (const item of claimed) {
       active++;
+      held.add(item.id);
       void fetchOne(jobId, item, options, signal, stop)
         .catch((error: unknown) => {
           logger.error({ jobId, itemId: item.id, err: error }, "report item failed to record");
@@ -181,6 +191,7 @@ async function fetchAll(
         })
         .finally(() => {
           active--;
+          held.delete(item.id);
           notify();
         });
     }
@@ -192,32 +203,39 @@ async function fetchAll(
       continue;
     }
     let nextRetry: { nextAttemptAt: Date | null } | null;
+    let heldElsewhere: { leaseUntil: Date | null } | null = null;
     try {
       nextRetry = await db.reportRunItem.findFirst({
         where: { jobId, state: "waiting_retry" },
         orderBy: { nextAttemptAt: "asc" },
         select: { nextAttemptAt: true },
       });
+      // reports another worker took: a live one records them, a dead one's lease runs out and
+      // they come back here, or the run would never end
+      if (active === 0)
+        heldElsewhere = await db.reportRunItem.findFirst({
+          where: { jobId, state: "running" },
+          orderBy: { leaseUntil: "asc" },
+          select: { leaseUntil: true },
+        });
     } catch (error) {
       stop(describeStorageFault(error));
       break;
     }
     // a fetch that ended meanwhile may have put its report back in line
     if (hasNews) continue;
-    if (active === 0 && !nextRetry) break;
-    const waitMs = nextRetry?.nextAttemptAt
-      ? Math.max(0, nextRetry.nextAttemptAt.getTime() - Date.now())
-      : MAX_RETRY_DELAY_MS;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, Math.min(waitMs, MAX_RETRY_DELAY_MS) + 5);
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      wake = done;
-      signal.addEventListener("abort", done, { once: true });
-    });
+    if (active === 0 && !nextRetry && !heldElsewhere) break;
+    const wakeAt = [nextRetry?.nextAttemptAt, heldElsewhere?.leaseUntil]
+      .filter((at): at is Date => at instanceof Date)
+      .map((at) => at.getTime());
+    // with nothing to wait for but the fetches in flight, one of them ending wakes the loop
+    const waitMs =
+      wakeAt.length > 0 ? Math.max(0, Math.min(...wakeAt) - Date.now()) : MAX_RETRY_DELAY_MS;
+    const retryWait = pauseUntil(Math.min(waitMs, MAX_RETRY_DELAY_MS) + 5, signal);
+    wake = retryWait.wake;
+    await retryWait.done;
+    if (heldElsewhere)
+      await releaseExpiredItems(jobId).catch((error: unknown) => stop(describeStorageFault(error)));
   }
   while (active > 0) await new Promise<void>((resolve) => (wake = resolve));
   draining.removeEventListener("abort", notify);
@@ -242,7 +260,7 @@ async function claimDueItems(jobId: string, limit: number): Promise<TClaimedItem
     data: {
       state: "running",
       attempts: { increment: 1 },
-      leaseUntil: new Date(now.getTime() + LEASE_MS),
+      leaseUntil: new Date(now.getTime() + ITEM_LEASE_MS),
       startedAt: now,
       nextAttemptAt: null,
     },
