@@ -18,6 +18,17 @@ export type ImageHost = {
   arrivals(): number[];
   /** Lets through every request with `?hold=<name>`, held until now, and all later ones. */
   release(name: string): void;
+  /**
+   * Responses sent in full, by path: unlike hits, a request whose client went away before its
+   * answer (a killed process) does not count.
+   */
+  delivered(path: string): number;
+  /** Holds every request that arrives from now on, whatever its path, until openGate(). */
+  closeGate(): void;
+  /** Answers the requests held at the gate whose client still waits, and all later ones. */
+  openGate(): void;
+  /** Requests held at the gate whose client still waits. */
+  waitingAtGate(): number;
 };
 
 const HUGE_DEFAULT_MB = 3;
@@ -103,6 +114,9 @@ export async function startImageHost(
   const arrivedAt: number[] = [];
   const held = new Map<string, (() => void)[]>();
   const released = new Set<string>();
+  const deliveredCounts = new Map<string, number>();
+  let isGateClosed = false;
+  const atGate = new Set<{ req: IncomingMessage; res: ServerResponse }>();
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://fake.invalid");
@@ -287,7 +301,20 @@ export async function startImageHost(
       finished = true;
       inFlight -= 1;
     });
-    const params = new URL(req.url ?? "/", "http://fake.invalid").searchParams;
+    const url = new URL(req.url ?? "/", "http://fake.invalid");
+    res.once("finish", () => {
+      deliveredCounts.set(url.pathname, (deliveredCounts.get(url.pathname) ?? 0) + 1);
+    });
+    if (isGateClosed && url.pathname !== "/health") {
+      const waiting = { req, res };
+      atGate.add(waiting);
+      res.once("close", () => atGate.delete(waiting));
+    } else {
+      dispatch(req, res, url.searchParams);
+    }
+  };
+
+  const dispatch = (req: IncomingMessage, res: ServerResponse, params: URLSearchParams) => {
     const delayMs = Number(params.get("delay") ?? 0);
     const hold = params.get("hold");
     if (hold !== null && !released.has(hold)) {
@@ -332,6 +359,19 @@ export async function startImageHost(
       for (const answer of held.get(name) ?? []) answer();
       held.delete(name);
     },
+    delivered: (path) => deliveredCounts.get(path) ?? 0,
+    closeGate() {
+      isGateClosed = true;
+    },
+    openGate() {
+      isGateClosed = false;
+      const waiting = [...atGate];
+      atGate.clear();
+      for (const { req, res } of waiting)
+        if (!res.destroyed)
+          dispatch(req, res, new URL(req.url ?? "/", "http://fake.invalid").searchParams);
+    },
+    waitingAtGate: () => atGate.size,
     async close() {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
