@@ -11,11 +11,11 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { assertNodeVersion } from "./node-version.mjs";
 import { acquireInstanceLock, InstanceLockedError } from "../server/instance-lock.mjs";
+import { migrateDatabase } from "./migrate.mjs";
 import { buildIfStale, SERVER_ENV_DEFAULTS, SERVER_NODE_FLAGS } from "./prepare-server.mjs";
 
 assertNodeVersion();
 const root = path.resolve(import.meta.dirname, "..");
-const bin = (name) => path.join(root, "node_modules", ".bin", name);
 const port = process.env.PORT ?? "3000";
 // every step runs in the app folder, so a relative DATA_DIR means the same folder to all of them
 process.env.DATA_DIR = path.resolve(root, process.env.DATA_DIR ?? "data");
@@ -65,7 +65,12 @@ function runStep(command, args, options = {}) {
 }
 
 console.log("→ migrating the database");
-const migrated = await runStep(bin("prisma"), ["migrate", "deploy"]);
+const migrated = await migrateDatabase({
+  onChild: (child) => {
+    current = child;
+    child.once("exit", () => (current = null));
+  },
+});
 if (migrated !== 0) {
   console.error(`✗ migrating the database failed (exit ${migrated}).`);
   process.exit(migrated);

@@ -1,8 +1,9 @@
 // `npm run worker`: a worker process without the web server (RUN_MODE=worker), for the scale-out
 // mode where web and worker processes share a queue on Redis (QUEUE=bullmq, REDIS_URL). It applies
 // the database's migrations as `npm start` does, then runs server/worker-main.ts through tsx.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import path from "node:path";
+import { migrateDatabase } from "./migrate.mjs";
 import { assertNodeVersion } from "./node-version.mjs";
 import { SERVER_ENV_DEFAULTS, SERVER_NODE_FLAGS } from "./prepare-server.mjs";
 
@@ -18,22 +19,21 @@ process.env.RUN_MODE = "worker";
 process.env.DATA_DIR = path.resolve(root, process.env.DATA_DIR ?? "data");
 process.umask(0o077);
 
+// signals go on to the step that runs: the migration, then the worker
+let current = null;
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"])
+  process.on(signal, () => (current ? current.kill(signal) : process.exit(1)));
+
 console.log("→ migrating the database");
-const migrated = spawnSync(
-  path.join(root, "node_modules", ".bin", "prisma"),
-  ["migrate", "deploy"],
-  {
-    cwd: root,
-    stdio: "inherit",
-  },
-);
-if (migrated.status !== 0) {
-  console.error(`✗ migrating the database failed (exit ${migrated.status}).`);
-  process.exit(migrated.status ?? 1);
+const migrated = await migrateDatabase({ onChild: (child) => (current = child) });
+current = null;
+if (migrated !== 0) {
+  console.error(`✗ migrating the database failed (exit ${migrated}).`);
+  process.exit(migrated);
 }
 
 // the server modules import "server-only", which only the react-server condition lets load
-const worker = spawn(
+const worker = (current = spawn(
   process.execPath,
   [
     ...SERVER_NODE_FLAGS,
@@ -49,6 +49,5 @@ const worker = spawn(
     stdio: ["inherit", "inherit", "inherit", "ipc"],
     env: { ...process.env, ...SERVER_ENV_DEFAULTS, NODE_ENV: "production" },
   },
-);
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => worker.kill(signal));
+));
 worker.once("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
