@@ -73,7 +73,10 @@ async function boot(): Promise<void> {
     periodSeconds: HEARTBEAT_SECONDS,
     run: () => beat(mode),
   });
-  if (!runtime.isWorker) return;
+  if (!runtime.isWorker) {
+    stopWebProcessOnSignals(heartbeat);
+    return;
+  }
   // in the background: on a large store it reads every image over 64 KiB once
   void repairLargeImageChecksums().catch((error: unknown) =>
     logger.error({ err: error }, "could not check the CRC-32 of stored images"),
@@ -146,6 +149,24 @@ async function boot(): Promise<void> {
   // nobody waits for that one to drain
   if (process.connected)
     process.once("disconnect", () => void shutdown("the process that started this one is gone", 0));
+}
+
+/**
+ * A web process holds no work: told to stop, it leaves the System page's list at once, and the
+ * server (scripts/server.mjs) finishes the requests it is answering. When the process that started
+ * it is gone, it goes too.
+ */
+function stopWebProcessOnSignals(heartbeat: { stop(): Promise<void> }): void {
+  const leaveList = async () => {
+    await heartbeat.stop();
+    await leave().catch((error: unknown) =>
+      logger.error({ err: error }, "could not take this process off the list"),
+    );
+  };
+  process.once("SIGTERM", () => void leaveList());
+  process.once("SIGINT", () => void leaveList());
+  if (process.connected)
+    process.once("disconnect", () => void leaveList().finally(() => process.exit(0)));
 }
 
 /**
