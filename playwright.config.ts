@@ -11,6 +11,8 @@ export const CRASH_APP_PORT = PORT_BASE + 2;
 export const SETUP_APP_PORT = PORT_BASE + 3;
 export const SECURITY_APP_PORT = PORT_BASE + 4;
 export const APP_URL_APP_PORT = PORT_BASE + 5;
+/** The two web processes of the cluster spec (its workers listen on no port). */
+export const CLUSTER_WEB_PORTS = [PORT_BASE + 6, PORT_BASE + 7];
 /** Fake report upstreams, all started by `test-support/fakes/serve-report-fakes.ts` from the first port. */
 export const METABASE_PORT = PORT_BASE + 10;
 export const SUPERSET_PORT = PORT_BASE + 11;
