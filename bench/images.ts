@@ -1,5 +1,5 @@
 /**
- * npm run bench:images [-- 20000] [-- --latency=50]
+ * npm run bench:images [-- 20000] [-- --latency=50] [-- --cluster]
  *
  * Serves N image files (30–80 KB) from nginx on loopback and, in the same run, downloads them with
  * aria2c -j 32, curl --parallel --parallel-max 32, a bare undici script and DataHaul (a real job
@@ -10,6 +10,12 @@
  * On loopback the tools race for the CPU, which is not what users feel. `--latency=MS` serves the
  * same files from a host that waits MS ms before each response's first byte (a distant CDN), so
  * what counts is keeping 32 requests in flight, as curl does.
+ *
+ * `--cluster` also runs every round through DataHaul as a team runs it beyond one machine (1 web
+ * process + 2 workers on PostgreSQL, Redis and S3 on s3rver, test-support/cluster.ts), in the same
+ * run, and prints its row beside the embedded one: CPU per file summed over the web process and
+ * both workers; s3rver's, PostgreSQL's and Redis's shown apart (other machines in production).
+ * One image job runs on one worker, so the second worker is idle for these jobs.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
@@ -19,22 +25,30 @@ import path from "node:path";
 import { Agent, fetch as undiciFetch } from "undici";
 // @ts-expect-error -- a plain .mjs script shared with `npm start`
 import * as serverSetup from "../scripts/prepare-server.mjs";
+// @ts-expect-error -- a plain .mjs script shared with `npm test`
+import { ensurePostgres } from "../scripts/postgres-service.mjs";
+// @ts-expect-error -- a plain .mjs script shared with `npm test`
+import { ensureRedis } from "../scripts/redis-service.mjs";
+import { startCluster, type TCluster } from "../test-support/cluster";
 
 const args = process.argv.slice(2);
 const LATENCY_MS = Number(
   args.find((a) => a.startsWith("--latency="))?.slice("--latency=".length) ?? 0,
 );
 const COUNT = Number(args.find((a) => /^\d+$/.test(a)) ?? 5000);
+const CLUSTER = args.includes("--cluster");
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 // BENCH_PORT_BASE moves every port, so two checkouts can run the bench at once
 const NGINX_PORT = Number(process.env.BENCH_PORT_BASE ?? 18_080);
 const APP_PORT = NGINX_PORT + 1;
 const LATENCY_PORT = NGINX_PORT + 2;
+const CLUSTER_WEB_PORT = NGINX_PORT + 3;
+const CLUSTER_WORKERS = 2;
 const IMAGE_PORT = LATENCY_MS > 0 ? LATENCY_PORT : NGINX_PORT;
 const ROOT = path.resolve(import.meta.dirname, "..");
 const TOOLS = ["nginx", "curl", "aria2c", "zip"];
 if (!Number.isInteger(LATENCY_MS) || LATENCY_MS < 0 || !Number.isInteger(COUNT) || COUNT < 1) {
-  console.error("usage: npm run bench:images -- [COUNT] [--latency=MS]");
+  console.error("usage: npm run bench:images -- [COUNT] [--latency=MS] [--cluster]");
   process.exit(2);
 }
 const missing = TOOLS.filter((tool) => spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0);
@@ -50,6 +64,7 @@ const www = path.join(work, "www");
 // nginx's workers run as another user: they must be able to read the files
 fs.chmodSync(work, 0o755);
 const children: ChildProcess[] = [];
+let cluster: TCluster | undefined;
 
 function log(message: string) {
   console.log(`[bench] ${message}`);
@@ -99,6 +114,8 @@ const urls = (set: TImageSet) =>
   );
 
 type TToolRun = { seconds: number; cpuSeconds: number };
+/** a cluster job's run, with the CPU seconds of each process (the services' included) */
+type TClusterRun = TToolRun & { byProcess: Record<string, number> };
 
 /** Wall time, and the CPU (user + kernel) the command and its children used, from bash's `times`. */
 function timeCommand(command: string, args: string[], cwd: string): TToolRun {
@@ -202,8 +219,9 @@ function cpuSeconds(pid: number): { user: number; system: number } {
   return { user: Number(fields[11]) / ticksPerSecond, system: Number(fields[12]) / ticksPerSecond };
 }
 
-/** RSS of a process and all its descendants, in MB. */
-function treeRssMb(pid: number): number {
+/** RSS of processes and all their descendants, in MB. */
+function treeRssMb(pids: number | number[]): number {
+  const roots = new Set(Array.isArray(pids) ? pids : [pids]);
   const parentOf = new Map<number, number>();
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -217,8 +235,8 @@ function treeRssMb(pid: number): number {
   let kb = 0;
   for (const candidate of parentOf.keys()) {
     let p: number | undefined = candidate;
-    while (p && p !== pid) p = parentOf.get(p);
-    if (p !== pid) continue;
+    while (p && !roots.has(p)) p = parentOf.get(p);
+    if (!p || !roots.has(p)) continue;
     try {
       kb += Number(
         /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${candidate}/status`, "utf8"))?.[1] ?? 0,
@@ -271,8 +289,8 @@ type TProgress = {
   totals: { downloaded: number; failed: number };
 };
 
-async function runWarmUpJob(base: string, cookie: string) {
-  const text = urls(makeImages("warm-up", 10))
+async function runWarmUpJob(base: string, cookie: string, name: string) {
+  const text = urls(makeImages(name, 10))
     .map((u) => `WARMUP\t${u}`)
     .join("\n");
   const created = await fetch(`${base}/api/trpc/batches.create`, {
@@ -285,24 +303,50 @@ async function runWarmUpJob(base: string, cookie: string) {
   await (await fetch(`${base}/api/jobs/${jobId}/archive`, { headers: { cookie } })).arrayBuffer();
 }
 
-/** Starts the built server the way `npm start` runs it, signed in, warmed up by one small job. */
-async function startDataHaul() {
+const ADMIN = { email: "bench@example.com", password: "bench-password-123" };
+
+/** The limits both modes run with, raised for the one loopback host (and BENCH_SERVER_ENV). */
+function serverLimits(): Record<string, string> {
+  return {
+    MAX_GLOBAL_CONCURRENCY: "32",
+    MAX_PER_HOST_CONCURRENCY: "32",
+    DOWNLOAD_QPS: "100000",
+    ...(process.env.BENCH_SERVER_ENV
+      ? Object.fromEntries(process.env.BENCH_SERVER_ENV.split(" ").map((kv) => kv.split("=")))
+      : {}),
+  };
+}
+
+type TCpu = { user: number; system: number };
+
+/** A running DataHaul the bench talks to: where it listens and how to read its processes. */
+type TDataHaulTarget = {
+  /** "embedded" or "cluster": in messages and file names */
+  label: string;
+  base: string;
+  /** CPU of the DataHaul processes whose time counts as the job's (summed) */
+  cpuSeconds: () => TCpu;
+  /** CPU seconds of each process, for the breakdown in the log (the services' included) */
+  cpuByProcess: () => Record<string, number>;
+  /** the pids whose RSS (with their descendants) is DataHaul's */
+  rssPids: number[];
+  /** warm-up jobs created at once: one per worker that may take a job */
+  warmUpJobs: number;
+};
+
+/** Starts the built server the way `npm start` runs it. */
+async function startEmbedded(): Promise<TDataHaulTarget> {
   const dataDir = path.join(work, "data");
   const env = {
     ...process.env,
     NODE_ENV: "production" as const,
     PORT: String(APP_PORT),
     DATA_DIR: dataDir,
-    ADMIN_EMAIL: "bench@example.com",
-    ADMIN_PASSWORD: "bench-password-123",
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
     DOWNLOAD_ALLOW_PRIVATE_HOSTS: "127.0.0.1",
-    MAX_GLOBAL_CONCURRENCY: "32",
-    MAX_PER_HOST_CONCURRENCY: "32",
-    DOWNLOAD_QPS: "100000",
     ...serverSetup.SERVER_ENV_DEFAULTS,
-    ...(process.env.BENCH_SERVER_ENV
-      ? Object.fromEntries(process.env.BENCH_SERVER_ENV.split(" ").map((kv) => kv.split("=")))
-      : {}),
+    ...serverLimits(),
   };
   log(
     "DataHaul: per-host limits raised for the one loopback host: MAX_PER_HOST_CONCURRENCY=32, DOWNLOAD_QPS=100000 (global 32, as curl and aria2c)",
@@ -328,7 +372,122 @@ async function startDataHaul() {
     },
   );
   children.push(server);
-  const base = `http://127.0.0.1:${APP_PORT}`;
+  return {
+    label: "embedded",
+    base: `http://127.0.0.1:${APP_PORT}`,
+    cpuSeconds: () => cpuSeconds(server.pid!),
+    cpuByProcess: () => {
+      const cpu = cpuSeconds(server.pid!);
+      return { server: cpu.user + cpu.system };
+    },
+    rssPids: [server.pid!],
+    warmUpJobs: 1,
+  };
+}
+
+/** The processes this one started, with their command lines, from /proc. */
+function ownChildren(): { pid: number; command: string }[] {
+  const found: { pid: number; command: string }[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) !== process.pid) continue;
+      found.push({
+        pid: Number(entry),
+        command: fs.readFileSync(`/proc/${entry}/cmdline`, "utf8"),
+      });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return found;
+}
+
+/** The s3rver process test-support/s3-server.ts started: a child of this process. */
+const s3rverPid = () => ownChildren().find((c) => c.command.includes("s3-server-child.mjs"))?.pid;
+
+/**
+ * CPU seconds of the PostgreSQL backends connected to the cluster's database (`postgres: user db
+ * ...` in their command line), one `postgres#pid` entry each (cpuDelta adds them up; a backend
+ * that ends between two readings takes its share with it, the pools keep theirs open), and of the
+ * Redis server (all of it: other clients may share it). Like s3rver's, other machines in
+ * production: shown apart, not in the cluster's figure.
+ */
+function serviceCpu(databaseName: string): Record<string, number> {
+  const byProcess: Record<string, number> = { redis: 0 };
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const command = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      const isBackend =
+        command.startsWith("postgres: ") && command.split(" ").includes(databaseName);
+      if (!isBackend && !command.startsWith("redis-server")) continue;
+      const cpu = cpuSeconds(Number(entry));
+      if (isBackend) byProcess[`postgres#${entry}`] = cpu.user + cpu.system;
+      else byProcess.redis! += cpu.user + cpu.system;
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return byProcess;
+}
+
+/**
+ * 1 web process (`npm start`, RUN_MODE=web) and 2 workers (`npm run worker`) on a new PostgreSQL
+ * database, a Redis prefix of their own and an S3 bucket on s3rver (test-support/cluster.ts). Their
+ * CPU is that of the server processes the start scripts run; the services' is kept apart.
+ */
+async function startClusterMode(): Promise<TDataHaulTarget> {
+  if (!ensurePostgres()) throw new Error("--cluster needs PostgreSQL on 127.0.0.1:5432");
+  if (!ensureRedis()) throw new Error("--cluster needs Redis on 127.0.0.1:6379");
+  log(
+    `DataHaul cluster: starting 1 web process on ${CLUSTER_WEB_PORT} and ${CLUSTER_WORKERS} workers (PostgreSQL, Redis, S3 on s3rver), same limits`,
+  );
+  const started = performance.now();
+  cluster = await startCluster({
+    webPorts: [CLUSTER_WEB_PORT],
+    workers: CLUSTER_WORKERS,
+    env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, ...serverLimits() },
+  });
+  const members = [...cluster.webs, ...cluster.workers].map((member) => ({
+    name: member.name,
+    pid: cluster!.serverPid(member),
+  }));
+  const s3Pid = s3rverPid();
+  const databaseName = new URL(cluster.databaseUrl).pathname.slice(1);
+  log(
+    `DataHaul cluster: up in ${((performance.now() - started) / 1000).toFixed(1)} s; server pids ${members.map((m) => `${m.name} ${m.pid}`).join(", ")}; s3rver ${s3Pid ?? "not found"}`,
+  );
+  const sum = () =>
+    members
+      .map((m) => cpuSeconds(m.pid))
+      .reduce((a, b) => ({ user: a.user + b.user, system: a.system + b.system }));
+  return {
+    label: "cluster",
+    base: cluster.webs[0]!.url!,
+    cpuSeconds: sum,
+    cpuByProcess: () => {
+      const byProcess: Record<string, number> = {};
+      for (const m of members) {
+        const cpu = cpuSeconds(m.pid);
+        byProcess[m.name] = cpu.user + cpu.system;
+      }
+      if (s3Pid) {
+        const cpu = cpuSeconds(s3Pid);
+        byProcess.s3rver = cpu.user + cpu.system;
+      }
+      Object.assign(byProcess, serviceCpu(databaseName));
+      return byProcess;
+    },
+    rssPids: members.map((m) => m.pid),
+    warmUpJobs: CLUSTER_WORKERS,
+  };
+}
+
+/** Signs in to a DataHaul that is starting, and warms it up with small jobs (one per worker). */
+async function startDataHaul(target: TDataHaulTarget) {
+  const { base, label } = target;
   for (let i = 0; i < 300; i++) {
     if (
       await fetch(`${base}/sign-in`).then(
@@ -342,37 +501,47 @@ async function startDataHaul() {
   const signIn = await fetch(`${base}/api/auth/sign-in/email`, {
     method: "POST",
     headers: { "content-type": "application/json", origin: base },
-    body: JSON.stringify({ email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD }),
+    body: JSON.stringify(ADMIN),
   });
   if (!signIn.ok) throw new Error(`sign-in failed: ${signIn.status} ${await signIn.text()}`);
   const cookie = signIn.headers
     .getSetCookie()
     .map((c) => c.split(";")[0])
     .join("; ");
+  const rssNow = () => treeRssMb(target.rssPids);
   await new Promise((r) => setTimeout(r, 2000));
-  const coldIdleRss = treeRssMb(server.pid!);
+  const coldIdleRss = rssNow();
   // "idle" is a server that has run one small job and served its ZIP: the code for both is loaded
-  await runWarmUpJob(base, cookie);
+  // (in a cluster, one small job per worker created at once; one worker may still take them all,
+  // its log and the per-process CPU of the first round show it)
+  await Promise.all(
+    Array.from({ length: target.warmUpJobs }, (_, i) =>
+      runWarmUpJob(base, cookie, `warm-up-${label}-${i + 1}`),
+    ),
+  );
   // the lowest figure over 12 s: V8 shrinks the heap only ~8 s after activity stops, and a figure
   // taken before that varied by 35 MB from run to run
-  let warmIdleRss = treeRssMb(server.pid!);
+  let warmIdleRss = rssNow();
   for (let i = 0; i < 60; i++) {
     await new Promise((r) => setTimeout(r, 200));
-    warmIdleRss = Math.min(warmIdleRss, treeRssMb(server.pid!));
+    warmIdleRss = Math.min(warmIdleRss, rssNow());
   }
   // even so the warm figure ranged from 143 to 193 MB across runs; the lower of the two is the
   // baseline, which can only make the growth we report larger
   const idleRss = Math.min(coldIdleRss, warmIdleRss);
+  const what = label === "embedded" ? "server" : `${label} (${target.rssPids.length} processes)`;
   log(
-    `server RSS: ${coldIdleRss.toFixed(0)} MB right after start, ${warmIdleRss.toFixed(0)} MB idle after a 10-image warm-up job; idle baseline ${idleRss.toFixed(0)} MB`,
+    `${what} RSS: ${coldIdleRss.toFixed(0)} MB right after start, ${warmIdleRss.toFixed(0)} MB idle after ${target.warmUpJobs === 1 ? "a 10-image warm-up job" : `${target.warmUpJobs} 10-image warm-up jobs`}; idle baseline ${idleRss.toFixed(0)} MB`,
   );
   let peakRss = idleRss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, treeRssMb(server.pid!))), 100);
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssNow())), 100);
   return {
+    label,
     base,
     cookie,
-    cpuSeconds: () => cpuSeconds(server.pid!),
-    rssNow: () => treeRssMb(server.pid!),
+    cpuSeconds: target.cpuSeconds,
+    cpuByProcess: target.cpuByProcess,
+    rssNow,
     idleRss,
     peakRss: () => peakRss,
     stopSampling: () => clearInterval(sampler),
@@ -381,6 +550,25 @@ async function startDataHaul() {
 
 type TDataHaul = Awaited<ReturnType<typeof startDataHaul>>;
 
+/**
+ * CPU seconds each process used between two readings of cpuByProcess; `name#pid` entries are added
+ * up under `name` (a process that is in the second reading only counts whole, one that ended does
+ * not count).
+ */
+function cpuDelta(before: Record<string, number>, after: Record<string, number>) {
+  const delta: Record<string, number> = {};
+  for (const [key, seconds] of Object.entries(after)) {
+    const name = key.split("#")[0]!;
+    delta[name] = (delta[name] ?? 0) + seconds - (before[key] ?? 0);
+  }
+  return delta;
+}
+
+const formatCpu = (byProcess: Record<string, number>) =>
+  Object.entries(byProcess)
+    .map(([name, seconds]) => `${name} ${seconds.toFixed(2)} s`)
+    .join(", ");
+
 /** One whole image batch through the API; its time runs from the job's creation to its end. */
 async function runDataHaulJob(app: TDataHaul, set: TImageSet) {
   const text = urls(set)
@@ -388,6 +576,7 @@ async function runDataHaulJob(app: TDataHaul, set: TImageSet) {
     .join("\n");
   const started = performance.now();
   const cpuBefore = app.cpuSeconds();
+  const byProcessBefore = app.cpuByProcess();
   // a connection of its own: a pooled one idle through the reference tools' minutes may be
   // closed by the server just as this 2 MB body is written (EPIPE, seen at 20,000 files)
   const fresh = new Agent();
@@ -400,11 +589,12 @@ async function runDataHaulJob(app: TDataHaul, set: TImageSet) {
   const { jobId } = await readTrpc<{ jobId: string }>(created as unknown as Response);
   await fresh.close();
   const createSeconds = (performance.now() - started) / 1000;
-  log(`created the job: server RSS peak so far ${app.peakRss().toFixed(0)} MB`);
+  const what = app.label === "embedded" ? "server" : app.label;
+  log(`created the ${app.label} job: ${what} RSS peak so far ${app.peakRss().toFixed(0)} MB`);
   const progress = await waitForJob(app.base, app.cookie, jobId);
   if (progress.totals.downloaded !== COUNT) {
     throw new Error(
-      `the job downloaded ${progress.totals.downloaded} of ${COUNT} (${progress.totals.failed} failed)`,
+      `the ${app.label} job downloaded ${progress.totals.downloaded} of ${COUNT} (${progress.totals.failed} failed)`,
     );
   }
   const jobSeconds =
@@ -413,10 +603,11 @@ async function runDataHaulJob(app: TDataHaul, set: TImageSet) {
     (Date.parse(progress.job.finishedAt!) - Date.parse(progress.job.startedAt)) / 1000;
   const cpuAfter = app.cpuSeconds();
   const cpuSeconds = cpuAfter.user - cpuBefore.user + (cpuAfter.system - cpuBefore.system);
+  const byProcess = cpuDelta(byProcessBefore, app.cpuByProcess());
   log(
-    `DataHaul job: create request ${createSeconds.toFixed(2)} s, created → finished ${jobSeconds.toFixed(2)} s (downloads ${downloadSeconds.toFixed(2)} s), server CPU ${(cpuAfter.user - cpuBefore.user).toFixed(2)} s user + ${(cpuAfter.system - cpuBefore.system).toFixed(2)} s kernel, server RSS peak so far ${app.peakRss().toFixed(0)} MB`,
+    `DataHaul ${app.label} job: create request ${createSeconds.toFixed(2)} s, created → finished ${jobSeconds.toFixed(2)} s (downloads ${downloadSeconds.toFixed(2)} s), ${what} CPU ${(cpuAfter.user - cpuBefore.user).toFixed(2)} s user + ${(cpuAfter.system - cpuBefore.system).toFixed(2)} s kernel${app.label === "embedded" ? "" : ` (${formatCpu(byProcess)})`}, ${what} RSS peak so far ${app.peakRss().toFixed(0)} MB`,
   );
-  return { jobId, seconds: jobSeconds, cpuSeconds };
+  return { jobId, seconds: jobSeconds, cpuSeconds, byProcess };
 }
 
 /**
@@ -425,9 +616,10 @@ async function runDataHaulJob(app: TDataHaul, set: TImageSet) {
  * curl runs asynchronously so the RSS sampler keeps sampling while the ZIP is built.
  */
 async function downloadZip(app: TDataHaul, jobId: string) {
-  const file = path.join(work, "datahaul.zip");
-  const headers = path.join(work, "zip-headers.txt");
+  const file = path.join(work, `datahaul-${app.label}.zip`);
+  const headers = path.join(work, `zip-headers-${app.label}.txt`);
   const args = ["-sf", "-o", file, "-D", headers, "-H", `cookie: ${app.cookie}`];
+  const byProcessBefore = app.cpuByProcess();
   const started = performance.now();
   const curl = spawn("curl", [...args, `${app.base}/api/jobs/${jobId}/archive`], {
     stdio: "ignore",
@@ -435,10 +627,11 @@ async function downloadZip(app: TDataHaul, jobId: string) {
   const status = await new Promise<number | null>((resolve) => curl.once("exit", resolve));
   const seconds = (performance.now() - started) / 1000;
   if (status !== 0) throw new Error(`curl could not download the master ZIP (exit ${status})`);
+  const byProcess = cpuDelta(byProcessBefore, app.cpuByProcess());
   const announced = Number(
     /^content-length:\s*(\d+)/im.exec(fs.readFileSync(headers, "utf8"))?.[1],
   );
-  return { bytes: fs.statSync(file).size, announced, seconds };
+  return { bytes: fs.statSync(file).size, announced, seconds, byProcess };
 }
 
 const median = (values: number[]) =>
@@ -455,14 +648,18 @@ async function main() {
     log(`images are served by bench/latency-server.mjs, ${LATENCY_MS} ms before each first byte`);
   } else startNginx();
   await new Promise((r) => setTimeout(r, 500));
-  const app = await startDataHaul();
+  const app = await startDataHaul(await startEmbedded());
+  // started after the embedded server has settled, so its idle RSS is read on a calm machine
+  const clusterApp = CLUSTER ? await startDataHaul(await startClusterMode()) : undefined;
   const runs = {
     curl: [] as TToolRun[],
     aria2c: [] as TToolRun[],
     undici: [] as TToolRun[],
     ours: [] as TToolRun[],
+    cluster: [] as TClusterRun[],
   };
   let lastJobId = "";
+  let lastClusterJobId = "";
   // Rounds interleave the downloaders, so a slow moment of the machine hits all of them.
   // Each round has its own image set, so every tool writes files new to it (DataHaul's store
   // included, which keeps equal bytes once), and nothing is deleted until the end: on an ext4
@@ -489,9 +686,15 @@ async function main() {
     const job = await runDataHaulJob(app, set);
     runs.ours.push(job);
     lastJobId = job.jobId;
+    if (clusterApp) {
+      spawnSync("sync");
+      const clusterJob = await runDataHaulJob(clusterApp, set);
+      runs.cluster.push(clusterJob);
+      lastClusterJobId = clusterJob.jobId;
+    }
     const seconds = (tool: TToolRun[]) => tool.at(-1)!.seconds.toFixed(2);
     log(
-      `round ${round}: curl ${seconds(runs.curl)} s, aria2c ${seconds(runs.aria2c)} s, bare undici ${seconds(runs.undici)} s, DataHaul ${seconds(runs.ours)} s`,
+      `round ${round}: curl ${seconds(runs.curl)} s, aria2c ${seconds(runs.aria2c)} s, bare undici ${seconds(runs.undici)} s, DataHaul ${seconds(runs.ours)} s${clusterApp ? `, DataHaul cluster ${seconds(runs.cluster)} s` : ""}`,
     );
   }
   const jobPeakRss = app.peakRss();
@@ -502,6 +705,13 @@ async function main() {
   const zip = await downloadZip(app, lastJobId);
   app.stopSampling();
   const peakRss = app.peakRss();
+  const clusterJobPeakRss = clusterApp?.peakRss() ?? 0;
+  let clusterZip: Awaited<ReturnType<typeof downloadZip>> | undefined;
+  if (clusterApp) {
+    spawnSync("sync");
+    clusterZip = await downloadZip(clusterApp, lastClusterJobId);
+    clusterApp.stopSampling();
+  }
   const zipFile = path.join(work, "ref.zip");
   const zipRef = timeCommand("zip", ["-0", "-q", "-r", zipFile, sets.at(-1)!.name], www);
   const zipRefMbps = fs.statSync(zipFile).size / 1e6 / zipRef.seconds;
@@ -520,6 +730,35 @@ async function main() {
   console.log(row("aria2c -j 32", runs.aria2c));
   console.log(row("bare undici script + SHA-256", runs.undici));
   console.log(row("DataHaul job (db+hash+storage)", runs.ours));
+  if (clusterApp) {
+    console.log(row("DataHaul cluster (web + 2 workers)", runs.cluster));
+    // each process's CPU per file, medians over the rounds (so they need not add up to the row's)
+    const perFile = (name: string) =>
+      (median(runs.cluster.map((r) => r.byProcess[name] ?? 0)) / COUNT) * 1e6;
+    const services = ["s3rver", "postgres", "redis"];
+    const perFileOf = (list: string[]) =>
+      list.map((n) => `${n} ${perFile(n).toFixed(0)} µs`).join(", ");
+    // the job's worker may change from round to round: the busy and the idle one, per round
+    const workerCpu = runs.cluster.map((r) =>
+      Object.entries(r.byProcess)
+        .filter(([n]) => n.startsWith("worker-"))
+        .sort((a, b) => b[1] - a[1]),
+    );
+    const workerPerFile = (rank: number) =>
+      ((median(workerCpu.map((w) => w[rank]?.[1] ?? 0)) / COUNT) * 1e6).toFixed(0);
+    console.log(
+      `    cluster CPU/file sums the web process and both workers (medians: ${perFileOf(cluster!.webs.map((w) => w.name))}, the worker that ran the job ${workerPerFile(0)} µs, the other worker ${workerPerFile(1)} µs; jobs ran on ${workerCpu.map((w) => w[0]![0]).join(", ")})`,
+    );
+    console.log(
+      `    not in the row, other machines in production: ${perFileOf(services.filter((n) => n in runs.cluster[0]!.byProcess))} per file (PostgreSQL: the backends of the cluster's database; Redis: the whole server)${"s3rver" in runs.cluster[0]!.byProcess ? "" : "; s3rver's process was not found"}`,
+    );
+    console.log(
+      "    one image job runs on one worker (its items are claimed by the worker that took the job's queue message): with one job at a time, the second worker is idle here",
+    );
+    console.log(
+      `    cluster / embedded: ${(rate(runs.cluster) / ours).toFixed(2)}x files/s, ${(cpuPerFile(runs.cluster) / cpuPerFile(runs.ours)).toFixed(2)}x CPU/file`,
+    );
+  }
   const toCurl = ours / rate(runs.curl);
   const toUndici = ours / rate(runs.undici);
   console.log(
@@ -531,6 +770,47 @@ async function main() {
   console.log(
     `master ZIP: ${(zip.bytes / 1e6).toFixed(0)} MB at ${ourZipMbps.toFixed(0)} MB/s; zip -0 ${zipRefMbps.toFixed(0)} MB/s; ratio ${(ourZipMbps / zipRefMbps).toFixed(2)}x (target ≥ 0.5x, aim 0.8x); Content-Length ${zip.announced === zip.bytes ? "exact" : `WRONG (${zip.announced} announced)`}`,
   );
+  if (clusterApp && clusterZip) {
+    const peak = clusterApp.peakRss();
+    console.log(
+      `cluster RSS (web + 2 workers): idle ${clusterApp.idleRss.toFixed(0)} MB, peak ${clusterJobPeakRss.toFixed(0)} MB over the jobs, ${peak.toFixed(0)} MB with the ZIP (+${(peak - clusterApp.idleRss).toFixed(0)} MB)`,
+    );
+    const mbps = clusterZip.bytes / 1e6 / clusterZip.seconds;
+    console.log(
+      `cluster master ZIP (web process, objects from s3rver): ${(clusterZip.bytes / 1e6).toFixed(0)} MB at ${mbps.toFixed(0)} MB/s (${(COUNT / clusterZip.seconds).toFixed(0)} files/s); ratio to zip -0 ${(mbps / zipRefMbps).toFixed(2)}x; CPU ${formatCpu(clusterZip.byProcess)}; Content-Length ${clusterZip.announced === clusterZip.bytes ? "exact" : `WRONG (${clusterZip.announced} announced)`}`,
+    );
+  }
+}
+
+/** The start scripts and s3rver a failed startCluster() left running: children of this process. */
+function stopStrayClusterProcesses() {
+  const scripts = ["scripts/start.mjs", "scripts/worker.mjs", "s3-server-child.mjs"];
+  for (const child of ownChildren()) {
+    // SIGTERM: a start script passes it on to its server, s3rver closes
+    if (scripts.some((script) => child.command.includes(script)))
+      process.kill(child.pid, "SIGTERM");
+  }
+}
+
+/**
+ * Keeps each cluster process's output in the work folder (BENCH_KEEP keeps the folder) and prints
+ * the lines that look like errors or warnings, so a slow or failing path shows in the bench's own
+ * output.
+ */
+function reportClusterLogs(running: TCluster) {
+  const suspicious = /"level":"(warn|error|fatal)"|\b(error|warning|exception|unhandled)\b|✗/i;
+  for (const member of [...running.webs, ...running.workers]) {
+    const output = member.output();
+    fs.writeFileSync(path.join(work, `cluster-${member.name}.log`), output);
+    const lines = output
+      .split("\n")
+      .filter((line) => suspicious.test(line) && !/"level":"(info|debug)"/.test(line));
+    if (lines.length === 0) continue;
+    log(
+      `${member.name}: ${lines.length} line(s) that look like errors or warnings, the first ones:`,
+    );
+    for (const line of lines.slice(0, 8)) console.log(`    ${line.slice(0, 400)}`);
+  }
 }
 
 main()
@@ -538,7 +818,14 @@ main()
     console.error(error);
     process.exitCode = 1;
   })
-  .finally(() => {
+  .finally(async () => {
+    // startCluster() failed half-way: stop what it had started (children of this process)
+    if (CLUSTER && !cluster) stopStrayClusterProcesses();
+    if (cluster) {
+      reportClusterLogs(cluster);
+      // stops every process, drops the database, deletes the Redis keys and s3rver's folder
+      await cluster.close().catch((error: unknown) => console.error("cluster.close():", error));
+    }
     for (const child of children) child.kill("SIGTERM");
     if (!process.env.BENCH_KEEP) fs.rmSync(work, { recursive: true, force: true });
   });
