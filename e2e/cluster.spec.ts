@@ -149,6 +149,7 @@ test("2 web and 3 worker processes: a worker killed mid-job, a web process resta
       );
       return row ? (cluster!.workers.find((w) => cluster!.serverPid(w) === row.pid) ?? null) : null;
     }, 60_000);
+    const killedPid = cluster.serverPid(runner);
     await cluster.crash(runner);
     const webBProcess = cluster.webs[1]!;
     expect(await cluster.stop(webBProcess)).toBe(0);
@@ -164,6 +165,20 @@ test("2 web and 3 worker processes: a worker killed mid-job, a web process resta
     await expect(overall(pageB)).toHaveText(done, { timeout: 60_000 });
     fs.mkdirSync(shots, { recursive: true });
     await pageB.screenshot({ path: path.join(shots, "cluster-job.png"), fullPage: false });
+
+    // the System page of the restarted web process: both web processes (the one stopped left the
+    // list), the two workers left, and the killed one, which has stopped answering
+    await pageB.goto(`${webB}/system`);
+    const processes = pageB.getByTestId("processes").locator("tbody tr");
+    await expect(processes).toHaveCount(5, { timeout: 30_000 });
+    await expect(processes.filter({ hasText: "pages" })).toHaveCount(2);
+    await expect(processes.filter({ hasText: "(not answering)" })).toHaveCount(1, {
+      timeout: 60_000,
+    });
+    await expect(processes.filter({ hasText: `pid ${killedPid}` })).toContainText(
+      "(not answering)",
+    );
+    await pageB.screenshot({ path: path.join(shots, "cluster-system.png"), fullPage: true });
 
     const [job] = await sql<{ status: string }>(`SELECT status FROM "Job" WHERE id = $1`, [jobId]);
     expect(job!.status).toBe("completed");
