@@ -4,27 +4,12 @@ import {
   jobsWithActivity,
   readJobActivity,
   rememberRemoteActivity,
+  ZJobActivity,
   type TJobActivity,
 } from "./job-activity";
 import { createRedisChannel } from "./redis-channel";
 
-const ZActivity = z.object({
-  inFlight: z.array(
-    z.object({
-      itemIds: z.array(z.string()),
-      productId: z.string(),
-      url: z.string(),
-      attempt: z.number(),
-      attemptStartedAt: z.number(),
-      retryAt: z.number().nullable(),
-      lastError: z.string().nullable(),
-    }),
-  ),
-  inFlightCount: z.number(),
-  imagesPerSecond: z.number().nullable(),
-  readAt: z.number(),
-});
-const ZReading = z.object({ from: z.string(), jobId: z.string(), activity: ZActivity });
+const ZReading = z.object({ from: z.string(), jobId: z.string(), activity: ZJobActivity });
 
 /** Enough for the job page's list: it shows 20. */
 const SHARED_IN_FLIGHT = 20;

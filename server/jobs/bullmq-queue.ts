@@ -1,7 +1,6 @@
 import { Queue, WaitingError, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
-import { settledWithin } from "./in-process-queue";
-import type { JobQueue, TQueueHandler } from "./queue";
+import { settledWithin, type JobQueue, type TQueueHandler } from "./queue";
 
 export type TBullmqQueueOptions = {
   redisUrl: string;

@@ -1,4 +1,4 @@
-import type { JobQueue, TQueueHandler } from "./queue";
+import { settledWithin, type JobQueue, type TQueueHandler } from "./queue";
 
 type TMessage = { payload: unknown; key?: string };
 type TConsumer = {
@@ -91,14 +91,4 @@ export function createInProcessQueue(
       await Promise.allSettled(running);
     },
   };
-}
-
-/** Waits for the promises to settle, or for `ms` to pass, whichever comes first. */
-export async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.allSettled(promises),
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
-  ]);
-  clearTimeout(timer);
 }

@@ -9,30 +9,35 @@
  * Redis (./activity-sharing.ts), and a web process shows the last reading it received.
  */
 
-export type TDownloadInFlight = {
-  /** the claimed items this download is for (one URL may be filed under several products) */
-  itemIds: string[];
-  productId: string;
-  url: string;
-  /** 1 for the first try */
-  attempt: number;
-  /** epoch ms when this attempt started */
-  attemptStartedAt: number;
-  /** epoch ms of the next try while a failed attempt waits for it; null while one runs */
-  retryAt: number | null;
-  /** why the previous attempt failed, in plain words */
-  lastError: string | null;
-};
+import { z } from "zod";
 
-export type TJobActivity = {
+export const ZDownloadInFlight = z.object({
+  /** the claimed items this download is for (one URL may be filed under several products) */
+  itemIds: z.array(z.string()),
+  productId: z.string(),
+  url: z.string(),
+  /** 1 for the first try */
+  attempt: z.number(),
+  /** epoch ms when this attempt started */
+  attemptStartedAt: z.number(),
+  /** epoch ms of the next try while a failed attempt waits for it; null while one runs */
+  retryAt: z.number().nullable(),
+  /** why the previous attempt failed, in plain words */
+  lastError: z.string().nullable(),
+});
+export type TDownloadInFlight = z.infer<typeof ZDownloadInFlight>;
+
+/** A reading of a job's activity; other processes receive it as this schema checks it. */
+export const ZJobActivity = z.object({
   /** the downloads that waited or ran longest first, at most `limit` of them */
-  inFlight: TDownloadInFlight[];
-  inFlightCount: number;
+  inFlight: z.array(ZDownloadInFlight),
+  inFlightCount: z.number(),
   /** images finished per second over the recent window; null when there is too little to go on */
-  imagesPerSecond: number | null;
+  imagesPerSecond: z.number().nullable(),
   /** epoch ms of this reading, so a browser can count down waits on its own clock */
-  readAt: number;
-};
+  readAt: z.number(),
+});
+export type TJobActivity = z.infer<typeof ZJobActivity>;
 
 /** Finishes older than this do not count towards the rate: a job slows down near its end. */
 const RATE_WINDOW_MS = 60_000;

@@ -20,3 +20,13 @@ export interface JobQueue {
    */
   close(options?: { graceMs?: number }): Promise<void>;
 }
+
+/** Waits for the promises to settle, or for `ms` to pass, whichever comes first. */
+export async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled(promises),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
+  clearTimeout(timer);
+}

@@ -82,7 +82,10 @@ export function ProcessList() {
                   {sinceLabel(new Date(row.lastSeenAt), now)}
                   {!row.isAnswering && " (not answering)"}
                 </td>
-                <td className="px-3 py-2 text-right tabular-nums">{row.itemsInFlight}</td>
+                <td className="px-3 py-2 text-right tabular-nums">
+                  {/* a silent process's last count is history: its items go back in line */}
+                  {row.isAnswering ? row.itemsInFlight : "—"}
+                </td>
               </tr>
             ))}
           </tbody>
