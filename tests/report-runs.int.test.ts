@@ -705,20 +705,23 @@ describe("schedules", () => {
 });
 
 describe("recovery", () => {
-  it("a run left behind by a dead worker finishes: its stale claim goes back in line", async () => {
+  /**
+   * A run a dead worker left "running" with its one report claimed under `itemLeaseUntil`, handed
+   * to this process's worker as the queue hands on a dead worker's message; resolves once it ends.
+   */
+  async function runLeftBehind(title: string, itemLeaseUntil: Date) {
     const { REPORT_RUN_QUEUE } = await import("@/server/services/reports/run-report-job");
     const { progress } = await services();
     const reportId = (await app.db.report.findUniqueOrThrow({ where: { name: "Sales EU" } })).id;
-    const past = new Date(Date.now() - 60_000);
     const job = await app.db.job.create({
       data: {
         kind: "report_run",
-        ...jobTitleFields("left behind"),
+        ...jobTitleFields(title),
         status: "running",
         totalItems: 1,
         options: JSON.stringify({ maxConcurrency: 1, maxAttempts: 3 }),
         createdById: app.userId,
-        leaseUntil: past,
+        leaseUntil: new Date(Date.now() - 60_000),
         reportItems: {
           create: [
             {
@@ -727,57 +730,29 @@ describe("recovery", () => {
               position: 0,
               state: "running",
               attempts: 1,
-              leaseUntil: past,
+              leaseUntil: itemLeaseUntil,
             },
           ],
         },
       },
     });
     await app.runtime.queue.enqueue(REPORT_RUN_QUEUE, { jobId: job.id }, { key: job.id });
-    const done = await waitFor(async () => {
+    return waitFor(async () => {
       const state = await progress.getReportRunProgress(job.id);
       return state?.job.finishedAt ? state : null;
     });
+  }
+
+  it("a run left behind by a dead worker finishes: its stale claim goes back in line", async () => {
+    const done = await runLeftBehind("left behind", new Date(Date.now() - 60_000));
     expect(done.job.status).toBe("completed");
     // the dead worker's attempt still counts: this was the second
     expect(done.items[0]).toMatchObject({ state: "succeeded", attempts: 2, rows: 1 });
   });
-});
 
-describe("recovery beside a live lease", () => {
   it("a run handed on while a dead worker's lease still holds waits for it to run out, then ends", async () => {
-    const { REPORT_RUN_QUEUE } = await import("@/server/services/reports/run-report-job");
-    const { progress } = await services();
-    const reportId = (await app.db.report.findUniqueOrThrow({ where: { name: "Sales EU" } })).id;
     const leaseEnd = new Date(Date.now() + 1_500);
-    const job = await app.db.job.create({
-      data: {
-        kind: "report_run",
-        ...jobTitleFields("handed on"),
-        status: "running",
-        totalItems: 1,
-        options: JSON.stringify({ maxConcurrency: 1, maxAttempts: 3 }),
-        createdById: app.userId,
-        leaseUntil: new Date(Date.now() - 1_000),
-        reportItems: {
-          create: [
-            {
-              reportId,
-              reportName: "Sales EU",
-              position: 0,
-              state: "running",
-              attempts: 1,
-              leaseUntil: leaseEnd,
-            },
-          ],
-        },
-      },
-    });
-    await app.runtime.queue.enqueue(REPORT_RUN_QUEUE, { jobId: job.id }, { key: job.id });
-    const done = await waitFor(async () => {
-      const state = await progress.getReportRunProgress(job.id);
-      return state?.job.finishedAt ? state : null;
-    });
+    const done = await runLeftBehind("handed on", leaseEnd);
     expect(done.job.status).toBe("completed");
     expect(done.items[0]).toMatchObject({ state: "succeeded", attempts: 2, rows: 1 });
     expect(new Date(done.job.finishedAt!).getTime()).toBeGreaterThanOrEqual(leaseEnd.getTime());
