@@ -2,6 +2,7 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import Database from "better-sqlite3";
 
 const root = path.resolve(import.meta.dirname, "..");
 const SOURCES = [
@@ -47,18 +48,48 @@ export const SERVER_ENV_DEFAULTS = { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_
  */
 export const SERVER_NODE_FLAGS = ["--max-semi-space-size=8", "--heap-growing-percent=50"];
 
+const isBuildFresh = () =>
+  (fs.statSync(path.join(root, ".next", "BUILD_ID"), { throwIfNoEntry: false })?.mtimeMs ?? 0) >=
+  newestSourceTime();
+
+/**
+ * Runs `work` while this process holds `lockFile`'s lock, waiting up to `waitMs` for another
+ * process that holds it. The lock is SQLite's own file lock (as the data folder's instance lock):
+ * the operating system drops it when its holder dies, kill -9 included, so it never goes stale.
+ */
+export function withFileLock(lockFile, waitMs, work) {
+  const lock = new Database(lockFile, { timeout: waitMs });
+  try {
+    lock.pragma("locking_mode = EXCLUSIVE");
+    // in exclusive mode the lock a write transaction takes is kept until the connection closes
+    lock.exec("BEGIN EXCLUSIVE; COMMIT;");
+    return work();
+  } finally {
+    lock.close();
+  }
+}
+
+/**
+ * Builds the app when its sources are newer than the last build. One build at a time per checkout:
+ * processes started together on one host (two web processes after an upgrade) would otherwise
+ * write one `.next` at once; the later ones wait, then find the build fresh.
+ */
 export function buildIfStale() {
-  const builtAt =
-    fs.statSync(path.join(root, ".next", "BUILD_ID"), { throwIfNoEntry: false })?.mtimeMs ?? 0;
-  if (builtAt >= newestSourceTime()) {
+  if (isBuildFresh()) {
     console.log("→ the build is up to date");
     return;
   }
-  console.log("→ building the app");
-  const result = spawnSync(path.join(root, "node_modules", ".bin", "next"), ["build"], {
-    cwd: root,
-    stdio: "inherit",
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+  withFileLock(path.join(root, ".build.lock"), 30 * 60_000, () => {
+    if (isBuildFresh()) {
+      console.log("→ the build is up to date (another process has just built it)");
+      return;
+    }
+    console.log("→ building the app");
+    const result = spawnSync(path.join(root, "node_modules", ".bin", "next"), ["build"], {
+      cwd: root,
+      stdio: "inherit",
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+    });
+    if (result.status !== 0) throw new Error(`next build failed (exit ${result.status})`);
   });
-  if (result.status !== 0) throw new Error(`next build failed (exit ${result.status})`);
 }
