@@ -27,14 +27,9 @@ afterAll(async () => {
   await deleteRedisKeys(prefix);
 });
 
-async function createBatch(lines: string[]) {
-  const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
-  return createBatchJob({ userId: app.userId, text: lines.join("\n"), source: "paste" });
-}
-
 describe("item leases beside other workers", () => {
   it("a starting worker takes back only the items whose lease ran out", async () => {
-    const { jobId } = await createBatch([
+    const { jobId } = await app.createBatch([
       `SKU-L1\t${imageHost.url}/img/lease-live.png`,
       `SKU-L2\t${imageHost.url}/img/lease-dead.png`,
     ]);
@@ -56,7 +51,9 @@ describe("item leases beside other workers", () => {
   });
 
   it("a running job renews the leases of the images it has in flight", async () => {
-    const { jobId } = await createBatch([`SKU-L3\t${imageHost.url}/img/lease-held.png?hold=lease`]);
+    const { jobId } = await app.createBatch([
+      `SKU-L3\t${imageHost.url}/img/lease-held.png?hold=lease`,
+    ]);
     const { runBatchJob } = await import("@/server/services/batches/run-batch-job");
     const run = runBatchJob(jobId, new AbortController().signal, { leaseRenewMs: 100 });
     const leaseOf = async () =>
@@ -71,7 +68,7 @@ describe("item leases beside other workers", () => {
   });
 
   it("a job handed on from a dead worker takes its images once their lease runs out, and ends", async () => {
-    const { jobId } = await createBatch([
+    const { jobId } = await app.createBatch([
       `SKU-L4\t${imageHost.url}/img/lease-own.png`,
       `SKU-L5\t${imageHost.url}/img/lease-orphan.png`,
     ]);

@@ -17,17 +17,12 @@ afterAll(async () => {
   await imageHost?.close();
 });
 
-async function createBatch(lines: string[]) {
-  const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
-  return createBatchJob({ userId: app.userId, text: lines.join("\n"), source: "paste" });
-}
-
 describe("what a running job is doing", () => {
   it("shows a download waiting to try again, with its attempt and the wait, then the next attempt", async () => {
     const { getJobProgress } = await import("@/server/services/jobs/job-progress");
     const { cancelJob } = await import("@/server/services/jobs/job-actions");
     const url = `${imageHost.url}/status/503?retry-after=3`;
-    const { jobId } = await createBatch([`SKU-W\t${url}`]);
+    const { jobId } = await app.createBatch([`SKU-W\t${url}`]);
     const product = await app.db.product.findFirstOrThrow({ where: { jobId } });
     const waiting = await waitFor(async () => {
       const download = (await getJobProgress(jobId))?.activity.inFlight[0];
@@ -60,7 +55,7 @@ describe("what a running job is doing", () => {
       { length: 30 },
       (_, i) => `SKU-H${i}\t${imageHost.url}/img/held-${i}.png?hold=many`,
     );
-    const { jobId } = await createBatch(lines);
+    const { jobId } = await app.createBatch(lines);
     const progress = await waitFor(async () => {
       const read = await getJobProgress(jobId);
       return read && read.activity.inFlightCount === 30 ? read : null;
@@ -77,7 +72,7 @@ describe("what a running job is doing", () => {
       { length: 80 },
       (_, i) => `SKU-E\t${imageHost.url}/img/eta-${i}.png?delay=800`,
     );
-    const { jobId } = await createBatch(lines);
+    const { jobId } = await app.createBatch(lines);
     const early = await waitFor(async () => {
       const read = await getJobProgress(jobId);
       return read && read.totals.downloaded > 0 ? read : null;

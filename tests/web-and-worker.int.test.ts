@@ -54,11 +54,6 @@ afterAll(async () => {
   await deleteRedisKeys(prefix);
 });
 
-async function createBatch(lines: string[]) {
-  const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
-  return createBatchJob({ userId: app.userId, text: lines.join("\n"), source: "paste" });
-}
-
 const jobStatus = async (jobId: string) =>
   (await app.db.job.findUnique({ where: { id: jobId } }))?.status ?? "deleted";
 
@@ -68,7 +63,7 @@ describe("a web process and a worker process on Redis", () => {
     const changes: TJobChange[] = [];
     const unsubscribe = subscribeJobChanges("*", (c) => changes.push(c));
     try {
-      const { jobId } = await createBatch([
+      const { jobId } = await app.createBatch([
         `SKU-W1\t${imageHost.url}/img/web-worker-1.png`,
         `SKU-W2\t${imageHost.url}/img/web-worker-2.png`,
       ]);
@@ -99,7 +94,7 @@ describe("a web process and a worker process on Redis", () => {
   it("shows on the web process what the worker is downloading, and nothing once it is done", async () => {
     const { getJobProgress } = await import("@/server/services/jobs/job-progress");
     const url = `${imageHost.url}/img/watched.png?hold=watched`;
-    const { jobId } = await createBatch([`SKU-WATCH\t${url}`]);
+    const { jobId } = await app.createBatch([`SKU-WATCH\t${url}`]);
     // the download waits at the image host, on the worker; this process runs nothing
     const inFlight = await waitFor(async () => {
       const activity = (await getJobProgress(jobId))?.activity;
@@ -116,7 +111,9 @@ describe("a web process and a worker process on Redis", () => {
     it(`stops the job on the worker when the web process is asked to ${action} it`, async () => {
       const hold = `stop-${action}`;
       const path = `/img/held-${action}.png`;
-      const { jobId } = await createBatch([`SKU-${action}\t${imageHost.url}${path}?hold=${hold}`]);
+      const { jobId } = await app.createBatch([
+        `SKU-${action}\t${imageHost.url}${path}?hold=${hold}`,
+      ]);
       // the worker holds the job: its download waits at the image host
       await waitFor(
         async () =>

@@ -50,6 +50,11 @@ export async function startTestApp(extraEnv: Record<string, string> = {}) {
     db,
     runtime: getRuntime(),
     userId: user.id,
+    /** An image batch of pasted lines ("SKU<tab>URL"), created as the New batch page does. */
+    async createBatch(lines: string[]) {
+      const { createBatchJob } = await import("@/server/services/batches/create-batch-job");
+      return createBatchJob({ userId: user.id, text: lines.join("\n"), source: "paste" });
+    },
     async stop() {
       await getRuntime().queue.close();
       await getRuntime().downloads.close();
