@@ -25,6 +25,8 @@ const nextConfig = {
     "pg",
     "@prisma/adapter-pg",
     "node-cron",
+    "@duckdb/node-api",
+    "@duckdb/node-bindings",
   ],
   poweredByHeader: false,
   typedRoutes: false,

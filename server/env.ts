@@ -28,6 +28,14 @@ const ZEnv = z.object({
   SECRET_KEY: z.string().optional(),
   /** first wait before a failed report is tried again; it doubles per attempt */
   REPORT_RETRY_BASE_SECONDS: z.coerce.number().min(0).default(5),
+  /** the largest table file an upload may send, in MB (checked while it streams in) */
+  MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** how long one export may take, in seconds, before it fails as timed out */
+  EXPORT_TASK_TIMEOUT: z.coerce.number().int().min(1).max(86_400).default(300),
+  /** the table engine's (DuckDB) memory limit, in MB: sorts and joins past it spill to disk */
+  TABLE_ENGINE_MEMORY_MB: z.coerce.number().int().min(64).max(1_000_000).default(192),
+  /** the table engine's threads */
+  TABLE_ENGINE_THREADS: z.coerce.number().int().min(1).max(256).default(2),
   /** off the embedded mode, on SIGTERM: how long running jobs may finish what they have in flight */
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
   /** in-process (the embedded default, nothing to run beside it) or bullmq (on REDIS_URL) */

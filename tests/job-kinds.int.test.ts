@@ -19,7 +19,7 @@ describe("the catalog of job kinds", () => {
     for (const name of JOB_KIND_NAMES) expect(jobKind(name).name).toBe(name);
     const queues = Object.values(JOB_KINDS).map((kind) => kind.queue);
     expect(new Set(queues).size).toBe(queues.length);
-    expect(() => jobKind("export")).toThrow('no job kind is called "export"');
+    expect(() => jobKind("fax")).toThrow('no job kind is called "fax"');
   });
 
   it("queues a job on its kind's queue, and never twice while it waits", async () => {

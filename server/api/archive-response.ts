@@ -2,6 +2,7 @@ import "server-only";
 import { toWebStream } from "../archive";
 import { buildJobArchive } from "../services/jobs/build-job-archive";
 import { buildRunArchive } from "../services/reports/run-files";
+import { buildExportArchive } from "../services/tables/export-files";
 import { attachmentHeader } from "./http";
 
 type TArchive = {
@@ -32,4 +33,8 @@ export async function streamArchive(
 
 export async function streamRunArchive(request: Request, args: { jobId: string }) {
   return archiveResponse(request, await buildRunArchive(args.jobId));
+}
+
+export async function streamExportArchive(request: Request, args: { jobId: string }) {
+  return archiveResponse(request, await buildExportArchive(args.jobId));
 }

@@ -6,6 +6,7 @@ import { reportsRouter } from "./routers/reports";
 import { schedulesRouter } from "./routers/schedules";
 import { setupRouter } from "./routers/setup";
 import { systemRouter } from "./routers/system";
+import { tablesRouter } from "./routers/tables";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
@@ -14,6 +15,7 @@ export const appRouter = createTRPCRouter({
   reports: reportsRouter,
   schedules: schedulesRouter,
   jobs: jobsRouter,
+  tables: tablesRouter,
   system: systemRouter,
   setup: setupRouter,
 });

@@ -2,12 +2,14 @@ import "server-only";
 import type { TJobKindName } from "@/server/jobs/job-kind-names";
 import { imageBatchKind } from "../batches/image-batch-kind";
 import { reportRunKind } from "../reports/report-run-kind";
+import { exportKind } from "../tables/export-kind";
 import type { TJobKind } from "./job-kind";
 
 /** The catalog: one entry per kind of job (see job-kind.ts for what an entry says). */
 export const JOB_KINDS: Record<TJobKindName, TJobKind> = {
   image_batch: imageBatchKind,
   report_run: reportRunKind,
+  export: exportKind,
 };
 
 export function jobKind(name: string): TJobKind {

@@ -32,8 +32,10 @@ export async function addBlobReferences(refs: { jobId: string; sha256: string }[
 /** The hashes among `hashes` that some reference still names. */
 export async function findReferencedHashes(hashes: string[]): Promise<Set<string>> {
   if (hashes.length === 0) return new Set();
+  // a job's files, and the rows of the tables uploaded for transforms
   const rows = await db.$queryRaw<{ sha256: string }[]>`
-    SELECT DISTINCT "sha256" FROM "BlobRef"
-    WHERE "sha256" IN (SELECT "value" FROM ${jsonTexts(hashes)})`;
+    SELECT "sha256" FROM "BlobRef" WHERE "sha256" IN (SELECT "value" FROM ${jsonTexts(hashes)})
+    UNION
+    SELECT "sha256" FROM "DataTable" WHERE "sha256" IN (SELECT "value" FROM ${jsonTexts(hashes)})`;
   return new Set(rows.map((r) => r.sha256));
 }

@@ -4,12 +4,14 @@ import { cache } from "react";
 import { isJobKindName, type TJobKindName } from "@/server/jobs/job-kind-names";
 import { getJobHeading } from "@/server/services/jobs/job-progress";
 import { JobDetail } from "./job-detail";
+import { ExportDetail } from "./export-detail";
 import { ReportRunDetail } from "./report-run-detail";
 
 /** The view of each kind of job: a kind without one does not type-check. */
 const JOB_VIEWS: Record<TJobKindName, (props: { jobId: string }) => React.ReactNode> = {
   image_batch: JobDetail,
   report_run: ReportRunDetail,
+  export: ExportDetail,
 };
 
 type TProps = { params: Promise<{ jobId: string }> };

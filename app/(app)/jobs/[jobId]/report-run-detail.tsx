@@ -16,7 +16,8 @@ import { describeReportOutcome } from "./item-counts";
 import { LiveIndicator, isJobFinal } from "./live-indicator";
 import { OutcomeBar } from "./outcome-bar";
 import { PausedNotice } from "./paused-notice";
-import { useReportRunEvents } from "./use-report-run-events";
+import type { TReportRunProgress } from "@/server/services/reports/report-run-progress";
+import { useJobState } from "./use-job-state";
 
 /** "1 + 3 requests": the HTTP requests of each attempt, so a retried sign-in shows. */
 function requestCounts(perAttempt: number[]): string {
@@ -37,7 +38,7 @@ function duration(startedAt: string | null, finishedAt: string | null): string {
 export function ReportRunDetail({ jobId }: { jobId: string }) {
   const trpc = useTRPC();
   const router = useRouter();
-  const { state, isConnected, isDeleted, error, follow } = useReportRunEvents(jobId);
+  const { state, isConnected, isDeleted, error, follow } = useJobState<TReportRunProgress>(jobId);
   const cancel = useMutation(trpc.jobs.cancel.mutationOptions());
   // the stream ended with the run; the retried run is followed again
   const retry = useMutation(trpc.jobs.retryFailed.mutationOptions({ onSuccess: () => follow() }));

@@ -1,0 +1,176 @@
+"use client";
+
+import { useMutation } from "@tanstack/react-query";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import type { TExportProgress } from "@/server/services/tables/export-progress";
+import { useTRPC } from "../../../_components/trpc";
+import {
+  Alert,
+  Button,
+  ButtonLink,
+  Card,
+  PageTitle,
+  StatusBadge,
+  formatBytes,
+} from "../../../_components/ui";
+import { LiveIndicator, isJobFinal } from "./live-indicator";
+import { OutcomeBar } from "./outcome-bar";
+import { PausedNotice } from "./paused-notice";
+import { useJobState } from "./use-job-state";
+
+const FORMAT_LABELS: Record<string, string> = {
+  csv: "CSV",
+  xlsx: "Excel (XLSX)",
+  parquet: "Parquet",
+  json: "JSON",
+  ndjson: "NDJSON",
+};
+
+/** An export's files: each with its state, rows, size and download, live while it runs. */
+export function ExportDetail({ jobId }: { jobId: string }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const { state, isConnected, isDeleted, error, follow } = useJobState<TExportProgress>(jobId);
+  const cancel = useMutation(trpc.jobs.cancel.mutationOptions());
+  const retry = useMutation(trpc.jobs.retryFailed.mutationOptions({ onSuccess: () => follow() }));
+  const remove = useMutation(
+    trpc.jobs.delete.mutationOptions({ onSuccess: () => router.push("/jobs") }),
+  );
+
+  if (isDeleted) return <Alert tone="info">This export was deleted.</Alert>;
+  if (!state)
+    return error ? (
+      <Alert>{error}</Alert>
+    ) : (
+      <p className="text-sm text-slate-500">Loading export…</p>
+    );
+
+  const { job, totals, outputs } = state;
+  const isFinal = isJobFinal(job.status);
+  const actionError = cancel.error ?? retry.error ?? remove.error;
+  const unfinished = totals.failed + totals.cancelled;
+
+  return (
+    <div>
+      <PageTitle
+        title={job.title}
+        subtitle={`Export · started ${new Date(job.createdAt).toLocaleString()}${job.finishedAt ? ` · finished ${new Date(job.finishedAt).toLocaleString()}` : ""}${job.scheduleId ? " · by a schedule" : ""}`}
+        actions={
+          <>
+            {totals.succeeded > 1 && (
+              <ButtonLink href={`/api/exports/${jobId}/archive`} variant="primary" download>
+                Download all (ZIP)
+              </ButtonLink>
+            )}
+            {job.transformId && (
+              <ButtonLink href={`/tables/transforms/${job.transformId}`}>Open transform</ButtonLink>
+            )}
+          </>
+        }
+      />
+      <Card>
+        <div className="flex flex-wrap items-center gap-3">
+          <StatusBadge status={job.status} />
+          <span className="text-sm tabular-nums text-slate-600" data-testid="overall-count">
+            {totals.succeeded + totals.failed + totals.cancelled} of {totals.total}{" "}
+            {totals.total === 1 ? "file" : "files"} done
+          </span>
+          {job.sourceName && (
+            <span className="text-xs text-slate-500">from the table {job.sourceName}</span>
+          )}
+          <LiveIndicator isFinal={isFinal} isConnected={isConnected} />
+        </div>
+        <div className="mt-3">
+          <OutcomeBar
+            total={totals.total}
+            succeeded={totals.succeeded}
+            failed={totals.failed}
+            cancelled={totals.cancelled}
+            label="Overall progress"
+            valueText={`${totals.succeeded} of ${totals.total} files written`}
+          />
+        </div>
+        {state.pause && <PausedNotice pause={state.pause} items="files" />}
+        <div className="mt-4 flex flex-wrap gap-2 border-t border-slate-100 pt-4">
+          <Button
+            onClick={() => retry.mutate({ jobId })}
+            disabled={retry.isPending || (!state.pause && (!isFinal || unfinished === 0))}
+          >
+            {state.pause ? "Retry now" : "Retry failed files"}
+            {!state.pause && unfinished > 0 ? ` (${unfinished})` : ""}
+          </Button>
+          <Button
+            variant="danger"
+            onClick={() => cancel.mutate({ jobId })}
+            disabled={isFinal || cancel.isPending}
+          >
+            Cancel export
+          </Button>
+          <Button
+            variant="danger"
+            className="ml-auto"
+            disabled={remove.isPending}
+            onClick={() => {
+              if (window.confirm("Delete this export and its files?")) remove.mutate({ jobId });
+            }}
+          >
+            Delete export
+          </Button>
+        </div>
+        {actionError && (
+          <div className="mt-3">
+            <Alert>{actionError.message}</Alert>
+          </div>
+        )}
+      </Card>
+
+      <h2 className="mt-6 mb-3 text-lg font-semibold">Files</h2>
+      <Card padding="none">
+        <ul className="divide-y divide-slate-100" data-testid="export-outputs">
+          {outputs.map((output) => (
+            <li
+              key={output.id}
+              className="flex flex-wrap items-center gap-x-4 gap-y-1 px-4 py-3 text-sm"
+              data-testid="export-output"
+              data-state={output.state}
+            >
+              <div className="min-w-0 flex-1">
+                {output.state === "succeeded" ? (
+                  <a
+                    href={`/api/exports/${jobId}/files/${output.id}`}
+                    download
+                    className="font-medium text-brand-600 hover:underline"
+                  >
+                    {output.fileName}
+                  </a>
+                ) : (
+                  <span className="font-medium">{output.fileName}</span>
+                )}
+                <span className="ml-2 text-xs text-slate-500">
+                  {FORMAT_LABELS[output.format] ?? output.format}
+                </span>
+                {output.note && <p className="text-xs text-amber-800">{output.note}</p>}
+                {output.error && <p className="text-xs text-red-700">{output.error}</p>}
+              </div>
+              <span className="text-xs tabular-nums text-slate-600">
+                {output.rows !== null
+                  ? `${output.rows.toLocaleString()} rows`
+                  : output.state === "running" && output.rowsDone > 0
+                    ? `${output.rowsDone.toLocaleString()} rows read`
+                    : ""}
+                {output.bytes !== null ? ` · ${formatBytes(output.bytes)}` : ""}
+              </span>
+              <StatusBadge status={output.state} />
+            </li>
+          ))}
+        </ul>
+      </Card>
+      <p className="mt-4 text-sm text-slate-500">
+        <Link href="/tables" className="text-brand-600 hover:underline">
+          Back to tables
+        </Link>
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,251 @@
+import "server-only";
+import fs from "node:fs";
+import path from "node:path";
+import { db } from "@/server/db";
+import { env } from "@/server/env";
+import { publishJobChange } from "@/server/jobs/progress";
+import { drainSignal, trackRunningJob } from "@/server/jobs/running-jobs";
+import { logger } from "@/server/logger";
+import { describeStorageFault } from "@/server/storage/describe-storage-fault";
+import { TableError } from "@/server/tables/table-types";
+import { engineMessage } from "@/server/tables/read-source";
+import type { TStep } from "@/server/tables/steps";
+import { writeOutput, ZOutputSpec } from "@/server/tables/write-output";
+import { AppError } from "@/server/errors";
+import { finalJobStatus, markJobFinished } from "../jobs/finish-job";
+import { ITEM_LEASE_MS, ITEM_LEASE_RENEW_MS } from "../jobs/job-kind";
+import { RUNNABLE_JOB_STATES, forgetPauses, pauseJob } from "../jobs/pause-job";
+import { storeBlob } from "../storage/blob-references";
+import type { TTableSnapshot } from "./tables";
+import { withEngine, withWorkDir } from "./table-engine";
+import { openPipeline } from "./transforms";
+
+export const EXPORT_QUEUE = "export.run";
+
+/** What an export reads, fixed when it starts: a later edit of the transform changes nothing. */
+export type TExportOptions = {
+  transformId: string | null;
+  transformName: string | null;
+  tables: TTableSnapshot[];
+  steps: TStep[];
+};
+
+const PROGRESS_EVERY_MS = 1_000;
+
+/**
+ * The worker side of an export: writes its files one after the other, each claimed with a lease
+ * (a worker that dies leaves it to the next), within EXPORT_TASK_TIMEOUT. Safe to run again.
+ */
+export async function runExportJob(jobId: string, queueSignal: AbortSignal): Promise<void> {
+  const job = await db.job.findUnique({ where: { id: jobId } });
+  if (!job || !RUNNABLE_JOB_STATES.includes(job.status)) {
+    forgetPauses(jobId);
+    return;
+  }
+  const options = JSON.parse(job.options) as TExportOptions;
+  const running = trackRunningJob(jobId, queueSignal);
+  const held = new Set<string>();
+  const heartbeat = setInterval(() => {
+    const leaseUntil = new Date(Date.now() + ITEM_LEASE_MS);
+    void db
+      .$transaction([
+        db.job.update({ where: { id: jobId }, data: { leaseUntil } }),
+        db.exportOutput.updateMany({
+          where: { id: { in: [...held] }, state: "running" },
+          data: { leaseUntil },
+        }),
+      ])
+      .catch(() => undefined);
+  }, ITEM_LEASE_RENEW_MS);
+  let fault: string | null = null;
+  try {
+    const { count } = await db.job.updateMany({
+      where: { id: jobId, status: { in: RUNNABLE_JOB_STATES } },
+      data: {
+        status: "running",
+        startedAt: job.startedAt ?? new Date(),
+        leaseUntil: new Date(Date.now() + ITEM_LEASE_MS),
+        pausedReason: null,
+        resumeAt: null,
+      },
+    });
+    if (count > 0) {
+      publishJobChange({ jobId, productIds: [], isStatusChange: true });
+      fault = await writeAll(jobId, options, held, running.signal);
+    }
+  } catch (error) {
+    logger.error({ jobId, err: error }, "the export stopped");
+    fault = describeStorageFault(error);
+  } finally {
+    clearInterval(heartbeat);
+  }
+  try {
+    if (running.signal.aborted) return;
+    if (!fault) {
+      await finishExport(jobId);
+      forgetPauses(jobId);
+      return;
+    }
+    await pauseJob(jobId, fault, EXPORT_QUEUE);
+  } finally {
+    running.done();
+  }
+}
+
+async function writeAll(
+  jobId: string,
+  options: TExportOptions,
+  held: Set<string>,
+  signal: AbortSignal,
+): Promise<string | null> {
+  // what a dead worker held goes back in line
+  await db.exportOutput.updateMany({
+    where: {
+      jobId,
+      state: "running",
+      OR: [{ leaseUntil: { lt: new Date() } }, { leaseUntil: null }],
+    },
+    data: { state: "pending", leaseUntil: null },
+  });
+  const draining = drainSignal();
+  while (!signal.aborted && !draining.aborted) {
+    const next = await claimNext(jobId);
+    if (!next) return null;
+    held.add(next.id);
+    try {
+      const fault = await writeOne(jobId, next, options, signal);
+      if (fault) return fault;
+    } finally {
+      held.delete(next.id);
+    }
+  }
+  return null;
+}
+
+/** The next file to write, claimed with a state guard against a second worker or a cancel. */
+async function claimNext(
+  jobId: string,
+): Promise<{ id: string; spec: string; fileName: string } | null> {
+  for (;;) {
+    const due = await db.exportOutput.findFirst({
+      where: { jobId, state: "pending" },
+      orderBy: { position: "asc" },
+    });
+    if (!due) return null;
+    const now = new Date();
+    const { count } = await db.exportOutput.updateMany({
+      where: { id: due.id, state: "pending" },
+      data: {
+        state: "running",
+        attempts: { increment: 1 },
+        rowsDone: 0,
+        startedAt: now,
+        leaseUntil: new Date(now.getTime() + ITEM_LEASE_MS),
+      },
+    });
+    if (count === 1) return due;
+  }
+}
+
+/** Writes and stores one file; returns our side's fault (the item goes back in line), or null. */
+async function writeOne(
+  jobId: string,
+  output: { id: string; spec: string; fileName: string },
+  options: TExportOptions,
+  jobSignal: AbortSignal,
+): Promise<string | null> {
+  publishJobChange({ jobId, productIds: [output.id] });
+  const timeoutMs = env.EXPORT_TASK_TIMEOUT * 1000;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = AbortSignal.any([jobSignal, timeout]);
+  let lastProgress = 0;
+  const onRows = (rows: number) => {
+    if (Date.now() - lastProgress < PROGRESS_EVERY_MS) return;
+    lastProgress = Date.now();
+    void db.exportOutput
+      .updateMany({ where: { id: output.id, state: "running" }, data: { rowsDone: rows } })
+      .then(() => publishJobChange({ jobId, productIds: [output.id] }))
+      .catch(() => undefined);
+  };
+  try {
+    const written = await withWorkDir((dir) =>
+      withEngine(async (connection) => {
+        const pipeline = await openPipeline(connection, options.tables, options.steps, signal);
+        if (pipeline.failure)
+          throw new TableError(`step ${pipeline.failure.step + 1}: ${pipeline.failure.message}`);
+        const relation = pipeline.relations.at(-1) ?? pipeline.source;
+        const target = path.join(dir, "output");
+        const spec = ZOutputSpec.parse(JSON.parse(output.spec));
+        const result = await writeOutput(connection, relation, spec, target, { signal, onRows });
+        await storeBlob({ jobId, tempPath: target, sha256: result.sha256 });
+        fs.rmSync(target, { force: true });
+        return result;
+      }, signal),
+    );
+    await db.exportOutput.updateMany({
+      where: { id: output.id, state: "running" },
+      data: {
+        state: "succeeded",
+        rows: written.rows,
+        rowsDone: written.rows,
+        bytes: written.bytes,
+        sha256: written.sha256,
+        crc32: written.crc32 | 0,
+        note: written.notes.join(" ") || null,
+        error: null,
+        leaseUntil: null,
+        finishedAt: new Date(),
+      },
+    });
+    publishJobChange({ jobId, productIds: [output.id] });
+    return null;
+  } catch (error) {
+    if (jobSignal.aborted) {
+      // a cancel marked it already; a shutdown leaves it for the next run
+      await db.exportOutput.updateMany({
+        where: { id: output.id, state: "running" },
+        data: { state: "pending", leaseUntil: null, attempts: { decrement: 1 } },
+      });
+      return null;
+    }
+    const message = timeout.aborted
+      ? `the export took longer than ${env.EXPORT_TASK_TIMEOUT} s (EXPORT_TASK_TIMEOUT) and was stopped`
+      : error instanceof TableError || error instanceof AppError
+        ? error.message
+        : isEngineError(error)
+          ? engineMessage(error)
+          : null;
+    if (message === null) {
+      // our side (the store, the scratch folder, the database): the file goes back in line
+      logger.error({ jobId, itemId: output.id, err: error }, "export output could not be written");
+      await db.exportOutput
+        .updateMany({
+          where: { id: output.id, state: "running" },
+          data: { state: "pending", leaseUntil: null, attempts: { decrement: 1 } },
+        })
+        .catch(() => undefined);
+      return describeStorageFault(error);
+    }
+    await db.exportOutput.updateMany({
+      where: { id: output.id, state: "running" },
+      data: { state: "failed", error: message, leaseUntil: null, finishedAt: new Date() },
+    });
+    publishJobChange({ jobId, productIds: [output.id] });
+    return null;
+  }
+}
+
+function isEngineError(error: unknown): boolean {
+  return error instanceof Error && /^[A-Za-z ]*Error: /.test(error.message) && !("code" in error);
+}
+
+async function finishExport(jobId: string): Promise<void> {
+  const counts = await db.exportOutput.groupBy({
+    by: ["state"],
+    where: { jobId },
+    _count: { _all: true },
+  });
+  const count = (state: string) => counts.find((c) => c.state === state)?._count._all ?? 0;
+  if (count("pending") + count("running") > 0) return;
+  await markJobFinished(jobId, finalJobStatus(count("succeeded"), count("failed")));
+}
