@@ -7,6 +7,7 @@ import { useState } from "react";
 const NAV = [
   { href: "/batches/new", label: "New batch" },
   { href: "/reports", label: "Reports" },
+  { href: "/tables", label: "Tables" },
   { href: "/schedules", label: "Schedules" },
   { href: "/connectors", label: "Connectors" },
   { href: "/jobs", label: "Jobs" },

@@ -1,19 +1,31 @@
 import "server-only";
-import { getSessionUser, type TSessionUser } from "../auth/auth";
+import type { TSessionUser } from "../auth/auth";
+import { authenticateRequest, scopeAllows, type TTokenScope } from "../auth/request-auth";
 import { AppError, HTTP_STATUS_BY_CODE } from "../errors";
 import { logger } from "../logger";
 
 type TRouteContext<P> = { params: Promise<P> };
 
-/** Wraps a route handler: requires a signed-in user and turns errors into plain-words responses. */
+/**
+ * Wraps a route handler: requires a signed-in user (a session, or an API token whose scope allows
+ * the route: "read" for GET, "run" for the rest unless `scope` says) and turns errors into
+ * plain-words responses.
+ */
 export function withUser<P>(
   handler: (args: { request: Request; user: TSessionUser; params: P }) => Promise<Response>,
+  options: { scope?: TTokenScope } = {},
 ) {
   return async (request: Request, context: TRouteContext<P>): Promise<Response> => {
     try {
-      const user = await getSessionUser(request.headers);
-      if (!user) return textResponse(401, "Sign in to continue.");
-      return await handler({ request, user, params: await context.params });
+      const auth = await authenticateRequest(request.headers);
+      if (!auth) return textResponse(401, "Sign in to continue.");
+      const needed = options.scope ?? (["GET", "HEAD"].includes(request.method) ? "read" : "run");
+      if (!scopeAllows(auth.scope, needed))
+        return textResponse(
+          403,
+          `This API token's scope is "${auth.scope}"; this needs "${needed}".`,
+        );
+      return await handler({ request, user: auth.user, params: await context.params });
     } catch (error) {
       if (error instanceof AppError)
         return textResponse(HTTP_STATUS_BY_CODE[error.code], error.message);

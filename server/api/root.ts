@@ -7,6 +7,7 @@ import { schedulesRouter } from "./routers/schedules";
 import { setupRouter } from "./routers/setup";
 import { systemRouter } from "./routers/system";
 import { tablesRouter } from "./routers/tables";
+import { tokensRouter } from "./routers/tokens";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
@@ -16,6 +17,7 @@ export const appRouter = createTRPCRouter({
   schedules: schedulesRouter,
   jobs: jobsRouter,
   tables: tablesRouter,
+  tokens: tokensRouter,
   system: systemRouter,
   setup: setupRouter,
 });

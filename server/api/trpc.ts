@@ -3,7 +3,8 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { ZodError } from "zod";
-import { getSessionUser, type TSessionUser } from "../auth/auth";
+import type { TSessionUser } from "../auth/auth";
+import { authenticateRequest, scopeAllows, type TTokenScope } from "../auth/request-auth";
 import { clientAddress } from "../auth/client-address";
 import { AppError, TRPC_CODE_BY_CODE } from "../errors";
 import { logger } from "../logger";
@@ -13,7 +14,8 @@ import { fieldErrorsOf, formProblemMessage, installPlainIssueMessages } from "..
 installPlainIssueMessages();
 
 export async function createTRPCContext(opts: { headers: Headers }) {
-  return { headers: opts.headers, user: await getSessionUser(opts.headers) };
+  const auth = await authenticateRequest(opts.headers);
+  return { headers: opts.headers, user: auth?.user ?? null, scope: auth?.scope ?? null };
 }
 type TContext = Awaited<ReturnType<typeof createTRPCContext>>;
 
@@ -59,10 +61,30 @@ const mapAppErrors = t.middleware(async ({ next, path }) => {
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(mapAppErrors);
-export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
+/**
+ * Signed in, by a session or an API token. A token's scope decides what it may call: reading
+ * (queries) needs "read", anything that changes or starts something (mutations) "run".
+ */
+export const protectedProcedure = publicProcedure.use(({ ctx, next, type }) => {
+  if (!ctx.user || !ctx.scope)
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
+  refuseNarrowScope(ctx.scope, type === "query" ? "read" : "run");
   return next({ ctx: { ...ctx, user: ctx.user as TSessionUser } });
 });
+
+/** Connectors, their secrets and the app's settings: a session, or a token with the admin scope. */
+export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
+  refuseNarrowScope(ctx.scope!, "admin");
+  return next();
+});
+
+function refuseNarrowScope(granted: NonNullable<TContext["scope"]>, needed: TTokenScope) {
+  if (!scopeAllows(granted, needed))
+    throw new TRPCError({
+      code: "FORBIDDEN",
+      message: `This API token's scope is "${granted}"; this needs "${needed}". Create a token with that scope.`,
+    });
+}
 
 /**
  * A public procedure a stranger may call a few times per client address, before its input is even

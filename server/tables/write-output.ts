@@ -2,33 +2,17 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { updateCrc32 } from "@/server/crc32";
-import { z } from "@/server/forms/zod";
 import type { TRelation } from "./compile-steps";
 import { quoteString } from "./table-types";
+import type { TOutputSpec } from "./output-spec";
+export {
+  OUTPUT_EXTENSIONS,
+  OUTPUT_FORMATS,
+  ZOutputSpec,
+  type TOutputFormat,
+  type TOutputSpec,
+} from "./output-spec";
 import { writeXlsx, XLSX_MAX_ROWS_PER_SHEET } from "./xlsx";
-
-export const OUTPUT_FORMATS = ["csv", "xlsx", "parquet", "json", "ndjson"] as const;
-export type TOutputFormat = (typeof OUTPUT_FORMATS)[number];
-
-export const OUTPUT_EXTENSIONS: Record<TOutputFormat, string> = {
-  csv: "csv",
-  xlsx: "xlsx",
-  parquet: "parquet",
-  json: "json",
-  ndjson: "ndjson",
-};
-
-/** One file an export writes; the CSV settings apply to CSV only. */
-export const ZOutputSpec = z.object({
-  format: z.enum(OUTPUT_FORMATS),
-  delimiter: z.enum([",", ";", "\t", "|"]).default(","),
-  /** minimal: only values that need quotes get them; all: every value */
-  quote: z.enum(["minimal", "all"]).default("minimal"),
-  /** a byte order mark first, so Excel opens a UTF-8 CSV with its accents intact */
-  bom: z.boolean().default(false),
-  lineEnding: z.enum(["lf", "crlf"]).default("lf"),
-});
-export type TOutputSpec = z.infer<typeof ZOutputSpec>;
 
 export type TWrittenOutput = {
   rows: number;

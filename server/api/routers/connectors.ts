@@ -7,13 +7,13 @@ import {
   testConnector,
   ZConnectorInput,
 } from "../../services/connectors/connectors";
-import { createTRPCRouter, protectedProcedure } from "../trpc";
+import { adminProcedure, createTRPCRouter, protectedProcedure } from "../trpc";
 
 const ZId = z.object({ id: z.uuid() });
 
 export const connectorsRouter = createTRPCRouter({
   list: protectedProcedure.query(() => listConnectors()),
-  save: protectedProcedure.input(ZConnectorInput).mutation(({ input }) => saveConnector(input)),
-  delete: protectedProcedure.input(ZId).mutation(({ input }) => deleteConnector(input.id)),
+  save: adminProcedure.input(ZConnectorInput).mutation(({ input }) => saveConnector(input)),
+  delete: adminProcedure.input(ZId).mutation(({ input }) => deleteConnector(input.id)),
   test: protectedProcedure.input(ZId).mutation(({ input }) => testConnector(input.id)),
 });

@@ -176,6 +176,8 @@ export type TPreview = {
   steps: TStepState[];
   /** the step whose result is shown, counting from 0; -1: the table as read */
   shownStep: number;
+  /** the table's columns as read, before any step */
+  sourceColumns: TColumn[];
   columns: TColumn[];
   rows: unknown[][];
   rowCount: number;
@@ -234,6 +236,7 @@ export async function previewTransform(args: {
         return {
           steps: states,
           shownStep: shown,
+          sourceColumns: pipeline.source.columns,
           columns: relation.columns,
           rows: jsonRows(reader.getRowsJson() as unknown[][], relation.columns),
           rowCount: Number(counted.getRowsJson()[0]?.[0] ?? 0),

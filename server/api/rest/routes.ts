@@ -1,0 +1,366 @@
+import "server-only";
+import { Readable } from "node:stream";
+import { z } from "zod";
+import { db } from "../../db";
+import { AppError } from "../../errors";
+import { cancelJob, deleteJob, retryFailedItems } from "../../services/jobs/job-actions";
+import { jobKind } from "../../services/jobs/job-kinds";
+import { listReports } from "../../services/reports/reports";
+import { startReportRun, ZStartRunInput } from "../../services/reports/start-report-run";
+import { buildExportArchive, openExportFile } from "../../services/tables/export-files";
+import { getExportProgress } from "../../services/tables/export-progress";
+import { receiveTableUpload } from "../../services/tables/receive-upload";
+import { startExport, ZStartExportInput } from "../../services/tables/start-export";
+import { deleteTable, getTable, listTables, ZReadOptions } from "../../services/tables/tables";
+import {
+  createTransform,
+  deleteTransform,
+  getTransform,
+  listTransforms,
+  previewTransform,
+  updateTransform,
+  ZTransformInput,
+} from "../../services/tables/transforms";
+import { archiveResponse } from "../archive-response";
+import { attachmentHeader } from "../http";
+import { defineRoute, type TRestRoute } from "./rest-route";
+
+const ZJobId = z.object({ jobId: z.string().min(1).meta({ description: "The job's id" }) });
+const ZTableId = z.object({ tableId: z.string().min(1) });
+const ZTransformId = z.object({ transformId: z.string().min(1) });
+
+/** A finished file as a download with its exact size. */
+function fileResponse(file: {
+  fileName: string;
+  size: number;
+  contentType: string;
+  stream: NodeJS.ReadableStream;
+}) {
+  return new Response(Readable.toWeb(file.stream as Readable) as ReadableStream, {
+    headers: {
+      "content-type": file.contentType,
+      "x-content-length": String(file.size),
+      "content-disposition": attachmentHeader(file.fileName),
+      "cache-control": "no-store",
+    },
+  });
+}
+
+async function requireExport(jobId: string) {
+  const progress = await getExportProgress(jobId);
+  if (!progress)
+    throw new AppError("NOT_FOUND", "This export does not exist (it may have been deleted).");
+  return progress;
+}
+
+const accepted = (jobId: string, kind: "exports" | "jobs") => ({
+  jobId,
+  status: "queued",
+  statusUrl: `/api/v1/${kind}/${jobId}`,
+});
+
+export const REST_ROUTES: TRestRoute[] = [
+  // ---- tables ----
+  defineRoute({
+    method: "GET",
+    path: "/tables",
+    scope: "read",
+    tag: "Tables",
+    summary: "List tables",
+    success: {
+      status: 200,
+      description: "Every table: uploads and report outputs, with their columns and types.",
+    },
+    handle: () => listTables(),
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/tables",
+    scope: "run",
+    tag: "Tables",
+    summary: "Upload a file as a table",
+    description:
+      "The file is the request body (any content type). CSV, TSV, JSON, NDJSON, XLSX, or a ZIP holding one of those; at most MAX_UPLOAD_MB.",
+    query: ZReadOptions.extend({
+      fileName: z
+        .string()
+        .max(255)
+        .optional()
+        .meta({ description: "The file's name; its extension tells the format" }),
+      name: z
+        .string()
+        .max(200)
+        .optional()
+        .meta({ description: "The table's name (default: the file name)" }),
+    }),
+    rawBody: { description: "The file's bytes" },
+    success: { status: 201, description: "The table, read and typed." },
+    handle: ({ request, user }) => {
+      const length = request.headers.get("content-length");
+      return receiveTableUpload({
+        body: request.body,
+        contentLength: length ? Number(length) : null,
+        query: new URL(request.url).searchParams,
+        createdById: user.id,
+        signal: request.signal,
+      });
+    },
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/tables/{tableId}",
+    scope: "read",
+    tag: "Tables",
+    summary: "Get a table",
+    params: ZTableId,
+    success: { status: 200, description: "The table with its columns and types." },
+    handle: ({ params }) => getTable(params.tableId),
+  }),
+  defineRoute({
+    method: "DELETE",
+    path: "/tables/{tableId}",
+    scope: "run",
+    tag: "Tables",
+    summary: "Delete a table and its transforms",
+    params: ZTableId,
+    success: { status: 200, description: "Deleted." },
+    handle: async ({ params }) => {
+      await getTable(params.tableId);
+      await deleteTable(params.tableId);
+      return { deleted: true };
+    },
+  }),
+  // ---- transforms ----
+  defineRoute({
+    method: "GET",
+    path: "/transforms",
+    scope: "read",
+    tag: "Transforms",
+    summary: "List transforms",
+    success: { status: 200, description: "Every saved transform with its steps and outputs." },
+    handle: () => listTransforms(),
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/transforms",
+    scope: "run",
+    tag: "Transforms",
+    summary: "Create a transform",
+    body: ZTransformInput,
+    success: { status: 201, description: "The saved transform." },
+    handle: ({ body }) => createTransform(body),
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/transforms/{transformId}",
+    scope: "read",
+    tag: "Transforms",
+    summary: "Get a transform",
+    params: ZTransformId,
+    success: { status: 200, description: "The transform." },
+    handle: ({ params }) => getTransform(params.transformId),
+  }),
+  defineRoute({
+    method: "PUT",
+    path: "/transforms/{transformId}",
+    scope: "run",
+    tag: "Transforms",
+    summary: "Replace a transform",
+    params: ZTransformId,
+    body: ZTransformInput,
+    success: { status: 200, description: "The saved transform." },
+    handle: ({ params, body }) => updateTransform(params.transformId, body),
+  }),
+  defineRoute({
+    method: "DELETE",
+    path: "/transforms/{transformId}",
+    scope: "run",
+    tag: "Transforms",
+    summary: "Delete a transform",
+    params: ZTransformId,
+    success: { status: 200, description: "Deleted." },
+    handle: async ({ params }) => {
+      await getTransform(params.transformId);
+      await deleteTransform(params.transformId);
+      return { deleted: true };
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/transforms/{transformId}/preview",
+    scope: "read",
+    tag: "Transforms",
+    summary: "Preview a saved transform",
+    description:
+      "The first 100 rows after a step (the last by default), each step's columns and types, and the first step that fails.",
+    params: ZTransformId,
+    body: z.object({ step: z.number().int().min(-1).optional() }).default({}),
+    success: { status: 200, description: "The preview." },
+    handle: async ({ params, body, request }) => {
+      const transform = await getTransform(params.transformId);
+      return previewTransform({
+        tableId: transform.tableId,
+        steps: transform.steps,
+        step: body.step,
+        signal: request.signal,
+      });
+    },
+  }),
+  // ---- exports ----
+  defineRoute({
+    method: "POST",
+    path: "/exports",
+    scope: "run",
+    tag: "Exports",
+    summary: "Start an export",
+    description:
+      "Of a saved transform, or of a table with steps given here. Runs in the background: follow statusUrl.",
+    body: ZStartExportInput,
+    success: { status: 202, description: "The export's job id and where its status is." },
+    handle: async ({ body, user }) =>
+      accepted((await startExport({ ...body, createdById: user.id })).jobId, "exports"),
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/exports/{jobId}",
+    scope: "read",
+    tag: "Exports",
+    summary: "An export's status",
+    description:
+      "status: queued, running, paused, completed, completed_with_errors, failed or cancelled; each output with its state and rows.",
+    params: ZJobId,
+    success: { status: 200, description: "The export's state." },
+    handle: ({ params }) => requireExport(params.jobId),
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/exports/{jobId}/download",
+    scope: "read",
+    tag: "Exports",
+    summary: "Download an export's result",
+    description:
+      "Its one file, or a ZIP of all its files when it wrote several. 409 until a file is written.",
+    params: ZJobId,
+    success: {
+      status: 200,
+      description: "The file, with an exact Content-Length.",
+      contentType: "application/octet-stream",
+    },
+    handle: async ({ params, request }) => {
+      const progress = await requireExport(params.jobId);
+      const written = progress.outputs.filter((o) => o.state === "succeeded");
+      if (progress.outputs.length === 1 && written.length === 1)
+        return fileResponse(
+          await openExportFile({ jobId: params.jobId, outputId: written[0]!.id }),
+        );
+      if (!["completed", "completed_with_errors"].includes(progress.job.status))
+        throw new AppError(
+          "CONFLICT",
+          `The export is ${progress.job.status.replaceAll("_", " ")}: there is nothing to download yet.`,
+        );
+      return archiveResponse(request, await buildExportArchive(params.jobId));
+    },
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/exports/{jobId}/files/{outputId}",
+    scope: "read",
+    tag: "Exports",
+    summary: "Download one file of an export",
+    params: ZJobId.extend({ outputId: z.string().min(1) }),
+    success: {
+      status: 200,
+      description: "The file, with an exact Content-Length.",
+      contentType: "application/octet-stream",
+    },
+    handle: async ({ params }) => fileResponse(await openExportFile(params)),
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/exports/{jobId}/cancel",
+    scope: "run",
+    tag: "Exports",
+    summary: "Cancel an export",
+    params: ZJobId,
+    success: { status: 200, description: "How many files were cancelled." },
+    handle: async ({ params }) => {
+      await requireExport(params.jobId);
+      return cancelJob(params.jobId);
+    },
+  }),
+  // ---- reports ----
+  defineRoute({
+    method: "GET",
+    path: "/reports",
+    scope: "read",
+    tag: "Reports",
+    summary: "List reports",
+    success: { status: 200, description: "Every saved report with its last run." },
+    handle: () => listReports(),
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/reports/runs",
+    scope: "run",
+    tag: "Reports",
+    summary: "Run reports",
+    body: ZStartRunInput,
+    success: { status: 202, description: "The run's job id and where its status is." },
+    handle: async ({ body, user }) =>
+      accepted((await startReportRun({ ...body, createdById: user.id })).jobId, "jobs"),
+  }),
+  // ---- jobs ----
+  defineRoute({
+    method: "GET",
+    path: "/jobs/{jobId}",
+    scope: "read",
+    tag: "Jobs",
+    summary: "Any job's status",
+    description: "An image batch, a report run or an export, in the shape its page shows.",
+    params: ZJobId,
+    success: { status: 200, description: "The job's state." },
+    handle: async ({ params }) => {
+      const job = await db.job.findUnique({ where: { id: params.jobId }, select: { kind: true } });
+      const progress = job ? await jobKind(job.kind).readProgress(params.jobId) : null;
+      if (!progress)
+        throw new AppError("NOT_FOUND", "This job does not exist (it may have been deleted).");
+      return progress;
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/jobs/{jobId}/cancel",
+    scope: "run",
+    tag: "Jobs",
+    summary: "Cancel a job",
+    params: ZJobId,
+    success: { status: 200, description: "How many items were cancelled." },
+    handle: ({ params }) => cancelJob(params.jobId),
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/jobs/{jobId}/retry",
+    scope: "run",
+    tag: "Jobs",
+    summary: "Retry a job's failed items",
+    params: ZJobId,
+    body: z
+      .object({ scope: z.enum(["retryable", "all"]).default("retryable") })
+      .default({ scope: "retryable" }),
+    success: { status: 200, description: "How many items went back in line." },
+    handle: ({ params, body }) => retryFailedItems(params.jobId, body.scope),
+  }),
+  defineRoute({
+    method: "DELETE",
+    path: "/jobs/{jobId}",
+    scope: "run",
+    tag: "Jobs",
+    summary: "Delete a job and its files",
+    params: ZJobId,
+    success: { status: 200, description: "Deleted." },
+    handle: async ({ params }) => {
+      await deleteJob(params.jobId);
+      return { deleted: true };
+    },
+  }),
+];
