@@ -11,6 +11,7 @@ const NAV = [
   { href: "/schedules", label: "Schedules" },
   { href: "/connectors", label: "Connectors" },
   { href: "/jobs", label: "Jobs" },
+  { href: "/api-docs", label: "API" },
   { href: "/system", label: "System" },
 ];
 

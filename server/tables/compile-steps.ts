@@ -122,7 +122,12 @@ function compileStep(input: TRelation, step: TStep, lookup: TTableLookup): TRela
         ({ column, descending }) =>
           `${quoteIdent(resolveColumn(column, input.columns).name)} ${descending ? "DESC" : "ASC"} NULLS LAST`,
       );
-      return { sql: `SELECT * FROM ${from} ORDER BY ${keys.join(", ")}`, columns: input.columns };
+      // DuckDB's sort is not stable: rows that tie keep the order they arrived in by their number
+      return {
+        sql: `SELECT ${columnList(input.columns)} FROM (SELECT *, row_number() OVER () AS ${ROW_NUMBER} FROM ${from}) AS numbered
+          ORDER BY ${keys.join(", ")}, ${ROW_NUMBER}`,
+        columns: input.columns,
+      };
     }
     case "limit":
       return {
@@ -139,6 +144,7 @@ function compileStep(input: TRelation, step: TStep, lookup: TTableLookup): TRela
       const columns = exists
         ? input.columns.map((c) => (c.name === step.name ? { name: c.name, type } : c))
         : [...input.columns, { name: step.name, type }];
+      refuseDuplicateNames(columns.map((c) => c.name));
       return { sql, columns };
     }
     case "group":
@@ -232,16 +238,18 @@ function compileJoin(
         return column;
       })
     : other.columns.filter((c) => !matched.has(c.name));
-  const taken = new Set(input.columns.map((c) => c.name));
+  // DuckDB's names ignore capitals, so 'Region' clashes with 'region'
+  const taken = new Set(input.columns.map((c) => c.name.toLowerCase()));
   const renamed = added.map((c) => {
     let name = c.name;
-    for (let n = 2; taken.has(name); n++) name = `${c.name}_${n}`;
-    taken.add(name);
+    for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${c.name}_${n}`;
+    taken.add(name.toLowerCase());
     return { source: c, name };
   });
   const keys = columnList(pairs.map((p) => p.right));
   // a lookup takes the first matching row, so a key listed twice never doubles the left rows
-  const right = `(SELECT * FROM (${other.sql}) AS o QUALIFY row_number() OVER (PARTITION BY ${keys}) = 1) AS r`;
+  const right = `(SELECT * FROM (SELECT *, row_number() OVER () AS ${ROW_NUMBER} FROM (${other.sql}) AS o) AS o
+    QUALIFY row_number() OVER (PARTITION BY ${keys} ORDER BY ${ROW_NUMBER}) = 1) AS r`;
   const on = pairs
     .map((p) => `l.${quoteIdent(p.left.name)} = r.${quoteIdent(p.right.name)}`)
     .join(" AND ");
@@ -275,11 +283,17 @@ export function resolveColumn(ref: string | number, columns: readonly TColumn[])
   return column;
 }
 
+/** DuckDB's names ignore capitals: 'Total' and 'total' would be one column to the next step. */
 function refuseDuplicateNames(names: string[]) {
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   for (const name of names) {
-    if (seen.has(name)) throw new TableError(`two columns would be called '${name}'; rename one`);
-    seen.add(name);
+    const earlier = seen.get(name.toLowerCase());
+    if (earlier === name) throw new TableError(`two columns would be called '${name}'; rename one`);
+    if (earlier !== undefined)
+      throw new TableError(
+        `'${earlier}' and '${name}' would be one column (names ignore capitals); rename one`,
+      );
+    seen.set(name.toLowerCase(), name);
   }
 }
 
@@ -391,7 +405,9 @@ function literalFor(column: TColumn, value: unknown, operator: string): string {
         throw new TableError(
           `write the date to compare '${column.name}' with as 2024-03-31 (or 2024-03-31 14:30), not '${text}'`,
         );
-      return `TRY_CAST(${quoteString(text.replace("T", " "))} AS ${isDate ? "DATE" : "TIMESTAMP"})`;
+      if (!isRealDate(text.slice(0, 10)))
+        throw new TableError(`'${text.slice(0, 10)}' is not a date in the calendar`);
+      return `CAST(${quoteString(text.replace("T", " "))} AS ${isDate ? "DATE" : "TIMESTAMP"})`;
     }
     case "text":
       return quoteString(text);
@@ -401,4 +417,13 @@ function literalFor(column: TColumn, value: unknown, operator: string): string {
 /** "Filter rows" for a step, as the editor and messages call it. */
 export function stepLabel(step: TStep): string {
   return STEP_LABELS[step.kind];
+}
+
+/** 2024-02-29 is, 2024-02-30 is not: a filter on a date that cannot be would quietly match nothing. */
+function isRealDate(isoDate: string): boolean {
+  const [year, month, day] = isoDate.split("-").map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return (
+    date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
+  );
 }

@@ -237,10 +237,14 @@ function flattened(sql: string, name: string, type: DuckDBType): string[] {
     );
   }
   const isNested = [DuckDBTypeId.LIST, DuckDBTypeId.MAP, DuckDBTypeId.ARRAY].includes(type.typeId);
+  // a key whose values differ in kind ("a" in one object, 3 in another) comes as JSON: its text
+  // without the JSON quotes, so "a" reads as a, not "a"
   const text =
-    isNested || type.typeId === DuckDBTypeId.UNION
-      ? `CAST(to_json(${sql}) AS VARCHAR)`
-      : `CAST(${sql} AS VARCHAR)`;
+    type.alias === "JSON"
+      ? `(${sql} ->> '$')`
+      : isNested || type.typeId === DuckDBTypeId.UNION
+        ? `CAST(to_json(${sql}) AS VARCHAR)`
+        : `CAST(${sql} AS VARCHAR)`;
   return [`${text} AS ${quoteIdent(name)}`];
 }
 

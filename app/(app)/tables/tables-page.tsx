@@ -59,9 +59,9 @@ export function TablesPage() {
       <PageTitle
         title="Tables"
         subtitle="Upload a file or use a report's output, reshape it with a transform, and export it."
-        actions={<ButtonLink href="/api-docs">REST API</ButtonLink>}
+        actions={<ButtonLink href="/api-docs">API and tokens</ButtonLink>}
       />
-      <div className="grid gap-4 lg:grid-cols-2">
+      <div className="grid items-start gap-4 lg:grid-cols-2">
         <UploadCard onUploaded={refresh} />
         <Card>
           <h2 className="text-base font-semibold">From a report</h2>

@@ -118,10 +118,11 @@ function Editor({
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [requestKey, runPreview]);
 
+  // a step the preview has not reached yet (just added, or after a failing one) gets the last columns known
   const columnsBefore = (index: number): TColumn[] =>
     index === 0
       ? (preview?.sourceColumns ?? tables.find((t) => t.id === draft.tableId)?.columns ?? [])
-      : (preview?.steps[index - 1]?.columns ?? []);
+      : (preview?.steps[index - 1]?.columns ?? columnsBefore(index - 1));
   const setSteps = (steps: TStep[]) => {
     setDraft({ ...draft, steps });
     setSavedNote(null);
