@@ -1,18 +1,23 @@
 import fs from "node:fs";
 import { z } from "zod";
-import { DownloadError, type TCredentials } from "@/server/downloads";
+import type { TCredentials } from "@/server/downloads";
 import { assertCsvBody, looksLikeHtml } from "../check-body";
-import { ConnectorError, describeTransportError } from "../connector-error";
+import { ConnectorError } from "../connector-error";
 import { charsetOf } from "../normalise-csv";
 import type { ConnectorKind, TConnection } from "../types";
 import { joinUrl } from "../url";
 import { removeOnFailure } from "../temp-files";
+import { fetchPagedReport } from "./fetch-pages";
+import { toHttpError } from "./http-errors";
 import {
   httpFileSchemas,
+  isPagedQuery,
   ZHttpFileQuery as ZQuery,
   ZHttpFileSecrets as ZSecrets,
   ZHttpFileSettings as ZSettings,
 } from "./schemas";
+
+const PAGES_BY = { page: "page number", offset: "offset", cursor: "cursor", link: "Link header" };
 
 type TSettings = z.infer<typeof ZSettings>;
 type TSecrets = z.infer<typeof ZSecrets>;
@@ -53,26 +58,6 @@ function credentialsOf(connection: THttpFile): TCredentials | undefined {
   return { origin: new URL(connection.baseUrl).origin, headers };
 }
 
-function toHttpError(
-  error: unknown,
-  what: string,
-  url: string,
-  credentials: TCredentials | undefined,
-): Error {
-  if (error instanceof DownloadError && (error.httpStatus === 401 || error.httpStatus === 403)) {
-    const status = error.httpStatus;
-    const elsewhere =
-      credentials && new URL(url).origin !== credentials.origin
-        ? `; this connector's credentials are sent only to ${credentials.origin}, not to ${new URL(url).host}`
-        : "";
-    const reason = status === 401 ? "wrong or missing credentials" : "no permission";
-    return new ConnectorError(`${what} was refused: ${reason} (${status})${elsewhere}`, {
-      httpStatus: status,
-    });
-  }
-  return describeTransportError(error, what);
-}
-
 export const httpFileConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
   ...httpFileSchemas,
 
@@ -105,6 +90,12 @@ export const httpFileConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
   async fetchReport(connection, query, context) {
     const url = resolveUrl(connection, query.url);
     const credentials = credentialsOf(connection);
+    if (isPagedQuery(query)) {
+      return fetchPagedReport(
+        { url, query, headers: connection.settings.headers, credentials },
+        context,
+      );
+    }
     let file;
     try {
       file = await context.http.downloadToFile(url, {
@@ -135,17 +126,21 @@ export const httpFileConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
     return { files: [{ path: file.path, label: null }], format: query.format, charset };
   },
 
-  describeQuery: (query) => `${query.method === "POST" ? "POST " : ""}${query.url}`,
+  describeQuery(query) {
+    const request = `${query.method === "POST" ? "POST " : ""}${query.url}`;
+    if (query.pagination === "none") return request;
+    return `${request} (pages by ${PAGES_BY[query.pagination]}, at most ${query.maxPages.toLocaleString("en-US")})`;
+  },
 
   queryFromSeed({ path, url, payload }) {
     const hasPayload =
       payload !== null && typeof payload === "object" && Object.keys(payload).length > 0;
-    return {
+    return ZQuery.parse({
       url: url ? url.href : path,
       format: /\.json($|\?)/i.test(path) ? "json" : "csv",
       method: hasPayload ? "POST" : "GET",
       ...(hasPayload ? { payload } : {}),
-    };
+    });
   },
 
   queryToSeed(connection, query) {
