@@ -1,7 +1,7 @@
 import { type EventEmitter, once } from "node:events";
 import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
 import { open, rm } from "node:fs/promises";
-import { PassThrough, Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { inflateRawSync } from "node:zlib";
 import ExcelJS from "exceljs";
@@ -197,26 +197,21 @@ export async function xlsxSheetToCsv(
   const sheet = pickSheet(sheets, options.sheet);
   signal?.throwIfAborted();
 
-  const file = createReadStream(path);
-  // exceljs pipes its input into the unzipper and never forwards errors or aborts along the pipe;
-  // ending this feed early makes the unzipper fail with FILE_ENDED, which unwinds the reader
-  // (temp files included) instead of leaving it waiting for bytes that never come
-  const feed = new PassThrough();
+  const input = createReadStream(path);
+  // exceljs pipes its input into the unzipper and forwards no read error: a failed read would
+  // leave it waiting for bytes forever. The whole read races against that error, and only once:
+  // each race leaves a reaction on this promise until it settles (one per row was 3 GB)
   let inputError: Error | undefined;
-  const stopInput = () => {
-    file.unpipe(feed);
-    file.destroy();
-    feed.end();
-  };
-  file.on("error", (error) => {
-    inputError = error;
-    stopInput();
+  const inputFailed = new Promise<never>((_, reject) => {
+    input.once("error", (error) => {
+      inputError = error;
+      reject(error);
+    });
   });
-  file.pipe(feed);
-  signal?.addEventListener("abort", stopInput, { once: true });
+  inputFailed.catch(() => undefined);
 
   const output = new CsvWriter(createWriteStream(csvPath));
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(feed, {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, {
     worksheets: "emit",
     sharedStrings: "cache",
     styles: "cache",
@@ -224,36 +219,51 @@ export async function xlsxSheetToCsv(
     entries: "ignore",
   });
   const worksheets = reader[Symbol.asyncIterator]();
-  let result: { rows: number; columns: string[] } | undefined;
   try {
-    for (;;) {
-      const next = await worksheets.next();
-      if (next.done) break;
-      const worksheet: StreamedSheet = next.value;
-      if (result === undefined && worksheet.name === sheet) {
-        result = await copySheet(worksheet, output, { date1904, signal });
-      } else {
-        skipSheet(worksheet);
-      }
-    }
-    signal?.throwIfAborted();
-    if (inputError) throw inputError;
-    if (!result || result.columns.length === 0) throw new TableError(`sheet '${sheet}' is empty`);
+    const reading = copyNamedSheet(worksheets, sheet, output, { date1904, signal });
+    const result = await Promise.race([reading, inputFailed]);
     await output.end();
     return { ...result, sheet };
   } catch (error) {
-    stopInput();
-    // run the reader to its end so it deletes the temp files it inflated sheets into
-    await drain(worksheets);
+    if (inputError) {
+      input.destroy();
+      await output.discard(csvPath);
+      throw inputError;
+    }
+    // run the reader to its end so that it deletes the temp files it inflated sheets into
+    await Promise.race([drain(worksheets), inputFailed]).catch(() => undefined);
     await output.discard(csvPath);
-    if (signal?.aborted) signal.throwIfAborted();
-    if (inputError) throw inputError;
+    signal?.throwIfAborted();
     if (error instanceof TableError || output.failed(error)) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     throw new TableError(`the workbook could not be read (${reason})`);
-  } finally {
-    signal?.removeEventListener("abort", stopInput);
   }
+}
+
+async function copyNamedSheet(
+  worksheets: AsyncGenerator<StreamedSheet>,
+  sheet: string,
+  output: CsvWriter,
+  options: { date1904: boolean; signal?: AbortSignal },
+): Promise<{ rows: number; columns: string[] }> {
+  const { signal } = options;
+  let result: { rows: number; columns: string[] } | undefined;
+  // next() rather than for-await, which on an error would close the reader before it deletes its
+  // temp files. An abort is seen once the reader has inflated the file to them (about a second
+  // per million rows); cutting its input short instead leaves it hanging on a temp file.
+  for (;;) {
+    const next = await worksheets.next();
+    if (next.done) break;
+    const worksheet = next.value;
+    if (result === undefined && worksheet.name === sheet && !signal?.aborted) {
+      result = await copySheet(worksheet, output, options);
+    } else {
+      skipSheet(worksheet);
+    }
+  }
+  signal?.throwIfAborted();
+  if (!result || result.columns.length === 0) throw new TableError(`sheet '${sheet}' is empty`);
+  return result;
 }
 
 function pickSheet(sheets: readonly string[], wanted: string | undefined): string {
@@ -280,7 +290,7 @@ async function drain(worksheets: AsyncGenerator<StreamedSheet>): Promise<void> {
       skipSheet(next.value);
     }
   } catch {
-    // the reader failing on the feed we cut short is the expected end here
+    // a reader that failed has already stopped, and the error that matters is the first one
   }
 }
 
@@ -289,14 +299,15 @@ async function copySheet(
   output: CsvWriter,
   options: { date1904: boolean; signal?: AbortSignal },
 ): Promise<{ rows: number; columns: string[] }> {
+  const { date1904, signal } = options;
   let columns: string[] | undefined;
   let rows = 0;
   const texts: string[] = [];
   for await (const row of worksheet) {
-    if (options.signal?.aborted) options.signal.throwIfAborted();
+    if (signal?.aborted) signal.throwIfAborted();
     texts.length = 0;
     row.eachCell((cell, columnNumber) => {
-      texts[columnNumber - 1] = cellText(cell.value, cell.numFmt, options.date1904);
+      texts[columnNumber - 1] = cellText(cell.value, cell.numFmt, date1904);
     });
     if (columns === undefined) {
       let width = texts.length;
@@ -504,13 +515,19 @@ export async function writeXlsx(
 
   const stream = createWriteStream(path);
   let outputError: Error | undefined;
+  const outputFailure = new AbortController();
   const outputFailed = new Promise<never>((_, reject) => {
     stream.on("error", (error) => {
       outputError = error;
+      outputFailure.abort(error);
       reject(error);
     });
   });
   outputFailed.catch(() => undefined);
+  // ends a wait for exceljs on abort or on a failed write, after which the wait would never end
+  const stopWaiting = signal
+    ? AbortSignal.any([signal, outputFailure.signal])
+    : outputFailure.signal;
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
     stream,
     useSharedStrings: false,
@@ -555,10 +572,10 @@ export async function writeXlsx(
   // exceljs writes each sheet's XML into a pipe towards zlib without heeding its back-pressure,
   // so a fast source would pile the whole sheet up in memory; wait for that pipe instead
   const zipCatchUp = async () => {
+    if (worksheet === undefined) return;
     const { stream: sheetStream } = worksheet as unknown as SheetStreamHandle;
     for (const pipe of sheetStream?.pipes ?? []) {
-      if (pipe._writableState?.needDrain)
-        await Promise.race([once(pipe, "drain", { signal }), outputFailed]);
+      if (pipe._writableState?.needDrain) await once(pipe, "drain", { signal: stopWaiting });
     }
   };
   const writeRows = async (list: readonly (readonly unknown[])[]) => {
@@ -604,21 +621,21 @@ export async function writeXlsx(
     stream.destroy();
     await finished(stream).catch(() => undefined);
     await rm(path, { force: true });
-    throw error;
+    // a wait cut short rejects with its own AbortError; callers get the signal's or the disk's
+    signal?.throwIfAborted();
+    throw outputError ?? error;
   }
 }
 
 /** A name Excel accepts: no : \ / ? * [ ], not blank, no apostrophe at either end, ≤ 31 chars. */
 function sanitiseSheetName(name: string): string {
-  const cleaned = name
-    .replace(/[:\\/?*[\]]/g, "_")
-    .replace(/[\u0000-\u001f]/g, " ")
-    .replace(/^'+|'+$/g, "")
-    .trim();
+  const trimEnds = (text: string) => text.replace(/^['\s]+|['\s]+$/g, "");
+  const allowed = trimEnds(name.replace(/[:\\/?*[\]]/g, "_").replace(/[\u0000-\u001f]/g, " "));
+  // the cut can leave an apostrophe or a space at the new end
+  const cleaned = trimEnds(truncateUtf16(allowed, MAX_SHEET_NAME));
+  if (cleaned === "") return "Sheet1";
   // "History" is reserved for Excel's own change-tracking sheet
-  if (cleaned === "" || cleaned.toLowerCase() === "history")
-    return cleaned ? `${cleaned}_` : "Sheet1";
-  return truncateUtf16(cleaned, MAX_SHEET_NAME);
+  return cleaned.toLowerCase() === "history" ? `${cleaned}_` : cleaned;
 }
 
 function spillSheetName(baseName: string, index: number): string {
@@ -668,8 +685,9 @@ function displayLength(value: XlsxValue, type: TColumnType): number {
 const NUMBER_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
 const ISO_DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?Z?$/;
-// Excel cannot show dates before 1900 (its day 1) or after 9999: those stay text
-const EARLIEST_EXCEL_MS = Date.UTC(1900, 0, 1);
+// Excel shows no dates after 9999, nor before 1900, and counts a 29 February 1900 that never was,
+// so exceljs's serials for January and February 1900 come out a day late: those stay text
+const EARLIEST_EXCEL_MS = Date.UTC(1900, 2, 1);
 const LATEST_EXCEL_MS = Date.UTC(10000, 0, 1);
 
 /** A value as the cell it becomes in a column of the given type; what does not fit stays text. */
