@@ -8,7 +8,7 @@
  * status). DataHaul reads the table it stored at upload (typed Parquet); the upload (reading,
  * typing and storing the CSV) is timed on its own line. Peak RSS: the reference process's own
  * maxRSS; DataHaul's is the server process (pages, API and worker in one, the embedded default)
- * sampled every 50 ms during the task, next to its idle figure.
+ * sampled every 50 ms during the task, and how far it rose above its settled figure before it.
  *
  * `--big` also runs the streaming cases (filter, select, computed column) at 5× N rows: their
  * peak should not grow with the rows.
@@ -106,7 +106,8 @@ async function writeCsv(file: string, rows: number) {
       `${i + 1},${regions[i % 5]},Product ${i % 997},${(i * 7) % 500},${(((i * 13) % 10_000) / 100).toFixed(2)},${day},${i % 3 === 0},${String(i % 100_000).padStart(6, "0")}`,
     );
     if (chunk.length === 10_000) {
-      if (!out.write(`${chunk.join("\n")}\n`)) await new Promise<void>((r) => out.once("drain", () => r()));
+      if (!out.write(`${chunk.join("\n")}\n`))
+        await new Promise<void>((r) => out.once("drain", () => r()));
       chunk = [];
     }
   }
@@ -236,17 +237,30 @@ async function api<T>(
   return (await response.json()) as T;
 }
 
-/** Runs `work` while sampling the server's RSS; returns its result, seconds and the peak. */
+/** The server's RSS once it has settled: the lowest reading over 2 s. */
+async function settledRssMb(pid: number): Promise<number> {
+  let lowest = treeRssMb(pid);
+  for (let i = 0; i < 20; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    lowest = Math.min(lowest, treeRssMb(pid));
+  }
+  return lowest;
+}
+
+/** Runs `work` while sampling the server's RSS; returns its result, seconds, the peak and the RSS before. */
 async function sampled<T>(pid: number, work: () => Promise<T>) {
+  const beforeMb = await settledRssMb(pid);
   let peak = treeRssMb(pid);
   const timer = setInterval(() => (peak = Math.max(peak, treeRssMb(pid))), 50);
   const started = performance.now();
   try {
     const result = await work();
+    const peakMb = Math.max(peak, treeRssMb(pid));
     return {
       result,
       seconds: (performance.now() - started) / 1000,
-      peakMb: Math.max(peak, treeRssMb(pid)),
+      peakMb,
+      growthMb: peakMb - beforeMb,
     };
   } finally {
     clearInterval(timer);
@@ -300,7 +314,7 @@ async function main() {
       ),
     );
     log(
-      `upload (read, type, store as Parquet): ${upload.seconds.toFixed(2)} s, ${(size / upload.seconds / 1e6).toFixed(2)} M rows/s, server peak ${upload.peakMb.toFixed(0)} MB`,
+      `upload (read, type, store as Parquet): ${upload.seconds.toFixed(2)} s, ${(size / upload.seconds / 1e6).toFixed(2)} M rows/s, server peak ${upload.peakMb.toFixed(0)} MB (+${upload.growthMb.toFixed(0)} MB)`,
     );
     log(
       row([
@@ -310,10 +324,11 @@ async function main() {
         "ratio",
         "rows/s DataHaul",
         "peak RSS direct MB",
-        "peak RSS DataHaul MB",
+        "DataHaul server peak MB",
+        "of it the task's MB",
       ]),
     );
-    log(row(["---", "---", "---", "---", "---", "---", "---"]));
+    log(row(["---", "---", "---", "---", "---", "---", "---", "---"]));
     for (const c of CASES) {
       if (size !== ROWS && !c.isStreaming) continue;
       if (c.format === "xlsx" && size > 1_048_575) {
@@ -332,6 +347,7 @@ async function main() {
           Math.round(size / task.seconds).toLocaleString("en-US"),
           direct.maxRssMb.toFixed(0),
           task.peakMb.toFixed(0),
+          `+${task.growthMb.toFixed(0)}`,
         ]),
       );
     }

@@ -21,6 +21,10 @@ function instanceFor(options: TEngineOptions): Promise<DuckDBInstance> {
         autoinstall_known_extensions: "false",
         autoload_known_extensions: "false",
         enable_external_access: "true",
+        // what a query took goes back to the system soon after, not at the next query: a web
+        // server that ran one big export should not keep its memory
+        allocator_background_threads: "true",
+        allocator_flush_threshold: "32MB",
       }),
     };
   }
