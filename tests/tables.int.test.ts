@@ -10,10 +10,13 @@ import JSZip from "jszip";
 import Papa from "papaparse";
 import iconv from "iconv-lite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFakeCsvHost } from "@/test-support/fakes/csv-host";
+import { SMALL_SALES } from "@/test-support/fakes/report-data";
 import { readStoredBlob, startTestApp, waitFor, waitForJobEnd } from "./support/test-app";
 
 let app: Awaited<ReturnType<typeof startTestApp>>;
 let scratch: string;
+let csvHost: Awaited<ReturnType<typeof startFakeCsvHost>>;
 
 const services = async () => ({
   upload: await import("@/server/services/tables/receive-upload"),
@@ -25,6 +28,7 @@ const services = async () => ({
 });
 
 beforeAll(async () => {
+  csvHost = await startFakeCsvHost();
   app = await startTestApp({ MAX_UPLOAD_MB: "2" });
   const { startWorker } = await import("@/server/boot");
   await startWorker();
@@ -33,6 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.stop();
+  await csvHost?.close();
   fs.rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -355,5 +360,61 @@ describe("transforms and exports", () => {
     const states = (await progress.getExportProgress(jobId))!.outputs.map((o) => o.state);
     expect(states).toContain("cancelled");
     expect(states.filter((s) => s === "succeeded").length).toBeLessThan(6);
+  });
+});
+
+describe("a report's output as a table", () => {
+  it("reads the latest successful run, and exports after each run when the transform asks", async () => {
+    const { tables, transforms, progress } = await services();
+    const { saveConnector } = await import("@/server/services/connectors/connectors");
+    const { saveReport } = await import("@/server/services/reports/reports");
+    const { startReportRun } = await import("@/server/services/reports/start-report-run");
+    const connector = await saveConnector({
+      name: "Shop files",
+      kind: "http",
+      baseUrl: csvHost.url,
+      settings: { authMethod: "none" },
+      secrets: {},
+    });
+    const report = await saveReport({
+      name: "Sales feed",
+      connectorId: connector.id,
+      query: { url: "/exports/sales.csv" },
+    });
+    const table = await tables.createReportTable({ reportId: report.id, createdById: app.userId });
+    await expect(transforms.previewTransform({ tableId: table.id, steps: [] })).rejects.toThrow(
+      "The report 'Sales feed' has no successful run yet: run it first.",
+    );
+    const transform = await transforms.createTransform({
+      name: "Sales feed by region",
+      tableId: table.id,
+      steps: [{ kind: "group", by: ["region"], aggregates: [{ function: "count" }] }],
+      outputs: [{ format: "csv" }],
+      exportAfterReportRun: true,
+    });
+
+    const { jobId: runId } = await startReportRun({
+      reportIds: [report.id],
+      createdById: app.userId,
+    });
+    await waitForJobEnd(app, runId);
+    const exportJob = await waitFor(() =>
+      app.db.job.findFirst({ where: { kind: "export", options: { contains: runId } } }),
+    );
+    await waitForJobEnd(app, exportJob.id);
+    const state = (await progress.getExportProgress(exportJob.id))!;
+    expect(state.job.status).toBe("completed");
+    expect(state.job.transformId).toBe(transform.id);
+    const regions = new Set(
+      Array.from({ length: SMALL_SALES.rowCount }, (_, i) => SMALL_SALES.row(i)[0]),
+    );
+    expect(state.outputs[0]!.rows).toBe(regions.size);
+
+    const preview = await transforms.previewTransform({ tableId: table.id, steps: [] });
+    expect(preview.rowCount).toBe(SMALL_SALES.rowCount);
+    expect(preview.columns.map((c) => c.name)).toEqual(SMALL_SALES.columns);
+    expect((await tables.getTable(table.id)).columns.map((c) => c.name)).toEqual(
+      SMALL_SALES.columns,
+    );
   });
 });

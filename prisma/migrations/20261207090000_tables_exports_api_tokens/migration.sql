@@ -25,6 +25,7 @@ CREATE TABLE "Transform" (
     "tableId" TEXT NOT NULL,
     "steps" TEXT NOT NULL DEFAULT '[]',
     "outputs" TEXT NOT NULL DEFAULT '[]',
+    "exportAfterReportRun" BOOLEAN NOT NULL DEFAULT false,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" DATETIME NOT NULL,
     CONSTRAINT "Transform_tableId_fkey" FOREIGN KEY ("tableId") REFERENCES "DataTable" ("id") ON DELETE CASCADE ON UPDATE CASCADE

@@ -25,6 +25,7 @@ import { storeBlob } from "../storage/blob-references";
 import { toSafeFileName } from "@/server/archive";
 import { renderFileName } from "./file-name-template";
 import { normaliseFetchedFile } from "./normalise-fetched-file";
+import { startExportsAfterReportRun } from "../tables/export-after-run";
 
 export const REPORT_RUN_QUEUE = "report-run.run";
 export type TReportRunMessage = { jobId: string };
@@ -536,5 +537,6 @@ async function finishRun(jobId: string): Promise<void> {
   const status = finalJobStatus(succeeded, failed);
   if (await markJobFinished(jobId, status)) {
     logger.info({ jobId, status, failed, succeeded }, "report run finished");
+    if (succeeded > 0) await startExportsAfterReportRun(jobId);
   }
 }

@@ -26,6 +26,8 @@ export type TExportProgress = {
     transformId: string | null;
     transformName: string | null;
     sourceName: string | null;
+    /** the report run this export followed */
+    afterRunJobId: string | null;
   };
   totals: Record<"total" | "pending" | "running" | "succeeded" | "failed" | "cancelled", number> & {
     rows: number;
@@ -84,6 +86,7 @@ export async function getExportProgress(jobId: string): Promise<TExportProgress 
       transformId: options.transformId,
       transformName: options.transformName,
       sourceName: options.tables[0]?.name ?? null,
+      afterRunJobId: options.afterRunJobId ?? null,
     },
     totals,
     outputs,

@@ -28,6 +28,8 @@ export type TExportOptions = {
   transformName: string | null;
   tables: TTableSnapshot[];
   steps: TStep[];
+  /** the report run this export followed, when it ran as a step after one */
+  afterRunJobId?: string;
 };
 
 const PROGRESS_EVERY_MS = 1_000;

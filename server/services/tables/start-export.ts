@@ -45,7 +45,7 @@ export function outputFileNames(baseName: string, outputs: readonly TOutputSpec[
  * fixed now: the stored files of its tables (kept while the job exists) and the steps as saved.
  */
 export async function startExport(
-  input: TStartExportInput & { createdById: string; scheduleId?: string },
+  input: TStartExportInput & { createdById: string; scheduleId?: string; afterRunJobId?: string },
 ): Promise<{ jobId: string }> {
   const parsed = ZStartExportInput.parse(input);
   const transform = parsed.transformId ? await getTransform(parsed.transformId) : null;
@@ -63,6 +63,7 @@ export async function startExport(
     transformName: transform?.name ?? null,
     tables,
     steps,
+    ...(input.afterRunJobId ? { afterRunJobId: input.afterRunJobId } : {}),
   };
   const job = await db.job.create({
     data: {

@@ -16,8 +16,10 @@ export const ZTransformInput = z.object({
   tableId: z.string().min(1, "Choose the table it starts from."),
   steps: ZSteps.default([]),
   outputs: z.array(ZOutputSpec).max(10).default([]),
+  /** a report's table: export after each run of the report that succeeds, scheduled runs too */
+  exportAfterReportRun: z.boolean().default(false),
 });
-export type TTransformInput = z.infer<typeof ZTransformInput>;
+export type TTransformInput = z.input<typeof ZTransformInput>;
 
 export type TTransform = {
   id: string;
@@ -26,6 +28,7 @@ export type TTransform = {
   tableName: string;
   steps: TStep[];
   outputs: TOutputSpec[];
+  exportAfterReportRun: boolean;
   createdAt: Date;
   updatedAt: Date;
 };
@@ -36,6 +39,7 @@ function toTransform(row: {
   tableId: string;
   steps: string;
   outputs: string;
+  exportAfterReportRun: boolean;
   createdAt: Date;
   updatedAt: Date;
   table: { name: string };
@@ -47,6 +51,7 @@ function toTransform(row: {
     tableName: row.table.name,
     steps: ZSteps.parse(JSON.parse(row.steps)),
     outputs: z.array(ZOutputSpec).parse(JSON.parse(row.outputs)),
+    exportAfterReportRun: row.exportAfterReportRun,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -89,6 +94,7 @@ export async function createTransform(input: TTransformInput): Promise<TTransfor
       tableId: data.tableId,
       steps: JSON.stringify(data.steps),
       outputs: JSON.stringify(data.outputs),
+      exportAfterReportRun: data.exportAfterReportRun,
     },
     include: withTable,
   });
@@ -107,6 +113,7 @@ export async function updateTransform(id: string, input: TTransformInput): Promi
       tableId: data.tableId,
       steps: JSON.stringify(data.steps),
       outputs: JSON.stringify(data.outputs),
+      exportAfterReportRun: data.exportAfterReportRun,
     },
     include: withTable,
   });

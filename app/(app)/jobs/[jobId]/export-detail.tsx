@@ -79,6 +79,14 @@ export function ExportDetail({ jobId }: { jobId: string }) {
           {job.sourceName && (
             <span className="text-xs text-slate-500">from the table {job.sourceName}</span>
           )}
+          {job.afterRunJobId && (
+            <Link
+              href={`/jobs/${job.afterRunJobId}`}
+              className="text-xs text-brand-600 hover:underline"
+            >
+              after this report run
+            </Link>
+          )}
           <LiveIndicator isFinal={isFinal} isConnected={isConnected} />
         </div>
         <div className="mt-3">

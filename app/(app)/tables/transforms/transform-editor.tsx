@@ -36,7 +36,13 @@ const DEFAULT_OUTPUT: Omit<TOutputSpec, "format"> = {
 
 const PREVIEW_DELAY_MS = 400;
 
-type TDraft = { name: string; tableId: string; steps: TStep[]; outputs: TOutputSpec[] };
+type TDraft = {
+  name: string;
+  tableId: string;
+  steps: TStep[];
+  outputs: TOutputSpec[];
+  exportAfterReportRun: boolean;
+};
 
 /** A transform's page: its steps with a live preview, the files an export writes, save and export. */
 export function TransformEditor({
@@ -62,12 +68,14 @@ export function TransformEditor({
         tableId: saved.data.tableId,
         steps: saved.data.steps,
         outputs: saved.data.outputs,
+        exportAfterReportRun: saved.data.exportAfterReportRun,
       }
     : {
         name: "",
         tableId: tableId ?? tables.data[0]?.id ?? "",
         steps: [],
         outputs: [{ format: "csv", ...DEFAULT_OUTPUT }],
+        exportAfterReportRun: false,
       };
   return (
     <Editor
@@ -86,7 +94,13 @@ function Editor({
 }: {
   transformId?: string;
   initial: TDraft;
-  tables: { id: string; name: string; columns: TColumn[] }[];
+  tables: {
+    id: string;
+    name: string;
+    kind: string;
+    reportName: string | null;
+    columns: TColumn[];
+  }[];
 }) {
   const trpc = useTRPC();
   const router = useRouter();
@@ -129,12 +143,7 @@ function Editor({
   };
 
   async function save(): Promise<string> {
-    const input = {
-      name: draft.name,
-      tableId: draft.tableId,
-      steps: draft.steps,
-      outputs: draft.outputs,
-    };
+    const input = { ...draft };
     const result = transformId
       ? await update.mutateAsync({ id: transformId, ...input })
       : await create.mutateAsync(input);
@@ -145,6 +154,7 @@ function Editor({
   }
 
   const actionError = create.error ?? update.error ?? startExport.error;
+  const source = tables.find((t) => t.id === draft.tableId);
   const failed = preview?.steps.findIndex((s) => s.status === "failed") ?? -1;
 
   return (
@@ -325,6 +335,25 @@ function Editor({
             outputs={draft.outputs}
             onChange={(outputs) => setDraft({ ...draft, outputs })}
           />
+          {source?.kind === "report" && (
+            <Card>
+              <label className="flex items-start gap-2 text-sm">
+                <input
+                  type="checkbox"
+                  className="mt-1"
+                  checked={draft.exportAfterReportRun}
+                  onChange={(e) => setDraft({ ...draft, exportAfterReportRun: e.target.checked })}
+                />
+                <span>
+                  Export after each successful run of the report {source.reportName ?? ""}
+                  <span className="block text-xs text-slate-500">
+                    Runs started by hand and by its schedules: schedule the report to get fresh
+                    files every morning.
+                  </span>
+                </span>
+              </label>
+            </Card>
+          )}
         </div>
         <PreviewPanel
           preview={preview}

@@ -25,6 +25,7 @@ CREATE TABLE "Transform" (
     "tableId" TEXT NOT NULL,
     "steps" TEXT NOT NULL DEFAULT '[]',
     "outputs" TEXT NOT NULL DEFAULT '[]',
+    "exportAfterReportRun" BOOLEAN NOT NULL DEFAULT false,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" TIMESTAMP(3) NOT NULL,
 
