@@ -82,6 +82,8 @@ test("upload a workbook, build a transform with its preview, export XLSX and CSV
 
   await page.getByLabel("Excel (XLSX)").check();
   await page.getByLabel(/Byte order mark/).check();
+  await expect(page.getByRole("button", { name: "Save and export" })).toBeEnabled();
+  await expect(page.getByText("Updating…")).toBeHidden();
   await page.screenshot({ path: path.join(shots, "transform-editor.png"), fullPage: true });
   await expectNoSeriousA11yViolations(page, "the transform editor");
   await page.getByRole("button", { name: "Save and export" }).click();

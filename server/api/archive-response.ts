@@ -19,7 +19,7 @@ export function archiveResponse(request: Request, archive: TArchive): Response {
       // scripts/server.mjs turns this into Content-Length, which Next would otherwise drop
       "x-content-length": String(archive.size),
       "content-disposition": attachmentHeader(archive.fileName),
-      "cache-control": "no-store",
+      "cache-control": "no-store, no-transform",
     },
   });
 }

@@ -1,4 +1,5 @@
 import "server-only";
+import { Readable } from "node:stream";
 import type { TSessionUser } from "../auth/auth";
 import { authenticateRequest, scopeAllows, type TTokenScope } from "../auth/request-auth";
 import { AppError, HTTP_STATUS_BY_CODE } from "../errors";
@@ -46,4 +47,26 @@ export function textResponse(status: number, message: string): Response {
 export function attachmentHeader(fileName: string): string {
   const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, "_");
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
+}
+
+/**
+ * A stored file as a download with its exact length. `no-transform` keeps Next's compression off
+ * it: a CSV sent gzipped loses its Content-Length, and a browser then shows no progress.
+ */
+export function fileResponse(file: {
+  fileName: string;
+  size: number;
+  contentType: string;
+  stream: NodeJS.ReadableStream;
+}): Response {
+  return new Response(Readable.toWeb(file.stream as Readable) as ReadableStream, {
+    headers: {
+      "content-type": file.contentType,
+      // scripts/server.mjs turns this into Content-Length, which Next would otherwise drop
+      "x-content-length": String(file.size),
+      "content-disposition": attachmentHeader(file.fileName),
+      "cache-control": "no-store, no-transform",
+      "x-content-type-options": "nosniff",
+    },
+  });
 }

@@ -460,3 +460,20 @@ describe("engineMessage", () => {
     expect(engineMessage("plain")).toBe("plain");
   });
 });
+
+describe("an empty JSON array", () => {
+  it("is refused as having no rows, not as unreadable", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "datahaul-empty-json-"));
+    const file = path.join(dir, "empty.json");
+    fs.writeFileSync(file, " [ ]\n");
+    const connection = await (await DuckDBInstance.create(":memory:")).connect();
+    try {
+      await expect(readTableFile(connection, file, "empty.json", {}, dir)).rejects.toThrow(
+        "the file is an empty JSON array: it has no rows.",
+      );
+    } finally {
+      connection.closeSync();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

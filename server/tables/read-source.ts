@@ -216,6 +216,8 @@ async function jsonRelation(
     const names = described.columnNames();
     types = described.columnTypes().map((type, index) => ({ name: names[index]!, type }));
   } catch (error) {
+    if (format === "json" && (await isEmptyJsonArray(filePath)))
+      throw new TableError("the file is an empty JSON array: it has no rows.");
     throw new TableError(
       format === "json"
         ? `the file is not a JSON array of objects (${engineMessage(error)}). ${READABLE}`
@@ -224,6 +226,12 @@ async function jsonRelation(
   }
   const list = types.flatMap(({ name, type }) => flattened(quoteIdent(name), name, type));
   return `(SELECT ${list.join(", ")} FROM ${source})`;
+}
+
+async function isEmptyJsonArray(filePath: string): Promise<boolean> {
+  const { size } = await fs.promises.stat(filePath);
+  if (size > 1024) return false;
+  return /^\uFEFF?\s*\[\s*\]\s*$/.test(await fs.promises.readFile(filePath, "utf8"));
 }
 
 function flattened(sql: string, name: string, type: DuckDBType): string[] {

@@ -227,7 +227,7 @@ function TableRow({ table, onDelete }: { table: TTableSummary; onDelete: () => v
         <ul className="mt-2 flex flex-wrap gap-1.5">
           {table.columns.map((column) => (
             <li key={column.name} className="rounded bg-slate-100 px-2 py-0.5 text-xs">
-              {column.name} <span className="text-slate-500">{TYPE_LABELS[column.type]}</span>
+              {column.name} <span className="text-slate-600">{TYPE_LABELS[column.type]}</span>
             </li>
           ))}
         </ul>

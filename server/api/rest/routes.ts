@@ -1,5 +1,4 @@
 import "server-only";
-import { Readable } from "node:stream";
 import { z } from "zod";
 import { db } from "../../db";
 import { AppError } from "../../errors";
@@ -22,29 +21,12 @@ import {
   ZTransformInput,
 } from "../../services/tables/transforms";
 import { archiveResponse } from "../archive-response";
-import { attachmentHeader } from "../http";
+import { fileResponse } from "../http";
 import { defineRoute, type TRestRoute } from "./rest-route";
 
 const ZJobId = z.object({ jobId: z.string().min(1).meta({ description: "The job's id" }) });
 const ZTableId = z.object({ tableId: z.string().min(1) });
 const ZTransformId = z.object({ transformId: z.string().min(1) });
-
-/** A finished file as a download with its exact size. */
-function fileResponse(file: {
-  fileName: string;
-  size: number;
-  contentType: string;
-  stream: NodeJS.ReadableStream;
-}) {
-  return new Response(Readable.toWeb(file.stream as Readable) as ReadableStream, {
-    headers: {
-      "content-type": file.contentType,
-      "x-content-length": String(file.size),
-      "content-disposition": attachmentHeader(file.fileName),
-      "cache-control": "no-store",
-    },
-  });
-}
 
 async function requireExport(jobId: string) {
   const progress = await getExportProgress(jobId);

@@ -467,6 +467,11 @@ const TYPE_SHORT: Record<string, string> = {
   timestamp: "date-time",
 };
 
+/** 969.6, not 969.5999999999999: the preview shows a number as a spreadsheet would; exports keep every digit. */
+function shown(value: unknown): string {
+  return typeof value === "number" ? String(Number(value.toPrecision(15))) : String(value);
+}
+
 function PreviewPanel({
   preview,
   isLoading,
@@ -506,7 +511,13 @@ function PreviewPanel({
         </p>
       ))}
       {preview && (
-        <div className="max-h-[70vh] overflow-auto">
+        <div
+          className="max-h-[70vh] overflow-auto"
+          // the table scrolls on its own: a keyboard must be able to reach and scroll it
+          tabIndex={0}
+          role="region"
+          aria-label="Preview rows"
+        >
           <table className="w-full text-left text-xs" data-testid="preview-table">
             <thead className="sticky top-0 bg-slate-50">
               <tr>
@@ -532,9 +543,9 @@ function PreviewPanel({
                       className={`max-w-xs truncate px-2 py-1 ${typeof value === "number" ? "text-right tabular-nums" : ""}`}
                     >
                       {value === null ? (
-                        <span className="text-slate-400">empty</span>
+                        <span className="text-slate-500">empty</span>
                       ) : (
-                        String(value)
+                        shown(value)
                       )}
                     </td>
                   ))}
