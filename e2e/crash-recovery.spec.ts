@@ -2,6 +2,8 @@ import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import Database from "better-sqlite3";
+import ExcelJS from "exceljs";
+import Papa from "papaparse";
 import { request as playwrightRequest, type APIRequestContext } from "@playwright/test";
 import { CRASH_APP_PORT } from "../playwright.config";
 import { startImageHost } from "../test-support/fakes/image-host";
@@ -106,6 +108,75 @@ test("a job survives SIGKILL of the server: every item ends once, the ZIP matche
   } finally {
     server.kill("SIGKILL");
     await host.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test("an export survives SIGKILL of the server: the file it was writing is written again, whole", async ({}, testInfo) => {
+  test.setTimeout(180_000);
+  const { dataDir, databaseFile } = createDataDir("crash-export");
+  let server = startServer(dataDir);
+  try {
+    let api = await signedIn();
+    const rows = 120_000;
+    const lines = ["id,name,amount,day"];
+    for (let i = 1; i <= rows; i++)
+      lines.push(`${i},name ${i},${(i * 1.25).toFixed(2)},2024-0${(i % 9) + 1}-1${i % 10}`);
+    const uploaded = await api.post("/api/tables?fileName=long.csv", { data: lines.join("\n") });
+    expect(uploaded.status()).toBe(201);
+    const tableId: string = (await uploaded.json()).id;
+    const started = await api.post("/api/trpc/tables.startExport", {
+      data: { json: { tableId, outputs: [{ format: "xlsx" }, { format: "csv" }] } },
+    });
+    expect(started.ok()).toBe(true);
+    const jobId: string = (await started.json()).result.data.json.jobId;
+
+    const db = new Database(databaseFile, { readonly: true });
+    const outputs = () =>
+      db
+        .prepare(
+          "SELECT format, state, attempts, rows FROM ExportOutput WHERE jobId = ? ORDER BY position",
+        )
+        .all(jobId) as { format: string; state: string; attempts: number; rows: number | null }[];
+    // the workbook is being written: the kill lands in the middle of it
+    await waitUntil(async () => outputs()[0]?.state === "running", 60_000);
+    server.kill("SIGKILL");
+    await new Promise((r) => server.once("exit", r));
+    expect(outputs().map((o) => o.state)).toEqual(["running", "pending"]);
+
+    server = startServer(dataDir);
+    api = await signedIn();
+    await waitUntil(async () => {
+      const row = db.prepare("SELECT status FROM Job WHERE id = ?").get(jobId) as {
+        status: string;
+      };
+      return row.status === "completed";
+    }, 120_000);
+    expect(outputs()).toEqual([
+      { format: "xlsx", state: "succeeded", attempts: 2, rows },
+      { format: "csv", state: "succeeded", attempts: 1, rows },
+    ]);
+    const ids = db
+      .prepare("SELECT id FROM ExportOutput WHERE jobId = ? ORDER BY position")
+      .all(jobId) as { id: string }[];
+    db.close();
+
+    const xlsx = await api.get(`/api/exports/${jobId}/files/${ids[0]!.id}`);
+    const xlsxBody = await xlsx.body();
+    expect(Number(xlsx.headers()["content-length"])).toBe(xlsxBody.length);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(new Uint8Array(xlsxBody).buffer);
+    const sheet = book.worksheets[0]!;
+    expect(sheet.rowCount).toBe(rows + 1);
+    expect(sheet.getRow(rows + 1).getCell(1).value).toBe(rows);
+
+    const csv = await api.get(`/api/exports/${jobId}/files/${ids[1]!.id}`);
+    const parsed = Papa.parse<string[]>((await csv.text()).trim()).data;
+    expect(parsed).toHaveLength(rows + 1);
+    expect(parsed.at(-1)![0]).toBe(String(rows));
+    fs.writeFileSync(testInfo.outputPath("crash-export.csv"), await csv.body());
+  } finally {
+    server.kill("SIGKILL");
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 });
