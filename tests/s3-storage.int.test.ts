@@ -110,3 +110,46 @@ describe("an image batch on S3 storage", () => {
     }
   }, 60_000);
 });
+
+describe("tables on S3 storage", () => {
+  it("keeps an upload's typed rows in the bucket and exports from them", async () => {
+    const { receiveTableUpload } = await import("@/server/services/tables/receive-upload");
+    const { startExport } = await import("@/server/services/tables/start-export");
+    const { openExportFile } = await import("@/server/services/tables/export-files");
+    const csv = [
+      "sku,units",
+      ...Array.from({ length: 500 }, (_, i) => `${String(i).padStart(5, "0")},${i}`),
+    ].join("\n");
+    const table = await receiveTableUpload({
+      body: new Blob([csv]).stream(),
+      contentLength: Buffer.byteLength(csv),
+      query: new URLSearchParams({ fileName: "codes.csv" }),
+      createdById: app.userId,
+    });
+    const stored = await app.db.dataTable.findUniqueOrThrow({ where: { id: table.id } });
+    expect(await app.runtime.blobs.has(stored.sha256!)).toBe(true);
+    // nothing of it in the local data folder: the store is the bucket
+    expect(fs.existsSync(path.join(app.dataDir, "blobs"))).toBe(false);
+
+    const { jobId } = await startExport({
+      tableId: table.id,
+      steps: [
+        { kind: "filter", conditions: [{ column: "units", operator: "at_least", value: 490 }] },
+      ],
+      outputs: [{ format: "csv" }],
+      createdById: app.userId,
+    });
+    await waitForJobEnd(app, jobId);
+    const output = await app.db.exportOutput.findFirstOrThrow({ where: { jobId } });
+    expect(output.state).toBe("succeeded");
+    const file = await openExportFile({ jobId, outputId: output.id });
+    const chunks: Buffer[] = [];
+    for await (const chunk of file.stream) chunks.push(Buffer.from(chunk as Buffer));
+    const text = Buffer.concat(chunks).toString("utf8");
+    expect(Buffer.byteLength(text)).toBe(file.size);
+    expect(text.trim().split("\n")).toEqual([
+      "sku,units",
+      ...Array.from({ length: 10 }, (_, i) => `${String(490 + i).padStart(5, "0")},${490 + i}`),
+    ]);
+  });
+});
