@@ -79,6 +79,34 @@ describe("a web process and a worker process on Redis", () => {
     }
   });
 
+  it("runs an export the web process started on the worker process, and its file is there for the web process", async () => {
+    const { receiveTableUpload } = await import("@/server/services/tables/receive-upload");
+    const { startExport } = await import("@/server/services/tables/start-export");
+    const { openExportFile } = await import("@/server/services/tables/export-files");
+    const csv = "region,units\nNorth,3\nSouth,5\nNorth,4\n";
+    const table = await receiveTableUpload({
+      body: new Blob([csv]).stream(),
+      contentLength: csv.length,
+      query: new URLSearchParams({ fileName: "web-worker.csv" }),
+      createdById: app.userId,
+    });
+    const { jobId } = await startExport({
+      tableId: table.id,
+      steps: [
+        { kind: "group", by: ["region"], aggregates: [{ function: "sum", column: "units" }] },
+      ],
+      outputs: [{ format: "csv" }],
+      createdById: app.userId,
+    });
+    await waitFor(async () => (await jobStatus(jobId)) === "completed", 60_000);
+    expect((await app.runtime.queue.stats()).consumers).toBe(0);
+    const output = await app.db.exportOutput.findFirstOrThrow({ where: { jobId } });
+    const file = await openExportFile({ jobId, outputId: output.id });
+    const chunks: Buffer[] = [];
+    for await (const chunk of file.stream) chunks.push(Buffer.from(chunk as Buffer));
+    expect(Buffer.concat(chunks).toString("utf8")).toBe("region,sum_units\nNorth,7\nSouth,5\n");
+  });
+
   it("counts the worker process on the web process's system check", async () => {
     const { checkSystem } = await import("@/server/services/system/check-system");
     const workers = (await checkSystem()).checks.find((check) => check.name === "Workers")!;
