@@ -416,5 +416,32 @@ describe("a report's output as a table", () => {
     expect((await tables.getTable(table.id)).columns.map((c) => c.name)).toEqual(
       SMALL_SALES.columns,
     );
+
+    // a table fixed to this run reads it while the run is kept, and says so plainly once it is gone
+    expect(await tables.listReportRunsOf(report.id)).toEqual([
+      expect.objectContaining({ jobId: runId, rows: SMALL_SALES.rowCount }),
+    ]);
+    const fixed = await tables.createReportTable({
+      reportId: report.id,
+      runJobId: runId,
+      createdById: app.userId,
+    });
+    expect(fixed.runJobId).toBe(runId);
+    expect((await transforms.previewTransform({ tableId: fixed.id, steps: [] })).rowCount).toBe(
+      SMALL_SALES.rowCount,
+    );
+    const { jobId: secondRun } = await startReportRun({
+      reportIds: [report.id],
+      createdById: app.userId,
+    });
+    await waitForJobEnd(app, secondRun);
+    const { deleteJob } = await import("@/server/services/jobs/job-actions");
+    await deleteJob(runId);
+    await expect(transforms.previewTransform({ tableId: fixed.id, steps: [] })).rejects.toThrow(
+      "The run of 'Sales feed' this table reads is gone (deleted, or past the retention): add the table again from another run, or from the latest.",
+    );
+    expect((await transforms.previewTransform({ tableId: table.id, steps: [] })).rowCount).toBe(
+      SMALL_SALES.rowCount,
+    );
   });
 });

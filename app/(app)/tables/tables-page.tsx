@@ -51,6 +51,11 @@ export function TablesPage() {
     }),
   );
   const [reportId, setReportId] = useState("");
+  const [runJobId, setRunJobId] = useState("");
+  const runs = useQuery({
+    ...trpc.tables.reportRuns.queryOptions({ reportId }),
+    enabled: Boolean(reportId),
+  });
   const actionError =
     fromReport.error ?? removeTable.error ?? removeTransform.error ?? exportNow.error;
 
@@ -66,7 +71,8 @@ export function TablesPage() {
         <Card>
           <h2 className="text-base font-semibold">From a report</h2>
           <p className="mt-1 text-sm text-slate-600">
-            A report&apos;s table reads its latest successful run each time it is used.
+            A report&apos;s table reads its latest successful run each time it is used, or the one
+            run you choose.
           </p>
           <div className="mt-3 flex flex-wrap gap-2">
             <label className="sr-only" htmlFor="report-table">
@@ -76,7 +82,10 @@ export function TablesPage() {
               id="report-table"
               className="min-w-0 flex-1 rounded-md border border-slate-300 px-2 py-2 text-sm"
               value={reportId}
-              onChange={(event) => setReportId(event.target.value)}
+              onChange={(event) => {
+                setReportId(event.target.value);
+                setRunJobId("");
+              }}
             >
               <option value="">Choose a report…</option>
               {(reports.data ?? []).map((report) => (
@@ -85,9 +94,27 @@ export function TablesPage() {
                 </option>
               ))}
             </select>
+            <label className="sr-only" htmlFor="report-run">
+              Which run
+            </label>
+            <select
+              id="report-run"
+              className="min-w-0 flex-1 rounded-md border border-slate-300 px-2 py-2 text-sm"
+              value={runJobId}
+              disabled={!reportId}
+              onChange={(event) => setRunJobId(event.target.value)}
+            >
+              <option value="">The latest successful run, each time</option>
+              {(runs.data ?? []).map((run) => (
+                <option key={run.jobId} value={run.jobId}>
+                  Only the run of {run.finishedAt ? new Date(run.finishedAt).toLocaleString() : "?"}
+                  {run.rows !== null ? ` (${run.rows.toLocaleString()} rows)` : ""}
+                </option>
+              ))}
+            </select>
             <Button
               disabled={!reportId || fromReport.isPending}
-              onClick={() => fromReport.mutate({ reportId })}
+              onClick={() => fromReport.mutate({ reportId, ...(runJobId ? { runJobId } : {}) })}
             >
               Add table
             </Button>
@@ -203,7 +230,7 @@ function TableRow({ table, onDelete }: { table: TTableSummary; onDelete: () => v
           <p className="text-xs text-slate-500">
             {table.kind === "upload"
               ? `uploaded ${table.fileName ?? ""}${table.bytes !== null ? ` (${formatBytes(table.bytes)})` : ""}`
-              : `output of the report ${table.reportName ?? "(deleted)"}`}
+              : `output of the report ${table.reportName ?? "(deleted)"}${table.runJobId ? ", one run" : ", its latest run"}`}
             {table.rows !== null ? ` · ${table.rows.toLocaleString()} rows` : ""}
             {table.columns.length > 0 ? ` · ${table.columns.length} columns` : ""}
           </p>

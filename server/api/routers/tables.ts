@@ -5,6 +5,7 @@ import {
   createReportTable,
   deleteTable,
   getTable,
+  listReportRunsOf,
   listTables,
   renameTable,
   ZTableName,
@@ -26,8 +27,18 @@ const ZId = z.object({ id: z.string().min(1) });
 export const tablesRouter = createTRPCRouter({
   list: protectedProcedure.query(() => listTables()),
   get: protectedProcedure.input(ZId).query(({ input }) => getTable(input.id)),
+  reportRuns: protectedProcedure
+    .input(z.object({ reportId: z.string().min(1) }))
+    .query(({ input }) => listReportRunsOf(input.reportId)),
   createFromReport: protectedProcedure
-    .input(z.object({ reportId: z.string().min(1), name: ZTableName.optional() }))
+    .input(
+      z.object({
+        reportId: z.string().min(1),
+        /** one run's output; none: the latest successful run, each time */
+        runJobId: z.string().min(1).optional(),
+        name: ZTableName.optional(),
+      }),
+    )
     .mutation(({ ctx, input }) => createReportTable({ ...input, createdById: ctx.user.id })),
   rename: protectedProcedure
     .input(z.object({ id: z.string().min(1), name: ZTableName }))

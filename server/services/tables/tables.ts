@@ -30,6 +30,8 @@ export type TTableSummary = {
   fileName: string | null;
   reportId: string | null;
   reportName: string | null;
+  /** a report table fixed to one run; null: the latest successful run */
+  runJobId: string | null;
   columns: TSourceColumn[];
   rows: number | null;
   bytes: number | null;
@@ -55,6 +57,7 @@ function summarise(table: TTableRow): TTableSummary {
     fileName: table.fileName,
     reportId: table.reportId,
     reportName: table.report?.name ?? null,
+    runJobId: (JSON.parse(table.readOptions) as { runJobId?: string }).runJobId ?? null,
     columns: JSON.parse(table.columns) as TSourceColumn[],
     rows: table.rows,
     bytes: table.bytes,
@@ -156,20 +159,32 @@ export async function createUploadedTable(args: {
   });
 }
 
-/** A table that reads a report's latest successful run whenever it is used. */
+/**
+ * A table that reads a report's output: its latest successful run whenever it is used, or the
+ * one run chosen (which stays while that run is kept).
+ */
 export async function createReportTable(args: {
   reportId: string;
+  runJobId?: string;
   name?: string;
   createdById: string;
 }): Promise<TTableSummary> {
   const report = await db.report.findUnique({ where: { id: args.reportId } });
   if (!report)
     throw new AppError("NOT_FOUND", "This report does not exist (it may have been deleted).");
+  if (args.runJobId) {
+    const item = await db.reportRunItem.findFirst({
+      where: { jobId: args.runJobId, reportId: report.id, state: "succeeded" },
+    });
+    if (!item)
+      throw new AppError("BAD_REQUEST", `That run has no successful output of '${report.name}'.`);
+  }
   const table = await db.dataTable.create({
     data: {
       name: await freeName(args.name?.trim() || report.name),
       kind: "report",
       reportId: report.id,
+      readOptions: JSON.stringify(args.runJobId ? { runJobId: args.runJobId } : {}),
       createdById: args.createdById,
     },
     include: { report: { select: { name: true } } },
@@ -217,14 +232,20 @@ export async function snapshotTable(tableId: string): Promise<TTableSnapshot> {
       sha256: table.sha256!,
       fileName: table.fileName ?? table.name,
     };
+  const { runJobId } = JSON.parse(table.readOptions) as { runJobId?: string };
   const file = await db.reportRunFile.findFirst({
-    where: { item: { reportId: table.reportId, state: "succeeded" } },
+    where: {
+      item: { reportId: table.reportId, state: "succeeded", ...(runJobId ? { jobId: runJobId } : {}) },
+    },
     orderBy: [{ item: { finishedAt: "desc" } }, { position: "asc" }],
   });
+  const reportName = table.report?.name ?? table.name;
   if (!file)
     throw new AppError(
       "BAD_REQUEST",
-      `The report '${table.report?.name ?? table.name}' has no successful run yet: run it first.`,
+      runJobId
+        ? `The run of '${reportName}' this table reads is gone (deleted, or past the retention): add the table again from another run, or from the latest.`
+        : `The report '${reportName}' has no successful run yet: run it first.`,
     );
   return { tableId, name: table.name, format: "csv", sha256: file.sha256, fileName: file.fileName };
 }
@@ -319,4 +340,15 @@ async function parquetColumns(
     name: String(row.column_name),
     type: types[String(row.column_type)] ?? "text",
   }));
+}
+
+/** A report's recent successful runs, newest first: what a report table may be fixed to. */
+export async function listReportRunsOf(reportId: string) {
+  const items = await db.reportRunItem.findMany({
+    where: { reportId, state: "succeeded" },
+    orderBy: { finishedAt: "desc" },
+    take: 20,
+    select: { jobId: true, finishedAt: true, rows: true },
+  });
+  return items.map((item) => ({ jobId: item.jobId, finishedAt: item.finishedAt, rows: item.rows }));
 }
