@@ -30,6 +30,7 @@ import { ensurePostgres } from "../scripts/postgres-service.mjs";
 // @ts-expect-error -- a plain .mjs script shared with `npm test`
 import { ensureRedis } from "../scripts/redis-service.mjs";
 import { startCluster, type TCluster } from "../test-support/cluster";
+import { signInWhenUp, treeRssMb } from "./server-stats";
 
 const args = process.argv.slice(2);
 const LATENCY_MS = Number(
@@ -217,35 +218,6 @@ function cpuSeconds(pid: number): { user: number; system: number } {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const ticksPerSecond = 100;
   return { user: Number(fields[11]) / ticksPerSecond, system: Number(fields[12]) / ticksPerSecond };
-}
-
-/** RSS of processes and all their descendants, in MB. */
-function treeRssMb(pids: number | number[]): number {
-  const roots = new Set(Array.isArray(pids) ? pids : [pids]);
-  const parentOf = new Map<number, number>();
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  let kb = 0;
-  for (const candidate of parentOf.keys()) {
-    let p: number | undefined = candidate;
-    while (p && !roots.has(p)) p = parentOf.get(p);
-    if (!p || !roots.has(p)) continue;
-    try {
-      kb += Number(
-        /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${candidate}/status`, "utf8"))?.[1] ?? 0,
-      );
-    } catch {
-      // gone
-    }
-  }
-  return kb / 1024;
 }
 
 async function readTrpc<T>(response: Response): Promise<T> {
@@ -488,26 +460,7 @@ async function startClusterMode(): Promise<TDataHaulTarget> {
 /** Signs in to a DataHaul that is starting, and warms it up with small jobs (one per worker). */
 async function startDataHaul(target: TDataHaulTarget) {
   const { base, label } = target;
-  for (let i = 0; i < 300; i++) {
-    if (
-      await fetch(`${base}/sign-in`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const signIn = await fetch(`${base}/api/auth/sign-in/email`, {
-    method: "POST",
-    headers: { "content-type": "application/json", origin: base },
-    body: JSON.stringify(ADMIN),
-  });
-  if (!signIn.ok) throw new Error(`sign-in failed: ${signIn.status} ${await signIn.text()}`);
-  const cookie = signIn.headers
-    .getSetCookie()
-    .map((c) => c.split(";")[0])
-    .join("; ");
+  const cookie = await signInWhenUp(base, ADMIN);
   const rssNow = () => treeRssMb(target.rssPids);
   await new Promise((r) => setTimeout(r, 2000));
   const coldIdleRss = rssNow();

@@ -19,6 +19,7 @@ import os from "node:os";
 import path from "node:path";
 // @ts-expect-error -- a plain .mjs script shared with `npm start`
 import * as serverSetup from "../scripts/prepare-server.mjs";
+import { signInWhenUp, treeRssMb } from "./server-stats";
 
 const args = process.argv.slice(2);
 const ROWS = Number(args.find((a) => /^\d+$/.test(a)) ?? 1_000_000);
@@ -114,33 +115,6 @@ async function writeCsv(file: string, rows: number) {
   await new Promise<void>((r) => out.end(chunk.length ? `${chunk.join("\n")}\n` : "", () => r()));
 }
 
-function treeRssMb(pid: number): number {
-  const parentOf = new Map<number, number>();
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch {
-      // ended while we looked
-    }
-  }
-  let kb = 0;
-  for (const candidate of parentOf.keys()) {
-    let p: number | undefined = candidate;
-    while (p && p !== pid) p = parentOf.get(p);
-    if (p !== pid) continue;
-    try {
-      kb += Number(
-        /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${candidate}/status`, "utf8"))?.[1] ?? 0,
-      );
-    } catch {
-      // gone
-    }
-  }
-  return kb / 1024;
-}
-
 function runEngine(caseName: string, csv: string, output: string) {
   const result = spawnSync(
     process.execPath,
@@ -185,26 +159,7 @@ async function startServer() {
     },
   );
   children.push(server);
-  for (let i = 0; i < 600; i++) {
-    if (
-      await fetch(`${BASE}/sign-in`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const signIn = await fetch(`${BASE}/api/auth/sign-in/email`, {
-    method: "POST",
-    headers: { "content-type": "application/json", origin: BASE },
-    body: JSON.stringify(ADMIN),
-  });
-  if (!signIn.ok) throw new Error(`sign-in failed: ${signIn.status}`);
-  const cookie = signIn.headers
-    .getSetCookie()
-    .map((c) => c.split(";")[0])
-    .join("; ");
+  const cookie = await signInWhenUp(BASE, ADMIN);
   // the token is made the way the API page makes it
   const created = await fetch(`${BASE}/api/trpc/tokens.create`, {
     method: "POST",

@@ -84,18 +84,23 @@ async function refuseMissingTable(tableId: string) {
     throw new AppError("BAD_REQUEST", "The table this transform starts from does not exist.");
 }
 
+/** A transform's columns as stored: steps and outputs as JSON. */
+function rowOf(data: z.output<typeof ZTransformInput>) {
+  return {
+    name: data.name,
+    tableId: data.tableId,
+    steps: JSON.stringify(data.steps),
+    outputs: JSON.stringify(data.outputs),
+    exportAfterReportRun: data.exportAfterReportRun,
+  };
+}
+
 export async function createTransform(input: TTransformInput): Promise<TTransform> {
   const data = ZTransformInput.parse(input);
   await refuseTakenName(data.name);
   await refuseMissingTable(data.tableId);
   const row = await db.transform.create({
-    data: {
-      name: data.name,
-      tableId: data.tableId,
-      steps: JSON.stringify(data.steps),
-      outputs: JSON.stringify(data.outputs),
-      exportAfterReportRun: data.exportAfterReportRun,
-    },
+    data: rowOf(data),
     include: withTable,
   });
   return toTransform(row);
@@ -108,13 +113,7 @@ export async function updateTransform(id: string, input: TTransformInput): Promi
   await refuseMissingTable(data.tableId);
   const row = await db.transform.update({
     where: { id },
-    data: {
-      name: data.name,
-      tableId: data.tableId,
-      steps: JSON.stringify(data.steps),
-      outputs: JSON.stringify(data.outputs),
-      exportAfterReportRun: data.exportAfterReportRun,
-    },
+    data: rowOf(data),
     include: withTable,
   });
   return toTransform(row);

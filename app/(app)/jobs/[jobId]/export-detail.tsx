@@ -1,13 +1,9 @@
 "use client";
 
-import { useMutation } from "@tanstack/react-query";
 import Link from "next/link";
-import { useRouter } from "next/navigation";
 import type { TExportProgress } from "@/server/services/tables/export-progress";
-import { useTRPC } from "../../../_components/trpc";
 import {
   Alert,
-  Button,
   ButtonLink,
   Card,
   PageTitle,
@@ -17,6 +13,7 @@ import {
 import { LiveIndicator, isJobFinal } from "./live-indicator";
 import { OutcomeBar } from "./outcome-bar";
 import { PausedNotice } from "./paused-notice";
+import { RunActions } from "./run-actions";
 import { useJobState } from "./use-job-state";
 
 const FORMAT_LABELS: Record<string, string> = {
@@ -29,14 +26,7 @@ const FORMAT_LABELS: Record<string, string> = {
 
 /** An export's files: each with its state, rows, size and download, live while it runs. */
 export function ExportDetail({ jobId }: { jobId: string }) {
-  const trpc = useTRPC();
-  const router = useRouter();
   const { state, isConnected, isDeleted, error, follow } = useJobState<TExportProgress>(jobId);
-  const cancel = useMutation(trpc.jobs.cancel.mutationOptions());
-  const retry = useMutation(trpc.jobs.retryFailed.mutationOptions({ onSuccess: () => follow() }));
-  const remove = useMutation(
-    trpc.jobs.delete.mutationOptions({ onSuccess: () => router.push("/jobs") }),
-  );
 
   if (isDeleted) return <Alert tone="info">This export was deleted.</Alert>;
   if (!state)
@@ -48,7 +38,6 @@ export function ExportDetail({ jobId }: { jobId: string }) {
 
   const { job, totals, outputs } = state;
   const isFinal = isJobFinal(job.status);
-  const actionError = cancel.error ?? retry.error ?? remove.error;
   const unfinished = totals.failed + totals.cancelled;
 
   return (
@@ -100,37 +89,15 @@ export function ExportDetail({ jobId }: { jobId: string }) {
           />
         </div>
         {state.pause && <PausedNotice pause={state.pause} items="files" />}
-        <div className="mt-4 flex flex-wrap gap-2 border-t border-slate-100 pt-4">
-          <Button
-            onClick={() => retry.mutate({ jobId })}
-            disabled={retry.isPending || (!state.pause && (!isFinal || unfinished === 0))}
-          >
-            {state.pause ? "Retry now" : "Retry failed files"}
-            {!state.pause && unfinished > 0 ? ` (${unfinished})` : ""}
-          </Button>
-          <Button
-            variant="danger"
-            onClick={() => cancel.mutate({ jobId })}
-            disabled={isFinal || cancel.isPending}
-          >
-            Cancel export
-          </Button>
-          <Button
-            variant="danger"
-            className="ml-auto"
-            disabled={remove.isPending}
-            onClick={() => {
-              if (window.confirm("Delete this export and its files?")) remove.mutate({ jobId });
-            }}
-          >
-            Delete export
-          </Button>
-        </div>
-        {actionError && (
-          <div className="mt-3">
-            <Alert>{actionError.message}</Alert>
-          </div>
-        )}
+        <RunActions
+          jobId={jobId}
+          isFinal={isFinal}
+          isPaused={Boolean(state.pause)}
+          unfinished={unfinished}
+          items="files"
+          noun="export"
+          onRetried={follow}
+        />
       </Card>
 
       <h2 className="mt-6 mb-3 text-lg font-semibold">Files</h2>

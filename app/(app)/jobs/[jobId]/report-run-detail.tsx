@@ -1,11 +1,7 @@
 "use client";
 
-import { useMutation } from "@tanstack/react-query";
-import { useRouter } from "next/navigation";
-import { useTRPC } from "../../../_components/trpc";
 import {
   Alert,
-  Button,
   ButtonLink,
   Card,
   PageTitle,
@@ -16,6 +12,7 @@ import { describeReportOutcome } from "./item-counts";
 import { LiveIndicator, isJobFinal } from "./live-indicator";
 import { OutcomeBar } from "./outcome-bar";
 import { PausedNotice } from "./paused-notice";
+import { RunActions } from "./run-actions";
 import type { TReportRunProgress } from "@/server/services/reports/report-run-progress";
 import { useJobState } from "./use-job-state";
 
@@ -36,15 +33,7 @@ function duration(startedAt: string | null, finishedAt: string | null): string {
 }
 
 export function ReportRunDetail({ jobId }: { jobId: string }) {
-  const trpc = useTRPC();
-  const router = useRouter();
   const { state, isConnected, isDeleted, error, follow } = useJobState<TReportRunProgress>(jobId);
-  const cancel = useMutation(trpc.jobs.cancel.mutationOptions());
-  // the stream ended with the run; the retried run is followed again
-  const retry = useMutation(trpc.jobs.retryFailed.mutationOptions({ onSuccess: () => follow() }));
-  const remove = useMutation(
-    trpc.jobs.delete.mutationOptions({ onSuccess: () => router.push("/jobs") }),
-  );
 
   if (isDeleted) return <Alert tone="info">This run was deleted.</Alert>;
   if (!state)
@@ -53,7 +42,6 @@ export function ReportRunDetail({ jobId }: { jobId: string }) {
   const { job, totals, items } = state;
   const done = totals.succeeded + totals.failed + totals.cancelled;
   const isFinal = isJobFinal(job.status);
-  const actionError = cancel.error ?? retry.error ?? remove.error;
   // a ZIP of nothing but the summary is not what a user came for
   const hasFiles = totals.succeeded > 0;
 
@@ -132,42 +120,15 @@ export function ReportRunDetail({ jobId }: { jobId: string }) {
             <dd className="font-semibold tabular-nums">{formatBytes(totals.bytes)}</dd>
           </div>
         </dl>
-        <div className="mt-4 flex flex-wrap gap-2 border-t border-slate-100 pt-4">
-          <Button
-            onClick={() => retry.mutate({ jobId })}
-            disabled={
-              retry.isPending ||
-              (!state.pause && (!isFinal || totals.failed + totals.cancelled === 0))
-            }
-          >
-            {state.pause ? "Retry now" : "Retry failed reports"}
-            {!state.pause && totals.failed + totals.cancelled > 0
-              ? ` (${totals.failed + totals.cancelled})`
-              : ""}
-          </Button>
-          <Button
-            variant="danger"
-            onClick={() => cancel.mutate({ jobId })}
-            disabled={isFinal || cancel.isPending}
-          >
-            Cancel run
-          </Button>
-          <Button
-            variant="danger"
-            className="ml-auto"
-            disabled={remove.isPending}
-            onClick={() => {
-              if (window.confirm("Delete this run and its files?")) remove.mutate({ jobId });
-            }}
-          >
-            Delete run
-          </Button>
-        </div>
-        {actionError && (
-          <div className="mt-3">
-            <Alert>{actionError.message}</Alert>
-          </div>
-        )}
+        <RunActions
+          jobId={jobId}
+          isFinal={isFinal}
+          isPaused={Boolean(state.pause)}
+          unfinished={totals.failed + totals.cancelled}
+          items="reports"
+          noun="run"
+          onRetried={follow}
+        />
       </Card>
 
       <h2 className="mt-6 mb-3 text-lg font-semibold">Summary</h2>
