@@ -477,3 +477,29 @@ describe("an empty JSON array", () => {
     }
   });
 });
+
+describe("a ZIP whose table unpacks past the limit", () => {
+  it("is stopped while it unpacks, with the limit in the message", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "datahaul-zip-bomb-"));
+    const zipPath = path.join(dir, "bomb.zip");
+    const zip = new JSZip();
+    zip.file("rows.csv", `a,b\n${"1,2\n".repeat(600_000)}`);
+    fs.writeFileSync(
+      zipPath,
+      await zip.generateAsync({ type: "nodebuffer", compression: "DEFLATE" }),
+    );
+    expect(fs.statSync(zipPath).size).toBeLessThan(100_000);
+    const connection = await (await DuckDBInstance.create(":memory:")).connect();
+    try {
+      await expect(
+        readTableFile(connection, zipPath, "bomb.zip", { maxUnpackedBytes: 1024 * 1024 }, dir),
+      ).rejects.toThrow(
+        "'rows.csv' in 'bomb.zip' unpacks to more than 1 MB, the most a table in a ZIP may hold.",
+      );
+      expect(fs.readdirSync(dir)).toEqual(["bomb.zip"]);
+    } finally {
+      connection.closeSync();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

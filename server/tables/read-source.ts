@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { DuckDBConnection, DuckDBType } from "@duckdb/node-api";
 import { DuckDBTypeId } from "@duckdb/node-api";
@@ -22,7 +23,11 @@ export type TReadOptions = {
   sheet?: string;
   /** the file inside a ZIP (the first table in it when not given) */
   entry?: string;
+  /** the most bytes the table inside a ZIP may unpack to (default: 1 GB) */
+  maxUnpackedBytes?: number;
 };
+
+const DEFAULT_MAX_UNPACKED_BYTES = 1024 ** 3;
 
 /** A source file read, typed and written as Parquet, which every later step reads. */
 export type TReadTable = {
@@ -295,7 +300,22 @@ async function readZipEntry(
     `${path.basename(filePath)}.entry${path.extname(name).toLowerCase()}`,
   );
   try {
-    await pipeline(zip.file(name)!.nodeStream(), fs.createWriteStream(entryPath));
+    const limit = options.maxUnpackedBytes ?? DEFAULT_MAX_UNPACKED_BYTES;
+    let unpacked = 0;
+    // a few KB of ZIP can unpack to gigabytes: counted as it unpacks, stopped at the limit
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        unpacked += chunk.byteLength;
+        if (unpacked > limit)
+          done(
+            new TableError(
+              `'${name}' in '${fileName}' unpacks to more than ${Math.round(limit / 1024 ** 2)} MB, the most a table in a ZIP may hold.`,
+            ),
+          );
+        else done(null, chunk);
+      },
+    });
+    await pipeline(zip.file(name)!.nodeStream(), counted, fs.createWriteStream(entryPath));
     const read = await readTableFile(
       connection,
       entryPath,

@@ -66,6 +66,8 @@ export async function receiveTableUpload(args: {
       fileName,
       name: args.query.get("name") ?? undefined,
       readOptions: options.data,
+      // a ZIP's table may unpack to ten times what an upload may send: CSV packs about that well
+      maxUnpackedBytes: limit * 10,
       createdById: args.createdById,
       signal: args.signal,
     });

@@ -107,6 +107,7 @@ export async function createUploadedTable(args: {
   fileName: string;
   name?: string;
   readOptions: TReadOptionsInput;
+  maxUnpackedBytes?: number;
   createdById: string;
   signal?: AbortSignal;
 }): Promise<TTableSummary> {
@@ -118,7 +119,7 @@ export async function createUploadedTable(args: {
           connection,
           args.filePath,
           args.fileName,
-          args.readOptions,
+          { ...args.readOptions, maxUnpackedBytes: args.maxUnpackedBytes },
           dir,
           args.signal,
         );
@@ -235,7 +236,11 @@ export async function snapshotTable(tableId: string): Promise<TTableSnapshot> {
   const { runJobId } = JSON.parse(table.readOptions) as { runJobId?: string };
   const file = await db.reportRunFile.findFirst({
     where: {
-      item: { reportId: table.reportId, state: "succeeded", ...(runJobId ? { jobId: runJobId } : {}) },
+      item: {
+        reportId: table.reportId,
+        state: "succeeded",
+        ...(runJobId ? { jobId: runJobId } : {}),
+      },
     },
     orderBy: [{ item: { finishedAt: "desc" } }, { position: "asc" }],
   });
