@@ -80,4 +80,14 @@ test("on a phone the forms and the System page fit the screen", async ({ page })
   await expect(page.getByTestId("system-checks").getByRole("listitem").first()).toBeVisible();
   await expectNoSidewaysScroll(page);
   await page.screenshot({ path: path.join(shots, "system-phone.png"), fullPage: true });
+  for (const [url, heading, name] of [
+    ["/tables", "Tables", "tables"],
+    ["/api-docs", "API", "api"],
+  ] as const) {
+    await page.goto(url);
+    await expect(page.getByRole("heading", { name: heading, level: 1 })).toBeVisible();
+    await expect(page.getByTestId("loading")).toHaveCount(0);
+    await expectNoSidewaysScroll(page);
+    await page.screenshot({ path: path.join(shots, `${name}-phone.png`), fullPage: true });
+  }
 });

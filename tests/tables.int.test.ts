@@ -305,6 +305,10 @@ describe("transforms and exports", () => {
         .map((line) => JSON.parse(line).sku),
     ).toEqual(["00123", "00125", "00123"]);
 
+    const { listJobPage } = await import("@/server/services/jobs/list-jobs");
+    const listed = (await listJobPage({ kind: "export" })).jobs.find((j) => j.id === state.job.id);
+    expect(listed).toMatchObject({ kind: "export", totalItems: 5, done: 5, failed: 0 });
+
     const { buildExportArchive } = await import("@/server/services/tables/export-files");
     const archive = await buildExportArchive(state.job.id);
     const zipPath = path.join(scratch, archive.fileName);

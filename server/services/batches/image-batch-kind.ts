@@ -1,6 +1,6 @@
 import "server-only";
 import { db } from "@/server/db";
-import { heldByNobody, type TJobKind } from "../jobs/job-kind";
+import { endedItemsOf, heldByNobody, type TJobKind } from "../jobs/job-kind";
 import { getJobProgress } from "../jobs/job-progress";
 import { IMAGE_BATCH_QUEUE, runBatchJob } from "./run-batch-job";
 
@@ -18,6 +18,17 @@ export const imageBatchKind: TJobKind = {
       data: { state: "pending", leaseUntil: null },
     });
     return count;
+  },
+  async countEndedItems(jobIds) {
+    const rows = await db.imageItem.groupBy({
+      by: ["jobId", "state"],
+      where: {
+        jobId: { in: jobIds },
+        state: { in: ["downloaded", "duplicate", "failed", "cancelled"] },
+      },
+      _count: { _all: true },
+    });
+    return endedItemsOf(rows, ["downloaded", "duplicate"]);
   },
   cancelItems: (jobId, now) =>
     db.imageItem.updateMany({

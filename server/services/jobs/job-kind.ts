@@ -34,6 +34,11 @@ export type TJobKind = {
    * lease ran out (heldByNobody).
    */
   releaseAbandonedItems(): Promise<number>;
+  /**
+   * How many of each job's items ended, and how, for the Jobs list: `done` counts those finished
+   * either way (a failed item is done too), `failed` and `cancelled` their own.
+   */
+  countEndedItems(jobIds: string[]): Promise<TEndedItems[]>;
   /** Its unfinished items cancelled, as part of the cancel's transaction. */
   cancelItems(jobId: string, now: Date): Prisma.PrismaPromise<{ count: number }>;
   retry: {
@@ -46,6 +51,25 @@ export type TJobKind = {
     putBack(jobId: string, scope: TRetryScope): Prisma.PrismaPromise<{ count: number }>;
   };
 };
+
+export type TEndedItems = { jobId: string; done: number; failed: number; cancelled: number };
+
+/** Sums grouped item counts per job, by which states mean done, failed and cancelled. */
+export function endedItemsOf(
+  rows: { jobId: string; state: string; _count: { _all: number } }[],
+  doneStates: string[],
+): TEndedItems[] {
+  const byJob = new Map<string, TEndedItems>();
+  for (const row of rows) {
+    const entry = byJob.get(row.jobId) ?? { jobId: row.jobId, done: 0, failed: 0, cancelled: 0 };
+    const n = row._count._all;
+    if (doneStates.includes(row.state) || row.state === "failed") entry.done += n;
+    if (row.state === "failed") entry.failed += n;
+    if (row.state === "cancelled") entry.cancelled += n;
+    byJob.set(row.jobId, entry);
+  }
+  return [...byJob.values()];
+}
 
 /**
  * How long a claimed item (an image, a report) belongs to the worker that claimed it. A live worker

@@ -11,6 +11,9 @@ import {
   JOB_STATUS_LABELS,
   type TJobListFilters,
 } from "./job-list-query";
+import { isJobKindName } from "@/server/jobs/job-kind-names";
+import type { TEndedItems } from "./job-kind";
+import { JOB_KINDS } from "./job-kinds";
 
 type TKeys<T> = [keyof T & string, ...(keyof T & string)[]];
 const keysOf = <T extends object>(labels: T) => Object.keys(labels) as TKeys<T>;
@@ -188,25 +191,15 @@ const isoOf = (value: Date | string) => new Date(value).toISOString();
 
 async function withProgress(jobs: TJobRow[]): Promise<TJobListEntry[]> {
   if (jobs.length === 0) return [];
-  const jobIds = jobs.map((j) => j.id);
-  const counts = await db.imageItem.groupBy({
-    by: ["jobId", "state"],
-    where: {
-      jobId: { in: jobIds },
-      state: { in: ["downloaded", "duplicate", "failed", "cancelled"] },
-    },
-    _count: { _all: true },
-  });
-  const reportCounts = await db.reportRunItem.groupBy({
-    by: ["jobId", "state"],
-    where: { jobId: { in: jobIds }, state: { in: ["succeeded", "failed", "cancelled"] } },
-    _count: { _all: true },
-  });
+  // each kind counts its own items, once for all its jobs on the page
+  const ended = new Map<string, TEndedItems>();
+  for (const kind of new Set(jobs.map((job) => job.kind))) {
+    const ids = jobs.filter((job) => job.kind === kind).map((job) => job.id);
+    if (isJobKindName(kind))
+      for (const row of await JOB_KINDS[kind].countEndedItems(ids)) ended.set(row.jobId, row);
+  }
   return jobs.map((job) => {
-    const of = (states: string[]) =>
-      [...counts, ...reportCounts]
-        .filter((c) => c.jobId === job.id && states.includes(c.state))
-        .reduce((n, c) => n + c._count._all, 0);
+    const counts = ended.get(job.id);
     return {
       id: job.id,
       title: job.title,
@@ -216,9 +209,9 @@ async function withProgress(jobs: TJobRow[]): Promise<TJobListEntry[]> {
       finishedAt: job.finishedAt === null ? null : isoOf(job.finishedAt),
       createdBy: job.creatorName || job.creatorEmail || "",
       totalItems: Number(job.totalItems),
-      done: of(["downloaded", "duplicate", "succeeded", "failed"]),
-      failed: of(["failed"]),
-      cancelled: of(["cancelled"]),
+      done: counts?.done ?? 0,
+      failed: counts?.failed ?? 0,
+      cancelled: counts?.cancelled ?? 0,
     };
   });
 }

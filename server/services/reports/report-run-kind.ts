@@ -1,6 +1,6 @@
 import "server-only";
 import { db } from "@/server/db";
-import { heldByNobody, type TJobKind } from "../jobs/job-kind";
+import { endedItemsOf, heldByNobody, type TJobKind } from "../jobs/job-kind";
 import { getReportRunProgress } from "./report-run-progress";
 import { REPORT_RUN_QUEUE, runReportJob } from "./run-report-job";
 
@@ -21,6 +21,14 @@ export const reportRunKind: TJobKind = {
       data: { state: "waiting_retry", leaseUntil: null, nextAttemptAt: new Date() },
     });
     return count;
+  },
+  async countEndedItems(jobIds) {
+    const rows = await db.reportRunItem.groupBy({
+      by: ["jobId", "state"],
+      where: { jobId: { in: jobIds }, state: { in: ["succeeded", "failed", "cancelled"] } },
+      _count: { _all: true },
+    });
+    return endedItemsOf(rows, ["succeeded"]);
   },
   cancelItems: (jobId, now) =>
     db.reportRunItem.updateMany({

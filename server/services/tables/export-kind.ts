@@ -1,12 +1,12 @@
 import "server-only";
 import { db } from "@/server/db";
-import { heldByNobody, type TJobKind } from "../jobs/job-kind";
+import { endedItemsOf, heldByNobody, type TJobKind } from "../jobs/job-kind";
 import { getExportProgress } from "./export-progress";
 import { EXPORT_QUEUE, runExportJob } from "./run-export-job";
 
 const RETRIED = ["failed", "cancelled"];
 
-/** An export: a transform's result written to one or more files. */
+/** An export: a transform"s result written to one or more files. */
 export const exportKind: TJobKind = {
   name: "export",
   queue: EXPORT_QUEUE,
@@ -20,6 +20,14 @@ export const exportKind: TJobKind = {
       data: { state: "pending", leaseUntil: null },
     });
     return count;
+  },
+  async countEndedItems(jobIds) {
+    const rows = await db.exportOutput.groupBy({
+      by: ["jobId", "state"],
+      where: { jobId: { in: jobIds }, state: { in: ["succeeded", "failed", "cancelled"] } },
+      _count: { _all: true },
+    });
+    return endedItemsOf(rows, ["succeeded"]);
   },
   cancelItems: (jobId, now) =>
     db.exportOutput.updateMany({

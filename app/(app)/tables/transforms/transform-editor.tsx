@@ -1,6 +1,7 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
 import type { TPreview } from "@/server/services/tables/transforms";
@@ -62,6 +63,19 @@ export function TransformEditor({
   if (saved.isError) return <LoadProblem>{saved.error.message}</LoadProblem>;
   if (tables.isPending) return <Loading>Loading tables…</Loading>;
   if (tables.isError) return <LoadProblem>{tables.error.message}</LoadProblem>;
+  if (tables.data.length === 0)
+    return (
+      <div>
+        <PageTitle title="New transform" />
+        <Alert tone="info">
+          A transform starts from a table, and there is none yet:{" "}
+          <Link href="/tables" className="underline">
+            upload a file or add a report&apos;s output
+          </Link>{" "}
+          first.
+        </Alert>
+      </div>
+    );
   const initial: TDraft = saved.data
     ? {
         name: saved.data.name,
