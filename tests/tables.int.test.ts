@@ -334,6 +334,27 @@ describe("transforms and exports", () => {
     );
   });
 
+  it("lists a failed export that followed a scheduled run on the dashboard, under its schedule", async () => {
+    const table = await upload(SALES_CSV, { fileName: "scheduled.csv" });
+    const schedule = await app.db.schedule.create({
+      data: { name: "Mornings", kind: "interval", intervalMinutes: 60, createdById: app.userId },
+    });
+    const { exports } = await services();
+    const { jobId } = await exports.startExport({
+      tableId: table.id,
+      steps: [{ kind: "select", columns: [{ column: "nope" }] }],
+      createdById: app.userId,
+      scheduleId: schedule.id,
+    });
+    await waitForJobEnd(app, jobId);
+    const { listFailedScheduledRuns } = await import("@/server/services/schedules/schedules");
+    expect((await listFailedScheduledRuns()).find((run) => run.jobId === jobId)).toMatchObject({
+      scheduleName: "Mornings",
+      status: "failed",
+      exportTitle: "scheduled",
+    });
+  });
+
   it("cancels an export while it writes", async () => {
     const lines = ["id,name,amount"];
     for (let i = 0; i < 60_000; i++) lines.push(`${i},name ${i},${i * 1.5}`);

@@ -54,6 +54,7 @@ export function Dashboard() {
               <li key={run.jobId}>
                 <Link href={`/jobs/${run.jobId}`} className="text-red-800 underline">
                   {run.scheduleName}
+                  {run.exportTitle ? `: the export ${run.exportTitle}` : ""}
                 </Link>{" "}
                 <span className="text-red-700">
                   {run.status.replaceAll("_", " ")} · {new Date(run.createdAt).toLocaleString()}

@@ -180,12 +180,12 @@ export async function listSchedules() {
   });
 }
 
-/** Scheduled runs that failed recently, for the dashboard. */
+/** Scheduled runs that failed recently, and exports that followed them, for the dashboard. */
 export async function listFailedScheduledRuns(args: { days?: number } = {}) {
   const since = new Date(Date.now() - (args.days ?? 7) * 86_400_000);
   const jobs = await db.job.findMany({
     where: {
-      kind: "report_run",
+      kind: { in: ["report_run", "export"] },
       scheduleId: { not: null },
       status: { in: ["failed", "completed_with_errors"] },
       createdAt: { gte: since },
@@ -197,6 +197,8 @@ export async function listFailedScheduledRuns(args: { days?: number } = {}) {
   return jobs.map((job) => ({
     jobId: job.id,
     scheduleName: job.schedule?.name ?? "a deleted schedule",
+    /** an export's transform; null for the report run itself */
+    exportTitle: job.kind === "export" ? job.title : null,
     status: job.status,
     createdAt: job.createdAt,
     finishedAt: job.finishedAt,
