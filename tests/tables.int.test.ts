@@ -441,6 +441,7 @@ describe("a report's output as a table", () => {
     expect((await tables.getTable(table.id)).columns.map((c) => c.name)).toEqual(
       SMALL_SALES.columns,
     );
+    expect((await tables.getTable(table.id)).rows).toBe(SMALL_SALES.rowCount);
 
     // a table fixed to this run reads it while the run is kept, and says so plainly once it is gone
     expect(await tables.listReportRunsOf(report.id)).toEqual([

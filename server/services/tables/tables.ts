@@ -275,6 +275,7 @@ export async function openSnapshot(
       await copyBlobTo(snapshot.sha256, local, signal);
       let columns: TSourceColumn[];
       let notes: string[] = [];
+      let rows: number | null = null;
       let parquet = local;
       if (snapshot.format === "parquet") {
         columns = await parquetColumns(connection, local);
@@ -287,24 +288,30 @@ export async function openSnapshot(
           dir,
           signal,
         );
-        ({ columns, notes } = read);
+        ({ columns, notes, rows } = read);
         parquet = read.parquetPath;
       }
-      // both land under their final names only when whole: a reader never sees half a file
-      fs.writeFileSync(`${about}.part`, JSON.stringify({ columns, notes }));
+      // both land under their final names only when whole: a reader never sees half a file, and
+      // two readers of one table at once each write their own before the rename
+      const part = `${about}.${path.basename(dir)}.part`;
+      fs.writeFileSync(part, JSON.stringify({ columns, notes, rows }));
       fs.renameSync(parquet, cached);
-      fs.renameSync(`${about}.part`, about);
+      fs.renameSync(part, about);
     });
     trimCache(cacheDir);
   }
-  const { columns, notes } = JSON.parse(fs.readFileSync(about, "utf8")) as {
+  const { columns, notes, rows } = JSON.parse(fs.readFileSync(about, "utf8")) as {
     columns: TSourceColumn[];
     notes: string[];
+    rows: number | null;
   };
+  // the cache keeps the tables used last
+  const now = new Date();
+  fs.utimesSync(cached, now, now);
   if (snapshot.format === "csv")
     await db.dataTable.updateMany({
       where: { id: snapshot.tableId },
-      data: { columns: JSON.stringify(columns), notes: JSON.stringify(notes) },
+      data: { columns: JSON.stringify(columns), notes: JSON.stringify(notes), rows },
     });
   return {
     sql: `SELECT * FROM ${parquetRelation(cached)}`,
@@ -315,7 +322,7 @@ export async function openSnapshot(
 
 const CACHED_TABLES = 8;
 
-/** Keeps the newest few tables in the cache; an export still reading an older one keeps its open file. */
+/** Keeps the tables used last in the cache; an export still reading an older one keeps its open file. */
 function trimCache(cacheDir: string) {
   const files = fs
     .readdirSync(cacheDir)
