@@ -310,6 +310,8 @@ function castValue(column: TColumn, type: TColumnType, dateOrder?: TDateOrder): 
   if (column.type === type && !dateOrder) return name;
   if (type === "text") return `CAST(${name} AS VARCHAR)`;
   if (column.type === "text") return castText(`NULLIF(trim(${name}), '')`, type, dateOrder);
+  // halves away from zero, as round() and the expressions' integer() do (a plain cast rounds to even)
+  if (column.type === "number" && type === "integer") return `TRY_CAST(round(${name}) AS BIGINT)`;
   return `TRY_CAST(${name} AS ${SQL_TYPE[type]})`;
 }
 
