@@ -1384,3 +1384,47 @@ describe("a filter on a date that is not in the calendar", () => {
     });
   });
 });
+
+describe("a change of type that would empty a column", () => {
+  it("is refused: numbers do not become dates, nor dates numbers", () => {
+    const source: TRelation = {
+      sql: "SELECT 1.5 AS price, DATE '2024-01-01' AS day",
+      columns: [
+        { name: "price", type: "number" },
+        { name: "day", type: "date" },
+      ],
+    };
+    const toDate = compileSteps(
+      source,
+      [{ kind: "cast", columns: [{ column: "price", type: "date" }] }],
+      () => undefined,
+    );
+    expect(toDate.failure).toEqual({
+      step: 0,
+      message: "'price' is a number and cannot become a date",
+    });
+    const toNumber = compileSteps(
+      source,
+      [{ kind: "cast", columns: [{ column: "day", type: "integer" }] }],
+      () => undefined,
+    );
+    expect(toNumber.failure).toEqual({
+      step: 0,
+      message: "'day' is a date and cannot become an integer",
+    });
+    const toText = compileSteps(
+      source,
+      [
+        {
+          kind: "cast",
+          columns: [
+            { column: "day", type: "text" },
+            { column: "price", type: "integer" },
+          ],
+        },
+      ],
+      () => undefined,
+    );
+    expect(toText.failure).toBeNull();
+  });
+});

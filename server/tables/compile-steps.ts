@@ -81,8 +81,19 @@ function compileStep(input: TRelation, step: TStep, lookup: TTableLookup): TRela
     }
     case "cast": {
       const casts = new Map<string, { type: TColumnType; dateOrder?: TDateOrder }>();
-      for (const { column, type, dateOrder } of step.columns)
-        casts.set(resolveColumn(column, input.columns).name, { type, dateOrder });
+      for (const { column, type, dateOrder } of step.columns) {
+        const source = resolveColumn(column, input.columns);
+        // every value would come out empty: refused rather than done without a word
+        if (
+          isTemporal(source.type) !== isTemporal(type) &&
+          source.type !== "text" &&
+          type !== "text"
+        )
+          throw new TableError(
+            `'${source.name}' is ${article(source.type)} and cannot become ${article(type)}`,
+          );
+        casts.set(source.name, { type, dateOrder });
+      }
       const columns = input.columns.map((c) => ({ ...c, type: casts.get(c.name)?.type ?? c.type }));
       const list = input.columns.map((c) => {
         const cast = casts.get(c.name);
