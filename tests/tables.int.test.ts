@@ -142,6 +142,9 @@ describe("uploads", () => {
       sheet: "Data",
     });
     expect(zipped.rows).toBe(2);
+    expect(zipped.notes).toContain(
+      "Tables in the ZIP (upload it again with another to read that one): data/first.csv, data/book.xlsx.",
+    );
     await expect(
       upload(await zip.generateAsync({ type: "uint8array" }), {
         fileName: "bundle.zip",

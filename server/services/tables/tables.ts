@@ -144,6 +144,9 @@ export async function createUploadedTable(args: {
           [
             ...read.notes,
             read.sheets && read.sheets.length > 1 ? `Sheets: ${read.sheets.join(", ")}.` : null,
+            read.entries && read.entries.length > 1
+              ? `Tables in the ZIP (upload it again with another to read that one): ${read.entries.join(", ")}.`
+              : null,
           ].filter(Boolean),
         ),
         createdById: args.createdById,
