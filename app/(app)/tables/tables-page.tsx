@@ -80,7 +80,7 @@ export function TablesPage() {
             </label>
             <select
               id="report-table"
-              className="min-w-0 flex-1 rounded-md border border-slate-300 px-2 py-2 text-sm"
+              className="min-w-0 flex-1 basis-full rounded-md border border-slate-300 px-2 py-2 text-sm sm:basis-0"
               value={reportId}
               onChange={(event) => {
                 setReportId(event.target.value);
@@ -99,7 +99,7 @@ export function TablesPage() {
             </label>
             <select
               id="report-run"
-              className="min-w-0 flex-1 rounded-md border border-slate-300 px-2 py-2 text-sm"
+              className="min-w-0 flex-1 basis-full rounded-md border border-slate-300 px-2 py-2 text-sm sm:basis-0"
               value={runJobId}
               disabled={!reportId}
               onChange={(event) => setRunJobId(event.target.value)}
