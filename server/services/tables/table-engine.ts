@@ -8,16 +8,20 @@ import { env } from "@/server/env";
 import { getRuntime } from "@/server/runtime";
 import { withTableConnection } from "@/server/tables/duckdb";
 
-/** The process's table engine, on the limits the environment sets. */
+/**
+ * The process's table engine, on the limits the environment sets; `reading` (a file read into a
+ * table) takes one thread, which holds far less of the file in memory.
+ */
 export function withEngine<T>(
   work: (connection: DuckDBConnection) => Promise<T>,
   signal?: AbortSignal,
+  use: "reading" | "querying" = "querying",
 ): Promise<T> {
   const tempDirectory = path.join(getRuntime().scratchDir, "table-engine");
   fs.mkdirSync(tempDirectory, { recursive: true });
   return withTableConnection(
     {
-      threads: env.TABLE_ENGINE_THREADS,
+      threads: use === "reading" ? 1 : env.TABLE_ENGINE_THREADS,
       memoryLimitMb: env.TABLE_ENGINE_MEMORY_MB,
       tempDirectory,
     },

@@ -113,21 +113,25 @@ export async function createUploadedTable(args: {
 }): Promise<TTableSummary> {
   const bytes = (await fs.promises.stat(args.filePath)).size;
   return withWorkDir(async (dir) => {
-    const read = await withEngine(async (connection) => {
-      try {
-        return await readTableFile(
-          connection,
-          args.filePath,
-          args.fileName,
-          { ...args.readOptions, maxUnpackedBytes: args.maxUnpackedBytes },
-          dir,
-          args.signal,
-        );
-      } catch (error) {
-        if (error instanceof TableError) throw new AppError("BAD_REQUEST", error.message);
-        throw error;
-      }
-    }, args.signal);
+    const read = await withEngine(
+      async (connection) => {
+        try {
+          return await readTableFile(
+            connection,
+            args.filePath,
+            args.fileName,
+            { ...args.readOptions, maxUnpackedBytes: args.maxUnpackedBytes },
+            dir,
+            args.signal,
+          );
+        } catch (error) {
+          if (error instanceof TableError) throw new AppError("BAD_REQUEST", error.message);
+          throw error;
+        }
+      },
+      args.signal,
+      "reading",
+    );
     const { sha256 } = await fileDigest(read.parquetPath);
     const baseName = args.name?.trim() || path.parse(args.fileName).name || "Table";
     const table = await db.dataTable.create({
