@@ -13,6 +13,16 @@ import { Button } from "../../../_components/ui";
 
 const INPUT = "rounded-md border border-slate-300 px-2 py-1 text-sm";
 
+/** The list without its entry at `index`. */
+function without<T>(list: readonly T[], index: number): T[] {
+  return list.filter((_, i) => i !== index);
+}
+
+/** The list with its entry at `index` changed by `patch`. */
+function patched<T extends object>(list: readonly T[], index: number, patch: Partial<T>): T[] {
+  return list.map((entry, i) => (i === index ? { ...entry, ...patch } : entry));
+}
+
 const OPERATOR_LABELS: Record<(typeof FILTER_OPERATORS)[number], string> = {
   equals: "equals",
   not_equals: "does not equal",
@@ -180,7 +190,7 @@ export function StepEditor(props: {
                 onChange={(column) =>
                   onChange({
                     ...step,
-                    keys: step.keys.map((k, i) => (i === index ? { ...k, column } : k)),
+                    keys: patched(step.keys, index, { column }),
                   })
                 }
               />
@@ -191,9 +201,7 @@ export function StepEditor(props: {
                 onChange={(e) =>
                   onChange({
                     ...step,
-                    keys: step.keys.map((k, i) =>
-                      i === index ? { ...k, descending: e.target.value === "desc" } : k,
-                    ),
+                    keys: patched(step.keys, index, { descending: e.target.value === "desc" }),
                   })
                 }
               >
@@ -201,11 +209,7 @@ export function StepEditor(props: {
                 <option value="desc">descending</option>
               </select>
               {step.keys.length > 1 && (
-                <Button
-                  onClick={() =>
-                    onChange({ ...step, keys: step.keys.filter((_, i) => i !== index) })
-                  }
-                >
+                <Button onClick={() => onChange({ ...step, keys: without(step.keys, index) })}>
                   Remove
                 </Button>
               )}
@@ -306,7 +310,7 @@ function SelectEditor({ step, columns, onChange }: TEditorProps<"select">) {
             onChange={(column) =>
               onChange({
                 ...step,
-                columns: picked.map((p, i) => (i === index ? { ...p, column } : p)),
+                columns: patched(picked, index, { column }),
               })
             }
           />
@@ -343,7 +347,7 @@ function SelectEditor({ step, columns, onChange }: TEditorProps<"select">) {
           <Button
             aria-label={`Drop column ${index + 1}`}
             disabled={picked.length === 1}
-            onClick={() => onChange({ ...step, columns: picked.filter((_, i) => i !== index) })}
+            onClick={() => onChange({ ...step, columns: without(picked, index) })}
           >
             Drop
           </Button>
@@ -386,21 +390,17 @@ function PairsEditor({
             label={`Column ${index + 1}`}
             value={row.column}
             columns={columns}
-            onChange={(column) =>
-              onChange(named.map((r, i) => (i === index ? { ...r, column } : r)))
-            }
+            onChange={(column) => onChange(patched(named, index, { column }))}
           />
           <span className="text-sm text-slate-500">→</span>
           <input
             aria-label={`${textLabel} ${index + 1}`}
             className={INPUT}
             value={row.text}
-            onChange={(e) =>
-              onChange(named.map((r, i) => (i === index ? { ...r, text: e.target.value } : r)))
-            }
+            onChange={(e) => onChange(patched(named, index, { text: e.target.value }))}
           />
           {named.length > 1 && (
-            <Button onClick={() => onChange(named.filter((_, i) => i !== index))}>Remove</Button>
+            <Button onClick={() => onChange(without(named, index))}>Remove</Button>
           )}
         </div>
       ))}
@@ -419,7 +419,7 @@ function CastEditor({ step, columns, onChange }: TEditorProps<"cast">) {
   const update = (index: number, patch: Partial<(typeof step.columns)[number]>) =>
     onChange({
       ...step,
-      columns: step.columns.map((c, i) => (i === index ? { ...c, ...patch } : c)),
+      columns: patched(step.columns, index, patch),
     });
   return (
     <div className="space-y-1.5">
@@ -461,11 +461,7 @@ function CastEditor({ step, columns, onChange }: TEditorProps<"cast">) {
             </select>
           )}
           {step.columns.length > 1 && (
-            <Button
-              onClick={() =>
-                onChange({ ...step, columns: step.columns.filter((_, i) => i !== index) })
-              }
-            >
+            <Button onClick={() => onChange({ ...step, columns: without(step.columns, index) })}>
               Remove
             </Button>
           )}
@@ -489,7 +485,7 @@ function FilterEditor({ step, columns, onChange }: TEditorProps<"filter">) {
   const update = (index: number, patch: Partial<TCondition>) =>
     onChange({
       ...step,
-      conditions: step.conditions.map((c, i) => (i === index ? { ...c, ...patch } : c)),
+      conditions: patched(step.conditions, index, patch),
     });
   return (
     <div className="space-y-2 text-sm">
@@ -576,9 +572,7 @@ function FilterEditor({ step, columns, onChange }: TEditorProps<"filter">) {
             match case
           </label>
           <Button
-            onClick={() =>
-              onChange({ ...step, conditions: step.conditions.filter((_, i) => i !== index) })
-            }
+            onClick={() => onChange({ ...step, conditions: without(step.conditions, index) })}
           >
             Remove
           </Button>
@@ -650,7 +644,7 @@ function GroupEditor({ step, columns, onChange }: TEditorProps<"group">) {
   const update = (index: number, patch: Partial<(typeof step.aggregates)[number]>) =>
     onChange({
       ...step,
-      aggregates: step.aggregates.map((a, i) => (i === index ? { ...a, ...patch } : a)),
+      aggregates: patched(step.aggregates, index, patch),
     });
   return (
     <div className="space-y-2 text-sm">
@@ -698,9 +692,7 @@ function GroupEditor({ step, columns, onChange }: TEditorProps<"group">) {
             onChange={(e) => update(index, { name: e.target.value || undefined })}
           />
           <Button
-            onClick={() =>
-              onChange({ ...step, aggregates: step.aggregates.filter((_, i) => i !== index) })
-            }
+            onClick={() => onChange({ ...step, aggregates: without(step.aggregates, index) })}
           >
             Remove
           </Button>
@@ -770,23 +762,17 @@ function JoinEditor({
             label={`Match ${index + 1} column here`}
             value={pair.left}
             columns={columns}
-            onChange={(left) =>
-              onChange({ ...step, on: step.on.map((p, i) => (i === index ? { ...p, left } : p)) })
-            }
+            onChange={(left) => onChange({ ...step, on: patched(step.on, index, { left }) })}
           />
           <span className="text-slate-500">equals</span>
           <ColumnSelect
             label={`Match ${index + 1} column there`}
             value={pair.right}
             columns={otherColumns}
-            onChange={(right) =>
-              onChange({ ...step, on: step.on.map((p, i) => (i === index ? { ...p, right } : p)) })
-            }
+            onChange={(right) => onChange({ ...step, on: patched(step.on, index, { right }) })}
           />
           {step.on.length > 1 && (
-            <Button
-              onClick={() => onChange({ ...step, on: step.on.filter((_, i) => i !== index) })}
-            >
+            <Button onClick={() => onChange({ ...step, on: without(step.on, index) })}>
               Remove
             </Button>
           )}
