@@ -358,6 +358,44 @@ describe("transforms and exports", () => {
     });
   });
 
+  it("finishes a file a dead worker held once its lease runs out, though the job was handed on before", async () => {
+    const table = await upload(SALES_CSV, { fileName: "handed-on.csv" });
+    const { exports, progress } = await services();
+    const { jobId } = await exports.startExport({
+      tableId: table.id,
+      outputs: [{ format: "csv" }, { format: "json" }],
+      createdById: app.userId,
+    });
+    await waitForJobEnd(app, jobId);
+    // as a worker killed while writing the second file leaves it: running, its lease still on
+    const second = await app.db.exportOutput.findFirstOrThrow({ where: { jobId, position: 1 } });
+    await app.db.$transaction([
+      app.db.job.update({ where: { id: jobId }, data: { status: "running", finishedAt: null } }),
+      app.db.exportOutput.update({
+        where: { id: second.id },
+        data: {
+          state: "running",
+          sha256: null,
+          bytes: null,
+          rows: null,
+          leaseUntil: new Date(Date.now() + 1500),
+        },
+      }),
+    ]);
+    const { enqueueJob } = await import("@/server/services/jobs/enqueue-job");
+    await enqueueJob({ id: jobId, kind: "export" });
+    const ended = await waitFor(async () => {
+      const job = await app.db.job.findUnique({ where: { id: jobId } });
+      return job?.status === "completed" ? job : null;
+    });
+    expect(ended.finishedAt).not.toBeNull();
+    const state = (await progress.getExportProgress(jobId))!;
+    expect(state.outputs.map((o) => [o.state, o.rows])).toEqual([
+      ["succeeded", 4],
+      ["succeeded", 4],
+    ]);
+  });
+
   it("cancels an export while it writes", async () => {
     const lines = ["id,name,amount"];
     for (let i = 0; i < 60_000; i++) lines.push(`${i},name ${i},${i * 1.5}`);

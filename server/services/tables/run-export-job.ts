@@ -13,7 +13,7 @@ import type { TStep } from "@/server/tables/steps";
 import { writeOutput, ZOutputSpec } from "@/server/tables/write-output";
 import { AppError } from "@/server/errors";
 import { finalJobStatus, markJobFinished } from "../jobs/finish-job";
-import { ITEM_LEASE_MS, ITEM_LEASE_RENEW_MS } from "../jobs/job-kind";
+import { ITEM_LEASE_MS, ITEM_LEASE_RENEW_MS, pauseUntil } from "../jobs/job-kind";
 import { RUNNABLE_JOB_STATES, forgetPauses, pauseJob } from "../jobs/pause-job";
 import { storeBlob } from "../storage/blob-references";
 import type { TTableSnapshot } from "./tables";
@@ -100,19 +100,24 @@ async function writeAll(
   held: Set<string>,
   signal: AbortSignal,
 ): Promise<string | null> {
-  // what a dead worker held goes back in line
-  await db.exportOutput.updateMany({
-    where: {
-      jobId,
-      state: "running",
-      OR: [{ leaseUntil: { lt: new Date() } }, { leaseUntil: null }],
-    },
-    data: { state: "pending", leaseUntil: null },
-  });
+  await releaseExpiredOutputs(jobId);
   const draining = drainSignal();
   while (!signal.aborted && !draining.aborted) {
     const next = await claimNext(jobId);
-    if (!next) return null;
+    if (!next) {
+      // a file another worker holds: a live one writes it, a dead one's lease runs out and it
+      // comes back here (the job was handed on by the queue before that), or the job never ends
+      const heldElsewhere = await db.exportOutput.findFirst({
+        where: { jobId, state: "running" },
+        orderBy: { leaseUntil: "asc" },
+        select: { leaseUntil: true },
+      });
+      if (!heldElsewhere) return null;
+      const waitMs = (heldElsewhere.leaseUntil?.getTime() ?? 0) - Date.now();
+      await pauseUntil(Math.max(0, waitMs) + 5, AbortSignal.any([signal, draining])).done;
+      await releaseExpiredOutputs(jobId);
+      continue;
+    }
     held.add(next.id);
     try {
       const fault = await writeOne(jobId, next, options, signal);
@@ -122,6 +127,18 @@ async function writeAll(
     }
   }
   return null;
+}
+
+/** What a dead worker held goes back in line. */
+function releaseExpiredOutputs(jobId: string) {
+  return db.exportOutput.updateMany({
+    where: {
+      jobId,
+      state: "running",
+      OR: [{ leaseUntil: { lt: new Date() } }, { leaseUntil: null }],
+    },
+    data: { state: "pending", leaseUntil: null },
+  });
 }
 
 /** The next file to write, claimed with a state guard against a second worker or a cancel. */
