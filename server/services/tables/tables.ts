@@ -287,13 +287,12 @@ export async function openSnapshot(
       if (snapshot.format === "parquet") {
         columns = await parquetColumns(connection, local);
       } else {
-        const read = await readTableFile(
-          connection,
-          local,
-          snapshot.fileName,
-          { format: "csv" },
-          dir,
+        // read as an upload is: on the one-thread engine, which holds less of the file
+        const read = await withEngine(
+          (reader) =>
+            readTableFile(reader, local, snapshot.fileName, { format: "csv" }, dir, signal),
           signal,
+          "reading",
         );
         ({ columns, notes, rows } = read);
         parquet = read.parquetPath;
