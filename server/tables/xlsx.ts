@@ -1,26 +1,16 @@
 import { type EventEmitter, once } from "node:events";
 import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
-import { open, rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
-import { inflateRawSync } from "node:zlib";
 import ExcelJS from "exceljs";
+import JSZip from "jszip";
 
 import { TableError, type TColumn, type TColumnType } from "./table-types";
 
 // ---------------------------------------------------------------------------------------------
-// Reading: the workbook's sheet list straight from the ZIP central directory
+// Reading: the workbook's sheet list straight from the ZIP's directory
 
-const EOCD_SIGNATURE = 0x06054b50;
-const EOCD_SIZE = 22;
-const ZIP64_LOCATOR_SIGNATURE = 0x07064b50;
-const ZIP64_EOCD_SIGNATURE = 0x06064b50;
-const CENTRAL_HEADER_SIGNATURE = 0x02014b50;
-const LOCAL_HEADER_SIGNATURE = 0x04034b50;
-const MAX_ZIP_COMMENT = 0xffff;
-// a workbook part is a few KB; these only stop a hostile file from making us allocate gigabytes
-const MAX_CENTRAL_DIRECTORY_BYTES = 64 * 1024 * 1024;
-const MAX_WORKBOOK_PART_BYTES = 16 * 1024 * 1024;
 const WORKBOOK_PART = "xl/workbook.xml";
 
 const NOT_XLSX = "the file is not an XLSX workbook";
@@ -34,7 +24,7 @@ export async function listXlsxSheets(path: string): Promise<string[]> {
 
 // exceljs's streaming reader would inflate every sheet to a temp file before it knows the names
 // (Excel writes workbook.xml and sharedStrings.xml after the sheets), so the list comes from the
-// central directory: one small part inflated, the cells never touched.
+// ZIP's directory: one small part inflated, the cells never touched.
 async function readWorkbookInventory(path: string): Promise<WorkbookInventory> {
   const xml = (await readZipPart(path, WORKBOOK_PART)).toString("utf8");
   const sheets: string[] = [];
@@ -47,87 +37,21 @@ async function readWorkbookInventory(path: string): Promise<WorkbookInventory> {
   return { sheets, date1904 };
 }
 
+/** One part of the workbook's ZIP, read with JSZip (its directory, then that part alone inflated). */
 async function readZipPart(path: string, partName: string): Promise<Buffer> {
-  const file = await open(path, "r");
+  const bytes = await readFile(path);
+  let zip: JSZip;
   try {
-    const { size } = await file.stat();
-    const read = async (position: number, length: number): Promise<Buffer> => {
-      if (position < 0 || length < 0 || position + length > size) throw new TableError(NOT_XLSX);
-      const buffer = Buffer.alloc(length);
-      const { bytesRead } = await file.read(buffer, 0, length, position);
-      if (bytesRead !== length) throw new TableError(NOT_XLSX);
-      return buffer;
-    };
-    if (size < EOCD_SIZE) throw new TableError(notXlsxMessage(await read(0, size)));
-
-    const tailLength = Math.min(size, EOCD_SIZE + MAX_ZIP_COMMENT + 20);
-    const tail = await read(size - tailLength, tailLength);
-    let eocdAt = -1;
-    for (let at = tail.length - EOCD_SIZE; at >= 0; at--) {
-      if (tail.readUInt32LE(at) === EOCD_SIGNATURE) {
-        eocdAt = at;
-        break;
-      }
-    }
-    if (eocdAt < 0) throw new TableError(notXlsxMessage(await read(0, Math.min(size, 8))));
-
-    let entryCount = tail.readUInt16LE(eocdAt + 10);
-    let directorySize = tail.readUInt32LE(eocdAt + 12);
-    let directoryOffset = tail.readUInt32LE(eocdAt + 16);
-    const locatorAt = eocdAt - 20;
-    if (locatorAt >= 0 && tail.readUInt32LE(locatorAt) === ZIP64_LOCATOR_SIGNATURE) {
-      const zip64End = await read(readUInt64(tail, locatorAt + 8), 56);
-      if (zip64End.readUInt32LE(0) !== ZIP64_EOCD_SIGNATURE) throw new TableError(NOT_XLSX);
-      entryCount = readUInt64(zip64End, 32);
-      directorySize = readUInt64(zip64End, 40);
-      directoryOffset = readUInt64(zip64End, 48);
-    }
-    if (directorySize > MAX_CENTRAL_DIRECTORY_BYTES) throw new TableError(NOT_XLSX);
-    const directory = await read(directoryOffset, directorySize);
-
-    let at = 0;
-    for (let index = 0; index < entryCount; index++) {
-      if (at + 46 > directory.length || directory.readUInt32LE(at) !== CENTRAL_HEADER_SIGNATURE) {
-        throw new TableError(NOT_XLSX);
-      }
-      const method = directory.readUInt16LE(at + 10);
-      let compressedSize = directory.readUInt32LE(at + 20);
-      let uncompressedSize = directory.readUInt32LE(at + 24);
-      const nameLength = directory.readUInt16LE(at + 28);
-      const extraLength = directory.readUInt16LE(at + 30);
-      const commentLength = directory.readUInt16LE(at + 32);
-      let localOffset = directory.readUInt32LE(at + 42);
-      const name = directory.toString("utf8", at + 46, at + 46 + nameLength);
-      const extra = directory.subarray(at + 46 + nameLength, at + 46 + nameLength + extraLength);
-      at += 46 + nameLength + extraLength + commentLength;
-      if (name.replace(/^\//, "") !== partName) continue;
-
-      const zip64 = findExtraField(extra, 0x0001);
-      if (zip64) {
-        let cursor = 0;
-        const next = () => readUInt64(zip64, (cursor += 8) - 8);
-        if (uncompressedSize === 0xffffffff) uncompressedSize = next();
-        if (compressedSize === 0xffffffff) compressedSize = next();
-        if (localOffset === 0xffffffff) localOffset = next();
-      }
-      if (compressedSize > MAX_WORKBOOK_PART_BYTES || uncompressedSize > MAX_WORKBOOK_PART_BYTES) {
-        throw new TableError("the workbook's sheet list is too large to read");
-      }
-      const local = await read(localOffset, 30);
-      if (local.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE) throw new TableError(NOT_XLSX);
-      const dataAt = localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
-      const data = await read(dataAt, compressedSize);
-      if (method === 0) return data;
-      if (method !== 8) throw new TableError(`${NOT_XLSX} (unsupported compression)`);
-      try {
-        return inflateRawSync(data, { maxOutputLength: MAX_WORKBOOK_PART_BYTES });
-      } catch {
-        throw new TableError(`${NOT_XLSX} (its workbook part is damaged)`);
-      }
-    }
-    throw new TableError(`${NOT_XLSX} (it is a ZIP archive without a workbook in it)`);
-  } finally {
-    await file.close();
+    zip = await JSZip.loadAsync(bytes);
+  } catch {
+    throw new TableError(notXlsxMessage(bytes.subarray(0, 8)));
+  }
+  const part = zip.file(partName);
+  if (!part) throw new TableError(`${NOT_XLSX} (it is a ZIP archive without a workbook in it)`);
+  try {
+    return await part.async("nodebuffer");
+  } catch {
+    throw new TableError(`${NOT_XLSX} (its workbook part is damaged)`);
   }
 }
 
@@ -137,20 +61,6 @@ function notXlsxMessage(head: Buffer): string {
   return isCompoundFile
     ? `${NOT_XLSX} (it looks like a legacy .xls file or a password-protected workbook)`
     : NOT_XLSX;
-}
-
-function readUInt64(buffer: Buffer, at: number): number {
-  if (at + 8 > buffer.length) throw new TableError(NOT_XLSX);
-  return Number(buffer.readBigUInt64LE(at));
-}
-
-function findExtraField(extra: Buffer, id: number): Buffer | undefined {
-  for (let at = 0; at + 4 <= extra.length;) {
-    const size = extra.readUInt16LE(at + 2);
-    if (extra.readUInt16LE(at) === id) return extra.subarray(at + 4, at + 4 + size);
-    at += 4 + size;
-  }
-  return undefined;
 }
 
 const XML_ENTITIES: Record<string, string> = {
