@@ -5,6 +5,7 @@ import { z } from "@/server/forms/zod";
 import { db } from "@/server/db";
 import { AppError } from "@/server/errors";
 import { getRuntime } from "@/server/runtime";
+import { logger } from "@/server/logger";
 import type { TRelation } from "@/server/tables/compile-steps";
 import type { TSourceColumn } from "@/server/tables/infer-types";
 import { parquetRelation, readTableFile, SOURCE_FORMATS } from "@/server/tables/read-source";
@@ -112,6 +113,7 @@ export async function createUploadedTable(args: {
   signal?: AbortSignal;
 }): Promise<TTableSummary> {
   const bytes = (await fs.promises.stat(args.filePath)).size;
+  const startedAt = Date.now();
   return withWorkDir(async (dir) => {
     const read = await withEngine(
       async (connection) => {
@@ -163,6 +165,16 @@ export async function createUploadedTable(args: {
       await db.dataTable.delete({ where: { id: table.id } }).catch(() => undefined);
       throw error;
     }
+    logger.info(
+      {
+        tableId: table.id,
+        bytes,
+        rows: read.rows,
+        columns: read.columns.length,
+        ms: Date.now() - startedAt,
+      },
+      "table uploaded",
+    );
     return summarise(table);
   });
 }
