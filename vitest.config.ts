@@ -46,6 +46,7 @@ export default defineConfig({
             "server/**/*.test.ts",
             "app/**/*.test.ts",
             "test-support/fakes/**/*.test.ts",
+            "e2e/fakes/**/*.test.ts",
             "scripts/**/*.test.ts",
           ],
           exclude: ["**/*.int.test.ts", "node_modules/**"],

@@ -27,6 +27,7 @@ import {
   statusHonoursRetryAfter,
 } from "./retry";
 import { ResponseStream, type ResponseHead } from "./response-stream";
+import { createMemoryQuotas, takeQuotas, type TQuota } from "./quota";
 import { createHostBuckets } from "./token-bucket";
 import type {
   DownloadEngine,
@@ -68,6 +69,7 @@ type Call = {
   signal: AbortSignal | undefined;
   inspect: Inspect | undefined;
   onRequest: ((request: TRequestRecord) => void) | undefined;
+  quotas: TQuota[];
 };
 
 type AttemptSuccess = Omit<DownloadSuccess, "attempts">;
@@ -200,10 +202,12 @@ export function createDownloadEngine(
       findOverride(limits, host)?.maxPerHostConcurrency ?? limits.maxPerHostConcurrency,
     ratePerSecondFor: (host: string) => findOverride(limits, host)?.perHostQps ?? limits.perHostQps,
   };
-  const { limiter, buckets } = deps.sharedLimits?.(rules) ?? {
+  const shared = deps.sharedLimits?.(rules);
+  const { limiter, buckets } = shared ?? {
     limiter: createConcurrencyLimiter(rules),
     buckets: createHostBuckets({ clock, ratePerSecondFor: rules.ratePerSecondFor }),
   };
+  const quotas = shared?.quotas ?? createMemoryQuotas();
   const timeouts = {
     readTimeoutMs: limits.readTimeoutMs,
     connectTimeoutMs: limits.connectTimeoutMs,
@@ -395,6 +399,8 @@ export function createDownloadEngine(
         credentials && !hasLeftCredentialOrigin
           ? { ...call.headers, ...credentials.headers }
           : call.headers;
+      // before a connection slot: a wait of a minute for a dataset's quota holds none
+      if (call.quotas.length > 0) await takeQuotas(quotas, call.quotas, clock, call.signal);
       const release = await limiter.acquire(current.host, call.signal);
       let stream: ResponseStream | null = null;
       const onAbort = () => stream?.abort(createCancelledError(call.signal?.reason));
@@ -553,6 +559,7 @@ export function createDownloadEngine(
       signal,
       inspect,
       onRequest: options.onRequest,
+      quotas: options.quotas ?? [],
     };
     const retryPolicy = options.retry ?? "idempotent";
 

@@ -3,6 +3,7 @@ import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { Semaphore } from "redis-semaphore";
 import { createCancelledError } from "./errors";
 import { createConcurrencyLimiter, type ConcurrencyLimiter, type Release } from "./limiter";
+import type { QuotaStore } from "./quota";
 import type { HostBuckets } from "./token-bucket";
 
 /** The limits every process of a cluster shares, by host. */
@@ -12,7 +13,11 @@ export type TLimitRules = {
   ratePerSecondFor: (host: string) => number;
 };
 
-export type TSharedLimits = { limiter: ConcurrencyLimiter; buckets: HostBuckets };
+export type TSharedLimits = {
+  limiter: ConcurrencyLimiter;
+  buckets: HostBuckets;
+  quotas?: QuotaStore;
+};
 
 type TRedisLimitOptions = {
   /** keys start with this, so several apps (or test files) share one Redis */
@@ -139,8 +144,54 @@ export function createRedisLimits(
     },
   };
 
-  return { limiter, buckets };
+  const quotas: QuotaStore = {
+    async reserve(quota) {
+      const waitMs = await redis.eval(
+        SLIDING_LOG_SCRIPT,
+        1,
+        `${options.prefix}:quota:${quota.key}`,
+        quota.windowMs,
+        quota.limit,
+        quota.cost ?? 1,
+        `${Math.random().toString(36).slice(2)}`,
+      );
+      return Number(waitMs);
+    },
+  };
+
+  return { limiter, buckets, quotas };
 }
+
+/**
+ * The sliding log of quota.ts's createMemoryQuotas, in one Redis script so every process shares
+ * it: members are "cost:nonce" scored by the time spent (Redis's own clock, so processes whose
+ * clocks differ still agree).
+ */
+const SLIDING_LOG_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local entries = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+local spent = 0
+for i = 1, #entries, 2 do
+  spent = spent + tonumber(string.match(entries[i], '^([^:]*)'))
+end
+if spent + cost <= limit then
+  redis.call('ZADD', KEYS[1], now, cost .. ':' .. ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], window)
+  return 0
+end
+for i = 1, #entries, 2 do
+  spent = spent - tonumber(string.match(entries[i], '^([^:]*)'))
+  if spent + cost <= limit then
+    return tonumber(entries[i + 1]) + window - now + 1
+  end
+end
+return window
+`;
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

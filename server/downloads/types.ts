@@ -4,6 +4,7 @@ import type { Clock } from "./clock";
 import type { DownloadError } from "./errors";
 import type { ImageType } from "./content-sniff";
 import type { THeldBody } from "./file-sink";
+import type { TQuota } from "./quota";
 import type { RetryPolicy } from "./retry";
 
 export type { RetryPolicy };
@@ -93,6 +94,11 @@ export type FetchOptions = {
   method?: string;
   body?: string;
   maxBytes?: number;
+  /**
+   * Limits the service sets per thing it serves (a dataset, an account), spent by every attempt
+   * before it goes out; held across processes when the limits are shared.
+   */
+  quotas?: TQuota[];
   /** default "idempotent" */
   retry?: RetryPolicy;
   // Called as each attempt starts; from attempt 2 on, `error` is why the previous one failed.
