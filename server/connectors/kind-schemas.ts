@@ -1,5 +1,8 @@
+import { googleSheetsSchemas } from "./google-sheets/schemas";
 import { httpFileSchemas } from "./http-file/schemas";
+import { lookerSchemas } from "./looker/schemas";
 import { metabaseSchemas } from "./metabase/schemas";
+import { powerBiSchemas } from "./powerbi/schemas";
 import { salesforceSchemas } from "./salesforce/schemas";
 import { supersetSchemas } from "./superset/schemas";
 import type { TConnectorKindName, TConnectorSchemas } from "./types";
@@ -10,6 +13,9 @@ export const CONNECTOR_SCHEMAS: Record<TConnectorKindName, TConnectorSchemas> = 
   superset: supersetSchemas,
   salesforce: salesforceSchemas,
   http: httpFileSchemas,
+  looker: lookerSchemas,
+  powerbi: powerBiSchemas,
+  "google-sheets": googleSheetsSchemas,
 };
 
 export const CONNECTOR_KIND_LABELS = Object.fromEntries(

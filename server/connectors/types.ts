@@ -1,8 +1,17 @@
 import type { z } from "zod";
 import type { ConnectorHttp } from "./connector-http";
 import type { SessionCache } from "./session-cache";
+import type { TColumn } from "@/server/tables/table-types";
 
-export const CONNECTOR_KINDS = ["metabase", "superset", "salesforce", "http"] as const;
+export const CONNECTOR_KINDS = [
+  "metabase",
+  "superset",
+  "salesforce",
+  "http",
+  "looker",
+  "powerbi",
+  "google-sheets",
+] as const;
 export type TConnectorKindName = (typeof CONNECTOR_KINDS)[number];
 
 /** A connector as a kind sees it: settings and secrets already parsed and opened. */
@@ -107,25 +116,104 @@ export type TConnectorSchemas<TSettings = unknown, TSecrets = unknown, TQuery = 
   addressHint: string;
   /** a kind that can work from full URLs alone needs no address */
   isAddressOptional?: boolean;
+  /** the address used when none is given (a public API's one address) */
+  defaultAddress?: string;
   /** the settings, in the form's order, except the secrets */
   settingsSchema: z.ZodType<TSettings>;
   /** write-only: stored sealed, never sent back to the browser */
   secretsSchema: z.ZodType<TSecrets>;
   /** settings and secrets together, in the order the connector form shows them */
   formSchema: z.ZodType;
-  querySchema: z.ZodType<TQuery>;
+  /** what a report of this kind names; absent for a kind that only receives data */
+  querySchema?: z.ZodType<TQuery>;
+  /** what the kind does with data it is given, for the form and the destination picker */
+  destination?: TDestinationRole;
+};
+
+/**
+ * A destination either takes a table's rows (Power BI push datasets, Google Sheets) or can only be
+ * told to refresh what it reads elsewhere (a Power BI import dataset, Looker's caches).
+ */
+export type TDestinationRole = {
+  takesRows: boolean;
+  canRefresh: boolean;
+  /** shown beside the connector form: limits, retirements, what to use instead */
+  note: string;
+};
+
+/** What every kind does: be tested, and (as a destination) take rows or refresh. */
+export interface ConnectorKindBase<
+  TSettings = unknown,
+  TSecrets = unknown,
+> extends TConnectorSchemas<TSettings, TSecrets, unknown> {
+  /** "signed in as …" in plain words, or a ConnectorError saying why not */
+  testConnection(
+    connection: TConnection<TSettings, TSecrets>,
+    context: TConnectorContext,
+  ): Promise<string>;
+  /** A destination that takes rows: the target a push writes through. */
+  openPushTarget?(
+    connection: TConnection<TSettings, TSecrets>,
+    context: TConnectorContext,
+  ): TPushTarget;
+  /** A destination that refreshes: starts a refresh and follows it to its end. */
+  refresh?(
+    connection: TConnection<TSettings, TSecrets>,
+    context: TConnectorContext & { onProgress?: (message: string) => void },
+  ): Promise<string>;
+}
+
+export type TPushMode = "replace" | "append";
+
+/** A table's column as a destination is told of it. */
+export type TPushColumn = TColumn;
+
+/**
+ * Where a push writes, as the push job drives it. The job keeps what `prepare` answers and the
+ * batches confirmed, so a push that stopped (a crash, a retry) goes on from the first batch not
+ * confirmed with the same plan, and never sends a confirmed batch twice.
+ */
+export type TPushTarget = {
+  /**
+   * Checks the destination before anything is written (it exists, its schema matches, the result
+   * fits its limits) and creates what is missing. Throws a ConnectorError listing every problem.
+   */
+  prepare(args: { columns: TPushColumn[]; rows: number; mode: TPushMode }): Promise<TPushPlan>;
+  /** Replace: empties the target. Safe to call again. */
+  clear(plan: TPushPlan): Promise<void>;
+  /**
+   * Sends rows `firstRow`.. of the table (0-based, after the header); resolves once the service
+   * confirmed them. `isRepeat`: this batch may have reached the service before (the process
+   * stopped while sending it).
+   */
+  sendBatch(
+    plan: TPushPlan,
+    batch: { firstRow: number; rows: unknown[][]; isRepeat: boolean },
+  ): Promise<void>;
+};
+
+export type TPushPlan = {
+  /** the most rows one request carries, and the most bytes of JSON */
+  maxRowsPerBatch: number;
+  maxBytesPerBatch: number;
+  /**
+   * Whether sending a batch twice leaves the target as sending it once (a write to fixed cells),
+   * so a batch that may have been sent can be sent again; otherwise the push starts the replace
+   * over, or stops an append with a plain message.
+   */
+  isBatchIdempotent: boolean;
+  /** what the kind needs again for the batches (a dataset id, the row an append starts at) */
+  state: Record<string, unknown>;
+  /** said on the job page: "dataset Sales created", "appending after row 1,204" */
+  notes: string[];
 };
 
 export interface ConnectorKind<
   TSettings = unknown,
   TSecrets = unknown,
   TQuery = unknown,
-> extends TConnectorSchemas<TSettings, TSecrets, TQuery> {
-  /** "signed in as …" in plain words, or a ConnectorError saying why not */
-  testConnection(
-    connection: TConnection<TSettings, TSecrets>,
-    context: TConnectorContext,
-  ): Promise<string>;
+> extends ConnectorKindBase<TSettings, TSecrets> {
+  querySchema: z.ZodType<TQuery>;
   fetchReport(
     connection: TConnection<TSettings, TSecrets>,
     query: TQuery,

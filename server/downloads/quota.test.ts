@@ -46,7 +46,7 @@ describe("quotas of a service, counted in a sliding window", () => {
     })();
     for (let step = 0; step < 400 && sent.length < 200; step++) {
       await new Promise((resolve) => setImmediate(resolve));
-      clock.advance(500);
+      await clock.advance(500);
     }
     await run;
     expect(sent).toHaveLength(200);

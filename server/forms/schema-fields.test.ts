@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { CONNECTOR_SCHEMAS } from "../connectors/kind-schemas";
+import { metabaseSchemas } from "../connectors/metabase/schemas";
 import {
   checkFormText,
   defaultFormText,
@@ -47,7 +48,7 @@ describe("forms generated from schemas", () => {
   });
 
   it("turns a discriminated union into a choice and shows each option's own fields only with it", () => {
-    const fields = formFieldsOf(CONNECTOR_SCHEMAS.metabase.querySchema);
+    const fields = formFieldsOf(metabaseSchemas.querySchema);
     expect(fields.map((field) => field.name)).toEqual([
       "target",
       "cardId",
@@ -104,7 +105,7 @@ describe("forms generated from schemas", () => {
   });
 
   it("goes from values to form text and back, leaving hidden and empty boxes to the defaults", () => {
-    const fields = formFieldsOf(CONNECTOR_SCHEMAS.metabase.querySchema);
+    const fields = formFieldsOf(metabaseSchemas.querySchema);
     const query = {
       target: "dashcard",
       dashboardId: 3,
@@ -125,12 +126,12 @@ describe("forms generated from schemas", () => {
     const start = defaultFormText(fields);
     expect(start).toEqual({ target: "card", parameters: "", formatRows: false });
     expect(
-      CONNECTOR_SCHEMAS.metabase.querySchema.parse(fromFormText(fields, { ...start, cardId: "7" })),
+      metabaseSchemas.querySchema.parse(fromFormText(fields, { ...start, cardId: "7" })),
     ).toEqual({ target: "card", cardId: 7, parameters: [], formatRows: false });
   });
 
   it("says in a sentence which JSON box does not parse", () => {
-    const fields = formFieldsOf(CONNECTOR_SCHEMAS.metabase.querySchema);
+    const fields = formFieldsOf(metabaseSchemas.querySchema);
     let thrown: unknown;
     try {
       fromFormText(fields, { target: "card", cardId: "1", parameters: '[{"type": }]' });
@@ -151,7 +152,7 @@ describe("forms generated from schemas", () => {
     );
     expect(checkFormText(http.headerName!, "X-Api-Key")).toBeNull();
     expect(checkFormText(http.headerName!, "")).toBeNull();
-    const metabase = byName(formFieldsOf(CONNECTOR_SCHEMAS.metabase.querySchema));
+    const metabase = byName(formFieldsOf(metabaseSchemas.querySchema));
     expect(checkFormText(metabase.cardId!, "1.5")).toBe("Enter a whole number.");
     expect(checkFormText(metabase.cardId!, "0")).toBe("Enter more than 0.");
     expect(checkFormText(metabase.parameters!, "[")).toMatch(/not valid JSON/);

@@ -16,6 +16,8 @@ declare module "zod/v4/core" {
     showIf?: TShowIf;
     /** how a string is typed in: a one-line box (the default), a hidden one, or several lines */
     widget?: "password" | "textarea";
+    /** a textarea that can also be filled from a file of these types (an input's `accept`) */
+    acceptsFile?: string;
     /** a URL the connector's credentials are sent to, like its address */
     isCredentialAddress?: boolean;
   }
@@ -30,6 +32,7 @@ export type TFormField = {
   help?: string;
   showIf?: TShowIf;
   isAddress?: boolean;
+  acceptsFile?: string;
   /** the schema's default, as the form starts with it */
   defaultValue?: unknown;
   /** the field's own schema, to check a value while it is typed */
@@ -85,6 +88,7 @@ function fieldOf(name: string, schema: z.ZodType, isSecret: boolean): TFormField
     help: meta.description,
     showIf: meta.showIf,
     isAddress: meta.isCredentialAddress,
+    acceptsFile: meta.acceptsFile,
     defaultValue,
     schema,
   };

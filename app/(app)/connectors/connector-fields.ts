@@ -26,11 +26,11 @@ export function connectorFields(kind: string): TConnectorField[] {
 
 /** The report form of a kind: its query schema's fields. */
 export function queryFields(kind: string): TFormField[] {
-  const schemas = CONNECTOR_SCHEMAS[kind as TConnectorKindName];
-  if (!schemas) return [];
+  const querySchema = CONNECTOR_SCHEMAS[kind as TConnectorKindName]?.querySchema;
+  if (!querySchema) return [];
   let fields = queryCache.get(kind);
   if (!fields) {
-    fields = formFieldsOf(schemas.querySchema);
+    fields = formFieldsOf(querySchema);
     queryCache.set(kind, fields);
   }
   return fields;

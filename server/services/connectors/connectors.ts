@@ -6,8 +6,10 @@ import {
   ConnectorError,
   connectorKind,
   createSessionCache,
+  isSourceKind,
   type TConnection,
 } from "@/server/connectors";
+import type { TDestinationRole } from "@/server/connectors/types";
 import { addressOrigin } from "@/server/connectors/address-origin";
 import { db } from "@/server/db";
 import { AppError } from "@/server/errors";
@@ -49,6 +51,10 @@ export type TConnectorView = {
   lastCheckedAt: Date | null;
   lastCheckOk: boolean | null;
   lastCheckMessage: string | null;
+  /** reports can read from it */
+  isSource: boolean;
+  /** what it does with data it is given; null for a source only */
+  destination: TDestinationRole | null;
   /** what its kind can do besides fetching: list what it reaches, describe a report's parameters */
   canBrowse: boolean;
   canDescribeParameters: boolean;
@@ -141,12 +147,13 @@ export async function listConnectors(): Promise<TConnectorView[]> {
     include: { _count: { select: { reports: true } } },
   });
   return rows.map((row) => {
+    const kind = connectorKind(row.kind);
     const secrets = openSecrets(row.sealedSecrets);
     return {
       id: row.id,
       name: row.name,
       kind: row.kind,
-      kindLabel: connectorKind(row.kind).label,
+      kindLabel: kind.label,
       baseUrl: row.baseUrl,
       settings: JSON.parse(row.settings) as Record<string, unknown>,
       secretsSet: Object.fromEntries(
@@ -157,8 +164,10 @@ export async function listConnectors(): Promise<TConnectorView[]> {
       lastCheckedAt: row.lastCheckedAt,
       lastCheckOk: row.lastCheckOk,
       lastCheckMessage: row.lastCheckMessage,
-      canBrowse: connectorKind(row.kind).browse !== undefined,
-      canDescribeParameters: connectorKind(row.kind).describeParameters !== undefined,
+      isSource: isSourceKind(kind),
+      destination: kind.destination ?? null,
+      canBrowse: isSourceKind(kind) && kind.browse !== undefined,
+      canDescribeParameters: isSourceKind(kind) && kind.describeParameters !== undefined,
     };
   });
 }
@@ -171,7 +180,7 @@ export async function saveConnector(raw: TConnectorInput): Promise<{ id: string 
     const fieldErrors = fieldErrorsOf(settings.error, "settings");
     throw new AppError("BAD_REQUEST", formProblemMessage(fieldErrors), fieldErrors);
   }
-  if (input.kind !== "http" && !input.baseUrl) {
+  if (!kind.isAddressOptional && !input.baseUrl) {
     const problem = `A ${kind.label} connector needs the address of the server.`;
     throw new AppError("BAD_REQUEST", problem, { baseUrl: problem });
   }

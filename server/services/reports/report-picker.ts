@@ -2,7 +2,7 @@ import "server-only";
 import { z } from "zod";
 import {
   ConnectorError,
-  connectorKind,
+  sourceKind,
   type TBrowsePage,
   type TConnectorContext,
   type TReportParameter,
@@ -42,7 +42,7 @@ export async function pickerContext(connectorId: string, signal?: AbortSignal) {
     tempDir: runtime.scratchDir,
     signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
   };
-  return { connection, kind: connectorKind(connection.kind), context };
+  return { connection, kind: sourceKind(connection.kind), context };
 }
 
 /** A connector's failure as the sentence the form shows; anything else is logged and summed up. */

@@ -1,6 +1,6 @@
 import "server-only";
 import { z } from "zod";
-import { connectorKind, type TSeedEntry } from "@/server/connectors";
+import { connectorKind, isSourceKind, sourceKind, type TSeedEntry } from "@/server/connectors";
 import { db } from "@/server/db";
 import { fieldErrorsOf, formProblemMessage } from "@/server/field-errors";
 import { AppError } from "@/server/errors";
@@ -66,13 +66,20 @@ export async function listReports(): Promise<TReportView[]> {
 }
 
 function describeQuery(kind: string, query: unknown): string {
-  const parsed = connectorKind(kind).querySchema.safeParse(query);
-  return parsed.success ? connectorKind(kind).describeQuery(parsed.data) : "invalid query";
+  const parsed = sourceKind(kind).querySchema.safeParse(query);
+  return parsed.success ? sourceKind(kind).describeQuery(parsed.data) : "invalid query";
 }
 
 /** The query checked by its kind's schema; a sentence per field ("query.cardId") if it fails. */
 export function parseReportQuery(kind: string, raw: unknown): unknown {
-  const query = connectorKind(kind).querySchema.safeParse(raw);
+  const found = connectorKind(kind);
+  if (!isSourceKind(found)) {
+    throw new AppError(
+      "BAD_REQUEST",
+      `A ${found.label} connector is a destination: choose a connector a report can read from.`,
+    );
+  }
+  const query = found.querySchema.safeParse(raw);
   if (!query.success) {
     const fieldErrors = fieldErrorsOf(query.error, "query");
     throw new AppError("BAD_REQUEST", formProblemMessage(fieldErrors), fieldErrors);
@@ -167,7 +174,9 @@ export async function importRequestJson(args: {
   const entries = Object.entries(parsed.data);
   if (entries.length === 0) throw new AppError("BAD_REQUEST", "The file lists no reports.");
 
-  const connectors = await db.connector.findMany();
+  const connectors = (await db.connector.findMany()).filter((row) =>
+    isSourceKind(connectorKind(row.kind)),
+  );
   const existingNames = new Set(
     (await db.report.findMany({ select: { name: true } })).map((r) => r.name),
   );
@@ -215,7 +224,7 @@ export async function importRequestJson(args: {
     const path = url ? url.href.slice(base.length) || "/" : entry.request_url;
     let query: unknown = null;
     try {
-      query = connectorKind(connector.kind).queryFromSeed({
+      query = sourceKind(connector.kind).queryFromSeed({
         path,
         url: connector.baseUrl ? null : url,
         payload: entry.payload ?? {},
@@ -311,7 +320,7 @@ export async function exportRequestJson(ids?: string[]): Promise<Record<string, 
   });
   const document: Record<string, TSeedEntry> = {};
   for (const row of rows) {
-    const kind = connectorKind(row.connector.kind);
+    const kind = sourceKind(row.connector.kind);
     document[row.name] = kind.queryToSeed(
       row.connector,
       kind.querySchema.parse(JSON.parse(row.query)),

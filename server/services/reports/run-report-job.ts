@@ -1,7 +1,7 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
-import { ConnectorError, connectorKind, type TFetchedReport } from "@/server/connectors";
+import { ConnectorError, sourceKind, type TFetchedReport } from "@/server/connectors";
 import { db } from "@/server/db";
 import { jsonRows } from "@/server/db-dialect";
 import type { TRequestRecord } from "@/server/downloads";
@@ -451,7 +451,7 @@ async function fetchAndStore(
     : null;
   if (!report) throw new ConnectorError("this report was deleted after the run started");
   const connection = await loadConnection(report.connectorId);
-  const kind = connectorKind(connection.kind);
+  const kind = sourceKind(connection.kind);
   const parsed = kind.querySchema.safeParse(JSON.parse(report.query));
   // waiting cannot mend a saved query this release no longer reads: no attempt is retried for it
   if (!parsed.success)
