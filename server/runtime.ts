@@ -1,5 +1,7 @@
 import "server-only";
+import fs from "node:fs";
 import path from "node:path";
+import tls from "node:tls";
 import { Redis } from "ioredis";
 import {
   createConnectorHttp,
@@ -72,6 +74,7 @@ function createRuntime(): TRuntime {
   const redisClient = redis ? new Redis(redis.url, { maxRetriesPerRequest: null }) : null;
   const downloads = createDownloadEngine(downloadLimits, {
     sharedLimits: redisClient ? sharedLimitsOn(redisClient, redis!.prefix) : undefined,
+    trustedCa: extraCertificateAuthorities(env.raw.NODE_EXTRA_CA_CERTS),
   });
   const secrets = createSecretBox(
     loadSecretKey({ fromEnv: env.SECRET_KEY, keyFile: path.join(env.dataDir, "secret.key") }),
@@ -120,6 +123,20 @@ function createRuntime(): TRuntime {
     isWorker: env.runMode !== "web",
     startedAt: new Date(),
   };
+}
+
+/**
+ * Node reads NODE_EXTRA_CA_CERTS once, as it starts; reading the file here too makes a private CA
+ * named in it hold for our downloads however the process was started (a test sets it later).
+ */
+function extraCertificateAuthorities(file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  try {
+    return [...tls.rootCertificates, fs.readFileSync(file, "utf8")].join("\n");
+  } catch (error) {
+    logger.warn({ file, err: error }, "NODE_EXTRA_CA_CERTS names a file that cannot be read");
+    return undefined;
+  }
 }
 
 /** Download limits that hold for all processes together, kept in Redis. */

@@ -7,6 +7,7 @@ import { schedulesRouter } from "./routers/schedules";
 import { setupRouter } from "./routers/setup";
 import { systemRouter } from "./routers/system";
 import { tablesRouter } from "./routers/tables";
+import { destinationsRouter } from "./routers/destinations";
 import { tokensRouter } from "./routers/tokens";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
@@ -17,6 +18,7 @@ export const appRouter = createTRPCRouter({
   schedules: schedulesRouter,
   jobs: jobsRouter,
   tables: tablesRouter,
+  destinations: destinationsRouter,
   tokens: tokensRouter,
   system: systemRouter,
   setup: setupRouter,

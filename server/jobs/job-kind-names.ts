@@ -4,13 +4,15 @@
  * an entry for every name, as the job page has a view for every name: the type checker says where
  * a new kind is still missing.
  */
-export const JOB_KIND_NAMES = ["image_batch", "report_run", "export"] as const;
+export const JOB_KIND_NAMES = ["image_batch", "report_run", "export", "push", "refresh"] as const;
 export type TJobKindName = (typeof JOB_KIND_NAMES)[number];
 
 export const JOB_KIND_LABELS: Record<TJobKindName, string> = {
   image_batch: "Image batch",
   report_run: "Report run",
   export: "Export",
+  push: "Push",
+  refresh: "Refresh",
 };
 
 /** Before a job's title in short lists ("Images: Spring catalogue"). */
@@ -18,6 +20,8 @@ export const JOB_KIND_NOUNS: Record<TJobKindName, string> = {
   image_batch: "Images",
   report_run: "Reports",
   export: "Export",
+  push: "Push",
+  refresh: "Refresh",
 };
 
 export function isJobKindName(value: string): value is TJobKindName {

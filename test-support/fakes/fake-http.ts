@@ -1,5 +1,6 @@
 // Plumbing shared by the report fakes: loopback listener, body reading, small response helpers.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 
 export type FakeHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
@@ -10,12 +11,17 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 class BodyTooLarge extends Error {}
 
+/**
+ * With `tls` the fake serves HTTPS and its url names `localhost` (still bound to 127.0.0.1), so a
+ * certificate made for localhost verifies: clients such as msal-node refuse plain-http authorities.
+ */
 export async function listenFake(
   port: number | undefined,
   handler: FakeHandler,
+  tls?: { key: string; cert: string },
 ): Promise<ListeningFake> {
   const sockets = new Set<Socket>();
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://fake.invalid");
     handler(req, res, url).catch((error: unknown) => {
       if (res.headersSent) {
@@ -29,7 +35,10 @@ export async function listenFake(
       // A bug in a fake should surface loudly in the test that hit it.
       sendText(res, 500, `fake server error: ${error instanceof Error ? error.stack : error}`);
     });
-  });
+  };
+  const server = tls
+    ? createTlsServer({ key: tls.key, cert: tls.cert }, listener)
+    : createServer(listener);
   server.on("connection", (socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
@@ -45,7 +54,7 @@ export async function listenFake(
   const address = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url: tls ? `https://localhost:${address.port}` : `http://127.0.0.1:${address.port}`,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive sockets and half-sent exports would otherwise hold close() open.

@@ -23,6 +23,9 @@ import {
 import { archiveResponse } from "../archive-response";
 import { fileResponse } from "../http";
 import { defineRoute, type TRestRoute } from "./rest-route";
+import { listConnectors, testConnector } from "../../services/connectors/connectors";
+import { getPushProgress } from "../../services/destinations/push-progress";
+import { startPush, startRefresh, ZStartPushInput } from "../../services/destinations/start-push";
 
 const ZJobId = z.object({ jobId: z.string().min(1).meta({ description: "The job's id" }) });
 const ZTableId = z.object({ tableId: z.string().min(1) });
@@ -35,7 +38,7 @@ async function requireExport(jobId: string) {
   return progress;
 }
 
-const accepted = (jobId: string, kind: "exports" | "jobs") => ({
+const accepted = (jobId: string, kind: "exports" | "jobs" | "pushes") => ({
   jobId,
   status: "queued",
   statusUrl: `/api/v1/${kind}/${jobId}`,
@@ -271,6 +274,72 @@ export const REST_ROUTES: TRestRoute[] = [
     },
   }),
   // ---- reports ----
+  // ---- destinations, pushes and refreshes ----
+  defineRoute({
+    method: "GET",
+    path: "/destinations",
+    scope: "read",
+    tag: "Destinations",
+    summary: "List destinations",
+    description:
+      "Connectors that take rows (Power BI, Google Sheets) or can be refreshed (Power BI, Looker); secrets are never listed.",
+    success: { status: 200, description: "Each destination with what it does and its last test." },
+    handle: async () => (await listConnectors()).filter((connector) => connector.destination),
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/destinations/{connectorId}/test",
+    scope: "run",
+    tag: "Destinations",
+    summary: "Test a destination",
+    description: "Signs in for real and says what it found, in plain words.",
+    params: z.object({ connectorId: z.string().min(1) }),
+    success: { status: 200, description: "isOk and the message." },
+    handle: ({ params }) => testConnector(params.connectorId),
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/pushes",
+    scope: "run",
+    tag: "Destinations",
+    summary: "Push a table's rows to a destination",
+    description:
+      "Of a saved transform, or of a table with steps given here; mode replace (clear, then write) or append. Runs in the background: follow statusUrl.",
+    body: ZStartPushInput,
+    success: { status: 202, description: "The push's job id and where its status is." },
+    handle: async ({ body, user }) =>
+      accepted((await startPush({ ...body, createdById: user.id })).jobId, "pushes"),
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/refreshes",
+    scope: "run",
+    tag: "Destinations",
+    summary: "Refresh a destination",
+    description:
+      "A Power BI imported dataset, or a Looker datagroup or derived table: started, then followed to its end.",
+    body: z.object({ connectorId: z.string().min(1) }),
+    success: { status: 202, description: "The refresh's job id and where its status is." },
+    handle: async ({ body, user }) =>
+      accepted((await startRefresh({ ...body, createdById: user.id })).jobId, "pushes"),
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/pushes/{jobId}",
+    scope: "read",
+    tag: "Destinations",
+    summary: "A push's or refresh's status",
+    description:
+      "The job's status, and the push's rows sent, batches confirmed of all, attempts and error in plain words.",
+    params: ZJobId,
+    success: { status: 200, description: "The push's state." },
+    handle: async ({ params }) => {
+      const progress = await getPushProgress(params.jobId);
+      if (!progress)
+        throw new AppError("NOT_FOUND", "This push does not exist (it may have been deleted).");
+      return progress;
+    },
+  }),
   defineRoute({
     method: "GET",
     path: "/reports",

@@ -279,17 +279,41 @@ export const lookerConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
           ZMaterialization,
           `the rebuild of ${derivedTable}`,
         );
-        const text = status.resp_text ?? "";
-        if (/error|fail/i.test(text))
-          throw new ConnectorError(`the rebuild of ${derivedTable} failed: ${excerpt(text)}`);
-        if (/done|complete|success|finished/i.test(text)) break;
-        context.onProgress?.(`rebuilding ${derivedTable}: ${excerpt(text) || "running"}`);
+        const { state, message } = materializationState(status.resp_text);
+        if (state === "complete") break;
+        if (state === "failed")
+          throw new ConnectorError(`the rebuild of ${derivedTable} failed: ${excerpt(message)}`);
+        context.onProgress?.(`rebuilding ${derivedTable}: ${excerpt(message) || "running"}`);
       }
       done.push(`derived table ${derivedTable} rebuilt`);
     }
     return done.join("; ");
   },
 };
+
+/**
+ * A rebuild's state from its status's resp_text: a JSON document whose `status` is running,
+ * complete, killed or error (as Looker's Airflow operator reads it), or plain text.
+ */
+function materializationState(text: string | null | undefined): {
+  state: "running" | "complete" | "failed";
+  message: string;
+} {
+  let status = text ?? "";
+  let message = text ?? "";
+  try {
+    const parsed = JSON.parse(text ?? "") as { status?: unknown; message?: unknown };
+    if (typeof parsed.status === "string") status = parsed.status;
+    message = typeof parsed.message === "string" ? parsed.message : status;
+  } catch {
+    // plain text: its words say the state
+  }
+  if (/^(complete|completed|done|success)$/i.test(status.trim()))
+    return { state: "complete", message };
+  if (/killed|error|fail|cancel/i.test(status))
+    return { state: "failed", message: message || status };
+  return { state: "running", message };
+}
 
 const datagroupName = (d: z.output<typeof ZDatagroup>) =>
   `${d.model_name ?? "?"}::${d.name ?? d.id}`;

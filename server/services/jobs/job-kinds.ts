@@ -2,6 +2,7 @@ import "server-only";
 import type { TJobKindName } from "@/server/jobs/job-kind-names";
 import { imageBatchKind } from "../batches/image-batch-kind";
 import { reportRunKind } from "../reports/report-run-kind";
+import { pushKind, refreshKind } from "../destinations/push-kind";
 import { exportKind } from "../tables/export-kind";
 import type { TJobKind } from "./job-kind";
 
@@ -10,6 +11,8 @@ export const JOB_KINDS: Record<TJobKindName, TJobKind> = {
   image_batch: imageBatchKind,
   report_run: reportRunKind,
   export: exportKind,
+  push: pushKind,
+  refresh: refreshKind,
 };
 
 export function jobKind(name: string): TJobKind {

@@ -260,7 +260,7 @@ export async function previewTransform(args: {
 }
 
 /** The engine's JSON gives 64-bit integers as text; those a number holds exactly become numbers. */
-function jsonRows(rows: unknown[][], columns: readonly TColumn[]): unknown[][] {
+export function jsonRows(rows: unknown[][], columns: readonly TColumn[]): unknown[][] {
   const integers = columns.flatMap((column, index) => (column.type === "integer" ? [index] : []));
   if (integers.length === 0) return rows;
   return rows.map((row) => {

@@ -5,6 +5,7 @@ import { isJobKindName, type TJobKindName } from "@/server/jobs/job-kind-names";
 import { getJobHeading } from "@/server/services/jobs/job-progress";
 import { JobDetail } from "./job-detail";
 import { ExportDetail } from "./export-detail";
+import { PushDetail } from "./push-detail";
 import { ReportRunDetail } from "./report-run-detail";
 
 /** The view of each kind of job: a kind without one does not type-check. */
@@ -12,6 +13,8 @@ const JOB_VIEWS: Record<TJobKindName, (props: { jobId: string }) => React.ReactN
   image_batch: JobDetail,
   report_run: ReportRunDetail,
   export: ExportDetail,
+  push: PushDetail,
+  refresh: PushDetail,
 };
 
 type TProps = { params: Promise<{ jobId: string }> };

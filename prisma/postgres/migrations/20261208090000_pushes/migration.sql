@@ -1,0 +1,43 @@
+-- CreateTable
+CREATE TABLE "Push" (
+    "id" TEXT NOT NULL,
+    "jobId" TEXT NOT NULL,
+    "connectorId" TEXT,
+    "connectorName" TEXT NOT NULL,
+    "connectorKind" TEXT NOT NULL,
+    "action" TEXT NOT NULL,
+    "mode" TEXT,
+    "state" TEXT NOT NULL DEFAULT 'pending',
+    "attempts" INTEGER NOT NULL DEFAULT 0,
+    "dataSha256" TEXT,
+    "columns" TEXT NOT NULL DEFAULT '[]',
+    "rowsTotal" INTEGER NOT NULL DEFAULT 0,
+    "plan" TEXT,
+    "batchEnds" TEXT NOT NULL DEFAULT '[]',
+    "batchesConfirmed" INTEGER NOT NULL DEFAULT 0,
+    "batchInFlight" INTEGER,
+    "isCleared" BOOLEAN NOT NULL DEFAULT false,
+    "rowsSent" INTEGER NOT NULL DEFAULT 0,
+    "bytesSent" INTEGER NOT NULL DEFAULT 0,
+    "notes" TEXT NOT NULL DEFAULT '[]',
+    "message" TEXT,
+    "error" TEXT,
+    "leaseUntil" TIMESTAMP(3),
+    "startedAt" TIMESTAMP(3),
+    "finishedAt" TIMESTAMP(3),
+
+    CONSTRAINT "Push_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Push_jobId_key" ON "Push"("jobId");
+
+-- CreateIndex
+CREATE INDEX "Push_state_leaseUntil_idx" ON "Push"("state", "leaseUntil");
+
+-- CreateIndex
+CREATE INDEX "Push_connectorId_idx" ON "Push"("connectorId");
+
+-- AddForeignKey
+ALTER TABLE "Push" ADD CONSTRAINT "Push_jobId_fkey" FOREIGN KEY ("jobId") REFERENCES "Job"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
