@@ -22,6 +22,10 @@ function fetchThrough(http: ConnectorHttp, tokenUri: string, signal?: AbortSigna
     const headers: Record<string, string> = {};
     new Headers(init?.headers).forEach((value, name) => (headers[name] = value));
     const body = init?.body === undefined || init.body === null ? undefined : String(init.body);
+    // fetch itself names a form body's type; the engine sends the body as text
+    if (init?.body instanceof URLSearchParams && !headers["content-type"]) {
+      headers["content-type"] = "application/x-www-form-urlencoded;charset=UTF-8";
+    }
     try {
       const answer = await http.requestText(url, {
         method: init?.method ?? "GET",

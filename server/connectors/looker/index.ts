@@ -142,13 +142,13 @@ function runPath(query: TQuery): { path: string; method: "GET" | "POST"; what: s
   switch (query.target) {
     case "look":
       return {
-        path: `looks/${query.lookId}/run/csv?apply_formatting=false`,
+        path: `looks/${query.lookId}/run/csv?apply_formatting=false&limit=-1`,
         method: "GET",
         what: `Look ${query.lookId}`,
       };
     case "query":
       return {
-        path: `queries/${query.queryId}/run/csv?apply_formatting=false`,
+        path: `queries/${query.queryId}/run/csv?apply_formatting=false&limit=-1`,
         method: "GET",
         what: `query ${query.queryId}`,
       };

@@ -55,10 +55,14 @@ function parseJson(text: string | undefined): unknown {
   }
 }
 
-/** "AADSTS7000215: Invalid client secret provided. …" without msal's trace and correlation ids. */
+/**
+ * "AADSTS7000215: Invalid client secret provided. …" out of msal's "Error(s): 7000215 - Timestamp:
+ * … - Description: AADSTS7000215: … Trace ID: … Correlation ID: …".
+ */
 function microsoftReason(error: AuthError): string {
   const text = error.errorMessage || error.message;
-  return text.split(/\s*Trace ID:/)[0]!.trim() || error.errorCode;
+  const description = /Description:\s*([\s\S]*)/.exec(text)?.[1] ?? text;
+  return description.split(/\s*(Trace ID|Correlation ID|Timestamp):/)[0]!.trim() || error.errorCode;
 }
 
 /** An app-only access token for the Power BI REST API (OAuth client credentials). */

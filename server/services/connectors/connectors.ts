@@ -173,8 +173,9 @@ export async function listConnectors(): Promise<TConnectorView[]> {
 }
 
 export async function saveConnector(raw: TConnectorInput): Promise<{ id: string }> {
-  const input = ZConnectorInput.parse(raw);
-  const kind = connectorKind(input.kind);
+  const parsedInput = ZConnectorInput.parse(raw);
+  const kind = connectorKind(parsedInput.kind);
+  const input = { ...parsedInput, baseUrl: parsedInput.baseUrl || kind.defaultAddress || "" };
   const settings = kind.settingsSchema.safeParse(input.settings);
   if (!settings.success) {
     const fieldErrors = fieldErrorsOf(settings.error, "settings");

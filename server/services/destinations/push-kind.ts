@@ -2,13 +2,13 @@ import "server-only";
 import { db } from "@/server/db";
 import { endedItemsOf, heldByNobody, type TJobKind } from "../jobs/job-kind";
 import { getPushProgress } from "./push-progress";
-import { PUSH_QUEUE, runPushJob } from "./run-push-job";
+import { queueOf, runPushJob } from "./run-push-job";
 
 /** A push sends rows to a destination, a refresh asks one to reload: one Push row either way. */
 function destinationJobKind(name: "push" | "refresh"): TJobKind {
   return {
     name,
-    queue: PUSH_QUEUE,
+    queue: queueOf(name),
     // a push mostly waits on the destination's quotas; a few at a time per worker
     concurrency: 4,
     run: runPushJob,

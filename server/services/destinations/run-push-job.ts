@@ -23,7 +23,8 @@ import { copyBlobTo, withEngine, withWorkDir } from "../tables/table-engine";
 import { jsonRows, openPipeline } from "../tables/transforms";
 import type { TPushOptions } from "./start-push";
 
-export const PUSH_QUEUE = "push.run";
+/** Pushes and refreshes run on queues of their own, so a long refresh never holds up a push. */
+export const queueOf = (kind: string) => `${kind}.run`;
 
 type TPushRow = NonNullable<Awaited<ReturnType<typeof db.push.findUnique>>>;
 
@@ -87,7 +88,7 @@ export async function runPushJob(jobId: string, queueSignal: AbortSignal): Promi
       forgetPauses(jobId);
       return;
     }
-    await pauseJob(jobId, fault, PUSH_QUEUE);
+    await pauseJob(jobId, fault, queueOf(job.kind));
   } finally {
     running.done();
   }
