@@ -8,6 +8,7 @@ const NAV = [
   { href: "/batches/new", label: "New batch" },
   { href: "/reports", label: "Reports" },
   { href: "/tables", label: "Tables" },
+  { href: "/destinations", label: "Destinations" },
   { href: "/schedules", label: "Schedules" },
   { href: "/connectors", label: "Connectors" },
   { href: "/jobs", label: "Jobs" },

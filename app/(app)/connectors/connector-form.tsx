@@ -24,12 +24,16 @@ import { connectorFields, type TConnectorField } from "./connector-fields";
 export function ConnectorForm({
   connector,
   onDone,
+  kinds = Object.keys(CONNECTOR_KIND_LABELS) as TConnectorKindName[],
 }: {
   connector: TConnectorView | null;
   onDone: (savedId: string | null) => void;
+  /** the systems offered for a new connector (the Destinations page offers destinations only) */
+  kinds?: TConnectorKindName[];
 }) {
   const trpc = useTRPC();
-  const [kind, setKind] = useState(connector?.kind ?? "metabase");
+  const [kind, setKind] = useState(connector?.kind ?? kinds[0]!);
+  const schemas = CONNECTOR_SCHEMAS[kind as TConnectorKindName];
   const [name, setName] = useState(connector?.name ?? "");
   const [baseUrl, setBaseUrl] = useState(connector?.baseUrl ?? "");
   const fields = connectorFields(kind);
@@ -160,6 +164,24 @@ export function ConnectorForm({
             <span className="mt-1 block text-xs font-normal text-slate-600">{field.help}</span>
           )}
           <FieldProblem errors={errors} path={pathOf(field)} />
+          {field.acceptsFile && (
+            <span className="mt-1 block text-xs font-normal text-slate-600">
+              or from a file:{" "}
+              <input
+                type="file"
+                accept={field.acceptsFile}
+                aria-label={`${field.label} from a file`}
+                className="text-xs"
+                onChange={(e) => {
+                  const file = e.target.files?.[0];
+                  if (file)
+                    void file
+                      .text()
+                      .then((text) => setSecrets((now) => ({ ...now, [field.name]: text })));
+                }}
+              />
+            </span>
+          )}
         </label>
       );
     }
@@ -199,9 +221,9 @@ export function ConnectorForm({
             }}
             className={INPUT}
           >
-            {Object.entries(CONNECTOR_KIND_LABELS).map(([value, label]) => (
+            {(connector ? [connector.kind as TConnectorKindName] : kinds).map((value) => (
               <option key={value} value={value}>
-                {label}
+                {CONNECTOR_KIND_LABELS[value]}
               </option>
             ))}
           </select>
@@ -223,8 +245,12 @@ export function ConnectorForm({
           <input
             id="connector-url"
             value={baseUrl}
-            required={!CONNECTOR_SCHEMAS[kind as TConnectorKindName]?.isAddressOptional}
-            placeholder={CONNECTOR_SCHEMAS[kind as TConnectorKindName]?.addressHint}
+            required={!schemas?.isAddressOptional}
+            placeholder={
+              schemas?.defaultAddress
+                ? `${schemas.defaultAddress} (the default)`
+                : schemas?.addressHint
+            }
             onChange={(e) => setBaseUrl(e.target.value)}
             aria-invalid={errors.baseUrl ? true : undefined}
             className={INPUT}
@@ -233,6 +259,14 @@ export function ConnectorForm({
           {isBaseMoved && movedNote}
         </label>
       </div>
+      {schemas?.destination && (
+        <p
+          className="rounded-md border border-slate-200 bg-slate-50 px-3 py-2 text-sm text-slate-700"
+          data-testid="destination-note"
+        >
+          {schemas.destination.note}
+        </p>
+      )}
       <div className="grid gap-4 md:grid-cols-2">{fields.map(renderField)}</div>
       <FormProblem
         message={textProblem?.message ?? save.error?.message}

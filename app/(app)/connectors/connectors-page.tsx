@@ -64,7 +64,7 @@ export function ConnectorsPage() {
     <div>
       <PageTitle
         title="Connectors"
-        subtitle="The systems reports come from. Secrets are stored encrypted and never shown again."
+        subtitle="The systems reports come from and tables go to. Secrets are stored encrypted and never shown again."
         actions={
           <Button variant="primary" onClick={() => setEditing("new")}>
             Add connector
@@ -109,8 +109,8 @@ export function ConnectorsPage() {
         {connectors.error && <p className="p-6 text-sm text-red-700">{connectors.error.message}</p>}
         {connectors.data?.length === 0 && (
           <p className="p-6 text-sm text-slate-500">
-            No connectors yet. Add one for each Metabase, Superset or Salesforce you fetch reports
-            from, or for files at plain URLs.
+            No connectors yet. Add one for each Metabase, Superset, Salesforce or Looker you fetch
+            reports from, for files at plain URLs, or for a Power BI or Google Sheets destination.
           </p>
         )}
         {all.length > 0 && shown.length === 0 && (
