@@ -9,6 +9,7 @@ const NAV = [
   { href: "/reports", label: "Reports" },
   { href: "/tables", label: "Tables" },
   { href: "/destinations", label: "Destinations" },
+  { href: "/pipelines", label: "Pipelines" },
   { href: "/schedules", label: "Schedules" },
   { href: "/connectors", label: "Connectors" },
   { href: "/jobs", label: "Jobs" },

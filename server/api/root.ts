@@ -8,6 +8,7 @@ import { setupRouter } from "./routers/setup";
 import { systemRouter } from "./routers/system";
 import { tablesRouter } from "./routers/tables";
 import { destinationsRouter } from "./routers/destinations";
+import { pipelinesRouter } from "./routers/pipelines";
 import { tokensRouter } from "./routers/tokens";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
@@ -19,6 +20,7 @@ export const appRouter = createTRPCRouter({
   jobs: jobsRouter,
   tables: tablesRouter,
   destinations: destinationsRouter,
+  pipelines: pipelinesRouter,
   tokens: tokensRouter,
   system: systemRouter,
   setup: setupRouter,

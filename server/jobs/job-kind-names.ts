@@ -4,7 +4,14 @@
  * an entry for every name, as the job page has a view for every name: the type checker says where
  * a new kind is still missing.
  */
-export const JOB_KIND_NAMES = ["image_batch", "report_run", "export", "push", "refresh"] as const;
+export const JOB_KIND_NAMES = [
+  "image_batch",
+  "report_run",
+  "export",
+  "push",
+  "refresh",
+  "pipeline",
+] as const;
 export type TJobKindName = (typeof JOB_KIND_NAMES)[number];
 
 export const JOB_KIND_LABELS: Record<TJobKindName, string> = {
@@ -13,6 +20,7 @@ export const JOB_KIND_LABELS: Record<TJobKindName, string> = {
   export: "Export",
   push: "Push",
   refresh: "Refresh",
+  pipeline: "Pipeline",
 };
 
 /** Before a job's title in short lists ("Images: Spring catalogue"). */
@@ -22,6 +30,7 @@ export const JOB_KIND_NOUNS: Record<TJobKindName, string> = {
   export: "Export",
   push: "Push",
   refresh: "Refresh",
+  pipeline: "Pipeline",
 };
 
 export function isJobKindName(value: string): value is TJobKindName {

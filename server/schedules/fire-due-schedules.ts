@@ -17,6 +17,8 @@ export type TScheduleOutcome =
 export type TStartRunInput = {
   scheduleId: string;
   reportIds: string[];
+  /** a schedule of a pipeline runs it instead of reports */
+  pipelineId?: string | null;
   createdById: string;
   maxConcurrency: number;
   maxAttempts: number;
@@ -138,10 +140,12 @@ async function fireSlot(
   if (!(await claim("started", { nextRunAt: following }))) return null;
   try {
     const reportIds = schedule.reports.map((r) => r.reportId);
-    if (reportIds.length === 0) throw new Error("the schedule has no reports");
+    if (reportIds.length === 0 && !schedule.pipelineId)
+      throw new Error("the schedule has no reports and no pipeline");
     const { jobId } = await args.startRun({
       scheduleId,
       reportIds,
+      pipelineId: schedule.pipelineId,
       createdById: schedule.createdById,
       maxConcurrency: schedule.maxConcurrency,
       maxAttempts: schedule.maxAttempts,

@@ -22,8 +22,11 @@ export function ScheduleForm({
 }) {
   const trpc = useTRPC();
   const reports = useQuery(trpc.reports.list.queryOptions());
+  const pipelines = useQuery(trpc.pipelines.list.queryOptions());
   const [name, setName] = useState(schedule?.name ?? "");
   const [reportIds, setReportIds] = useState<string[]>(schedule?.reports.map((r) => r.id) ?? []);
+  // a schedule runs its reports, or one pipeline (report, transform, destination) instead
+  const [pipelineId, setPipelineId] = useState<string>(schedule?.pipeline?.id ?? "");
   const [timing, setTiming] = useState({
     kind: schedule?.timing.kind ?? ("interval" as "interval" | "cron"),
     intervalMinutes: schedule?.timing.intervalMinutes ?? 120,
@@ -79,7 +82,8 @@ export function ScheduleForm({
         save.mutate({
           id: schedule?.id,
           name,
-          reportIds,
+          reportIds: pipelineId ? [] : reportIds,
+          pipelineId: pipelineId || null,
           ...timing,
           intervalMinutes: timing.kind === "interval" ? timing.intervalMinutes : null,
           cronExpression: timing.kind === "cron" ? timing.cronExpression : null,
@@ -108,7 +112,23 @@ export function ScheduleForm({
             />
             <FieldProblem errors={errors} path="name" />
           </label>
-          <fieldset>
+          <label htmlFor="schedule-pipeline" className="block text-sm font-medium text-slate-700">
+            Runs
+            <select
+              id="schedule-pipeline"
+              value={pipelineId}
+              onChange={(e) => setPipelineId(e.target.value)}
+              className={INPUT}
+            >
+              <option value="">The reports chosen below</option>
+              {(pipelines.data ?? []).map((pipeline) => (
+                <option key={pipeline.id} value={pipeline.id}>
+                  The pipeline {pipeline.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <fieldset hidden={Boolean(pipelineId)}>
             <legend className="text-sm font-medium text-slate-700">
               Reports ({reportIds.length} chosen)
             </legend>
@@ -298,7 +318,11 @@ export function ScheduleForm({
         }}
       />
       <div className="flex gap-2">
-        <Button type="submit" variant="primary" disabled={save.isPending || reportIds.length === 0}>
+        <Button
+          type="submit"
+          variant="primary"
+          disabled={save.isPending || (reportIds.length === 0 && !pipelineId)}
+        >
           {save.isPending ? "Saving…" : "Save schedule"}
         </Button>
         <Button type="button" onClick={onDone}>

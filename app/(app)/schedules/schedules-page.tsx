@@ -164,8 +164,9 @@ export function SchedulesPage() {
                   className="truncate text-xs text-slate-500"
                   title={schedule.reports.map((r) => r.name).join(", ")}
                 >
-                  {schedule.reports.length} report{schedule.reports.length === 1 ? "" : "s"}:{" "}
-                  {schedule.reports.map((r) => r.name).join(", ")}
+                  {schedule.pipeline
+                    ? `the pipeline ${schedule.pipeline.name}`
+                    : `${schedule.reports.length} report${schedule.reports.length === 1 ? "" : "s"}: ${schedule.reports.map((r) => r.name).join(", ")}`}
                 </p>
               </div>
               <div className="text-sm">

@@ -3,6 +3,7 @@ import type { TJobKindName } from "@/server/jobs/job-kind-names";
 import { imageBatchKind } from "../batches/image-batch-kind";
 import { reportRunKind } from "../reports/report-run-kind";
 import { pushKind, refreshKind } from "../destinations/push-kind";
+import { pipelineKind } from "../pipelines/pipeline-kind";
 import { exportKind } from "../tables/export-kind";
 import type { TJobKind } from "./job-kind";
 
@@ -13,6 +14,7 @@ export const JOB_KINDS: Record<TJobKindName, TJobKind> = {
   export: exportKind,
   push: pushKind,
   refresh: refreshKind,
+  pipeline: pipelineKind,
 };
 
 export function jobKind(name: string): TJobKind {

@@ -10,6 +10,7 @@ import {
   validateScheduleSpec,
   type TScheduleSpec,
 } from "@/server/schedules/schedule-spec";
+import { startPipelineRun } from "../pipelines/pipelines";
 import { startReportRun } from "../reports/start-report-run";
 
 const ZMinutes = z
@@ -38,7 +39,9 @@ export const ZScheduleTiming = z.object({
 export const ZScheduleInput = ZScheduleTiming.extend({
   id: z.uuid().optional(),
   name: z.string().trim().min(1, "Give the schedule a name.").max(100),
-  reportIds: z.array(z.uuid()).min(1, "Choose at least one report."),
+  /** the reports a slot runs; or none, when the schedule runs a pipeline */
+  reportIds: z.array(z.uuid()).default([]),
+  pipelineId: z.string().min(1).nullish(),
   overlapPolicy: z.enum(["skip"]).default("skip"),
   misfirePolicy: z.enum(["skip", "run_once"]).default("run_once"),
   maxConcurrency: z.number().int().min(1).max(32).default(4),
@@ -46,6 +49,11 @@ export const ZScheduleInput = ZScheduleTiming.extend({
   isEnabled: z.boolean().default(true),
 });
 export type TScheduleInput = z.input<typeof ZScheduleInput>;
+
+const ZScheduleInputChecked = ZScheduleInput.refine(
+  (input) => (input.pipelineId ? input.reportIds.length === 0 : input.reportIds.length > 0),
+  { message: "Choose at least one report, or a pipeline.", path: ["reportIds"] },
+);
 
 function specOf(timing: z.infer<typeof ZScheduleTiming>): TScheduleSpec {
   return scheduleSpecFromRow({ ...timing, cronExpression: timing.cronExpression ?? "" });
@@ -69,8 +77,11 @@ export async function saveSchedule(
   raw: TScheduleInput,
   userId: string,
 ): Promise<{ id: string; nextRunAt: Date | null }> {
-  const input = ZScheduleInput.parse(raw);
+  const input = ZScheduleInputChecked.parse(raw);
   const check = validateScheduleSpec(specOf(input));
+  if (input.pipelineId && !(await db.pipeline.findUnique({ where: { id: input.pipelineId } }))) {
+    throw new AppError("BAD_REQUEST", "The chosen pipeline no longer exists; reload the page.");
+  }
   if (!check.ok) throw new AppError("BAD_REQUEST", check.message);
   const reports = await db.report.count({ where: { id: { in: input.reportIds } } });
   if (reports !== new Set(input.reportIds).size) {
@@ -93,6 +104,7 @@ export async function saveSchedule(
     misfirePolicy: input.misfirePolicy,
     maxConcurrency: input.maxConcurrency,
     maxAttempts: input.maxAttempts,
+    pipelineId: input.pipelineId ?? null,
     // the timing may have changed: the next slot is worked out again below
     isEnabled: false,
     nextRunAt: null,
@@ -141,6 +153,7 @@ export async function listSchedules() {
         orderBy: { position: "asc" },
         include: { report: { select: { id: true, name: true } } },
       },
+      pipeline: { select: { id: true, name: true } },
       jobs: {
         orderBy: { createdAt: "desc" },
         take: 1,
@@ -176,6 +189,7 @@ export async function listSchedules() {
       lastOutcome: row.lastOutcome,
       lastJob: row.jobs[0] ?? null,
       reports: row.reports.map((r) => r.report),
+      pipeline: row.pipeline,
     };
   });
 }
@@ -205,14 +219,22 @@ export async function listFailedScheduledRuns(args: { days?: number } = {}) {
   }));
 }
 
-/** What a schedule's slot starts: a report run titled after the schedule. */
+/** What a schedule's slot starts: its pipeline's run, or a report run titled after the schedule. */
 export async function startScheduledRun(input: {
   scheduleId: string;
   reportIds: string[];
+  pipelineId?: string | null;
   createdById: string;
   maxConcurrency: number;
   maxAttempts: number;
 }) {
+  if (input.pipelineId) {
+    return startPipelineRun({
+      pipelineId: input.pipelineId,
+      createdById: input.createdById,
+      scheduleId: input.scheduleId,
+    });
+  }
   const schedule = await db.schedule.findUnique({
     where: { id: input.scheduleId },
     select: { name: true },

@@ -5,6 +5,7 @@ import { isJobKindName, type TJobKindName } from "@/server/jobs/job-kind-names";
 import { getJobHeading } from "@/server/services/jobs/job-progress";
 import { JobDetail } from "./job-detail";
 import { ExportDetail } from "./export-detail";
+import { PipelineDetail } from "./pipeline-detail";
 import { PushDetail } from "./push-detail";
 import { ReportRunDetail } from "./report-run-detail";
 
@@ -15,6 +16,7 @@ const JOB_VIEWS: Record<TJobKindName, (props: { jobId: string }) => React.ReactN
   export: ExportDetail,
   push: PushDetail,
   refresh: PushDetail,
+  pipeline: PipelineDetail,
 };
 
 type TProps = { params: Promise<{ jobId: string }> };
