@@ -365,3 +365,149 @@ describe("Looker", () => {
     );
   });
 });
+
+describe("pipelines", () => {
+  it("run a Look, take two rows of its table through a transform, and replace a sheet with them", async () => {
+    const { saveConnector } = await services();
+    const { saveReport } = await import("@/server/services/reports/reports");
+    const { createReportTable } = await import("@/server/services/tables/tables");
+    const { createTransform } = await import("@/server/services/tables/transforms");
+    const { savePipeline, startPipelineRun } =
+      await import("@/server/services/pipelines/pipelines");
+    const { getPipelineProgress } = await import("@/server/services/pipelines/pipeline-progress");
+    const lookerId = (
+      await saveConnector({
+        name: "Looker for a pipeline",
+        kind: "looker",
+        baseUrl: looker.url,
+        settings: { clientId: looker.clientId },
+        secrets: { clientSecret: looker.clientSecret },
+      })
+    ).id;
+    const spreadsheetId = google.addSpreadsheet({ title: "Pipeline sheet" });
+    const sheetId = (
+      await saveConnector({
+        name: "Pipeline sheet",
+        kind: "google-sheets",
+        baseUrl: google.url,
+        settings: { spreadsheet: spreadsheetId, sheetName: "Sales" },
+        secrets: { serviceAccountKey: JSON.stringify(google.serviceAccountKey) },
+      })
+    ).id;
+    const look = looker.looks.find((l) => l.title === "Sales by Region")!;
+    const report = await saveReport({
+      name: "Sales by region",
+      connectorId: lookerId,
+      query: { target: "look", lookId: look.id },
+    });
+    const table = await createReportTable({ reportId: report.id, createdById: app.userId });
+    const transform = await createTransform({
+      name: "Top two regions",
+      tableId: table.id,
+      steps: [{ kind: "limit", rows: 2 }],
+    });
+    const pipeline = await savePipeline({
+      name: "Sales to the sheet",
+      reportId: report.id,
+      transformId: transform.id,
+      connectorId: sheetId,
+      action: "push",
+      mode: "replace",
+      createdById: app.userId,
+    });
+    const { jobId } = await startPipelineRun({ pipelineId: pipeline.id, createdById: app.userId });
+    const job = await waitForJobEnd(app, jobId, 90_000);
+    expect(job.status).toBe("completed");
+    const progress = await getPipelineProgress(jobId);
+    expect(progress!.stages.map((s) => [s.label, s.status])).toEqual([
+      ["Run the report", "completed"],
+      ["Push the rows (replace)", "completed"],
+    ]);
+    const values = google.values(spreadsheetId, "Sales");
+    expect(values).toHaveLength(3);
+    expect(values.slice(1).map((row) => row[1])).toEqual([10, 20]);
+  });
+
+  it("a pipeline whose report fails stops there, with the report's reason, and pushes nothing", async () => {
+    const { saveConnector } = await services();
+    const { saveReport } = await import("@/server/services/reports/reports");
+    const { savePipeline, startPipelineRun } =
+      await import("@/server/services/pipelines/pipelines");
+    const { getPipelineProgress } = await import("@/server/services/pipelines/pipeline-progress");
+    const lookerId = (
+      await saveConnector({
+        name: "Looker with a missing Look",
+        kind: "looker",
+        baseUrl: looker.url,
+        settings: { clientId: looker.clientId, datagroup: "thelook::orders_datagroup" },
+        secrets: { clientSecret: looker.clientSecret },
+      })
+    ).id;
+    const report = await saveReport({
+      name: "A Look that is gone",
+      connectorId: lookerId,
+      query: { target: "look", lookId: 999 },
+    });
+    const pipeline = await savePipeline({
+      name: "Refresh after a gone Look",
+      reportId: report.id,
+      connectorId: lookerId,
+      action: "refresh",
+      createdById: app.userId,
+    });
+    const datagroupBefore = looker
+      .datagroups()
+      .find((d) => d.name === "orders_datagroup")!.triggered_at;
+    const { jobId } = await startPipelineRun({ pipelineId: pipeline.id, createdById: app.userId });
+    expect((await waitForJobEnd(app, jobId, 90_000)).status).toBe("failed");
+    const progress = await getPipelineProgress(jobId);
+    expect(progress!.stages.map((s) => s.status)).toEqual(["failed", "waiting"]);
+    expect(progress!.stages[0]!.error).toContain("Looker did not find Look 999");
+    expect(looker.datagroups().find((d) => d.name === "orders_datagroup")!.triggered_at).toBe(
+      datagroupBefore,
+    );
+  });
+
+  it("a schedule of a pipeline starts a run of it when its slot comes", async () => {
+    const { saveConnector } = await services();
+    const { savePipeline } = await import("@/server/services/pipelines/pipelines");
+    const { saveSchedule, startScheduledRun } =
+      await import("@/server/services/schedules/schedules");
+    const { fireDueSchedules } = await import("@/server/schedules/fire-due-schedules");
+    const lookerId = (
+      await saveConnector({
+        name: "Looker every 6 hours",
+        kind: "looker",
+        baseUrl: looker.url,
+        settings: { clientId: looker.clientId, datagroup: "thelook::orders_datagroup" },
+        secrets: { clientSecret: looker.clientSecret },
+      })
+    ).id;
+    const pipeline = await savePipeline({
+      name: "Refresh the orders cache",
+      connectorId: lookerId,
+      action: "refresh",
+      createdById: app.userId,
+    });
+    const schedule = await saveSchedule(
+      {
+        name: "Every 6 hours",
+        kind: "cron",
+        cronExpression: "0 */6 * * *",
+        timeZone: "UTC",
+        pipelineId: pipeline.id,
+      },
+      app.userId,
+    );
+    const slot = schedule.nextRunAt!;
+    const fired = await fireDueSchedules({
+      now: new Date(slot.getTime() + 1_000),
+      random: () => 0,
+      startRun: startScheduledRun,
+    });
+    const mine = fired.find((f) => f.scheduleId === schedule.id)!;
+    expect(mine.outcome).toBe("started");
+    const job = await waitForJobEnd(app, mine.jobId!, 60_000);
+    expect(job).toMatchObject({ kind: "pipeline", status: "completed", scheduleId: schedule.id });
+  });
+});
