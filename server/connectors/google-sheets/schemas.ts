@@ -42,7 +42,8 @@ export function parseServiceAccountKey(
 /** "1AbC…" from the id itself or any URL of the spreadsheet. */
 export function spreadsheetIdOf(text: string): string | null {
   const trimmed = text.trim();
-  const fromUrl = /\/spreadsheets\/d\/([A-Za-z0-9_-]{10,})/.exec(trimmed);
+  // a browser signed in to several accounts shows /spreadsheets/u/1/d/ID
+  const fromUrl = /\/spreadsheets\/(?:u\/\d+\/)?d\/([A-Za-z0-9_-]{10,})/.exec(trimmed);
   if (fromUrl) return fromUrl[1]!;
   return /^[A-Za-z0-9_-]{10,}$/.test(trimmed) ? trimmed : null;
 }
