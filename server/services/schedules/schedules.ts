@@ -199,7 +199,7 @@ export async function listFailedScheduledRuns(args: { days?: number } = {}) {
   const since = new Date(Date.now() - (args.days ?? 7) * 86_400_000);
   const jobs = await db.job.findMany({
     where: {
-      kind: { in: ["report_run", "export"] },
+      kind: { in: ["report_run", "export", "pipeline"] },
       scheduleId: { not: null },
       status: { in: ["failed", "completed_with_errors"] },
       createdAt: { gte: since },
@@ -211,8 +211,8 @@ export async function listFailedScheduledRuns(args: { days?: number } = {}) {
   return jobs.map((job) => ({
     jobId: job.id,
     scheduleName: job.schedule?.name ?? "a deleted schedule",
-    /** an export's transform; null for the report run itself */
-    exportTitle: job.kind === "export" ? job.title : null,
+    /** an export's transform or a pipeline's name; null for the report run itself */
+    exportTitle: job.kind === "report_run" ? null : job.title,
     status: job.status,
     createdAt: job.createdAt,
     finishedAt: job.finishedAt,
