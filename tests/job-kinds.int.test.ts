@@ -41,8 +41,8 @@ describe("the catalog of job kinds", () => {
     );
     await waitFor(() => taken.length === 1 && queue.stats().then((s) => s.waiting === 1));
     expect(taken).toEqual(["job-a"]);
-    await expect(enqueueJob({ id: "job-c", kind: "push" })).rejects.toThrow(
-      'no job kind is called "push"',
+    await expect(enqueueJob({ id: "job-c", kind: "teleport" })).rejects.toThrow(
+      'no job kind is called "teleport"',
     );
   });
 });

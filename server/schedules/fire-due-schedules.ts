@@ -145,7 +145,7 @@ async function fireSlot(
     const { jobId } = await args.startRun({
       scheduleId,
       reportIds,
-      pipelineId: schedule.pipelineId,
+      ...(schedule.pipelineId ? { pipelineId: schedule.pipelineId } : {}),
       createdById: schedule.createdById,
       maxConcurrency: schedule.maxConcurrency,
       maxAttempts: schedule.maxAttempts,
