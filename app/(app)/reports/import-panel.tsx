@@ -97,11 +97,13 @@ export function ImportPanel({ onDone }: { onDone: () => void }) {
             className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
           >
             <option value="">none</option>
-            {connectors.data?.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name} ({c.kindLabel})
-              </option>
-            ))}
+            {connectors.data
+              ?.filter((c) => c.isSource)
+              .map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name} ({c.kindLabel})
+                </option>
+              ))}
           </select>
         </label>
         <label className="flex items-center gap-2 text-sm text-slate-700">

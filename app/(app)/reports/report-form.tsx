@@ -103,11 +103,13 @@ export function ReportForm({ report, onDone }: { report: TReportView | null; onD
             className={INPUT}
           >
             <option value="">Choose…</option>
-            {connectors.data?.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name} ({c.kindLabel})
-              </option>
-            ))}
+            {connectors.data
+              ?.filter((c) => c.isSource)
+              .map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name} ({c.kindLabel})
+                </option>
+              ))}
           </select>
           <FieldProblem errors={errors} path="connectorId" />
         </label>
