@@ -2,13 +2,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { ChildProcess } from "node:child_process";
-import { expect, test } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 import { E2E_ADMIN, E2E_PORT } from "../playwright.config";
 import { createDataDir, startAppServer, waitUntil } from "./support/app-server";
 import { expectNoSeriousA11yViolations } from "./support/axe";
 import { signIn } from "./support/sign-in";
 import { startFakeGoogle, type FakeGoogle } from "./fakes/google-sheets";
 import { startFakePowerBi, type FakePowerBi } from "./fakes/powerbi";
+import { startFakeCsvHost, type FakeCsvHost } from "../test-support/fakes/csv-host";
 
 // an app of its own: it must trust the Power BI fake's certificate from its start
 const PORT = E2E_PORT + 23;
@@ -17,11 +18,27 @@ const shots = path.join("test-results", "screenshots");
 
 let google: FakeGoogle;
 let powerBi: FakePowerBi;
+let csvHost: FakeCsvHost;
 let server: ChildProcess;
 let workDir: string;
 
+/** A signed-in tRPC mutation against this spec's own app (superjson wraps input and data). */
+async function mutation<T = { id: string }>(
+  page: Page,
+  procedure: string,
+  json: unknown,
+): Promise<T> {
+  const response = await page.request.post(`${BASE}/api/trpc/${procedure}`, { data: { json } });
+  expect(response.status(), await response.text()).toBe(200);
+  return ((await response.json()) as { result: { data: { json: T } } }).result.data.json;
+}
+
 test.beforeAll(async () => {
-  [google, powerBi] = await Promise.all([startFakeGoogle(), startFakePowerBi()]);
+  [google, powerBi, csvHost] = await Promise.all([
+    startFakeGoogle(),
+    startFakePowerBi(),
+    startFakeCsvHost(),
+  ]);
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), "datahaul-destinations-"));
   fs.writeFileSync(path.join(workDir, "powerbi-ca.pem"), powerBi.cert);
   const { dataDir } = createDataDir("destinations");
@@ -40,7 +57,7 @@ test.beforeAll(async () => {
 
 test.afterAll(async () => {
   server?.kill("SIGTERM");
-  await Promise.all([google?.close(), powerBi?.close()]);
+  await Promise.all([google?.close(), powerBi?.close(), csvHost?.close()]);
   if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -128,5 +145,60 @@ test("add a Sheets and a Power BI destination, test both, fix a wrong secret, pu
     ["North", 120.5, 3],
     ["South", 80.25, 2],
     ["East", 99, 5],
+  ]);
+
+  // a pipeline: the report's CSV, through a transform, to the same sheet
+  const connector = await mutation(page, "connectors.save", {
+    name: "Exports host",
+    kind: "http",
+    baseUrl: csvHost.url,
+    settings: { authMethod: "none" },
+    secrets: {},
+  });
+  const report = await mutation(page, "reports.save", {
+    name: "Sales export",
+    connectorId: connector.id,
+    query: { url: "/exports/sales.csv" },
+  });
+  const reportTable = await mutation(page, "tables.createFromReport", { reportId: report.id });
+  await mutation(page, "tables.createTransform", {
+    name: "Big sales",
+    tableId: reportTable.id,
+    steps: [
+      {
+        kind: "filter",
+        conditions: [{ column: "amount", operator: "greater_than", value: "15" }],
+      },
+    ],
+  });
+  await page.goto(`${BASE}/pipelines`);
+  await page.getByRole("button", { name: "New pipeline" }).click();
+  const pipelineForm = page.getByRole("form", { name: "Pipeline" });
+  await pipelineForm.getByLabel("Name", { exact: true }).fill("Sales to the team sheet");
+  await pipelineForm.getByLabel("1. Run a report first").selectOption({ label: "Sales export" });
+  await pipelineForm
+    .getByLabel("Destination")
+    .selectOption({ label: "Team sheet (Google Sheets)" });
+  await pipelineForm.getByLabel("2. Rows from").selectOption({ label: "Big sales" });
+  await pipelineForm.getByRole("button", { name: "Save pipeline" }).click();
+  const pipelineRow = page
+    .getByTestId("pipeline-row")
+    .filter({ hasText: "Sales to the team sheet" });
+  await expect(pipelineRow).toContainText(
+    "run the report Sales export → push the transform Big sales to Team sheet (replace)",
+  );
+  await pipelineRow.getByRole("button", { name: "Run now" }).click();
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]+$/);
+  const stages = page.getByTestId("pipeline-stage");
+  await expect(stages).toHaveCount(2);
+  await expect(stages.nth(0)).toHaveAttribute("data-status", "completed", { timeout: 60_000 });
+  await expect(stages.nth(1)).toHaveAttribute("data-status", "completed", { timeout: 60_000 });
+  await expect(page.getByText("completed", { exact: true }).first()).toBeVisible();
+  await expectNoSeriousA11yViolations(page, "a pipeline run's page");
+  await page.screenshot({ path: path.join(shots, "pipeline-run.png"), fullPage: true });
+  expect(google.values(spreadsheetId, "Regions")).toEqual([
+    ["region", "amount"],
+    ["US, East", 20],
+    ['APAC "North"', 30.5],
   ]);
 });
