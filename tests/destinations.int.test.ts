@@ -511,3 +511,66 @@ describe("pipelines", () => {
     expect(job).toMatchObject({ kind: "pipeline", status: "completed", scheduleId: schedule.id });
   });
 });
+
+describe("the REST API", () => {
+  async function api(method: string, path: string, token: string, json?: unknown) {
+    const { dispatchRest } = await import("@/server/api/rest/dispatch");
+    const headers = new Headers({ authorization: `Bearer ${token}` });
+    if (json !== undefined) headers.set("content-type", "application/json");
+    const request = new Request(`http://127.0.0.1/api/v1${path}`, {
+      method,
+      headers,
+      body: json === undefined ? undefined : JSON.stringify(json),
+    });
+    return dispatchRest(request, new URL(request.url).pathname.split("/").filter(Boolean).slice(2));
+  }
+
+  it("lists destinations without their secrets, tests one, and pushes to it within the token's scope", async () => {
+    const { createApiToken } = await import("@/server/services/tokens/api-tokens");
+    const read = (await createApiToken(app.userId, { name: "dest-reader", scope: "read" })).token;
+    const run = (await createApiToken(app.userId, { name: "dest-runner", scope: "run" })).token;
+    const { saveConnector } = await services();
+    await saveConnector({
+      name: "Sheet for scripts",
+      kind: "google-sheets",
+      baseUrl: google.url,
+      settings: { spreadsheet: google.addSpreadsheet({ title: "Scripted" }), sheetName: "Data" },
+      secrets: { serviceAccountKey: JSON.stringify(google.serviceAccountKey) },
+    });
+    const listed = await api("GET", "/destinations", read);
+    expect(listed.status).toBe(200);
+    const text = await listed.text();
+    expect(text).not.toContain("PRIVATE KEY");
+    expect(text).not.toContain(powerBi.clientSecret);
+    const destinations = JSON.parse(text) as { id: string; name: string; kind: string }[];
+    const sheet = destinations.find((d) => d.name === "Sheet for scripts")!;
+    expect(sheet.kind).toBe("google-sheets");
+    expect(destinations.every((d) => ["google-sheets", "powerbi", "looker"].includes(d.kind))).toBe(
+      true,
+    );
+
+    const tested = await api("POST", `/destinations/${sheet.id}/test`, run);
+    expect(await tested.json()).toMatchObject({ isOk: true });
+
+    const refused = await api("POST", "/pushes", read, { connectorId: sheet.id, tableId });
+    expect(refused.status).toBe(403);
+    const started = await api("POST", "/pushes", run, {
+      connectorId: sheet.id,
+      tableId,
+      mode: "replace",
+    });
+    expect(started.status).toBe(202);
+    const { jobId, statusUrl } = (await started.json()) as { jobId: string; statusUrl: string };
+    expect(statusUrl).toBe(`/api/v1/pushes/${jobId}`);
+    await waitForJobEnd(app, jobId, 120_000);
+    const status = (await (await api("GET", `/pushes/${jobId}`, read)).json()) as {
+      job: { status: string };
+      push: { rowsSent: number; batchesConfirmed: number; batchesTotal: number };
+    };
+    expect(status.job.status).toBe("completed");
+    expect(status.push).toMatchObject({
+      rowsSent: ROWS,
+      batchesConfirmed: status.push.batchesTotal,
+    });
+  });
+});
