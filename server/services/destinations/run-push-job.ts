@@ -7,7 +7,7 @@ import type { TPushMode, TPushPlan, TPushTarget } from "@/server/connectors/type
 import { db } from "@/server/db";
 import { AppError } from "@/server/errors";
 import { publishJobChange } from "@/server/jobs/progress";
-import { drainSignal, trackRunningJob } from "@/server/jobs/running-jobs";
+import { drainSignal } from "@/server/jobs/running-jobs";
 import { logger } from "@/server/logger";
 import { getRuntime } from "@/server/runtime";
 import { describeStorageFault } from "@/server/storage/describe-storage-fault";
@@ -16,8 +16,8 @@ import { TableError, type TColumn } from "@/server/tables/table-types";
 import { writeOutput, ZOutputSpec } from "@/server/tables/write-output";
 import { loadConnection } from "../connectors/connectors";
 import { finalJobStatus, markJobFinished } from "../jobs/finish-job";
-import { ITEM_LEASE_MS, ITEM_LEASE_RENEW_MS, pauseUntil } from "../jobs/job-kind";
-import { RUNNABLE_JOB_STATES, forgetPauses, pauseJob } from "../jobs/pause-job";
+import { ITEM_LEASE_MS, pauseUntil } from "../jobs/job-kind";
+import { runUnderLease } from "../jobs/run-under-lease";
 import { storeBlob } from "../storage/blob-references";
 import { copyBlobTo, withEngine, withWorkDir } from "../tables/table-engine";
 import { jsonRows, openPipeline } from "../tables/transforms";
@@ -38,60 +38,28 @@ const formatCount = (n: number) => n.toLocaleString("en-US");
  * leaves it to the next, which goes on from the first batch not confirmed). Safe to run again.
  */
 export async function runPushJob(jobId: string, queueSignal: AbortSignal): Promise<void> {
-  const job = await db.job.findUnique({ where: { id: jobId } });
-  if (!job || !RUNNABLE_JOB_STATES.includes(job.status)) {
-    forgetPauses(jobId);
-    return;
-  }
-  const running = trackRunningJob(jobId, queueSignal);
-  const heartbeat = setInterval(() => {
-    const leaseUntil = new Date(Date.now() + ITEM_LEASE_MS);
-    void db
-      .$transaction([
-        db.job.update({ where: { id: jobId }, data: { leaseUntil } }),
-        db.push.updateMany({ where: { jobId, state: "running" }, data: { leaseUntil } }),
-      ])
-      .catch(() => undefined);
-  }, ITEM_LEASE_RENEW_MS);
-  let fault: string | null = null;
-  try {
-    const { count } = await db.job.updateMany({
-      where: { id: jobId, status: { in: RUNNABLE_JOB_STATES } },
-      data: {
-        status: "running",
-        startedAt: job.startedAt ?? new Date(),
-        leaseUntil: new Date(Date.now() + ITEM_LEASE_MS),
-        pausedReason: null,
-        resumeAt: null,
-      },
-    });
-    if (count > 0) {
-      publishJobChange({ jobId, productIds: [], isStatusChange: true });
-      fault = await runClaimed(jobId, JSON.parse(job.options) as TPushOptions, running.signal);
-    }
-  } catch (error) {
-    logger.error({ jobId, err: error }, "the push stopped");
-    fault = describeStorageFault(error);
-  } finally {
-    clearInterval(heartbeat);
-  }
-  try {
-    if (running.signal.aborted) return;
-    if (!fault) {
-      const push = await db.push.findUnique({ where: { jobId } });
-      if (push && !["pending", "running"].includes(push.state)) {
-        await markJobFinished(
-          jobId,
-          finalJobStatus(push.state === "succeeded" ? 1 : 0, push.state === "failed" ? 1 : 0),
-        );
-      }
-      forgetPauses(jobId);
-      return;
-    }
-    await pauseJob(jobId, fault, queueOf(job.kind));
-  } finally {
-    running.done();
-  }
+  const job = await db.job.findUnique({ where: { id: jobId }, select: { kind: true } });
+  if (!job) return;
+  await runUnderLease({
+    jobId,
+    queueSignal,
+    queue: queueOf(job.kind),
+    what: job.kind,
+    renewItems: (id, leaseUntil) =>
+      db.push.updateMany({ where: { jobId: id, state: "running" }, data: { leaseUntil } }),
+    work: (row, signal) => runClaimed(jobId, JSON.parse(row.options) as TPushOptions, signal),
+    finish: finishPush,
+  });
+}
+
+/** The job ends as its push did; a push still pending (a shutdown) leaves it for the next run. */
+async function finishPush(jobId: string): Promise<void> {
+  const push = await db.push.findUnique({ where: { jobId } });
+  if (!push || ["pending", "running"].includes(push.state)) return;
+  await markJobFinished(
+    jobId,
+    finalJobStatus(push.state === "succeeded" ? 1 : 0, push.state === "failed" ? 1 : 0),
+  );
 }
 
 /** Claims the push (waiting out a dead worker's lease) and runs it; our side's fault, or null. */

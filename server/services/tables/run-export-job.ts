@@ -4,7 +4,7 @@ import path from "node:path";
 import { db } from "@/server/db";
 import { env } from "@/server/env";
 import { publishJobChange } from "@/server/jobs/progress";
-import { drainSignal, trackRunningJob } from "@/server/jobs/running-jobs";
+import { drainSignal } from "@/server/jobs/running-jobs";
 import { logger } from "@/server/logger";
 import { describeStorageFault } from "@/server/storage/describe-storage-fault";
 import { TableError } from "@/server/tables/table-types";
@@ -13,8 +13,8 @@ import type { TStep } from "@/server/tables/steps";
 import { writeOutput, ZOutputSpec } from "@/server/tables/write-output";
 import { AppError } from "@/server/errors";
 import { finalJobStatus, markJobFinished } from "../jobs/finish-job";
-import { ITEM_LEASE_MS, ITEM_LEASE_RENEW_MS, pauseUntil } from "../jobs/job-kind";
-import { RUNNABLE_JOB_STATES, forgetPauses, pauseJob } from "../jobs/pause-job";
+import { ITEM_LEASE_MS, pauseUntil } from "../jobs/job-kind";
+import { runUnderLease } from "../jobs/run-under-lease";
 import { storeBlob } from "../storage/blob-references";
 import type { TTableSnapshot } from "./tables";
 import { withEngine, withWorkDir } from "./table-engine";
@@ -39,59 +39,20 @@ const PROGRESS_EVERY_MS = 1_000;
  * (a worker that dies leaves it to the next), within EXPORT_TASK_TIMEOUT. Safe to run again.
  */
 export async function runExportJob(jobId: string, queueSignal: AbortSignal): Promise<void> {
-  const job = await db.job.findUnique({ where: { id: jobId } });
-  if (!job || !RUNNABLE_JOB_STATES.includes(job.status)) {
-    forgetPauses(jobId);
-    return;
-  }
-  const options = JSON.parse(job.options) as TExportOptions;
-  const running = trackRunningJob(jobId, queueSignal);
   const held = new Set<string>();
-  const heartbeat = setInterval(() => {
-    const leaseUntil = new Date(Date.now() + ITEM_LEASE_MS);
-    void db
-      .$transaction([
-        db.job.update({ where: { id: jobId }, data: { leaseUntil } }),
-        db.exportOutput.updateMany({
-          where: { id: { in: [...held] }, state: "running" },
-          data: { leaseUntil },
-        }),
-      ])
-      .catch(() => undefined);
-  }, ITEM_LEASE_RENEW_MS);
-  let fault: string | null = null;
-  try {
-    const { count } = await db.job.updateMany({
-      where: { id: jobId, status: { in: RUNNABLE_JOB_STATES } },
-      data: {
-        status: "running",
-        startedAt: job.startedAt ?? new Date(),
-        leaseUntil: new Date(Date.now() + ITEM_LEASE_MS),
-        pausedReason: null,
-        resumeAt: null,
-      },
-    });
-    if (count > 0) {
-      publishJobChange({ jobId, productIds: [], isStatusChange: true });
-      fault = await writeAll(jobId, options, held, running.signal);
-    }
-  } catch (error) {
-    logger.error({ jobId, err: error }, "the export stopped");
-    fault = describeStorageFault(error);
-  } finally {
-    clearInterval(heartbeat);
-  }
-  try {
-    if (running.signal.aborted) return;
-    if (!fault) {
-      await finishExport(jobId);
-      forgetPauses(jobId);
-      return;
-    }
-    await pauseJob(jobId, fault, EXPORT_QUEUE);
-  } finally {
-    running.done();
-  }
+  await runUnderLease({
+    jobId,
+    queueSignal,
+    queue: EXPORT_QUEUE,
+    what: "export",
+    renewItems: (id, leaseUntil) =>
+      db.exportOutput.updateMany({
+        where: { id: { in: [...held] }, state: "running" },
+        data: { leaseUntil },
+      }),
+    work: (job, signal) => writeAll(jobId, JSON.parse(job.options) as TExportOptions, held, signal),
+    finish: finishExport,
+  });
 }
 
 async function writeAll(
