@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeGoogle, type FakeGoogle } from "@/e2e/fakes/google-sheets";
 import { startFakeLooker, type FakeLooker } from "@/e2e/fakes/looker";
 import { startFakePowerBi, type FakePowerBi } from "@/e2e/fakes/powerbi";
+import { uploadOrdersTable } from "./support/orders-table";
 import { startTestApp, waitForJobEnd } from "./support/test-app";
 
 let app: Awaited<ReturnType<typeof startTestApp>>;
@@ -35,22 +36,7 @@ beforeAll(async () => {
   app = await startTestApp({ NODE_EXTRA_CA_CERTS: caFile });
   const { startWorker } = await import("@/server/boot");
   await startWorker();
-  const { receiveTableUpload } = await import("@/server/services/tables/receive-upload");
-  const lines = ["order_id,region,amount,units,ordered,paid"];
-  for (let i = 1; i <= ROWS; i++) {
-    const day = String(1 + (i % 28)).padStart(2, "0");
-    lines.push(
-      `${i},${["North", "South", "East", "West"][i % 4]},${(i * 1.25).toFixed(2)},${i % 7},2026-03-${day},${i % 3 === 0}`,
-    );
-  }
-  const csv = lines.join("\n");
-  const table = await receiveTableUpload({
-    body: new Blob([csv]).stream(),
-    contentLength: Buffer.byteLength(csv),
-    query: new URLSearchParams({ fileName: "orders.csv" }),
-    createdById: app.userId,
-  });
-  tableId = table.id;
+  tableId = await uploadOrdersTable(ROWS, app.userId);
 });
 
 afterAll(async () => {

@@ -33,6 +33,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakePowerBi, type FakePowerBi, type FakePowerBiRequest } from "@/e2e/fakes/powerbi";
 import { createLocalhostCertificate } from "@/test-support/self-signed-cert";
+import { uploadOrdersTable } from "./support/orders-table";
 import { startTestApp, waitFor } from "./support/test-app";
 
 const CHILD = path.resolve("tests/support/push-worker-child.ts");
@@ -187,22 +188,7 @@ beforeAll(async () => {
   // the workers inherit this env: they trust the certificate and may call localhost; a request
   // waiting on its answer is not cut off after the default 45 s, however slow the machine
   app = await startTestApp({ NODE_EXTRA_CA_CERTS: caFile, HTTP_READ_TIMEOUT: "600" });
-  const { receiveTableUpload } = await import("@/server/services/tables/receive-upload");
-  const lines = ["order_id,region,amount,units,ordered,paid"];
-  for (let i = 1; i <= ROWS; i++) {
-    const day = String(1 + (i % 28)).padStart(2, "0");
-    lines.push(
-      `${i},${["North", "South", "East", "West"][i % 4]},${(i * 1.25).toFixed(2)},${i % 7},2026-03-${day},${i % 3 === 0}`,
-    );
-  }
-  const csv = lines.join("\n");
-  const table = await receiveTableUpload({
-    body: new Blob([csv]).stream(),
-    contentLength: Buffer.byteLength(csv),
-    query: new URLSearchParams({ fileName: "orders.csv" }),
-    createdById: app.userId,
-  });
-  tableId = table.id;
+  tableId = await uploadOrdersTable(ROWS, app.userId);
   const { saveConnector } = await import("@/server/services/connectors/connectors");
   ({ id: connectorId } = await saveConnector({
     name: "Power BI Sales",
