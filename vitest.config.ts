@@ -7,8 +7,8 @@ const INTEGRATION_TESTS = ["server/**/*.int.test.ts", "tests/**/*.int.test.ts"];
 /**
  * Integration tests that `integration-pg` leaves to the SQLite run: they never open the app's
  * database (the download engine, ZIPs, connectors' HTTP, fakes, the queue and channels on Redis,
- * the limits and sessions shared through it), test SQLite itself (its
- * migrations' backfills, the data folder's SQLite lock), or test PostgreSQL already.
+ * the limits and sessions shared through it, file deliveries to their local servers), test SQLite
+ * itself (its migrations' backfills, the data folder's SQLite lock), or test PostgreSQL already.
  */
 const DATABASE_FREE_OR_SQLITE_ONLY = [
   "server/archive/zip-unzip.int.test.ts",
@@ -25,6 +25,10 @@ const DATABASE_FREE_OR_SQLITE_ONLY = [
   "server/jobs/running-jobs.int.test.ts",
   "tests/redis-limits.int.test.ts",
   "tests/shared-sessions.int.test.ts",
+  "tests/deliveries-email.int.test.ts",
+  "tests/deliveries-s3.int.test.ts",
+  "tests/deliveries-sftp.int.test.ts",
+  "tests/deliveries-webhook.int.test.ts",
 ];
 
 /**

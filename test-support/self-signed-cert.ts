@@ -8,6 +8,22 @@ import { join } from "node:path";
  * the openssl command line: nothing secret is kept in the repository.
  */
 export function createLocalhostCertificate(): { key: string; cert: string } {
+  return createSelfSignedCertificate("localhost", "DNS:localhost");
+}
+
+/**
+ * The same for the address 127.0.0.1 itself, for clients that resolve host names on their own
+ * (nodemailer asks the DNS server before the hosts file): given the IP address they resolve
+ * nothing, so no test query leaves the machine, and the certificate still verifies.
+ */
+export function createLoopbackCertificate(): { key: string; cert: string } {
+  return createSelfSignedCertificate("127.0.0.1", "IP:127.0.0.1");
+}
+
+function createSelfSignedCertificate(
+  commonName: string,
+  subjectAltName: string,
+): { key: string; cert: string } {
   const dir = mkdtempSync(join(tmpdir(), "datahaul-tls-"));
   try {
     execFileSync(
@@ -23,9 +39,9 @@ export function createLocalhostCertificate(): { key: string; cert: string } {
         "-days",
         "2",
         "-subj",
-        "/CN=localhost",
+        `/CN=${commonName}`,
         "-addext",
-        "subjectAltName=DNS:localhost",
+        `subjectAltName=${subjectAltName}`,
         "-keyout",
         join(dir, "key.pem"),
         "-out",
