@@ -76,6 +76,20 @@ test("the app's pages and forms have no serious accessibility problem", async ({
   await expectNoSeriousA11yViolations(page, "the schedule form with a problem");
   await capture(page, "schedule-form");
 
+  await openPage(page, "/destinations", "Destinations");
+  await expectNoSeriousA11yViolations(page, "the destinations");
+  const destination = await openForm(page, "Add destination", "Connector");
+  await destination.getByLabel("System").selectOption("powerbi");
+  await expect(destination.getByTestId("destination-note")).toBeVisible();
+  await expectNoSeriousA11yViolations(page, "the destination form");
+  await capture(page, "destination-form");
+
+  await openPage(page, "/pipelines", "Pipelines");
+  await expectNoSeriousA11yViolations(page, "the pipelines");
+  await openForm(page, "New pipeline", "Pipeline");
+  await expectNoSeriousA11yViolations(page, "the pipeline form");
+  await capture(page, "pipeline-form");
+
   await openPage(page, "/system", "System check");
   await expect(page.getByTestId("system-checks").getByRole("listitem").first()).toBeVisible();
   // the server under test is one process running pages and the worker, listed by its heartbeat
