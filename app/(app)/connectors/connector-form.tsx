@@ -25,11 +25,14 @@ export function ConnectorForm({
   connector,
   onDone,
   kinds = Object.keys(CONNECTOR_KIND_LABELS) as TConnectorKindName[],
+  noun = "connector",
 }: {
   connector: TConnectorView | null;
   onDone: (savedId: string | null) => void;
   /** the systems offered for a new connector (the Destinations page offers destinations only) */
   kinds?: TConnectorKindName[];
+  /** what the page calls it: "connector", "destination" */
+  noun?: string;
 }) {
   const trpc = useTRPC();
   const [kind, setKind] = useState(connector?.kind ?? kinds[0]!);
@@ -203,7 +206,7 @@ export function ConnectorForm({
   return (
     <form onSubmit={submit} className="grid gap-4" aria-label="Connector">
       <h2 className="text-lg font-semibold">
-        {connector ? `Edit ${connector.name}` : "New connector"}
+        {connector ? `Edit ${connector.name}` : `New ${noun}`}
       </h2>
       <div className="grid gap-4 md:grid-cols-3">
         <label htmlFor="connector-kind" className="block text-sm font-medium text-slate-700">

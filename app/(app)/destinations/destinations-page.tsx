@@ -52,6 +52,7 @@ export function DestinationsPage() {
           <ConnectorForm
             connector={editing === "new" ? null : editing}
             kinds={DESTINATION_KINDS}
+            noun="destination"
             onDone={(savedId) => {
               setEditing(null);
               void invalidate();
