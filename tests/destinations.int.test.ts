@@ -327,6 +327,24 @@ describe("Looker", () => {
     expect(item.rows).toBe(5_200);
   });
 
+  it("lists Looks by title for the report picker, each ready to be saved as a report", async () => {
+    const { browseConnector } = await import("@/server/services/reports/report-picker");
+    const all = await browseConnector({ connectorId, search: "", parent: null });
+    expect(all.items.map((item) => item.name)).toEqual([
+      "Customers (5,200 rows)",
+      "Sales by Region",
+    ]);
+    const found = await browseConnector({ connectorId, search: "sales", parent: null });
+    expect(found.items).toEqual([
+      expect.objectContaining({
+        type: "Look",
+        name: "Sales by Region",
+        query: { target: "look", lookId: 1 },
+      }),
+    ]);
+    expect(found.total).toBe(1);
+  });
+
   it("refreshes: resets and triggers the datagroup, and rebuilds the derived table", async () => {
     const { startRefresh } = await services();
     const { jobId } = await startRefresh({ connectorId, createdById: app.userId });

@@ -32,6 +32,13 @@ const ZDatagroup = z.object({
   name: z.string().nullish(),
 });
 const ZDatagroups = z.array(ZDatagroup);
+const ZLookSummaries = z.array(
+  z.object({
+    id: z.union([z.string(), z.number()]).transform(Number),
+    title: z.string().nullish(),
+    folder: z.object({ name: z.string().nullish() }).nullish(),
+  }),
+);
 const ZMaterialization = z.object({
   materialization_id: z.string().nullish(),
   resp_text: z.string().nullish(),
@@ -228,6 +235,42 @@ export const lookerConnector: ConnectorKind<TSettings, TSecrets, TQuery> = {
       request_url: apiUrl(connection, path.split("?")[0]!),
       payload: query.target === "inline" ? query.query : {},
     };
+  },
+
+  /**
+   * The Looks whose title holds the search text. search_looks reads `%` and `_` in it as LIKE
+   * wildcards and documents no escape, so a `_` typed here matches any one character: a wider list,
+   * never a missing Look.
+   */
+  async browse(connection, request, context) {
+    const words = request.search.trim();
+    const query = new URLSearchParams({
+      fields: "id,title,folder(name)",
+      sorts: "title",
+      limit: String(request.limit + 1),
+      ...(words ? { title: `%${words}%` } : {}),
+    });
+    const found = await call(connection, context, async (session) => {
+      try {
+        return await context.http.requestJson(
+          apiUrl(connection, `looks/search?${query}`),
+          ZLookSummaries,
+          { credentials: credentialsFor(connection, session), signal: context.signal },
+        );
+      } catch (error) {
+        throw toLookerError(error, "searching Looker's Looks");
+      }
+    });
+    const items = found.body.slice(0, request.limit).map((look) => ({
+      key: `look:${look.id}`,
+      type: "Look",
+      name: look.title || `Look ${look.id}`,
+      detail: look.folder?.name ?? null,
+      query: { target: "look", lookId: look.id },
+    }));
+    // Looker sends X-Total-Count when it knows it; otherwise one more than shown means "more"
+    const total = Number(found.headers["x-total-count"]) || found.body.length;
+    return { items, total };
   },
 
   async refresh(connection, context) {
