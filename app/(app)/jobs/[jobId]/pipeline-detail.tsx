@@ -41,7 +41,10 @@ export function PipelineDetail({ jobId }: { jobId: string }) {
               </span>
               <StatusBadge status={stage.status} />
               {stage.jobId && (
-                <Link href={`/jobs/${stage.jobId}`} className="text-sm text-brand-600 hover:underline">
+                <Link
+                  href={`/jobs/${stage.jobId}`}
+                  className="text-sm text-brand-600 hover:underline"
+                >
                   Open this stage
                 </Link>
               )}
