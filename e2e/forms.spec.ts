@@ -134,7 +134,7 @@ test("bad values get a sentence next to their field, never zod's words", async (
     expect(error.message).toBe("3 values need a fix: see the messages next to the fields.");
     expect(error.data.fieldErrors).toEqual({
       name: "Give the schedule a name.",
-      reportIds: "Choose at least one report.",
+      reportIds: "Choose at least one report, or a pipeline.",
       intervalMinutes: "Enter 1 or more.",
     });
   });
