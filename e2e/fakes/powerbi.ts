@@ -1,7 +1,7 @@
 // Fake Microsoft identity platform (client credentials) and Power BI REST API (push datasets and
 // refresh), on one HTTPS server: msal-node refuses an authority that is not https, so the token
 // endpoint needs TLS, and the API shares it so a client trusts one certificate.
-// Contract and sources: /work/shared/upstream-contracts.md §4 and §8 ("Power BI fake"). Where
+// Contract and sources: the upstream wire contract (upstream-contracts.md) §4 and §8 ("Power BI fake"). Where
 // those mark a detail UNVERIFIED, the choice made here says so next to the code.
 import { generateKeyPairSync, randomUUID, type KeyPairKeyObjectResult } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
