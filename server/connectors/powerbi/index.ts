@@ -202,17 +202,17 @@ function powerBiApi(connection: TPowerBi, context: TConnectorContext) {
   return { send, sendForStatus };
 }
 
+/** The workspace's datasets, and the one the setting names (by id when it is a GUID, else by name). */
 async function findDataset(
   api: ReturnType<typeof powerBiApi>,
   dataset: string,
-): Promise<TDataset | null> {
+): Promise<{ all: TDataset[]; found: TDataset | null }> {
   const { body } = await api.send("/datasets", ZDatasets, "reading the workspace's datasets");
   const wanted = dataset.trim();
-  return (
-    body.value.find((d) =>
-      isGuid(wanted) ? d.id.toLowerCase() === wanted.toLowerCase() : d.name === wanted,
-    ) ?? null
+  const found = body.value.find((d) =>
+    isGuid(wanted) ? d.id.toLowerCase() === wanted.toLowerCase() : d.name === wanted,
   );
+  return { all: body.value, found: found ?? null };
 }
 
 /** Every difference between the dataset's table and ours, in words. */
@@ -266,12 +266,9 @@ export const powerBiConnector: ConnectorKindBase<TSettings, TSecrets> = {
 
   async testConnection(connection, context) {
     const api = powerBiApi(connection, context);
-    const { body } = await api.send("/datasets", ZDatasets, "reading the workspace's datasets");
-    const count = `${body.value.length} dataset${body.value.length === 1 ? "" : "s"}`;
     const wanted = connection.settings.dataset;
-    const dataset = body.value.find((d) =>
-      isGuid(wanted) ? d.id.toLowerCase() === wanted.toLowerCase() : d.name === wanted,
-    );
+    const { all, found: dataset } = await findDataset(api, wanted);
+    const count = `${all.length} dataset${all.length === 1 ? "" : "s"}`;
     if (!dataset) {
       return isGuid(wanted)
         ? `signed in; the workspace has ${count}, but none has the id ${wanted}`
@@ -293,7 +290,7 @@ export const powerBiConnector: ConnectorKindBase<TSettings, TSecrets> = {
           );
         }
         const notes: string[] = [];
-        let dataset = await findDataset(api, connection.settings.dataset);
+        let dataset = (await findDataset(api, connection.settings.dataset)).found;
         if (!dataset) {
           if (isGuid(connection.settings.dataset)) {
             throw new ConnectorError(
@@ -411,7 +408,7 @@ export const powerBiConnector: ConnectorKindBase<TSettings, TSecrets> = {
 
   async refresh(connection, context) {
     const api = powerBiApi(connection, context);
-    const dataset = await findDataset(api, connection.settings.dataset);
+    const dataset = (await findDataset(api, connection.settings.dataset)).found;
     if (!dataset)
       throw new ConnectorError(`the workspace has no dataset "${connection.settings.dataset}"`);
     if (dataset.isRefreshable === false) {
