@@ -34,6 +34,8 @@ const ZEnv = z.object({
   EXPORT_TASK_TIMEOUT: z.coerce.number().int().min(1).max(86_400).default(300),
   /** the table engine's (DuckDB) memory limit, in MB: sorts and joins past it spill to disk */
   TABLE_ENGINE_MEMORY_MB: z.coerce.number().int().min(64).max(1_000_000).default(192),
+  /** the one folder (a mounted share) that folder destinations may write under; unset: none */
+  DELIVERY_FOLDER_ROOT: z.string().trim().min(1).optional(),
   /** the table engine's threads */
   TABLE_ENGINE_THREADS: z.coerce.number().int().min(1).max(256).default(2),
   /** off the embedded mode, on SIGTERM: how long running jobs may finish what they have in flight */

@@ -142,7 +142,7 @@ describe("e-mail delivery", () => {
         context,
       ),
     ).rejects.toThrow(
-      "the files come to 300 KB, over the 256 KB an e-mail may carry, and no download links can be made for them here",
+      "the files come to 300 KB, over the 256 KB an e-mail may carry, and no download links can be made here: set APP_URL to the address people reach DataHaul at",
     );
   });
 
@@ -204,7 +204,9 @@ describe("e-mail delivery", () => {
         made.files,
         context,
       ),
-    ).rejects.toThrow("The e-mail delivery's settings need a fix: to.0: Enter e-mail addresses");
+    ).rejects.toThrow(
+      "The e-mail delivery's settings need a fix: to: Enter e-mail addresses, like name@example.com",
+    );
   });
 
   it("tests the server by signing in, sending nothing", async () => {

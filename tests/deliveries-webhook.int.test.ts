@@ -224,7 +224,9 @@ describe("webhook delivery", () => {
     expect(receiver.calls[0]!.verdict).toBe("accepted");
     await expect(
       webhook().deliver({ url: receiver.url }, { signingSecret: SECRET }, made.files, { summary }),
-    ).rejects.toThrow("a webhook sends download links, and none can be made for these files here");
+    ).rejects.toThrow(
+      "a webhook sends download links, and none can be made here: set APP_URL to the address people reach DataHaul at",
+    );
     await expect(
       webhook().deliver({ url: "ftp://x" }, { signingSecret: "short" }, made.files, context),
     ).rejects.toThrow(

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { ConnectorHttp } from "./connector-http";
 import type { SessionCache } from "./session-cache";
 import type { TColumn } from "@/server/tables/table-types";
+import type { TDeliveryContext, TDeliveryFile, TDeliveryResult } from "@/server/deliveries/types";
 
 export const CONNECTOR_KINDS = [
   "metabase",
@@ -11,6 +12,11 @@ export const CONNECTOR_KINDS = [
   "looker",
   "powerbi",
   "google-sheets",
+  "folder",
+  "s3",
+  "sftp",
+  "email",
+  "webhook",
 ] as const;
 export type TConnectorKindName = (typeof CONNECTOR_KINDS)[number];
 
@@ -36,6 +42,13 @@ export type TConnectorContext = {
    * them, such as Salesforce's full export after the Reports API's first 2,000 rows.
    */
   rowLimit?: number;
+  /** for file destinations: the one folder they may write under (DELIVERY_FOLDER_ROOT) */
+  folderRoot?: string;
+  /**
+   * Keeps settings a kind learns on its first use (an SFTP server's host key) in the connector,
+   * so later uses check against them.
+   */
+  rememberSettings?: (patch: Record<string, unknown>) => Promise<void>;
 };
 
 /** One thing a connector can reach, as a picker lists it. */
@@ -116,6 +129,8 @@ export type TConnectorSchemas<TSettings = unknown, TSecrets = unknown, TQuery = 
   addressHint: string;
   /** a kind that can work from full URLs alone needs no address */
   isAddressOptional?: boolean;
+  /** the kind's own settings say where it goes (a host, a bucket): the form shows no address */
+  hasNoAddress?: boolean;
   /** the address used when none is given (a public API's one address) */
   defaultAddress?: string;
   /** the settings, in the form's order, except the secrets */
@@ -137,6 +152,8 @@ export type TConnectorSchemas<TSettings = unknown, TSecrets = unknown, TQuery = 
 export type TDestinationRole = {
   takesRows: boolean;
   canRefresh: boolean;
+  /** receives a run's or an export's files (a folder, a bucket, SFTP, e-mail, a webhook) */
+  takesFiles: boolean;
   /** shown beside the connector form: limits, retirements, what to use instead */
   note: string;
 };
@@ -156,6 +173,12 @@ export interface ConnectorKindBase<
     connection: TConnection<TSettings, TSecrets>,
     context: TConnectorContext,
   ): TPushTarget;
+  /** A destination that takes files: delivers them all, or throws a DeliveryError. */
+  deliverFiles?(
+    connection: TConnection<TSettings, TSecrets>,
+    files: TDeliveryFile[],
+    context: TConnectorContext & { delivery: TDeliveryContext },
+  ): Promise<TDeliveryResult>;
   /** A destination that refreshes: starts a refresh and follows it to its end. */
   refresh?(
     connection: TConnection<TSettings, TSecrets>,

@@ -2,7 +2,8 @@ import { createReadStream, type ReadStream } from "node:fs";
 import type { Transform } from "node:stream";
 import nodemailer, { type NodemailerError } from "nodemailer";
 import { z } from "@/server/forms/zod";
-import { deliveryFileNames, ZDeliveryFileNameTemplate } from "./file-name-template";
+import { DATE_PARTS, SUBJECT_TOKEN, ZEmailSecrets, ZEmailSettings } from "./schemas";
+import { deliveryFileNames } from "./file-name-template";
 import {
   checkedCopyOf,
   countFiles,
@@ -22,78 +23,6 @@ const MB = 1024 * 1024;
 const CONNECT_TIMEOUT_MS = 20_000;
 /** long enough for a slow server to take 10 MB of attachments, short enough to notice a dead one */
 const SOCKET_TIMEOUT_MS = 120_000;
-const SUBJECT_TOKEN = /\{([a-z]+)(?::([^}]*))?\}/g;
-const SUBJECT_PLACEHOLDERS = new Set(["title", "status", "files", "date", "run"]);
-const DATE_PARTS = /yyyy|MM|dd|HH|mm|ss/g;
-
-function validateSubjectTemplate(template: string): string | null {
-  for (const match of template.matchAll(SUBJECT_TOKEN)) {
-    if (!SUBJECT_PLACEHOLDERS.has(match[1]!)) {
-      return `Unknown placeholder {${match[1]}} in the subject: use {title}, {status}, {files}, {date:yyyy-MM-dd} or {run}.`;
-    }
-  }
-  return null;
-}
-
-/** "a@example.com, b@example.com" as typed in one box, or a list from the API */
-const ZRecipients = z.preprocess(
-  (value) =>
-    typeof value === "string" ? value.split(/[,;\s]+/).filter((part) => part !== "") : value,
-  z
-    .array(z.email("Enter e-mail addresses, like name@example.com, separated by commas."))
-    .min(1, "Give at least one recipient.")
-    .max(50, "At most 50 recipients: use a mailing list for more."),
-);
-
-export const ZEmailSettings = z.object({
-  host: z.string().trim().min(1, "Give the mail server's host name.").max(255).meta({
-    title: "SMTP server",
-    placeholder: "smtp.example.com",
-  }),
-  port: z.coerce.number().int().min(1).max(65535).default(587).meta({ title: "Port" }),
-  security: z
-    .enum(["starttls", "tls", "none"])
-    .default("starttls")
-    .meta({
-      title: "Encryption",
-      options: {
-        starttls: "STARTTLS (usually port 587)",
-        tls: "TLS from the start (usually port 465)",
-        none: "None (a relay on a trusted network only)",
-      },
-    }),
-  username: z.string().trim().max(255).default("").meta({
-    title: "User",
-    placeholder: "empty: the server takes mail without signing in",
-  }),
-  from: z
-    .string()
-    .trim()
-    .regex(/[^\s@<>]+@[^\s@<>]+/, "Enter a sender address, like DataHaul <reports@example.com>.")
-    .meta({ title: "From", placeholder: "DataHaul <reports@example.com>" }),
-  to: ZRecipients.meta({ title: "To", placeholder: "ana@example.com, ops@example.com" }),
-  subjectTemplate: z
-    .string()
-    .trim()
-    .max(300)
-    .default("{title}: {files} from DataHaul")
-    .superRefine((template, ctx) => {
-      const problem = validateSubjectTemplate(template);
-      if (problem) ctx.addIssue({ code: "custom", message: problem });
-    })
-    .meta({ title: "Subject", placeholder: "{title}: {files} from DataHaul ({date:yyyy-MM-dd})" }),
-  /** above it the files are linked instead of attached; 0 always links */
-  maxAttachmentMb: z.coerce.number().min(0).max(100).default(10).meta({
-    title: "Attach files up to (MB in all)",
-  }),
-  fileNameTemplate: ZDeliveryFileNameTemplate.meta({
-    title: "Attachment names",
-    placeholder: "{report}_{date:yyyyMMdd}.csv (empty: the file's own name)",
-  }),
-});
-export const ZEmailSecrets = z.object({
-  password: z.string().optional().meta({ title: "Password", widget: "password" }),
-});
 
 type TEmailSettings = z.output<typeof ZEmailSettings>;
 type TEmailSecrets = z.output<typeof ZEmailSecrets>;
@@ -337,7 +266,7 @@ export function createEmailDelivery(
       const isLinked = files.length > 0 && totalBytes > capBytes;
       if (isLinked && !context.linkFor) {
         throw new DeliveryError(
-          `the files come to ${describeSize(totalBytes)}, over the ${describeSize(capBytes)} an e-mail may carry, and no download links can be made for them here`,
+          `the files come to ${describeSize(totalBytes)}, over the ${describeSize(capBytes)} an e-mail may carry, and no download links can be made here: set APP_URL to the address people reach DataHaul at`,
           { isPermanent: true },
         );
       }

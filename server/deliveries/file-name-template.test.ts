@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { deliveryFileNames, ZDeliveryFileNameTemplate } from "./file-name-template";
+import { deliveryFileNames } from "./file-name-template";
+import { ZDeliveryFileNameTemplate } from "./schemas";
 import type { TDeliveryFile } from "./types";
 
 const file = (name: string, report?: string): TDeliveryFile => ({

@@ -1,30 +1,7 @@
 import { toSafeFileName } from "@/server/archive";
-import { z } from "@/server/forms/zod";
-import {
-  renderFileName,
-  validateFileNameTemplate,
-} from "@/server/services/reports/file-name-template";
+import { renderFileName } from "@/server/services/reports/file-name-template";
 import { uniqueFileNames } from "@/server/services/reports/unique-file-names";
 import type { TDeliveryContext, TDeliveryFile } from "./types";
-
-/**
- * A delivery's file-name template, with the placeholders reports use (`{report}`,
- * `{date:yyyyMMdd_HHmm}`, `{run}`); empty keeps each file's own name. Checked where it is typed,
- * so a typo is a message next to the field and not a failed delivery at night.
- */
-export const ZDeliveryFileNameTemplate = z
-  .string()
-  .trim()
-  .max(200, "A file name template may be 200 characters at most.")
-  .default("")
-  .superRefine((template, ctx) => {
-    const problem = template === "" ? null : validateFileNameTemplate(template);
-    if (problem) ctx.addIssue({ code: "custom", message: problem });
-  })
-  .meta({
-    title: "File name",
-    placeholder: "{report}_{date:yyyyMMdd}.csv (empty: the file's own name)",
-  });
 
 function splitExtension(name: string): { stem: string; extension: string } {
   const dot = name.lastIndexOf(".");

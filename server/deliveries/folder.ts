@@ -2,9 +2,9 @@ import { createReadStream } from "node:fs";
 import { lstat, mkdir, open, realpath, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import { z } from "@/server/forms/zod";
+import { ZFolderSecrets, ZFolderSettings } from "./schemas";
 import { describeFileError } from "@/server/storage/describe-storage-fault";
-import { deliveryFileNames, ZDeliveryFileNameTemplate } from "./file-name-template";
+import { deliveryFileNames } from "./file-name-template";
 import {
   checkedCopyOf,
   countFiles,
@@ -19,20 +19,6 @@ import {
   type TDeliveryFile,
   type TDeliveryKind,
 } from "./types";
-
-export const ZFolderSettings = z.object({
-  subPath: z
-    .string()
-    .trim()
-    .max(1000, "A folder path may be 1,000 characters at most.")
-    .default("")
-    .meta({
-      title: "Folder (under the delivery root)",
-      placeholder: "reports/daily (empty: the delivery root itself)",
-    }),
-  fileNameTemplate: ZDeliveryFileNameTemplate,
-});
-export const ZFolderSecrets = z.object({});
 
 export type TFolderDeliveryOptions = {
   /**

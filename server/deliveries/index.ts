@@ -5,27 +5,31 @@ import { createSftpDelivery } from "./sftp";
 import type { TDeliveryKind } from "./types";
 import { createWebhookDelivery, type TWebhookDeliveryOptions } from "./webhook";
 
-export { createEmailDelivery, ZEmailSecrets, ZEmailSettings } from "./email";
-export { createFolderDelivery, ZFolderSecrets, ZFolderSettings } from "./folder";
-export { createS3Delivery, ZS3Secrets, ZS3Settings } from "./s3";
-export {
-  createSftpDelivery,
-  deliverBySftp,
-  hostKeyFingerprint,
-  testSftp,
-  ZSftpSecrets,
-  ZSftpSettings,
-} from "./sftp";
+export { createEmailDelivery } from "./email";
+export { createFolderDelivery } from "./folder";
+export { createS3Delivery } from "./s3";
+export { createSftpDelivery, deliverBySftp, hostKeyFingerprint, testSftp } from "./sftp";
 export {
   createWebhookDelivery,
   DELIVERY_ID_HEADER,
   SIGNATURE_HEADER,
   signWebhookBody,
   TIMESTAMP_HEADER,
+} from "./webhook";
+export { deliveryFileNames } from "./file-name-template";
+export {
+  ZDeliveryFileNameTemplate,
+  ZEmailSecrets,
+  ZEmailSettings,
+  ZFolderSecrets,
+  ZFolderSettings,
+  ZS3Secrets,
+  ZS3Settings,
+  ZSftpSecrets,
+  ZSftpSettings,
   ZWebhookSecrets,
   ZWebhookSettings,
-} from "./webhook";
-export { deliveryFileNames, ZDeliveryFileNameTemplate } from "./file-name-template";
+} from "./schemas";
 export {
   DeliveryError,
   type TDeliveredFile,

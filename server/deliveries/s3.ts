@@ -9,7 +9,8 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { z } from "@/server/forms/zod";
-import { deliveryFileNames, ZDeliveryFileNameTemplate } from "./file-name-template";
+import { ZS3Secrets, ZS3Settings } from "./schemas";
+import { deliveryFileNames } from "./file-name-template";
 import {
   checkedCopyOf,
   countFiles,
@@ -28,52 +29,6 @@ import {
 /** lib-storage's multipart pieces: S3's smallest part, so a large file holds little memory. */
 const PART_BYTES = 5 << 20;
 const PARTS_AT_ONCE = 4;
-
-export const ZS3Settings = z.object({
-  bucket: z
-    .string()
-    .trim()
-    .min(1, "Give the bucket's name.")
-    .max(255)
-    .meta({ title: "Bucket", placeholder: "analytics-exports" }),
-  prefix: z
-    .string()
-    .trim()
-    .max(900, "A prefix may be 900 characters at most.")
-    .default("")
-    .refine(
-      (prefix) => !prefix.split("/").some((part) => part === "." || part === ".."),
-      "A prefix may not hold . or .. as a folder: some S3-compatible servers resolve them.",
-    )
-    .meta({ title: "Folder in the bucket (prefix)", placeholder: "reports/daily/" }),
-  region: z.string().trim().min(1).default("us-east-1").meta({ title: "Region" }),
-  /** an S3-compatible server (MinIO, Ceph, Wasabi…); empty for AWS itself */
-  endpoint: z
-    .string()
-    .trim()
-    .default("")
-    .refine(
-      (endpoint) => endpoint === "" || /^https?:\/\/[^\s/]+/i.test(endpoint),
-      "Enter an address that starts with http:// or https://.",
-    )
-    .meta({
-      title: "Endpoint (S3-compatible servers only)",
-      placeholder: "https://minio.example.com:9000",
-    }),
-  forcePathStyle: z.boolean().default(false).meta({
-    title: "Path-style addresses (bucket in the path; most S3-compatible servers need this)",
-  }),
-  /** empty: the server's own AWS credentials (environment, instance or task role) */
-  accessKeyId: z
-    .string()
-    .trim()
-    .default("")
-    .meta({ title: "Access key id", placeholder: "empty: this server's own AWS role" }),
-  fileNameTemplate: ZDeliveryFileNameTemplate,
-});
-export const ZS3Secrets = z.object({
-  secretAccessKey: z.string().optional().meta({ title: "Secret access key", widget: "password" }),
-});
 
 type TS3Settings = z.output<typeof ZS3Settings>;
 

@@ -4,7 +4,8 @@ import path from "node:path";
 import SftpClient from "ssh2-sftp-client";
 import type { Client as SshClient } from "ssh2";
 import { z } from "@/server/forms/zod";
-import { deliveryFileNames, ZDeliveryFileNameTemplate } from "./file-name-template";
+import { FINGERPRINT, ZSftpSecrets, ZSftpSettings } from "./schemas";
+import { deliveryFileNames } from "./file-name-template";
 import {
   checkedCopyOf,
   countFiles,
@@ -24,54 +25,6 @@ import {
 } from "./types";
 
 const CONNECT_TIMEOUT_MS = 20_000;
-/** `SHA256:` and 43 base64 characters, as `ssh-keygen -l` prints a key (a trailing = tolerated) */
-const FINGERPRINT = /^(?:SHA256:)?([A-Za-z0-9+/]{43})=?$/i;
-
-export const ZSftpSettings = z.object({
-  host: z.string().trim().min(1, "Give the SFTP server's host name.").max(255).meta({
-    title: "Host",
-    placeholder: "sftp.example.com",
-  }),
-  port: z.coerce.number().int().min(1).max(65535).default(22).meta({ title: "Port" }),
-  username: z.string().trim().min(1, "Give the user name to sign in with.").max(255).meta({
-    title: "User",
-  }),
-  remoteDirectory: z.string().trim().max(1000).default("").meta({
-    title: "Remote folder",
-    placeholder: "/upload/reports (empty: the folder you sign in to)",
-  }),
-  fileNameTemplate: ZDeliveryFileNameTemplate,
-  /**
-   * Recorded from the first successful connection and checked on every later one. Not a secret:
-   * anyone who connects sees it.
-   */
-  hostKeyFingerprint: z
-    .string()
-    .trim()
-    .default("")
-    .refine(
-      (value) => value === "" || FINGERPRINT.test(value),
-      "A fingerprint looks like SHA256:…, as ssh-keygen -l prints it.",
-    )
-    .meta({
-      title: "Host key fingerprint",
-      placeholder: "recorded on the first connection",
-    }),
-});
-export const ZSftpSecrets = z
-  .object({
-    password: z.string().optional().meta({ title: "Password", widget: "password" }),
-    privateKey: z.string().optional().meta({
-      title: "Private key (OpenSSH or PEM)",
-      widget: "textarea",
-      acceptsFile: ".pem,.key,*",
-    }),
-    passphrase: z.string().optional().meta({ title: "Key passphrase", widget: "password" }),
-  })
-  .refine(
-    (secrets) => Boolean(secrets.password || secrets.privateKey),
-    "Give a password or a private key.",
-  );
 
 type TSftpSettings = z.output<typeof ZSftpSettings>;
 type TSftpSecrets = z.output<typeof ZSftpSecrets>;

@@ -3,7 +3,7 @@ import type { ConnectorHttp } from "@/server/connectors/connector-http";
 import { DownloadError, systemClock, type Clock } from "@/server/downloads";
 import { redactUrl } from "@/server/downloads/redact-url";
 import { computeRetryDelayMs } from "@/server/downloads/retry";
-import { z } from "@/server/forms/zod";
+import { ZWebhookSecrets, ZWebhookSettings } from "./schemas";
 import { countFiles, firstLine, parseDeliveryInput, throwIfCancelled } from "./shared";
 import {
   DeliveryError,
@@ -20,26 +20,6 @@ const ANSWER_SHOWN_CHARS = 200;
 export const TIMESTAMP_HEADER = "X-DataHaul-Timestamp";
 export const SIGNATURE_HEADER = "X-DataHaul-Signature";
 export const DELIVERY_ID_HEADER = "X-DataHaul-Delivery";
-
-export const ZWebhookSettings = z.object({
-  url: z
-    .string()
-    .trim()
-    .refine((value) => {
-      try {
-        return ["http:", "https:"].includes(new URL(value).protocol);
-      } catch {
-        return false;
-      }
-    }, "Enter an address that starts with http:// or https://.")
-    .meta({ title: "Webhook URL", placeholder: "https://hooks.example.com/datahaul" }),
-});
-export const ZWebhookSecrets = z.object({
-  signingSecret: z
-    .string()
-    .min(16, "Use a signing secret of at least 16 characters (e.g. openssl rand -hex 32).")
-    .meta({ title: "Signing secret", widget: "password" }),
-});
 
 export type TWebhookDeliveryOptions = {
   /**
@@ -181,7 +161,7 @@ export function createWebhookDelivery(
       throwIfCancelled(context.signal);
       if (files.length > 0 && !context.linkFor) {
         throw new DeliveryError(
-          "a webhook sends download links, and none can be made for these files here",
+          "a webhook sends download links, and none can be made here: set APP_URL to the address people reach DataHaul at",
           {
             isPermanent: true,
           },

@@ -46,6 +46,7 @@ type TDef = {
   type: string;
   innerType?: z.ZodType;
   in?: z.ZodType;
+  out?: z.ZodType;
   defaultValue?: unknown;
   entries?: Record<string, string>;
   values?: unknown[];
@@ -73,8 +74,10 @@ function unwrap(schema: z.ZodType): {
       current = def.innerType!;
     } else if (def.type === "optional" || def.type === "nullable" || def.type === "readonly") {
       current = def.innerType!;
-    } else if (def.type === "pipe") current = def.in!;
-    else return { core: current, meta, defaultValue };
+    } else if (def.type === "pipe") {
+      // a preprocess is a pipe from its function: the field is what the function feeds
+      current = defOf(def.in!).type === "transform" ? def.out! : def.in!;
+    } else return { core: current, meta, defaultValue };
   }
 }
 

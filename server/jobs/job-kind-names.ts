@@ -11,6 +11,7 @@ export const JOB_KIND_NAMES = [
   "push",
   "refresh",
   "pipeline",
+  "delivery",
 ] as const;
 export type TJobKindName = (typeof JOB_KIND_NAMES)[number];
 
@@ -21,6 +22,7 @@ export const JOB_KIND_LABELS: Record<TJobKindName, string> = {
   push: "Push",
   refresh: "Refresh",
   pipeline: "Pipeline",
+  delivery: "Delivery",
 };
 
 /** Before a job's title in short lists ("Images: Spring catalogue"). */
@@ -31,6 +33,7 @@ export const JOB_KIND_NOUNS: Record<TJobKindName, string> = {
   push: "Push",
   refresh: "Refresh",
   pipeline: "Pipeline",
+  delivery: "Delivery",
 };
 
 export function isJobKindName(value: string): value is TJobKindName {

@@ -243,24 +243,26 @@ export function ConnectorForm({
           />
           <FieldProblem errors={errors} path="name" />
         </label>
-        <label htmlFor="connector-url" className="block text-sm font-medium text-slate-700">
-          Address
-          <input
-            id="connector-url"
-            value={baseUrl}
-            required={!schemas?.isAddressOptional}
-            placeholder={
-              schemas?.defaultAddress
-                ? `${schemas.defaultAddress} (the default)`
-                : schemas?.addressHint
-            }
-            onChange={(e) => setBaseUrl(e.target.value)}
-            aria-invalid={errors.baseUrl ? true : undefined}
-            className={INPUT}
-          />
-          <FieldProblem errors={errors} path="baseUrl" />
-          {isBaseMoved && movedNote}
-        </label>
+        {!schemas?.hasNoAddress && (
+          <label htmlFor="connector-url" className="block text-sm font-medium text-slate-700">
+            Address
+            <input
+              id="connector-url"
+              value={baseUrl}
+              required={!schemas?.isAddressOptional}
+              placeholder={
+                schemas?.defaultAddress
+                  ? `${schemas.defaultAddress} (the default)`
+                  : schemas?.addressHint
+              }
+              onChange={(e) => setBaseUrl(e.target.value)}
+              aria-invalid={errors.baseUrl ? true : undefined}
+              className={INPUT}
+            />
+            <FieldProblem errors={errors} path="baseUrl" />
+            {isBaseMoved && movedNote}
+          </label>
+        )}
       </div>
       {schemas?.destination && (
         <p

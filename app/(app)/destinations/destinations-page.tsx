@@ -15,7 +15,10 @@ const DESTINATION_KINDS = (Object.keys(CONNECTOR_SCHEMAS) as TConnectorKindName[
   (kind) => CONNECTOR_SCHEMAS[kind].destination,
 );
 
-/** Where tables go: Power BI and Google Sheets take rows, Power BI and Looker refresh. */
+/**
+ * Where data goes: Power BI and Google Sheets take rows, Power BI and Looker refresh, and folders,
+ * buckets, SFTP, e-mail and webhooks take the files of runs and exports.
+ */
 export function DestinationsPage() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -37,7 +40,7 @@ export function DestinationsPage() {
     <div>
       <PageTitle
         title="Destinations"
-        subtitle="Where tables go: rows pushed to Power BI and Google Sheets, refreshes of Power BI datasets and Looker caches. Secrets are stored encrypted and never shown again."
+        subtitle="Where data goes: rows pushed to Power BI and Google Sheets, refreshes of Power BI datasets and Looker caches, and the files of runs and exports delivered to a folder, S3, SFTP, e-mail or a webhook (choose them on a schedule). Secrets are stored encrypted and never shown again."
         actions={
           <>
             <ButtonLink href="/jobs?kind=push">Recent pushes</ButtonLink>
@@ -71,8 +74,9 @@ export function DestinationsPage() {
         {connectors.error && <p className="p-6 text-sm text-red-700">{connectors.error.message}</p>}
         {connectors.data && destinations.length === 0 && (
           <p className="p-6 text-sm text-slate-500">
-            No destinations yet. Add a Google Sheet or a Power BI dataset to push tables to, or a
-            Power BI or Looker connection to refresh.
+            No destinations yet. Add a Google Sheet or a Power BI dataset to push tables to, a Power
+            BI or Looker connection to refresh, or a folder, bucket, SFTP server, e-mail or webhook
+            to deliver files to.
           </p>
         )}
         <ul className="divide-y divide-slate-100">
@@ -88,6 +92,7 @@ export function DestinationsPage() {
                       {[
                         destination.destination?.takesRows ? "takes rows" : null,
                         destination.destination?.canRefresh ? "refreshes" : null,
+                        destination.destination?.takesFiles ? "takes files" : null,
                       ]
                         .filter(Boolean)
                         .join(", ")}

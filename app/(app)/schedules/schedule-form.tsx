@@ -23,6 +23,8 @@ export function ScheduleForm({
   const trpc = useTRPC();
   const reports = useQuery(trpc.reports.list.queryOptions());
   const pipelines = useQuery(trpc.pipelines.list.queryOptions());
+  const connectors = useQuery(trpc.connectors.list.queryOptions());
+  const fileDestinations = (connectors.data ?? []).filter((c) => c.destination?.takesFiles);
   const [name, setName] = useState(schedule?.name ?? "");
   const [reportIds, setReportIds] = useState<string[]>(schedule?.reports.map((r) => r.id) ?? []);
   // a schedule runs its reports, or one pipeline (report, transform, destination) instead
@@ -40,6 +42,7 @@ export function ScheduleForm({
   const [misfirePolicy, setMisfirePolicy] = useState(schedule?.misfirePolicy ?? "run_once");
   const [maxConcurrency, setMaxConcurrency] = useState(schedule?.maxConcurrency ?? 4);
   const [maxAttempts, setMaxAttempts] = useState(schedule?.maxAttempts ?? 5);
+  const [deliverTo, setDeliverTo] = useState<string[]>(schedule?.deliverTo ?? []);
   const deferredTiming = useDeferredValue(timing);
   const zoneProblem = timing.kind === "cron" ? timeZoneProblem(timing.timeZone) : null;
   // a zone still being typed is no question for the server: the preview waits for a real one
@@ -84,6 +87,7 @@ export function ScheduleForm({
           name,
           reportIds: pipelineId ? [] : reportIds,
           pipelineId: pipelineId || null,
+          deliverTo,
           ...timing,
           intervalMinutes: timing.kind === "interval" ? timing.intervalMinutes : null,
           cronExpression: timing.kind === "cron" ? timing.cronExpression : null,
@@ -155,6 +159,37 @@ export function ScheduleForm({
               ))}
             </div>
             <FieldProblem errors={errors} path="reportIds" />
+          </fieldset>
+          <fieldset>
+            <legend className="text-sm font-medium text-slate-700">
+              Deliver the files to ({deliverTo.length} chosen)
+            </legend>
+            <div className="mt-1 max-h-32 overflow-y-auto rounded-md border border-slate-200 p-2">
+              {fileDestinations.length === 0 && (
+                <p className="text-sm text-slate-500">
+                  No file destinations yet: add a folder, S3 bucket, SFTP server, e-mail or webhook
+                  on the Destinations page. Without one, the files wait in DataHaul.
+                </p>
+              )}
+              {fileDestinations.map((destination) => (
+                <label key={destination.id} className="flex items-center gap-2 py-0.5 text-sm">
+                  <input
+                    type="checkbox"
+                    checked={deliverTo.includes(destination.id)}
+                    onChange={(e) =>
+                      setDeliverTo(
+                        e.target.checked
+                          ? [...deliverTo, destination.id]
+                          : deliverTo.filter((id) => id !== destination.id),
+                      )
+                    }
+                  />
+                  {destination.name}
+                  <span className="text-xs text-slate-600">{destination.kindLabel}</span>
+                </label>
+              ))}
+            </div>
+            <FieldProblem errors={errors} path="deliverTo" />
           </fieldset>
           <fieldset className="grid gap-3">
             <legend className="text-sm font-medium text-slate-700">When</legend>
@@ -245,16 +280,18 @@ export function ScheduleForm({
                 <option value="skip">skip them</option>
               </select>
             </label>
-            <RunOptionsInputs
-              isStacked
-              errors={errors}
-              maxConcurrency={maxConcurrency}
-              maxAttempts={maxAttempts}
-              onChange={(options) => {
-                setMaxConcurrency(options.maxConcurrency);
-                setMaxAttempts(options.maxAttempts);
-              }}
-            />
+            {!pipelineId && (
+              <RunOptionsInputs
+                isStacked
+                errors={errors}
+                maxConcurrency={maxConcurrency}
+                maxAttempts={maxAttempts}
+                onChange={(options) => {
+                  setMaxConcurrency(options.maxConcurrency);
+                  setMaxAttempts(options.maxAttempts);
+                }}
+              />
+            )}
           </div>
           <p className="text-xs text-slate-500">
             Overlap: a time is skipped while the previous run of this schedule is still going (a run
@@ -306,6 +343,7 @@ export function ScheduleForm({
           misfirePolicy: "After downtime",
           maxConcurrency: "At once",
           maxAttempts: "Attempts per report",
+          deliverTo: "Deliver the files to",
           ...(timing.kind === "interval"
             ? {
                 intervalMinutes: "Every (minutes)",

@@ -90,7 +90,7 @@ export function SchedulesPage() {
     <div>
       <PageTitle
         title="Schedules"
-        subtitle="Report runs that start by themselves. One app process fires each time, even when several run."
+        subtitle="Report runs and pipelines that start by themselves, with their files delivered where you choose. One app process fires each time, even when several run."
         actions={
           <Button variant="primary" onClick={() => setEditing("new")}>
             Add schedule
@@ -168,6 +168,11 @@ export function SchedulesPage() {
                     ? `the pipeline ${schedule.pipeline.name}`
                     : `${schedule.reports.length} report${schedule.reports.length === 1 ? "" : "s"}: ${schedule.reports.map((r) => r.name).join(", ")}`}
                 </p>
+                {schedule.deliverToNames.length > 0 && (
+                  <p className="truncate text-xs text-slate-500" data-testid="schedule-delivers-to">
+                    files delivered to {schedule.deliverToNames.join(", ")}
+                  </p>
+                )}
               </div>
               <div className="text-sm">
                 <p className="text-xs text-slate-500">Next run</p>

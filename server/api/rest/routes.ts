@@ -1,3 +1,4 @@
+import { getSourceDeliveries } from "@/server/services/deliveries/delivery-progress";
 import "server-only";
 import { z } from "zod";
 import { db } from "../../db";
@@ -282,7 +283,7 @@ export const REST_ROUTES: TRestRoute[] = [
     tag: "Destinations",
     summary: "List destinations",
     description:
-      "Connectors that take rows (Power BI, Google Sheets) or can be refreshed (Power BI, Looker); secrets are never listed.",
+      "Connectors that take rows (Power BI, Google Sheets), can be refreshed (Power BI, Looker), or take files (folder, S3, SFTP, e-mail, webhook: name them in deliverTo when starting a run or an export); secrets are never listed.",
     success: { status: 200, description: "Each destination with what it does and its last test." },
     handle: async () => (await listConnectors()).filter((connector) => connector.destination),
   }),
@@ -342,6 +343,23 @@ export const REST_ROUTES: TRestRoute[] = [
   }),
   defineRoute({
     method: "GET",
+    path: "/jobs/{jobId}/deliveries",
+    scope: "read",
+    tag: "Destinations",
+    summary: "Where a job's files were delivered",
+    description:
+      "For a report run, an export or a pipeline run started with deliverTo: each destination's state, attempts, the files as they arrived (name, bytes, location) and the error in plain words; or, before the job ends, the destinations still waiting. The delivery job (deliveryJobId) can be retried and cancelled like any job.",
+    params: ZJobId,
+    success: { status: 200, description: "The delivery steps, or the destinations waiting." },
+    handle: async ({ params }) => {
+      const deliveries = await getSourceDeliveries(params.jobId);
+      if (!deliveries)
+        throw new AppError("NOT_FOUND", "This job does not exist (it may have been deleted).");
+      return deliveries;
+    },
+  }),
+  defineRoute({
+    method: "GET",
     path: "/reports",
     scope: "read",
     tag: "Reports",
@@ -367,7 +385,8 @@ export const REST_ROUTES: TRestRoute[] = [
     scope: "read",
     tag: "Jobs",
     summary: "Any job's status",
-    description: "An image batch, a report run or an export, in the shape its page shows.",
+    description:
+      "An image batch, a report run, an export, a push, a pipeline run or a delivery, in the shape its page shows.",
     params: ZJobId,
     success: { status: 200, description: "The job's state." },
     handle: async ({ params }) => {

@@ -97,6 +97,7 @@ export const googleSheetsSchemas = {
   destination: {
     takesRows: true,
     canRefresh: false,
+    takesFiles: false,
     note: "Replace clears the sheet and writes the table; append adds its rows under the last one. Google allows 60 writes a minute per service account and 10 million cells per spreadsheet; DataHaul paces its writes to that and refuses a table that would not fit.",
   },
 } satisfies TConnectorSchemas;

@@ -69,6 +69,7 @@ export const lookerSchemas = {
   destination: {
     takesRows: false,
     canRefresh: true,
+    takesFiles: false,
     note: "Looker takes no rows: it reads the database it is modelled on. As a destination it can only refresh: mark a datagroup's cache stale and trigger it, or rebuild a derived table. To get a table's rows into Looker, push them to Google Sheets or a database Looker reads, then refresh here.",
   },
 } satisfies TConnectorSchemas;

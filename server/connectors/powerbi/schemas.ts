@@ -57,6 +57,7 @@ export const powerBiSchemas = {
   destination: {
     takesRows: true,
     canRefresh: true,
+    takesFiles: false,
     note: "A push dataset takes rows (at most 10,000 a request, 120 requests a minute and 1,000,000 rows an hour; DataHaul paces to that). Microsoft stops the creation of new push datasets on 31 October 2027: for an imported dataset, use Refresh instead, which asks Power BI to reload it from its own source.",
   },
 } satisfies TConnectorSchemas;

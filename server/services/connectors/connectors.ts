@@ -8,10 +8,12 @@ import {
   createSessionCache,
   isSourceKind,
   type TConnection,
+  type TConnectorContext,
 } from "@/server/connectors";
 import type { TDestinationRole } from "@/server/connectors/types";
 import { addressOrigin } from "@/server/connectors/address-origin";
 import { db } from "@/server/db";
+import { env } from "@/server/env";
 import { AppError } from "@/server/errors";
 import { fieldErrorsOf, formProblemMessage } from "@/server/field-errors";
 import { logger } from "@/server/logger";
@@ -175,7 +177,10 @@ export async function listConnectors(): Promise<TConnectorView[]> {
 export async function saveConnector(raw: TConnectorInput): Promise<{ id: string }> {
   const parsedInput = ZConnectorInput.parse(raw);
   const kind = connectorKind(parsedInput.kind);
-  const input = { ...parsedInput, baseUrl: parsedInput.baseUrl || kind.defaultAddress || "" };
+  const input = {
+    ...parsedInput,
+    baseUrl: kind.hasNoAddress ? "" : parsedInput.baseUrl || kind.defaultAddress || "",
+  };
   const settings = kind.settingsSchema.safeParse(input.settings);
   if (!settings.success) {
     const fieldErrors = fieldErrorsOf(settings.error, "settings");
@@ -275,17 +280,41 @@ export async function loadConnection(
   };
 }
 
+/** What a kind works with on this server, for the connector `id`. */
+export function connectorContext(id: string, signal?: AbortSignal): TConnectorContext {
+  const runtime = getRuntime();
+  return {
+    http: runtime.connectorHttp,
+    sessions: runtime.connectorSessions,
+    tempDir: runtime.scratchDir,
+    signal,
+    folderRoot: env.DELIVERY_FOLDER_ROOT,
+    rememberSettings: (patch) => rememberSettings(id, patch),
+  };
+}
+
+/**
+ * Merges what a kind learned into the connector's settings, keeping its last check: the host key an
+ * SFTP server showed on the first connection is not an edit.
+ */
+async function rememberSettings(id: string, patch: Record<string, unknown>): Promise<void> {
+  const row = await db.connector.findUnique({ where: { id }, select: { settings: true } });
+  if (!row) return;
+  const settings = { ...(JSON.parse(row.settings) as Record<string, unknown>), ...patch };
+  await db.connector.updateMany({
+    where: { id, settings: row.settings },
+    data: { settings: JSON.stringify(settings) },
+  });
+}
+
 /** Signs in for real (a fresh session, never a cached one) and records the answer in plain words. */
 export async function testConnector(id: string): Promise<{ isOk: boolean; message: string }> {
   const connection = await loadConnection(id);
-  const runtime = getRuntime();
   let result: { isOk: boolean; message: string };
   try {
     const message = await connectorKind(connection.kind).testConnection(connection, {
-      http: runtime.connectorHttp,
+      ...connectorContext(id, AbortSignal.timeout(60_000)),
       sessions: createSessionCache(),
-      tempDir: runtime.scratchDir,
-      signal: AbortSignal.timeout(60_000),
     });
     result = { isOk: true, message };
   } catch (error) {

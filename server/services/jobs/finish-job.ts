@@ -1,6 +1,7 @@
 import "server-only";
 import { db } from "@/server/db";
 import { publishJobChange } from "@/server/jobs/progress";
+import { logger } from "@/server/logger";
 
 export type TFinalJobStatus = "completed" | "completed_with_errors" | "failed";
 
@@ -11,8 +12,9 @@ export function finalJobStatus(succeeded: number, failed: number): TFinalJobStat
 }
 
 /**
- * Marks a running job finished and tells listeners. Only a job still "running" changes, so a job
- * that a cancel or another delivery finished first stays as it is; returns whether this call did it.
+ * Marks a running job finished and tells listeners, then starts the delivery of its files to the
+ * destinations it names. Only a job still "running" changes, so a job that a cancel or another
+ * delivery finished first stays as it is; returns whether this call did it.
  */
 export async function markJobFinished(jobId: string, status: TFinalJobStatus): Promise<boolean> {
   const { count } = await db.job.updateMany({
@@ -21,6 +23,14 @@ export async function markJobFinished(jobId: string, status: TFinalJobStatus): P
   });
   if (count === 0) return false;
   publishJobChange({ jobId, productIds: [], isStatusChange: true });
+  try {
+    // imported here: the delivery job kind finishes through this module too
+    const { startDeliveries } = await import("../deliveries/start-deliveries");
+    await startDeliveries(jobId);
+  } catch (error) {
+    // the job stays finished; a worker's next start looks for deliveries left unstarted
+    logger.error({ jobId, err: error }, "the delivery of a finished job could not start");
+  }
   return true;
 }
 

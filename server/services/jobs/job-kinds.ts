@@ -3,6 +3,7 @@ import type { TJobKindName } from "@/server/jobs/job-kind-names";
 import { imageBatchKind } from "../batches/image-batch-kind";
 import { reportRunKind } from "../reports/report-run-kind";
 import { pushKind, refreshKind } from "../destinations/push-kind";
+import { deliveryKind } from "../deliveries/delivery-kind";
 import { pipelineKind } from "../pipelines/pipeline-kind";
 import { exportKind } from "../tables/export-kind";
 import type { TJobKind } from "./job-kind";
@@ -15,6 +16,7 @@ export const JOB_KINDS: Record<TJobKindName, TJobKind> = {
   push: pushKind,
   refresh: refreshKind,
   pipeline: pipelineKind,
+  delivery: deliveryKind,
 };
 
 export function jobKind(name: string): TJobKind {

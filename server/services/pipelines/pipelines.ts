@@ -162,6 +162,8 @@ export type TPipelineRunOptions = {
   mode: "replace" | "append";
   reportJobId?: string;
   deliveryJobId?: string;
+  /** file destinations the report stage's files go to once the run ends */
+  deliverTo?: string[];
   /** why a stage could not start, in plain words */
   startError?: string;
 };
@@ -171,6 +173,7 @@ export async function startPipelineRun(args: {
   pipelineId: string;
   createdById: string;
   scheduleId?: string;
+  deliverTo?: string[];
 }): Promise<{ jobId: string }> {
   const pipeline = await db.pipeline.findUnique({ where: { id: args.pipelineId } });
   if (!pipeline)
@@ -184,6 +187,7 @@ export async function startPipelineRun(args: {
     connectorId: pipeline.connectorId,
     action: pipeline.action as "push" | "refresh",
     mode: pipeline.mode as "replace" | "append",
+    ...(args.deliverTo?.length ? { deliverTo: args.deliverTo } : {}),
   };
   const job = await db.job.create({
     data: {

@@ -1,4 +1,5 @@
-import { isFormulaToSpreadsheets, toSafeFileName } from "@/server/archive";
+import { toSafeFileName } from "@/server/archive/file-names";
+import { isFormulaToSpreadsheets } from "@/server/archive/manifest";
 
 const TOKEN = /\{([a-z]+)(?::([^}]*))?\}/g;
 const DATE_PARTS = /yyyy|MM|dd|HH|mm|ss/g;

@@ -29,7 +29,12 @@ import { startExportsAfterReportRun } from "../tables/export-after-run";
 
 export const REPORT_RUN_QUEUE = "report-run.run";
 export type TReportRunMessage = { jobId: string };
-export type TReportRunOptions = { maxConcurrency: number; maxAttempts: number };
+export type TReportRunOptions = {
+  maxConcurrency: number;
+  maxAttempts: number;
+  /** file destinations the run's files go to once it ends */
+  deliverTo?: string[];
+};
 
 const MAX_RETRY_DELAY_MS = 10 * 60_000;
 

@@ -1,4 +1,6 @@
 import "server-only";
+import { ZDeliverTo } from "@/server/deliveries/schemas";
+import { checkFileDestinations } from "../deliveries/start-deliveries";
 import { z } from "zod";
 import { db } from "@/server/db";
 import { AppError } from "@/server/errors";
@@ -15,6 +17,7 @@ export const ZRunOptions = z.object({
 
 export const ZStartRunInput = ZRunOptions.extend({
   reportIds: z.array(z.uuid()).min(1, "Select at least one report.").max(500),
+  deliverTo: ZDeliverTo,
 });
 
 /** Creates a report run (a job of kind report_run, one item per report) and queues it. */
@@ -25,6 +28,7 @@ export async function startReportRun(args: {
   maxAttempts?: number;
   scheduleId?: string;
   title?: string;
+  deliverTo?: string[];
 }): Promise<{ jobId: string }> {
   const input = ZStartRunInput.parse(args);
   const reports = await db.report.findMany({ where: { id: { in: input.reportIds } } });
@@ -40,6 +44,14 @@ export async function startReportRun(args: {
   const options: TReportRunOptions = {
     maxConcurrency: input.maxConcurrency,
     maxAttempts: input.maxAttempts,
+    // a destination deleted since a schedule named it fails its step, visibly, rather than the run
+    ...(input.deliverTo.length > 0
+      ? {
+          deliverTo: args.scheduleId
+            ? input.deliverTo
+            : await checkFileDestinations(input.deliverTo),
+        }
+      : {}),
   };
   const names = ordered.map((r) => r.name);
   const title =

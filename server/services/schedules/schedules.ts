@@ -10,6 +10,8 @@ import {
   validateScheduleSpec,
   type TScheduleSpec,
 } from "@/server/schedules/schedule-spec";
+import { ZDeliverTo } from "@/server/deliveries/schemas";
+import { checkFileDestinations } from "../deliveries/start-deliveries";
 import { startPipelineRun } from "../pipelines/pipelines";
 import { startReportRun } from "../reports/start-report-run";
 
@@ -42,6 +44,7 @@ const ZScheduleFields = ZScheduleTiming.extend({
   /** the reports a slot runs; or none, when the schedule runs a pipeline */
   reportIds: z.array(z.uuid()).default([]),
   pipelineId: z.string().min(1).nullish(),
+  deliverTo: ZDeliverTo,
   overlapPolicy: z.enum(["skip"]).default("skip"),
   misfirePolicy: z.enum(["skip", "run_once"]).default("run_once"),
   maxConcurrency: z.number().int().min(1).max(32).default(4),
@@ -89,6 +92,7 @@ export async function saveSchedule(
     throw new AppError("BAD_REQUEST", "The chosen pipeline no longer exists; reload the page.");
   }
   if (!check.ok) throw new AppError("BAD_REQUEST", check.message);
+  const deliverTo = await checkFileDestinations(input.deliverTo);
   const reports = await db.report.count({ where: { id: { in: input.reportIds } } });
   if (reports !== new Set(input.reportIds).size) {
     throw new AppError(
@@ -111,6 +115,7 @@ export async function saveSchedule(
     maxConcurrency: input.maxConcurrency,
     maxAttempts: input.maxAttempts,
     pipelineId: input.pipelineId ?? null,
+    deliverTo: JSON.stringify(deliverTo),
     // the timing may have changed: the next slot is worked out again below
     isEnabled: false,
     nextRunAt: null,
@@ -167,8 +172,10 @@ export async function listSchedules() {
       },
     },
   });
+  const destinations = await db.connector.findMany({ select: { id: true, name: true } });
   return rows.map((row) => {
     const spec = scheduleSpecFromRow(row);
+    const deliverTo = JSON.parse(row.deliverTo) as string[];
     return {
       id: row.id,
       name: row.name,
@@ -196,6 +203,10 @@ export async function listSchedules() {
       lastJob: row.jobs[0] ?? null,
       reports: row.reports.map((r) => r.report),
       pipeline: row.pipeline,
+      deliverTo,
+      deliverToNames: deliverTo.map(
+        (id) => destinations.find((d) => d.id === id)?.name ?? "a deleted destination",
+      ),
     };
   });
 }
@@ -205,7 +216,7 @@ export async function listFailedScheduledRuns(args: { days?: number } = {}) {
   const since = new Date(Date.now() - (args.days ?? 7) * 86_400_000);
   const jobs = await db.job.findMany({
     where: {
-      kind: { in: ["report_run", "export", "pipeline"] },
+      kind: { in: ["report_run", "export", "pipeline", "delivery"] },
       scheduleId: { not: null },
       status: { in: ["failed", "completed_with_errors"] },
       createdAt: { gte: since },
@@ -225,7 +236,10 @@ export async function listFailedScheduledRuns(args: { days?: number } = {}) {
   }));
 }
 
-/** What a schedule's slot starts: its pipeline's run, or a report run titled after the schedule. */
+/**
+ * What a schedule's slot starts: its pipeline's run, or a report run titled after the schedule;
+ * either delivers its files where the schedule says once it ends.
+ */
 export async function startScheduledRun(input: {
   scheduleId: string;
   reportIds: string[];
@@ -234,16 +248,22 @@ export async function startScheduledRun(input: {
   maxConcurrency: number;
   maxAttempts: number;
 }) {
+  const schedule = await db.schedule.findUnique({
+    where: { id: input.scheduleId },
+    select: { name: true, deliverTo: true },
+  });
+  const deliverTo = JSON.parse(schedule?.deliverTo ?? "[]") as string[];
   if (input.pipelineId) {
     return startPipelineRun({
       pipelineId: input.pipelineId,
       createdById: input.createdById,
       scheduleId: input.scheduleId,
+      deliverTo,
     });
   }
-  const schedule = await db.schedule.findUnique({
-    where: { id: input.scheduleId },
-    select: { name: true },
+  return startReportRun({
+    ...input,
+    deliverTo,
+    title: `${schedule?.name ?? "Schedule"} (scheduled)`,
   });
-  return startReportRun({ ...input, title: `${schedule?.name ?? "Schedule"} (scheduled)` });
 }

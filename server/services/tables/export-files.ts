@@ -4,7 +4,7 @@ import { db } from "@/server/db";
 import { AppError } from "@/server/errors";
 import { getRuntime } from "@/server/runtime";
 
-const CONTENT_TYPES: Record<string, string> = {
+export const EXPORT_CONTENT_TYPES: Record<string, string> = {
   csv: "text/csv; charset=utf-8",
   json: "application/json",
   ndjson: "application/x-ndjson",
@@ -40,7 +40,7 @@ export async function openExportFile(args: { jobId: string; outputId: string }) 
   return {
     fileName: output.fileName,
     size: output.bytes,
-    contentType: CONTENT_TYPES[output.format] ?? "application/octet-stream",
+    contentType: EXPORT_CONTENT_TYPES[output.format] ?? "application/octet-stream",
     stream: getRuntime().blobs.openRead(output.sha256),
   };
 }

@@ -30,6 +30,8 @@ export type TExportOptions = {
   steps: TStep[];
   /** the report run this export followed, when it ran as a step after one */
   afterRunJobId?: string;
+  /** file destinations the files go to once the export ends */
+  deliverTo?: string[];
 };
 
 const PROGRESS_EVERY_MS = 1_000;

@@ -1,4 +1,6 @@
 import "server-only";
+import { ZDeliverTo } from "@/server/deliveries/schemas";
+import { checkFileDestinations } from "../deliveries/start-deliveries";
 import { toSafeFileName } from "@/server/archive";
 import { z } from "@/server/forms/zod";
 import { db } from "@/server/db";
@@ -22,6 +24,7 @@ export const ZStartExportInput = z
     outputs: z.array(ZOutputSpec).min(1).max(10).optional(),
     /** the files' name without extension; default: the transform's or the table's name */
     fileName: z.string().trim().min(1).max(200).optional(),
+    deliverTo: ZDeliverTo,
   })
   .refine((input) => input.transformId || input.tableId, {
     message: "Name the transform to export, or a table.",
@@ -64,6 +67,9 @@ export async function startExport(
     tables,
     steps,
     ...(input.afterRunJobId ? { afterRunJobId: input.afterRunJobId } : {}),
+    ...(parsed.deliverTo.length > 0
+      ? { deliverTo: await checkFileDestinations(parsed.deliverTo) }
+      : {}),
   };
   const job = await db.job.create({
     data: {

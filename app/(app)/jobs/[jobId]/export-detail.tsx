@@ -10,6 +10,7 @@ import {
   StatusBadge,
   formatBytes,
 } from "../../../_components/ui";
+import { DeliveriesOfJob } from "./delivery-steps";
 import { LiveIndicator, isJobFinal } from "./live-indicator";
 import { OutcomeBar } from "./outcome-bar";
 import { PausedNotice } from "./paused-notice";
@@ -99,6 +100,7 @@ export function ExportDetail({ jobId }: { jobId: string }) {
           onRetried={follow}
         />
       </Card>
+      <DeliveriesOfJob jobId={jobId} />
 
       <h2 className="mt-6 mb-3 text-lg font-semibold">Files</h2>
       <Card padding="none">

@@ -4,6 +4,7 @@ import { cache } from "react";
 import { isJobKindName, type TJobKindName } from "@/server/jobs/job-kind-names";
 import { getJobHeading } from "@/server/services/jobs/job-progress";
 import { JobDetail } from "./job-detail";
+import { DeliveryDetail } from "./delivery-detail";
 import { ExportDetail } from "./export-detail";
 import { PipelineDetail } from "./pipeline-detail";
 import { PushDetail } from "./push-detail";
@@ -17,6 +18,7 @@ const JOB_VIEWS: Record<TJobKindName, (props: { jobId: string }) => React.ReactN
   push: PushDetail,
   refresh: PushDetail,
   pipeline: PipelineDetail,
+  delivery: DeliveryDetail,
 };
 
 type TProps = { params: Promise<{ jobId: string }> };

@@ -3,6 +3,7 @@
 import Link from "next/link";
 import type { TPipelineProgress } from "@/server/services/pipelines/pipeline-progress";
 import { Alert, Card, PageTitle, StatusBadge } from "../../../_components/ui";
+import { DeliveriesOfJob } from "./delivery-steps";
 import { LiveIndicator, isJobFinal } from "./live-indicator";
 import { RunActions } from "./run-actions";
 import { useJobState } from "./use-job-state";
@@ -66,6 +67,7 @@ export function PipelineDetail({ jobId }: { jobId: string }) {
           onRetried={follow}
         />
       </Card>
+      <DeliveriesOfJob jobId={jobId} />
       <p className="mt-4 text-sm text-slate-500">
         <Link href="/pipelines" className="text-brand-600 hover:underline">
           Back to pipelines

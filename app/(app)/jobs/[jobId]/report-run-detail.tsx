@@ -9,6 +9,7 @@ import {
   formatBytes,
 } from "../../../_components/ui";
 import { describeReportOutcome } from "./item-counts";
+import { DeliveriesOfJob } from "./delivery-steps";
 import { LiveIndicator, isJobFinal } from "./live-indicator";
 import { OutcomeBar } from "./outcome-bar";
 import { PausedNotice } from "./paused-notice";
@@ -130,6 +131,7 @@ export function ReportRunDetail({ jobId }: { jobId: string }) {
           onRetried={follow}
         />
       </Card>
+      <DeliveriesOfJob jobId={jobId} />
 
       <h2 className="mt-6 mb-3 text-lg font-semibold">Summary</h2>
       <Card padding="none">

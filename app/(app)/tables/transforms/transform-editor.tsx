@@ -128,6 +128,9 @@ function Editor({
   const create = useMutation(trpc.tables.createTransform.mutationOptions());
   const update = useMutation(trpc.tables.updateTransform.mutationOptions());
   const startExport = useMutation(trpc.tables.startExport.mutationOptions());
+  const connectors = useQuery(trpc.connectors.list.queryOptions());
+  const fileDestinations = (connectors.data ?? []).filter((c) => c.destination?.takesFiles);
+  const [deliverTo, setDeliverTo] = useState("");
   const [savedNote, setSavedNote] = useState<string | null>(null);
 
   const { mutate: runPreview } = previewMutation;
@@ -184,12 +187,32 @@ function Editor({
             >
               Save
             </Button>
+            {fileDestinations.length > 0 && (
+              <select
+                aria-label="Deliver the files to"
+                value={deliverTo}
+                onChange={(e) => setDeliverTo(e.target.value)}
+                className="rounded-md border border-slate-300 px-2 py-1.5 text-sm"
+              >
+                <option value="">Keep the files here</option>
+                {fileDestinations.map((destination) => (
+                  <option key={destination.id} value={destination.id}>
+                    Also deliver to {destination.name}
+                  </option>
+                ))}
+              </select>
+            )}
             <Button
               variant="primary"
               disabled={startExport.isPending || failed >= 0}
               onClick={() =>
                 void save()
-                  .then((id) => startExport.mutateAsync({ transformId: id }))
+                  .then((id) =>
+                    startExport.mutateAsync({
+                      transformId: id,
+                      deliverTo: deliverTo ? [deliverTo] : [],
+                    }),
+                  )
                   .then((started) => router.push(`/jobs/${started.jobId}`))
                   .catch(() => undefined)
               }

@@ -1,0 +1,356 @@
+// File destinations wired to jobs: an export that names five destinations (a folder, s3rver, an
+// SFTP server, an SMTP sink and a webhook receiver, all real local servers) delivers its files to
+// each once it ends, every step with its own state and attempts; a step that fails says why, the
+// others still deliver, and a retry after the fix delivers the rest. Signed links in the e-mail and
+// the webhook call download the very bytes, without a session, until they expire.
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFakeCsvHost, type FakeCsvHost } from "@/test-support/fakes/csv-host";
+import { startLocalS3, type TLocalS3 } from "@/test-support/s3-server";
+import { startLocalSftp, type TLocalSftp } from "@/test-support/sftp-server";
+import { startSmtpSink, type TSmtpSink } from "@/test-support/smtp-sink";
+import { waitFor } from "@/test-support/wait-for";
+import { startWebhookReceiver, type TWebhookReceiver } from "@/test-support/webhook-receiver";
+import { uploadOrdersTable } from "./support/orders-table";
+import { startTestApp, waitForJobEnd } from "./support/test-app";
+
+const SFTP_USER = "reports";
+const SFTP_PASSWORD = "correct horse battery staple";
+const WEBHOOK_SECRET = "a-webhook-signing-secret-of-32-chars";
+const APP_URL = "https://datahaul.example.com";
+
+let app: Awaited<ReturnType<typeof startTestApp>>;
+let folderRoot: string;
+let s3: TLocalS3;
+let sftp: TLocalSftp;
+let smtp: TSmtpSink;
+let webhook: TWebhookReceiver;
+let csvHost: FakeCsvHost;
+let tableId: string;
+const ids: Record<string, string> = {};
+
+const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+
+const services = async () => ({
+  ...(await import("@/server/services/connectors/connectors")),
+  ...(await import("@/server/services/tables/start-export")),
+  ...(await import("@/server/services/jobs/job-actions")),
+  ...(await import("@/server/services/deliveries/delivery-progress")),
+});
+
+beforeAll(async () => {
+  folderRoot = fs.mkdtempSync(path.join(os.tmpdir(), "datahaul-share-"));
+  [s3, sftp, smtp, webhook, csvHost] = await Promise.all([
+    startLocalS3("reports"),
+    startLocalSftp({ username: SFTP_USER, password: SFTP_PASSWORD }),
+    startSmtpSink(),
+    startWebhookReceiver(WEBHOOK_SECRET),
+    startFakeCsvHost(),
+  ]);
+  app = await startTestApp({ DELIVERY_FOLDER_ROOT: folderRoot, APP_URL });
+  const { startWorker } = await import("@/server/boot");
+  await startWorker();
+  tableId = await uploadOrdersTable(500, app.userId);
+
+  const { saveConnector } = await services();
+  const save = async (name: string, kind: string, settings: object, secrets: object = {}) =>
+    (ids[name] = (
+      await saveConnector({
+        name,
+        kind: kind as never,
+        baseUrl: "",
+        settings: settings as Record<string, unknown>,
+        secrets: secrets as Record<string, string>,
+      })
+    ).id);
+  await save("Share", "folder", { subPath: "finance/daily" });
+  await save(
+    "Bucket",
+    "s3",
+    {
+      bucket: "reports",
+      prefix: "daily",
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      accessKeyId: s3.credentials.accessKeyId,
+    },
+    { secretAccessKey: s3.credentials.secretAccessKey },
+  );
+  await save(
+    "Partner SFTP",
+    "sftp",
+    { host: sftp.host, port: sftp.port, username: SFTP_USER, remoteDirectory: "/incoming" },
+    { password: "not the password" },
+  );
+  await save("Finance mail", "email", {
+    host: smtp.host,
+    port: smtp.port,
+    security: "none",
+    from: "DataHaul <reports@example.com>",
+    to: "ana@example.com, ops@example.com",
+    maxAttachmentMb: 0,
+  });
+  await save(
+    "Hook",
+    "webhook",
+    { url: `${webhook.url}/datahaul` },
+    { signingSecret: WEBHOOK_SECRET },
+  );
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await Promise.all([
+    s3?.close(),
+    sftp?.close(),
+    smtp?.close(),
+    webhook?.close(),
+    csvHost?.close(),
+  ]);
+  if (folderRoot) fs.rmSync(folderRoot, { recursive: true, force: true });
+});
+
+describe("file destinations", () => {
+  it("are tested for real; SFTP's host key is recorded on the first connection", async () => {
+    const { testConnector, saveConnector, listConnectors } = await services();
+    expect((await testConnector(ids.Share!)).isOk).toBe(true);
+    expect((await testConnector(ids.Bucket!)).isOk).toBe(true);
+    const wrong = await testConnector(ids["Partner SFTP"]!);
+    expect(wrong.isOk).toBe(false);
+    expect(wrong.message).toMatch(/password|sign in|authentic/i);
+
+    const listed = (await listConnectors()).find((c) => c.id === ids.Hook);
+    expect(listed?.destination).toMatchObject({ takesFiles: true, takesRows: false });
+    expect(JSON.stringify(listed)).not.toContain(WEBHOOK_SECRET);
+    expect(listed?.secretsSet).toEqual({ signingSecret: true });
+
+    // the wrong password stays for the delivery below; a second connector signs in for real
+    const { id } = await saveConnector({
+      name: "SFTP probe",
+      kind: "sftp",
+      baseUrl: "",
+      settings: { host: sftp.host, port: sftp.port, username: SFTP_USER },
+      secrets: { password: SFTP_PASSWORD },
+    });
+    const tested = await testConnector(id);
+    expect(tested).toEqual({ isOk: true, message: expect.stringContaining(sftp.fingerprint) });
+    const stored = await app.db.connector.findUniqueOrThrow({ where: { id } });
+    expect(JSON.parse(stored.settings).hostKeyFingerprint).toBe(sftp.fingerprint);
+  });
+
+  it("an export's files reach every destination it names, each a step with its own state", async () => {
+    const { startExport, getSourceDeliveries } = await services();
+    const { jobId } = await startExport({
+      tableId,
+      outputs: [{ format: "csv" }, { format: "xlsx" }],
+      fileName: "Orders",
+      createdById: app.userId,
+      deliverTo: [ids.Share!, ids.Bucket!, ids["Partner SFTP"]!, ids["Finance mail"]!, ids.Hook!],
+    });
+    expect((await waitForJobEnd(app, jobId)).status).toBe("completed");
+    const outputs = await app.db.exportOutput.findMany({
+      where: { jobId },
+      orderBy: { position: "asc" },
+    });
+    const expected = new Map(outputs.map((o) => [o.fileName, o.sha256!]));
+    expect([...expected.keys()]).toEqual(["Orders.csv", "Orders.xlsx"]);
+
+    const delivery = await waitFor(
+      () => app.db.delivery.findFirst({ where: { sourceJobId: jobId } }),
+      20_000,
+    );
+    const deliveryJob = await waitForJobEnd(app, delivery.jobId, 60_000);
+    expect(deliveryJob.status).toBe("completed_with_errors");
+    const view = await getSourceDeliveries(jobId);
+    const byName = Object.fromEntries(view!.steps.map((step) => [step.connectorName, step]));
+    expect(Object.keys(byName)).toEqual([
+      "Share",
+      "Bucket",
+      "Partner SFTP",
+      "Finance mail",
+      "Hook",
+    ]);
+    for (const name of ["Share", "Bucket", "Finance mail", "Hook"])
+      expect(byName[name], name).toMatchObject({ state: "succeeded", attempts: 1, error: null });
+    // a refused sign-in is the settings' fault: not tried again
+    expect(byName["Partner SFTP"]).toMatchObject({ state: "failed", attempts: 1 });
+    expect(byName["Partner SFTP"]!.error).toMatch(/password|sign in|authentic/i);
+
+    // the folder: written under the root, by their own names, byte for byte
+    const folder = path.join(folderRoot, "finance/daily");
+    expect(fs.readdirSync(folder).sort()).toEqual(["Orders.csv", "Orders.xlsx"]);
+    for (const [name, hash] of expected)
+      expect(sha256(fs.readFileSync(path.join(folder, name))), name).toBe(hash);
+    expect(byName.Share!.files.map((f) => f.location)).toEqual(
+      [...expected.keys()].map((name) => path.join(folder, name)),
+    );
+
+    // the bucket
+    const client = new S3Client({
+      endpoint: s3.endpoint,
+      region: "us-east-1",
+      forcePathStyle: true,
+      credentials: s3.credentials,
+    });
+    for (const [name, hash] of expected) {
+      const object = await client.send(
+        new GetObjectCommand({ Bucket: "reports", Key: `daily/${name}` }),
+      );
+      expect(sha256(Buffer.from(await object.Body!.transformToByteArray())), name).toBe(hash);
+    }
+    client.destroy();
+
+    // the e-mail: links, since attachments are capped at 0 MB
+    const [mail] = await smtp.waitForMessages(1);
+    expect(mail!.envelope.to).toEqual(["ana@example.com", "ops@example.com"]);
+    expect(mail!.parsed.attachments).toHaveLength(0);
+    const mailLinks = [
+      ...(mail!.parsed.text ?? "").matchAll(/https:\/\/datahaul\.example\.com\/\S+/g),
+    ].map((m) => m[0]);
+    expect(mailLinks).toHaveLength(2);
+
+    // the webhook: signed, with a link per file
+    expect(webhook.calls).toHaveLength(1);
+    expect(webhook.calls[0]!.verdict).toBe("accepted");
+    const body = JSON.parse(webhook.calls[0]!.body) as { files: { name: string; url: string }[] };
+    expect(body.files.map((f) => f.name)).toEqual([...expected.keys()]);
+
+    // every link downloads the file without a session
+    const { GET } = await import("@/app/api/deliveries/[deliveryId]/files/[index]/route");
+    const follow = async (link: string) => {
+      const url = new URL(link);
+      const [, , , deliveryId, , index] = url.pathname.split("/");
+      return GET(new Request(link), {
+        params: Promise.resolve({ deliveryId: deliveryId!, index: index! }),
+      });
+    };
+    for (const [i, link] of [...mailLinks, ...body.files.map((f) => f.url)].entries()) {
+      const answer = await follow(link);
+      expect(answer.status, link).toBe(200);
+      const bytes = Buffer.from(await answer.arrayBuffer());
+      expect(sha256(bytes)).toBe([...expected.values()][i % 2]);
+    }
+    // a link changed by hand is refused
+    const forged = mailLinks[0]!.replace(/files\/0/, "files/1");
+    expect((await follow(forged)).status).toBe(403);
+
+    // fixed, then retried: only the failed step goes again
+    const { saveConnector, retryFailedItems } = await services();
+    await saveConnector({
+      id: ids["Partner SFTP"],
+      name: "Partner SFTP",
+      kind: "sftp",
+      baseUrl: "",
+      settings: {
+        host: sftp.host,
+        port: sftp.port,
+        username: SFTP_USER,
+        remoteDirectory: "/incoming",
+      },
+      secrets: { password: SFTP_PASSWORD },
+    });
+    await retryFailedItems(delivery.jobId, "all");
+    const retried = await waitFor(async () => {
+      const row = await app.db.job.findUnique({ where: { id: delivery.jobId } });
+      return row?.status === "completed" ? row : null;
+    }, 60_000);
+    expect(retried.status).toBe("completed");
+    const after = await getSourceDeliveries(jobId);
+    expect(after!.steps.find((s) => s.connectorName === "Partner SFTP")).toMatchObject({
+      state: "succeeded",
+      attempts: 2,
+      error: null,
+    });
+    for (const [name, hash] of expected)
+      expect(sha256(fs.readFileSync(path.join(sftp.root, "incoming", name))), name).toBe(hash);
+    // the others were not delivered twice
+    expect(smtp.messages).toHaveLength(1);
+    expect(webhook.calls).toHaveLength(1);
+  });
+
+  it("refuses a destination that takes no files before the export starts", async () => {
+    const { startExport } = await services();
+    await expect(
+      startExport({ tableId, createdById: app.userId, deliverTo: [crypto.randomUUID()] }),
+    ).rejects.toThrow(/Files cannot be delivered there: the destination .* does not exist/);
+  });
+
+  it("a schedule's report run puts fresh CSVs in the shared folder, named by the template, even after a stop", async () => {
+    const { saveConnector } = await services();
+    const { saveReport } = await import("@/server/services/reports/reports");
+    const { saveSchedule, startScheduledRun, listSchedules } =
+      await import("@/server/services/schedules/schedules");
+    const { startMissedDeliveries } = await import("@/server/services/deliveries/start-deliveries");
+    const { id: source } = await saveConnector({
+      name: "Exports host",
+      kind: "http",
+      baseUrl: csvHost.url,
+      settings: {},
+    });
+    const { id: reportId } = await saveReport({
+      name: "Sales",
+      connectorId: source,
+      query: { url: `${csvHost.url}/exports/sales.csv` },
+    });
+    const { id: morning } = await saveConnector({
+      name: "Morning share",
+      kind: "folder",
+      baseUrl: "",
+      settings: { subPath: "morning", fileNameTemplate: "{report}_{date:yyyyMMdd}.csv" },
+    });
+    const { id: scheduleId } = await saveSchedule(
+      {
+        name: "Every morning",
+        kind: "cron",
+        cronExpression: "0 6 * * *",
+        timeZone: "Europe/Berlin",
+        reportIds: [reportId],
+        deliverTo: [morning],
+        isEnabled: false,
+      },
+      app.userId,
+    );
+    expect((await listSchedules()).find((s) => s.id === scheduleId)?.deliverToNames).toEqual([
+      "Morning share",
+    ]);
+    const { jobId } = await startScheduledRun({
+      scheduleId,
+      reportIds: [reportId],
+      createdById: app.userId,
+      maxConcurrency: 1,
+      maxAttempts: 1,
+    });
+    const run = await waitForJobEnd(app, jobId);
+    expect(run.status).toBe("completed");
+    const delivery = await waitFor(
+      () => app.db.delivery.findFirst({ where: { sourceJobId: jobId } }),
+      20_000,
+    );
+    expect((await waitForJobEnd(app, delivery.jobId)).status).toBe("completed");
+    const day = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Berlin" })
+      .format(run.startedAt!)
+      .replaceAll("-", "");
+    const folder = path.join(folderRoot, "morning");
+    expect(fs.readdirSync(folder)).toEqual([`Sales_${day}.csv`]);
+    const stored = await app.db.reportRunFile.findFirstOrThrow({ where: { item: { jobId } } });
+    expect(sha256(fs.readFileSync(path.join(folder, `Sales_${day}.csv`)))).toBe(stored.sha256);
+    const deliveryJob = await app.db.job.findUniqueOrThrow({ where: { id: delivery.jobId } });
+    expect(deliveryJob.scheduleId).toBe(scheduleId);
+
+    // a process that stopped between the run's end and its deliveries: the next worker starts them
+    await app.db.job.delete({ where: { id: delivery.jobId } });
+    fs.rmSync(folder, { recursive: true });
+    expect(await startMissedDeliveries()).toBe(1);
+    const again = await waitFor(
+      () => app.db.delivery.findFirst({ where: { sourceJobId: jobId } }),
+      20_000,
+    );
+    expect((await waitForJobEnd(app, again.jobId)).status).toBe("completed");
+    expect(fs.readdirSync(folder)).toEqual([`Sales_${day}.csv`]);
+    expect(await startMissedDeliveries()).toBe(0);
+  });
+});
