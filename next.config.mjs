@@ -27,6 +27,9 @@ const nextConfig = {
     "node-cron",
     "@duckdb/node-api",
     "@duckdb/node-bindings",
+    // SFTP deliveries: ssh2 loads an optional native addon for its ciphers
+    "ssh2",
+    "ssh2-sftp-client",
   ],
   poweredByHeader: false,
   typedRoutes: false,

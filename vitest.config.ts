@@ -29,6 +29,8 @@ const DATABASE_FREE_OR_SQLITE_ONLY = [
   "tests/deliveries-s3.int.test.ts",
   "tests/deliveries-sftp.int.test.ts",
   "tests/deliveries-webhook.int.test.ts",
+  // a minute of waiting by design: the quota it measures is the same in both modes
+  "tests/destination-pacing.int.test.ts",
 ];
 
 /**

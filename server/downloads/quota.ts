@@ -10,6 +10,17 @@ import { DownloadError } from "./errors";
 export type TQuota = { key: string; limit: number; windowMs: number; cost?: number };
 
 /**
+ * A service counts a request when it arrives, we count it when it leaves: a request sent the
+ * moment the oldest one's window ends can still arrive inside the service's window when the oldest
+ * travelled faster. Our windows are this much longer than the service's own, so the edge never
+ * falls on its side (measured: without it, 3 of 80 writes paced at Google's exact minute got 429).
+ */
+export const ARRIVAL_SLACK_MS = 2_000;
+
+/** The window to pace a service's per-`windowMs` limit with. */
+export const serviceWindow = (windowMs: number) => windowMs + ARRIVAL_SLACK_MS;
+
+/**
  * Where quotas are counted: this process's memory, or Redis for every process of a cluster. A
  * reservation either spends the cost now and answers 0, or spends nothing and answers how many ms
  * to wait before asking again.

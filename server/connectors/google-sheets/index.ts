@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DownloadError, type TQuota } from "@/server/downloads";
+import { serviceWindow } from "@/server/downloads/quota";
 import {
   ConnectorError,
   describeTransportError,
@@ -143,7 +144,11 @@ function sheetsApi(connection: TSheets, context: TConnectorContext): TSheetsApi 
     `v4/spreadsheets/${encodeURIComponent(spreadsheetId(connection))}`,
   );
   const origin = new URL(connection.baseUrl).origin;
-  const perMinute = (key: string, limit: number): TQuota => ({ key, limit, windowMs: 60_000 });
+  const perMinute = (key: string, limit: number): TQuota => ({
+    key,
+    limit,
+    windowMs: serviceWindow(60_000),
+  });
   const request = <T extends z.ZodType>(
     method: string,
     path: string,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { serviceWindow } from "@/server/downloads/quota";
 import { DownloadError, systemClock } from "@/server/downloads";
 import type { TColumnType } from "@/server/tables/table-types";
 import {
@@ -391,12 +392,12 @@ export const powerBiConnector: ConnectorKindBase<TSettings, TSecrets> = {
               {
                 key: `powerbi:posts:${state.datasetId}`,
                 limit: POWER_BI_LIMITS.postsPerMinute,
-                windowMs: 60_000,
+                windowMs: serviceWindow(60_000),
               },
               {
                 key: `powerbi:rows:${state.datasetId}`,
                 limit: POWER_BI_LIMITS.rowsPerHour,
-                windowMs: 3_600_000,
+                windowMs: serviceWindow(3_600_000),
                 cost: rows.length,
               },
             ],
