@@ -41,6 +41,7 @@ test.beforeAll(async () => {
   ]);
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), "datahaul-destinations-"));
   fs.writeFileSync(path.join(workDir, "powerbi-ca.pem"), powerBi.cert);
+  fs.mkdirSync(path.join(workDir, "share"));
   const { dataDir } = createDataDir("destinations");
   server = startAppServer({
     port: PORT,
@@ -50,6 +51,7 @@ test.beforeAll(async () => {
       ADMIN_PASSWORD: E2E_ADMIN.password,
       DOWNLOAD_ALLOW_PRIVATE_HOSTS: "127.0.0.1,localhost",
       NODE_EXTRA_CA_CERTS: path.join(workDir, "powerbi-ca.pem"),
+      DELIVERY_FOLDER_ROOT: path.join(workDir, "share"),
     },
   });
   await waitUntil(async () => (await fetch(`${BASE}/sign-in`)).ok, 90_000);
@@ -201,4 +203,68 @@ test("add a Sheets and a Power BI destination, test both, fix a wrong secret, pu
     ["US, East", 20],
     ['APAC "North"', 30.5],
   ]);
+});
+
+test("add a folder destination, export a transform with delivery to it, and see the step and the files", async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  fs.mkdirSync(shots, { recursive: true });
+  await signIn(page, `${BASE}/destinations`);
+  const csv = ["sku,price", "A-1,10.5", "B-2,7"].join("\n");
+  const uploaded = await page.request.post(`${BASE}/api/tables?fileName=prices.csv&name=Prices`, {
+    data: Buffer.from(csv),
+  });
+  expect(uploaded.status(), await uploaded.text()).toBe(201);
+  const table = (await uploaded.json()) as { id: string };
+  const transform = await mutation(page, "tables.createTransform", {
+    name: "Price list",
+    tableId: table.id,
+    steps: [],
+  });
+
+  await page.getByRole("button", { name: "Add destination" }).click();
+  const form = page.getByRole("form", { name: "Connector" });
+  await form.getByLabel("System").selectOption("folder");
+  await expect(form.getByTestId("destination-note")).toContainText("DELIVERY_FOLDER_ROOT");
+  // a folder's place is its own setting: the form asks for no address
+  await expect(form.getByLabel("Address")).toHaveCount(0);
+  await form.getByLabel("Name", { exact: true }).fill("Finance share");
+  await form.getByLabel("Folder (under the delivery root)").fill("prices");
+  await form.getByRole("button", { name: "Save and test" }).click();
+  const shareRow = page.getByTestId("destination-row").filter({ hasText: "Finance share" });
+  await expect(shareRow).toContainText("takes files");
+  await expect(shareRow.getByTestId("destination-check")).toContainText("✓");
+
+  // SFTP's form: the host key it records, and a key file or a password
+  await page.getByRole("button", { name: "Add destination" }).click();
+  await form.getByLabel("System").selectOption("sftp");
+  await expect(form.getByTestId("destination-note")).toContainText("host key");
+  await expect(form.getByLabel("Host key fingerprint")).toBeVisible();
+  await expectNoSeriousA11yViolations(page, "the SFTP destination form");
+  await page.screenshot({ path: path.join(shots, "sftp-destination-form.png"), fullPage: true });
+  await form.getByRole("button", { name: "Cancel" }).click();
+
+  await page.goto(`${BASE}/tables/transforms/${transform.id}`);
+  await page
+    .getByLabel("Deliver the files to")
+    .selectOption({ label: "Also deliver to Finance share" });
+  await page.getByRole("button", { name: "Save and export" }).click();
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]+$/);
+  const step = page.getByTestId("delivery-step");
+  await expect(step).toHaveAttribute("data-state", "succeeded", { timeout: 60_000 });
+  await expect(step).toContainText("Finance share");
+  await expect(step.getByTestId("delivered-files")).toContainText("Price list.csv");
+  await expectNoSeriousA11yViolations(page, "an export's page with its delivery");
+  await page.screenshot({ path: path.join(shots, "export-delivered.png"), fullPage: true });
+  expect(fs.readFileSync(path.join(workDir, "share", "prices", "Price list.csv"), "utf8")).toBe(
+    "sku,price\nA-1,10.5\nB-2,7.0\n",
+  );
+
+  // the delivery's own page: one step of one, with its attempts
+  await page.getByRole("link", { name: "Open the delivery (retry, cancel)" }).click();
+  await expect(page.getByTestId("delivery-step")).toHaveAttribute("data-state", "succeeded");
+  await expect(page.getByText("1 attempt")).toBeVisible();
+  await expectNoSeriousA11yViolations(page, "a delivery's page");
+  await page.screenshot({ path: path.join(shots, "delivery-job.png"), fullPage: true });
 });

@@ -296,6 +296,16 @@ describe("file destinations", () => {
       connectorId: source,
       query: { url: `${csvHost.url}/exports/sales.csv` },
     });
+    const { createReportTable } = await import("@/server/services/tables/tables");
+    const { createTransform } = await import("@/server/services/tables/transforms");
+    const table = await createReportTable({ reportId, createdById: app.userId });
+    await createTransform({
+      name: "Sales by region",
+      tableId: table.id,
+      steps: [{ kind: "group", by: ["region"], aggregates: [{ function: "count" }] }],
+      outputs: [{ format: "csv" }],
+      exportAfterReportRun: true,
+    });
     const { id: morning } = await saveConnector({
       name: "Morning share",
       kind: "folder",
@@ -335,7 +345,20 @@ describe("file destinations", () => {
       .format(run.startedAt!)
       .replaceAll("-", "");
     const folder = path.join(folderRoot, "morning");
-    expect(fs.readdirSync(folder)).toEqual([`Sales_${day}.csv`]);
+    // the export that follows the run delivers where the run does
+    const exportJob = await waitFor(() =>
+      app.db.job.findFirst({ where: { kind: "export", options: { contains: jobId } } }),
+    );
+    const exportDelivery = await waitFor(
+      () => app.db.delivery.findFirst({ where: { sourceJobId: exportJob.id } }),
+      20_000,
+    );
+    expect((await waitForJobEnd(app, exportDelivery.jobId)).status).toBe("completed");
+    expect(fs.readdirSync(folder).sort()).toEqual([
+      `Sales by region_${day}.csv`,
+      `Sales_${day}.csv`,
+    ]);
+    fs.rmSync(path.join(folder, `Sales by region_${day}.csv`));
     const stored = await app.db.reportRunFile.findFirstOrThrow({ where: { item: { jobId } } });
     expect(sha256(fs.readFileSync(path.join(folder, `Sales_${day}.csv`)))).toBe(stored.sha256);
     const deliveryJob = await app.db.job.findUniqueOrThrow({ where: { id: delivery.jobId } });

@@ -132,65 +132,31 @@ export function ScheduleForm({
               ))}
             </select>
           </label>
-          <fieldset hidden={Boolean(pipelineId)}>
-            <legend className="text-sm font-medium text-slate-700">
-              Reports ({reportIds.length} chosen)
-            </legend>
-            <div className="mt-1 max-h-40 overflow-y-auto rounded-md border border-slate-200 p-2">
-              {reports.data?.length === 0 && (
-                <p className="text-sm text-slate-500">No reports yet.</p>
-              )}
-              {reports.data?.map((report) => (
-                <label key={report.id} className="flex items-center gap-2 py-0.5 text-sm">
-                  <input
-                    type="checkbox"
-                    checked={reportIds.includes(report.id)}
-                    onChange={(e) =>
-                      setReportIds(
-                        e.target.checked
-                          ? [...reportIds, report.id]
-                          : reportIds.filter((id) => id !== report.id),
-                      )
-                    }
-                  />
-                  {report.name}
-                  <span className="text-xs text-slate-600">{report.connectorName}</span>
-                </label>
-              ))}
-            </div>
-            <FieldProblem errors={errors} path="reportIds" />
-          </fieldset>
-          <fieldset>
-            <legend className="text-sm font-medium text-slate-700">
-              Deliver the files to ({deliverTo.length} chosen)
-            </legend>
-            <div className="mt-1 max-h-32 overflow-y-auto rounded-md border border-slate-200 p-2">
-              {fileDestinations.length === 0 && (
-                <p className="text-sm text-slate-500">
-                  No file destinations yet: add a folder, S3 bucket, SFTP server, e-mail or webhook
-                  on the Destinations page. Without one, the files wait in DataHaul.
-                </p>
-              )}
-              {fileDestinations.map((destination) => (
-                <label key={destination.id} className="flex items-center gap-2 py-0.5 text-sm">
-                  <input
-                    type="checkbox"
-                    checked={deliverTo.includes(destination.id)}
-                    onChange={(e) =>
-                      setDeliverTo(
-                        e.target.checked
-                          ? [...deliverTo, destination.id]
-                          : deliverTo.filter((id) => id !== destination.id),
-                      )
-                    }
-                  />
-                  {destination.name}
-                  <span className="text-xs text-slate-600">{destination.kindLabel}</span>
-                </label>
-              ))}
-            </div>
-            <FieldProblem errors={errors} path="deliverTo" />
-          </fieldset>
+          <CheckList
+            legend="Reports"
+            isHidden={Boolean(pipelineId)}
+            items={(reports.data ?? []).map((r) => ({
+              id: r.id,
+              name: r.name,
+              detail: r.connectorName,
+            }))}
+            chosen={reportIds}
+            onChange={setReportIds}
+            empty={reports.data ? "No reports yet." : null}
+            problem={<FieldProblem errors={errors} path="reportIds" />}
+          />
+          <CheckList
+            legend="Deliver the files to"
+            items={fileDestinations.map((d) => ({ id: d.id, name: d.name, detail: d.kindLabel }))}
+            chosen={deliverTo}
+            onChange={setDeliverTo}
+            empty={
+              connectors.data
+                ? "No file destinations yet: add a folder, S3 bucket, SFTP server, e-mail or webhook on the Destinations page. Without one, the files wait in DataHaul."
+                : null
+            }
+            problem={<FieldProblem errors={errors} path="deliverTo" />}
+          />
           <fieldset className="grid gap-3">
             <legend className="text-sm font-medium text-slate-700">When</legend>
             <div className="flex gap-4 text-sm">
@@ -368,5 +334,52 @@ export function ScheduleForm({
         </Button>
       </div>
     </form>
+  );
+}
+
+/** Checkboxes over a list of things, with how many are chosen in the legend. */
+function CheckList({
+  legend,
+  items,
+  chosen,
+  onChange,
+  empty,
+  problem,
+  isHidden = false,
+}: {
+  legend: string;
+  items: { id: string; name: string; detail: string }[];
+  chosen: string[];
+  onChange: (chosen: string[]) => void;
+  /** said while the list is loaded and empty */
+  empty: string | null;
+  problem: React.ReactNode;
+  isHidden?: boolean;
+}) {
+  return (
+    <fieldset hidden={isHidden}>
+      <legend className="text-sm font-medium text-slate-700">
+        {legend} ({chosen.length} chosen)
+      </legend>
+      <div className="mt-1 max-h-40 overflow-y-auto rounded-md border border-slate-200 p-2">
+        {items.length === 0 && empty && <p className="text-sm text-slate-500">{empty}</p>}
+        {items.map((item) => (
+          <label key={item.id} className="flex items-center gap-2 py-0.5 text-sm">
+            <input
+              type="checkbox"
+              checked={chosen.includes(item.id)}
+              onChange={(e) =>
+                onChange(
+                  e.target.checked ? [...chosen, item.id] : chosen.filter((id) => id !== item.id),
+                )
+              }
+            />
+            {item.name}
+            <span className="text-xs text-slate-600">{item.detail}</span>
+          </label>
+        ))}
+      </div>
+      {problem}
+    </fieldset>
   );
 }

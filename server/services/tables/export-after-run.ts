@@ -1,11 +1,13 @@
 import "server-only";
 import { db } from "@/server/db";
 import { logger } from "@/server/logger";
+import { deliverToOf } from "../deliveries/start-deliveries";
 import { startExport } from "./start-export";
 
 /**
  * The exports that follow a report run: the transforms of the run's reports' tables that ask for
- * it, for each report that succeeded. A scheduled run's exports carry its schedule. A transform
+ * it, for each report that succeeded. A scheduled run's exports carry its schedule, and deliver
+ * their files where the run delivers its own. A transform
  * that cannot start (its steps no longer fit) is logged; the run stays as it ended.
  */
 export async function startExportsAfterReportRun(runJobId: string): Promise<string[]> {
@@ -29,6 +31,8 @@ export async function startExportsAfterReportRun(runJobId: string): Promise<stri
         createdById: run.createdById,
         scheduleId: run.scheduleId ?? undefined,
         afterRunJobId: run.id,
+        // the run's destinations take the exported files too
+        deliverTo: deliverToOf(run.options),
       });
       started.push(jobId);
     } catch (error) {

@@ -67,8 +67,13 @@ export async function startExport(
     tables,
     steps,
     ...(input.afterRunJobId ? { afterRunJobId: input.afterRunJobId } : {}),
+    // after a run, a destination deleted since fails its step visibly rather than the export
     ...(parsed.deliverTo.length > 0
-      ? { deliverTo: await checkFileDestinations(parsed.deliverTo) }
+      ? {
+          deliverTo: input.afterRunJobId
+            ? parsed.deliverTo
+            : await checkFileDestinations(parsed.deliverTo),
+        }
       : {}),
   };
   const job = await db.job.create({

@@ -33,7 +33,7 @@ export function DeliveryDetail({ jobId }: { jobId: string }) {
           <StatusBadge status={job.status} />
           <span className="text-sm text-slate-600">
             {files.length} file{files.length === 1 ? "" : "s"} ({formatBytes(bytes)}) of{" "}
-            <Link href={`/jobs/${source.id}`} className="text-brand-600 hover:underline">
+            <Link href={`/jobs/${source.id}`} className="text-brand-600 underline">
               {source.title}
             </Link>
           </span>
