@@ -376,4 +376,53 @@ describe("file destinations", () => {
     expect(fs.readdirSync(folder)).toEqual([`Sales_${day}.csv`]);
     expect(await startMissedDeliveries()).toBe(0);
   });
+
+  it("a pipeline runs a report, exports its transform and delivers the files, each stage on its page", async () => {
+    const { saveConnector } = await services();
+    const { savePipeline, startPipelineRun } =
+      await import("@/server/services/pipelines/pipelines");
+    const { getPipelineProgress } = await import("@/server/services/pipelines/pipeline-progress");
+    const report = await app.db.report.findUniqueOrThrow({ where: { name: "Sales" } });
+    const transform = await app.db.transform.findUniqueOrThrow({
+      where: { name: "Sales by region" },
+    });
+    const { id: weekly } = await saveConnector({
+      name: "Weekly share",
+      kind: "folder",
+      baseUrl: "",
+      settings: { subPath: "weekly" },
+    });
+    await expect(
+      savePipeline({
+        name: "Sales to a sheet",
+        reportId: report.id,
+        transformId: transform.id,
+        connectorId: weekly,
+        action: "push",
+        createdById: app.userId,
+      }),
+    ).rejects.toThrow("Weekly share takes no rows.");
+    const pipeline = await savePipeline({
+      name: "Sales to the weekly share",
+      reportId: report.id,
+      transformId: transform.id,
+      connectorId: weekly,
+      action: "deliver",
+      createdById: app.userId,
+    });
+    const { jobId } = await startPipelineRun({ pipelineId: pipeline.id, createdById: app.userId });
+    expect((await waitForJobEnd(app, jobId, 60_000)).status).toBe("completed");
+    const progress = await getPipelineProgress(jobId);
+    expect(progress!.stages.map((stage) => [stage.label, stage.status])).toEqual([
+      ["Run the report", "completed"],
+      ["Export the rows to files", "completed"],
+      ["Deliver the files", "completed"],
+    ]);
+    const exportJobId = progress!.stages[1]!.jobId!;
+    const output = await app.db.exportOutput.findFirstOrThrow({ where: { jobId: exportJobId } });
+    expect(fs.readdirSync(path.join(folderRoot, "weekly"))).toEqual(["Sales by region.csv"]);
+    expect(sha256(fs.readFileSync(path.join(folderRoot, "weekly", "Sales by region.csv")))).toBe(
+      output.sha256,
+    );
+  });
 });

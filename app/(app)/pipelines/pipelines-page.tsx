@@ -4,13 +4,16 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import type { TPipelineView } from "@/server/services/pipelines/pipelines";
+import type { TPipelineAction, TPipelineView } from "@/server/services/pipelines/pipelines";
 import { FieldProblem, fieldErrorsOf, FormProblem } from "../../_components/form-errors";
 import { INPUT } from "../../_components/schema-field";
 import { useTRPC } from "../../_components/trpc";
 import { Alert, Button, ButtonLink, Card, PageTitle, StatusBadge } from "../../_components/ui";
 
-/** Saved chains: run a report, take a transform's result, push it or refresh a destination. */
+/**
+ * Saved chains: run a report, take a transform's result, then push it, refresh a destination, or
+ * export it and deliver the files.
+ */
 export function PipelinesPage() {
   const trpc = useTRPC();
   const router = useRouter();
@@ -28,7 +31,7 @@ export function PipelinesPage() {
     <div>
       <PageTitle
         title="Pipelines"
-        subtitle="A report run, a transform and a destination, one after the other: run one by hand, or on a schedule to keep a sheet or a dataset fresh."
+        subtitle="A report run, a transform and a destination, one after the other: run one by hand, or on a schedule to keep a sheet, a dataset or a folder fresh."
         actions={
           <>
             <ButtonLink href="/schedules">Schedules</ButtonLink>
@@ -146,7 +149,7 @@ function PipelineForm({
         : "",
   );
   const [connectorId, setConnectorId] = useState(pipeline?.connectorId ?? "");
-  const [action, setAction] = useState<"push" | "refresh">(pipeline?.action ?? "push");
+  const [action, setAction] = useState<TPipelineAction>(pipeline?.action ?? "push");
   const [mode, setMode] = useState<"replace" | "append">(pipeline?.mode ?? "replace");
   const save = useMutation(trpc.pipelines.save.mutationOptions({ onSuccess: onDone }));
   const errors = fieldErrorsOf(save.error);
@@ -154,8 +157,10 @@ function PipelineForm({
   const actions = [
     destination?.destination?.takesRows ? ("push" as const) : null,
     destination?.destination?.canRefresh ? ("refresh" as const) : null,
-  ].filter((a): a is "push" | "refresh" => a !== null);
-  const chosenAction = actions.includes(action) ? action : (actions[0] ?? "push");
+    destination?.destination?.takesFiles ? ("deliver" as const) : null,
+  ].filter((a): a is TPipelineAction => a !== null);
+  const takesRows = chosenActionOf(actions, action) !== "refresh";
+  const chosenAction = chosenActionOf(actions, action);
 
   return (
     <form
@@ -168,8 +173,8 @@ function PipelineForm({
           id: pipeline?.id,
           name,
           reportId: reportId || null,
-          transformId: chosenAction === "push" && type === "transform" ? sourceId : null,
-          tableId: chosenAction === "push" && type === "table" ? sourceId : null,
+          transformId: takesRows && type === "transform" ? sourceId : null,
+          tableId: takesRows && type === "table" ? sourceId : null,
           connectorId,
           action: chosenAction,
           mode,
@@ -233,18 +238,18 @@ function PipelineForm({
           <select
             id="pipeline-action"
             value={chosenAction}
-            onChange={(e) => setAction(e.target.value as "push" | "refresh")}
+            onChange={(e) => setAction(e.target.value as TPipelineAction)}
             className={INPUT}
             disabled={actions.length < 2}
           >
             {(actions.length > 0 ? actions : (["push"] as const)).map((a) => (
               <option key={a} value={a}>
-                {a === "push" ? "Push rows" : "Refresh"}
+                {ACTION_LABELS[a]}
               </option>
             ))}
           </select>
         </label>
-        {chosenAction === "push" && (
+        {takesRows && (
           <>
             <label htmlFor="pipeline-source" className="block text-sm font-medium text-slate-700">
               2. Rows from
@@ -273,18 +278,20 @@ function PipelineForm({
               </select>
               <FieldProblem errors={errors} path="transformId" />
             </label>
-            <label htmlFor="pipeline-mode" className="block text-sm font-medium text-slate-700">
-              3. Mode
-              <select
-                id="pipeline-mode"
-                value={mode}
-                onChange={(e) => setMode(e.target.value as "replace" | "append")}
-                className={INPUT}
-              >
-                <option value="replace">Replace (clear, then write)</option>
-                <option value="append">Append</option>
-              </select>
-            </label>
+            {chosenAction === "push" && (
+              <label htmlFor="pipeline-mode" className="block text-sm font-medium text-slate-700">
+                3. Mode
+                <select
+                  id="pipeline-mode"
+                  value={mode}
+                  onChange={(e) => setMode(e.target.value as "replace" | "append")}
+                  className={INPUT}
+                >
+                  <option value="replace">Replace (clear, then write)</option>
+                  <option value="append">Append</option>
+                </select>
+              </label>
+            )}
           </>
         )}
       </div>
@@ -303,4 +310,15 @@ function PipelineForm({
       </div>
     </form>
   );
+}
+
+const ACTION_LABELS: Record<TPipelineAction, string> = {
+  push: "Push rows",
+  refresh: "Refresh",
+  deliver: "Export to files and deliver them",
+};
+
+/** The action chosen, if the destination can do it; else the first it can. */
+function chosenActionOf(actions: TPipelineAction[], wanted: TPipelineAction): TPipelineAction {
+  return actions.includes(wanted) ? wanted : (actions[0] ?? "push");
 }

@@ -25,6 +25,16 @@ async function stageError(jobId: string, status: string): Promise<string | null>
   if (status !== "failed" && status !== "completed_with_errors") return null;
   const push = await db.push.findUnique({ where: { jobId }, select: { error: true } });
   if (push?.error) return push.error;
+  const delivery = await db.delivery.findFirst({
+    where: { jobId, state: "failed" },
+    select: { connectorName: true, error: true },
+  });
+  if (delivery?.error) return `${delivery.connectorName}: ${delivery.error}`;
+  const output = await db.exportOutput.findFirst({
+    where: { jobId, state: "failed" },
+    select: { error: true },
+  });
+  if (output?.error) return output.error;
   const item = await db.reportRunItem.findFirst({
     where: { jobId, state: "failed" },
     select: { error: true },
@@ -43,9 +53,14 @@ export async function getPipelineProgress(jobId: string): Promise<TPipelineProgr
       label:
         options.action === "refresh"
           ? "Refresh the destination"
-          : `Push the rows (${options.mode})`,
+          : options.action === "deliver"
+            ? "Export the rows to files"
+            : `Push the rows (${options.mode})`,
       jobId: options.deliveryJobId,
     },
+    ...(options.action === "deliver"
+      ? [{ label: "Deliver the files", jobId: options.fileDeliveryJobId }]
+      : []),
   ];
   const stages: TPipelineStage[] = [];
   let isStartErrorShown = false;

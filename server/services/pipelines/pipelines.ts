@@ -6,6 +6,9 @@ import { AppError } from "@/server/errors";
 import { enqueueJob } from "../jobs/enqueue-job";
 import { jobTitleFields } from "../jobs/job-title";
 
+export const PIPELINE_ACTIONS = ["push", "refresh", "deliver"] as const;
+export type TPipelineAction = (typeof PIPELINE_ACTIONS)[number];
+
 export const ZPipelineInput = z
   .object({
     id: z.string().optional(),
@@ -15,11 +18,13 @@ export const ZPipelineInput = z
     transformId: z.string().min(1).nullish(),
     tableId: z.string().min(1).nullish(),
     connectorId: z.string().min(1, "Choose a destination."),
-    action: z.enum(["push", "refresh"]).default("push"),
+    /** push the rows, refresh the destination, or export the rows and deliver the files there */
+    action: z.enum(PIPELINE_ACTIONS).default("push"),
     mode: z.enum(["replace", "append"]).default("replace"),
   })
   .refine((input) => input.action === "refresh" || input.transformId || input.tableId, {
-    message: "A pipeline that pushes rows needs a transform or a table to take them from.",
+    message:
+      "A pipeline that pushes or delivers rows needs a transform or a table to take them from.",
     path: ["transformId"],
   });
 export type TPipelineInput = z.input<typeof ZPipelineInput>;
@@ -35,7 +40,7 @@ export type TPipelineView = {
   tableName: string | null;
   connectorId: string;
   connectorName: string | null;
-  action: "push" | "refresh";
+  action: TPipelineAction;
   mode: "replace" | "append";
   /** "Report Sales → transform North → push to Team sheet (replace)" */
   stages: string[];
@@ -64,6 +69,9 @@ export async function listPipelines(): Promise<TPipelineView[]> {
     const transformName = nameOf(transforms, pipeline.transformId);
     const tableName = nameOf(tables, pipeline.tableId);
     const connectorName = nameOf(connectors, pipeline.connectorId);
+    const rowsName = transformName
+      ? `the transform ${transformName}`
+      : `the table ${tableName ?? "(deleted)"}`;
     const last = runs.find(
       (run) => (JSON.parse(run.options) as TPipelineRunOptions).pipelineId === pipeline.id,
     );
@@ -78,13 +86,15 @@ export async function listPipelines(): Promise<TPipelineView[]> {
       tableName,
       connectorId: pipeline.connectorId,
       connectorName,
-      action: pipeline.action as "push" | "refresh",
+      action: pipeline.action as TPipelineAction,
       mode: pipeline.mode as "replace" | "append",
       stages: [
         pipeline.reportId ? `run the report ${reportName ?? "(deleted)"}` : null,
-        pipeline.action === "push"
-          ? `push ${transformName ? `the transform ${transformName}` : `the table ${tableName ?? "(deleted)"}`} to ${connectorName ?? "(deleted)"} (${pipeline.mode})`
-          : `refresh ${connectorName ?? "(deleted)"}`,
+        pipeline.action === "refresh"
+          ? `refresh ${connectorName ?? "(deleted)"}`
+          : pipeline.action === "deliver"
+            ? `export ${rowsName} and deliver the files to ${connectorName ?? "(deleted)"}`
+            : `push ${rowsName} to ${connectorName ?? "(deleted)"} (${pipeline.mode})`,
       ].filter((stage): stage is string => stage !== null),
       lastRun: last ? { jobId: last.id, status: last.status, createdAt: last.createdAt } : null,
       updatedAt: pipeline.updatedAt,
@@ -109,6 +119,9 @@ export async function savePipeline(
   if (input.action === "refresh" && !role?.canRefresh) {
     throw new AppError("BAD_REQUEST", `${connector.name} has nothing to refresh.`);
   }
+  if (input.action === "deliver" && !role?.takesFiles) {
+    throw new AppError("BAD_REQUEST", `${connector.name} takes no files.`);
+  }
   if (input.reportId && !(await db.report.findUnique({ where: { id: input.reportId } }))) {
     throw new AppError("BAD_REQUEST", "The report does not exist (it may have been deleted).");
   }
@@ -125,8 +138,8 @@ export async function savePipeline(
   const data = {
     name: input.name,
     reportId: input.reportId ?? null,
-    transformId: input.action === "push" ? (input.transformId ?? null) : null,
-    tableId: input.action === "push" && !input.transformId ? (input.tableId ?? null) : null,
+    transformId: input.action !== "refresh" ? (input.transformId ?? null) : null,
+    tableId: input.action !== "refresh" && !input.transformId ? (input.tableId ?? null) : null,
     connectorId: input.connectorId,
     action: input.action,
     mode: input.mode,
@@ -158,10 +171,12 @@ export type TPipelineRunOptions = {
   transformId: string | null;
   tableId: string | null;
   connectorId: string;
-  action: "push" | "refresh";
+  action: TPipelineAction;
   mode: "replace" | "append";
   reportJobId?: string;
   deliveryJobId?: string;
+  /** a deliver pipeline: the delivery of its export's files, once the export ended */
+  fileDeliveryJobId?: string;
   /** file destinations the report stage's files go to once the run ends */
   deliverTo?: string[];
   /** why a stage could not start, in plain words */
@@ -185,7 +200,7 @@ export async function startPipelineRun(args: {
     transformId: pipeline.transformId,
     tableId: pipeline.tableId,
     connectorId: pipeline.connectorId,
-    action: pipeline.action as "push" | "refresh",
+    action: pipeline.action as TPipelineAction,
     mode: pipeline.mode as "replace" | "append",
     ...(args.deliverTo?.length ? { deliverTo: args.deliverTo } : {}),
   };
@@ -193,7 +208,7 @@ export async function startPipelineRun(args: {
     data: {
       kind: "pipeline",
       ...jobTitleFields(pipeline.name),
-      totalItems: pipeline.reportId ? 2 : 1,
+      totalItems: (pipeline.reportId ? 1 : 0) + (pipeline.action === "deliver" ? 2 : 1),
       options: JSON.stringify(options),
       createdById: args.createdById,
       scheduleId: args.scheduleId ?? null,

@@ -3,12 +3,14 @@ import { db } from "@/server/db";
 import { publishJobChange, subscribeJobChanges } from "@/server/jobs/progress";
 import { drainSignal, trackRunningJob } from "@/server/jobs/running-jobs";
 import { logger } from "@/server/logger";
+import { startDeliveries } from "../deliveries/start-deliveries";
 import { startPush, startRefresh } from "../destinations/start-push";
 import { markJobFinished } from "../jobs/finish-job";
 import { ITEM_LEASE_MS, ITEM_LEASE_RENEW_MS, pauseUntil } from "../jobs/job-kind";
 import { FINAL_JOB_STATES } from "../jobs/job-progress";
 import { RUNNABLE_JOB_STATES, forgetPauses } from "../jobs/pause-job";
 import { startReportRun } from "../reports/start-report-run";
+import { startExport } from "../tables/start-export";
 import type { TPipelineRunOptions } from "./pipelines";
 
 export const PIPELINE_QUEUE = "pipeline.run";
@@ -107,23 +109,31 @@ async function runStages(
     if (status !== "completed") return "failed";
   }
   if (!options.deliveryJobId) {
+    const rows = options.transformId
+      ? { transformId: options.transformId }
+      : { tableId: options.tableId ?? "" };
     const started = await (
-      options.action === "refresh"
-        ? startRefresh({
-            connectorId: options.connectorId,
+      options.action === "deliver"
+        ? startExport({
+            ...rows,
+            deliverTo: [options.connectorId],
             createdById,
             scheduleId: scheduleId ?? undefined,
           })
-        : startPush({
-            connectorId: options.connectorId,
-            mode: options.mode,
-            ...(options.transformId
-              ? { transformId: options.transformId }
-              : { tableId: options.tableId ?? "" }),
-            createdById,
-            scheduleId: scheduleId ?? undefined,
-            pipelineRunJobId: jobId,
-          })
+        : options.action === "refresh"
+          ? startRefresh({
+              connectorId: options.connectorId,
+              createdById,
+              scheduleId: scheduleId ?? undefined,
+            })
+          : startPush({
+              connectorId: options.connectorId,
+              mode: options.mode,
+              ...rows,
+              createdById,
+              scheduleId: scheduleId ?? undefined,
+              pipelineRunJobId: jobId,
+            })
     ).catch((error: unknown) => {
       options.startError = `the ${options.action} could not start: ${(error as Error).message}`;
       return null;
@@ -136,6 +146,32 @@ async function runStages(
     await saveOptions(jobId, options);
   }
   const status = await stageEnd(options.deliveryJobId, signal);
+  if (status === null) return null;
+  if (status !== "completed") return "failed";
+  if (options.action !== "deliver") return "completed";
+  return deliverExportedFiles(jobId, options, options.deliveryJobId, signal);
+}
+
+/** A deliver pipeline's last stage: the delivery of its export's files, followed to its end. */
+async function deliverExportedFiles(
+  jobId: string,
+  options: TPipelineRunOptions,
+  exportJobId: string,
+  signal: AbortSignal,
+): Promise<"completed" | "failed" | null> {
+  if (!options.fileDeliveryJobId) {
+    // the export's end starts it; this starts it too when a stop came between the two
+    await startDeliveries(exportJobId);
+    const step = await db.delivery.findFirst({ where: { sourceJobId: exportJobId } });
+    if (!step) {
+      options.startError = "the export wrote no file, so nothing was delivered";
+      await saveOptions(jobId, options);
+      return "failed";
+    }
+    options.fileDeliveryJobId = step.jobId;
+    await saveOptions(jobId, options);
+  }
+  const status = await stageEnd(options.fileDeliveryJobId, signal);
   if (status === null) return null;
   return status === "completed" ? "completed" : "failed";
 }
@@ -164,7 +200,7 @@ async function cancelActiveStage(jobId: string): Promise<void> {
   if (!job || job.status !== "cancelled") return;
   const options = JSON.parse(job.options) as TPipelineRunOptions;
   const { cancelJob } = await import("../jobs/job-actions");
-  for (const stageId of [options.deliveryJobId, options.reportJobId]) {
+  for (const stageId of [options.fileDeliveryJobId, options.deliveryJobId, options.reportJobId]) {
     if (!stageId) continue;
     await cancelJob(stageId).catch(() => undefined);
   }
