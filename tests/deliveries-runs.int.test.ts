@@ -272,6 +272,43 @@ describe("file destinations", () => {
     expect(webhook.calls).toHaveLength(1);
   });
 
+  it("a delivery cancelled while the SFTP server holds its writes ends cancelled, with no file in sight", async () => {
+    const { startExport, cancelJob } = await services();
+    const release = sftp.holdWrites();
+    try {
+      const { jobId } = await startExport({
+        tableId,
+        fileName: "Held",
+        createdById: app.userId,
+        deliverTo: [ids["Partner SFTP"]!],
+      });
+      await waitForJobEnd(app, jobId);
+      const step = await waitFor(
+        () => app.db.delivery.findFirst({ where: { sourceJobId: jobId } }),
+        20_000,
+      );
+      // the upload has begun and its first write waits for an answer
+      await waitFor(
+        () => sftp.operations.some((op) => /^OPEN \/incoming\/\.Held\.csv\.tmp-/.test(op)),
+        20_000,
+      );
+      await cancelJob(step.jobId);
+      const cancelled = await waitFor(async () => {
+        const row = await app.db.delivery.findUnique({ where: { id: step.id } });
+        return row?.state === "cancelled" ? row : null;
+      }, 20_000);
+      expect(cancelled.error).toBe("cancelled");
+      expect((await app.db.job.findUniqueOrThrow({ where: { id: step.jobId } })).status).toBe(
+        "cancelled",
+      );
+    } finally {
+      release();
+    }
+    expect(
+      fs.readdirSync(path.join(sftp.root, "incoming")).filter((n) => !n.startsWith(".")),
+    ).not.toContain("Held.csv");
+  });
+
   it("refuses a destination that takes no files before the export starts", async () => {
     const { startExport } = await services();
     await expect(
