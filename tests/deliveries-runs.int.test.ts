@@ -455,6 +455,13 @@ describe("file destinations", () => {
       ["Export the rows to files", "completed"],
       ["Deliver the files", "completed"],
     ]);
+    const { listPipelines } = await import("@/server/services/pipelines/pipelines");
+    const listed = (await listPipelines()).find((p) => p.id === pipeline.id);
+    expect(listed?.lastRun).toMatchObject({ jobId, status: "completed" });
+    expect(listed?.stages).toEqual([
+      "run the report Sales",
+      "export the transform Sales by region and deliver the files to Weekly share",
+    ]);
     const exportJobId = progress!.stages[1]!.jobId!;
     const output = await app.db.exportOutput.findFirstOrThrow({ where: { jobId: exportJobId } });
     expect(fs.readdirSync(path.join(folderRoot, "weekly"))).toEqual(["Sales by region.csv"]);

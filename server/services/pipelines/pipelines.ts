@@ -50,21 +50,25 @@ export type TPipelineView = {
 
 export async function listPipelines(): Promise<TPipelineView[]> {
   const pipelines = await db.pipeline.findMany({ orderBy: { name: "asc" } });
-  const [reports, transforms, tables, connectors, runs] = await Promise.all([
+  const [reports, transforms, tables, connectors, lastRuns] = await Promise.all([
     db.report.findMany({ select: { id: true, name: true } }),
     db.transform.findMany({ select: { id: true, name: true } }),
     db.dataTable.findMany({ select: { id: true, name: true } }),
     db.connector.findMany({ select: { id: true, name: true } }),
-    db.job.findMany({
-      where: { kind: "pipeline" },
-      orderBy: { createdAt: "desc" },
-      take: 500,
-      select: { id: true, status: true, createdAt: true, options: true },
-    }),
+    // each pipeline's newest run, however many runs other pipelines had since
+    Promise.all(
+      pipelines.map((pipeline) =>
+        db.job.findFirst({
+          where: { kind: "pipeline", options: { contains: `"pipelineId":"${pipeline.id}"` } },
+          orderBy: { createdAt: "desc" },
+          select: { id: true, status: true, createdAt: true },
+        }),
+      ),
+    ),
   ]);
   const nameOf = (list: { id: string; name: string }[], id: string | null) =>
     id ? (list.find((row) => row.id === id)?.name ?? null) : null;
-  return pipelines.map((pipeline) => {
+  return pipelines.map((pipeline, index) => {
     const reportName = nameOf(reports, pipeline.reportId);
     const transformName = nameOf(transforms, pipeline.transformId);
     const tableName = nameOf(tables, pipeline.tableId);
@@ -72,9 +76,7 @@ export async function listPipelines(): Promise<TPipelineView[]> {
     const rowsName = transformName
       ? `the transform ${transformName}`
       : `the table ${tableName ?? "(deleted)"}`;
-    const last = runs.find(
-      (run) => (JSON.parse(run.options) as TPipelineRunOptions).pipelineId === pipeline.id,
-    );
+    const last = lastRuns[index];
     return {
       id: pipeline.id,
       name: pipeline.name,
