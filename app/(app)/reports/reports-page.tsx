@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useState } from "react";
+import { Fragment, useState } from "react";
 import type { TReportView } from "@/server/services/reports/reports";
 import {
   byName,
@@ -13,6 +13,7 @@ import {
   NoMatches,
   useLoadedList,
 } from "../../_components/list-controls";
+import { RunHistory } from "../../_components/run-history";
 import { useTRPC } from "../../_components/trpc";
 import { CONNECTOR_KIND_LABELS } from "@/server/connectors/kind-schemas";
 import { Alert, Button, ButtonLink, Card, PageTitle, StatusBadge } from "../../_components/ui";
@@ -59,6 +60,7 @@ export function ReportsPage() {
   const queryClient = useQueryClient();
   const reports = useQuery(trpc.reports.list.queryOptions());
   const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [historyOf, setHistoryOf] = useState<string | null>(null);
   const [editing, setEditing] = useState<TReportView | "new" | null>(null);
   const [isImporting, setImporting] = useState(false);
   const [maxConcurrency, setMaxConcurrency] = useState(4);
@@ -240,38 +242,53 @@ export function ReportsPage() {
             </thead>
             <tbody className="divide-y divide-slate-100">
               {shown.map((report) => (
-                <tr key={report.id} data-testid="report-row">
-                  <td className="px-4 py-2">
-                    <input
-                      type="checkbox"
-                      aria-label={`Select ${report.name}`}
-                      checked={selected.has(report.id)}
-                      onChange={() => toggle(report.id)}
-                    />
-                  </td>
-                  <td className="px-2 py-2 font-medium">{report.name}</td>
-                  <td className="hidden px-2 py-2 text-slate-600 sm:table-cell">
-                    {report.connectorName}
-                  </td>
-                  <td
-                    className="hidden max-w-xs truncate px-2 py-2 font-mono text-xs text-slate-600 md:table-cell"
-                    title={report.queryText}
-                  >
-                    {report.queryText}
-                  </td>
-                  <td className="px-2 py-2">
-                    {report.lastRun ? (
-                      <Link href={`/jobs/${report.lastRun.jobId}`} className="hover:underline">
-                        <StatusBadge status={report.lastRun.state} />
-                      </Link>
-                    ) : (
-                      <span className="text-xs text-slate-500">never</span>
-                    )}
-                  </td>
-                  <td className="px-2 py-2 text-right">
-                    <Button onClick={() => setEditing(report)}>Edit</Button>
-                  </td>
-                </tr>
+                <Fragment key={report.id}>
+                  <tr data-testid="report-row">
+                    <td className="px-4 py-2">
+                      <input
+                        type="checkbox"
+                        aria-label={`Select ${report.name}`}
+                        checked={selected.has(report.id)}
+                        onChange={() => toggle(report.id)}
+                      />
+                    </td>
+                    <td className="px-2 py-2 font-medium">{report.name}</td>
+                    <td className="hidden px-2 py-2 text-slate-600 sm:table-cell">
+                      {report.connectorName}
+                    </td>
+                    <td
+                      className="hidden max-w-xs truncate px-2 py-2 font-mono text-xs text-slate-600 md:table-cell"
+                      title={report.queryText}
+                    >
+                      {report.queryText}
+                    </td>
+                    <td className="px-2 py-2">
+                      {report.lastRun ? (
+                        <Link href={`/jobs/${report.lastRun.jobId}`} className="hover:underline">
+                          <StatusBadge status={report.lastRun.state} />
+                        </Link>
+                      ) : (
+                        <span className="text-xs text-slate-500">never</span>
+                      )}
+                    </td>
+                    <td className="px-2 py-2 text-right whitespace-nowrap">
+                      <Button
+                        aria-expanded={historyOf === report.id}
+                        onClick={() => setHistoryOf(historyOf === report.id ? null : report.id)}
+                      >
+                        History
+                      </Button>{" "}
+                      <Button onClick={() => setEditing(report)}>Edit</Button>
+                    </td>
+                  </tr>
+                  {historyOf === report.id && (
+                    <tr>
+                      <td colSpan={6} className="bg-white px-4 py-3">
+                        <RunHistory of="report" id={report.id} />
+                      </td>
+                    </tr>
+                  )}
+                </Fragment>
               ))}
             </tbody>
           </table>

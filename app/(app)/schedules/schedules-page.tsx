@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import type { TScheduleView } from "@/server/services/schedules/schedules";
+import { RunHistory } from "../../_components/run-history";
 import { useTRPC } from "../../_components/trpc";
 import { BROWSER_TIME_ZONE, formatIn } from "../../_components/format-time";
 import {
@@ -75,6 +76,7 @@ export function SchedulesPage() {
   const queryClient = useQueryClient();
   const schedules = useQuery({ ...trpc.schedules.list.queryOptions(), refetchInterval: 15_000 });
   const [editing, setEditing] = useState<TScheduleView | "new" | null>(null);
+  const [historyOf, setHistoryOf] = useState<string | null>(null);
   const invalidate = () =>
     queryClient.invalidateQueries({ queryKey: trpc.schedules.list.queryKey() });
   const setEnabled = useMutation(
@@ -209,6 +211,12 @@ export function SchedulesPage() {
               </div>
               <div className="flex flex-wrap gap-2">
                 <Button
+                  aria-expanded={historyOf === schedule.id}
+                  onClick={() => setHistoryOf(historyOf === schedule.id ? null : schedule.id)}
+                >
+                  History
+                </Button>
+                <Button
                   onClick={() =>
                     setEnabled.mutate({ id: schedule.id, isEnabled: !schedule.isEnabled })
                   }
@@ -228,6 +236,11 @@ export function SchedulesPage() {
                   Delete
                 </Button>
               </div>
+              {historyOf === schedule.id && (
+                <div className="lg:col-span-4">
+                  <RunHistory of="schedule" id={schedule.id} />
+                </div>
+              )}
             </li>
           ))}
         </ul>

@@ -1,3 +1,8 @@
+import {
+  getReportHistory,
+  getScheduleHistory,
+  ZHistoryInput,
+} from "@/server/services/reports/run-history";
 import { getSourceDeliveries } from "@/server/services/deliveries/delivery-progress";
 import "server-only";
 import { z } from "zod";
@@ -357,6 +362,33 @@ export const REST_ROUTES: TRestRoute[] = [
         throw new AppError("NOT_FOUND", "This job does not exist (it may have been deleted).");
       return deliveries;
     },
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/reports/{reportId}/history",
+    scope: "read",
+    tag: "Reports",
+    summary: "A report's run history",
+    description:
+      "Its latest ended runs, oldest first (limit, 30 by default, 200 at most): when, the outcome, rows, bytes, how long it took, whether the system cut the rows short, and a failure's reason.",
+    params: z.object({ reportId: z.uuid() }),
+    query: z.object({ limit: ZHistoryInput.shape.limit }),
+    success: { status: 200, description: "The report's name and its runs." },
+    handle: ({ params, query }) => getReportHistory({ id: params.reportId, limit: query.limit }),
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/schedules/{scheduleId}/history",
+    scope: "read",
+    tag: "Reports",
+    summary: "A schedule's run history",
+    description:
+      "Its latest ended runs (report runs, or pipeline runs for a schedule of a pipeline), oldest first: status, the reports' rows and bytes together, duration, and the first failure's reason.",
+    params: z.object({ scheduleId: z.uuid() }),
+    query: z.object({ limit: ZHistoryInput.shape.limit }),
+    success: { status: 200, description: "The schedule's name and its runs." },
+    handle: ({ params, query }) =>
+      getScheduleHistory({ id: params.scheduleId, limit: query.limit }),
   }),
   defineRoute({
     method: "GET",

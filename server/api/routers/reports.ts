@@ -9,6 +9,7 @@ import {
   ZReportInput,
 } from "../../services/reports/reports";
 import { startReportRun, ZStartRunInput } from "../../services/reports/start-report-run";
+import { getReportHistory, ZHistoryInput } from "../../services/reports/run-history";
 import { previewReport, ZPreviewInput } from "../../services/reports/preview-report";
 import {
   browseConnector,
@@ -21,6 +22,7 @@ import { createTRPCRouter, protectedProcedure } from "../trpc";
 
 export const reportsRouter = createTRPCRouter({
   list: protectedProcedure.query(() => listReports()),
+  history: protectedProcedure.input(ZHistoryInput).query(({ input }) => getReportHistory(input)),
   save: protectedProcedure.input(ZReportInput).mutation(({ input }) => saveReport(input)),
   delete: protectedProcedure
     .input(z.object({ ids: z.array(z.uuid()).min(1) }))

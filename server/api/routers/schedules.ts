@@ -10,12 +10,14 @@ import {
   ZScheduleInput,
   ZScheduleTiming,
 } from "../../services/schedules/schedules";
+import { getScheduleHistory, ZHistoryInput } from "../../services/reports/run-history";
 import { createTRPCRouter, protectedProcedure } from "../trpc";
 
 const ZId = z.object({ id: z.uuid() });
 
 export const schedulesRouter = createTRPCRouter({
   list: protectedProcedure.query(() => listSchedules()),
+  history: protectedProcedure.input(ZHistoryInput).query(({ input }) => getScheduleHistory(input)),
   preview: protectedProcedure.input(ZScheduleTiming).query(({ input }) => previewSchedule(input)),
   save: protectedProcedure
     .input(ZScheduleInput)

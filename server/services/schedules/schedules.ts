@@ -165,10 +165,12 @@ export async function listSchedules() {
         include: { report: { select: { id: true, name: true } } },
       },
       pipeline: { select: { id: true, name: true } },
+      // the runs themselves: exports, pushes and deliveries that follow them carry the schedule too
       jobs: {
+        where: { kind: { in: ["report_run", "pipeline"] } },
         orderBy: { createdAt: "desc" },
-        take: 1,
-        select: { id: true, status: true, createdAt: true, finishedAt: true },
+        take: 5,
+        select: { id: true, kind: true, status: true, createdAt: true, finishedAt: true },
       },
     },
   });
@@ -200,7 +202,8 @@ export async function listSchedules() {
       nextRunAt: row.nextRunAt,
       lastFiredAt: row.lastFiredAt,
       lastOutcome: row.lastOutcome,
-      lastJob: row.jobs[0] ?? null,
+      lastJob:
+        row.jobs.find((job) => job.kind === (row.pipelineId ? "pipeline" : "report_run")) ?? null,
       reports: row.reports.map((r) => r.report),
       pipeline: row.pipeline,
       deliverTo,
