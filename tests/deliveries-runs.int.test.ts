@@ -414,6 +414,58 @@ describe("file destinations", () => {
     expect(await startMissedDeliveries()).toBe(0);
   });
 
+  it("a run retried after a failed report delivers again, now with every file", async () => {
+    const { saveConnector, retryFailedItems, getSourceDeliveries } = await services();
+    const { saveReport } = await import("@/server/services/reports/reports");
+    const { startReportRun } = await import("@/server/services/reports/start-report-run");
+    const source = (await app.db.connector.findUniqueOrThrow({ where: { name: "Exports host" } }))
+      .id;
+    const { id: first } = await saveReport({
+      name: "Retry A",
+      connectorId: source,
+      query: { url: `${csvHost.url}/exports/sales.csv` },
+    });
+    const gone = { name: "Retry B", connectorId: source };
+    const { id: second } = await saveReport({
+      ...gone,
+      query: { url: `${csvHost.url}/exports/missing.csv` },
+    });
+    const { id: share } = await saveConnector({
+      name: "Retry share",
+      kind: "folder",
+      baseUrl: "",
+      settings: { subPath: "retried" },
+    });
+    const { jobId } = await startReportRun({
+      reportIds: [first, second],
+      createdById: app.userId,
+      maxAttempts: 1,
+      deliverTo: [share],
+    });
+    expect((await waitForJobEnd(app, jobId)).status).toBe("completed_with_errors");
+    const round1 = await waitFor(
+      () => app.db.delivery.findFirst({ where: { sourceJobId: jobId } }),
+      20_000,
+    );
+    expect((await waitForJobEnd(app, round1.jobId)).status).toBe("completed");
+    const folder = path.join(folderRoot, "retried");
+    expect(fs.readdirSync(folder)).toHaveLength(1);
+
+    await saveReport({ id: second, ...gone, query: { url: `${csvHost.url}/exports/sales.csv` } });
+    await retryFailedItems(jobId, "all");
+    expect((await waitForJobEnd(app, jobId)).status).toBe("completed");
+    const round2 = await waitFor(
+      () =>
+        app.db.delivery.findFirst({ where: { sourceJobId: jobId, jobId: { not: round1.jobId } } }),
+      20_000,
+    );
+    expect((await waitForJobEnd(app, round2.jobId)).status).toBe("completed");
+    expect(fs.readdirSync(folder)).toHaveLength(2);
+    const shown = await getSourceDeliveries(jobId);
+    expect(shown!.deliveryJobId).toBe(round2.jobId);
+    expect(shown!.steps[0]!.files).toHaveLength(2);
+  });
+
   it("a pipeline runs a report, exports its transform and delivers the files, each stage on its page", async () => {
     const { saveConnector } = await services();
     const { savePipeline, startPipelineRun } =

@@ -3,6 +3,7 @@ CREATE TABLE "Delivery" (
     "id" TEXT NOT NULL PRIMARY KEY,
     "jobId" TEXT NOT NULL,
     "sourceJobId" TEXT NOT NULL,
+    "sourceFinishedAt" DATETIME NOT NULL,
     "position" INTEGER NOT NULL,
     "connectorId" TEXT,
     "connectorName" TEXT NOT NULL,
@@ -63,5 +64,5 @@ CREATE INDEX "Delivery_jobId_position_idx" ON "Delivery"("jobId", "position");
 CREATE INDEX "Delivery_state_leaseUntil_idx" ON "Delivery"("state", "leaseUntil");
 
 -- CreateIndex
-CREATE UNIQUE INDEX "Delivery_sourceJobId_connectorId_key" ON "Delivery"("sourceJobId", "connectorId");
+CREATE UNIQUE INDEX "Delivery_sourceJobId_sourceFinishedAt_connectorId_key" ON "Delivery"("sourceJobId", "sourceFinishedAt", "connectorId");
 

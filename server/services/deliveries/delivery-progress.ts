@@ -90,10 +90,12 @@ export async function getSourceDeliveries(sourceJobId: string): Promise<TSourceD
     select: { status: true, options: true },
   });
   if (!source) return null;
-  const rows = await db.delivery.findMany({
+  const all = await db.delivery.findMany({
     where: { sourceJobId },
-    orderBy: { position: "asc" },
+    orderBy: [{ sourceFinishedAt: "desc" }, { position: "asc" }],
   });
+  // the delivery of the job's latest ending (a retried job may have ended more than once)
+  const rows = all.filter((row) => row.jobId === all[0]?.jobId);
   if (rows.length > 0)
     return { deliveryJobId: rows[0]!.jobId, steps: rows.map(stepOf), waiting: [] };
   const ids = deliverToOf(source.options);

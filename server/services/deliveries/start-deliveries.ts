@@ -60,18 +60,28 @@ export async function checkFileDestinations(ids: string[]): Promise<string[]> {
 }
 
 /**
- * Starts the delivery of a finished job's files to the destinations it names, once: a job of kind
- * delivery with one step per destination. A job that produced no file starts none (its page says
- * so). Safe to call again: a second call finds the steps and does nothing.
+ * Starts the delivery of a finished job's files to the destinations it names, once per ending: a
+ * job of kind delivery with one step per destination. A job that produced no file starts none (its
+ * page says so). A job retried and ended again delivers again when its files changed (the report
+ * that failed the first time has its file now). Safe to call again: a second call for the same
+ * ending finds its steps and does nothing.
  */
 export async function startDeliveries(sourceJobId: string): Promise<string | null> {
   const source = await db.job.findUnique({ where: { id: sourceJobId } });
   if (!source || !FINISHED.includes(source.status)) return null;
   const connectorIds = [...new Set(deliverToOf(source.options))];
   if (connectorIds.length === 0) return null;
-  if (await db.delivery.findFirst({ where: { sourceJobId }, select: { id: true } })) return null;
+  const ending = source.finishedAt ?? source.createdAt;
+  const latest = await db.delivery.findFirst({
+    where: { sourceJobId },
+    orderBy: { sourceFinishedAt: "desc" },
+    select: { sourceFinishedAt: true, job: { select: { options: true } } },
+  });
+  if (latest && latest.sourceFinishedAt.getTime() >= ending.getTime()) return null;
   const { files, summary } = await sourceFilesOf(source);
   if (files.length === 0) return null;
+  if (latest && sameFiles((JSON.parse(latest.job.options) as TDeliveryJobOptions).files, files))
+    return null;
   const connectors = await db.connector.findMany({ where: { id: { in: connectorIds } } });
   const schedule = source.scheduleId
     ? await db.schedule.findUnique({
@@ -107,6 +117,7 @@ export async function startDeliveries(sourceJobId: string): Promise<string | nul
           return {
             jobId: created.id,
             sourceJobId,
+            sourceFinishedAt: ending,
             position,
             connectorId,
             connectorName: connector?.name ?? "a deleted destination",
@@ -131,6 +142,10 @@ export async function startDeliveries(sourceJobId: string): Promise<string | nul
   return job.id;
 }
 
+const sameFiles = (a: TSourceFile[], b: TSourceFile[]) =>
+  a.length === b.length &&
+  a.every((file, i) => file.sha256 === b[i]!.sha256 && file.name === b[i]!.name);
+
 /** Starts deliveries of finished jobs a stopped process left unstarted; returns how many. */
 export async function startMissedDeliveries(now = new Date()): Promise<number> {
   const finished = await db.job.findMany({
@@ -140,7 +155,7 @@ export async function startMissedDeliveries(now = new Date()): Promise<number> {
       finishedAt: { gte: new Date(now.getTime() - MISSED_WINDOW_MS) },
       options: { contains: '"deliverTo":["' },
     },
-    select: { id: true },
+    select: { id: true, finishedAt: true },
     orderBy: { finishedAt: "desc" },
     take: 500,
   });
@@ -149,13 +164,13 @@ export async function startMissedDeliveries(now = new Date()): Promise<number> {
     (
       await db.delivery.findMany({
         where: { sourceJobId: { in: finished.map((job) => job.id) } },
-        select: { sourceJobId: true },
+        select: { sourceJobId: true, sourceFinishedAt: true },
       })
-    ).map((row) => row.sourceJobId),
+    ).map((row) => `${row.sourceJobId}@${row.sourceFinishedAt.getTime()}`),
   );
   let count = 0;
-  for (const { id } of finished) {
-    if (started.has(id)) continue;
+  for (const { id, finishedAt } of finished) {
+    if (started.has(`${id}@${finishedAt?.getTime()}`)) continue;
     try {
       if (await startDeliveries(id)) count += 1;
     } catch (error) {

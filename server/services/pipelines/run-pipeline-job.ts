@@ -162,7 +162,10 @@ async function deliverExportedFiles(
   if (!options.fileDeliveryJobId) {
     // the export's end starts it; this starts it too when a stop came between the two
     await startDeliveries(exportJobId);
-    const step = await db.delivery.findFirst({ where: { sourceJobId: exportJobId } });
+    const step = await db.delivery.findFirst({
+      where: { sourceJobId: exportJobId },
+      orderBy: { sourceFinishedAt: "desc" },
+    });
     if (!step) {
       options.startError = "the export wrote no file, so nothing was delivered";
       await saveOptions(jobId, options);

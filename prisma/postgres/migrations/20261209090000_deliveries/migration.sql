@@ -6,6 +6,7 @@ CREATE TABLE "Delivery" (
     "id" TEXT NOT NULL,
     "jobId" TEXT NOT NULL,
     "sourceJobId" TEXT NOT NULL,
+    "sourceFinishedAt" TIMESTAMP(3) NOT NULL,
     "position" INTEGER NOT NULL,
     "connectorId" TEXT,
     "connectorName" TEXT NOT NULL,
@@ -29,7 +30,7 @@ CREATE INDEX "Delivery_jobId_position_idx" ON "Delivery"("jobId", "position");
 CREATE INDEX "Delivery_state_leaseUntil_idx" ON "Delivery"("state", "leaseUntil");
 
 -- CreateIndex
-CREATE UNIQUE INDEX "Delivery_sourceJobId_connectorId_key" ON "Delivery"("sourceJobId", "connectorId");
+CREATE UNIQUE INDEX "Delivery_sourceJobId_sourceFinishedAt_connectorId_key" ON "Delivery"("sourceJobId", "sourceFinishedAt", "connectorId");
 
 -- AddForeignKey
 ALTER TABLE "Delivery" ADD CONSTRAINT "Delivery_jobId_fkey" FOREIGN KEY ("jobId") REFERENCES "Job"("id") ON DELETE CASCADE ON UPDATE CASCADE;
