@@ -267,4 +267,27 @@ test("add a folder destination, export a transform with delivery to it, and see 
   await expect(page.getByText("1 attempt")).toBeVisible();
   await expectNoSeriousA11yViolations(page, "a delivery's page");
   await page.screenshot({ path: path.join(shots, "delivery-job.png"), fullPage: true });
+
+  // a pipeline can end in the folder: it exports the transform and delivers the files
+  await page.goto(`${BASE}/pipelines`);
+  await page.getByRole("button", { name: "New pipeline" }).click();
+  const pipelineForm = page.getByRole("form", { name: "Pipeline" });
+  await pipelineForm.getByLabel("Name", { exact: true }).fill("Prices to the share");
+  await pipelineForm
+    .getByLabel("Destination")
+    .selectOption({ label: "Finance share (Folder on the server)" });
+  await expect(pipelineForm.getByLabel("What it does there")).toHaveValue("deliver");
+  await expect(pipelineForm.getByLabel("3. Mode")).toHaveCount(0);
+  await pipelineForm.getByLabel("2. Rows from").selectOption({ label: "Price list" });
+  await pipelineForm.getByRole("button", { name: "Save pipeline" }).click();
+  const pipelineRow = page.getByTestId("pipeline-row").filter({ hasText: "Prices to the share" });
+  await expect(pipelineRow).toContainText(
+    "export the transform Price list and deliver the files to Finance share",
+  );
+  await pipelineRow.getByRole("button", { name: "Run now" }).click();
+  const stages = page.getByTestId("pipeline-stage");
+  await expect(stages).toHaveCount(2);
+  await expect(stages.nth(1)).toHaveAttribute("data-status", "completed", { timeout: 60_000 });
+  await expectNoSeriousA11yViolations(page, "a deliver pipeline's run");
+  await page.screenshot({ path: path.join(shots, "pipeline-deliver.png"), fullPage: true });
 });

@@ -409,4 +409,20 @@ test("a run whose reports all failed shows them failed, and offers no ZIP of not
   await expectNoSeriousA11yViolations(page, "a report run whose reports all failed");
   await capture(page, "report-run-all-failed");
   await capture(page, "report-run-all-failed-phone", { phone: true });
+
+  // the report's history marks the failure, and its bar opens the run
+  await page.goto("/reports");
+  const row = page
+    .getByTestId("report-row")
+    .filter({ has: page.getByRole("checkbox", { name: "Select Gone A", exact: true }) });
+  await row.getByRole("button", { name: "History" }).click();
+  const history = page.getByTestId("run-history");
+  await expect(
+    history.getByRole("group", { name: /^Rows of the last run, 1 failed/ }),
+  ).toBeVisible();
+  await expect(history.getByTestId("history-bar").first()).toHaveAttribute("data-status", "failed");
+  await expectNoSeriousA11yViolations(page, "a report's run history");
+  await capture(page, "report-history");
+  await history.getByTestId("history-bar").first().click();
+  await expect(page).toHaveURL(new RegExp(`/jobs/${jobId}$`));
 });

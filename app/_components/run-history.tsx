@@ -7,6 +7,8 @@ import { useTRPC } from "./trpc";
 import { formatBytes } from "./ui";
 
 const BAR = 10;
+/** a chart keeps room for this many runs, so a few runs stay narrow bars at the right */
+const SLOTS = 30;
 const HEIGHT = 40;
 
 const formatDuration = (ms: number) =>
@@ -45,10 +47,10 @@ function Bars({
         {latest ? `: latest ${format(valueOf(latest)!)}` : ""}
       </figcaption>
       <svg
-        viewBox={`0 0 ${points.length * BAR} ${HEIGHT}`}
+        viewBox={`0 0 ${Math.max(points.length, SLOTS) * BAR} ${HEIGHT}`}
         preserveAspectRatio="none"
         className="mt-1 h-12 w-full rounded bg-slate-50"
-        role="img"
+        role="group"
         aria-label={summary}
       >
         {points.map((point, i) => {
@@ -72,10 +74,17 @@ function Bars({
             <Link
               key={point.jobId}
               href={`/jobs/${point.jobId}`}
+              aria-label={`${when}: ${said}`}
               data-testid="history-bar"
               data-status={point.status}
             >
-              <rect x={i * BAR + 1} y={HEIGHT - height} width={BAR - 2} height={height} fill={fill}>
+              <rect
+                x={(Math.max(SLOTS - points.length, 0) + i) * BAR + 1}
+                y={HEIGHT - height}
+                width={BAR - 2}
+                height={height}
+                fill={fill}
+              >
                 <title>{`${when}: ${said}`}</title>
               </rect>
             </Link>
