@@ -2,7 +2,8 @@ import { createReadStream, type ReadStream } from "node:fs";
 import type { Transform } from "node:stream";
 import nodemailer, { type NodemailerError } from "nodemailer";
 import { z } from "@/server/forms/zod";
-import { DATE_PARTS, SUBJECT_TOKEN, ZEmailSecrets, ZEmailSettings } from "./schemas";
+import { formatDatePattern } from "@/server/services/reports/file-name-template";
+import { SUBJECT_TOKEN, ZEmailSecrets, ZEmailSettings } from "./schemas";
 import { deliveryFileNames } from "./file-name-template";
 import {
   checkedCopyOf,
@@ -36,29 +37,6 @@ export type TEmailDeliveryOptions = {
 };
 
 const where = (settings: TEmailSettings) => `${settings.host}:${settings.port}`;
-
-function formatDate(date: Date, format: string, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat("en-GB", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-    hourCycle: "h23",
-  }).formatToParts(date);
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "00";
-  const values: Record<string, string> = {
-    yyyy: get("year"),
-    MM: get("month"),
-    dd: get("day"),
-    HH: get("hour"),
-    mm: get("minute"),
-    ss: get("second"),
-  };
-  return format.replace(DATE_PARTS, (part) => values[part]!);
-}
 
 /** The parts of a run summary an e-mail shows; anything else in it is left alone. */
 const ZSummaryView = z.object({
@@ -97,7 +75,11 @@ function renderSubject(template: string, context: TDeliveryContext, fileCount: n
   };
   const subject = template.replace(SUBJECT_TOKEN, (_, name: string, format?: string) =>
     name === "date"
-      ? formatDate(context.date ?? new Date(), format || "yyyy-MM-dd", context.timeZone ?? "UTC")
+      ? formatDatePattern(
+          context.date ?? new Date(),
+          format || "yyyy-MM-dd",
+          context.timeZone ?? "UTC",
+        )
       : (values[name] ?? ""),
   );
   // a title from a report name must not start a header of its own

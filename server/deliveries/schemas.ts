@@ -137,7 +137,6 @@ export const ZSftpSecrets = z
 
 export const SUBJECT_TOKEN = /\{([a-z]+)(?::([^}]*))?\}/g;
 const SUBJECT_PLACEHOLDERS = new Set(["title", "status", "files", "date", "run"]);
-export const DATE_PARTS = /yyyy|MM|dd|HH|mm|ss/g;
 
 function validateSubjectTemplate(template: string): string | null {
   for (const match of template.matchAll(SUBJECT_TOKEN)) {

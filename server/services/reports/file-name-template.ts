@@ -33,20 +33,22 @@ export function renderFileName(
   template: string,
   values: { report: string; date: Date; runId: string; timeZone?: string; extension: string },
 ): string {
-  const parts = dateParts(values.date, values.timeZone ?? "UTC");
   const rendered = template.replace(TOKEN, (_, name: string, format?: string) => {
     if (name === "report") return values.report;
     if (name === "run") return values.runId.slice(0, 8);
-    return (format || "yyyyMMdd_HHmm").replace(
-      DATE_PARTS,
-      (part) => parts[part as keyof typeof parts],
-    );
+    return formatDatePattern(values.date, format || "yyyyMMdd_HHmm", values.timeZone ?? "UTC");
   });
   const withExtension = rendered.toLowerCase().endsWith(`.${values.extension}`)
     ? rendered
     : `${rendered}.${values.extension}`;
   const name = toSafeFileName(withExtension, `report.${values.extension}`);
   return isFormulaToSpreadsheets(name) ? toSafeFileName(`_${name}`, name) : name;
+}
+
+/** `yyyy-MM-dd HH:mm` and the like, in the time zone given. */
+export function formatDatePattern(date: Date, format: string, timeZone: string): string {
+  const parts = dateParts(date, timeZone);
+  return format.replace(DATE_PARTS, (part) => parts[part as keyof typeof parts]);
 }
 
 function dateParts(date: Date, timeZone: string) {
