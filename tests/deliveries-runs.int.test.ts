@@ -464,6 +464,23 @@ describe("file destinations", () => {
     const shown = await getSourceDeliveries(jobId);
     expect(shown!.deliveryJobId).toBe(round2.jobId);
     expect(shown!.steps[0]!.files).toHaveLength(2);
+
+    // a destination deleted before its delivery started: the step fails and says so
+    const { deleteConnector } = await services();
+    const { startMissedDeliveries } = await import("@/server/services/deliveries/start-deliveries");
+    await app.db.job.deleteMany({ where: { id: { in: [round1.jobId, round2.jobId] } } });
+    await deleteConnector(share);
+    await startMissedDeliveries();
+    const orphan = await waitFor(
+      () => app.db.delivery.findFirst({ where: { sourceJobId: jobId } }),
+      20_000,
+    );
+    expect((await waitForJobEnd(app, orphan.jobId)).status).toBe("failed");
+    expect(await app.db.delivery.findUniqueOrThrow({ where: { id: orphan.id } })).toMatchObject({
+      state: "failed",
+      connectorName: "a deleted destination",
+      error: "the destination was deleted, so nothing was delivered",
+    });
   });
 
   it("a pipeline runs a report, exports its transform and delivers the files, each stage on its page", async () => {

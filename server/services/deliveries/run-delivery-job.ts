@@ -3,6 +3,7 @@ import path from "node:path";
 import { ConnectorError, connectorKind } from "@/server/connectors";
 import { db } from "@/server/db";
 import { DeliveryError, type TDeliveryFile } from "@/server/deliveries/types";
+import { AppError } from "@/server/errors";
 import { firstLine } from "@/server/deliveries/shared";
 import { publishJobChange } from "@/server/jobs/progress";
 import { drainSignal } from "@/server/jobs/running-jobs";
@@ -116,7 +117,14 @@ async function deliverOne(
       data: { state: "pending", leaseUntil: null },
     });
 
-  if (!row.connectorId || !(await db.connector.findUnique({ where: { id: row.connectorId } }))) {
+  // read once, before any file is copied out of the store
+  const connection = row.connectorId
+    ? await loadConnection(row.connectorId).catch((error: unknown) => {
+        if (error instanceof AppError && error.code === "NOT_FOUND") return null;
+        throw error;
+      })
+    : null;
+  if (!connection) {
     await fail("the destination was deleted, so nothing was delivered");
     return null;
   }
@@ -144,7 +152,6 @@ async function deliverOne(
       return describeStorageFault(error);
     }
 
-    const connection = await loadConnection(row.connectorId!);
     const kind = connectorKind(connection.kind);
     if (!kind.deliverFiles) {
       await fail(`${connection.name} (${kind.label}) takes no files`);
