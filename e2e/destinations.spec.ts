@@ -279,6 +279,7 @@ test("add a folder destination, export a transform with delivery to it, and see 
   await expect(pipelineForm.getByLabel("What it does there")).toHaveValue("deliver");
   await expect(pipelineForm.getByLabel("3. Mode")).toHaveCount(0);
   await pipelineForm.getByLabel("2. Rows from").selectOption({ label: "Price list" });
+  await page.screenshot({ path: path.join(shots, "pipeline-deliver-form.png"), fullPage: true });
   await pipelineForm.getByRole("button", { name: "Save pipeline" }).click();
   const pipelineRow = page.getByTestId("pipeline-row").filter({ hasText: "Prices to the share" });
   await expect(pipelineRow).toContainText(

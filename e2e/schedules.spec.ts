@@ -63,6 +63,8 @@ test("create a schedule, see its next five runs, pause and resume it", async ({ 
   await expect(row).toContainText("cron “0 6 * * 7” in Europe/Berlin");
   await expect(row).toContainText("missed runs: run once");
   await expect(row.getByTestId("schedule-next-run")).not.toHaveText("—");
+  await row.getByRole("button", { name: "History" }).click();
+  await expect(row.getByText("No finished runs yet.")).toBeVisible();
   await page.screenshot({ path: path.join(shots, "schedules.png"), fullPage: true });
 
   await row.getByRole("button", { name: "Pause" }).click();
