@@ -553,7 +553,10 @@ describe("the REST API", () => {
       true,
     );
 
-    const tested = await api("POST", `/destinations/${sheet.id}/test`, run);
+    // a test may pin an SFTP host key: it is the admin's, like editing the connector
+    expect((await api("POST", `/destinations/${sheet.id}/test`, run)).status).toBe(403);
+    const admin = (await createApiToken(app.userId, { name: "dest-admin", scope: "admin" })).token;
+    const tested = await api("POST", `/destinations/${sheet.id}/test`, admin);
     expect(await tested.json()).toMatchObject({ isOk: true });
 
     const refused = await api("POST", "/pushes", read, { connectorId: sheet.id, tableId });

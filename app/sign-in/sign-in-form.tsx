@@ -34,7 +34,7 @@ function Form({ appOrigin }: TProps) {
     );
     if (!response.ok) {
       setBusy(false);
-      setError(signInRefusal(response, isElsewhere ? appOrigin : null));
+      setError(await signInRefusal(response, isElsewhere ? appOrigin : null));
       return;
     }
     // the answer was yes, but a browser silently drops a cookie it may not keep (a Secure cookie
@@ -84,8 +84,12 @@ function Form({ appOrigin }: TProps) {
 
 const subscribeToNothing = () => () => {};
 
-function signInRefusal(response: Response, appOrigin: string | null): string {
+async function signInRefusal(response: Response, appOrigin: string | null): Promise<string> {
   if (response.status === 401) return "Wrong email or password.";
+  if (response.status === 403) {
+    const body = (await response.json().catch(() => null)) as { code?: string; message?: string };
+    if (body?.code === "ACCOUNT_DISABLED" && body.message) return body.message;
+  }
   if (response.status === 429) {
     const seconds = Number(response.headers.get("x-retry-after"));
     return `Too many sign-in attempts from your address. Try again in a moment${seconds > 0 ? ` (${seconds} s)` : ""}.`;

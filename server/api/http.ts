@@ -1,31 +1,29 @@
 import "server-only";
 import { Readable } from "node:stream";
 import type { TSessionUser } from "../auth/auth";
-import { authenticateRequest, scopeAllows, type TTokenScope } from "../auth/request-auth";
+import type { TAccessLevel } from "../auth/access";
+import { authenticateRequest, requestRefusal } from "../auth/request-auth";
 import { AppError, HTTP_STATUS_BY_CODE } from "../errors";
 import { logger } from "../logger";
 
 type TRouteContext<P> = { params: Promise<P> };
 
 /**
- * Wraps a route handler: requires a signed-in user (a session, or an API token whose scope allows
- * the route: "read" for GET, "run" for the rest unless `scope` says) and turns errors into
- * plain-words responses.
+ * Wraps a route handler: requires a signed-in user (a session or an API token) whose role, narrowed
+ * by the token's scope, reaches the level the route needs ("read" for GET, "run" for the rest
+ * unless `level` says), and turns errors into plain-words responses.
  */
 export function withUser<P>(
   handler: (args: { request: Request; user: TSessionUser; params: P }) => Promise<Response>,
-  options: { scope?: TTokenScope } = {},
+  options: { level?: TAccessLevel } = {},
 ) {
   return async (request: Request, context: TRouteContext<P>): Promise<Response> => {
     try {
       const auth = await authenticateRequest(request.headers);
       if (!auth) return textResponse(401, "Sign in to continue.");
-      const needed = options.scope ?? (["GET", "HEAD"].includes(request.method) ? "read" : "run");
-      if (!scopeAllows(auth.scope, needed))
-        return textResponse(
-          403,
-          `This API token's scope is "${auth.scope}"; this needs "${needed}".`,
-        );
+      const needed = options.level ?? (["GET", "HEAD"].includes(request.method) ? "read" : "run");
+      const refusal = requestRefusal(auth, needed);
+      if (refusal) return textResponse(403, refusal);
       return await handler({ request, user: auth.user, params: await context.params });
     } catch (error) {
       if (error instanceof AppError)

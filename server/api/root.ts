@@ -10,6 +10,7 @@ import { tablesRouter } from "./routers/tables";
 import { destinationsRouter } from "./routers/destinations";
 import { pipelinesRouter } from "./routers/pipelines";
 import { tokensRouter } from "./routers/tokens";
+import { usersRouter } from "./routers/users";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
@@ -22,6 +23,7 @@ export const appRouter = createTRPCRouter({
   destinations: destinationsRouter,
   pipelines: pipelinesRouter,
   tokens: tokensRouter,
+  users: usersRouter,
   system: systemRouter,
   setup: setupRouter,
 });

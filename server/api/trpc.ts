@@ -3,8 +3,8 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { ZodError } from "zod";
-import type { TSessionUser } from "../auth/auth";
-import { authenticateRequest, scopeAllows, type TTokenScope } from "../auth/request-auth";
+import type { TAccessLevel } from "../auth/access";
+import { authenticateRequest, requestRefusal } from "../auth/request-auth";
 import { clientAddress } from "../auth/client-address";
 import { AppError, TRPC_CODE_BY_CODE } from "../errors";
 import { logger } from "../logger";
@@ -15,7 +15,7 @@ installPlainIssueMessages();
 
 export async function createTRPCContext(opts: { headers: Headers }) {
   const auth = await authenticateRequest(opts.headers);
-  return { headers: opts.headers, user: auth?.user ?? null, scope: auth?.scope ?? null };
+  return { headers: opts.headers, auth, user: auth?.user ?? null };
 }
 type TContext = Awaited<ReturnType<typeof createTRPCContext>>;
 
@@ -62,29 +62,28 @@ export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(mapAppErrors);
 /**
- * Signed in, by a session or an API token. A token's scope decides what it may call: reading
- * (queries) needs "read", anything that changes or starts something (mutations) "run".
+ * The one place procedures are guarded: signed in (a session or an API token), and the user's role,
+ * narrowed by the token's scope, reaches the level the procedure needs. Runs before the input is
+ * read. tests/access-rules.int.test.ts lists every procedure with the least role it needs.
  */
-export const protectedProcedure = publicProcedure.use(({ ctx, next, type }) => {
-  if (!ctx.user || !ctx.scope)
-    throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
-  refuseNarrowScope(ctx.scope, type === "query" ? "read" : "run");
-  return next({ ctx: { ...ctx, user: ctx.user as TSessionUser } });
-});
-
-/** Connectors, their secrets and the app's settings: a session, or a token with the admin scope. */
-export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
-  refuseNarrowScope(ctx.scope!, "admin");
-  return next();
-});
-
-function refuseNarrowScope(granted: NonNullable<TContext["scope"]>, needed: TTokenScope) {
-  if (!scopeAllows(granted, needed))
-    throw new TRPCError({
-      code: "FORBIDDEN",
-      message: `This API token's scope is "${granted}"; this needs "${needed}". Create a token with that scope.`,
-    });
+function requireLevel(needed: TAccessLevel | "read-or-run") {
+  return publicProcedure.use(({ ctx, next, type }) => {
+    if (!ctx.auth) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
+    const level = needed === "read-or-run" ? (type === "query" ? "read" : "run") : needed;
+    const refusal = requestRefusal(ctx.auth, level);
+    if (refusal) throw new TRPCError({ code: "FORBIDDEN", message: refusal });
+    return next({ ctx: { ...ctx, auth: ctx.auth, user: ctx.auth.user } });
+  });
 }
+
+/** Reading needs a viewer (any user); anything that changes or starts something an operator. */
+export const protectedProcedure = requireLevel("read-or-run");
+/** An operator even to read: what reaches into a connector's upstream (browsing, previews). */
+export const operatorProcedure = requireLevel("run");
+/** Any signed-in user, even to change something: their own tokens and password. */
+export const anyUserProcedure = requireLevel("read");
+/** Users, connectors, their secrets and the app's settings. */
+export const adminProcedure = requireLevel("admin");
 
 /**
  * A public procedure a stranger may call a few times per client address, before its input is even

@@ -1,10 +1,12 @@
 import "server-only";
 import { betterAuth } from "better-auth";
 import { prismaAdapter } from "better-auth/adapters/prisma";
+import { APIError } from "better-auth/api";
 import { nextCookies } from "better-auth/next-js";
 import { db } from "../db";
 import { isPostgres } from "../db-dialect";
 import { env } from "../env";
+import { roleOf, type TRole } from "./access";
 import { CLIENT_ADDRESS_HEADER } from "./client-address";
 
 export const auth = betterAuth({
@@ -17,7 +19,27 @@ export const auth = betterAuth({
   database: prismaAdapter(db, { provider: isPostgres ? "postgresql" : "sqlite" }),
   // Accounts are created by an admin (or the first-run setup), never by self sign-up.
   emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: 10 },
-  user: { additionalFields: { role: { type: "string", input: false, defaultValue: "member" } } },
+  user: {
+    additionalFields: {
+      role: { type: "string", input: false, defaultValue: "viewer" },
+      disabledAt: { type: "date", input: false, required: false },
+    },
+  },
+  databaseHooks: {
+    // a disabled user's password still matches; no session may start for them
+    session: {
+      create: {
+        async before(session) {
+          const user = await db.user.findUnique({ where: { id: session.userId } });
+          if (user?.disabledAt)
+            throw APIError.from("FORBIDDEN", {
+              message: "This account is disabled. Ask your admin to enable it again.",
+              code: "ACCOUNT_DISABLED",
+            });
+        },
+      },
+    },
+  },
   session: { expiresIn: 60 * 60 * 24 * 14, updateAge: 60 * 60 * 24 },
   telemetry: { enabled: false },
   // better-auth limits only in production by default, and keys the limit by X-Forwarded-For, which a
@@ -38,12 +60,14 @@ function sameHostOrigins(request?: Request): string[] {
   return host ? [`http://${host}`, `https://${host}`] : [];
 }
 
-export type TSessionUser = { id: string; email: string; name: string; role: string };
+export type TSessionUser = { id: string; email: string; name: string; role: TRole };
 
 /** The signed-in user for a request, or null. */
 export async function getSessionUser(headers: Headers): Promise<TSessionUser | null> {
   const session = await auth.api.getSession({ headers });
   if (!session) return null;
-  const user = session.user as typeof session.user & { role?: string };
-  return { id: user.id, email: user.email, name: user.name, role: user.role ?? "member" };
+  const user = session.user as typeof session.user & { role?: string; disabledAt?: Date | null };
+  // disabling deletes the user's sessions too; this covers a session read in the same instant
+  if (user.disabledAt) return null;
+  return { id: user.id, email: user.email, name: user.name, role: roleOf(user.role) };
 }

@@ -1,19 +1,15 @@
 import "server-only";
 import { createHash } from "node:crypto";
 import { db } from "../db";
+import { accessRefusal, roleOf, type TAccessLevel } from "./access";
 import { getSessionUser, type TSessionUser } from "./auth";
 
-export const TOKEN_SCOPES = ["read", "run", "admin"] as const;
-export type TTokenScope = (typeof TOKEN_SCOPES)[number];
+/** What a request may do: its user's role, narrowed by the API token's scope when it sent one. */
+export type TRequestAuth = { user: TSessionUser; tokenScope: TAccessLevel | null };
 
-/** What a request may do: a signed-in browser everything its user may, a token what its scope allows. */
-export type TRequestAuth = { user: TSessionUser; scope: TTokenScope | "session" };
-
-const RANK: Record<TTokenScope, number> = { read: 0, run: 1, admin: 2 };
-
-/** read: see and download; run: also create, start and cancel; admin: also connectors and settings. */
-export function scopeAllows(granted: TRequestAuth["scope"], needed: TTokenScope): boolean {
-  return granted === "session" || RANK[granted] >= RANK[needed];
+/** Why this request may not do something needing `needed`, or null when it may. */
+export function requestRefusal(auth: TRequestAuth, needed: TAccessLevel, what?: string) {
+  return accessRefusal({ role: auth.user.role, tokenScope: auth.tokenScope }, needed, what);
 }
 
 export const TOKEN_PREFIX = "dh_";
@@ -26,7 +22,7 @@ export function hashToken(token: string): string {
 const LAST_USED_EVERY_MS = 60_000;
 
 /**
- * The request's user and scope: a bearer token when the request sends one (and then only that: a
+ * The request's user and token scope: a bearer token when the request sends one (and then only that: a
  * wrong token is refused, never passed over for a cookie), else the session cookie.
  */
 export async function authenticateRequest(headers: Headers): Promise<TRequestAuth | null> {
@@ -38,16 +34,16 @@ export async function authenticateRequest(headers: Headers): Promise<TRequestAut
       where: { tokenHash: hashToken(bearer) },
       include: { user: true },
     });
-    if (!token || token.revokedAt) return null;
+    if (!token || token.revokedAt || token.user.disabledAt) return null;
     const now = new Date();
     if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() > LAST_USED_EVERY_MS)
       await db.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: now } });
     const { user } = token;
     return {
-      user: { id: user.id, email: user.email, name: user.name, role: user.role },
-      scope: token.scope as TTokenScope,
+      user: { id: user.id, email: user.email, name: user.name, role: roleOf(user.role) },
+      tokenScope: token.scope as TAccessLevel,
     };
   }
   const user = await getSessionUser(headers);
-  return user ? { user, scope: "session" } : null;
+  return user ? { user, tokenScope: null } : null;
 }

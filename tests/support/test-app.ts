@@ -42,7 +42,12 @@ export async function startTestApp(extraEnv: Record<string, string> = {}) {
   const { db } = await import("@/server/db");
   const { getRuntime } = await import("@/server/runtime");
   const user = await db.user.create({
-    data: { id: crypto.randomUUID(), name: "Tester", email: `tester-${Date.now()}@example.com` },
+    data: {
+      id: crypto.randomUUID(),
+      name: "Tester",
+      email: `tester-${Date.now()}@example.com`,
+      role: "admin",
+    },
   });
   return {
     dataDir,

@@ -1,6 +1,6 @@
 import "server-only";
 import { ZodError, type z } from "zod";
-import { authenticateRequest, scopeAllows } from "../../auth/request-auth";
+import { authenticateRequest, requestRefusal } from "../../auth/request-auth";
 import { AppError, HTTP_STATUS_BY_CODE, type TAppErrorCode } from "../../errors";
 import { fieldErrorsOf, formProblemMessage, installPlainIssueMessages } from "../../field-errors";
 import { logger } from "../../logger";
@@ -85,14 +85,11 @@ async function runRoute(request: Request, route: TRestRoute, rawParams: Record<s
         return errorResponse(
           "UNAUTHORIZED",
           request.headers.has("authorization")
-            ? "This API token is not valid (mistyped, revoked, or of a deleted user)."
+            ? "This API token is not valid (mistyped, revoked, or of a deleted or disabled user)."
             : "Send an API token as 'Authorization: Bearer <token>'; create one on the API page.",
         );
-      if (!scopeAllows(auth.scope, route.scope))
-        return errorResponse(
-          "FORBIDDEN",
-          `This API token's scope is "${auth.scope}"; ${route.method} ${route.path} needs "${route.scope}".`,
-        );
+      const refusal = requestRefusal(auth, route.scope, `${route.method} ${route.path}`);
+      if (refusal) return errorResponse("FORBIDDEN", refusal);
     }
     const params: Record<string, unknown> = route.params
       ? parseWith(route.params, rawParams, "params")

@@ -1,7 +1,7 @@
 import "server-only";
 import type { z } from "zod";
 import type { TSessionUser } from "../../auth/auth";
-import type { TTokenScope } from "../../auth/request-auth";
+import type { TAccessLevel } from "../../auth/access";
 
 /**
  * One route of the REST API (/api/v1). The table of these in routes.ts is the one source of both
@@ -12,8 +12,8 @@ export type TRestRoute = {
   method: "GET" | "POST" | "PUT" | "DELETE";
   /** with {param} segments, below /api/v1 */
   path: string;
-  /** what a token needs; a signed-in session may do anything; null: no sign-in needed */
-  scope: TTokenScope | null;
+  /** the level a caller needs (its user's role, narrowed by its token's scope); null: no sign-in */
+  scope: TAccessLevel | null;
   tag: string;
   summary: string;
   description?: string;

@@ -295,7 +295,7 @@ export const REST_ROUTES: TRestRoute[] = [
   defineRoute({
     method: "POST",
     path: "/destinations/{connectorId}/test",
-    scope: "run",
+    scope: "admin",
     tag: "Destinations",
     summary: "Test a destination",
     description: "Signs in for real and says what it found, in plain words.",

@@ -15,5 +15,5 @@ export const connectorsRouter = createTRPCRouter({
   list: protectedProcedure.query(() => listConnectors()),
   save: adminProcedure.input(ZConnectorInput).mutation(({ input }) => saveConnector(input)),
   delete: adminProcedure.input(ZId).mutation(({ input }) => deleteConnector(input.id)),
-  test: protectedProcedure.input(ZId).mutation(({ input }) => testConnector(input.id)),
+  test: adminProcedure.input(ZId).mutation(({ input }) => testConnector(input.id)),
 });

@@ -18,7 +18,7 @@ import {
   ZParametersInput,
 } from "../../services/reports/report-picker";
 import { AppError } from "../../errors";
-import { createTRPCRouter, protectedProcedure } from "../trpc";
+import { createTRPCRouter, operatorProcedure, protectedProcedure } from "../trpc";
 
 export const reportsRouter = createTRPCRouter({
   list: protectedProcedure.query(() => listReports()),
@@ -40,10 +40,10 @@ export const reportsRouter = createTRPCRouter({
   run: protectedProcedure
     .input(ZStartRunInput)
     .mutation(({ input, ctx }) => startReportRun({ ...input, createdById: ctx.user.id })),
-  browse: protectedProcedure
+  browse: operatorProcedure
     .input(ZBrowseInput)
     .query(({ input, signal }) => browseConnector(input, signal)),
-  parameters: protectedProcedure
+  parameters: operatorProcedure
     .input(ZParametersInput)
     .query(({ input, signal }) => describeReportParameters(input, signal)),
   preview: protectedProcedure

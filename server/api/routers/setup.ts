@@ -1,6 +1,11 @@
 import "server-only";
 import { z } from "zod";
 import { createFirstAdmin } from "../../services/accounts/create-admin";
+import {
+  describePasswordLink,
+  setPasswordWithLink,
+  ZSetPasswordInput,
+} from "../../services/accounts/users";
 import { attemptLimitedProcedure, createTRPCRouter } from "../trpc";
 
 export const ZCreateAdminInput = z.object({
@@ -15,4 +20,11 @@ export const setupRouter = createTRPCRouter({
   createAdmin: attemptLimitedProcedure({ attempts: 10, perSeconds: 600 })
     .input(ZCreateAdminInput)
     .mutation(({ input }) => createFirstAdmin(input)),
+  // a one-time link's token is a secret of 256 bits; the limit keeps guessing pointless anyway
+  describePasswordLink: attemptLimitedProcedure({ attempts: 30, perSeconds: 600 })
+    .input(z.object({ token: z.string().min(1).max(200) }))
+    .query(({ input }) => describePasswordLink(input.token)),
+  setPassword: attemptLimitedProcedure({ attempts: 10, perSeconds: 600 })
+    .input(ZSetPasswordInput)
+    .mutation(({ input }) => setPasswordWithLink(input)),
 });

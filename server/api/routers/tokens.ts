@@ -6,14 +6,14 @@ import {
   revokeApiToken,
   ZCreateTokenInput,
 } from "../../services/tokens/api-tokens";
-import { adminProcedure, createTRPCRouter, protectedProcedure } from "../trpc";
+import { anyUserProcedure, createTRPCRouter } from "../trpc";
 
 export const tokensRouter = createTRPCRouter({
-  list: protectedProcedure.query(({ ctx }) => listApiTokens(ctx.user.id)),
-  create: adminProcedure
+  list: anyUserProcedure.query(({ ctx }) => listApiTokens(ctx.user.id)),
+  create: anyUserProcedure
     .input(ZCreateTokenInput)
     .mutation(({ ctx, input }) => createApiToken(ctx.user.id, input)),
-  revoke: adminProcedure
+  revoke: anyUserProcedure
     .input(z.object({ id: z.string().min(1) }))
     .mutation(({ ctx, input }) => revokeApiToken(ctx.user.id, input.id)),
 });

@@ -1,13 +1,14 @@
 import "server-only";
 import { randomBytes } from "node:crypto";
 import { z } from "@/server/forms/zod";
-import { TOKEN_PREFIX, TOKEN_SCOPES, hashToken } from "@/server/auth/request-auth";
+import { ACCESS_LEVELS, accessRefusal, roleOf } from "@/server/auth/access";
+import { TOKEN_PREFIX, hashToken } from "@/server/auth/request-auth";
 import { db } from "@/server/db";
 import { AppError } from "@/server/errors";
 
 export const ZCreateTokenInput = z.object({
   name: z.string().trim().min(1, "Name the token (what script uses it).").max(100),
-  scope: z.enum(TOKEN_SCOPES),
+  scope: z.enum(ACCESS_LEVELS),
 });
 
 export type TApiTokenView = {
@@ -36,6 +37,14 @@ export async function createApiToken(
   input: z.input<typeof ZCreateTokenInput>,
 ): Promise<{ token: string; view: TApiTokenView }> {
   const { name, scope } = ZCreateTokenInput.parse(input);
+  // a token never does more than its owner (and a later demotion narrows it at each request)
+  const owner = await db.user.findUniqueOrThrow({ where: { id: userId } });
+  const refusal = accessRefusal(
+    { role: roleOf(owner.role), tokenScope: null },
+    scope,
+    `a token with the "${scope}" scope`,
+  );
+  if (refusal) throw new AppError("FORBIDDEN", refusal, { scope: refusal });
   const token = `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
   const view = await db.apiToken.create({
     data: { name, scope, userId, tokenHash: hashToken(token), prefix: token.slice(0, 10) },
