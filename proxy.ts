@@ -2,7 +2,7 @@ import { getSessionCookie } from "better-auth/cookies";
 import { NextResponse, type NextRequest } from "next/server";
 import { safeNextPath } from "./app/_components/safe-next-path";
 
-const PUBLIC_PAGES = ["/sign-in", "/setup"];
+const PUBLIC_PAGES = ["/sign-in", "/setup", "/set-password"];
 
 /**
  * Every page gets a Content-Security-Policy with a fresh nonce: Next reads it from the request's

@@ -14,10 +14,12 @@ import {
   StatusBadge,
 } from "../_components/ui";
 import { JOB_KIND_NOUNS, isJobKindName } from "@/server/jobs/job-kind-names";
+import { useCan } from "../_components/role";
 
 /** The first page: what failed lately, what runs next, what ran last. */
 export function Dashboard() {
   const trpc = useTRPC();
+  const canRun = useCan("run");
   const failed = useQuery({ ...trpc.schedules.failedRuns.queryOptions(), refetchInterval: 30_000 });
   const schedules = useQuery({ ...trpc.schedules.list.queryOptions(), refetchInterval: 30_000 });
   const jobs = useQuery({ ...trpc.jobs.list.queryOptions(), refetchInterval: 10_000 });
@@ -32,10 +34,14 @@ export function Dashboard() {
         title="Dashboard"
         actions={
           <>
-            <ButtonLink href="/batches/new">New image batch</ButtonLink>
-            <ButtonLink href="/reports" variant="primary">
-              Run reports
-            </ButtonLink>
+            {canRun && (
+              <>
+                <ButtonLink href="/batches/new">New image batch</ButtonLink>
+                <ButtonLink href="/reports" variant="primary">
+                  Run reports
+                </ButtonLink>
+              </>
+            )}
           </>
         }
       />

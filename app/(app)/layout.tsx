@@ -3,6 +3,7 @@ import { redirect } from "next/navigation";
 import { getSessionUser } from "@/server/auth/auth";
 import { hasAnyUser } from "@/server/services/accounts/create-admin";
 import { AppShell } from "../_components/app-shell";
+import { RoleProvider } from "../_components/role";
 import { AppProviders } from "../_components/trpc";
 
 export const dynamic = "force-dynamic";
@@ -12,7 +13,11 @@ export default async function SignedInLayout({ children }: { children: React.Rea
   if (!user) redirect((await hasAnyUser()) ? "/sign-in" : "/setup");
   return (
     <AppProviders>
-      <AppShell user={{ name: user.name, email: user.email }}>{children}</AppShell>
+      <RoleProvider role={user.role}>
+        <AppShell user={{ name: user.name, email: user.email, role: user.role }}>
+          {children}
+        </AppShell>
+      </RoleProvider>
     </AppProviders>
   );
 }

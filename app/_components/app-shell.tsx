@@ -3,9 +3,10 @@
 import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
 import { useState } from "react";
+import { ROLE_LABEL, roleCan, type TAccessLevel, type TRole } from "@/server/auth/access";
 
-const NAV = [
-  { href: "/batches/new", label: "New batch" },
+const NAV: { href: string; label: string; level?: TAccessLevel }[] = [
+  { href: "/batches/new", label: "New batch", level: "run" },
   { href: "/reports", label: "Reports" },
   { href: "/tables", label: "Tables" },
   { href: "/destinations", label: "Destinations" },
@@ -15,13 +16,14 @@ const NAV = [
   { href: "/jobs", label: "Jobs" },
   { href: "/api-docs", label: "API" },
   { href: "/system", label: "System" },
+  { href: "/users", label: "Users", level: "admin" },
 ];
 
 export function AppShell({
   user,
   children,
 }: {
-  user: { name: string; email: string };
+  user: { name: string; email: string; role: TRole };
   children: React.ReactNode;
 }) {
   const pathname = usePathname();
@@ -38,7 +40,7 @@ export function AppShell({
     router.refresh();
   }
 
-  const links = NAV.map((item) => {
+  const links = NAV.filter((item) => !item.level || roleCan(user.role, item.level)).map((item) => {
     const isActive =
       pathname === item.href || (item.href !== "/" && pathname.startsWith(item.href));
     return (
@@ -77,6 +79,9 @@ export function AppShell({
           <div className="ml-auto hidden items-center gap-3 md:flex">
             <span className="text-sm text-slate-500" title={user.email}>
               {user.name || user.email}
+              <span className="ml-1.5 rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-600">
+                {ROLE_LABEL[user.role]}
+              </span>
             </span>
             <button
               onClick={signOut}

@@ -2,13 +2,15 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import { ACCESS_LEVELS, roleCan } from "@/server/auth/access";
+import { useRole } from "../../_components/role";
 import { useTRPC } from "../../_components/trpc";
 import { Alert, Button, Card, LoadProblem, Loading, PageTitle } from "../../_components/ui";
 
 const SCOPE_HELP: Record<string, string> = {
   read: "read: list and download",
   run: "run: also upload, create, start and cancel",
-  admin: "admin: everything a signed-in user may do",
+  admin: "admin: also users, connectors and settings",
 };
 
 /** API tokens (created, shown once, revoked) and the REST API's reference, from its OpenAPI document. */
@@ -31,7 +33,12 @@ function TokensCard() {
   const tokens = useQuery(trpc.tokens.list.queryOptions());
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.tokens.list.queryKey() });
   const [name, setName] = useState("");
-  const [scope, setScope] = useState<"read" | "run" | "admin">("run");
+  const role = useRole();
+  // a token never does more than its owner, so the form offers no more
+  const scopes = ACCESS_LEVELS.filter((level) => roleCan(role, level));
+  const [scope, setScope] = useState<(typeof ACCESS_LEVELS)[number]>(
+    roleCan(role, "run") ? "run" : "read",
+  );
   const [created, setCreated] = useState<string | null>(null);
   const create = useMutation(
     trpc.tokens.create.mutationOptions({
@@ -50,7 +57,8 @@ function TokensCard() {
     <Card>
       <h2 className="text-base font-semibold">API tokens</h2>
       <p className="mt-1 text-sm text-slate-600">
-        A token acts as you, within its scope. It is shown once; DataHaul keeps only its hash.
+        A token acts as you, within its scope, and never does more than your role allows. It is
+        shown once; DataHaul keeps only its hash.
       </p>
       <form
         className="mt-3 flex flex-wrap items-end gap-2"
@@ -75,9 +83,9 @@ function TokensCard() {
             value={scope}
             onChange={(e) => setScope(e.target.value as typeof scope)}
           >
-            {Object.entries(SCOPE_HELP).map(([value, label]) => (
+            {scopes.map((value) => (
               <option key={value} value={value}>
-                {label}
+                {SCOPE_HELP[value]}
               </option>
             ))}
           </select>

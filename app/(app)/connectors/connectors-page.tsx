@@ -15,6 +15,7 @@ import { useTRPC } from "../../_components/trpc";
 import { Alert, Button, Card, PageTitle } from "../../_components/ui";
 import { ConnectorForm } from "./connector-form";
 import { CONNECTOR_KIND_LABELS } from "@/server/connectors/kind-schemas";
+import { useCan } from "../../_components/role";
 
 const CHECK_FILTERS: Record<string, string> = {
   ok: "Connection works",
@@ -56,6 +57,7 @@ export function ConnectorsPage() {
     queryClient.invalidateQueries({ queryKey: trpc.connectors.list.queryKey() });
   const test = useMutation(trpc.connectors.test.mutationOptions({ onSettled: invalidate }));
   const remove = useMutation(trpc.connectors.delete.mutationOptions({ onSettled: invalidate }));
+  const isAdmin = useCan("admin");
   const list = useLoadedList(["kind", "status"] as const);
   const all = connectors.data ?? [];
   const shown = shownConnectors(all, list.query);
@@ -64,11 +66,15 @@ export function ConnectorsPage() {
     <div>
       <PageTitle
         title="Connectors"
-        subtitle="The systems reports come from and tables go to. Secrets are stored encrypted and never shown again."
+        subtitle={`The systems reports come from and tables go to. Secrets are stored encrypted and never shown again.${isAdmin ? "" : " Only an admin adds or changes them."}`}
         actions={
-          <Button variant="primary" onClick={() => setEditing("new")}>
-            Add connector
-          </Button>
+          isAdmin && (
+            <>
+              <Button variant="primary" onClick={() => setEditing("new")}>
+                Add connector
+              </Button>
+            </>
+          )
         }
       />
       {editing && (
@@ -147,19 +153,26 @@ export function ConnectorsPage() {
                   )}
                 </p>
                 <div className="flex flex-wrap gap-2">
-                  <Button onClick={() => test.mutate({ id: connector.id })} disabled={isTesting}>
-                    Test connection
-                  </Button>
-                  <Button onClick={() => setEditing(connector)}>Edit</Button>
-                  <Button
-                    variant="danger"
-                    onClick={() => {
-                      if (window.confirm(`Delete the connector “${connector.name}”?`))
-                        remove.mutate({ id: connector.id });
-                    }}
-                  >
-                    Delete
-                  </Button>
+                  {isAdmin && (
+                    <>
+                      <Button
+                        onClick={() => test.mutate({ id: connector.id })}
+                        disabled={isTesting}
+                      >
+                        Test connection
+                      </Button>
+                      <Button onClick={() => setEditing(connector)}>Edit</Button>
+                      <Button
+                        variant="danger"
+                        onClick={() => {
+                          if (window.confirm(`Delete the connector “${connector.name}”?`))
+                            remove.mutate({ id: connector.id });
+                        }}
+                      >
+                        Delete
+                      </Button>
+                    </>
+                  )}
                 </div>
               </li>
             );

@@ -10,6 +10,7 @@ import { INPUT } from "../../_components/schema-field";
 import { useTRPC } from "../../_components/trpc";
 import { Alert, Button, ButtonLink, Card, PageTitle } from "../../_components/ui";
 import { ConnectorForm } from "../connectors/connector-form";
+import { useCan } from "../../_components/role";
 
 const DESTINATION_KINDS = (Object.keys(CONNECTOR_SCHEMAS) as TConnectorKindName[]).filter(
   (kind) => CONNECTOR_SCHEMAS[kind].destination,
@@ -28,6 +29,8 @@ export function DestinationsPage() {
   const invalidate = () =>
     queryClient.invalidateQueries({ queryKey: trpc.connectors.list.queryKey() });
   const test = useMutation(trpc.connectors.test.mutationOptions({ onSettled: invalidate }));
+  const canRun = useCan("run");
+  const isAdmin = useCan("admin");
   const router = useRouter();
   const refresh = useMutation(
     trpc.destinations.refresh.mutationOptions({
@@ -44,9 +47,11 @@ export function DestinationsPage() {
         actions={
           <>
             <ButtonLink href="/jobs?kind=push">Recent pushes</ButtonLink>
-            <Button variant="primary" onClick={() => setEditing("new")}>
-              Add destination
-            </Button>
+            {isAdmin && (
+              <Button variant="primary" onClick={() => setEditing("new")}>
+                Add destination
+              </Button>
+            )}
           </>
         }
       />
@@ -113,13 +118,17 @@ export function DestinationsPage() {
                     )}
                   </p>
                   <div className="flex flex-wrap gap-2">
-                    <Button
-                      onClick={() => test.mutate({ id: destination.id })}
-                      disabled={isTesting}
-                    >
-                      Test connection
-                    </Button>
-                    {destination.destination?.takesRows && (
+                    {isAdmin && (
+                      <>
+                        <Button
+                          onClick={() => test.mutate({ id: destination.id })}
+                          disabled={isTesting}
+                        >
+                          Test connection
+                        </Button>
+                      </>
+                    )}
+                    {canRun && destination.destination?.takesRows && (
                       <Button
                         variant="primary"
                         onClick={() =>
@@ -129,7 +138,7 @@ export function DestinationsPage() {
                         Push a table
                       </Button>
                     )}
-                    {destination.destination?.canRefresh && (
+                    {canRun && destination.destination?.canRefresh && (
                       <Button
                         onClick={() => refresh.mutate({ connectorId: destination.id })}
                         disabled={refresh.isPending}
@@ -137,7 +146,11 @@ export function DestinationsPage() {
                         Refresh
                       </Button>
                     )}
-                    <Button onClick={() => setEditing(destination)}>Edit</Button>
+                    {isAdmin && (
+                      <>
+                        <Button onClick={() => setEditing(destination)}>Edit</Button>
+                      </>
+                    )}
                   </div>
                 </div>
                 {pushing === destination.id && (

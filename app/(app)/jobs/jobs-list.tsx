@@ -27,12 +27,14 @@ import {
   StatusBadge,
 } from "../../_components/ui";
 import { isJobKindName } from "@/server/jobs/job-kind-names";
+import { useCan } from "../../_components/role";
 
 const LIST_KEYS = ["q", "kind", "status", "sort"] as const;
 const MOVING = ["queued", "running", "paused"];
 
 export function JobsList() {
   const trpc = useTRPC();
+  const canRun = useCan("run");
   const [query, setQuery] = useListQuery(LIST_KEYS);
   const filters = jobFiltersFromQuery({ get: (key) => query[key as keyof typeof query] ?? null });
   const isFiltered = Boolean(filters.q || filters.kind || filters.status);
@@ -62,9 +64,13 @@ export function JobsList() {
         title="Jobs"
         subtitle="Every image batch and report run."
         actions={
-          <ButtonLink href="/batches/new" variant="primary">
-            New batch
-          </ButtonLink>
+          canRun && (
+            <>
+              <ButtonLink href="/batches/new" variant="primary">
+                New batch
+              </ButtonLink>
+            </>
+          )
         }
       />
       <ListToolbar>
@@ -120,11 +126,16 @@ export function JobsList() {
             <NoMatches nouns="jobs" onClear={clearFilters} />
           ) : (
             <p className="p-6 text-sm text-slate-500">
-              No jobs yet.{" "}
-              <Link href="/batches/new" className="text-brand-600 hover:underline">
-                Start a batch
-              </Link>
-              .
+              No jobs yet.
+              {canRun && (
+                <>
+                  {" "}
+                  <Link href="/batches/new" className="text-brand-600 hover:underline">
+                    Start a batch
+                  </Link>
+                  .
+                </>
+              )}
             </p>
           ))}
         <ul className="divide-y divide-slate-100">

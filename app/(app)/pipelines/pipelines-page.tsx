@@ -9,6 +9,7 @@ import { FieldProblem, fieldErrorsOf, FormProblem } from "../../_components/form
 import { INPUT } from "../../_components/schema-field";
 import { useTRPC } from "../../_components/trpc";
 import { Alert, Button, ButtonLink, Card, PageTitle, StatusBadge } from "../../_components/ui";
+import { useCan } from "../../_components/role";
 
 /**
  * Saved chains: run a report, take a transform's result, then push it, refresh a destination, or
@@ -26,6 +27,7 @@ export function PipelinesPage() {
     trpc.pipelines.run.mutationOptions({ onSuccess: ({ jobId }) => router.push(`/jobs/${jobId}`) }),
   );
   const remove = useMutation(trpc.pipelines.delete.mutationOptions({ onSettled: invalidate }));
+  const canRun = useCan("run");
 
   return (
     <div>
@@ -35,9 +37,13 @@ export function PipelinesPage() {
         actions={
           <>
             <ButtonLink href="/schedules">Schedules</ButtonLink>
-            <Button variant="primary" onClick={() => setEditing("new")}>
-              New pipeline
-            </Button>
+            {canRun && (
+              <>
+                <Button variant="primary" onClick={() => setEditing("new")}>
+                  New pipeline
+                </Button>
+              </>
+            )}
           </>
         }
       />
@@ -96,27 +102,31 @@ export function PipelinesPage() {
                 )}
               </div>
               <div className="flex flex-wrap gap-2">
-                <Button
-                  variant="primary"
-                  onClick={() => run.mutate({ id: pipeline.id })}
-                  disabled={run.isPending}
-                >
-                  Run now
-                </Button>
-                <Button onClick={() => setEditing(pipeline)}>Edit</Button>
-                <Button
-                  variant="danger"
-                  onClick={() => {
-                    if (
-                      window.confirm(
-                        `Delete the pipeline “${pipeline.name}”? Its schedules go with it.`,
-                      )
-                    )
-                      remove.mutate({ id: pipeline.id });
-                  }}
-                >
-                  Delete
-                </Button>
+                {canRun && (
+                  <>
+                    <Button
+                      variant="primary"
+                      onClick={() => run.mutate({ id: pipeline.id })}
+                      disabled={run.isPending}
+                    >
+                      Run now
+                    </Button>
+                    <Button onClick={() => setEditing(pipeline)}>Edit</Button>
+                    <Button
+                      variant="danger"
+                      onClick={() => {
+                        if (
+                          window.confirm(
+                            `Delete the pipeline “${pipeline.name}”? Its schedules go with it.`,
+                          )
+                        )
+                          remove.mutate({ id: pipeline.id });
+                      }}
+                    >
+                      Delete
+                    </Button>
+                  </>
+                )}
               </div>
             </li>
           ))}

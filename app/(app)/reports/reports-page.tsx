@@ -14,6 +14,7 @@ import {
   useLoadedList,
 } from "../../_components/list-controls";
 import { RunHistory } from "../../_components/run-history";
+import { useCan } from "../../_components/role";
 import { useTRPC } from "../../_components/trpc";
 import { CONNECTOR_KIND_LABELS } from "@/server/connectors/kind-schemas";
 import { Alert, Button, ButtonLink, Card, PageTitle, StatusBadge } from "../../_components/ui";
@@ -56,6 +57,7 @@ function shownReports(all: TReportView[], query: Record<"q" | "kind" | "status" 
 
 export function ReportsPage() {
   const trpc = useTRPC();
+  const canRun = useCan("run");
   const router = useRouter();
   const queryClient = useQueryClient();
   const reports = useQuery(trpc.reports.list.queryOptions());
@@ -97,16 +99,20 @@ export function ReportsPage() {
         subtitle="Saved report definitions. Select some and run them now, or put them on a schedule."
         actions={
           <>
-            <Button onClick={() => setImporting(!isImporting)}>Import request.json</Button>
+            {canRun && (
+              <Button onClick={() => setImporting(!isImporting)}>Import request.json</Button>
+            )}
             <ButtonLink
               href={`/api/reports/request-json${selected.size > 0 ? `?ids=${[...selected].join(",")}` : ""}`}
               download
             >
               Export request.json
             </ButtonLink>
-            <Button variant="primary" onClick={() => setEditing("new")}>
-              Add report
-            </Button>
+            {canRun && (
+              <Button variant="primary" onClick={() => setEditing("new")}>
+                Add report
+              </Button>
+            )}
           </>
         }
       />
@@ -151,31 +157,41 @@ export function ReportsPage() {
             </span>{" "}
             selected
           </p>
-          <RunOptionsInputs
-            maxConcurrency={maxConcurrency}
-            maxAttempts={maxAttempts}
-            onChange={(options) => {
-              setMaxConcurrency(options.maxConcurrency);
-              setMaxAttempts(options.maxAttempts);
-            }}
-          />
-          <Button type="submit" variant="primary" disabled={selected.size === 0 || run.isPending}>
-            {run.isPending ? "Starting…" : "Run now"}
-          </Button>
-          <Button
-            type="button"
-            variant="danger"
-            className="ml-auto"
-            disabled={selected.size === 0 || remove.isPending}
-            onClick={() => {
-              if (
-                window.confirm(`Delete ${selected.size} report(s)? Their past runs and files stay.`)
-              )
-                remove.mutate({ ids: [...selected] });
-            }}
-          >
-            Delete selected
-          </Button>
+          {canRun && (
+            <>
+              <RunOptionsInputs
+                maxConcurrency={maxConcurrency}
+                maxAttempts={maxAttempts}
+                onChange={(options) => {
+                  setMaxConcurrency(options.maxConcurrency);
+                  setMaxAttempts(options.maxAttempts);
+                }}
+              />
+              <Button
+                type="submit"
+                variant="primary"
+                disabled={selected.size === 0 || run.isPending}
+              >
+                {run.isPending ? "Starting…" : "Run now"}
+              </Button>
+              <Button
+                type="button"
+                variant="danger"
+                className="ml-auto"
+                disabled={selected.size === 0 || remove.isPending}
+                onClick={() => {
+                  if (
+                    window.confirm(
+                      `Delete ${selected.size} report(s)? Their past runs and files stay.`,
+                    )
+                  )
+                    remove.mutate({ ids: [...selected] });
+                }}
+              >
+                Delete selected
+              </Button>
+            </>
+          )}
         </form>
         {(run.error ?? remove.error) && (
           <div className="mt-3">
@@ -278,7 +294,7 @@ export function ReportsPage() {
                       >
                         History
                       </Button>{" "}
-                      <Button onClick={() => setEditing(report)}>Edit</Button>
+                      {canRun && <Button onClick={() => setEditing(report)}>Edit</Button>}
                     </td>
                   </tr>
                   {historyOf === report.id && (

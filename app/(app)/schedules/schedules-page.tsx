@@ -17,6 +17,7 @@ import {
 } from "../../_components/list-controls";
 import { Alert, Button, Card, PageTitle, StatusBadge } from "../../_components/ui";
 import { ScheduleForm } from "./schedule-form";
+import { useCan } from "../../_components/role";
 
 const OUTCOME_WORDS: Record<string, string> = {
   started: "started a run",
@@ -73,6 +74,7 @@ function shownSchedules(all: TScheduleView[], query: TScheduleQuery) {
 
 export function SchedulesPage() {
   const trpc = useTRPC();
+  const canRun = useCan("run");
   const queryClient = useQueryClient();
   const schedules = useQuery({ ...trpc.schedules.list.queryOptions(), refetchInterval: 15_000 });
   const [editing, setEditing] = useState<TScheduleView | "new" | null>(null);
@@ -94,9 +96,11 @@ export function SchedulesPage() {
         title="Schedules"
         subtitle="Report runs and pipelines that start by themselves, with their files delivered where you choose. One app process fires each time, even when several run."
         actions={
-          <Button variant="primary" onClick={() => setEditing("new")}>
-            Add schedule
-          </Button>
+          canRun && (
+            <Button variant="primary" onClick={() => setEditing("new")}>
+              Add schedule
+            </Button>
+          )
         }
       />
       {editing && (
@@ -216,25 +220,31 @@ export function SchedulesPage() {
                 >
                   History
                 </Button>
-                <Button
-                  onClick={() =>
-                    setEnabled.mutate({ id: schedule.id, isEnabled: !schedule.isEnabled })
-                  }
-                >
-                  {schedule.isEnabled ? "Pause" : "Resume"}
-                </Button>
-                <Button onClick={() => setEditing(schedule)}>Edit</Button>
-                <Button
-                  variant="danger"
-                  onClick={() => {
-                    if (
-                      window.confirm(`Delete the schedule “${schedule.name}”? Its past runs stay.`)
-                    )
-                      remove.mutate({ id: schedule.id });
-                  }}
-                >
-                  Delete
-                </Button>
+                {canRun && (
+                  <>
+                    <Button
+                      onClick={() =>
+                        setEnabled.mutate({ id: schedule.id, isEnabled: !schedule.isEnabled })
+                      }
+                    >
+                      {schedule.isEnabled ? "Pause" : "Resume"}
+                    </Button>
+                    <Button onClick={() => setEditing(schedule)}>Edit</Button>
+                    <Button
+                      variant="danger"
+                      onClick={() => {
+                        if (
+                          window.confirm(
+                            `Delete the schedule “${schedule.name}”? Its past runs stay.`,
+                          )
+                        )
+                          remove.mutate({ id: schedule.id });
+                      }}
+                    >
+                      Delete
+                    </Button>
+                  </>
+                )}
               </div>
               {historyOf === schedule.id && (
                 <div className="lg:col-span-4">

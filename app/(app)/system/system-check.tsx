@@ -6,6 +6,7 @@ import { useTRPC } from "../../_components/trpc";
 import { FieldProblem, fieldErrorsOf } from "../../_components/form-errors";
 import { Alert, Button, Card, Loading, PageTitle } from "../../_components/ui";
 import { ProcessList } from "./process-list";
+import { useCan } from "../../_components/role";
 
 export function SystemCheck() {
   const trpc = useTRPC();
@@ -103,6 +104,7 @@ function RetentionForm({ initialDays }: { initialDays: number }) {
     }),
   );
   const errors = fieldErrorsOf(save.error);
+  const isAdmin = useCan("admin");
   return (
     <Card>
       <h2 className="font-semibold">Job retention</h2>
@@ -125,14 +127,17 @@ function RetentionForm({ initialDays }: { initialDays: number }) {
             max={3650}
             value={days}
             onChange={(e) => setDays(e.target.value)}
+            readOnly={!isAdmin}
             aria-invalid={errors.days ? true : undefined}
             className="w-28 rounded-md border border-slate-300 px-3 py-2 text-sm"
           />
           <FieldProblem errors={errors} path="days" />
         </label>
-        <Button type="submit" variant="primary" disabled={save.isPending}>
-          Save
-        </Button>
+        {isAdmin && (
+          <Button type="submit" variant="primary" disabled={save.isPending}>
+            Save
+          </Button>
+        )}
       </form>
       {save.isSuccess && (
         <div className="mt-3">

@@ -16,6 +16,7 @@ import {
   PageTitle,
   formatBytes,
 } from "../../_components/ui";
+import { useCan } from "../../_components/role";
 
 const TYPE_LABELS: Record<string, string> = {
   text: "text",
@@ -29,6 +30,7 @@ const TYPE_LABELS: Record<string, string> = {
 /** Tables (uploaded files and report outputs) and the transforms that reshape and export them. */
 export function TablesPage() {
   const trpc = useTRPC();
+  const canRun = useCan("run");
   const router = useRouter();
   const queryClient = useQueryClient();
   const tables = useQuery(trpc.tables.list.queryOptions());
@@ -66,61 +68,64 @@ export function TablesPage() {
         subtitle="Upload a file or use a report's output, reshape it with a transform, and export it."
         actions={<ButtonLink href="/api-docs">API and tokens</ButtonLink>}
       />
-      <div className="grid items-start gap-4 lg:grid-cols-2">
-        <UploadCard onUploaded={refresh} />
-        <Card>
-          <h2 className="text-base font-semibold">From a report</h2>
-          <p className="mt-1 text-sm text-slate-600">
-            A report&apos;s table reads its latest successful run each time it is used, or the one
-            run you choose.
-          </p>
-          <div className="mt-3 flex flex-wrap gap-2">
-            <label className="sr-only" htmlFor="report-table">
-              Report
-            </label>
-            <select
-              id="report-table"
-              className="min-w-0 flex-1 basis-full rounded-md border border-slate-300 px-2 py-2 text-sm sm:basis-0"
-              value={reportId}
-              onChange={(event) => {
-                setReportId(event.target.value);
-                setRunJobId("");
-              }}
-            >
-              <option value="">Choose a report…</option>
-              {(reports.data ?? []).map((report) => (
-                <option key={report.id} value={report.id}>
-                  {report.name}
-                </option>
-              ))}
-            </select>
-            <label className="sr-only" htmlFor="report-run">
-              Which run
-            </label>
-            <select
-              id="report-run"
-              className="min-w-0 flex-1 basis-full rounded-md border border-slate-300 px-2 py-2 text-sm sm:basis-0"
-              value={runJobId}
-              disabled={!reportId}
-              onChange={(event) => setRunJobId(event.target.value)}
-            >
-              <option value="">The latest successful run, each time</option>
-              {(runs.data ?? []).map((run) => (
-                <option key={run.jobId} value={run.jobId}>
-                  Only the run of {run.finishedAt ? new Date(run.finishedAt).toLocaleString() : "?"}
-                  {run.rows !== null ? ` (${run.rows.toLocaleString()} rows)` : ""}
-                </option>
-              ))}
-            </select>
-            <Button
-              disabled={!reportId || fromReport.isPending}
-              onClick={() => fromReport.mutate({ reportId, ...(runJobId ? { runJobId } : {}) })}
-            >
-              Add table
-            </Button>
-          </div>
-        </Card>
-      </div>
+      {canRun && (
+        <div className="grid items-start gap-4 lg:grid-cols-2">
+          <UploadCard onUploaded={refresh} />
+          <Card>
+            <h2 className="text-base font-semibold">From a report</h2>
+            <p className="mt-1 text-sm text-slate-600">
+              A report&apos;s table reads its latest successful run each time it is used, or the one
+              run you choose.
+            </p>
+            <div className="mt-3 flex flex-wrap gap-2">
+              <label className="sr-only" htmlFor="report-table">
+                Report
+              </label>
+              <select
+                id="report-table"
+                className="min-w-0 flex-1 basis-full rounded-md border border-slate-300 px-2 py-2 text-sm sm:basis-0"
+                value={reportId}
+                onChange={(event) => {
+                  setReportId(event.target.value);
+                  setRunJobId("");
+                }}
+              >
+                <option value="">Choose a report…</option>
+                {(reports.data ?? []).map((report) => (
+                  <option key={report.id} value={report.id}>
+                    {report.name}
+                  </option>
+                ))}
+              </select>
+              <label className="sr-only" htmlFor="report-run">
+                Which run
+              </label>
+              <select
+                id="report-run"
+                className="min-w-0 flex-1 basis-full rounded-md border border-slate-300 px-2 py-2 text-sm sm:basis-0"
+                value={runJobId}
+                disabled={!reportId}
+                onChange={(event) => setRunJobId(event.target.value)}
+              >
+                <option value="">The latest successful run, each time</option>
+                {(runs.data ?? []).map((run) => (
+                  <option key={run.jobId} value={run.jobId}>
+                    Only the run of{" "}
+                    {run.finishedAt ? new Date(run.finishedAt).toLocaleString() : "?"}
+                    {run.rows !== null ? ` (${run.rows.toLocaleString()} rows)` : ""}
+                  </option>
+                ))}
+              </select>
+              <Button
+                disabled={!reportId || fromReport.isPending}
+                onClick={() => fromReport.mutate({ reportId, ...(runJobId ? { runJobId } : {}) })}
+              >
+                Add table
+              </Button>
+            </div>
+          </Card>
+        </div>
+      )}
       {actionError && (
         <div className="mt-4">
           <Alert>{actionError.message}</Alert>
@@ -157,9 +162,11 @@ export function TablesPage() {
 
       <div className="mt-8 mb-3 flex items-center justify-between gap-3">
         <h2 className="text-lg font-semibold">Transforms</h2>
-        <ButtonLink href="/tables/transforms/new" variant="primary">
-          New transform
-        </ButtonLink>
+        {canRun && (
+          <ButtonLink href="/tables/transforms/new" variant="primary">
+            New transform
+          </ButtonLink>
+        )}
       </div>
       {transforms.isPending ? (
         <Loading>Loading transforms…</Loading>
@@ -195,22 +202,27 @@ export function TablesPage() {
                       .join(", ")}
                   </p>
                 </div>
-                <Button
-                  variant="primary"
-                  disabled={exportNow.isPending}
-                  onClick={() => exportNow.mutate({ transformId: transform.id })}
-                >
-                  Export now
-                </Button>
-                <Button
-                  variant="danger"
-                  onClick={() => {
-                    if (window.confirm(`Delete the transform ${transform.name}?`))
-                      removeTransform.mutate({ id: transform.id });
-                  }}
-                >
-                  Delete
-                </Button>
+                {canRun && (
+                  <>
+                    {" "}
+                    <Button
+                      variant="primary"
+                      disabled={exportNow.isPending}
+                      onClick={() => exportNow.mutate({ transformId: transform.id })}
+                    >
+                      Export now
+                    </Button>
+                    <Button
+                      variant="danger"
+                      onClick={() => {
+                        if (window.confirm(`Delete the transform ${transform.name}?`))
+                          removeTransform.mutate({ id: transform.id });
+                      }}
+                    >
+                      Delete
+                    </Button>
+                  </>
+                )}
               </li>
             ))}
           </ul>
@@ -222,6 +234,7 @@ export function TablesPage() {
 
 function TableRow({ table, onDelete }: { table: TTableSummary; onDelete: () => void }) {
   const [isOpen, setOpen] = useState(false);
+  const canRun = useCan("run");
   return (
     <li className="px-4 py-3 text-sm" data-testid="table-row">
       <div className="flex flex-wrap items-center gap-3">
@@ -240,10 +253,14 @@ function TableRow({ table, onDelete }: { table: TTableSummary; onDelete: () => v
             {isOpen ? "Hide columns" : "Columns"}
           </Button>
         )}
-        <ButtonLink href={`/tables/transforms/new?table=${table.id}`}>Transform</ButtonLink>
-        <Button variant="danger" onClick={onDelete}>
-          Delete
-        </Button>
+        {canRun && (
+          <>
+            <ButtonLink href={`/tables/transforms/new?table=${table.id}`}>Transform</ButtonLink>
+            <Button variant="danger" onClick={onDelete}>
+              Delete
+            </Button>
+          </>
+        )}
       </div>
       {table.notes.map((note) => (
         <p key={note} className="mt-1 text-xs text-amber-800">

@@ -21,12 +21,14 @@ import { PausedNotice } from "./paused-notice";
 import { ProductCard } from "./product-card";
 import { SkippedRows } from "./skipped-rows";
 import { useJobEvents } from "./use-job-events";
+import { useCan } from "../../../_components/role";
 
 const PRODUCTS_PER_PAGE = 24;
 const FAILED_REFRESH_MS = 3000;
 
 export function JobDetail({ jobId }: { jobId: string }) {
   const trpc = useTRPC();
+  const canRun = useCan("run");
   const router = useRouter();
   const queryClient = useQueryClient();
   const { state, isConnected, isDeleted, error, follow } = useJobEvents(jobId);
@@ -158,46 +160,48 @@ export function JobDetail({ jobId }: { jobId: string }) {
             <dd className="font-semibold tabular-nums">{formatBytes(totals.bytes)}</dd>
           </div>
         </dl>
-        <div className="mt-4 flex flex-wrap gap-2 border-t border-slate-100 pt-4">
-          <Button
-            onClick={() => retry.mutate({ jobId, scope: "retryable" })}
-            disabled={(retryableCount === 0 && !isPaused) || retry.isPending}
-          >
-            {retryableCount === 0 && isPaused
-              ? "Retry now"
-              : retryLabel(totals.retryableFailed, totals.cancelled)}
-          </Button>
-          {permanentFailures > 0 && (
+        {canRun && (
+          <div className="mt-4 flex flex-wrap gap-2 border-t border-slate-100 pt-4">
             <Button
-              onClick={() => retry.mutate({ jobId, scope: "all" })}
-              disabled={retry.isPending}
+              onClick={() => retry.mutate({ jobId, scope: "retryable" })}
+              disabled={(retryableCount === 0 && !isPaused) || retry.isPending}
             >
-              {retryAllLabel(totals.failed, totals.cancelled)}
+              {retryableCount === 0 && isPaused
+                ? "Retry now"
+                : retryLabel(totals.retryableFailed, totals.cancelled)}
             </Button>
-          )}
-          <Button
-            variant="danger"
-            onClick={() => cancel.mutate({ jobId })}
-            disabled={isFinal || cancel.isPending}
-          >
-            Cancel job
-          </Button>
-          <Button
-            variant="danger"
-            className="ml-auto"
-            disabled={remove.isPending}
-            onClick={() => {
-              if (
-                window.confirm(
-                  "Delete this job and its files? Files another job also uses are kept.",
+            {permanentFailures > 0 && (
+              <Button
+                onClick={() => retry.mutate({ jobId, scope: "all" })}
+                disabled={retry.isPending}
+              >
+                {retryAllLabel(totals.failed, totals.cancelled)}
+              </Button>
+            )}
+            <Button
+              variant="danger"
+              onClick={() => cancel.mutate({ jobId })}
+              disabled={isFinal || cancel.isPending}
+            >
+              Cancel job
+            </Button>
+            <Button
+              variant="danger"
+              className="ml-auto"
+              disabled={remove.isPending}
+              onClick={() => {
+                if (
+                  window.confirm(
+                    "Delete this job and its files? Files another job also uses are kept.",
+                  )
                 )
-              )
-                remove.mutate({ jobId });
-            }}
-          >
-            Delete job
-          </Button>
-        </div>
+                  remove.mutate({ jobId });
+              }}
+            >
+              Delete job
+            </Button>
+          </div>
+        )}
         {permanentFailures > 0 && (
           <p className="mt-2 text-xs text-slate-500" data-testid="permanent-failures">
             {permanentFailures.toLocaleString()} failed{" "}

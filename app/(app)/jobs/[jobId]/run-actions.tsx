@@ -4,6 +4,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useTRPC } from "../../../_components/trpc";
 import { Alert, Button } from "../../../_components/ui";
+import { useCan } from "../../../_components/role";
 
 /**
  * Retry, cancel and delete for a job whose page shows all of it at once (a report run, an
@@ -22,6 +23,7 @@ export function RunActions(props: {
 }) {
   const { jobId, isFinal, isPaused, unfinished, items, noun } = props;
   const trpc = useTRPC();
+  const canRun = useCan("run");
   const router = useRouter();
   const cancel = useMutation(trpc.jobs.cancel.mutationOptions());
   const retry = useMutation(trpc.jobs.retryFailed.mutationOptions({ onSuccess: props.onRetried }));
@@ -29,6 +31,7 @@ export function RunActions(props: {
     trpc.jobs.delete.mutationOptions({ onSuccess: () => router.push("/jobs") }),
   );
   const actionError = cancel.error ?? retry.error ?? remove.error;
+  if (!canRun) return null;
   return (
     <>
       <div className="mt-4 flex flex-wrap gap-2 border-t border-slate-100 pt-4">
