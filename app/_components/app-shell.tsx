@@ -49,7 +49,7 @@ export function AppShell({
         href={item.href}
         onClick={() => setMenuOpen(false)}
         aria-current={isActive ? "page" : undefined}
-        className={`rounded-md px-3 py-2 text-sm font-medium ${
+        className={`whitespace-nowrap rounded-md px-2.5 py-2 text-sm font-medium ${
           isActive
             ? "bg-brand-50 text-brand-700"
             : "text-slate-600 hover:bg-slate-100 hover:text-slate-900"
@@ -73,10 +73,10 @@ export function AppShell({
             </span>
             DataHaul
           </Link>
-          <nav aria-label="Main" className="hidden items-center gap-1 md:flex">
+          <nav aria-label="Main" className="hidden items-center gap-0.5 xl:flex">
             {links}
           </nav>
-          <div className="ml-auto hidden items-center gap-3 md:flex">
+          <div className="ml-auto hidden items-center gap-3 whitespace-nowrap xl:flex">
             <span className="text-sm text-slate-500" title={user.email}>
               {user.name || user.email}
               <span className="ml-1.5 rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-600">
@@ -91,7 +91,7 @@ export function AppShell({
             </button>
           </div>
           <button
-            className="ml-auto rounded-md border border-slate-200 px-3 py-1.5 text-sm md:hidden"
+            className="ml-auto rounded-md border border-slate-200 px-3 py-1.5 text-sm xl:hidden"
             aria-expanded={isMenuOpen}
             aria-controls="mobile-nav"
             onClick={() => setMenuOpen((v) => !v)}
@@ -103,7 +103,7 @@ export function AppShell({
           <nav
             id="mobile-nav"
             aria-label="Main"
-            className="flex flex-col gap-1 border-t border-slate-200 px-4 py-2 md:hidden"
+            className="flex flex-col gap-1 border-t border-slate-200 px-4 py-2 xl:hidden"
           >
             {links}
             <button

@@ -2,14 +2,18 @@ import { expect, type Page } from "@playwright/test";
 import { E2E_ADMIN } from "../../playwright.config";
 
 /**
- * Opens `path` as a signed-out visitor, signs in as the e2e admin on the page the app redirects
+ * Opens `path` as a signed-out visitor, signs in (as the e2e admin unless told) on the page the app redirects
  * to, and waits until the app has sent the user on to `path` (the sign-in page's `next`).
  */
-export async function signIn(page: Page, path = "/") {
+export async function signIn(
+  page: Page,
+  path = "/",
+  account: { email: string; password: string } = E2E_ADMIN,
+) {
   await page.goto(path);
   await expect(page).toHaveURL(/\/sign-in/);
-  await page.getByLabel("Email").fill(E2E_ADMIN.email);
-  await page.getByLabel("Password").fill(E2E_ADMIN.password);
+  await page.getByLabel("Email").fill(account.email);
+  await page.getByLabel("Password").fill(account.password);
   const submit = page.getByRole("button", { name: "Sign in" });
   await submit.click();
   // better-auth lets one address sign in 3 times per 10 s; specs that sign in back to back can

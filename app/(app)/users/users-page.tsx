@@ -111,23 +111,26 @@ function AddUserCard({
           <input name="email" type="email" required className={INPUT} autoComplete="off" />
           <FieldProblem errors={problems} path="email" />
         </label>
-        <label className="text-sm font-medium">
-          Role
-          <select
-            className={INPUT}
-            value={role}
-            onChange={(event) => setRole(event.target.value as TRole)}
-          >
-            {ROLES.map((value) => (
-              <option key={value} value={value}>
-                {ROLE_LABEL[value]}
-              </option>
-            ))}
-          </select>
-          <span className="mt-1 block text-xs font-normal text-slate-500">
+        <div className="text-sm font-medium">
+          <label>
+            Role
+            <select
+              className={INPUT}
+              value={role}
+              aria-describedby="new-user-role-help"
+              onChange={(event) => setRole(event.target.value as TRole)}
+            >
+              {ROLES.map((value) => (
+                <option key={value} value={value}>
+                  {ROLE_LABEL[value]}
+                </option>
+              ))}
+            </select>
+          </label>
+          <span id="new-user-role-help" className="mt-1 block text-xs font-normal text-slate-500">
             {ROLE_DESCRIPTION[role]}
           </span>
-        </label>
+        </div>
         {create.error && !Object.keys(problems).length && (
           <div className="sm:col-span-3">
             <Alert>{create.error.message}</Alert>
