@@ -32,6 +32,7 @@ async function acceptInvitation(browser: Browser, url: string, email: string, pa
   const page = await (await browser.newContext()).newPage();
   await page.goto(url);
   await expect(page.getByText(`(${email})`)).toBeVisible();
+  await expectNoSeriousA11yViolations(page, "the set-password page");
   // the token left the address bar as soon as the page read it
   await expect(page).toHaveURL(/\/set-password$/);
   await page.getByLabel("New password").fill(password);
@@ -75,9 +76,10 @@ test("the admin adds an operator and a viewer; the viewer can look but not run o
   await expect(viewer.getByText("Viewer", { exact: true })).toBeVisible();
 
   await viewer.goto("/reports");
+  // who made it shows beside it
   await expect(
-    viewer.getByRole("cell", { name: "Weekly sales for roles", exact: true }),
-  ).toBeVisible();
+    viewer.getByTestId("report-row").filter({ hasText: "Weekly sales for roles" }),
+  ).toContainText("added by Admin");
   await expect(viewer.getByRole("button", { name: "Add report" })).toHaveCount(0);
   await expect(viewer.getByRole("button", { name: "Run now" })).toHaveCount(0);
   await expect(viewer.getByRole("button", { name: "Edit" })).toHaveCount(0);

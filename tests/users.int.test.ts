@@ -166,3 +166,53 @@ describe("users", () => {
     );
   });
 });
+
+describe("who made it", () => {
+  it("records who added and who last changed a connector, a report and a schedule", async () => {
+    const { createUser } = await services();
+    const { saveConnector, listConnectors } =
+      await import("@/server/services/connectors/connectors");
+    const { saveReport, listReports } = await import("@/server/services/reports/reports");
+    const { saveSchedule, listSchedules } = await import("@/server/services/schedules/schedules");
+    const { user: editor } = await createUser({
+      name: "Eddie Editor",
+      email: "eddie@example.com",
+      role: "operator",
+    });
+    const connector = {
+      name: "Files by Tester",
+      kind: "http",
+      baseUrl: "http://127.0.0.1:9",
+      settings: { authMethod: "none" },
+      secrets: {},
+    } as const;
+    const { id: connectorId } = await saveConnector(connector, app.userId);
+    const report = { name: "Sales by Tester", connectorId, query: { url: "/sales.csv" } };
+    const { id: reportId } = await saveReport(report, app.userId);
+    const schedule = {
+      name: "Mornings by Tester",
+      kind: "cron" as const,
+      cronExpression: "0 6 * * *",
+      timeZone: "UTC",
+      reportIds: [reportId],
+      isEnabled: false,
+    };
+    const { id: scheduleId } = await saveSchedule(schedule, app.userId);
+    const authorship = async () => [
+      (await listConnectors()).find((row) => row.id === connectorId)!,
+      (await listReports()).find((row) => row.id === reportId)!,
+      (await listSchedules()).find((row) => row.id === scheduleId)!,
+    ];
+    for (const row of await authorship())
+      expect(row).toMatchObject({ createdByName: "Tester", updatedByName: "Tester" });
+
+    await saveConnector(
+      { ...connector, id: connectorId, baseUrl: "http://127.0.0.1:8" },
+      editor.id,
+    );
+    await saveReport({ ...report, id: reportId, format: "csv" }, editor.id);
+    await saveSchedule({ ...schedule, id: scheduleId, cronExpression: "0 7 * * *" }, editor.id);
+    for (const row of await authorship())
+      expect(row).toMatchObject({ createdByName: "Tester", updatedByName: "Eddie Editor" });
+  });
+});

@@ -16,6 +16,7 @@ import { Alert, Button, Card, PageTitle } from "../../_components/ui";
 import { ConnectorForm } from "./connector-form";
 import { CONNECTOR_KIND_LABELS } from "@/server/connectors/kind-schemas";
 import { useCan } from "../../_components/role";
+import { Authorship } from "../../_components/authorship";
 
 const CHECK_FILTERS: Record<string, string> = {
   ok: "Connection works",
@@ -139,6 +140,7 @@ export function ConnectorsPage() {
                     report
                     {connector.reportCount === 1 ? "" : "s"}
                   </p>
+                  <Authorship of={connector} />
                 </div>
                 <p className="text-sm" data-testid="connector-check">
                   {isTesting ? (

@@ -11,6 +11,7 @@ import { useTRPC } from "../../_components/trpc";
 import { Alert, Button, ButtonLink, Card, PageTitle } from "../../_components/ui";
 import { ConnectorForm } from "../connectors/connector-form";
 import { useCan } from "../../_components/role";
+import { Authorship } from "../../_components/authorship";
 
 const DESTINATION_KINDS = (Object.keys(CONNECTOR_SCHEMAS) as TConnectorKindName[]).filter(
   (kind) => CONNECTOR_SCHEMAS[kind].destination,
@@ -102,6 +103,7 @@ export function DestinationsPage() {
                         .filter(Boolean)
                         .join(", ")}
                     </p>
+                    <Authorship of={destination} />
                   </div>
                   <p className="text-sm" data-testid="destination-check">
                     {isTesting ? (

@@ -21,6 +21,7 @@ import { Alert, Button, ButtonLink, Card, PageTitle, StatusBadge } from "../../_
 import { ImportPanel } from "./import-panel";
 import { ReportForm } from "./report-form";
 import { RunOptionsInputs } from "./run-options-inputs";
+import { Authorship } from "../../_components/authorship";
 
 const LAST_RUN_FILTERS: Record<string, string> = {
   succeeded: "Last run succeeded",
@@ -268,7 +269,10 @@ export function ReportsPage() {
                         onChange={() => toggle(report.id)}
                       />
                     </td>
-                    <td className="px-2 py-2 font-medium">{report.name}</td>
+                    <td className="px-2 py-2">
+                      <span className="font-medium">{report.name}</span>
+                      <Authorship of={report} />
+                    </td>
                     <td className="hidden px-2 py-2 text-slate-600 sm:table-cell">
                       {report.connectorName}
                     </td>

@@ -18,6 +18,7 @@ import {
 import { Alert, Button, Card, PageTitle, StatusBadge } from "../../_components/ui";
 import { ScheduleForm } from "./schedule-form";
 import { useCan } from "../../_components/role";
+import { Authorship } from "../../_components/authorship";
 
 const OUTCOME_WORDS: Record<string, string> = {
   started: "started a run",
@@ -179,6 +180,7 @@ export function SchedulesPage() {
                     files delivered to {schedule.deliverToNames.join(", ")}
                   </p>
                 )}
+                <Authorship of={schedule} />
               </div>
               <div className="text-sm">
                 <p className="text-xs text-slate-500">Next run</p>

@@ -23,7 +23,9 @@ import { createTRPCRouter, operatorProcedure, protectedProcedure } from "../trpc
 export const reportsRouter = createTRPCRouter({
   list: protectedProcedure.query(() => listReports()),
   history: protectedProcedure.input(ZHistoryInput).query(({ input }) => getReportHistory(input)),
-  save: protectedProcedure.input(ZReportInput).mutation(({ input }) => saveReport(input)),
+  save: protectedProcedure
+    .input(ZReportInput)
+    .mutation(({ input, ctx }) => saveReport(input, ctx.user.id)),
   delete: protectedProcedure
     .input(z.object({ ids: z.array(z.uuid()).min(1) }))
     .mutation(({ input }) => deleteReports(input.ids)),

@@ -1,4 +1,5 @@
 import "server-only";
+import { AUTHORSHIP_INCLUDE, authoredBy, authorshipOf, type TAuthorship } from "../accounts/authorship";
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import {
@@ -40,7 +41,7 @@ export const ZConnectorInput = z.object({
 export type TConnectorInput = z.input<typeof ZConnectorInput>;
 
 /** What the browser may see of a connector: settings, and for each secret only whether it is set. */
-export type TConnectorView = {
+export type TConnectorView = TAuthorship & {
   id: string;
   name: string;
   kind: string;
@@ -146,12 +147,13 @@ function openSecrets(sealed: string | null): Record<string, string> {
 export async function listConnectors(): Promise<TConnectorView[]> {
   const rows = await db.connector.findMany({
     orderBy: { name: "asc" },
-    include: { _count: { select: { reports: true } } },
+    include: { _count: { select: { reports: true } }, ...AUTHORSHIP_INCLUDE },
   });
   return rows.map((row) => {
     const kind = connectorKind(row.kind);
     const secrets = openSecrets(row.sealedSecrets);
     return {
+      ...authorshipOf(row),
       id: row.id,
       name: row.name,
       kind: row.kind,
@@ -174,7 +176,10 @@ export async function listConnectors(): Promise<TConnectorView[]> {
   });
 }
 
-export async function saveConnector(raw: TConnectorInput): Promise<{ id: string }> {
+export async function saveConnector(
+  raw: TConnectorInput,
+  actorId?: string,
+): Promise<{ id: string }> {
   const parsedInput = ZConnectorInput.parse(raw);
   const kind = connectorKind(parsedInput.kind);
   const input = {
@@ -232,6 +237,7 @@ export async function saveConnector(raw: TConnectorInput): Promise<{ id: string 
     lastCheckedAt: null,
     lastCheckOk: null,
     lastCheckMessage: null,
+    ...authoredBy(actorId, !existing),
   };
   try {
     const saved = existing

@@ -1,4 +1,10 @@
 import "server-only";
+import {
+  AUTHORSHIP_INCLUDE,
+  authoredBy,
+  authorshipOf,
+  type TAuthorship,
+} from "../accounts/authorship";
 import { z } from "zod";
 import { connectorKind, isSourceKind, sourceKind, type TSeedEntry } from "@/server/connectors";
 import { db } from "@/server/db";
@@ -16,7 +22,7 @@ export const ZReportInput = z.object({
 });
 export type TReportInput = z.input<typeof ZReportInput>;
 
-export type TReportView = {
+export type TReportView = TAuthorship & {
   id: string;
   name: string;
   connectorId: string;
@@ -40,6 +46,7 @@ export async function listReports(): Promise<TReportView[]> {
     orderBy: { name: "asc" },
     include: {
       connector: { select: { name: true, kind: true } },
+      ...AUTHORSHIP_INCLUDE,
       runItems: {
         orderBy: { startedAt: "desc" },
         take: 1,
@@ -50,6 +57,7 @@ export async function listReports(): Promise<TReportView[]> {
   return rows.map((row) => {
     const query = JSON.parse(row.query) as unknown;
     return {
+      ...authorshipOf(row),
       id: row.id,
       name: row.name,
       connectorId: row.connectorId,
@@ -108,12 +116,12 @@ async function validatedReportData(raw: TReportInput) {
   };
 }
 
-export async function saveReport(raw: TReportInput): Promise<{ id: string }> {
+export async function saveReport(raw: TReportInput, actorId?: string): Promise<{ id: string }> {
   const { id, data } = await validatedReportData(raw);
   try {
     const saved = id
-      ? await db.report.update({ where: { id }, data })
-      : await db.report.create({ data });
+      ? await db.report.update({ where: { id }, data: { ...data, ...authoredBy(actorId, false) } })
+      : await db.report.create({ data: { ...data, ...authoredBy(actorId, true) } });
     return { id: saved.id };
   } catch (error) {
     const code = (error as { code?: string }).code;

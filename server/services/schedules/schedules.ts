@@ -11,6 +11,7 @@ import {
   type TScheduleSpec,
 } from "@/server/schedules/schedule-spec";
 import { ZDeliverTo } from "@/server/deliveries/schemas";
+import { AUTHORSHIP_INCLUDE, authorshipOf } from "../accounts/authorship";
 import { checkFileDestinations } from "../deliveries/start-deliveries";
 import { startPipelineRun } from "../pipelines/pipelines";
 import { startReportRun } from "../reports/start-report-run";
@@ -116,6 +117,7 @@ export async function saveSchedule(
     maxAttempts: input.maxAttempts,
     pipelineId: input.pipelineId ?? null,
     deliverTo: JSON.stringify(deliverTo),
+    updatedById: userId,
     // the timing may have changed: the next slot is worked out again below
     isEnabled: false,
     nextRunAt: null,
@@ -165,6 +167,7 @@ export async function listSchedules() {
         include: { report: { select: { id: true, name: true } } },
       },
       pipeline: { select: { id: true, name: true } },
+      ...AUTHORSHIP_INCLUDE,
       // the runs themselves: exports, pushes and deliveries that follow them carry the schedule too
       jobs: {
         where: { kind: { in: ["report_run", "pipeline"] } },
@@ -179,6 +182,7 @@ export async function listSchedules() {
     const spec = scheduleSpecFromRow(row);
     const deliverTo = JSON.parse(row.deliverTo) as string[];
     return {
+      ...authorshipOf(row),
       id: row.id,
       name: row.name,
       kind: row.kind,
