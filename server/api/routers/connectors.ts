@@ -13,7 +13,9 @@ const ZId = z.object({ id: z.uuid() });
 
 export const connectorsRouter = createTRPCRouter({
   list: protectedProcedure.query(() => listConnectors()),
-  save: adminProcedure.input(ZConnectorInput).mutation(({ input, ctx }) => saveConnector(input, ctx.user.id)),
+  save: adminProcedure
+    .input(ZConnectorInput)
+    .mutation(({ input, ctx }) => saveConnector(input, ctx.user.id)),
   delete: adminProcedure.input(ZId).mutation(({ input }) => deleteConnector(input.id)),
   test: adminProcedure.input(ZId).mutation(({ input }) => testConnector(input.id)),
 });

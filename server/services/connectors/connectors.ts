@@ -1,5 +1,10 @@
 import "server-only";
-import { AUTHORSHIP_INCLUDE, authoredBy, authorshipOf, type TAuthorship } from "../accounts/authorship";
+import {
+  AUTHORSHIP_INCLUDE,
+  authoredBy,
+  authorshipOf,
+  type TAuthorship,
+} from "../accounts/authorship";
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import {
