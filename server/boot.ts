@@ -25,6 +25,7 @@ import {
 import { sweepUnreferencedBlobs } from "./services/storage/sweep-blobs";
 
 const HOUSEKEEPING_EVERY_SECONDS = 3600;
+const ALERT_SEND_EVERY_SECONDS = 15;
 const FIRST_HOUSEKEEPING_MS = 30_000;
 /** Set by `npm start` (scripts/start.mjs), which takes the data folder's lock before it migrates. */
 const LOCK_HELD_BY_PARENT = "DATAHAUL_LOCK_HELD_BY";
@@ -114,6 +115,18 @@ async function boot(): Promise<void> {
     run: housekeeping,
   });
 
+  // alerts waiting for a retry, and any a process that died while sending left behind
+  const alertSender = startRecurringTask({
+    name: "alert sender",
+    firstRunAfterMs: 5_000,
+    periodSeconds: ALERT_SEND_EVERY_SECONDS,
+    run: async () => {
+      const { raiseMissedAlerts, sendDueAlerts } = await import("./services/alerts/alerts");
+      await raiseMissedAlerts();
+      await sendDueAlerts();
+    },
+  });
+
   let isShuttingDown = false;
   const shutdown = async (reason: string, graceMs: number) => {
     if (isShuttingDown) return;
@@ -122,6 +135,7 @@ async function boot(): Promise<void> {
     // no more sweeps; one in progress may be cut short (the next start's sweep puts back what it
     // had set aside), while a pass of the scheduler is let finish starting its runs
     void housekeepingTask.stop();
+    void alertSender.stop();
     void tempFileSweep.stop();
     await scheduler.stop();
     // the running jobs finish the downloads and reports they have in flight and claim no more;

@@ -12,6 +12,8 @@ import { startTestApp } from "./support/test-app";
 type TRule = TRole | "public";
 
 const PROCEDURES: Record<string, TRule> = {
+  "alerts.list": "viewer",
+  "alerts.sendTest": "admin",
   "batches.analyze": "operator",
   "batches.create": "operator",
   "batches.skippedRows": "viewer",

@@ -1,4 +1,5 @@
 import "server-only";
+import { alertsRouter } from "./routers/alerts";
 import { batchesRouter } from "./routers/batches";
 import { connectorsRouter } from "./routers/connectors";
 import { jobsRouter } from "./routers/jobs";
@@ -14,6 +15,7 @@ import { usersRouter } from "./routers/users";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
+  alerts: alertsRouter,
   batches: batchesRouter,
   connectors: connectorsRouter,
   reports: reportsRouter,

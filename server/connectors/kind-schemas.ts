@@ -5,7 +5,7 @@ import { metabaseSchemas } from "./metabase/schemas";
 import { powerBiSchemas } from "./powerbi/schemas";
 import { salesforceSchemas } from "./salesforce/schemas";
 import { supersetSchemas } from "./superset/schemas";
-import { FILE_DESTINATION_SCHEMAS } from "@/server/deliveries/schemas";
+import { CHAT_CHANNEL_SCHEMAS, FILE_DESTINATION_SCHEMAS } from "@/server/deliveries/schemas";
 import type { TConnectorKindName, TConnectorSchemas } from "./types";
 
 /** Each kind's schemas without its server code: what the browser's forms are generated from. */
@@ -18,6 +18,7 @@ export const CONNECTOR_SCHEMAS: Record<TConnectorKindName, TConnectorSchemas> = 
   powerbi: powerBiSchemas,
   "google-sheets": googleSheetsSchemas,
   ...FILE_DESTINATION_SCHEMAS,
+  ...CHAT_CHANNEL_SCHEMAS,
 };
 
 export const CONNECTOR_KIND_LABELS = Object.fromEntries(

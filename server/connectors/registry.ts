@@ -5,7 +5,7 @@ import { metabaseConnector } from "./metabase";
 import { powerBiConnector } from "./powerbi";
 import { salesforceConnector } from "./salesforce";
 import { supersetConnector } from "./superset";
-import { FILE_DESTINATION_KINDS } from "@/server/deliveries/connector-kinds";
+import { CHAT_CHANNEL_KINDS, FILE_DESTINATION_KINDS } from "@/server/deliveries/connector-kinds";
 import { ConnectorError } from "./connector-error";
 import type { ConnectorKind, ConnectorKindBase, TConnectorKindName } from "./types";
 
@@ -19,6 +19,7 @@ export const CONNECTOR_REGISTRY: Record<TConnectorKindName, ConnectorKindBase> =
   powerbi: powerBiConnector as ConnectorKindBase,
   "google-sheets": googleSheetsConnector as ConnectorKindBase,
   ...FILE_DESTINATION_KINDS,
+  ...CHAT_CHANNEL_KINDS,
 };
 
 export function connectorKind(kind: string): ConnectorKindBase {

@@ -2,7 +2,12 @@ import type { z } from "zod";
 import type { ConnectorHttp } from "./connector-http";
 import type { SessionCache } from "./session-cache";
 import type { TColumn } from "@/server/tables/table-types";
-import type { TDeliveryContext, TDeliveryFile, TDeliveryResult } from "@/server/deliveries/types";
+import type {
+  TAlertMessage,
+  TDeliveryContext,
+  TDeliveryFile,
+  TDeliveryResult,
+} from "@/server/deliveries/types";
 
 export const CONNECTOR_KINDS = [
   "metabase",
@@ -17,6 +22,8 @@ export const CONNECTOR_KINDS = [
   "sftp",
   "email",
   "webhook",
+  "slack",
+  "teams",
 ] as const;
 export type TConnectorKindName = (typeof CONNECTOR_KINDS)[number];
 
@@ -154,6 +161,8 @@ export type TDestinationRole = {
   canRefresh: boolean;
   /** receives a run's or an export's files (a folder, a bucket, SFTP, e-mail, a webhook) */
   takesFiles: boolean;
+  /** can be told when a schedule's run fails or recovers (e-mail, a webhook, Slack, Teams) */
+  takesAlerts?: boolean;
   /** shown beside the connector form: limits, retirements, what to use instead */
   note: string;
 };
@@ -179,6 +188,12 @@ export interface ConnectorKindBase<
     files: TDeliveryFile[],
     context: TConnectorContext & { delivery: TDeliveryContext },
   ): Promise<TDeliveryResult>;
+  /** An alert channel: sends one message, says where it went, or throws a DeliveryError. */
+  sendAlert?(
+    connection: TConnection<TSettings, TSecrets>,
+    message: TAlertMessage,
+    context: TConnectorContext,
+  ): Promise<string>;
   /** A destination that refreshes: starts a refresh and follows it to its end. */
   refresh?(
     connection: TConnection<TSettings, TSecrets>,

@@ -3,7 +3,8 @@ import type { ConnectorKindBase, TConnectorContext } from "@/server/connectors/t
 import { createEmailDelivery } from "./email";
 import { createFolderDelivery } from "./folder";
 import { createS3Delivery } from "./s3";
-import { FILE_DESTINATION_SCHEMAS } from "./schemas";
+import { postChatAlert } from "./chat-webhook";
+import { CHAT_CHANNEL_SCHEMAS, FILE_DESTINATION_SCHEMAS } from "./schemas";
 import { deliverBySftp, testSftp } from "./sftp";
 import { DeliveryError, type TDeliveryKind } from "./types";
 import { createWebhookDelivery } from "./webhook";
@@ -52,6 +53,14 @@ function fileDestinationKind(name: Exclude<TFileKindName, "sftp">): ConnectorKin
         files,
         context.delivery,
       ),
+    sendAlert(connection, message, context) {
+      const delivery = deliveryOf(name, context);
+      if (!delivery.alert)
+        throw new DeliveryError(`a ${delivery.label} destination takes no alerts`);
+      return delivery.alert(connection.settings as never, connection.secrets as never, message, {
+        signal: context.signal,
+      });
+    },
   };
 }
 
@@ -96,4 +105,40 @@ export const FILE_DESTINATION_KINDS: Record<TFileKindName, ConnectorKindBase> = 
   sftp: sftpDestinationKind,
   email: fileDestinationKind("email"),
   webhook: fileDestinationKind("webhook"),
+};
+
+/** Slack and Teams: alerts only, to an incoming webhook; the connection test posts a test message. */
+function chatChannelKind(name: keyof typeof CHAT_CHANNEL_SCHEMAS): ConnectorKindBase {
+  const webhookUrlOf = (connection: { secrets: unknown }) =>
+    (connection.secrets as { webhookUrl: string }).webhookUrl;
+  return {
+    ...CHAT_CHANNEL_SCHEMAS[name],
+    async testConnection(connection, context) {
+      try {
+        return await postChatAlert(
+          context.http,
+          name,
+          webhookUrlOf(connection),
+          {
+            event: "test",
+            title: "DataHaul test message",
+            text: `Alerts from DataHaul will arrive here (the channel "${connection.name}").`,
+            url: null,
+            schedule: null,
+            occurredAt: new Date().toISOString(),
+          },
+          context.signal,
+        );
+      } catch (error) {
+        throw asConnectorError(error);
+      }
+    },
+    sendAlert: (connection, message, context) =>
+      postChatAlert(context.http, name, webhookUrlOf(connection), message, context.signal),
+  };
+}
+
+export const CHAT_CHANNEL_KINDS: Record<keyof typeof CHAT_CHANNEL_SCHEMAS, ConnectorKindBase> = {
+  slack: chatChannelKind("slack"),
+  teams: chatChannelKind("teams"),
 };

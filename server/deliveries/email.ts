@@ -316,6 +316,30 @@ export function createEmailDelivery(
       }
     },
 
+    /** The alert as a plain-text e-mail to the form's recipients. */
+    async alert(rawSettings, rawSecrets, message, alertOptions = {}) {
+      const { settings, secrets } = parse(rawSettings, rawSecrets);
+      throwIfCancelled(alertOptions.signal);
+      const transport = createTransport(settings, secrets, options);
+      try {
+        const info = await transport.sendMail({
+          from: settings.from,
+          to: settings.to,
+          subject: message.title,
+          text: [message.text, message.url ? `The run: ${message.url}` : "", "— DataHaul"]
+            .filter(Boolean)
+            .join("\n\n"),
+        });
+        const refused =
+          info.rejected.length > 0 ? `; the server refused ${info.rejected.join(", ")}` : "";
+        return `e-mail sent to ${settings.to.join(", ")}${refused}`;
+      } catch (error) {
+        throw describeMailError(error, settings);
+      } finally {
+        transport.close();
+      }
+    },
+
     async test(rawSettings, rawSecrets, testOptions = {}) {
       const { settings, secrets } = parse(rawSettings, rawSecrets);
       throwIfCancelled(testOptions.signal);

@@ -278,7 +278,13 @@ function fileDestination(
     settingsSchema,
     secretsSchema,
     formSchema: settingsSchema.extend(secretsSchema.shape),
-    destination: { takesRows: false, canRefresh: false, takesFiles: true, note },
+    destination: {
+      takesRows: false,
+      canRefresh: false,
+      takesFiles: true,
+      takesAlerts: kind === "email" || kind === "webhook",
+      note,
+    },
   };
 }
 
@@ -320,5 +326,54 @@ export const FILE_DESTINATION_SCHEMAS = {
     ZWebhookSettings,
     ZWebhookSecrets,
     "POSTs the run's summary as JSON with a download link for each file (links need APP_URL, and work for 7 days), signed with HMAC-SHA256 of timestamp.body in the X-DataHaul-Signature header.",
+  ),
+} satisfies Record<string, TConnectorSchemas>;
+
+const ZChatWebhookUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      // http:// too: a self-hosted Mattermost or Rocket.Chat on the local network
+      return ["https:", "http:"].includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, "Paste the whole incoming webhook address; it starts with https://.")
+  .meta({ title: "Incoming webhook URL", widget: "password" });
+
+/** Slack and Teams take alerts only: the incoming webhook's address is the whole credential. */
+function chatChannel(kind: "slack" | "teams", label: string, note: string): TConnectorSchemas {
+  const settingsSchema = z.object({});
+  const secretsSchema = z.object({ webhookUrl: ZChatWebhookUrl });
+  return {
+    kind,
+    label,
+    addressHint: "",
+    isAddressOptional: true,
+    hasNoAddress: true,
+    settingsSchema,
+    secretsSchema,
+    formSchema: settingsSchema.extend(secretsSchema.shape),
+    destination: {
+      takesRows: false,
+      canRefresh: false,
+      takesFiles: false,
+      takesAlerts: true,
+      note,
+    },
+  };
+}
+
+export const CHAT_CHANNEL_SCHEMAS = {
+  slack: chatChannel(
+    "slack",
+    "Slack (incoming webhook)",
+    "Posts alerts to the channel the incoming webhook belongs to (Slack: Apps → Incoming Webhooks; Mattermost and Rocket.Chat take the same messages). The address is a secret: anyone holding it can post.",
+  ),
+  teams: chatChannel(
+    "teams",
+    "Microsoft Teams (workflow webhook)",
+    "Posts alerts as an Adaptive Card to the address of a Teams workflow “Post to a channel when a webhook request is received” (older Office 365 connector addresses take the same card). The address is a secret.",
   ),
 } satisfies Record<string, TConnectorSchemas>;

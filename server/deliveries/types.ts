@@ -31,6 +31,20 @@ export type TDeliveryContext = {
   timeZone?: string;
 };
 
+/** What an alert says: a schedule's run failed, came back, or brought fewer rows than usual. */
+export type TAlertMessage = {
+  /** failure | partial | truncated | row_drop | recovery | test */
+  event: string;
+  /** one line: the subject of an e-mail, the bold line of a chat message */
+  title: string;
+  /** a few sentences of detail */
+  text: string;
+  /** the run's page, when APP_URL says where the app is */
+  url: string | null;
+  schedule: string | null;
+  occurredAt: string;
+};
+
 /** One file as it arrived, in words a run page can show. */
 export type TDeliveredFile = {
   /** the file's own name, as given */
@@ -72,6 +86,13 @@ export type TDeliveryKind<
     files: TDeliveryFile[],
     context: TDeliveryContext,
   ): Promise<TDeliveryResult>;
+  /** Sends an alert (the kinds that can), and says where it went. */
+  alert?(
+    settings: z.input<TSettings>,
+    secrets: z.input<TSecrets>,
+    message: TAlertMessage,
+    options?: { signal?: AbortSignal },
+  ): Promise<string>;
   /** Tries the settings for real (signs in, writes and removes a test file) and says what happened. */
   test(
     settings: z.input<TSettings>,

@@ -193,6 +193,25 @@ export function createWebhookDelivery(
       };
     },
 
+    /** The alert as JSON (`event: "alert"`), signed like a delivery. */
+    async alert(rawSettings, rawSecrets, message, alertOptions = {}) {
+      const { settings, secrets } = parse(rawSettings, rawSecrets);
+      const body = JSON.stringify({
+        event: "alert",
+        sentAt: new Date(clock.now()).toISOString(),
+        alert: message,
+      });
+      const shownUrl = redactUrl(new URL(settings.url));
+      const { status } = await post(
+        settings.url,
+        "alert",
+        body,
+        secrets.signingSecret,
+        alertOptions.signal,
+      );
+      return `posted to ${shownUrl}, which answered ${status}`;
+    },
+
     async test(rawSettings, rawSecrets, testOptions = {}) {
       const { settings, secrets } = parse(rawSettings, rawSecrets);
       const body = JSON.stringify({

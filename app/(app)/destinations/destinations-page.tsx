@@ -39,6 +39,7 @@ export function DestinationsPage() {
     }),
   );
   const destinations = (connectors.data ?? []).filter((connector) => connector.destination);
+  const testAlert = useMutation(trpc.alerts.sendTest.mutationOptions());
 
   return (
     <div>
@@ -69,6 +70,16 @@ export function DestinationsPage() {
             }}
           />
         </Card>
+      )}
+      {testAlert.error && (
+        <div className="mb-4">
+          <Alert>{testAlert.error.message}</Alert>
+        </div>
+      )}
+      {testAlert.data && (
+        <div className="mb-4">
+          <Alert tone="success">{testAlert.data.message}</Alert>
+        </div>
       )}
       {refresh.error && (
         <div className="mb-3">
@@ -128,6 +139,14 @@ export function DestinationsPage() {
                         >
                           Test connection
                         </Button>
+                        {destination.destination?.takesAlerts && (
+                          <Button
+                            onClick={() => testAlert.mutate({ connectorId: destination.id })}
+                            disabled={testAlert.isPending}
+                          >
+                            Send a test alert
+                          </Button>
+                        )}
                       </>
                     )}
                     {canRun && destination.destination?.takesRows && (

@@ -3,6 +3,7 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useDeferredValue, useState } from "react";
 import type { TScheduleView } from "@/server/services/schedules/schedules";
+import { ZAlertRules, type TAlertRules } from "@/server/alerts/alert-rules";
 import { useTRPC } from "../../_components/trpc";
 import { BROWSER_TIME_ZONE, formatIn } from "../../_components/format-time";
 import { FieldProblem, fieldErrorsOf, FormProblem } from "../../_components/form-errors";
@@ -25,6 +26,7 @@ export function ScheduleForm({
   const pipelines = useQuery(trpc.pipelines.list.queryOptions());
   const connectors = useQuery(trpc.connectors.list.queryOptions());
   const fileDestinations = (connectors.data ?? []).filter((c) => c.destination?.takesFiles);
+  const alertChannels = (connectors.data ?? []).filter((c) => c.destination?.takesAlerts);
   const [name, setName] = useState(schedule?.name ?? "");
   const [reportIds, setReportIds] = useState<string[]>(schedule?.reports.map((r) => r.id) ?? []);
   // a schedule runs its reports, or one pipeline (report, transform, destination) instead
@@ -43,6 +45,9 @@ export function ScheduleForm({
   const [maxConcurrency, setMaxConcurrency] = useState(schedule?.maxConcurrency ?? 4);
   const [maxAttempts, setMaxAttempts] = useState(schedule?.maxAttempts ?? 5);
   const [deliverTo, setDeliverTo] = useState<string[]>(schedule?.deliverTo ?? []);
+  const [alertRules, setAlertRules] = useState<TAlertRules>(
+    schedule?.alertRules ?? ZAlertRules.parse({}),
+  );
   const deferredTiming = useDeferredValue(timing);
   const zoneProblem = timing.kind === "cron" ? timeZoneProblem(timing.timeZone) : null;
   // a zone still being typed is no question for the server: the preview waits for a real one
@@ -88,6 +93,7 @@ export function ScheduleForm({
           reportIds: pipelineId ? [] : reportIds,
           pipelineId: pipelineId || null,
           deliverTo,
+          alertRules,
           ...timing,
           intervalMinutes: timing.kind === "interval" ? timing.intervalMinutes : null,
           cronExpression: timing.kind === "cron" ? timing.cronExpression : null,
@@ -156,6 +162,13 @@ export function ScheduleForm({
                 : null
             }
             problem={<FieldProblem errors={errors} path="deliverTo" />}
+          />
+          <AlertRulesFields
+            channels={alertChannels.map((c) => ({ id: c.id, name: c.name, detail: c.kindLabel }))}
+            isLoaded={Boolean(connectors.data)}
+            rules={alertRules}
+            onChange={setAlertRules}
+            problem={<FieldProblem errors={errors} path="alertRules.channels" />}
           />
           <fieldset className="grid gap-3">
             <legend className="text-sm font-medium text-slate-700">When</legend>
@@ -310,6 +323,8 @@ export function ScheduleForm({
           maxConcurrency: "At once",
           maxAttempts: "Attempts per report",
           deliverTo: "Deliver the files to",
+          "alertRules.channels": "Alert",
+          "alertRules.rowDropPercent": "Fewer rows than usual",
           ...(timing.kind === "interval"
             ? {
                 intervalMinutes: "Every (minutes)",
@@ -381,5 +396,84 @@ function CheckList({
       </div>
       {problem}
     </fieldset>
+  );
+}
+
+const ALERT_WHEN: {
+  key: "onFailure" | "onPartial" | "onTruncated" | "onRecovery";
+  label: string;
+}[] = [
+  { key: "onFailure", label: "a run fails" },
+  { key: "onPartial", label: "some of its reports fail" },
+  { key: "onTruncated", label: "a system sent only part of a report" },
+  { key: "onRecovery", label: "it works again after an alert" },
+];
+
+/** Whom to tell, and when: one alert when a run goes wrong, none while it stays wrong. */
+function AlertRulesFields({
+  channels,
+  isLoaded,
+  rules,
+  onChange,
+  problem,
+}: {
+  channels: { id: string; name: string; detail: string }[];
+  isLoaded: boolean;
+  rules: TAlertRules;
+  onChange: (rules: TAlertRules) => void;
+  problem: React.ReactNode;
+}) {
+  const isDropOn = rules.rowDropPercent !== null;
+  return (
+    <div className="grid gap-2">
+      <CheckList
+        legend="Alert"
+        items={channels}
+        chosen={rules.channels}
+        onChange={(chosen) => onChange({ ...rules, channels: chosen })}
+        empty={
+          isLoaded
+            ? "No alert channels yet: add an e-mail, webhook, Slack or Teams destination on the Destinations page."
+            : null
+        }
+        problem={problem}
+      />
+      <fieldset hidden={rules.channels.length === 0} className="grid gap-1 text-sm">
+        <legend className="text-sm font-medium text-slate-700">Alert when</legend>
+        {ALERT_WHEN.map(({ key, label }) => (
+          <label key={key} className="flex items-center gap-2">
+            <input
+              type="checkbox"
+              checked={rules[key]}
+              onChange={(e) => onChange({ ...rules, [key]: e.target.checked })}
+            />
+            {label}
+          </label>
+        ))}
+        <label className="flex flex-wrap items-center gap-2">
+          <input
+            type="checkbox"
+            checked={isDropOn}
+            onChange={(e) => onChange({ ...rules, rowDropPercent: e.target.checked ? 50 : null })}
+          />
+          it brings
+          <input
+            type="number"
+            min={1}
+            max={99}
+            disabled={!isDropOn}
+            aria-label="Fewer rows than usual, in percent"
+            value={rules.rowDropPercent ?? 50}
+            onChange={(e) => onChange({ ...rules, rowDropPercent: Number(e.target.value) })}
+            className={NUMBER}
+          />
+          % fewer rows than the median of its last good runs
+        </label>
+        <p className="text-xs text-slate-500">
+          One alert when something goes wrong, none while it stays wrong, and one when it works
+          again.
+        </p>
+      </fieldset>
+    </div>
   );
 }

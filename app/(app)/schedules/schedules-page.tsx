@@ -15,7 +15,7 @@ import {
   NoMatches,
   useLoadedList,
 } from "../../_components/list-controls";
-import { Alert, Button, Card, PageTitle, StatusBadge } from "../../_components/ui";
+import { Alert, Button, ButtonLink, Card, PageTitle, StatusBadge } from "../../_components/ui";
 import { ScheduleForm } from "./schedule-form";
 import { useCan } from "../../_components/role";
 import { Authorship } from "../../_components/authorship";
@@ -97,11 +97,14 @@ export function SchedulesPage() {
         title="Schedules"
         subtitle="Report runs and pipelines that start by themselves, with their files delivered where you choose. One app process fires each time, even when several run."
         actions={
-          canRun && (
-            <Button variant="primary" onClick={() => setEditing("new")}>
-              Add schedule
-            </Button>
-          )
+          <>
+            <ButtonLink href="/alerts">Alerts sent</ButtonLink>
+            {canRun && (
+              <Button variant="primary" onClick={() => setEditing("new")}>
+                Add schedule
+              </Button>
+            )}
+          </>
         }
       />
       {editing && (

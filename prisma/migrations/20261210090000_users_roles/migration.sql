@@ -19,9 +19,9 @@ CREATE TABLE "new_user" (
     "emailVerified" BOOLEAN NOT NULL DEFAULT false,
     "image" TEXT,
     "role" TEXT NOT NULL DEFAULT 'viewer',
-    "disabledAt" DATETIME,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    "updatedAt" DATETIME NOT NULL
+    "updatedAt" DATETIME NOT NULL,
+    "disabledAt" DATETIME
 );
 INSERT INTO "new_user" ("createdAt", "email", "emailVerified", "id", "image", "name", "role", "updatedAt") SELECT "createdAt", "email", "emailVerified", "id", "image", "name", "role", "updatedAt" FROM "user";
 DROP TABLE "user";
@@ -89,12 +89,12 @@ CREATE TABLE "new_Schedule" (
     "createdById" TEXT NOT NULL,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" DATETIME NOT NULL,
-    "updatedById" TEXT,
     "pipelineId" TEXT,
     "deliverTo" TEXT NOT NULL DEFAULT '[]',
+    "updatedById" TEXT,
     CONSTRAINT "Schedule_createdById_fkey" FOREIGN KEY ("createdById") REFERENCES "user" ("id") ON DELETE RESTRICT ON UPDATE CASCADE,
-    CONSTRAINT "Schedule_updatedById_fkey" FOREIGN KEY ("updatedById") REFERENCES "user" ("id") ON DELETE SET NULL ON UPDATE CASCADE,
-    CONSTRAINT "Schedule_pipelineId_fkey" FOREIGN KEY ("pipelineId") REFERENCES "Pipeline" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+    CONSTRAINT "Schedule_pipelineId_fkey" FOREIGN KEY ("pipelineId") REFERENCES "Pipeline" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "Schedule_updatedById_fkey" FOREIGN KEY ("updatedById") REFERENCES "user" ("id") ON DELETE SET NULL ON UPDATE CASCADE
 );
 INSERT INTO "new_Schedule" ("createdAt", "createdById", "cronExpression", "deliverTo", "firstJitterMaxMinutes", "firstJitterMinMinutes", "id", "intervalMinutes", "isEnabled", "kind", "lastFiredAt", "lastOutcome", "laterJitterMaxMinutes", "laterJitterMinMinutes", "maxAttempts", "maxConcurrency", "misfirePolicy", "name", "nextRunAt", "overlapPolicy", "pipelineId", "timeZone", "updatedAt") SELECT "createdAt", "createdById", "cronExpression", "deliverTo", "firstJitterMaxMinutes", "firstJitterMinMinutes", "id", "intervalMinutes", "isEnabled", "kind", "lastFiredAt", "lastOutcome", "laterJitterMaxMinutes", "laterJitterMinMinutes", "maxAttempts", "maxConcurrency", "misfirePolicy", "name", "nextRunAt", "overlapPolicy", "pipelineId", "timeZone", "updatedAt" FROM "Schedule";
 DROP TABLE "Schedule";

@@ -31,6 +31,12 @@ export async function markJobFinished(jobId: string, status: TFinalJobStatus): P
     // the job stays finished; a worker's next start looks for deliveries left unstarted
     logger.error({ jobId, err: error }, "the delivery of a finished job could not start");
   }
+  try {
+    const { raiseAlerts } = await import("../alerts/alerts");
+    await raiseAlerts(jobId);
+  } catch (error) {
+    logger.error({ jobId, err: error }, "the alerts of a finished job could not be raised");
+  }
   return true;
 }
 

@@ -12,6 +12,8 @@ import {
 } from "@/server/schedules/schedule-spec";
 import { ZDeliverTo } from "@/server/deliveries/schemas";
 import { AUTHORSHIP_INCLUDE, authorshipOf } from "../accounts/authorship";
+import { parseAlertRules, ZAlertRules } from "@/server/alerts/alert-rules";
+import { checkAlertRules } from "../alerts/alerts";
 import { checkFileDestinations } from "../deliveries/start-deliveries";
 import { startPipelineRun } from "../pipelines/pipelines";
 import { startReportRun } from "../reports/start-report-run";
@@ -46,6 +48,7 @@ const ZScheduleFields = ZScheduleTiming.extend({
   reportIds: z.array(z.uuid()).default([]),
   pipelineId: z.string().min(1).nullish(),
   deliverTo: ZDeliverTo,
+  alertRules: ZAlertRules.optional(),
   overlapPolicy: z.enum(["skip"]).default("skip"),
   misfirePolicy: z.enum(["skip", "run_once"]).default("run_once"),
   maxConcurrency: z.number().int().min(1).max(32).default(4),
@@ -94,6 +97,7 @@ export async function saveSchedule(
   }
   if (!check.ok) throw new AppError("BAD_REQUEST", check.message);
   const deliverTo = await checkFileDestinations(input.deliverTo);
+  const alertRules = await checkAlertRules(input.alertRules);
   const reports = await db.report.count({ where: { id: { in: input.reportIds } } });
   if (reports !== new Set(input.reportIds).size) {
     throw new AppError(
@@ -117,6 +121,7 @@ export async function saveSchedule(
     maxAttempts: input.maxAttempts,
     pipelineId: input.pipelineId ?? null,
     deliverTo: JSON.stringify(deliverTo),
+    alertRules: JSON.stringify(alertRules),
     updatedById: userId,
     // the timing may have changed: the next slot is worked out again below
     isEnabled: false,
@@ -211,6 +216,7 @@ export async function listSchedules() {
       reports: row.reports.map((r) => r.report),
       pipeline: row.pipeline,
       deliverTo,
+      alertRules: parseAlertRules(row.alertRules),
       deliverToNames: deliverTo.map(
         (id) => destinations.find((d) => d.id === id)?.name ?? "a deleted destination",
       ),

@@ -1,0 +1,333 @@
+import "server-only";
+import { connectorKind } from "@/server/connectors";
+import {
+  alertFor,
+  parseAlertRules,
+  rowBaseline,
+  ZAlertRules,
+  type TAlertEvent,
+  type TAlertRules,
+  type TRunOutcome,
+} from "@/server/alerts/alert-rules";
+import { db } from "@/server/db";
+import { DeliveryError, type TAlertMessage } from "@/server/deliveries/types";
+import { env } from "@/server/env";
+import { AppError } from "@/server/errors";
+import { logger } from "@/server/logger";
+import { connectorContext, loadConnection } from "../connectors/connectors";
+import { getScheduleHistory } from "../reports/run-history";
+
+/** how often an alert is tried before it is shown as failed */
+export const ALERT_MAX_ATTEMPTS = 5;
+/** the wait before each retry: a channel that is down for a while still gets the alert */
+const RETRY_DELAYS_MS = [30_000, 120_000, 600_000, 1_800_000];
+/** a send that takes longer is taken over by another process: the one that took it died */
+const SEND_LEASE_MS = 120_000;
+/** the runs looked at to tell a new problem from a streak, and for the row baseline */
+const HISTORY_RUNS = 30;
+
+/** A schedule's rules, checked against the channels that exist and take alerts. */
+export async function checkAlertRules(raw: unknown): Promise<TAlertRules> {
+  const rules = ZAlertRules.parse(raw ?? {});
+  if (rules.channels.length === 0) return rules;
+  const found = await db.connector.findMany({
+    where: { id: { in: rules.channels } },
+    select: { id: true, kind: true, name: true },
+  });
+  for (const id of rules.channels) {
+    const channel = found.find((row) => row.id === id);
+    if (!channel)
+      throw new AppError("BAD_REQUEST", "An alert channel no longer exists; reload the page.");
+    if (!connectorKind(channel.kind).destination?.takesAlerts)
+      throw new AppError("BAD_REQUEST", `${channel.name} cannot send alerts.`);
+  }
+  return rules;
+}
+
+const formatRows = (rows: number | null) => (rows === null ? "no" : rows.toLocaleString("en"));
+
+function messageFor(args: {
+  event: TAlertEvent;
+  schedule: string;
+  jobId: string;
+  run: TRunOutcome & { at: string; error: string | null };
+  runs: TRunOutcome[];
+  rules: TAlertRules;
+  failedReports: number;
+  reports: number;
+}): TAlertMessage {
+  const { event, schedule, run } = args;
+  const when = new Date(run.at).toUTCString();
+  const url = env.APP_URL ? `${env.APP_URL.replace(/\/+$/, "")}/jobs/${args.jobId}` : null;
+  const base = { event, url, schedule, occurredAt: new Date().toISOString() };
+  switch (event) {
+    case "failure":
+      return {
+        ...base,
+        title: `“${schedule}” failed`,
+        text: `The run started ${when} failed${run.error ? `: ${run.error}` : "."}`,
+      };
+    case "partial":
+      return {
+        ...base,
+        title: `“${schedule}” partly failed`,
+        text: `${args.failedReports} of ${args.reports} reports of the run started ${when} failed${run.error ? `; the first said: ${run.error}` : "."}`,
+      };
+    case "truncated":
+      return {
+        ...base,
+        title: `“${schedule}” got fewer rows than its report has`,
+        text: `A system sent the run started ${when} only part of a report (${formatRows(run.rows)} rows in all): its export limit was reached.`,
+      };
+    case "row_drop": {
+      const baseline = rowBaseline(args.rules, args.runs) ?? 0;
+      const drop = Math.round((1 - (run.rows ?? 0) / baseline) * 100);
+      return {
+        ...base,
+        title: `“${schedule}” brought ${drop}% fewer rows than usual`,
+        text: `The run started ${when} brought ${formatRows(run.rows)} rows; the runs before it brought ${formatRows(Math.round(baseline))} (their median). A report that returns much less than usual often means a filter or a source changed.`,
+      };
+    }
+    case "recovery":
+      return {
+        ...base,
+        title: `“${schedule}” works again`,
+        text: `The run started ${when} succeeded with ${formatRows(run.rows)} rows.`,
+      };
+  }
+}
+
+/**
+ * After a scheduled run ended: the alert its schedule's rules call for, one row per channel, then
+ * sent. A run's alert is made once (a finished job finishing again makes none).
+ */
+export async function raiseAlerts(jobId: string): Promise<number> {
+  const job = await db.job.findUnique({
+    where: { id: jobId },
+    select: { scheduleId: true, status: true },
+  });
+  if (!job?.scheduleId || !ENDED_JOB_STATES.includes(job.status)) return 0;
+  const raised = await raiseAlertsOfScheduledJob(jobId, job.scheduleId);
+  // marked after the rows exist: a process that dies in between leaves the job for the sweep,
+  // which raises the same alerts (each is made once)
+  await db.job.update({ where: { id: jobId }, data: { alertsCheckedAt: new Date() } });
+  if (raised > 0) void sendDueAlerts().catch((err) => logger.error({ err }, "sending alerts"));
+  return raised;
+}
+
+const ENDED_JOB_STATES = ["completed", "completed_with_errors", "failed", "cancelled"];
+/** how long a finished scheduled job may wait for its alerts before the sweep raises them */
+const UNCHECKED_GRACE_MS = 60_000;
+
+/** Scheduled runs that ended while no process was there to check their alerts. */
+export async function raiseMissedAlerts(): Promise<number> {
+  const missed = await db.job.findMany({
+    where: {
+      scheduleId: { not: null },
+      alertsCheckedAt: null,
+      status: { in: ENDED_JOB_STATES },
+      finishedAt: { lt: new Date(Date.now() - UNCHECKED_GRACE_MS) },
+    },
+    select: { id: true },
+    take: 100,
+  });
+  let raised = 0;
+  for (const job of missed) raised += await raiseAlerts(job.id);
+  return raised;
+}
+
+async function raiseAlertsOfScheduledJob(jobId: string, scheduleId: string): Promise<number> {
+  const job = await db.job.findUniqueOrThrow({ where: { id: jobId }, select: { kind: true } });
+  const schedule = await db.schedule.findUnique({ where: { id: scheduleId } });
+  if (!schedule || job.kind !== (schedule.pipelineId ? "pipeline" : "report_run")) return 0;
+  const rules = parseAlertRules(schedule.alertRules);
+  if (rules.channels.length === 0) return 0;
+  const history = await getScheduleHistory({ id: schedule.id, limit: HISTORY_RUNS });
+  const index = history.points.findIndex((point) => point.jobId === jobId);
+  if (index < 0) return 0;
+  const runs = history.points.slice(0, index + 1);
+  const event = alertFor(rules, runs);
+  if (!event) return 0;
+  const items = await db.reportRunItem.findMany({ where: { jobId }, select: { state: true } });
+  const message = messageFor({
+    event,
+    schedule: schedule.name,
+    jobId,
+    run: runs.at(-1)!,
+    runs: runs.slice(0, -1),
+    rules,
+    failedReports: items.filter((item) => item.state === "failed").length,
+    reports: items.length,
+  });
+  const channels = await db.connector.findMany({
+    where: { id: { in: rules.channels } },
+    select: { id: true, name: true },
+  });
+  let raised = 0;
+  for (const channel of channels) {
+    try {
+      await db.alert.create({
+        data: {
+          scheduleId: schedule.id,
+          jobId,
+          connectorId: channel.id,
+          connectorName: channel.name,
+          event,
+          title: message.title,
+          text: message.text,
+          url: message.url,
+        },
+      });
+      raised += 1;
+    } catch (error) {
+      if ((error as { code?: string }).code !== "P2002") throw error;
+    }
+  }
+  logger.info({ jobId, scheduleId: schedule.id, event, channels: raised }, "alert raised");
+  return raised;
+}
+
+/** Takes the next alert due, so no other process sends it too; null when none is due. */
+type TAlertRow = NonNullable<Awaited<ReturnType<typeof db.alert.findFirst>>>;
+
+async function claimDueAlert(): Promise<TAlertRow | null> {
+  const now = new Date();
+  const due = await db.alert.findFirst({
+    where: {
+      OR: [
+        { state: "pending", nextAttemptAt: { lte: now } },
+        { state: "sending", leaseUntil: { lt: now } },
+      ],
+    },
+    orderBy: { nextAttemptAt: "asc" },
+  });
+  if (!due) return null;
+  const { count } = await db.alert.updateMany({
+    where: { id: due.id, state: due.state, attempts: due.attempts },
+    data: {
+      state: "sending",
+      attempts: due.attempts + 1,
+      leaseUntil: new Date(now.getTime() + SEND_LEASE_MS),
+    },
+  });
+  // another process took it first: look again
+  return count === 1 ? { ...due, attempts: due.attempts + 1 } : claimDueAlert();
+}
+
+/**
+ * Sends every alert that is due, one at a time, and says how many went. A failed send waits
+ * longer each time; after the last try, or a refusal that will not change (a revoked hook), the
+ * alert is shown failed with the reason.
+ */
+export async function sendDueAlerts(maxAlerts = 50): Promise<number> {
+  let sent = 0;
+  for (let i = 0; i < maxAlerts; i++) {
+    const alert = await claimDueAlert();
+    if (!alert) break;
+    const message: TAlertMessage = {
+      event: alert.event,
+      title: alert.title,
+      text: alert.text,
+      url: alert.url,
+      schedule: null,
+      occurredAt: alert.createdAt.toISOString(),
+    };
+    try {
+      if (!alert.connectorId)
+        throw new DeliveryError("the channel was deleted", { isPermanent: true });
+      const result = await sendToChannel(alert.connectorId, message);
+      await db.alert.update({
+        where: { id: alert.id },
+        data: { state: "sent", result, sentAt: new Date(), leaseUntil: null },
+      });
+      sent += 1;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const isLast =
+        alert.attempts >= ALERT_MAX_ATTEMPTS ||
+        (error instanceof DeliveryError && error.isPermanent) ||
+        (error instanceof AppError && error.code === "NOT_FOUND");
+      const delay = RETRY_DELAYS_MS[Math.min(alert.attempts - 1, RETRY_DELAYS_MS.length - 1)]!;
+      await db.alert.update({
+        where: { id: alert.id },
+        data: isLast
+          ? { state: "failed", result: reason, leaseUntil: null }
+          : {
+              state: "pending",
+              result: `${reason}; trying again`,
+              nextAttemptAt: new Date(Date.now() + delay),
+              leaseUntil: null,
+            },
+      });
+      logger.warn({ alertId: alert.id, attempts: alert.attempts, err: error }, "alert not sent");
+    }
+  }
+  return sent;
+}
+
+async function sendToChannel(connectorId: string, message: TAlertMessage): Promise<string> {
+  const connection = await loadConnection(connectorId);
+  const kind = connectorKind(connection.kind);
+  if (!kind.sendAlert)
+    throw new DeliveryError(`${connection.name} cannot send alerts`, { isPermanent: true });
+  return kind.sendAlert(connection, message, connectorContext(connection.id));
+}
+
+/** A test alert straight to one channel, for its "Send a test alert" button. */
+export async function sendTestAlert(connectorId: string): Promise<{ message: string }> {
+  try {
+    const message = await sendToChannel(connectorId, {
+      event: "test",
+      title: "DataHaul test alert",
+      text: "This is how DataHaul will tell you when a scheduled run fails, recovers or brings fewer rows than usual.",
+      url: env.APP_URL ?? null,
+      schedule: null,
+      occurredAt: new Date().toISOString(),
+    });
+    return { message: `Test alert sent: ${message}.` };
+  } catch (error) {
+    if (error instanceof DeliveryError)
+      throw new AppError("BAD_REQUEST", `The test alert was not sent: ${error.message}.`);
+    throw error;
+  }
+}
+
+export type TAlertView = {
+  id: string;
+  scheduleId: string | null;
+  scheduleName: string | null;
+  jobId: string | null;
+  channel: string;
+  event: string;
+  title: string;
+  state: string;
+  attempts: number;
+  result: string | null;
+  createdAt: Date;
+  sentAt: Date | null;
+  nextAttemptAt: Date | null;
+};
+
+/** The latest alerts, newest first, with how their sending went. */
+export async function listAlerts(limit = 100): Promise<TAlertView[]> {
+  const rows = await db.alert.findMany({
+    orderBy: { createdAt: "desc" },
+    take: limit,
+    include: { schedule: { select: { name: true } } },
+  });
+  return rows.map((row) => ({
+    id: row.id,
+    scheduleId: row.scheduleId,
+    scheduleName: row.schedule?.name ?? null,
+    jobId: row.jobId,
+    channel: row.connectorName,
+    event: row.event,
+    title: row.title,
+    state: row.state,
+    attempts: row.attempts,
+    result: row.result,
+    createdAt: row.createdAt,
+    sentAt: row.sentAt,
+    nextAttemptAt: row.state === "pending" ? row.nextAttemptAt : null,
+  }));
+}
