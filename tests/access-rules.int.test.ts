@@ -52,6 +52,7 @@ const PROCEDURES: Record<string, TRule> = {
   "schedules.save": "operator",
   "schedules.setEnabled": "operator",
   "schedules.delete": "operator",
+  "schedules.runNow": "operator",
   "schedules.failedRuns": "viewer",
   "setup.createAdmin": "public",
   "setup.describePasswordLink": "public",

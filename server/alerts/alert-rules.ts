@@ -1,6 +1,6 @@
 // When a schedule's run is worth telling someone about. Pure and client-safe: the schedule form
 // edits these rules, the server applies them when a run ends.
-import { z } from "zod";
+import { z } from "@/server/forms/zod";
 
 export const ZAlertRules = z.object({
   /** alert channels (connector ids: e-mail, webhook, Slack, Teams) */

@@ -1,6 +1,7 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
 import Link from "next/link";
 import { useState } from "react";
 import type { TScheduleView } from "@/server/services/schedules/schedules";
@@ -86,7 +87,13 @@ export function SchedulesPage() {
     trpc.schedules.setEnabled.mutationOptions({ onSettled: invalidate }),
   );
   const remove = useMutation(trpc.schedules.delete.mutationOptions({ onSettled: invalidate }));
-  const actionError = setEnabled.error ?? remove.error;
+  const router = useRouter();
+  const runNow = useMutation(
+    trpc.schedules.runNow.mutationOptions({
+      onSuccess: ({ jobId }) => router.push(`/jobs/${jobId}`),
+    }),
+  );
+  const actionError = setEnabled.error ?? remove.error ?? runNow.error;
   const list = useLoadedList(["kind", "status", "run"] as const);
   const all = schedules.data ?? [];
   const shown = shownSchedules(all, list.query);
@@ -227,6 +234,13 @@ export function SchedulesPage() {
                 </Button>
                 {canRun && (
                   <>
+                    <Button
+                      variant="primary"
+                      disabled={runNow.isPending}
+                      onClick={() => runNow.mutate({ id: schedule.id })}
+                    >
+                      Run now
+                    </Button>
                     <Button
                       onClick={() =>
                         setEnabled.mutate({ id: schedule.id, isEnabled: !schedule.isEnabled })

@@ -5,6 +5,7 @@ import {
   listFailedScheduledRuns,
   listSchedules,
   previewSchedule,
+  runScheduleNow,
   saveSchedule,
   setScheduleEnabled,
   ZScheduleInput,
@@ -26,5 +27,8 @@ export const schedulesRouter = createTRPCRouter({
     .input(ZId.extend({ isEnabled: z.boolean() }))
     .mutation(({ input }) => setScheduleEnabled(input.id, input.isEnabled)),
   delete: protectedProcedure.input(ZId).mutation(({ input }) => deleteSchedule(input.id)),
+  runNow: protectedProcedure
+    .input(ZId)
+    .mutation(({ input, ctx }) => runScheduleNow(input.id, ctx.user.id)),
   failedRuns: protectedProcedure.query(() => listFailedScheduledRuns()),
 });

@@ -253,6 +253,30 @@ export async function listFailedScheduledRuns(args: { days?: number } = {}) {
  * What a schedule's slot starts: its pipeline's run, or a report run titled after the schedule;
  * either delivers its files where the schedule says once it ends.
  */
+/**
+ * One run of a schedule now, by hand, outside its timing: it counts as the schedule's run (its
+ * history, deliveries and alerts), and the next timed run stays where it was.
+ */
+export async function runScheduleNow(id: string, userId: string): Promise<{ jobId: string }> {
+  const schedule = await db.schedule.findUnique({
+    where: { id },
+    include: { reports: { orderBy: { position: "asc" }, select: { reportId: true } } },
+  });
+  if (!schedule)
+    throw new AppError("NOT_FOUND", "This schedule does not exist (it may have been deleted).");
+  const reportIds = schedule.reports.map((report) => report.reportId);
+  if (reportIds.length === 0 && !schedule.pipelineId)
+    throw new AppError("BAD_REQUEST", "This schedule has no reports and no pipeline to run.");
+  return startScheduledRun({
+    scheduleId: id,
+    reportIds,
+    pipelineId: schedule.pipelineId,
+    createdById: userId,
+    maxConcurrency: schedule.maxConcurrency,
+    maxAttempts: schedule.maxAttempts,
+  });
+}
+
 export async function startScheduledRun(input: {
   scheduleId: string;
   reportIds: string[];
