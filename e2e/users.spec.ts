@@ -130,4 +130,17 @@ test("the admin adds an operator and a viewer; the viewer can look but not run o
     await viewer.getByRole("button", { name: "Sign in" }).click();
     await expect(disabled).toBeVisible({ timeout: 2_000 });
   }).toPass({ timeout: 30_000 });
+
+  // the admin's audit log has all of it: the invitations, the sign-ins, the refusal
+  await page.getByRole("link", { name: "Audit log" }).click();
+  const audit = page.getByTestId("audit-line");
+  await expect(audit.filter({ hasText: "users.setDisabled" })).toHaveCount(1);
+  await expect(audit.filter({ hasText: "vic@example.com as viewer" })).toHaveCount(1);
+  await expect(
+    audit.filter({ hasText: "sign-in failed" }).filter({ hasText: "Vic Viewer" }).first(),
+  ).toBeVisible();
+  await page.getByLabel("Show").selectOption({ label: "Users and roles" });
+  await expect(audit.filter({ hasText: "sign-in" })).toHaveCount(0);
+  await expectNoSeriousA11yViolations(page, "the audit log");
+  await page.screenshot({ path: path.join(shots, "audit-log.png"), fullPage: true });
 });

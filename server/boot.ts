@@ -100,6 +100,12 @@ async function boot(): Promise<void> {
       logger.error({ err: error }, "retention sweep failed");
     }
     try {
+      const { purgeOldAudit } = await import("./services/audit/audit");
+      await purgeOldAudit(await getRetentionDays());
+    } catch (error) {
+      logger.error({ err: error }, "audit log retention failed");
+    }
+    try {
       await sweepUnreferencedBlobs();
     } catch (error) {
       logger.error({ err: error }, "sweep of stored files failed");

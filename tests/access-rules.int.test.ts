@@ -14,6 +14,7 @@ type TRule = TRole | "public";
 const PROCEDURES: Record<string, TRule> = {
   "alerts.list": "viewer",
   "alerts.sendTest": "admin",
+  "audit.list": "admin",
   "batches.analyze": "operator",
   "batches.create": "operator",
   "batches.skippedRows": "viewer",
@@ -213,7 +214,7 @@ describe("every procedure and route has a rule", () => {
             .split("\n")
             .filter((line) => line.startsWith("export"))
             .join(" ");
-          for (const method of exported.match(/\b(GET|POST|PUT|PATCH|DELETE|HEAD)\b/g) ?? [])
+          for (const method of new Set(exported.match(/\b(GET|POST|PUT|PATCH|DELETE|HEAD)\b/g)))
             found.push(`${method} ${route}`);
         }
       }

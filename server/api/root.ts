@@ -1,5 +1,6 @@
 import "server-only";
 import { alertsRouter } from "./routers/alerts";
+import { auditRouter } from "./routers/audit";
 import { batchesRouter } from "./routers/batches";
 import { connectorsRouter } from "./routers/connectors";
 import { jobsRouter } from "./routers/jobs";
@@ -16,6 +17,7 @@ import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
   alerts: alertsRouter,
+  audit: auditRouter,
   batches: batchesRouter,
   connectors: connectorsRouter,
   reports: reportsRouter,

@@ -7,6 +7,8 @@ import type { TAccessLevel } from "../auth/access";
 import { authenticateRequest, requestRefusal } from "../auth/request-auth";
 import { clientAddress } from "../auth/client-address";
 import { AppError, TRPC_CODE_BY_CODE } from "../errors";
+import { recordAudit } from "../services/audit/audit";
+import { AUDITED_PROCEDURES } from "./audited-procedures";
 import { logger } from "../logger";
 import { fieldErrorsOf, formProblemMessage, installPlainIssueMessages } from "../field-errors";
 
@@ -67,12 +69,24 @@ export const publicProcedure = t.procedure.use(mapAppErrors);
  * read. tests/access-rules.int.test.ts lists every procedure with the least role it needs.
  */
 function requireLevel(needed: TAccessLevel | "read-or-run") {
-  return publicProcedure.use(({ ctx, next, type }) => {
+  return publicProcedure.use(async ({ ctx, next, type, path, getRawInput }) => {
     if (!ctx.auth) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
     const level = needed === "read-or-run" ? (type === "query" ? "read" : "run") : needed;
     const refusal = requestRefusal(ctx.auth, level);
     if (refusal) throw new TRPCError({ code: "FORBIDDEN", message: refusal });
-    return next({ ctx: { ...ctx, auth: ctx.auth, user: ctx.auth.user } });
+    const result = await next({ ctx: { ...ctx, auth: ctx.auth, user: ctx.auth.user } });
+    const describe = AUDITED_PROCEDURES[path];
+    if (result.ok && describe) {
+      const input = ((await getRawInput().catch(() => ({}))) ?? {}) as Record<string, unknown>;
+      const data = (result.data ?? {}) as Record<string, unknown>;
+      await recordAudit({
+        actor: ctx.auth.user,
+        action: path,
+        target: `${await describe(input, typeof data === "object" ? data : {})}${ctx.auth.tokenScope ? " (API token)" : ""}`,
+        address: clientAddress(ctx.headers),
+      });
+    }
+    return result;
   });
 }
 

@@ -6,7 +6,15 @@ import { ROLE_DESCRIPTION, ROLE_LABEL, ROLES, type TRole } from "@/server/auth/a
 import type { TUserView } from "@/server/services/accounts/users";
 import { FieldProblem, fieldErrorsOf } from "../../_components/form-errors";
 import { useTRPC } from "../../_components/trpc";
-import { Alert, Button, Card, LoadProblem, Loading, PageTitle } from "../../_components/ui";
+import {
+  Alert,
+  Button,
+  ButtonLink,
+  Card,
+  LoadProblem,
+  Loading,
+  PageTitle,
+} from "../../_components/ui";
 
 const INPUT = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
 
@@ -27,9 +35,12 @@ export function UsersPage() {
         title="Users"
         subtitle="Everyone who signs in to this DataHaul, and what their role lets them do."
         actions={
-          <Button variant="primary" onClick={() => setAdding(true)}>
-            Add user
-          </Button>
+          <>
+            <ButtonLink href="/audit">Audit log</ButtonLink>
+            <Button variant="primary" onClick={() => setAdding(true)}>
+              Add user
+            </Button>
+          </>
         }
       />
       {isAdding && (

@@ -1,6 +1,8 @@
 import "server-only";
 import { ZodError, type z } from "zod";
 import { authenticateRequest, requestRefusal } from "../../auth/request-auth";
+import { clientAddress } from "../../auth/client-address";
+import { recordAudit } from "../../services/audit/audit";
 import { AppError, HTTP_STATUS_BY_CODE, type TAppErrorCode } from "../../errors";
 import { fieldErrorsOf, formProblemMessage, installPlainIssueMessages } from "../../field-errors";
 import { logger } from "../../logger";
@@ -102,6 +104,22 @@ async function runRoute(request: Request, route: TRestRoute, rawParams: Record<s
       ? parseWith(route.body, await readJsonBody(request), "body")
       : undefined;
     const result = await route.handle({ request, user: auth?.user ?? null, params, query, body });
+    // what a script changed or started goes in the audit log, like the pages' changes
+    if (auth && route.method !== "GET") {
+      const jobId = (result as { jobId?: unknown } | null)?.jobId;
+      await recordAudit({
+        actor: auth.user,
+        action: `${route.method} ${route.path}`,
+        target: [
+          ...Object.entries(params).map(([name, value]) => `${name} ${String(value)}`),
+          typeof jobId === "string" ? `job ${jobId}` : "",
+          "(API token)",
+        ]
+          .filter(Boolean)
+          .join(" · "),
+        address: clientAddress(request.headers),
+      });
+    }
     if (result instanceof Response) return result;
     return Response.json(result ?? null, {
       status: route.success.status,
