@@ -50,8 +50,9 @@ function contentSecurityPolicy(nonce: string): string {
 }
 
 export const config = {
-  // what a signed-out browser or crawler asks for before any page: the icons and robots.txt (public/)
+  // what a signed-out browser or crawler asks for before any page: the icons and robots.txt (public/);
+  // and /metrics, which Prometheus reads with a token, never a cookie
   matcher: [
-    "/((?!api/|_next/static|_next/image|favicon.ico|icon.svg|apple-touch-icon.png|robots.txt).*)",
+    "/((?!api/|metrics$|_next/static|_next/image|favicon.ico|icon.svg|apple-touch-icon.png|robots.txt).*)",
   ],
 };

@@ -41,6 +41,8 @@ const acceptedAlerts = () =>
 
 test("a scheduled report that fails sends one alert to a webhook, one when it recovers, and its history shows the failure", async ({
   page,
+  playwright,
+  baseURL,
 }) => {
   test.setTimeout(120_000);
   await signIn(page, "/schedules");
@@ -123,4 +125,19 @@ test("a scheduled report that fails sends one alert to a webhook, one when it re
   await page.screenshot({ path: path.join(shots, "alerts.png"), fullPage: true });
   // the receiver was called exactly twice: no storm, no repeat
   expect(webhook.calls).toHaveLength(2);
+
+  // Prometheus reads the same with a token of the metrics scope, and no cookie
+  const { token } = await trpcMutation<{ token: string }>(page, "tokens.create", {
+    name: "prometheus",
+    scope: "metrics",
+  });
+  const prometheus = await playwright.request.newContext({ baseURL });
+  const scrape = await prometheus.get("/metrics", {
+    headers: { authorization: `Bearer ${token}` },
+    maxRedirects: 0,
+  });
+  expect(scrape.status()).toBe(200);
+  expect(await scrape.text()).toContain('datahaul_alerts{state="sent"} 2');
+  expect((await prometheus.get("/metrics", { maxRedirects: 0 })).status()).toBe(401);
+  await prometheus.dispose();
 });

@@ -14,6 +14,10 @@ export type TAccessLevel = (typeof ACCESS_LEVELS)[number];
 
 const RANK: Record<TAccessLevel, number> = { read: 0, run: 1, admin: 2 };
 
+/** What a token may be made for: a level, or only Prometheus's scrape of /metrics. */
+export const TOKEN_SCOPES = [...ACCESS_LEVELS, "metrics"] as const;
+export type TTokenScope = (typeof TOKEN_SCOPES)[number];
+
 export const ROLE_LEVEL: Record<TRole, TAccessLevel> = {
   viewer: "read",
   operator: "run",
@@ -66,10 +70,12 @@ function leastRoleFor(needed: TAccessLevel): TRole {
  * never does more than its owner: the owner's role is checked before the token's scope.
  */
 export function accessRefusal(
-  who: { role: TRole; tokenScope: TAccessLevel | null },
+  who: { role: TRole; tokenScope: TTokenScope | null },
   needed: TAccessLevel,
   what = "this",
 ): string | null {
+  if (who.tokenScope === "metrics")
+    return `This API token's scope is "metrics": it reads /metrics and nothing else.`;
   if (!roleCan(who.role, needed)) {
     const least = leastRoleFor(needed);
     const roles = least === "admin" ? "an admin" : "an operator or an admin";
@@ -79,5 +85,17 @@ export function accessRefusal(
   }
   if (who.tokenScope && !levelAllows(who.tokenScope, needed))
     return `This API token's scope is "${who.tokenScope}"; ${what} needs "${needed}".`;
+  return null;
+}
+
+/** /metrics: a token made for it, or an admin (a session or an admin token); null when allowed. */
+export function metricsRefusal(who: {
+  role: TRole;
+  tokenScope: TTokenScope | null;
+}): string | null {
+  if (!roleCan(who.role, "admin"))
+    return `/metrics needs a token with the "metrics" scope made by an admin, or an admin's own.`;
+  if (who.tokenScope && who.tokenScope !== "metrics" && who.tokenScope !== "admin")
+    return `This API token's scope is "${who.tokenScope}"; /metrics needs "metrics" or "admin".`;
   return null;
 }

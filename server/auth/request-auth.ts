@@ -1,11 +1,11 @@
 import "server-only";
 import { createHash } from "node:crypto";
 import { db } from "../db";
-import { accessRefusal, roleOf, type TAccessLevel } from "./access";
+import { accessRefusal, roleOf, type TAccessLevel, type TTokenScope } from "./access";
 import { getSessionUser, type TSessionUser } from "./auth";
 
 /** What a request may do: its user's role, narrowed by the API token's scope when it sent one. */
-export type TRequestAuth = { user: TSessionUser; tokenScope: TAccessLevel | null };
+export type TRequestAuth = { user: TSessionUser; tokenScope: TTokenScope | null };
 
 /** Why this request may not do something needing `needed`, or null when it may. */
 export function requestRefusal(auth: TRequestAuth, needed: TAccessLevel, what?: string) {
@@ -41,7 +41,7 @@ export async function authenticateRequest(headers: Headers): Promise<TRequestAut
     const { user } = token;
     return {
       user: { id: user.id, email: user.email, name: user.name, role: roleOf(user.role) },
-      tokenScope: token.scope as TAccessLevel,
+      tokenScope: token.scope as TTokenScope,
     };
   }
   const user = await getSessionUser(headers);

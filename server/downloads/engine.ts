@@ -41,6 +41,7 @@ import type {
   TImageDownloadOptions,
   TRequestRecord,
 } from "./types";
+import { countRetry, observeRequest } from "@/server/metrics/download-metrics";
 
 const USER_AGENT = "DataHaul/1.0";
 const IMAGE_ACCEPT = "image/avif,image/webp,image/png,image/jpeg,image/gif,image/*;q=0.8,*/*;q=0.5";
@@ -570,13 +571,16 @@ export function createDownloadEngine(
       }
       options.onAttempt?.(attempt, previousError);
       let error: DownloadError;
+      const startedAt = performance.now();
       try {
         const success = await attemptOnce(call);
+        observeRequest(url.host, "ok", (performance.now() - startedAt) / 1000, success.bytes);
         return { ...success, attempts: attempt };
       } catch (caught) {
         if (caught instanceof SinkFailure) throw caught.cause;
         if (!(caught instanceof DownloadError)) throw caught;
         error = signal?.aborted ? createCancelledError(signal.reason) : caught;
+        observeRequest(url.host, error.kind, (performance.now() - startedAt) / 1000, 0);
       }
       if (!shouldRetry(error, attempt, limits.maxAttempts, retryPolicy, method)) {
         const finalError =
@@ -588,6 +592,7 @@ export function createDownloadEngine(
           : { ok: false, error: finalError, attempts: attempt, httpStatus: finalError.httpStatus };
       }
       previousError = error;
+      countRetry(url.host, error.httpStatus ? String(error.httpStatus) : error.kind);
       const delayMs = computeRetryDelayMs(error, attempt, random);
       options.onRetryWait?.(attempt, error, delayMs);
       try {

@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { ACCESS_LEVELS, roleCan } from "@/server/auth/access";
+import { ACCESS_LEVELS, roleCan, type TTokenScope } from "@/server/auth/access";
 import { useRole } from "../../_components/role";
 import { useTRPC } from "../../_components/trpc";
 import { Alert, Button, Card, LoadProblem, Loading, PageTitle } from "../../_components/ui";
@@ -11,6 +11,7 @@ const SCOPE_HELP: Record<string, string> = {
   read: "read: list and download",
   run: "run: also upload, create, start and cancel",
   admin: "admin: also users, connectors and settings",
+  metrics: "metrics: only /metrics, for Prometheus",
 };
 
 /** API tokens (created, shown once, revoked) and the REST API's reference, from its OpenAPI document. */
@@ -35,8 +36,9 @@ function TokensCard() {
   const [name, setName] = useState("");
   const role = useRole();
   // a token never does more than its owner, so the form offers no more
-  const scopes = ACCESS_LEVELS.filter((level) => roleCan(role, level));
-  const [scope, setScope] = useState<(typeof ACCESS_LEVELS)[number]>(
+  const scopes: TTokenScope[] = ACCESS_LEVELS.filter((level) => roleCan(role, level));
+  if (roleCan(role, "admin")) scopes.push("metrics");
+  const [scope, setScope] = useState<TTokenScope>(
     roleCan(role, "run") ? "run" : "read",
   );
   const [created, setCreated] = useState<string | null>(null);
