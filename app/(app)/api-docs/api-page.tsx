@@ -38,9 +38,7 @@ function TokensCard() {
   // a token never does more than its owner, so the form offers no more
   const scopes: TTokenScope[] = ACCESS_LEVELS.filter((level) => roleCan(role, level));
   if (roleCan(role, "admin")) scopes.push("metrics");
-  const [scope, setScope] = useState<TTokenScope>(
-    roleCan(role, "run") ? "run" : "read",
-  );
+  const [scope, setScope] = useState<TTokenScope>(roleCan(role, "run") ? "run" : "read");
   const [created, setCreated] = useState<string | null>(null);
   const create = useMutation(
     trpc.tokens.create.mutationOptions({
