@@ -140,4 +140,12 @@ test("a scheduled report that fails sends one alert to a webhook, one when it re
   expect(await scrape.text()).toContain('datahaul_alerts{state="sent"} 2');
   expect((await prometheus.get("/metrics", { maxRedirects: 0 })).status()).toBe(401);
   await prometheus.dispose();
+
+  // the schedule would fire by itself within minutes, against servers this test closes: gone
+  const listed = await page.request.get("/api/trpc/schedules.list");
+  const schedules = (
+    (await listed.json()) as { result: { data: { json: { id: string; name: string }[] } } }
+  ).result.data.json;
+  const ours = schedules.find((schedule) => schedule.name === "Orders at six")!;
+  await trpcMutation(page, "schedules.delete", { id: ours.id });
 });
