@@ -227,8 +227,9 @@ export const ZEmailSecrets = z.object({
   password: z.string().optional().meta({ title: "Password", widget: "password" }),
 });
 
-export const ZWebhookSettings = z.object({
-  url: z
+/** An http:// or https:// address (a self-hosted receiver on the local network may be plain http). */
+function httpAddress(problem: string) {
+  return z
     .string()
     .trim()
     .refine((value) => {
@@ -237,12 +238,15 @@ export const ZWebhookSettings = z.object({
       } catch {
         return false;
       }
-    }, "Enter an address that starts with http:// or https://.")
-    .meta({
-      isCredentialAddress: true,
-      title: "Webhook URL",
-      placeholder: "https://hooks.example.com/datahaul",
-    }),
+    }, problem);
+}
+
+export const ZWebhookSettings = z.object({
+  url: httpAddress("Enter an address that starts with http:// or https://.").meta({
+    isCredentialAddress: true,
+    title: "Webhook URL",
+    placeholder: "https://hooks.example.com/datahaul",
+  }),
 });
 export const ZWebhookSecrets = z.object({
   signingSecret: z
@@ -261,6 +265,27 @@ export const ZDeliverTo = z
       "File destinations (folder, S3, SFTP, e-mail, webhook connector ids) that receive the files once the job ends",
   });
 
+/** A destination without an address field: its form is its settings and its secrets. */
+function addresslessDestination(
+  kind: string,
+  label: string,
+  settingsSchema: z.ZodObject,
+  secretsSchema: z.ZodObject,
+  destination: TConnectorSchemas["destination"],
+): TConnectorSchemas {
+  return {
+    kind: kind as TConnectorSchemas["kind"],
+    label,
+    addressHint: "",
+    isAddressOptional: true,
+    hasNoAddress: true,
+    settingsSchema,
+    secretsSchema,
+    formSchema: settingsSchema.extend(secretsSchema.shape),
+    destination,
+  };
+}
+
 /** What every file destination's form and role share; each kind adds its label and note. */
 function fileDestination(
   kind: "folder" | "s3" | "sftp" | "email" | "webhook",
@@ -269,23 +294,13 @@ function fileDestination(
   secretsSchema: z.ZodObject,
   note: string,
 ): TConnectorSchemas {
-  return {
-    kind,
-    label,
-    addressHint: "",
-    isAddressOptional: true,
-    hasNoAddress: true,
-    settingsSchema,
-    secretsSchema,
-    formSchema: settingsSchema.extend(secretsSchema.shape),
-    destination: {
-      takesRows: false,
-      canRefresh: false,
-      takesFiles: true,
-      takesAlerts: kind === "email" || kind === "webhook",
-      note,
-    },
-  };
+  return addresslessDestination(kind, label, settingsSchema, secretsSchema, {
+    takesRows: false,
+    canRefresh: false,
+    takesFiles: true,
+    takesAlerts: kind === "email" || kind === "webhook",
+    note,
+  });
 }
 
 const TEMPLATE_NOTE =
@@ -329,40 +344,19 @@ export const FILE_DESTINATION_SCHEMAS = {
   ),
 } satisfies Record<string, TConnectorSchemas>;
 
-const ZChatWebhookUrl = z
-  .string()
-  .trim()
-  .refine((value) => {
-    try {
-      // http:// too: a self-hosted Mattermost or Rocket.Chat on the local network
-      return ["https:", "http:"].includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, "Paste the whole incoming webhook address; it starts with https://.")
-  .meta({ title: "Incoming webhook URL", widget: "password" });
+const ZChatWebhookUrl = httpAddress(
+  "Paste the whole incoming webhook address; it starts with https://.",
+).meta({ title: "Incoming webhook URL", widget: "password" });
 
 /** Slack and Teams take alerts only: the incoming webhook's address is the whole credential. */
 function chatChannel(kind: "slack" | "teams", label: string, note: string): TConnectorSchemas {
-  const settingsSchema = z.object({});
-  const secretsSchema = z.object({ webhookUrl: ZChatWebhookUrl });
-  return {
+  return addresslessDestination(
     kind,
     label,
-    addressHint: "",
-    isAddressOptional: true,
-    hasNoAddress: true,
-    settingsSchema,
-    secretsSchema,
-    formSchema: settingsSchema.extend(secretsSchema.shape),
-    destination: {
-      takesRows: false,
-      canRefresh: false,
-      takesFiles: false,
-      takesAlerts: true,
-      note,
-    },
-  };
+    z.object({}),
+    z.object({ webhookUrl: ZChatWebhookUrl }),
+    { takesRows: false, canRefresh: false, takesFiles: false, takesAlerts: true, note },
+  );
 }
 
 export const CHAT_CHANNEL_SCHEMAS = {

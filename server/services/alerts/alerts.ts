@@ -104,10 +104,10 @@ function messageFor(args: {
 export async function raiseAlerts(jobId: string): Promise<number> {
   const job = await db.job.findUnique({
     where: { id: jobId },
-    select: { scheduleId: true, status: true },
+    select: { kind: true, scheduleId: true, status: true },
   });
   if (!job?.scheduleId || !ENDED_JOB_STATES.includes(job.status)) return 0;
-  const raised = await raiseAlertsOfScheduledJob(jobId, job.scheduleId);
+  const raised = await raiseAlertsOfScheduledJob(jobId, job.kind, job.scheduleId);
   // marked after the rows exist: a process that dies in between leaves the job for the sweep,
   // which raises the same alerts (each is made once)
   await db.job.update({ where: { id: jobId }, data: { alertsCheckedAt: new Date() } });
@@ -136,10 +136,13 @@ export async function raiseMissedAlerts(): Promise<number> {
   return raised;
 }
 
-async function raiseAlertsOfScheduledJob(jobId: string, scheduleId: string): Promise<number> {
-  const job = await db.job.findUniqueOrThrow({ where: { id: jobId }, select: { kind: true } });
+async function raiseAlertsOfScheduledJob(
+  jobId: string,
+  jobKind: string,
+  scheduleId: string,
+): Promise<number> {
   const schedule = await db.schedule.findUnique({ where: { id: scheduleId } });
-  if (!schedule || job.kind !== (schedule.pipelineId ? "pipeline" : "report_run")) return 0;
+  if (!schedule || jobKind !== (schedule.pipelineId ? "pipeline" : "report_run")) return 0;
   const rules = parseAlertRules(schedule.alertRules);
   if (rules.channels.length === 0) return 0;
   const history = await getScheduleHistory({ id: schedule.id, limit: HISTORY_RUNS });
