@@ -84,6 +84,8 @@ const PROCEDURES: Record<string, TRule> = {
   "users.update": "admin",
   "users.setDisabled": "admin",
   "users.newPasswordLink": "admin",
+  "users.singleSignOn": "admin",
+  "users.saveSingleSignOn": "admin",
 };
 
 /** Route files under app/, by method; "delegated": the file hands over to rules listed above. */

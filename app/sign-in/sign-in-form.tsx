@@ -4,16 +4,22 @@ import { useSearchParams } from "next/navigation";
 import { Suspense, useState, useSyncExternalStore } from "react";
 import { AuthCard, Field, hasSession, signInWithPassword } from "../_components/auth-form";
 import { safeNextPath } from "../_components/safe-next-path";
+import { ssoRefusalMessage } from "@/server/auth/sso-refusals";
 import { Alert, Button } from "../_components/ui";
 
 type TProps = {
   /** APP_URL's origin: sign-in works only there (cookies and the origin check follow it) */
   appOrigin: string | null;
+  /** the button to the team's OpenID Connect provider, when an admin set one up */
+  singleSignOn: { label: string } | null;
 };
 
-function Form({ appOrigin }: TProps) {
-  const next = useSearchParams().get("next");
-  const [error, setError] = useState<string | null>(null);
+function Form({ appOrigin, singleSignOn }: TProps) {
+  const searchParams = useSearchParams();
+  const next = searchParams.get("next");
+  const [error, setError] = useState<string | null>(() =>
+    ssoRefusalMessage(searchParams.get("sso_error")),
+  );
   const [isBusy, setBusy] = useState(false);
   // the browser's own address: the server cannot know which one was used
   const pageOrigin = useSyncExternalStore(
@@ -78,6 +84,19 @@ function Form({ appOrigin }: TProps) {
           {isBusy ? "Signing in…" : "Sign in"}
         </Button>
       </form>
+      {singleSignOn && (
+        <>
+          <p className="my-4 flex items-center gap-3 text-xs text-slate-500 before:h-px before:flex-1 before:bg-slate-200 after:h-px after:flex-1 after:bg-slate-200">
+            or
+          </p>
+          <a
+            href={`/api/auth/sso/start${next ? `?next=${encodeURIComponent(next)}` : ""}`}
+            className="inline-flex w-full items-center justify-center rounded-md border border-slate-300 bg-white px-3.5 py-2 text-sm font-medium text-slate-800 hover:bg-slate-50"
+          >
+            {singleSignOn.label}
+          </a>
+        </>
+      )}
     </AuthCard>
   );
 }

@@ -40,6 +40,14 @@ export const AUDITED_PROCEDURES: Record<string, TDescribe> = {
   "users.setDisabled": async (input) =>
     `${await userOf(input.id)} ${input.isDisabled ? "disabled" : "enabled"}`,
   "users.newPasswordLink": (input) => userOf(input.id),
+  "users.saveSingleSignOn": (input) =>
+    joined(
+      input.isEnabled ? `on, issuer ${String(input.issuer)}` : "off",
+      input.isEnabled && input.newUsers === "create"
+        ? `new people added as ${String(input.defaultRole)}`
+        : "",
+      input.clientSecret ? "client secret set" : "",
+    ),
   "connectors.save": (input, result) =>
     joined(
       `${String(input.name)} (${String(input.kind)}${input.id ? "" : ", new"})`,

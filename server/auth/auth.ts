@@ -8,6 +8,7 @@ import { isPostgres } from "../db-dialect";
 import { env } from "../env";
 import { roleOf, type TRole } from "./access";
 import { CLIENT_ADDRESS_HEADER } from "./client-address";
+import { singleSignOn } from "./single-sign-on-plugin";
 
 export const auth = betterAuth({
   appName: "DataHaul",
@@ -52,7 +53,7 @@ export const auth = betterAuth({
     // without it scripts/server.mjs marks cookies Secure only on requests that came over HTTPS.
     useSecureCookies: env.APP_URL ? new URL(env.APP_URL).protocol === "https:" : false,
   },
-  plugins: [nextCookies()],
+  plugins: [singleSignOn(), nextCookies()],
 });
 
 function sameHostOrigins(request?: Request): string[] {

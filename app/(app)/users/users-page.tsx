@@ -6,6 +6,7 @@ import { ROLE_DESCRIPTION, ROLE_LABEL, ROLES, type TRole } from "@/server/auth/a
 import type { TUserView } from "@/server/services/accounts/users";
 import { FieldProblem, fieldErrorsOf } from "../../_components/form-errors";
 import { useTRPC } from "../../_components/trpc";
+import { SingleSignOnCard } from "./single-sign-on-card";
 import {
   Alert,
   Button,
@@ -19,7 +20,7 @@ import {
 const INPUT = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
 
 /** The people who use this DataHaul: their roles, their password links, disabling. Admins only. */
-export function UsersPage() {
+export function UsersPage({ appOrigin }: { appOrigin: string | null }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const users = useQuery(trpc.users.list.queryOptions());
@@ -78,6 +79,7 @@ export function UsersPage() {
         )}
       </Card>
       <RolesHelp />
+      <SingleSignOnCard appOrigin={appOrigin} />
     </div>
   );
 }

@@ -9,6 +9,11 @@ import {
   ZUpdateUserInput,
   ZUserInput,
 } from "../../services/accounts/users";
+import {
+  getSingleSignOn,
+  saveSingleSignOn,
+  ZSingleSignOnInput,
+} from "../../services/accounts/single-sign-on";
 import { adminProcedure, anyUserProcedure, createTRPCRouter } from "../trpc";
 
 export const usersRouter = createTRPCRouter({
@@ -25,4 +30,8 @@ export const usersRouter = createTRPCRouter({
   newPasswordLink: adminProcedure
     .input(z.object({ id: z.string().min(1) }))
     .mutation(async ({ input }) => ({ linkPath: await newPasswordLink(input.id) })),
+  singleSignOn: adminProcedure.query(() => getSingleSignOn()),
+  saveSingleSignOn: adminProcedure
+    .input(ZSingleSignOnInput)
+    .mutation(({ input }) => saveSingleSignOn(input)),
 });
