@@ -36,6 +36,13 @@ const ZEnv = z.object({
   TABLE_ENGINE_MEMORY_MB: z.coerce.number().int().min(64).max(1_000_000).default(192),
   /** the one folder (a mounted share) that folder destinations may write under; unset: none */
   DELIVERY_FOLDER_ROOT: z.string().trim().min(1).optional(),
+  /** the mail server for invitations and password links: smtp://user:pass@host:587 or smtps://… */
+  SMTP_URL: z
+    .url()
+    .refine((value) => /^smtps?:$/.test(new URL(value).protocol), "use smtp:// or smtps://")
+    .optional(),
+  /** the sender of those e-mails, "DataHaul <datahaul@example.com>" */
+  MAIL_FROM: z.string().trim().min(3).optional(),
   /** the table engine's threads */
   TABLE_ENGINE_THREADS: z.coerce.number().int().min(1).max(256).default(2),
   /** off the embedded mode, on SIGTERM: how long running jobs may finish what they have in flight */
@@ -86,6 +93,12 @@ function loadEnv(): TEnv {
   const parsed = ZEnv.superRefine((value, ctx) => {
     if (value.STORAGE === "s3" && !value.S3_BUCKET)
       ctx.addIssue({ code: "custom", path: ["S3_BUCKET"], message: "STORAGE=s3 needs S3_BUCKET" });
+    if (value.SMTP_URL && !value.MAIL_FROM)
+      ctx.addIssue({
+        code: "custom",
+        path: ["MAIL_FROM"],
+        message: "SMTP_URL needs MAIL_FROM, the sender address of the e-mails",
+      });
     if (!value.S3_ACCESS_KEY_ID !== !value.S3_SECRET_ACCESS_KEY)
       ctx.addIssue({
         code: "custom",

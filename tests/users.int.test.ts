@@ -95,7 +95,7 @@ describe("users", () => {
       email: "vera@example.com",
       role: "viewer",
     });
-    const second = await newPasswordLink(user.id);
+    const { linkPath: second } = await newPasswordLink(user.id);
     await expect(
       setPasswordWithLink({ token: tokenOf(first), password: "0123456789" }),
     ).rejects.toThrow("a newer link replaced it");

@@ -3,7 +3,6 @@ import type { BetterAuthPlugin } from "better-auth";
 import { createAuthEndpoint } from "better-auth/api";
 import { setSessionCookie } from "better-auth/cookies";
 import { safeNextPath } from "@/app/_components/safe-next-path";
-import { env } from "@/server/env";
 import { logger } from "@/server/logger";
 import {
   finishSingleSignOn,
@@ -13,6 +12,7 @@ import {
 } from "@/server/services/accounts/single-sign-on";
 import { recordAudit } from "@/server/services/audit/audit";
 import { db } from "@/server/db";
+import { appOrigin } from "./app-origin";
 import { clientAddress } from "./client-address";
 import type { TSsoRefusalCode } from "./sso-refusals";
 
@@ -20,21 +20,6 @@ export const SSO_CALLBACK_PATH = "/api/auth/sso/callback";
 const PENDING_COOKIE = "sso_pending";
 /** long enough to type a password and answer a second factor at the provider */
 const PENDING_SECONDS = 10 * 60;
-
-/**
- * The address people reach the app at: APP_URL, or the request's own host (a trusted proxy's
- * X-Forwarded-Host and -Proto survive scripts/server.mjs; anyone else's are removed there).
- */
-export function appOrigin(request: Request): string {
-  if (env.APP_URL) return new URL(env.APP_URL).origin;
-  const url = new URL(request.url);
-  const host =
-    request.headers.get("x-forwarded-host")?.split(",")[0]?.trim() ||
-    request.headers.get("host") ||
-    url.host;
-  const proto = request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim() === "https";
-  return `${proto ? "https" : url.protocol.replace(":", "")}://${host}`;
-}
 
 /**
  * Sign-in through the OpenID Connect provider set on the Users page. It lives inside better-auth so
@@ -50,7 +35,7 @@ export function singleSignOn() {
         { method: "GET", requireRequest: true },
         async (ctx) => {
           const request = ctx.request!;
-          const origin = appOrigin(request);
+          const origin = appOrigin(request.headers, request.url);
           const next = safeNextPath(new URL(request.url).searchParams.get("next"), origin);
           let target: string;
           try {
@@ -79,7 +64,7 @@ export function singleSignOn() {
         { method: "GET", requireRequest: true },
         async (ctx) => {
           const request = ctx.request!;
-          const origin = appOrigin(request);
+          const origin = appOrigin(request.headers, request.url);
           const cookie = ctx.context.createAuthCookie(PENDING_COOKIE);
           const pending = parsePending(await ctx.getSignedCookie(cookie.name, ctx.context.secret));
           // one try per visit to the provider: a replayed callback finds no cookie

@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { ROLE_DESCRIPTION, ROLE_LABEL, ROLES, type TRole } from "@/server/auth/access";
+import type { TMailOutcome } from "@/server/services/accounts/account-mail";
 import type { TUserView } from "@/server/services/accounts/users";
 import { FieldProblem, fieldErrorsOf } from "../../_components/form-errors";
 import { useTRPC } from "../../_components/trpc";
@@ -20,14 +21,21 @@ import {
 const INPUT = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
 
 /** The people who use this DataHaul: their roles, their password links, disabling. Admins only. */
-export function UsersPage({ appOrigin }: { appOrigin: string | null }) {
+export function UsersPage({
+  appOrigin,
+  canEmail,
+}: {
+  appOrigin: string | null;
+  /** a mail server is set (SMTP_URL): links can go by e-mail too */
+  canEmail: boolean;
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const users = useQuery(trpc.users.list.queryOptions());
   const me = useQuery(trpc.users.me.queryOptions());
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.users.list.queryKey() });
   /** the link just made, for the person it was made for: shown until dismissed */
-  const [link, setLink] = useState<{ name: string; path: string } | null>(null);
+  const [link, setLink] = useState<TLink | null>(null);
   const [isAdding, setAdding] = useState(false);
 
   return (
@@ -46,10 +54,11 @@ export function UsersPage({ appOrigin }: { appOrigin: string | null }) {
       />
       {isAdding && (
         <AddUserCard
+          canEmail={canEmail}
           onCancel={() => setAdding(false)}
-          onAdded={(name, path) => {
+          onAdded={(added) => {
             setAdding(false);
-            setLink({ name, path });
+            setLink(added);
             void refresh();
           }}
         />
@@ -72,7 +81,8 @@ export function UsersPage({ appOrigin }: { appOrigin: string | null }) {
                 user={user}
                 isMe={user.id === me.data?.id}
                 onChanged={() => void refresh()}
-                onLink={(path) => setLink({ name: user.name, path })}
+                canEmail={canEmail}
+                onLink={(path, mail) => setLink({ name: user.name, path, mail })}
               />
             ))}
           </ul>
@@ -84,18 +94,22 @@ export function UsersPage({ appOrigin }: { appOrigin: string | null }) {
   );
 }
 
+type TLink = { name: string; path: string; mail: TMailOutcome | null };
+
 function AddUserCard({
+  canEmail,
   onAdded,
   onCancel,
 }: {
-  onAdded: (name: string, linkPath: string) => void;
+  canEmail: boolean;
+  onAdded: (link: TLink) => void;
   onCancel: () => void;
 }) {
   const trpc = useTRPC();
   const [role, setRole] = useState<TRole>("operator");
   const create = useMutation(
     trpc.users.create.mutationOptions({
-      onSuccess: ({ user, linkPath }) => onAdded(user.name, linkPath),
+      onSuccess: ({ user, linkPath, mail }) => onAdded({ name: user.name, path: linkPath, mail }),
     }),
   );
   const problems = fieldErrorsOf(create.error);
@@ -103,15 +117,21 @@ function AddUserCard({
     <Card className="mb-5">
       <h2 className="text-base font-semibold">Add a user</h2>
       <p className="mt-1 text-sm text-slate-600">
-        You get a one-time link to give them: they set their own password with it. No mail server is
-        needed.
+        {canEmail
+          ? "They get a one-time link by e-mail to set their own password with; you see the link too."
+          : "You get a one-time link to give them: they set their own password with it. No mail server is needed (set SMTP_URL to e-mail it)."}
       </p>
       <form
         className="mt-3 grid gap-3 sm:grid-cols-3"
         onSubmit={(event) => {
           event.preventDefault();
           const form = new FormData(event.currentTarget);
-          create.mutate({ name: String(form.get("name")), email: String(form.get("email")), role });
+          create.mutate({
+            name: String(form.get("name")),
+            email: String(form.get("email")),
+            role,
+            sendEmail: form.get("sendEmail") === "on",
+          });
         }}
       >
         <label className="text-sm font-medium">
@@ -144,6 +164,12 @@ function AddUserCard({
             {ROLE_DESCRIPTION[role]}
           </span>
         </div>
+        {canEmail && (
+          <label className="flex items-center gap-2 text-sm sm:col-span-3">
+            <input type="checkbox" name="sendEmail" defaultChecked />
+            E-mail the link to them
+          </label>
+        )}
         {create.error && !Object.keys(problems).length && (
           <div className="sm:col-span-3">
             <Alert>{create.error.message}</Alert>
@@ -162,11 +188,16 @@ function AddUserCard({
   );
 }
 
-function LinkCard({ name, path, onDone }: { name: string; path: string; onDone: () => void }) {
+function LinkCard({ name, path, mail, onDone }: TLink & { onDone: () => void }) {
   const url = `${window.location.origin}${path}`;
   const [isCopied, setCopied] = useState(false);
   return (
     <div className="mb-5" data-testid="password-link">
+      {mail && (
+        <div className="mb-2">
+          <Alert tone={mail.isSent ? "success" : "error"}>{mail.text}</Alert>
+        </div>
+      )}
       <Alert tone="success">
         Give this link to {name}: they set their password with it. It works once, for 7 days, and is
         not shown again.
@@ -197,20 +228,22 @@ function LinkCard({ name, path, onDone }: { name: string; path: string; onDone: 
 function UserRow({
   user,
   isMe,
+  canEmail,
   onChanged,
   onLink,
 }: {
   user: TUserView;
   isMe: boolean;
+  canEmail: boolean;
   onChanged: () => void;
-  onLink: (path: string) => void;
+  onLink: (path: string, mail: TMailOutcome | null) => void;
 }) {
   const trpc = useTRPC();
   const update = useMutation(trpc.users.update.mutationOptions({ onSettled: onChanged }));
   const disable = useMutation(trpc.users.setDisabled.mutationOptions({ onSettled: onChanged }));
   const newLink = useMutation(
     trpc.users.newPasswordLink.mutationOptions({
-      onSuccess: ({ linkPath }) => onLink(linkPath),
+      onSuccess: ({ linkPath, mail }) => onLink(linkPath, mail),
       onSettled: onChanged,
     }),
   );
@@ -262,7 +295,7 @@ function UserRow({
         <Button
           type="button"
           disabled={newLink.isPending}
-          onClick={() => newLink.mutate({ id: user.id })}
+          onClick={() => newLink.mutate({ id: user.id, sendEmail: canEmail })}
         >
           {user.hasPassword ? "Password reset link" : "New invitation link"}
         </Button>

@@ -5,6 +5,7 @@ import { z } from "@/server/forms/zod";
 import { ROLES, roleOf, type TRole } from "@/server/auth/access";
 import { db } from "@/server/db";
 import { AppError } from "@/server/errors";
+import { canSendAccountMail, mailPasswordLink, type TMailOutcome } from "./account-mail";
 
 export const ZUserInput = z.object({
   name: z.string().trim().min(1, "Enter the person's name.").max(100),
@@ -76,7 +77,8 @@ export async function listUsers(): Promise<TUserView[]> {
 /** A new user and the one-time link they set their password with (shown to the admin once). */
 export async function createUser(
   input: z.input<typeof ZUserInput>,
-): Promise<{ user: TUserView; linkPath: string }> {
+  mail?: TMailLink,
+): Promise<{ user: TUserView; linkPath: string; mail: TMailOutcome | null }> {
   const { name, email, role } = ZUserInput.parse(input);
   const normalized = email.toLowerCase();
   if (await db.user.findUnique({ where: { email: normalized } }))
@@ -85,9 +87,12 @@ export async function createUser(
     });
   const id = crypto.randomUUID();
   await db.user.create({ data: { id, name, email: normalized, role, emailVerified: true } });
-  const linkPath = await newPasswordLink(id);
-  return { user: (await listUsers()).find((user) => user.id === id)!, linkPath };
+  const { linkPath, mail: outcome } = await newPasswordLink(id, mail);
+  return { user: (await listUsers()).find((user) => user.id === id)!, linkPath, mail: outcome };
 }
+
+/** Send the link by e-mail too, as a link on this origin, from this admin. */
+export type TMailLink = { origin: string; invitedBy: string };
 
 export async function updateUser(
   actorId: string,
@@ -137,10 +142,16 @@ async function refuseLosingLastAdmin(tx: TTx, id: string, actorId: string, verb:
     );
 }
 
-/** A new one-time link for the user; any earlier unused link stops working. */
-export async function newPasswordLink(userId: string): Promise<string> {
+/**
+ * A new one-time link for the user; any earlier unused link stops working. With `mail` and a mail
+ * server set (SMTP_URL), the link is e-mailed to them as well.
+ */
+export async function newPasswordLink(
+  userId: string,
+  mail?: TMailLink,
+): Promise<{ linkPath: string; mail: TMailOutcome | null }> {
   const token = randomBytes(32).toString("base64url");
-  await db.$transaction(async (tx) => {
+  const user = await db.$transaction(async (tx) => {
     const user = await tx.user.findUnique({ where: { id: userId } });
     if (!user) throw new AppError("NOT_FOUND", "This user does not exist.");
     await tx.passwordLink.deleteMany({ where: { userId } });
@@ -151,8 +162,23 @@ export async function newPasswordLink(userId: string): Promise<string> {
         expiresAt: new Date(Date.now() + PASSWORD_LINK_DAYS * 24 * 3600_000),
       },
     });
+    return user;
   });
-  return passwordLinkPath(token);
+  const linkPath = passwordLinkPath(token);
+  if (!mail || !canSendAccountMail()) return { linkPath, mail: null };
+  const hasPassword = await db.account.count({
+    where: { userId, providerId: "credential", password: { not: null } },
+  });
+  return {
+    linkPath,
+    mail: await mailPasswordLink({
+      to: { name: user.name, email: user.email },
+      url: `${mail.origin}${linkPath}`,
+      isInvitation: hasPassword === 0,
+      invitedBy: mail.invitedBy,
+      validDays: PASSWORD_LINK_DAYS,
+    }),
+  };
 }
 
 /** Who a link is for, so the page can greet them, or why it no longer works. */
