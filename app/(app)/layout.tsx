@@ -3,6 +3,7 @@ import { redirect } from "next/navigation";
 import { getSessionUser } from "@/server/auth/auth";
 import { hasAnyUser } from "@/server/services/accounts/create-admin";
 import { AppShell } from "../_components/app-shell";
+import { FeedbackProvider } from "../_components/feedback";
 import { RoleProvider } from "../_components/role";
 import { AppProviders } from "../_components/trpc";
 
@@ -14,9 +15,11 @@ export default async function SignedInLayout({ children }: { children: React.Rea
   return (
     <AppProviders>
       <RoleProvider role={user.role}>
-        <AppShell user={{ name: user.name, email: user.email, role: user.role }}>
-          {children}
-        </AppShell>
+        <FeedbackProvider>
+          <AppShell user={{ name: user.name, email: user.email, role: user.role }}>
+            {children}
+          </AppShell>
+        </FeedbackProvider>
       </RoleProvider>
     </AppProviders>
   );

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { ACCESS_LEVELS, roleCan, type TTokenScope } from "@/server/auth/access";
 import { useRole } from "../../_components/role";
+import { useFeedback } from "../../_components/feedback";
 import { useTRPC } from "../../_components/trpc";
 import { Alert, Button, Card, LoadProblem, Loading, PageTitle } from "../../_components/ui";
 
@@ -29,6 +30,7 @@ export function ApiPage() {
 }
 
 function TokensCard() {
+  const { confirm } = useFeedback();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const tokens = useQuery(trpc.tokens.list.queryOptions());
@@ -142,12 +144,13 @@ function TokensCard() {
                 <Button
                   variant="danger"
                   disabled={revoke.isPending}
-                  onClick={() => {
-                    if (
-                      window.confirm(`Revoke ${token.name}? Scripts using it stop working at once.`)
-                    )
-                      revoke.mutate({ id: token.id });
-                  }}
+                  onClick={() =>
+                    void confirm({
+                      title: `Revoke ${token.name}?`,
+                      body: "Scripts using it stop working at once.",
+                      confirmLabel: "Revoke token",
+                    }).then((isYes) => isYes && revoke.mutate({ id: token.id }))
+                  }
                 >
                   Revoke
                 </Button>

@@ -11,6 +11,7 @@ import {
   NoMatches,
   useLoadedList,
 } from "../../_components/list-controls";
+import { useFeedback } from "../../_components/feedback";
 import { useTRPC } from "../../_components/trpc";
 import { Alert, Button, Card, PageTitle } from "../../_components/ui";
 import { ConnectorForm } from "./connector-form";
@@ -50,6 +51,7 @@ function shownConnectors(
 }
 
 export function ConnectorsPage() {
+  const { confirm } = useFeedback();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const connectors = useQuery(trpc.connectors.list.queryOptions());
@@ -166,10 +168,12 @@ export function ConnectorsPage() {
                       <Button onClick={() => setEditing(connector)}>Edit</Button>
                       <Button
                         variant="danger"
-                        onClick={() => {
-                          if (window.confirm(`Delete the connector “${connector.name}”?`))
-                            remove.mutate({ id: connector.id });
-                        }}
+                        onClick={() =>
+                          void confirm({
+                            title: `Delete the connector “${connector.name}”?`,
+                            confirmLabel: "Delete connector",
+                          }).then((isYes) => isYes && remove.mutate({ id: connector.id }))
+                        }
                       >
                         Delete
                       </Button>

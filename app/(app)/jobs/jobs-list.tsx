@@ -1,6 +1,7 @@
 "use client";
 
-import { useInfiniteQuery } from "@tanstack/react-query";
+import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
 import Link from "next/link";
 import {
   JOB_COUNT_CAP,
@@ -28,6 +29,8 @@ import {
 } from "../../_components/ui";
 import { isJobKindName } from "@/server/jobs/job-kind-names";
 import { useCan } from "../../_components/role";
+import { useFeedback } from "../../_components/feedback";
+import { describeBulkOutcome } from "../../_components/bulk-outcome";
 
 const LIST_KEYS = ["q", "kind", "status", "sort"] as const;
 const MOVING = ["queued", "running", "paused"];
@@ -51,6 +54,14 @@ export function JobsList() {
   });
   const pages = jobs.data?.pages ?? [];
   const shown = pages.flatMap((page) => page.jobs);
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const shownSelected = shown.filter((job) => selected.has(job.id));
+  const toggle = (id: string) =>
+    setSelected((now) => {
+      const next = new Set(now);
+      if (!next.delete(id)) next.add(id);
+      return next;
+    });
   const first = pages[0];
   const totalText = first
     ? first.isTotalCapped
@@ -118,6 +129,12 @@ export function JobsList() {
           )}
         </p>
       )}
+      {canRun && shownSelected.length > 0 && (
+        <BulkBar
+          ids={shownSelected.map((job) => job.id)}
+          onDone={(remaining) => setSelected(new Set(remaining))}
+        />
+      )}
       <Card padding="none">
         {jobs.isLoading && <p className="p-6 text-sm text-slate-500">Loading…</p>}
         {jobs.error && <p className="p-6 text-sm text-red-700">{jobs.error.message}</p>}
@@ -140,10 +157,21 @@ export function JobsList() {
           ))}
         <ul className="divide-y divide-slate-100">
           {shown.map((job) => (
-            <li key={job.id} data-testid="job-row">
+            <li key={job.id} data-testid="job-row" className="flex items-stretch">
+              {canRun && (
+                <label className="flex shrink-0 cursor-pointer items-center pl-4">
+                  <input
+                    type="checkbox"
+                    checked={selected.has(job.id)}
+                    onChange={() => toggle(job.id)}
+                    aria-label={`Select ${job.title}`}
+                    className="h-4 w-4"
+                  />
+                </label>
+              )}
               <Link
                 href={`/jobs/${job.id}`}
-                className="grid gap-2 px-4 py-3 hover:bg-slate-50 sm:grid-cols-[minmax(0,1fr)_10rem_14rem] sm:items-center"
+                className="grid min-w-0 flex-1 gap-2 px-4 py-3 hover:bg-slate-50 sm:grid-cols-[minmax(0,1fr)_10rem_14rem] sm:items-center"
               >
                 <div className="min-w-0">
                   <p className="truncate font-medium">{job.title}</p>
@@ -183,6 +211,54 @@ export function JobsList() {
           </div>
         )}
       </Card>
+    </div>
+  );
+}
+
+/** What can be done to the selected jobs at once; each refusal is told, the rest is done. */
+function BulkBar({ ids, onDone }: { ids: string[]; onDone: (remaining: string[]) => void }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const { confirm, toast } = useFeedback();
+  const settle = (verb: string) => ({
+    onSuccess: (outcome: { done: number; refused: Array<{ id: string; reason: string }> }) => {
+      const { text, isAllDone } = describeBulkOutcome(verb, "job", outcome);
+      toast(text, isAllDone ? "success" : "error");
+      onDone(outcome.refused.map((r) => r.id));
+    },
+    onError: (error: { message: string }) => toast(error.message, "error"),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: trpc.jobs.page.pathKey() }),
+  });
+  const retry = useMutation(trpc.jobs.retryMany.mutationOptions(settle("Retried")));
+  const remove = useMutation(trpc.jobs.deleteMany.mutationOptions(settle("Deleted")));
+  const count = ids.length === 1 ? "1 job" : `${ids.length} jobs`;
+  return (
+    <div
+      className="sticky top-16 z-10 mb-2 flex flex-wrap items-center gap-2 rounded-lg border border-brand-200 bg-brand-50 px-3 py-2 text-sm"
+      data-testid="bulk-bar"
+    >
+      <span className="mr-auto font-medium">{count} selected</span>
+      <Button
+        disabled={retry.isPending}
+        onClick={() => retry.mutate({ ids })}
+        title="Put each job's failed images or reports back in line (not the permanent failures)"
+      >
+        Retry failed
+      </Button>
+      <Button
+        variant="danger"
+        disabled={remove.isPending}
+        onClick={() =>
+          void confirm({
+            title: `Delete ${count} and their files?`,
+            body: "Running jobs are stopped first. Files another job also uses are kept.",
+            confirmLabel: `Delete ${count}`,
+          }).then((isYes) => isYes && remove.mutate({ ids }))
+        }
+      >
+        Delete
+      </Button>
+      <Button onClick={() => onDone([])}>Clear selection</Button>
     </div>
   );
 }

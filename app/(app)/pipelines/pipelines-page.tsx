@@ -7,6 +7,7 @@ import { useState } from "react";
 import type { TPipelineAction, TPipelineView } from "@/server/services/pipelines/pipelines";
 import { FieldProblem, fieldErrorsOf, FormProblem } from "../../_components/form-errors";
 import { INPUT } from "../../_components/schema-field";
+import { useFeedback } from "../../_components/feedback";
 import { useTRPC } from "../../_components/trpc";
 import { Alert, Button, ButtonLink, Card, PageTitle, StatusBadge } from "../../_components/ui";
 import { useCan } from "../../_components/role";
@@ -16,6 +17,7 @@ import { useCan } from "../../_components/role";
  * export it and deliver the files.
  */
 export function PipelinesPage() {
+  const { confirm } = useFeedback();
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
@@ -114,14 +116,13 @@ export function PipelinesPage() {
                     <Button onClick={() => setEditing(pipeline)}>Edit</Button>
                     <Button
                       variant="danger"
-                      onClick={() => {
-                        if (
-                          window.confirm(
-                            `Delete the pipeline “${pipeline.name}”? Its schedules go with it.`,
-                          )
-                        )
-                          remove.mutate({ id: pipeline.id });
-                      }}
+                      onClick={() =>
+                        void confirm({
+                          title: `Delete the pipeline “${pipeline.name}”?`,
+                          body: "Its schedules are deleted with it; past runs stay.",
+                          confirmLabel: "Delete pipeline",
+                        }).then((isYes) => isYes && remove.mutate({ id: pipeline.id }))
+                      }
                     >
                       Delete
                     </Button>

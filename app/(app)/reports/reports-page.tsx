@@ -15,6 +15,7 @@ import {
 } from "../../_components/list-controls";
 import { RunHistory } from "../../_components/run-history";
 import { useCan } from "../../_components/role";
+import { useFeedback } from "../../_components/feedback";
 import { useTRPC } from "../../_components/trpc";
 import { CONNECTOR_KIND_LABELS } from "@/server/connectors/kind-schemas";
 import { Alert, Button, ButtonLink, Card, PageTitle, StatusBadge } from "../../_components/ui";
@@ -57,6 +58,7 @@ function shownReports(all: TReportView[], query: Record<"q" | "kind" | "status" 
 }
 
 export function ReportsPage() {
+  const { confirm, toast } = useFeedback();
   const trpc = useTRPC();
   const canRun = useCan("run");
   const router = useRouter();
@@ -79,6 +81,13 @@ export function ReportsPage() {
         setSelected(new Set());
         void invalidate();
       },
+    }),
+  );
+  const duplicate = useMutation(
+    trpc.reports.duplicate.mutationOptions({
+      onSuccess: ({ name }) => toast(`Copied as “${name}”.`),
+      onError: (error) => toast(error.message, "error"),
+      onSettled: invalidate,
     }),
   );
   const all = reports.data ?? [];
@@ -180,14 +189,13 @@ export function ReportsPage() {
                 variant="danger"
                 className="ml-auto"
                 disabled={selected.size === 0 || remove.isPending}
-                onClick={() => {
-                  if (
-                    window.confirm(
-                      `Delete ${selected.size} report(s)? Their past runs and files stay.`,
-                    )
-                  )
-                    remove.mutate({ ids: [...selected] });
-                }}
+                onClick={() =>
+                  void confirm({
+                    title: `Delete ${selected.size === 1 ? "1 report" : `${selected.size} reports`}?`,
+                    body: "Their past runs and files stay.",
+                    confirmLabel: "Delete",
+                  }).then((isYes) => isYes && remove.mutate({ ids: [...selected] }))
+                }
               >
                 Delete selected
               </Button>
@@ -298,7 +306,17 @@ export function ReportsPage() {
                       >
                         History
                       </Button>{" "}
-                      {canRun && <Button onClick={() => setEditing(report)}>Edit</Button>}
+                      {canRun && (
+                        <>
+                          <Button onClick={() => setEditing(report)}>Edit</Button>{" "}
+                          <Button
+                            disabled={duplicate.isPending}
+                            onClick={() => duplicate.mutate({ id: report.id })}
+                          >
+                            Duplicate
+                          </Button>
+                        </>
+                      )}
                     </td>
                   </tr>
                   {historyOf === report.id && (

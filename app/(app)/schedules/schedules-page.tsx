@@ -6,6 +6,8 @@ import Link from "next/link";
 import { useState } from "react";
 import type { TScheduleView } from "@/server/services/schedules/schedules";
 import { RunHistory } from "../../_components/run-history";
+import { useFeedback } from "../../_components/feedback";
+import { describeBulkOutcome } from "../../_components/bulk-outcome";
 import { useTRPC } from "../../_components/trpc";
 import { BROWSER_TIME_ZONE, formatIn } from "../../_components/format-time";
 import {
@@ -75,6 +77,7 @@ function shownSchedules(all: TScheduleView[], query: TScheduleQuery) {
 }
 
 export function SchedulesPage() {
+  const { confirm, toast } = useFeedback();
   const trpc = useTRPC();
   const canRun = useCan("run");
   const queryClient = useQueryClient();
@@ -87,16 +90,39 @@ export function SchedulesPage() {
     trpc.schedules.setEnabled.mutationOptions({ onSettled: invalidate }),
   );
   const remove = useMutation(trpc.schedules.delete.mutationOptions({ onSettled: invalidate }));
+  const duplicate = useMutation(
+    trpc.schedules.duplicate.mutationOptions({
+      onSuccess: ({ name }) => toast(`Copied as “${name}”, paused: resume it when it is ready.`),
+      onSettled: invalidate,
+    }),
+  );
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const setEnabledMany = useMutation(
+    trpc.schedules.setEnabledMany.mutationOptions({
+      onSuccess: (outcome, input) => {
+        const { text, isAllDone } = describeBulkOutcome(
+          input.isEnabled ? "Resumed" : "Paused",
+          "schedule",
+          outcome,
+        );
+        toast(text, isAllDone ? "success" : "error");
+        setSelected(new Set());
+      },
+      onSettled: invalidate,
+    }),
+  );
   const router = useRouter();
   const runNow = useMutation(
     trpc.schedules.runNow.mutationOptions({
       onSuccess: ({ jobId }) => router.push(`/jobs/${jobId}`),
     }),
   );
-  const actionError = setEnabled.error ?? remove.error ?? runNow.error;
+  const actionError =
+    setEnabled.error ?? remove.error ?? runNow.error ?? duplicate.error ?? setEnabledMany.error;
   const list = useLoadedList(["kind", "status", "run"] as const);
   const all = schedules.data ?? [];
   const shown = shownSchedules(all, list.query);
+  const selectedIds = shown.filter((s) => selected.has(s.id)).map((s) => s.id);
 
   return (
     <div>
@@ -146,6 +172,29 @@ export function SchedulesPage() {
           />
         </>
       )}
+      {canRun && selectedIds.length > 0 && (
+        <div
+          className="mb-2 flex flex-wrap items-center gap-2 rounded-lg border border-brand-200 bg-brand-50 px-3 py-2 text-sm"
+          data-testid="bulk-bar"
+        >
+          <span className="mr-auto font-medium">
+            {selectedIds.length === 1 ? "1 schedule" : `${selectedIds.length} schedules`} selected
+          </span>
+          <Button
+            disabled={setEnabledMany.isPending}
+            onClick={() => setEnabledMany.mutate({ ids: selectedIds, isEnabled: false })}
+          >
+            Pause
+          </Button>
+          <Button
+            disabled={setEnabledMany.isPending}
+            onClick={() => setEnabledMany.mutate({ ids: selectedIds, isEnabled: true })}
+          >
+            Resume
+          </Button>
+          <Button onClick={() => setSelected(new Set())}>Clear selection</Button>
+        </div>
+      )}
       <Card padding="none" className="overflow-x-auto">
         {schedules.isLoading && <p className="p-6 text-sm text-slate-500">Loading…</p>}
         {schedules.data?.length === 0 && (
@@ -168,8 +217,23 @@ export function SchedulesPage() {
               data-testid="schedule-row"
             >
               <div className="min-w-0">
-                <p className="truncate font-medium">
-                  {schedule.name}
+                <p className="flex items-center gap-2 font-medium">
+                  {canRun && (
+                    <input
+                      type="checkbox"
+                      className="h-4 w-4 shrink-0"
+                      aria-label={`Select ${schedule.name}`}
+                      checked={selected.has(schedule.id)}
+                      onChange={() =>
+                        setSelected((now) => {
+                          const next = new Set(now);
+                          if (!next.delete(schedule.id)) next.add(schedule.id);
+                          return next;
+                        })
+                      }
+                    />
+                  )}
+                  <span className="truncate">{schedule.name}</span>
                   {!schedule.isEnabled && (
                     <span className="ml-2 rounded bg-slate-200 px-1.5 py-0.5 text-xs text-slate-700">
                       paused
@@ -250,15 +314,20 @@ export function SchedulesPage() {
                     </Button>
                     <Button onClick={() => setEditing(schedule)}>Edit</Button>
                     <Button
+                      disabled={duplicate.isPending}
+                      onClick={() => duplicate.mutate({ id: schedule.id })}
+                    >
+                      Duplicate
+                    </Button>
+                    <Button
                       variant="danger"
-                      onClick={() => {
-                        if (
-                          window.confirm(
-                            `Delete the schedule “${schedule.name}”? Its past runs stay.`,
-                          )
-                        )
-                          remove.mutate({ id: schedule.id });
-                      }}
+                      onClick={() =>
+                        void confirm({
+                          title: `Delete the schedule “${schedule.name}”?`,
+                          body: "Its past runs and their files stay.",
+                          confirmLabel: "Delete schedule",
+                        }).then((isYes) => isYes && remove.mutate({ id: schedule.id }))
+                      }
                     >
                       Delete
                     </Button>

@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useId, useRef, useState } from "react";
 import type { TTableSummary } from "@/server/services/tables/tables";
+import { useFeedback } from "../../_components/feedback";
 import { useTRPC } from "../../_components/trpc";
 import {
   Alert,
@@ -29,6 +30,7 @@ const TYPE_LABELS: Record<string, string> = {
 
 /** Tables (uploaded files and report outputs) and the transforms that reshape and export them. */
 export function TablesPage() {
+  const { confirm } = useFeedback();
   const trpc = useTRPC();
   const canRun = useCan("run");
   const router = useRouter();
@@ -150,10 +152,13 @@ export function TablesPage() {
               <TableRow
                 key={table.id}
                 table={table}
-                onDelete={() => {
-                  if (window.confirm(`Delete the table ${table.name} and its transforms?`))
-                    removeTable.mutate({ id: table.id });
-                }}
+                onDelete={() =>
+                  void confirm({
+                    title: `Delete the table ${table.name}?`,
+                    body: "Its transforms are deleted with it.",
+                    confirmLabel: "Delete table",
+                  }).then((isYes) => isYes && removeTable.mutate({ id: table.id }))
+                }
               />
             ))}
           </ul>
@@ -214,10 +219,12 @@ export function TablesPage() {
                     </Button>
                     <Button
                       variant="danger"
-                      onClick={() => {
-                        if (window.confirm(`Delete the transform ${transform.name}?`))
-                          removeTransform.mutate({ id: transform.id });
-                      }}
+                      onClick={() =>
+                        void confirm({
+                          title: `Delete the transform ${transform.name}?`,
+                          confirmLabel: "Delete transform",
+                        }).then((isYes) => isYes && removeTransform.mutate({ id: transform.id }))
+                      }
                     >
                       Delete
                     </Button>

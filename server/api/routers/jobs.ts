@@ -5,6 +5,7 @@ import { getJobProgress } from "../../services/jobs/job-progress";
 import { listJobPage, listJobs, ZJobPageInput } from "../../services/jobs/list-jobs";
 import { listFailedItems, listProductItems } from "../../services/jobs/list-product-items";
 import { AppError } from "../../errors";
+import { onEach, ZBulkIds } from "../../services/bulk-actions";
 import { createTRPCRouter, protectedProcedure } from "../trpc";
 
 const ZJobId = z.object({ jobId: z.uuid() });
@@ -27,4 +28,11 @@ export const jobsRouter = createTRPCRouter({
     .input(ZJobId.extend({ scope: z.enum(["retryable", "all"]).default("retryable") }))
     .mutation(({ input }) => retryFailedItems(input.jobId, input.scope)),
   delete: protectedProcedure.input(ZJobId).mutation(({ input }) => deleteJob(input.jobId)),
+  deleteMany: protectedProcedure
+    .input(ZBulkIds)
+    .mutation(({ input }) => onEach(input.ids, deleteJob)),
+  /** the failed items a retry can help (not the permanent failures) of each job, put back in line */
+  retryMany: protectedProcedure
+    .input(ZBulkIds)
+    .mutation(({ input }) => onEach(input.ids, (id) => retryFailedItems(id, "retryable"))),
 });

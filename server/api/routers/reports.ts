@@ -3,6 +3,7 @@ import { z } from "zod";
 import { getReportRunProgress } from "../../services/reports/report-run-progress";
 import {
   deleteReports,
+  duplicateReport,
   importRequestJson,
   listReports,
   saveReport,
@@ -29,6 +30,9 @@ export const reportsRouter = createTRPCRouter({
   delete: protectedProcedure
     .input(z.object({ ids: z.array(z.uuid()).min(1) }))
     .mutation(({ input }) => deleteReports(input.ids)),
+  duplicate: protectedProcedure
+    .input(z.object({ id: z.uuid() }))
+    .mutation(({ input, ctx }) => duplicateReport(input.id, ctx.user.id)),
   importRequestJson: protectedProcedure
     .input(
       z.object({

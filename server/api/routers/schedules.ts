@@ -2,6 +2,7 @@ import "server-only";
 import { z } from "zod";
 import {
   deleteSchedule,
+  duplicateSchedule,
   listFailedScheduledRuns,
   listSchedules,
   previewSchedule,
@@ -12,6 +13,7 @@ import {
   ZScheduleTiming,
 } from "../../services/schedules/schedules";
 import { getScheduleHistory, ZHistoryInput } from "../../services/reports/run-history";
+import { onEach, ZBulkIds } from "../../services/bulk-actions";
 import { createTRPCRouter, protectedProcedure } from "../trpc";
 
 const ZId = z.object({ id: z.uuid() });
@@ -26,6 +28,12 @@ export const schedulesRouter = createTRPCRouter({
   setEnabled: protectedProcedure
     .input(ZId.extend({ isEnabled: z.boolean() }))
     .mutation(({ input }) => setScheduleEnabled(input.id, input.isEnabled)),
+  setEnabledMany: protectedProcedure
+    .input(ZBulkIds.extend({ isEnabled: z.boolean() }))
+    .mutation(({ input }) => onEach(input.ids, (id) => setScheduleEnabled(id, input.isEnabled))),
+  duplicate: protectedProcedure
+    .input(ZId)
+    .mutation(({ input, ctx }) => duplicateSchedule(input.id, ctx.user.id)),
   delete: protectedProcedure.input(ZId).mutation(({ input }) => deleteSchedule(input.id)),
   runNow: protectedProcedure
     .input(ZId)

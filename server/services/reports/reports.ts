@@ -11,6 +11,7 @@ import { db } from "@/server/db";
 import { fieldErrorsOf, formProblemMessage } from "@/server/field-errors";
 import { AppError } from "@/server/errors";
 import { validateFileNameTemplate } from "./file-name-template";
+import { copyName } from "../bulk-actions";
 
 export const ZReportInput = z.object({
   id: z.uuid().optional(),
@@ -335,4 +336,29 @@ export async function exportRequestJson(ids?: string[]): Promise<Record<string, 
     );
   }
   return document;
+}
+
+/** A copy of the report under a free name, "Sales (copy)": the same connector, query and format. */
+export async function duplicateReport(
+  id: string,
+  actorId?: string,
+): Promise<{ id: string; name: string }> {
+  const report = await db.report.findUnique({ where: { id } });
+  if (!report) throw new AppError("NOT_FOUND", "This report does not exist.");
+  const taken = await db.report.findMany({
+    where: { name: { startsWith: report.name.replace(/ \(copy(?: \d+)?\)$/, "") } },
+    select: { name: true },
+  });
+  const name = copyName(report.name, new Set(taken.map((r) => r.name)));
+  const copy = await db.report.create({
+    data: {
+      name,
+      connectorId: report.connectorId,
+      query: report.query,
+      format: report.format,
+      fileNameTemplate: report.fileNameTemplate,
+      ...authoredBy(actorId, true),
+    },
+  });
+  return { id: copy.id, name };
 }

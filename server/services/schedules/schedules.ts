@@ -14,6 +14,7 @@ import { ZDeliverTo } from "@/server/deliveries/schemas";
 import { AUTHORSHIP_INCLUDE, authorshipOf } from "../accounts/authorship";
 import { parseAlertRules, ZAlertRules } from "@/server/alerts/alert-rules";
 import { checkAlertRules } from "../alerts/alerts";
+import { copyName } from "../bulk-actions";
 import { checkFileDestinations } from "../deliveries/start-deliveries";
 import { startPipelineRun } from "../pipelines/pipelines";
 import { startReportRun } from "../reports/start-report-run";
@@ -303,4 +304,53 @@ export async function startScheduledRun(input: {
     deliverTo,
     title: `${schedule?.name ?? "Schedule"} (scheduled)`,
   });
+}
+
+/**
+ * A copy of the schedule under a free name, paused: the same reports or pipeline, timing,
+ * deliveries and alert rules. Paused, so a copy made to try a change never fires twice with its
+ * original; the person resumes it when it is ready.
+ */
+export async function duplicateSchedule(
+  id: string,
+  userId: string,
+): Promise<{ id: string; name: string }> {
+  const schedule = await db.schedule.findUnique({
+    where: { id },
+    include: { reports: { orderBy: { position: "asc" } } },
+  });
+  if (!schedule) throw new AppError("NOT_FOUND", "This schedule does not exist any more.");
+  const taken = await db.schedule.findMany({
+    where: { name: { startsWith: schedule.name.replace(/ \(copy(?: \d+)?\)$/, "") } },
+    select: { name: true },
+  });
+  const name = copyName(schedule.name, new Set(taken.map((s) => s.name)));
+  const copy = await db.schedule.create({
+    data: {
+      name,
+      kind: schedule.kind,
+      intervalMinutes: schedule.intervalMinutes,
+      firstJitterMinMinutes: schedule.firstJitterMinMinutes,
+      firstJitterMaxMinutes: schedule.firstJitterMaxMinutes,
+      laterJitterMinMinutes: schedule.laterJitterMinMinutes,
+      laterJitterMaxMinutes: schedule.laterJitterMaxMinutes,
+      cronExpression: schedule.cronExpression,
+      timeZone: schedule.timeZone,
+      overlapPolicy: schedule.overlapPolicy,
+      misfirePolicy: schedule.misfirePolicy,
+      maxConcurrency: schedule.maxConcurrency,
+      maxAttempts: schedule.maxAttempts,
+      pipelineId: schedule.pipelineId,
+      deliverTo: schedule.deliverTo,
+      alertRules: schedule.alertRules,
+      isEnabled: false,
+      nextRunAt: null,
+      createdById: userId,
+      updatedById: userId,
+      reports: {
+        create: schedule.reports.map(({ reportId, position }) => ({ reportId, position })),
+      },
+    },
+  });
+  return { id: copy.id, name };
 }

@@ -37,7 +37,7 @@ export function DeliveryDetail({ jobId }: { jobId: string }) {
               {source.title}
             </Link>
           </span>
-          <LiveIndicator isFinal={isFinal} isConnected={isConnected} />
+          <LiveIndicator isFinal={isFinal} isConnected={isConnected} job={job} />
         </div>
         <div className="mt-3">
           <OutcomeBar

@@ -77,7 +77,7 @@ export function ExportDetail({ jobId }: { jobId: string }) {
               after this report run
             </Link>
           )}
-          <LiveIndicator isFinal={isFinal} isConnected={isConnected} />
+          <LiveIndicator isFinal={isFinal} isConnected={isConnected} job={job} />
         </div>
         <div className="mt-3">
           <OutcomeBar

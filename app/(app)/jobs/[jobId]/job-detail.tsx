@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useEffect, useMemo, useRef, useState } from "react";
+import { useFeedback } from "../../../_components/feedback";
 import { useTRPC } from "../../../_components/trpc";
 import {
   Alert,
@@ -27,6 +28,7 @@ const PRODUCTS_PER_PAGE = 24;
 const FAILED_REFRESH_MS = 3000;
 
 export function JobDetail({ jobId }: { jobId: string }) {
+  const { confirm } = useFeedback();
   const trpc = useTRPC();
   const canRun = useCan("run");
   const router = useRouter();
@@ -136,7 +138,7 @@ export function JobDetail({ jobId }: { jobId: string }) {
               or duplicates)
             </span>
           )}
-          <LiveIndicator isFinal={isFinal} isConnected={isConnected} />
+          <LiveIndicator isFinal={isFinal} isConnected={isConnected} job={job} />
         </div>
         {state.pause && <PausedNotice pause={state.pause} />}
         <div className="mt-3">
@@ -189,14 +191,13 @@ export function JobDetail({ jobId }: { jobId: string }) {
               variant="danger"
               className="ml-auto"
               disabled={remove.isPending}
-              onClick={() => {
-                if (
-                  window.confirm(
-                    "Delete this job and its files? Files another job also uses are kept.",
-                  )
-                )
-                  remove.mutate({ jobId });
-              }}
+              onClick={() =>
+                void confirm({
+                  title: "Delete this job and its files?",
+                  body: "Files another job also uses are kept.",
+                  confirmLabel: "Delete job",
+                }).then((isYes) => isYes && remove.mutate({ jobId }))
+              }
             >
               Delete job
             </Button>

@@ -27,7 +27,7 @@ export function PipelineDetail({ jobId }: { jobId: string }) {
       <Card>
         <div className="flex flex-wrap items-center gap-3">
           <StatusBadge status={job.status} />
-          <LiveIndicator isFinal={isFinal} isConnected={isConnected} />
+          <LiveIndicator isFinal={isFinal} isConnected={isConnected} job={job} />
         </div>
         <ol className="mt-4 grid gap-3" data-testid="pipeline-stages">
           {stages.map((stage, index) => (

@@ -63,7 +63,7 @@ export function PushDetail({ jobId }: { jobId: string }) {
           {job.sourceName && (
             <span className="text-xs text-slate-500">from the table {job.sourceName}</span>
           )}
-          <LiveIndicator isFinal={isFinal} isConnected={isConnected} />
+          <LiveIndicator isFinal={isFinal} isConnected={isConnected} job={job} />
         </div>
         {isPush && (
           <div className="mt-3">

@@ -80,7 +80,7 @@ export function ReportRunDetail({ jobId }: { jobId: string }) {
             {job.options.maxConcurrency} at once · up to {job.options.maxAttempts}{" "}
             {job.options.maxAttempts === 1 ? "attempt" : "attempts"} each
           </span>
-          <LiveIndicator isFinal={isFinal} isConnected={isConnected} />
+          <LiveIndicator isFinal={isFinal} isConnected={isConnected} job={job} />
         </div>
         <div className="mt-3">
           <OutcomeBar

@@ -2,6 +2,7 @@
 
 import { useMutation } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
+import { useFeedback } from "../../../_components/feedback";
 import { useTRPC } from "../../../_components/trpc";
 import { Alert, Button } from "../../../_components/ui";
 import { useCan } from "../../../_components/role";
@@ -21,6 +22,7 @@ export function RunActions(props: {
   /** the stream ended with the job; the retried job is followed again */
   onRetried: () => void;
 }) {
+  const { confirm } = useFeedback();
   const { jobId, isFinal, isPaused, unfinished, items, noun } = props;
   const trpc = useTRPC();
   const canRun = useCan("run");
@@ -53,9 +55,13 @@ export function RunActions(props: {
           variant="danger"
           className="ml-auto"
           disabled={remove.isPending}
-          onClick={() => {
-            if (window.confirm(`Delete this ${noun} and its files?`)) remove.mutate({ jobId });
-          }}
+          onClick={() =>
+            void confirm({
+              title: `Delete this ${noun} and its files?`,
+              body: "Files another job also uses are kept.",
+              confirmLabel: `Delete ${noun}`,
+            }).then((isYes) => isYes && remove.mutate({ jobId }))
+          }
         >
           Delete {noun}
         </Button>
