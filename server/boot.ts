@@ -22,6 +22,7 @@ import {
   HEARTBEAT_SECONDS,
   leave,
 } from "./services/system/app-processes";
+import { rememberStartCommit } from "./services/system/version-info";
 import { sweepUnreferencedBlobs } from "./services/storage/sweep-blobs";
 
 const HOUSEKEEPING_EVERY_SECONDS = 3600;
@@ -54,6 +55,7 @@ async function tuneSqlite(): Promise<void> {
 
 async function boot(): Promise<void> {
   holdDataFolder();
+  rememberStartCommit();
   if (!isPostgres) await tuneSqlite();
 
   if (env.ADMIN_EMAIL && env.ADMIN_PASSWORD && !(await hasAnyUser())) {

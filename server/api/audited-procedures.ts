@@ -28,6 +28,14 @@ const secretNames = (input: Record<string, unknown>) => {
     .filter(Boolean)
     .join("; ");
 };
+/** "3 of 4 jobs (refused: job x: still running)" */
+const bulk = (nouns: string, input: Record<string, unknown>, result: Record<string, unknown>) => {
+  const refused = (result.refused as Array<{ id: string }> | undefined) ?? [];
+  return joined(
+    `${String(result.done)} of ${list(input.ids)} ${nouns}`,
+    refused.length ? `not: ${refused.map((r) => r.id).join(", ")}` : "",
+  );
+};
 const joined = (...parts: string[]) => parts.filter(Boolean).join(" · ");
 
 /**
@@ -56,6 +64,7 @@ export const AUDITED_PROCEDURES: Record<string, TDescribe> = {
     ),
   "connectors.delete": (input) => `connector ${String(input.id)}`,
   "system.setRetentionDays": (input) => `${String(input.days)} days`,
+  "system.deleteFinishedJob": (input) => `job ${String(input.jobId)}`,
   "tokens.create": (input) => `${String(input.name)} (${String(input.scope)})`,
   "tokens.revoke": (input) => `token ${String(input.id)}`,
   "reports.save": (input, result) => `${String(input.name)} (report ${String(result.id)})`,
@@ -79,4 +88,12 @@ export const AUDITED_PROCEDURES: Record<string, TDescribe> = {
   "tables.deleteTransform": (input) => `transform ${String(input.id)}`,
   "jobs.delete": (input) => `job ${String(input.jobId)}`,
   "jobs.cancel": (input) => `job ${String(input.jobId)}`,
+  "jobs.deleteMany": (input, result) => bulk("jobs", input, result),
+  "jobs.retryMany": (input, result) => bulk("jobs", input, result),
+  "schedules.setEnabledMany": (input, result) =>
+    `${bulk("schedules", input, result)} ${input.isEnabled ? "resumed" : "paused"}`,
+  "schedules.duplicate": (input, result) =>
+    `schedule ${String(input.id)} copied as ${String(result.name)} (schedule ${String(result.id)})`,
+  "reports.duplicate": (input, result) =>
+    `report ${String(input.id)} copied as ${String(result.name)} (report ${String(result.id)})`,
 };

@@ -6,7 +6,10 @@ import { useTRPC } from "../../_components/trpc";
 import { FieldProblem, fieldErrorsOf } from "../../_components/form-errors";
 import { Alert, Button, Card, Loading, PageTitle } from "../../_components/ui";
 import { ProcessList } from "./process-list";
-import { useCan } from "../../_components/role";
+import { Can, useCan } from "../../_components/role";
+import { JobStorage } from "./job-storage";
+import { RecentWarnings } from "./recent-warnings";
+import { VersionCard } from "./version-card";
 
 export function SystemCheck() {
   const trpc = useTRPC();
@@ -53,6 +56,10 @@ export function SystemCheck() {
 
       <ProcessList />
 
+      <Can level="admin">
+        <VersionCard />
+      </Can>
+
       <div className="mt-5 grid gap-5 lg:grid-cols-2">
         {settings.data ? (
           <RetentionForm
@@ -90,6 +97,11 @@ export function SystemCheck() {
           )}
         </Card>
       </div>
+
+      <Can level="admin">
+        <JobStorage />
+        <RecentWarnings />
+      </Can>
     </div>
   );
 }

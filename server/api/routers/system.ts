@@ -1,8 +1,11 @@
 import "server-only";
 import { z } from "zod";
 import { setRetentionDays } from "../../services/jobs/job-actions";
+import { deleteFinishedJob, listJobStorage } from "../../services/storage/job-storage";
 import { listAppProcesses } from "../../services/system/app-processes";
 import { checkSystem, getSystemSettings } from "../../services/system/check-system";
+import { readRecentLog } from "../../services/system/recent-log";
+import { getVersionInfo } from "../../services/system/version-info";
 import { adminProcedure, createTRPCRouter, protectedProcedure } from "../trpc";
 
 export const systemRouter = createTRPCRouter({
@@ -12,4 +15,10 @@ export const systemRouter = createTRPCRouter({
   setRetentionDays: adminProcedure
     .input(z.object({ days: z.number().int().min(0, "Use 0 to keep jobs forever.").max(3650) }))
     .mutation(({ input }) => setRetentionDays(input.days)),
+  version: adminProcedure.query(() => getVersionInfo()),
+  jobStorage: adminProcedure.query(() => listJobStorage()),
+  deleteFinishedJob: adminProcedure
+    .input(z.object({ jobId: z.uuid() }))
+    .mutation(({ input }) => deleteFinishedJob(input.jobId)),
+  recentWarnings: adminProcedure.query(() => readRecentLog()),
 });
