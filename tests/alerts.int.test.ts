@@ -276,4 +276,46 @@ describe("alerts", () => {
     expect(eventsOf(raised)).toEqual(["failure"]);
     expect(raised).toHaveLength(4);
   });
+
+  it("alerts about a pipeline's runs by hand with the pipeline's own rules: once when it starts failing, once when it works again", async () => {
+    const { createReportTable } = await import("@/server/services/tables/tables");
+    const { savePipeline, startPipelineRun } =
+      await import("@/server/services/pipelines/pipelines");
+    const table = await createReportTable({ reportId, createdById: app.userId });
+    const { id: pipelineId } = await savePipeline({
+      name: "Sales by mail",
+      reportId,
+      tableId: table.id,
+      connectorId: channelIds["Ops mail"]!,
+      action: "deliver",
+      createdById: app.userId,
+      alertRules: { channels: [channelIds["Ops hook"]!] },
+    });
+    const runPipeline = async (rows: number | "missing") => {
+      source.rows = rows;
+      const { jobId } = await startPipelineRun({ pipelineId, createdById: app.userId });
+      const ended = await waitForJobEnd(app, jobId, 60_000);
+      await waitFor(() =>
+        app.db.job.findFirst({ where: { id: jobId, alertsCheckedAt: { not: null } } }),
+      );
+      const alerts = await waitFor(async () => {
+        const made = await app.db.alert.findMany({ where: { jobId } });
+        return made.every((alert) => alert.state !== "sending" && alert.attempts > 0) ? made : null;
+      });
+      return { status: ended.status, alerts, jobId };
+    };
+    const failing = await runPipeline("missing");
+    expect(failing.status).toBe("failed");
+    expect(failing.alerts.map((a) => [a.event, a.connectorName, a.state, a.title])).toEqual([
+      ["failure", "Ops hook", "sent", "“Sales by mail” failed"],
+    ]);
+    const hook = JSON.parse(webhook.calls.at(-1)!.body) as { alert: { url: string } };
+    expect(hook.alert.url).toBe(`${APP_URL}/jobs/${failing.jobId}`);
+    expect((await runPipeline("missing")).alerts).toEqual([]);
+    const recovered = await runPipeline(100);
+    expect(recovered.status).toBe("completed");
+    expect(recovered.alerts.map((a) => [a.event, a.title])).toEqual([
+      ["recovery", "“Sales by mail” works again"],
+    ]);
+  });
 });

@@ -84,7 +84,7 @@ function truncateToBytes(text: string, maxBytes: number): string {
   return result;
 }
 
-function byteLength(text: string): number {
+export function byteLength(text: string): number {
   return utf8.encode(text).length;
 }
 
@@ -141,12 +141,12 @@ export function createProductFolderNamer(): (productNumber: string) => string {
  * upper-case forms (ς and σ are both Σ), APFS folds case (ẞ is ß): lower, upper, lower again
  * meets both, and folding a pair that a file system keeps apart only costs a needless " (2)".
  */
-function caseFoldKey(name: string): string {
+export function caseFoldKey(name: string): string {
   return name.toLowerCase().toUpperCase().toLowerCase().normalize("NFC");
 }
 
 // Extensions come from Content-Type/URL sniffing; anything odd collapses to a harmless "bin".
-function normalizeExtension(extension: string): string {
+export function normalizeExtension(extension: string): string {
   const cleaned = extension
     .trim()
     .replace(/^\.+/, "")

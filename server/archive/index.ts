@@ -17,6 +17,15 @@ export {
   toSafeFileName,
 } from "./file-names";
 export {
+  createImageFileNamer,
+  DEFAULT_FILE_NAME_TEMPLATE,
+  parseFileNameTemplate,
+  renderImageFileName,
+  templatePartsOf,
+  type TImageNameValues,
+  type TTemplatePart,
+} from "./file-name-template";
+export {
   buildManifestCsv,
   buildManifestJson,
   guardText,

@@ -34,7 +34,7 @@ export function AlertsPage() {
           </div>
         ) : alerts.data.length === 0 ? (
           <p className="p-6 text-sm text-slate-500">
-            No alerts yet. Choose whom to alert in a schedule&apos;s form.
+            No alerts yet. Choose whom to alert in a schedule&apos;s or a pipeline&apos;s form.
           </p>
         ) : (
           <ul className="divide-y divide-slate-100" data-testid="alerts">

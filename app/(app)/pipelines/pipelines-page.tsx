@@ -11,6 +11,8 @@ import { useFeedback } from "../../_components/feedback";
 import { useTRPC } from "../../_components/trpc";
 import { Alert, Button, ButtonLink, Card, PageTitle, StatusBadge } from "../../_components/ui";
 import { useCan } from "../../_components/role";
+import { AlertRulesFields } from "../../_components/alert-rules-fields";
+import { ZAlertRules, type TAlertRules } from "@/server/alerts/alert-rules";
 
 /**
  * Saved chains: run a report, take a transform's result, then push it, refresh a destination, or
@@ -162,6 +164,10 @@ function PipelineForm({
   const [connectorId, setConnectorId] = useState(pipeline?.connectorId ?? "");
   const [action, setAction] = useState<TPipelineAction>(pipeline?.action ?? "push");
   const [mode, setMode] = useState<"replace" | "append">(pipeline?.mode ?? "replace");
+  const [alertRules, setAlertRules] = useState<TAlertRules>(
+    pipeline?.alertRules ?? ZAlertRules.parse({}),
+  );
+  const alertChannels = (connectors.data ?? []).filter((c) => c.destination?.takesAlerts);
   const save = useMutation(trpc.pipelines.save.mutationOptions({ onSuccess: onDone }));
   const errors = fieldErrorsOf(save.error);
   const destination = destinations.find((d) => d.id === connectorId);
@@ -189,6 +195,7 @@ function PipelineForm({
           connectorId,
           action: chosenAction,
           mode,
+          alertRules,
         });
       }}
     >
@@ -306,10 +313,28 @@ function PipelineForm({
           </>
         )}
       </div>
+      <AlertRulesFields
+        channels={alertChannels.map((c) => ({ id: c.id, name: c.name, detail: c.kindLabel }))}
+        isLoaded={Boolean(connectors.data)}
+        rules={alertRules}
+        onChange={setAlertRules}
+        problem={<FieldProblem errors={errors} path="alertRules.channels" />}
+        canCountRows={false}
+      />
+      <p className="-mt-2 text-xs text-slate-500">
+        These alerts follow every run of the pipeline, by hand or on a schedule; a schedule&apos;s
+        own alerts come on top (a channel in both hears of a run once).
+      </p>
       <FormProblem
         message={save.error?.message}
         errors={errors}
-        labels={{ name: "Name", connectorId: "Destination", transformId: "Rows from" }}
+        labels={{
+          name: "Name",
+          connectorId: "Destination",
+          transformId: "Rows from",
+          "alertRules.channels": "Alert",
+          "alertRules.rowDropPercent": "Fewer rows than usual",
+        }}
       />
       <div className="flex gap-2">
         <Button type="submit" variant="primary" disabled={save.isPending}>

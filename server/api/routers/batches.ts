@@ -5,6 +5,7 @@ import { createBatchJob } from "../../services/batches/create-batch-job";
 import { listSkippedRows } from "../../services/batches/list-skipped-rows";
 import { MAX_UPLOAD_BYTES } from "@/server/batches/input";
 import type { TBatchInput } from "../../services/batches/read-batch-input";
+import { ZImageBatchOptions } from "@/server/batches/image-batch-options";
 import { createTRPCRouter, protectedProcedure } from "../trpc";
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -50,6 +51,8 @@ export const ZCreateBatchInput = z.intersection(
       .min(8, "The idempotency key must be 8 to 200 characters long.")
       .max(200, "The idempotency key must be 8 to 200 characters long.")
       .optional(),
+    /** file-name template and conversion of the images (see README, "Image names and conversion") */
+    options: ZImageBatchOptions.optional(),
   }),
 );
 

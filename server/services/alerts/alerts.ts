@@ -15,7 +15,11 @@ import { env } from "@/server/env";
 import { AppError } from "@/server/errors";
 import { logger } from "@/server/logger";
 import { connectorContext, loadConnection } from "../connectors/connectors";
-import { getScheduleHistory } from "../reports/run-history";
+import {
+  getPipelineHistory,
+  getScheduleHistory,
+  type TRunHistoryPoint,
+} from "../reports/run-history";
 
 /** how often an alert is tried before it is shown as failed */
 export const ALERT_MAX_ATTEMPTS = 5;
@@ -98,16 +102,41 @@ function messageFor(args: {
 }
 
 /**
- * After a scheduled run ended: the alert its schedule's rules call for, one row per channel, then
- * sent. A run's alert is made once (a finished job finishing again makes none).
+ * After a run ended: the alerts its schedule's rules call for (a scheduled run) and its pipeline's
+ * rules (a pipeline's run, by hand or scheduled), one row per channel, then sent. A run's alert is
+ * made once per channel and event: a finished job finishing again makes none, and a channel named
+ * by both the schedule and the pipeline hears of it once.
  */
 export async function raiseAlerts(jobId: string): Promise<number> {
   const job = await db.job.findUnique({
     where: { id: jobId },
-    select: { kind: true, scheduleId: true, status: true },
+    select: { kind: true, scheduleId: true, status: true, options: true },
   });
-  if (!job?.scheduleId || !ENDED_JOB_STATES.includes(job.status)) return 0;
-  const raised = await raiseAlertsOfScheduledJob(jobId, job.kind, job.scheduleId);
+  if (!job || !ENDED_JOB_STATES.includes(job.status)) return 0;
+  if (!job.scheduleId && job.kind !== "pipeline") return 0;
+  let raised = 0;
+  if (job.scheduleId) {
+    const schedule = await db.schedule.findUnique({ where: { id: job.scheduleId } });
+    // a pipeline's report stage carries the schedule too: only the pipeline's run counts
+    if (schedule && job.kind === (schedule.pipelineId ? "pipeline" : "report_run")) {
+      raised += await raiseFor(jobId, {
+        name: schedule.name,
+        scheduleId: schedule.id,
+        rules: parseAlertRules(schedule.alertRules),
+        history: () => getScheduleHistory({ id: schedule.id, limit: HISTORY_RUNS }),
+      });
+    }
+  }
+  const pipelineId = job.kind === "pipeline" ? pipelineIdOf(job.options) : null;
+  const pipeline = pipelineId ? await db.pipeline.findUnique({ where: { id: pipelineId } }) : null;
+  if (pipeline) {
+    raised += await raiseFor(jobId, {
+      name: pipeline.name,
+      scheduleId: null,
+      rules: parseAlertRules(pipeline.alertRules),
+      history: () => getPipelineHistory({ id: pipeline.id, limit: HISTORY_RUNS }),
+    });
+  }
   // marked after the rows exist: a process that dies in between leaves the job for the sweep,
   // which raises the same alerts (each is made once)
   await db.job.update({ where: { id: jobId }, data: { alertsCheckedAt: new Date() } });
@@ -115,15 +144,24 @@ export async function raiseAlerts(jobId: string): Promise<number> {
   return raised;
 }
 
+function pipelineIdOf(options: string): string | null {
+  try {
+    const parsed = JSON.parse(options) as { pipelineId?: unknown };
+    return typeof parsed.pipelineId === "string" ? parsed.pipelineId : null;
+  } catch {
+    return null;
+  }
+}
+
 const ENDED_JOB_STATES = ["completed", "completed_with_errors", "failed", "cancelled"];
-/** how long a finished scheduled job may wait for its alerts before the sweep raises them */
+/** how long a finished job may wait for its alerts before the sweep raises them */
 const UNCHECKED_GRACE_MS = 60_000;
 
-/** Scheduled runs that ended while no process was there to check their alerts. */
+/** Scheduled runs and pipeline runs that ended while no process was there to check their alerts. */
 export async function raiseMissedAlerts(): Promise<number> {
   const missed = await db.job.findMany({
     where: {
-      scheduleId: { not: null },
+      OR: [{ scheduleId: { not: null } }, { kind: "pipeline" }],
       alertsCheckedAt: null,
       status: { in: ENDED_JOB_STATES },
       finishedAt: { lt: new Date(Date.now() - UNCHECKED_GRACE_MS) },
@@ -136,16 +174,19 @@ export async function raiseMissedAlerts(): Promise<number> {
   return raised;
 }
 
-async function raiseAlertsOfScheduledJob(
+async function raiseFor(
   jobId: string,
-  jobKind: string,
-  scheduleId: string,
+  source: {
+    /** the schedule's or the pipeline's name, which the alert speaks of */
+    name: string;
+    scheduleId: string | null;
+    rules: TAlertRules;
+    history: () => Promise<{ points: TRunHistoryPoint[] }>;
+  },
 ): Promise<number> {
-  const schedule = await db.schedule.findUnique({ where: { id: scheduleId } });
-  if (!schedule || jobKind !== (schedule.pipelineId ? "pipeline" : "report_run")) return 0;
-  const rules = parseAlertRules(schedule.alertRules);
+  const { rules } = source;
   if (rules.channels.length === 0) return 0;
-  const history = await getScheduleHistory({ id: schedule.id, limit: HISTORY_RUNS });
+  const history = await source.history();
   const index = history.points.findIndex((point) => point.jobId === jobId);
   if (index < 0) return 0;
   const runs = history.points.slice(0, index + 1);
@@ -154,7 +195,7 @@ async function raiseAlertsOfScheduledJob(
   const items = await db.reportRunItem.findMany({ where: { jobId }, select: { state: true } });
   const message = messageFor({
     event,
-    schedule: schedule.name,
+    schedule: source.name,
     jobId,
     run: runs.at(-1)!,
     runs: runs.slice(0, -1),
@@ -171,7 +212,7 @@ async function raiseAlertsOfScheduledJob(
     try {
       await db.alert.create({
         data: {
-          scheduleId: schedule.id,
+          scheduleId: source.scheduleId,
           jobId,
           connectorId: channel.id,
           connectorName: channel.name,
@@ -186,7 +227,7 @@ async function raiseAlertsOfScheduledJob(
       if ((error as { code?: string }).code !== "P2002") throw error;
     }
   }
-  logger.info({ jobId, scheduleId: schedule.id, event, channels: raised }, "alert raised");
+  logger.info({ jobId, source: source.name, event, channels: raised }, "alert raised");
   return raised;
 }
 

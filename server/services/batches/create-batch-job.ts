@@ -9,6 +9,12 @@ import { batchRowStatements, deleteJobRows, toDbTime } from "./item-rows";
 import { readBatchInput, type TBatchInput } from "./read-batch-input";
 import { createSortableId } from "./sortable-id";
 import { jobTitleFields } from "../jobs/job-title";
+import {
+  normalizeImageOptions,
+  ZImageBatchOptions,
+  type TImageBatchOptionsInput,
+  type TStoredImageOptions,
+} from "@/server/batches/image-batch-options";
 
 const ROWS_PER_WRITE = 500;
 const HASH_CHARACTERS_PER_TURN = 1 << 20;
@@ -37,16 +43,27 @@ export type TCreatedBatch = {
  *
  * With an idempotency key, asking again for the same input returns the job already created (a
  * client whose answer was cut off can retry safely); the same key with other input is refused.
+ *
+ * `options` (file-name template, conversion) are checked before anything is stored, and kept in
+ * the job's options for the worker and the archives.
  */
 export async function createBatchJob(
-  args: TBatchInput & { userId: string; title?: string; idempotencyKey?: string },
+  args: TBatchInput & {
+    userId: string;
+    title?: string;
+    idempotencyKey?: string;
+    options?: TImageBatchOptionsInput;
+  },
 ): Promise<TCreatedBatch> {
+  const imageOptions = readImageOptions(args.options);
   const read = await readBatchInput(args);
   if (read.refusal !== null) throw new AppError("BAD_REQUEST", read.refusal);
   const { text, note } = read;
   const givenTitle = args.title?.trim() || "";
   const key = args.idempotencyKey;
-  const requestSha256 = key ? await hashRequest(args.source, givenTitle, text) : null;
+  const requestSha256 = key
+    ? await hashRequest(args.source, givenTitle, text, args.options ? imageOptions : null)
+    : null;
 
   let jobId: string;
   for (;;) {
@@ -87,7 +104,7 @@ export async function createBatchJob(
         leaseUntil: null,
         totalItems: summary.images,
         // shown on the job page: what Analyze left out is part of what the user asked for
-        options: JSON.stringify({ skippedEntries: summary.skippedRows }),
+        options: JSON.stringify({ skippedEntries: summary.skippedRows, ...imageOptions }),
         ...(givenTitle ? {} : jobTitleFields(defaultTitle(summary.products, summary.images))),
       },
     });
@@ -178,9 +195,27 @@ async function storeRows(
   };
 }
 
+/** The options as stored, or a refusal that names what is wrong (an unknown placeholder…). */
+function readImageOptions(options: TImageBatchOptionsInput | undefined): TStoredImageOptions {
+  const parsed = ZImageBatchOptions.safeParse(options ?? {});
+  if (!parsed.success)
+    throw new AppError(
+      "BAD_REQUEST",
+      parsed.error.issues[0]?.message ?? "The options are not valid.",
+    );
+  return normalizeImageOptions(parsed.data);
+}
+
 /** SHA-256 of what was asked for, a megabyte at a time: 64 MB at once held other requests. */
-async function hashRequest(source: string, title: string, text: string): Promise<string> {
-  const hash = createHash("sha256").update(JSON.stringify([source, title]));
+async function hashRequest(
+  source: string,
+  title: string,
+  text: string,
+  options: TStoredImageOptions | null,
+): Promise<string> {
+  // without options, the same hash as before they existed: a key sent across an upgrade still matches
+  const asked = options ? [source, title, options] : [source, title];
+  const hash = createHash("sha256").update(JSON.stringify(asked));
   for (let i = 0; i < text.length; i += HASH_CHARACTERS_PER_TURN) {
     hash.update(text.slice(i, i + HASH_CHARACTERS_PER_TURN));
     await yieldToOtherRequests();

@@ -41,6 +41,8 @@ export type TItemOutcomeRow = {
   /** a failed item that may succeed when fetched again */
   isRetryable: boolean;
   finishedAt: Date | null;
+  /** the converted copy the ZIP holds (a batch that converts images), or null */
+  converted: { sha256: string; bytes: number; crc32: number; extension: string } | null;
 };
 
 /**
@@ -135,6 +137,10 @@ export async function recordItemOutcomes(rows: TItemOutcomeRow[]): Promise<void>
       row.finishedAt ? toDbTime(row.finishedAt) : null,
       row.errorKind,
       row.isRetryable ? 1 : 0,
+      row.converted?.sha256 ?? null,
+      row.converted?.bytes ?? null,
+      row.converted?.crc32 ?? null,
+      row.converted?.extension ?? null,
     ]),
   );
   await db.$executeRaw`
@@ -144,7 +150,9 @@ export async function recordItemOutcomes(rows: TItemOutcomeRow[]): Promise<void>
              "value"->>5 AS "extension", CAST("value"->>6 AS INTEGER) AS "bytes",
              "value"->>7 AS "sha256", CAST("value"->>8 AS INTEGER) AS "crc32", "value"->>9 AS "error",
              ${timeFromText(Prisma.sql`"value"->>10`)} AS "finishedAt", "value"->>11 AS "errorKind",
-             CAST("value"->>12 AS BOOLEAN) AS "isRetryable"
+             CAST("value"->>12 AS BOOLEAN) AS "isRetryable", "value"->>13 AS "convertedSha256",
+             CAST("value"->>14 AS INTEGER) AS "convertedBytes",
+             CAST("value"->>15 AS INTEGER) AS "convertedCrc32", "value"->>16 AS "convertedExtension"
       FROM ${jsonRows(outcomes)})
     UPDATE "ImageItem" SET
       "state" = "outcome"."state",
@@ -159,7 +167,11 @@ export async function recordItemOutcomes(rows: TItemOutcomeRow[]): Promise<void>
       "errorKind" = "outcome"."errorKind",
       "isRetryable" = "outcome"."isRetryable",
       "leaseUntil" = NULL,
-      "finishedAt" = "outcome"."finishedAt"
+      "finishedAt" = "outcome"."finishedAt",
+      "convertedSha256" = "outcome"."convertedSha256",
+      "convertedBytes" = "outcome"."convertedBytes",
+      "convertedCrc32" = "outcome"."convertedCrc32",
+      "convertedExtension" = "outcome"."convertedExtension"
     FROM "outcome"
     WHERE "ImageItem"."id" = "outcome"."id" AND "ImageItem"."state" = 'downloading'`;
 }

@@ -27,6 +27,8 @@ import {
 } from "../jobs/pause-job";
 import type { TIncomingBlob } from "@/server/storage/blob-store";
 import { addBlobReferences } from "../storage/blob-references";
+import { imageOptionsOf, type TImageConversion } from "@/server/batches/image-batch-options";
+import { convertImage, type TConversionResult } from "@/server/images/convert-image";
 
 export const IMAGE_BATCH_QUEUE = "image-batch.run";
 export type TImageBatchMessage = { jobId: string };
@@ -53,8 +55,11 @@ export type TBatchRunOptions = {
 };
 
 type TItemOutcome =
-  /** a download: a good one's bytes wait (in memory, or a temp file) until its results are written */
-  | { item: TClaimedItem; result: HeldImageDownloadResult }
+  /**
+   * a download: a good one's bytes wait (in memory, or a temp file) until its results are written;
+   * in a batch that converts images, with the conversion's result (the items of a group share it)
+   */
+  | { item: TClaimedItem; result: HeldImageDownloadResult; conversion?: TConversionResult }
   /** our side failed (the store, the database): the item goes back in line, not failed */
   | { item: TClaimedItem; isRequeued: true };
 
@@ -74,7 +79,10 @@ export async function runBatchJob(
   queueSignal: AbortSignal,
   options: TBatchRunOptions = {},
 ): Promise<void> {
-  const job = await db.job.findUnique({ where: { id: jobId }, select: { status: true } });
+  const job = await db.job.findUnique({
+    where: { id: jobId },
+    select: { status: true, options: true },
+  });
   if (!job || !RUNNABLE_JOB_STATES.includes(job.status)) {
     forgetPauses(jobId);
     unreleasedClaims.delete(jobId);
@@ -83,7 +91,8 @@ export async function runBatchJob(
 
   const running = trackRunningJob(jobId, queueSignal);
   try {
-    const fault = await runOnce(jobId, job.status, running.signal, options);
+    const { conversion } = imageOptionsOf(job.options);
+    const fault = await runOnce(jobId, job.status, running.signal, options, conversion);
     if (running.signal.aborted) {
       // cancelled or deleted: no later run of this job releases what this one could not
       unreleasedClaims.delete(jobId);
@@ -114,6 +123,7 @@ async function runOnce(
   status: string,
   signal: AbortSignal,
   options: TBatchRunOptions,
+  conversion: TImageConversion | null,
 ): Promise<string | null> {
   if (status === "paused") {
     const stillFailing = await storageStillFailing();
@@ -136,7 +146,7 @@ async function runOnce(
   if (count === 0) return null; // cancelled or deleted meanwhile
   publishJobChange({ jobId, productIds: [], isStatusChange: true });
   await releaseExpiredLeases(jobId);
-  return downloadPendingItems(jobId, signal, options);
+  return downloadPendingItems(jobId, signal, options, conversion);
 }
 
 async function releaseExpiredLeases(jobId: string): Promise<void> {
@@ -189,6 +199,7 @@ async function downloadPendingItems(
   jobId: string,
   signal: AbortSignal,
   options: TBatchRunOptions,
+  conversion: TImageConversion | null,
 ): Promise<string | null> {
   const { downloads, scratchDir, downloadLimits } = getRuntime();
   // Enough work in flight that the engine's limiter never starves, without claiming the whole job.
@@ -322,7 +333,14 @@ async function downloadPendingItems(
           announce();
         },
       });
-      return items.map((item) => ({ item, result }));
+      if (!conversion || !result.ok) return items.map((item) => ({ item, result }));
+      // converted here, while the download's bytes are at hand: the sharing items get one copy
+      const converted = await convertImage(
+        result.heldBody ? { data: result.heldBody.data } : { tempPath: result.tempPath },
+        conversion,
+        scratchDir,
+      );
+      return items.map((item) => ({ item, result, conversion: converted }));
     } catch (error) {
       stop(error);
       return items.map((item) => ({ item, isRequeued: true as const }));
@@ -470,6 +488,8 @@ async function removeTempFiles(outcomes: TItemOutcome[]): Promise<void> {
   for (const outcome of outcomes) {
     if (!("result" in outcome) || !outcome.result.ok) continue;
     if (outcome.result.tempPath) paths.add(outcome.result.tempPath);
+    const converted = convertedFileOf(outcome);
+    if (converted) paths.add(converted.tempPath);
   }
   await Promise.all([...paths].map((file) => rm(file, { force: true }).catch(() => undefined)));
 }
@@ -499,6 +519,19 @@ async function storeFiles(
       );
     else if (tempPath && !("tempPath" in first && first.tempPath === tempPath))
       redundantFiles.push(tempPath);
+  }
+  // converted copies are stored beside the originals, each under its own SHA-256
+  for (const outcome of batch.outcomes) {
+    const converted = convertedFileOf(outcome);
+    if (!converted) continue;
+    const { sha256, tempPath } = converted;
+    const first = incoming.get(sha256);
+    if (
+      batch.stored.has(sha256) ||
+      (first && !("tempPath" in first && first.tempPath === tempPath))
+    )
+      redundantFiles.push(tempPath);
+    else if (!first) incoming.set(sha256, { sha256, tempPath });
   }
   if (incoming.size > 0) {
     await addBlobReferences([...incoming.keys()].map((sha256) => ({ jobId, sha256 })));
@@ -544,6 +577,7 @@ async function writeOutcomes(
     errorKind: null,
     isRetryable: false,
     finishedAt: null,
+    converted: null,
   });
   const rows = batch.outcomes.map((outcome): TItemOutcomeRow => {
     const { item } = outcome;
@@ -565,6 +599,25 @@ async function writeOutcomes(
     }
     // the file could not be stored: our fault, fetched again once the job resumes
     if (!stored.has(result.sha256)) return backInLine(item.id, 0);
+    const { conversion } = outcome;
+    if (conversion && !conversion.ok) {
+      // the original stays stored and recorded; only this image fails, and fails the same way again
+      return {
+        ...backInLine(item.id, result.attempts),
+        state: "failed",
+        httpStatus: result.httpStatus,
+        contentType: result.mimeType,
+        extension: result.extension,
+        bytes: result.bytes,
+        sha256: result.sha256,
+        crc32: result.crc32 | 0,
+        error: conversion.error,
+        errorKind: "conversion",
+        finishedAt,
+      };
+    }
+    const converted = convertedFileOf(outcome);
+    if (converted && !stored.has(converted.sha256)) return backInLine(item.id, 0);
     const isDuplicate = isSeen(item.productId, result.sha256);
     if (!isDuplicate) storedNow.push({ productId: item.productId, sha256: result.sha256 });
     return {
@@ -581,6 +634,12 @@ async function writeOutcomes(
       errorKind: null,
       isRetryable: false,
       finishedAt,
+      converted: converted && {
+        sha256: converted.sha256,
+        bytes: converted.bytes,
+        crc32: converted.crc32 | 0,
+        extension: converted.extension,
+      },
     };
   });
   await recordItemOutcomes(rows);
@@ -594,6 +653,13 @@ async function writeOutcomes(
     jobId,
     productIds: [...new Set(batch.outcomes.map((o) => o.item.productId))],
   });
+}
+
+/** The converted copy an outcome brought, when its image was converted into a file. */
+function convertedFileOf(outcome: TItemOutcome) {
+  if (!("result" in outcome) || !outcome.result.ok) return null;
+  const { conversion } = outcome;
+  return conversion?.ok && conversion.tempPath !== null ? conversion : null;
 }
 
 async function finishJob(jobId: string): Promise<void> {

@@ -6,8 +6,8 @@ import path from "node:path";
 import {
   computeZipSize,
   createProductFolderNamer,
+  createImageFileNamer,
   createZipStream,
-  imageFileName,
   MANIFEST_CSV_HEADER,
   manifestCsvRecords,
   manifestJsonEnd,
@@ -15,6 +15,7 @@ import {
   manifestJsonStart,
   SKIPPED_CSV_HEADER,
   skippedCsvRecords,
+  templatePartsOf,
   toSafeFileName,
   type ManifestRow,
   type ZipSource,
@@ -23,6 +24,7 @@ import { updateCrc32 } from "@/server/crc32";
 import { Prisma, db } from "@/server/db";
 import { AppError } from "@/server/errors";
 import { getRuntime } from "@/server/runtime";
+import { CONVERTED_CONTENT_TYPES, imageOptionsOf } from "@/server/batches/image-batch-options";
 import { skippedRowPages } from "../batches/list-skipped-rows";
 import type { BlobStore } from "@/server/storage/blob-store";
 import { refuseMissingImageFiles } from "./refuse-missing-files";
@@ -50,6 +52,10 @@ type TArchiveItem = {
   crc32: number | null;
   error: string | null;
   finishedAt: Date | null;
+  convertedSha256: string | null;
+  convertedBytes: number | null;
+  convertedCrc32: number | null;
+  convertedExtension: string | null;
 };
 
 // small pages leave less for the garbage collector to promote while the next page is read
@@ -58,7 +64,7 @@ const PAGE_ROWS = 500;
 async function findJobAndProduct(jobId: string, productNumber?: string) {
   const job = await db.job.findUnique({
     where: { id: jobId },
-    select: { id: true, title: true, status: true },
+    select: { id: true, title: true, status: true, options: true },
   });
   if (!job || job.status === "creating")
     throw new AppError("NOT_FOUND", "This job does not exist (it may have been deleted).");
@@ -83,6 +89,7 @@ export function archivePageStatement(
   return Prisma.sql`
     SELECT "i"."position", "i"."line", "i"."url", "i"."state", "i"."attempts", "i"."contentType", "i"."extension",
            "i"."bytes", "i"."sha256", "i"."crc32", "i"."error", "i"."finishedAt",
+           "i"."convertedSha256", "i"."convertedBytes", "i"."convertedCrc32", "i"."convertedExtension",
            "p"."number" AS "productNumber", "p"."position" AS "productPosition"
     FROM "Product" AS "p" JOIN "ImageItem" AS "i" ON "i"."productId" = "p"."id"
     WHERE "p"."jobId" = ${jobId} AND (CAST(${productId} AS TEXT) IS NULL OR "p"."id" = ${productId})
@@ -120,34 +127,98 @@ export async function* archiveItemPages(
 /** Folder of a product in the master ZIP; null for a product's own ZIP, which is flat. */
 type TFolderFor = ((productNumber: string) => string) | null;
 
-/** Path of an item inside the archive: a folder per product in the master ZIP, flat in a product ZIP. */
-function pathInArchive(item: TArchiveItem, folderFor: TFolderFor): string | null {
-  // every product takes its folder name in product order, downloaded or not: otherwise a retry
-  // that succeeds could rename another product's folder between two downloads
-  const folder = folderFor?.(item.productNumber);
-  if (item.state !== "downloaded" || !item.extension) return null;
-  const name = imageFileName({
-    productNumber: item.productNumber,
-    position: item.position,
-    extension: item.extension,
-  });
-  return folder ? `${folder}/${name}` : name;
+/** How a job's images are named and laid out in its ZIPs; one per archive or manifest, used in order. */
+type TArchiveLayout = {
+  folderFor: TFolderFor;
+  nameFor: ReturnType<typeof createImageFileNamer>;
+  /** the downloaded originals of converted images go in an originals/ folder beside them */
+  includeOriginals: boolean;
+};
+
+function archiveLayout(jobOptions: string, folderFor: TFolderFor): TArchiveLayout {
+  const { fileNameTemplate, conversion } = imageOptionsOf(jobOptions);
+  return {
+    folderFor,
+    nameFor: createImageFileNamer(templatePartsOf(fileNameTemplate)),
+    includeOriginals: conversion?.includeOriginals ?? false,
+  };
 }
 
-function toManifestRows(items: TArchiveItem[], folderFor: TFolderFor): ManifestRow[] {
-  return items.map((item) => ({
-    product: item.productNumber,
+/** A downloaded image's file in the archive: the converted copy where there is one. */
+type TPlacedFile = { path: string; sha256: string; bytes: number; crc32: number };
+type TPlacedItem = {
+  file: TPlacedFile & { contentType: string | null };
+  /** the downloaded original, when the archive holds it beside its converted copy */
+  original: TPlacedFile | null;
+};
+
+/**
+ * Where an item goes in the archive: a folder per product in the master ZIP, flat in a product
+ * ZIP; null for an item with no file there. Each item must be placed once, in archive order: the
+ * names of one folder are told apart as they are given.
+ */
+function placeInArchive(item: TArchiveItem, layout: TArchiveLayout): TPlacedItem | null {
+  // every product takes its folder name in product order, downloaded or not: otherwise a retry
+  // that succeeds could rename another product's folder between two downloads
+  const folder = layout.folderFor?.(item.productNumber);
+  if (item.state !== "downloaded" || !item.extension) return null;
+  if (!item.sha256 || item.bytes === null || item.crc32 === null) return null;
+  const isConverted =
+    item.convertedSha256 !== null &&
+    item.convertedBytes !== null &&
+    item.convertedCrc32 !== null &&
+    item.convertedExtension !== null;
+  const extension = isConverted ? item.convertedExtension! : item.extension;
+  const name = layout.nameFor({
+    productNumber: item.productNumber,
     position: item.position,
     sourceUrl: item.url,
-    fileName: pathInArchive(item, folderFor),
-    bytes: item.bytes,
     sha256: item.sha256,
-    contentType: item.contentType,
-    status: MANIFEST_STATUS[item.state] ?? item.state,
-    attempts: item.attempts,
-    error: item.error,
-    line: item.line,
-  }));
+    extension,
+  });
+  const inFolder = (file: string) => (folder ? `${folder}/${file}` : file);
+  const downloaded = { sha256: item.sha256, bytes: item.bytes, crc32: item.crc32 };
+  if (!isConverted)
+    return {
+      file: { path: inFolder(name), ...downloaded, contentType: item.contentType },
+      original: null,
+    };
+  const stem = name.slice(0, name.lastIndexOf("."));
+  return {
+    file: {
+      path: inFolder(name),
+      sha256: item.convertedSha256!,
+      bytes: item.convertedBytes!,
+      crc32: item.convertedCrc32!,
+      contentType: CONVERTED_CONTENT_TYPES[extension] ?? null,
+    },
+    original: layout.includeOriginals
+      ? {
+          path: inFolder(`originals/${toSafeFileName(`${stem}.${item.extension}`, "image")}`),
+          ...downloaded,
+        }
+      : null,
+  };
+}
+
+/** The manifest describes each item's file in the archive (the converted copy, if any). */
+function toManifestRows(items: TArchiveItem[], placed: (TPlacedItem | null)[]): ManifestRow[] {
+  return items.map((item, i) => {
+    const file = placed[i]?.file;
+    return {
+      product: item.productNumber,
+      position: item.position,
+      sourceUrl: item.url,
+      fileName: file?.path ?? null,
+      bytes: file ? file.bytes : item.bytes,
+      sha256: file ? file.sha256 : item.sha256,
+      contentType: file ? file.contentType : item.contentType,
+      status: MANIFEST_STATUS[item.state] ?? item.state,
+      attempts: item.attempts,
+      error: item.error,
+      line: item.line,
+    };
+  });
 }
 
 export type TJobArchive = {
@@ -235,7 +306,7 @@ export async function buildJobArchive(args: {
   productNumber?: string;
 }): Promise<TJobArchive> {
   const { job, productId } = await findJobAndProduct(args.jobId, args.productNumber);
-  const folderFor = args.productNumber ? null : createProductFolderNamer();
+  const layout = archiveLayout(job.options, args.productNumber ? null : createProductFolderNamer());
   const { blobs } = getRuntime();
   const generatedAt = new Date();
   const itemCount = await db.imageItem.count({
@@ -262,18 +333,14 @@ export async function buildJobArchive(args: {
     );
     let written = 0;
     for await (const page of archiveItemPages(job.id, productId)) {
-      for (const item of page) {
-        const name = pathInArchive(item, folderFor);
-        if (!name || !item.sha256 || item.bytes === null || item.crc32 === null) continue;
-        entries.add(
-          name,
-          item.sha256,
-          item.bytes,
-          item.crc32 >>> 0,
-          item.finishedAt ?? generatedAt,
-        );
-      }
-      const rows = toManifestRows(page, folderFor);
+      const placed = page.map((item) => placeInArchive(item, layout));
+      page.forEach((item, i) => {
+        const modifiedAt = item.finishedAt ?? generatedAt;
+        for (const file of [placed[i]?.file, placed[i]?.original]) {
+          if (file) entries.add(file.path, file.sha256, file.bytes, file.crc32 >>> 0, modifiedAt);
+        }
+      });
+      const rows = toManifestRows(page, placed);
       csv.write(manifestCsvRecords(rows));
       json.write(rows.map((row) => manifestJsonItem(row, written++ === 0)).join(""));
     }
@@ -330,9 +397,12 @@ export async function buildJobManifest(args: { jobId: string; format: "csv" | "j
   async function* pieces(): AsyncGenerator<string> {
     yield isCsv ? `${MANIFEST_CSV_HEADER.join(",")}\r\n` : manifestJsonStart(meta, itemCount);
     let written = 0;
-    const folderFor = createProductFolderNamer();
+    const layout = archiveLayout(job.options, createProductFolderNamer());
     for await (const page of archiveItemPages(job.id, null)) {
-      const rows = toManifestRows(page, folderFor);
+      const rows = toManifestRows(
+        page,
+        page.map((item) => placeInArchive(item, layout)),
+      );
       yield isCsv
         ? manifestCsvRecords(rows)
         : rows.map((row, i) => manifestJsonItem(row, written + i === 0)).join("");

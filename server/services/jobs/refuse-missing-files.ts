@@ -21,7 +21,8 @@ export async function refuseMissingImageFiles(
   let failed = 0;
   for (const [sha256, reason] of missing) {
     const { count } = await db.imageItem.updateMany({
-      where: { jobId, sha256, state: "downloaded" },
+      // a converted copy that is gone fails its item the same way: both are fetched again
+      where: { jobId, state: "downloaded", OR: [{ sha256 }, { convertedSha256: sha256 }] },
       // our side lost the file: fetching it again mends that
       data: {
         state: "failed",
@@ -32,6 +33,10 @@ export async function refuseMissingImageFiles(
         sha256: null,
         crc32: null,
         finishedAt,
+        convertedSha256: null,
+        convertedBytes: null,
+        convertedCrc32: null,
+        convertedExtension: null,
       },
     });
     failed += count;

@@ -5,6 +5,8 @@ import { db } from "@/server/db";
 import { AppError } from "@/server/errors";
 import { enqueueJob } from "../jobs/enqueue-job";
 import { jobTitleFields } from "../jobs/job-title";
+import { parseAlertRules, ZAlertRules, type TAlertRules } from "@/server/alerts/alert-rules";
+import { checkAlertRules } from "../alerts/alerts";
 
 export const PIPELINE_ACTIONS = ["push", "refresh", "deliver"] as const;
 export type TPipelineAction = (typeof PIPELINE_ACTIONS)[number];
@@ -21,6 +23,8 @@ export const ZPipelineInput = z
     /** push the rows, refresh the destination, or export the rows and deliver the files there */
     action: z.enum(PIPELINE_ACTIONS).default("push"),
     mode: z.enum(["replace", "append"]).default("replace"),
+    /** whom to tell about its runs, by hand or scheduled */
+    alertRules: ZAlertRules.default(ZAlertRules.parse({})),
   })
   .refine((input) => input.action === "refresh" || input.transformId || input.tableId, {
     message:
@@ -42,6 +46,7 @@ export type TPipelineView = {
   connectorName: string | null;
   action: TPipelineAction;
   mode: "replace" | "append";
+  alertRules: TAlertRules;
   /** "Report Sales → transform North → push to Team sheet (replace)" */
   stages: string[];
   lastRun: { jobId: string; status: string; createdAt: Date } | null;
@@ -90,6 +95,7 @@ export async function listPipelines(): Promise<TPipelineView[]> {
       connectorName,
       action: pipeline.action as TPipelineAction,
       mode: pipeline.mode as "replace" | "append",
+      alertRules: parseAlertRules(pipeline.alertRules),
       stages: [
         pipeline.reportId ? `run the report ${reportName ?? "(deleted)"}` : null,
         pipeline.action === "refresh"
@@ -145,6 +151,7 @@ export async function savePipeline(
     connectorId: input.connectorId,
     action: input.action,
     mode: input.mode,
+    alertRules: JSON.stringify(await checkAlertRules(input.alertRules)),
   };
   try {
     const saved = input.id

@@ -1,6 +1,6 @@
 import "server-only";
 import { z } from "zod";
-import { db } from "@/server/db";
+import { db, type Prisma } from "@/server/db";
 import { AppError } from "@/server/errors";
 
 /** One past run as a history chart shows it: when, how it ended, and how much it brought. */
@@ -69,13 +69,26 @@ export async function getScheduleHistory(
   });
   if (!schedule)
     throw new AppError("NOT_FOUND", "This schedule does not exist (it may have been deleted).");
+  // a pipeline's report stage carries the schedule too: its runs are the pipeline's
+  const kind = schedule.pipelineId ? "pipeline" : "report_run";
+  return { name: schedule.name, points: await jobHistory({ scheduleId: id, kind }, limit) };
+}
+
+/** A pipeline's latest ended runs, by hand and scheduled: each one's status and time. */
+export async function getPipelineHistory(
+  input: z.input<typeof ZHistoryInput>,
+): Promise<TRunHistory> {
+  const { id, limit } = ZHistoryInput.parse(input);
+  const pipeline = await db.pipeline.findUnique({ where: { id }, select: { name: true } });
+  if (!pipeline)
+    throw new AppError("NOT_FOUND", "This pipeline does not exist (it may have been deleted).");
+  const where = { kind: "pipeline", options: { contains: `"pipelineId":"${id}"` } };
+  return { name: pipeline.name, points: await jobHistory(where, limit) };
+}
+
+async function jobHistory(where: Prisma.JobWhereInput, limit: number) {
   const jobs = await db.job.findMany({
-    where: {
-      scheduleId: id,
-      // a pipeline's report stage carries the schedule too: its runs are the pipeline's
-      kind: schedule.pipelineId ? "pipeline" : "report_run",
-      status: { in: ENDED_JOB_STATES },
-    },
+    where: { ...where, status: { in: ENDED_JOB_STATES } },
     orderBy: { createdAt: "desc" },
     take: limit,
     include: {
@@ -84,24 +97,21 @@ export async function getScheduleHistory(
       },
     },
   });
-  return {
-    name: schedule.name,
-    points: jobs.reverse().map((job) => {
-      const items = job.reportItems;
-      const sum = (values: (number | null)[]) =>
-        values.length === 0 || values.every((value) => value === null)
-          ? null
-          : values.reduce<number>((total, value) => total + (value ?? 0), 0);
-      return {
-        jobId: job.id,
-        at: job.createdAt.toISOString(),
-        status: job.status,
-        rows: sum(items.map((item) => item.rows)),
-        bytes: sum(items.map((item) => item.bytes)),
-        durationMs: durationOf(job.startedAt, job.finishedAt),
-        isTruncated: items.some((item) => item.isTruncated),
-        error: items.find((item) => item.state === "failed")?.error ?? null,
-      };
-    }),
-  };
+  return jobs.reverse().map((job): TRunHistoryPoint => {
+    const items = job.reportItems;
+    const sum = (values: (number | null)[]) =>
+      values.length === 0 || values.every((value) => value === null)
+        ? null
+        : values.reduce<number>((total, value) => total + (value ?? 0), 0);
+    return {
+      jobId: job.id,
+      at: job.createdAt.toISOString(),
+      status: job.status,
+      rows: sum(items.map((item) => item.rows)),
+      bytes: sum(items.map((item) => item.bytes)),
+      durationMs: durationOf(job.startedAt, job.finishedAt),
+      isTruncated: items.some((item) => item.isTruncated),
+      error: items.find((item) => item.state === "failed")?.error ?? null,
+    };
+  });
 }

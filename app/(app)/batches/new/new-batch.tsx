@@ -10,6 +10,12 @@ import { useTRPC } from "../../../_components/trpc";
 import { Alert, Button, Card, PageTitle } from "../../../_components/ui";
 import { AnalysisPreview } from "./analysis-preview";
 import { useAnalyzeInWorker } from "./analyze-in-worker";
+import {
+  ImageOptionsFields,
+  INITIAL_IMAGE_OPTIONS,
+  readImageOptions,
+  type TImageOptionsForm,
+} from "./image-options-fields";
 import type { TPreviewAnalysis } from "./packed-analysis";
 
 // A text box lays out every line it holds: 10 MB took Chromium 5.5 s, and again after each change.
@@ -36,6 +42,7 @@ export function NewBatch() {
   const uploadedZip = useRef<File | null>(null);
   const [archive, setArchive] = useState<(TArchiveChoice & { zipName: string }) | null>(null);
   const [title, setTitle] = useState("");
+  const [imageOptions, setImageOptions] = useState<TImageOptionsForm>(INITIAL_IMAGE_OPTIONS);
   const [analysis, setAnalysis] = useState<TPreviewAnalysis | null>(null);
   // the input the analysis judged, and the key that makes queueing it twice create one job
   const analyzed = useRef<{ text: string; source: "paste" | "csv" } | null>(null);
@@ -168,8 +175,15 @@ export function NewBatch() {
     showAnalysis(result.analysis, { text: result.text, source: "csv" });
   }
 
+  const readOptions = readImageOptions(imageOptions);
   const canQueue =
-    analysis !== null && !analysis.fatal && analysis.totals.images > 0 && !create.isPending;
+    analysis !== null &&
+    !analysis.fatal &&
+    analysis.totals.images > 0 &&
+    !create.isPending &&
+    readOptions.problem === null;
+  const firstImage = analysis?.rows.indexesOf("ok")[0];
+  const exampleRow = firstImage === undefined ? null : analysis!.rows.at(firstImage);
 
   return (
     <div>
@@ -331,10 +345,12 @@ export function NewBatch() {
                     disabled={!canQueue}
                     onClick={() =>
                       analyzed.current &&
+                      readOptions.options &&
                       create.mutate({
                         ...analyzed.current,
                         title: title || undefined,
                         idempotencyKey,
+                        options: readOptions.options,
                       })
                     }
                   >
@@ -343,6 +359,18 @@ export function NewBatch() {
                       : `Queue downloads (${analysis.totals.images.toLocaleString()} image${analysis.totals.images === 1 ? "" : "s"})`}
                   </Button>
                 </div>
+                <ImageOptionsFields
+                  value={imageOptions}
+                  onChange={setImageOptions}
+                  example={exampleRow}
+                />
+                {readOptions.problem !== null &&
+                  // the template's own problem is shown under its field already
+                  readOptions.field !== "fileNameTemplate" && (
+                    <p className="mt-2 text-sm text-red-700" role="alert">
+                      {readOptions.problem}
+                    </p>
+                  )}
                 {analysis.totals.errors > 0 && (
                   <p className="mt-2 text-sm text-amber-700">
                     {analysis.totals.errors.toLocaleString()}{" "}

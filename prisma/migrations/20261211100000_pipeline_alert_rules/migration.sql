@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Pipeline" ADD COLUMN "alertRules" TEXT NOT NULL DEFAULT '{}';

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Pipeline" ADD COLUMN     "alertRules" TEXT NOT NULL DEFAULT '{}';
+
