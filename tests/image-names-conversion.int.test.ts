@@ -249,3 +249,42 @@ describe("a batch that converts to WebP at a longest side of 100 px", () => {
     });
   });
 });
+
+describe("running a past batch again", () => {
+  it("makes a new batch with the same products, images in their order, and options", async () => {
+    const options = { fileNameTemplate: "{original}", conversion: { format: "webp", maxSide: 40 } };
+    const first = await runBatch(
+      [
+        ["SKU-R", "/wide.jpg"],
+        ["SKU-R", "/small.png"],
+        ["SKU-S", "/c/other.png"],
+      ],
+      options as TImageBatchOptionsInput,
+    );
+    const { runBatchAgain } = await import("@/server/services/batches/run-batch-again");
+    const again = await runBatchAgain(first.job.id, app.userId);
+    expect(again.jobId).not.toBe(first.job.id);
+    expect(again).toMatchObject({ images: 3, products: 2, skippedRows: 0 });
+    const job = await waitForJobEnd(app, again.jobId);
+    expect(job.title).toBe(`${first.job.title} (again)`);
+    const items = await app.db.imageItem.findMany({
+      where: { jobId: again.jobId },
+      orderBy: [{ product: { position: "asc" } }, { position: "asc" }],
+      include: { product: { select: { number: true } } },
+    });
+    expect(items.map((item) => [item.product.number, item.url.slice(baseUrl.length)])).toEqual([
+      ["SKU-R", "/wide.jpg"],
+      ["SKU-R", "/small.png"],
+      ["SKU-S", "/c/other.png"],
+    ]);
+    // the options came along: converted to WebP within 40 px
+    expect(items.every((item) => item.convertedExtension === "webp")).toBe(true);
+    expect(JSON.parse(job.options)).toMatchObject({
+      fileNameTemplate: "{original}",
+      conversion: { format: "webp", maxSide: 40 },
+    });
+    // again of an again keeps one "(again)"
+    const third = await runBatchAgain(again.jobId, app.userId);
+    expect((await waitForJobEnd(app, third.jobId)).title).toBe(job.title);
+  });
+});

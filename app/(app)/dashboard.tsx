@@ -15,6 +15,7 @@ import {
 } from "../_components/ui";
 import { JOB_KIND_NOUNS, isJobKindName } from "@/server/jobs/job-kind-names";
 import { useCan } from "../_components/role";
+import { GettingStarted } from "./getting-started";
 
 /** The first page: what failed lately, what runs next, what ran last. */
 export function Dashboard() {
@@ -70,6 +71,7 @@ export function Dashboard() {
           </ul>
         </section>
       )}
+      <GettingStarted />
       <div className="grid gap-5 lg:grid-cols-2">
         <Card>
           <div className="flex items-center justify-between">

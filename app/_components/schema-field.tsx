@@ -2,6 +2,8 @@
 
 import { useState } from "react";
 import { checkFormText, type TFormField } from "@/server/forms/schema-fields";
+import type { TGlossaryTerm } from "./glossary";
+import { HelpText } from "./term";
 import { FieldError } from "./ui";
 
 export const INPUT = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm";
@@ -18,6 +20,7 @@ export function SchemaField({
   onChange,
   problem,
   children,
+  term,
 }: {
   field: TFormField;
   idPrefix: string;
@@ -27,20 +30,27 @@ export function SchemaField({
   problem: string | null | undefined;
   /** a note under the field */
   children?: React.ReactNode;
+  /** a word of the trade the field stands for, explained under it from the glossary */
+  term?: TGlossaryTerm;
 }) {
   const [isLeft, setLeft] = useState(false);
   const id = `${idPrefix}-${field.name}`;
   const errorId = `${id}-problem`;
+  const helpId = term ? `${id}-help` : undefined;
   if (field.type === "checkbox") {
     return (
-      <label className="flex items-center gap-2 text-sm text-slate-700">
-        <input
-          type="checkbox"
-          checked={value === true}
-          onChange={(e) => onChange(e.target.checked)}
-        />
-        {field.label}
-      </label>
+      <div>
+        <label className="flex items-center gap-2 text-sm text-slate-700">
+          <input
+            type="checkbox"
+            checked={value === true}
+            onChange={(e) => onChange(e.target.checked)}
+            aria-describedby={helpId}
+          />
+          {field.label}
+        </label>
+        {term && helpId && <HelpText id={helpId} term={term} className="ml-6" />}
+      </div>
     );
   }
   const text = typeof value === "string" ? value : "";
@@ -49,7 +59,10 @@ export function SchemaField({
     id,
     onBlur: () => setLeft(true),
     "aria-invalid": shownProblem ? true : undefined,
-    "aria-describedby": shownProblem ? errorId : undefined,
+    "aria-describedby":
+      [shownProblem ? errorId : null, helpId].filter(Boolean).join(" ") || undefined,
+    // the help is inside the label: without its own name the control would be named by it too
+    "aria-label": term ? field.label : undefined,
   };
   return (
     <label
@@ -94,6 +107,7 @@ export function SchemaField({
       {field.help && (
         <span className="mt-1 block text-xs font-normal text-slate-600">{field.help}</span>
       )}
+      {term && helpId && <HelpText id={helpId} term={term} />}
       {shownProblem && <FieldError id={errorId}>{shownProblem}</FieldError>}
       {children}
     </label>

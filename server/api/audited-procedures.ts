@@ -65,6 +65,8 @@ export const AUDITED_PROCEDURES: Record<string, TDescribe> = {
   "connectors.delete": (input) => `connector ${String(input.id)}`,
   "system.setRetentionDays": (input) => `${String(input.days)} days`,
   "system.deleteFinishedJob": (input) => `job ${String(input.jobId)}`,
+  "system.setGettingStartedDismissed": (input) =>
+    `getting-started checklist ${input.isDismissed ? "hidden" : "shown again"}`,
   "tokens.create": (input) => `${String(input.name)} (${String(input.scope)})`,
   "tokens.revoke": (input) => `token ${String(input.id)}`,
   "reports.save": (input, result) => `${String(input.name)} (report ${String(result.id)})`,
@@ -79,6 +81,7 @@ export const AUDITED_PROCEDURES: Record<string, TDescribe> = {
   "pipelines.delete": (input) => `pipeline ${String(input.id)}`,
   "pipelines.run": (input, result) => joined(`pipeline ${String(input.id)}`, job(result)),
   "batches.create": (_input, result) => job(result),
+  "batches.runAgain": (input, result) => `job ${String(input.jobId)} again as ${job(result)}`,
   "destinations.push": (input, result) =>
     joined(`to connector ${String(input.connectorId)}`, job(result)),
   "destinations.refresh": (input, result) =>

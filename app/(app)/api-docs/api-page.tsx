@@ -5,6 +5,7 @@ import { useState } from "react";
 import { ACCESS_LEVELS, roleCan, type TTokenScope } from "@/server/auth/access";
 import { useRole } from "../../_components/role";
 import { useFeedback } from "../../_components/feedback";
+import { Term } from "../../_components/term";
 import { useTRPC } from "../../_components/trpc";
 import { Alert, Button, Card, LoadProblem, Loading, PageTitle } from "../../_components/ui";
 
@@ -59,8 +60,8 @@ function TokensCard() {
     <Card>
       <h2 className="text-base font-semibold">API tokens</h2>
       <p className="mt-1 text-sm text-slate-600">
-        A token acts as you, within its scope, and never does more than your role allows. It is
-        shown once; DataHaul keeps only its hash.
+        A token acts as you, within its <Term name="scope">scope</Term>, and never does more than
+        your role allows. It is shown once; DataHaul keeps only its hash.
       </p>
       <form
         className="mt-3 flex flex-wrap items-end gap-2"

@@ -13,6 +13,7 @@ import {
 import type { TReportView } from "@/server/services/reports/reports";
 import { FieldProblem, fieldErrorsOf, FormProblem } from "../../_components/form-errors";
 import { INPUT, SchemaField } from "../../_components/schema-field";
+import { Term } from "../../_components/term";
 import { useTRPC } from "../../_components/trpc";
 import { Alert, Button } from "../../_components/ui";
 import { queryFields } from "../connectors/connector-fields";
@@ -93,7 +94,7 @@ export function ReportForm({ report, onDone }: { report: TReportView | null; onD
           <FieldProblem errors={errors} path="name" />
         </label>
         <label htmlFor="report-connector" className="block text-sm font-medium text-slate-700">
-          Connector
+          <Term name="connector">Connector</Term>
           <select
             id="report-connector"
             aria-label="Connector"
@@ -160,6 +161,7 @@ export function ReportForm({ report, onDone }: { report: TReportView | null; onD
             value={values[field.name]}
             onChange={(value) => setValues({ ...values, [field.name]: value })}
             problem={errors[`query.${field.name}`]}
+            term={field.name === "formatRows" ? "format_rows" : undefined}
           />
         ))}
       </div>

@@ -1,6 +1,7 @@
 "use client";
 
 import { FieldProblem, type TFieldErrors } from "../../_components/form-errors";
+import { Term } from "../../_components/term";
 
 const NUMBER = "w-20 rounded-md border border-slate-300 px-2 py-1.5 text-sm";
 
@@ -23,7 +24,8 @@ export function RunOptionsInputs({
   return (
     <>
       <label className="text-sm text-slate-700">
-        At once
+        {/* the inputs have their own aria-label: the "?" button stays out of their names */}
+        <Term name="concurrency">At once</Term>
         <input
           type="number"
           min={1}
@@ -37,7 +39,7 @@ export function RunOptionsInputs({
         <FieldProblem errors={errors} path="maxConcurrency" />
       </label>
       <label className="text-sm text-slate-700">
-        Attempts per report
+        <Term name="max_attempts">Attempts per report</Term>
         <input
           type="number"
           min={1}

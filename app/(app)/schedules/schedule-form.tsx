@@ -4,10 +4,12 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useDeferredValue, useState } from "react";
 import type { TScheduleView } from "@/server/services/schedules/schedules";
 import { ZAlertRules, type TAlertRules } from "@/server/alerts/alert-rules";
+import { AlertRulesFields, CheckList } from "../../_components/alert-rules-fields";
 import { useTRPC } from "../../_components/trpc";
 import { BROWSER_TIME_ZONE, formatIn } from "../../_components/format-time";
 import { FieldProblem, fieldErrorsOf, FormProblem } from "../../_components/form-errors";
 import { timeZoneNames, timeZoneProblem } from "../../_components/time-zones";
+import { HelpText, Term } from "../../_components/term";
 import { Button, FieldError } from "../../_components/ui";
 import { RunOptionsInputs } from "../reports/run-options-inputs";
 
@@ -64,7 +66,7 @@ export function ScheduleForm({
   const save = useMutation(trpc.schedules.save.mutationOptions({ onSuccess: onDone }));
   const errors = fieldErrorsOf(save.error);
   const set = (patch: Partial<typeof timing>) => setTiming({ ...timing, ...patch });
-  const number = (key: keyof typeof timing, label: string) => (
+  const number = (key: keyof typeof timing, label: string, describedBy?: string) => (
     <label className="text-sm text-slate-700">
       {label}
       <input
@@ -75,6 +77,7 @@ export function ScheduleForm({
         className={`${NUMBER} block`}
         aria-label={label}
         aria-invalid={errors[key] ? true : undefined}
+        aria-describedby={describedBy}
       />
       <FieldProblem errors={errors} path={key} />
     </label>
@@ -122,22 +125,31 @@ export function ScheduleForm({
             />
             <FieldProblem errors={errors} path="name" />
           </label>
-          <label htmlFor="schedule-pipeline" className="block text-sm font-medium text-slate-700">
-            Runs
-            <select
-              id="schedule-pipeline"
-              value={pipelineId}
-              onChange={(e) => setPipelineId(e.target.value)}
-              className={INPUT}
-            >
-              <option value="">The reports chosen below</option>
-              {(pipelines.data ?? []).map((pipeline) => (
-                <option key={pipeline.id} value={pipeline.id}>
-                  The pipeline {pipeline.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <div>
+            <label htmlFor="schedule-pipeline" className="block text-sm font-medium text-slate-700">
+              Runs
+              <select
+                id="schedule-pipeline"
+                value={pipelineId}
+                onChange={(e) => setPipelineId(e.target.value)}
+                aria-describedby={
+                  (pipelines.data ?? []).length > 0 ? "schedule-pipeline-help" : undefined
+                }
+                className={INPUT}
+              >
+                <option value="">The reports chosen below</option>
+                {(pipelines.data ?? []).map((pipeline) => (
+                  <option key={pipeline.id} value={pipeline.id}>
+                    The pipeline {pipeline.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            {/* outside the label: inside, it would become part of the select's name */}
+            {(pipelines.data ?? []).length > 0 && (
+              <HelpText id="schedule-pipeline-help" term="pipeline" />
+            )}
+          </div>
           <CheckList
             legend="Reports"
             isHidden={Boolean(pipelineId)}
@@ -169,6 +181,7 @@ export function ScheduleForm({
             rules={alertRules}
             onChange={setAlertRules}
             problem={<FieldProblem errors={errors} path="alertRules.channels" />}
+            canCountRows={!pipelineId}
           />
           <fieldset className="grid gap-3">
             <legend className="text-sm font-medium text-slate-700">When</legend>
@@ -193,12 +206,15 @@ export function ScheduleForm({
               </label>
             </div>
             {timing.kind === "interval" ? (
-              <div className="flex flex-wrap gap-4">
-                {number("intervalMinutes", "Every (minutes)")}
-                {number("firstJitterMinMinutes", "First run after, min")}
-                {number("firstJitterMaxMinutes", "…max (minutes)")}
-                {number("laterJitterMinMinutes", "Later jitter, min")}
-                {number("laterJitterMaxMinutes", "…max (minutes)")}
+              <div>
+                <div className="flex flex-wrap gap-4">
+                  {number("intervalMinutes", "Every (minutes)")}
+                  {number("firstJitterMinMinutes", "First run after, min", "schedule-jitter-help")}
+                  {number("firstJitterMaxMinutes", "…max (minutes)", "schedule-jitter-help")}
+                  {number("laterJitterMinMinutes", "Later jitter, min", "schedule-jitter-help")}
+                  {number("laterJitterMaxMinutes", "…max (minutes)", "schedule-jitter-help")}
+                </div>
+                <HelpText id="schedule-jitter-help" term="jitter" />
               </div>
             ) : (
               <div className="grid gap-3 sm:grid-cols-2">
@@ -253,11 +269,13 @@ export function ScheduleForm({
                 aria-label="After downtime (missed runs)"
                 value={misfirePolicy}
                 onChange={(e) => setMisfirePolicy(e.target.value)}
+                aria-describedby="schedule-misfire-help"
                 className={`${INPUT} w-auto`}
               >
                 <option value="run_once">run once for all missed times</option>
                 <option value="skip">skip them</option>
               </select>
+              <HelpText id="schedule-misfire-help" term="misfire" className="max-w-xs" />
             </label>
             {!pipelineId && (
               <RunOptionsInputs
@@ -272,9 +290,10 @@ export function ScheduleForm({
               />
             )}
           </div>
-          <p className="text-xs text-slate-500">
-            Overlap: a time is skipped while the previous run of this schedule is still going (a run
-            that has given no sign of life for 10 minutes no longer counts).
+          <p className="text-xs text-slate-600">
+            <Term name="overlap">Overlap</Term>: a time is skipped while the previous run of this
+            schedule is still going (a run that has given no sign of life for 10 minutes no longer
+            counts: its <Term name="lease">lease</Term> has run out).
           </p>
         </div>
         <aside
@@ -349,131 +368,5 @@ export function ScheduleForm({
         </Button>
       </div>
     </form>
-  );
-}
-
-/** Checkboxes over a list of things, with how many are chosen in the legend. */
-function CheckList({
-  legend,
-  items,
-  chosen,
-  onChange,
-  empty,
-  problem,
-  isHidden = false,
-}: {
-  legend: string;
-  items: { id: string; name: string; detail: string }[];
-  chosen: string[];
-  onChange: (chosen: string[]) => void;
-  /** said while the list is loaded and empty */
-  empty: string | null;
-  problem: React.ReactNode;
-  isHidden?: boolean;
-}) {
-  return (
-    <fieldset hidden={isHidden}>
-      <legend className="text-sm font-medium text-slate-700">
-        {legend} ({chosen.length} chosen)
-      </legend>
-      <div className="mt-1 max-h-40 overflow-y-auto rounded-md border border-slate-200 p-2">
-        {items.length === 0 && empty && <p className="text-sm text-slate-500">{empty}</p>}
-        {items.map((item) => (
-          <label key={item.id} className="flex items-center gap-2 py-0.5 text-sm">
-            <input
-              type="checkbox"
-              checked={chosen.includes(item.id)}
-              onChange={(e) =>
-                onChange(
-                  e.target.checked ? [...chosen, item.id] : chosen.filter((id) => id !== item.id),
-                )
-              }
-            />
-            {item.name}
-            <span className="text-xs text-slate-600">{item.detail}</span>
-          </label>
-        ))}
-      </div>
-      {problem}
-    </fieldset>
-  );
-}
-
-const ALERT_WHEN: {
-  key: "onFailure" | "onPartial" | "onTruncated" | "onRecovery";
-  label: string;
-}[] = [
-  { key: "onFailure", label: "a run fails" },
-  { key: "onPartial", label: "some of its reports fail" },
-  { key: "onTruncated", label: "a system sent only part of a report" },
-  { key: "onRecovery", label: "it works again after an alert" },
-];
-
-/** Whom to tell, and when: one alert when a run goes wrong, none while it stays wrong. */
-function AlertRulesFields({
-  channels,
-  isLoaded,
-  rules,
-  onChange,
-  problem,
-}: {
-  channels: { id: string; name: string; detail: string }[];
-  isLoaded: boolean;
-  rules: TAlertRules;
-  onChange: (rules: TAlertRules) => void;
-  problem: React.ReactNode;
-}) {
-  const isDropOn = rules.rowDropPercent !== null;
-  return (
-    <div className="grid gap-2">
-      <CheckList
-        legend="Alert"
-        items={channels}
-        chosen={rules.channels}
-        onChange={(chosen) => onChange({ ...rules, channels: chosen })}
-        empty={
-          isLoaded
-            ? "No alert channels yet: add an e-mail, webhook, Slack or Teams destination on the Destinations page."
-            : null
-        }
-        problem={problem}
-      />
-      <fieldset hidden={rules.channels.length === 0} className="grid gap-1 text-sm">
-        <legend className="text-sm font-medium text-slate-700">Alert when</legend>
-        {ALERT_WHEN.map(({ key, label }) => (
-          <label key={key} className="flex items-center gap-2">
-            <input
-              type="checkbox"
-              checked={rules[key]}
-              onChange={(e) => onChange({ ...rules, [key]: e.target.checked })}
-            />
-            {label}
-          </label>
-        ))}
-        <label className="flex flex-wrap items-center gap-2">
-          <input
-            type="checkbox"
-            checked={isDropOn}
-            onChange={(e) => onChange({ ...rules, rowDropPercent: e.target.checked ? 50 : null })}
-          />
-          it brings
-          <input
-            type="number"
-            min={1}
-            max={99}
-            disabled={!isDropOn}
-            aria-label="Fewer rows than usual, in percent"
-            value={rules.rowDropPercent ?? 50}
-            onChange={(e) => onChange({ ...rules, rowDropPercent: Number(e.target.value) })}
-            className={NUMBER}
-          />
-          % fewer rows than the median of its last good runs
-        </label>
-        <p className="text-xs text-slate-500">
-          One alert when something goes wrong, none while it stays wrong, and one when it works
-          again.
-        </p>
-      </fieldset>
-    </div>
   );
 }

@@ -233,7 +233,9 @@ export function SchedulesPage() {
                       }
                     />
                   )}
-                  <span className="truncate">{schedule.name}</span>
+                  <span className="truncate" title={schedule.name}>
+                    {schedule.name}
+                  </span>
                   {!schedule.isEnabled && (
                     <span className="ml-2 rounded bg-slate-200 px-1.5 py-0.5 text-xs text-slate-700">
                       paused

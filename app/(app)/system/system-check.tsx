@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "../../_components/trpc";
 import { FieldProblem, fieldErrorsOf } from "../../_components/form-errors";
+import { HelpText, Term } from "../../_components/term";
 import { Alert, Button, Card, Loading, PageTitle } from "../../_components/ui";
 import { ProcessList } from "./process-list";
 import { Can, useCan } from "../../_components/role";
@@ -81,7 +82,9 @@ export function SystemCheck() {
           {settings.error && <p className="mt-3 text-sm text-red-700">{settings.error.message}</p>}
           {settings.data && (
             <dl className="mt-3 grid grid-cols-2 gap-x-4 gap-y-2 text-sm">
-              <dt className="text-slate-500">Parallel downloads</dt>
+              <dt className="text-slate-500">
+                <Term name="concurrency">Parallel downloads</Term>
+              </dt>
               <dd className="tabular-nums">{settings.data.limits.maxGlobalConcurrency}</dd>
               <dt className="text-slate-500">Per host</dt>
               <dd className="tabular-nums">{settings.data.limits.maxPerHostConcurrency}</dd>
@@ -91,7 +94,9 @@ export function SystemCheck() {
               <dd className="tabular-nums">
                 {Math.round(settings.data.limits.maxBytes / 1024 / 1024)} MB
               </dd>
-              <dt className="text-slate-500">Attempts per image</dt>
+              <dt className="text-slate-500">
+                <Term name="max_attempts">Attempts per image</Term>
+              </dt>
               <dd className="tabular-nums">{settings.data.limits.maxAttempts}</dd>
             </dl>
           )}
@@ -120,10 +125,7 @@ function RetentionForm({ initialDays }: { initialDays: number }) {
   return (
     <Card>
       <h2 className="font-semibold">Job retention</h2>
-      <p className="mt-1 text-sm text-slate-500">
-        Finished jobs older than this are deleted with their files, once an hour. 0 keeps them
-        forever.
-      </p>
+      <HelpText id="retention-help" term="retention" />
       <form
         className="mt-3 flex items-end gap-2"
         onSubmit={(e) => {
@@ -141,6 +143,7 @@ function RetentionForm({ initialDays }: { initialDays: number }) {
             onChange={(e) => setDays(e.target.value)}
             readOnly={!isAdmin}
             aria-invalid={errors.days ? true : undefined}
+            aria-describedby="retention-help"
             className="w-28 rounded-md border border-slate-300 px-3 py-2 text-sm"
           />
           <FieldProblem errors={errors} path="days" />

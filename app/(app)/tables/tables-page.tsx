@@ -6,6 +6,7 @@ import { useRouter } from "next/navigation";
 import { useId, useRef, useState } from "react";
 import type { TTableSummary } from "@/server/services/tables/tables";
 import { useFeedback } from "../../_components/feedback";
+import { Term } from "../../_components/term";
 import { useTRPC } from "../../_components/trpc";
 import {
   Alert,
@@ -166,7 +167,9 @@ export function TablesPage() {
       )}
 
       <div className="mt-8 mb-3 flex items-center justify-between gap-3">
-        <h2 className="text-lg font-semibold">Transforms</h2>
+        <h2 className="text-lg font-semibold">
+          <Term name="transform">Transforms</Term>
+        </h2>
         {canRun && (
           <ButtonLink href="/tables/transforms/new" variant="primary">
             New transform

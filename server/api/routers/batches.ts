@@ -2,6 +2,7 @@ import "server-only";
 import { z } from "zod";
 import { analyzeBatch } from "../../services/batches/analyze-batch";
 import { createBatchJob } from "../../services/batches/create-batch-job";
+import { runBatchAgain } from "../../services/batches/run-batch-again";
 import { listSkippedRows } from "../../services/batches/list-skipped-rows";
 import { MAX_UPLOAD_BYTES } from "@/server/batches/input";
 import type { TBatchInput } from "../../services/batches/read-batch-input";
@@ -61,6 +62,9 @@ export const batchesRouter = createTRPCRouter({
   create: protectedProcedure
     .input(ZCreateBatchInput)
     .mutation(({ ctx, input }) => createBatchJob({ userId: ctx.user.id, ...input })),
+  runAgain: protectedProcedure
+    .input(z.object({ jobId: z.uuid() }))
+    .mutation(({ ctx, input }) => runBatchAgain(input.jobId, ctx.user.id)),
   skippedRows: protectedProcedure
     .input(z.object({ jobId: z.uuid(), page: z.number().int().min(0).default(0) }))
     .query(({ input }) => listSkippedRows(input)),

@@ -4,9 +4,13 @@ import { setRetentionDays } from "../../services/jobs/job-actions";
 import { deleteFinishedJob, listJobStorage } from "../../services/storage/job-storage";
 import { listAppProcesses } from "../../services/system/app-processes";
 import { checkSystem, getSystemSettings } from "../../services/system/check-system";
+import {
+  getGettingStarted,
+  setGettingStartedDismissed,
+} from "../../services/system/getting-started";
 import { readRecentLog } from "../../services/system/recent-log";
 import { getVersionInfo } from "../../services/system/version-info";
-import { adminProcedure, createTRPCRouter, protectedProcedure } from "../trpc";
+import { adminProcedure, anyUserProcedure, createTRPCRouter, protectedProcedure } from "../trpc";
 
 export const systemRouter = createTRPCRouter({
   check: protectedProcedure.query(() => checkSystem()),
@@ -21,4 +25,9 @@ export const systemRouter = createTRPCRouter({
     .input(z.object({ jobId: z.uuid() }))
     .mutation(({ input }) => deleteFinishedJob(input.jobId)),
   recentWarnings: adminProcedure.query(() => readRecentLog()),
+  gettingStarted: protectedProcedure.query(({ ctx }) => getGettingStarted(ctx.auth)),
+  // one's own dashboard, like one's own tokens: a viewer may hide it too
+  setGettingStartedDismissed: anyUserProcedure
+    .input(z.object({ isDismissed: z.boolean() }))
+    .mutation(({ ctx, input }) => setGettingStartedDismissed(ctx.user.id, input.isDismissed)),
 });

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useFeedback } from "../../../_components/feedback";
+import { Term } from "../../../_components/term";
 import { useTRPC } from "../../../_components/trpc";
 import {
   Alert,
@@ -46,6 +47,11 @@ export function JobDetail({ jobId }: { jobId: string }) {
   );
   const remove = useMutation(
     trpc.jobs.delete.mutationOptions({ onSuccess: () => router.push("/jobs") }),
+  );
+  const runAgain = useMutation(
+    trpc.batches.runAgain.mutationOptions({
+      onSuccess: ({ jobId: newJobId }) => router.push(`/jobs/${newJobId}`),
+    }),
   );
   const failedCount = state?.totals.failed ?? 0;
   const failed = useQuery({
@@ -93,7 +99,7 @@ export function JobDetail({ jobId }: { jobId: string }) {
   const isPaused = state.pause !== null;
   // a ZIP of nothing but a manifest is not what a user came for: no download, no main button
   const hasFiles = totals.downloaded > 0;
-  const actionError = cancel.error ?? retry.error ?? remove.error;
+  const actionError = cancel.error ?? retry.error ?? remove.error ?? runAgain.error;
 
   return (
     <div>
@@ -188,6 +194,13 @@ export function JobDetail({ jobId }: { jobId: string }) {
               Cancel job
             </Button>
             <Button
+              onClick={() => runAgain.mutate({ jobId })}
+              disabled={!isFinal || runAgain.isPending}
+              title="A new batch with the same products, image addresses and options"
+            >
+              {runAgain.isPending ? "Starting…" : "Run again"}
+            </Button>
+            <Button
               variant="danger"
               className="ml-auto"
               disabled={remove.isPending}
@@ -212,6 +225,7 @@ export function JobDetail({ jobId }: { jobId: string }) {
             {permanentFailures === 1 ? "it" : "them"} out; “
             {retryAllLabel(totals.failed, totals.cancelled)}” fetches{" "}
             {permanentFailures === 1 ? "it" : "them"} anyway.
+            <Term name="retryable" />
           </p>
         )}
         {actionError && (
