@@ -108,7 +108,7 @@ function ConfirmDialog({
         event.preventDefault();
         onAnswer(false);
       }}
-      className="m-auto w-[min(28rem,calc(100vw-2rem))] rounded-xl border border-slate-200 bg-white p-5 text-slate-900 shadow-xl backdrop:bg-slate-900/40"
+      className="m-auto w-[min(28rem,calc(100vw-2rem))] rounded-xl border border-slate-200 bg-white p-5 text-slate-900 shadow-xl backdrop:bg-black/50"
     >
       <h2 id="confirm-title" className="text-base font-semibold">
         {request.title}

@@ -76,6 +76,9 @@ function blobSizes(statted: [string, number][]): Prisma.Sql {
     "known" AS (
       SELECT "sha256", "bytes" FROM "ImageItem" WHERE "sha256" IS NOT NULL AND "bytes" IS NOT NULL
       UNION ALL
+      SELECT "convertedSha256", "convertedBytes" FROM "ImageItem"
+        WHERE "convertedSha256" IS NOT NULL AND "convertedBytes" IS NOT NULL
+      UNION ALL
       SELECT "sha256", "bytes" FROM "ReportRunFile"
       UNION ALL
       SELECT "sha256", "bytes" FROM "ExportOutput" WHERE "sha256" IS NOT NULL AND "bytes" IS NOT NULL
