@@ -3,7 +3,7 @@
 // and the rest done, and one audit line per action.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startImageHost } from "@/test-support/fakes/image-host";
-import { startTestApp, waitFor } from "./support/test-app";
+import { callerWithToken, startTestApp, waitFor } from "./support/test-app";
 
 let app: Awaited<ReturnType<typeof startTestApp>>;
 let imageHost: Awaited<ReturnType<typeof startImageHost>>;
@@ -23,13 +23,7 @@ afterAll(async () => {
   await imageHost?.close();
 });
 
-async function caller() {
-  const { createCaller } = await import("@/server/api/root");
-  const { createTRPCContext } = await import("@/server/api/trpc");
-  return createCaller(
-    await createTRPCContext({ headers: new Headers({ authorization: `Bearer ${adminToken}` }) }),
-  );
-}
+const caller = () => callerWithToken(adminToken);
 
 const FINAL = ["completed", "completed_with_errors", "failed", "cancelled"];
 

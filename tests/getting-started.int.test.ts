@@ -3,7 +3,7 @@
 // every step their role can do is done; and it lists only the steps the role can do.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TRole } from "@/server/auth/access";
-import { startTestApp } from "./support/test-app";
+import { callerWithToken, startTestApp } from "./support/test-app";
 
 let app: Awaited<ReturnType<typeof startTestApp>>;
 const tokenOf = {} as Record<TRole, string>;
@@ -18,14 +18,7 @@ afterAll(async () => {
   await app?.stop();
 });
 
-/** The tRPC caller the pages use, as the user of this token. */
-async function callerAs(token: string) {
-  const { createCaller } = await import("@/server/api/root");
-  const { createTRPCContext } = await import("@/server/api/trpc");
-  return createCaller(
-    await createTRPCContext({ headers: new Headers({ authorization: `Bearer ${token}` }) }),
-  );
-}
+const callerAs = callerWithToken;
 
 /** "connector: done" for each step, in order: the whole list in one comparable value. */
 const stateOf = (steps: { id: string; isDone: boolean }[]) =>

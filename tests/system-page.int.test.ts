@@ -6,7 +6,13 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startImageHost } from "@/test-support/fakes/image-host";
-import { isPostgresRun, startTestApp, waitFor, waitForJobEnd } from "./support/test-app";
+import {
+  callerWithToken,
+  isPostgresRun,
+  startTestApp,
+  waitFor,
+  waitForJobEnd,
+} from "./support/test-app";
 
 let app: Awaited<ReturnType<typeof startTestApp>>;
 let imageHost: Awaited<ReturnType<typeof startImageHost>>;
@@ -28,12 +34,7 @@ afterAll(async () => {
 
 const storage = () => import("@/server/services/storage/job-storage");
 
-async function asAdmin() {
-  const { createCaller } = await import("@/server/api/root");
-  const { createTRPCContext } = await import("@/server/api/trpc");
-  const headers = new Headers({ authorization: `Bearer ${adminToken}` });
-  return createCaller(await createTRPCContext({ headers }));
-}
+const asAdmin = () => callerWithToken(adminToken);
 
 /** A finished image batch of these lines. */
 async function finishedBatch(lines: string[]): Promise<string> {

@@ -91,3 +91,11 @@ export function waitForJobEnd(app: { db: TDb }, jobId: string, timeoutMs = 40_00
 }
 
 type TDb = Awaited<ReturnType<typeof startTestApp>>["db"];
+
+/** The tRPC caller the pages use, acting as the owner of this API token (within its scope). */
+export async function callerWithToken(token: string) {
+  const { createCaller } = await import("@/server/api/root");
+  const { createTRPCContext } = await import("@/server/api/trpc");
+  const headers = new Headers({ authorization: `Bearer ${token}` });
+  return createCaller(await createTRPCContext({ headers }));
+}
