@@ -318,4 +318,26 @@ describe("alerts", () => {
       ["recovery", "“Sales by mail” works again"],
     ]);
   });
+
+  it("says a run works again when the failed run itself is retried into a good one", async () => {
+    // a good run first, so the failure below starts a new streak
+    expect(eventsOf((await runOnce(100)).alerts)).toEqual(["recovery"]);
+    const failing = await runOnce("missing");
+    expect(eventsOf(failing.alerts)).toEqual(["failure"]);
+    source.rows = 100;
+    const checkedBefore = failing.job.alertsCheckedAt!.getTime();
+    const { retryFailedItems } = await import("@/server/services/jobs/job-actions");
+    await retryFailedItems(failing.job.id, "all");
+    await waitFor(async () => {
+      const job = await app.db.job.findUniqueOrThrow({ where: { id: failing.job.id } });
+      return job.status === "completed" && job.alertsCheckedAt!.getTime() > checkedBefore;
+    });
+    const alerts = await waitFor(async () => {
+      const made = await app.db.alert.findMany({
+        where: { jobId: failing.job.id, event: "recovery" },
+      });
+      return made.length > 0 && made.every((a) => a.state === "sent") ? made : null;
+    });
+    expect(alerts.map((a) => a.title)).toEqual(Array(4).fill("“Nightly sales” works again"));
+  });
 });

@@ -3,6 +3,7 @@ import { connectorKind } from "@/server/connectors";
 import {
   alertFor,
   parseAlertRules,
+  problemOf,
   rowBaseline,
   ZAlertRules,
   type TAlertEvent,
@@ -144,6 +145,25 @@ export async function raiseAlerts(jobId: string): Promise<number> {
   return raised;
 }
 
+/**
+ * A run that alerted and was then retried into a good one: it is now good in the history, so the
+ * history shows no streak to end, but whoever heard of its failure should hear it works again.
+ */
+async function recoveryByRetry(
+  jobId: string,
+  scheduleId: string | null,
+  rules: TAlertRules,
+  runs: TRunHistoryPoint[],
+): Promise<"recovery" | null> {
+  if (!rules.onRecovery || problemOf(rules, runs.at(-1)!, runs.slice(0, -1)) !== null) return null;
+  if (runs.at(-1)!.status === "cancelled") return null;
+  const earlier = await db.alert.findFirst({
+    where: { jobId, scheduleId, event: { not: "recovery" } },
+    select: { id: true },
+  });
+  return earlier ? "recovery" : null;
+}
+
 function pipelineIdOf(options: string): string | null {
   try {
     const parsed = JSON.parse(options) as { pipelineId?: unknown };
@@ -190,7 +210,8 @@ async function raiseFor(
   const index = history.points.findIndex((point) => point.jobId === jobId);
   if (index < 0) return 0;
   const runs = history.points.slice(0, index + 1);
-  const event = alertFor(rules, runs);
+  const event =
+    alertFor(rules, runs) ?? (await recoveryByRetry(jobId, source.scheduleId, rules, runs));
   if (!event) return 0;
   const items = await db.reportRunItem.findMany({ where: { jobId }, select: { state: true } });
   const message = messageFor({
