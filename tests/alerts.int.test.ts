@@ -340,4 +340,15 @@ describe("alerts", () => {
     });
     expect(alerts.map((a) => a.title)).toEqual(Array(4).fill("“Nightly sales” works again"));
   });
+
+  it("refuses to delete a channel a schedule or a pipeline still uses, naming them", async () => {
+    const { deleteConnector } = await import("@/server/services/connectors/connectors");
+    await expect(deleteConnector(channelIds["Ops hook"]!)).rejects.toThrow(
+      "the pipeline “Sales by mail”, the schedule “Nightly sales” use this destination; change them first.",
+    );
+    await expect(deleteConnector(channelIds["Ops mail"]!)).rejects.toThrow(
+      /the pipeline “Sales by mail”.* use this destination/,
+    );
+    expect(await app.db.connector.count({ where: { id: channelIds["Ops hook"]! } })).toBe(1);
+  });
 });

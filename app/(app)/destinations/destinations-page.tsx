@@ -45,7 +45,7 @@ export function DestinationsPage() {
     <div>
       <PageTitle
         title="Destinations"
-        subtitle="Where data goes: rows pushed to Power BI and Google Sheets, refreshes of Power BI datasets and Looker caches, and the files of runs and exports delivered to a folder, S3, SFTP, e-mail or a webhook (choose them on a schedule, or when exporting). Secrets are stored encrypted and never shown again."
+        subtitle="Where data goes: rows pushed to Power BI and Google Sheets, refreshes of Power BI datasets and Looker caches, and the files of runs and exports delivered to a folder, S3, SFTP, e-mail or a webhook (choose them on a schedule, or when exporting); and the channels alerts go to: e-mail, a webhook, Slack or Microsoft Teams. Secrets are stored encrypted and never shown again."
         actions={
           <>
             <ButtonLink href="/jobs?kind=push">Recent pushes</ButtonLink>

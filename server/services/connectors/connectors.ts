@@ -265,6 +265,27 @@ export async function deleteConnector(id: string): Promise<void> {
       `${reports} report${reports === 1 ? " uses" : "s use"} this connector; delete or move ${reports === 1 ? "it" : "them"} first.`,
     );
   }
+  // a destination named by a pipeline, or by a schedule's deliveries or alerts, would make their
+  // next runs fail (or alert nobody) without a word: say who uses it instead
+  const [pipelines, schedules, alertingPipelines] = await Promise.all([
+    db.pipeline.findMany({ where: { connectorId: id }, select: { name: true } }),
+    db.schedule.findMany({
+      where: { OR: [{ deliverTo: { contains: id } }, { alertRules: { contains: id } }] },
+      select: { name: true },
+    }),
+    db.pipeline.findMany({ where: { alertRules: { contains: id } }, select: { name: true } }),
+  ]);
+  const users = [
+    ...[...pipelines, ...alertingPipelines].map((p) => `the pipeline “${p.name}”`),
+    ...schedules.map((s) => `the schedule “${s.name}”`),
+  ];
+  if (users.length > 0) {
+    const named = [...new Set(users)];
+    throw new AppError(
+      "CONFLICT",
+      `${named.slice(0, 3).join(", ")}${named.length > 3 ? ` and ${named.length - 3} more` : ""} use${named.length === 1 ? "s" : ""} this destination; change ${named.length === 1 ? "it" : "them"} first.`,
+    );
+  }
   await db.connector.deleteMany({ where: { id } });
 }
 
