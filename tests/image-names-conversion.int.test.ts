@@ -283,6 +283,12 @@ describe("running a past batch again", () => {
       fileNameTemplate: "{original}",
       conversion: { format: "webp", maxSide: 40 },
     });
+    // the job page says how its images are named and converted
+    const { getJobProgress } = await import("@/server/services/jobs/job-progress");
+    expect((await getJobProgress(again.jobId))!.imageOptions).toEqual({
+      fileNameTemplate: "{original}",
+      conversion: { format: "webp", maxSide: 40, quality: 80, includeOriginals: false },
+    });
     // again of an again keeps one "(again)"
     const third = await runBatchAgain(again.jobId, app.userId);
     expect((await waitForJobEnd(app, third.jobId)).title).toBe(job.title);

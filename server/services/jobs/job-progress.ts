@@ -1,4 +1,5 @@
 import "server-only";
+import { imageOptionsOf, type TStoredImageOptions } from "@/server/batches/image-batch-options";
 import { Prisma, db } from "@/server/db";
 import { jsonTexts } from "@/server/db-dialect";
 import { estimateSecondsLeft, readJobActivity } from "@/server/jobs/job-activity";
@@ -32,6 +33,8 @@ export type TJobProgress = {
   totals: TItemCounts & { bytes: number; retryableFailed: number };
   /** entries Analyze refused or found twice when the batch was created; never queued */
   skippedEntries: number;
+  /** how its images are named in the ZIPs, and converted */
+  imageOptions: TStoredImageOptions;
   /** every product on the first message; only the changed ones afterwards */
   products: TProductProgress[];
   /** what the worker is doing now: a job stuck at 96 % shows which downloads it waits for */
@@ -157,6 +160,7 @@ export async function getJobProgress(
         ? { reason: job.pausedReason ?? "", resumeAt: job.resumeAt?.toISOString() ?? null }
         : null,
     skippedEntries: skippedEntriesOf(job.options),
+    imageOptions: imageOptionsOf(job.options),
     totals,
     products,
   };

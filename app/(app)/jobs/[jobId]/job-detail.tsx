@@ -5,6 +5,8 @@ import { useRouter } from "next/navigation";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useFeedback } from "../../../_components/feedback";
 import { Term } from "../../../_components/term";
+import { DEFAULT_FILE_NAME_TEMPLATE } from "@/server/archive/file-name-template";
+import type { TStoredImageOptions } from "@/server/batches/image-batch-options";
 import { useTRPC } from "../../../_components/trpc";
 import {
   Alert,
@@ -146,6 +148,11 @@ export function JobDetail({ jobId }: { jobId: string }) {
           )}
           <LiveIndicator isFinal={isFinal} isConnected={isConnected} job={job} />
         </div>
+        {describeImageOptions(state.imageOptions) && (
+          <p className="mt-2 text-xs text-slate-600" data-testid="image-options">
+            {describeImageOptions(state.imageOptions)}
+          </p>
+        )}
         {state.pause && <PausedNotice pause={state.pause} />}
         <div className="mt-3">
           <OutcomeBar {...imageOutcomeBar(totals)} label="Overall progress" />
@@ -381,4 +388,25 @@ function Count({ label, value, tone }: { label: string; value: number; tone?: st
       </dd>
     </div>
   );
+}
+
+const FORMAT_NAMES = { jpeg: "JPEG", webp: "WebP", png: "PNG", keep: "their own format" };
+
+/** The batch's naming and conversion in a sentence; null when it has today's defaults. */
+function describeImageOptions(options: TStoredImageOptions): string | null {
+  const parts: string[] = [];
+  if (options.fileNameTemplate !== DEFAULT_FILE_NAME_TEMPLATE)
+    parts.push(`File names: ${options.fileNameTemplate}`);
+  const conversion = options.conversion;
+  if (conversion) {
+    const quality =
+      conversion.format === "jpeg" || conversion.format === "webp"
+        ? `, quality ${conversion.quality}`
+        : "";
+    const side = conversion.maxSide ? `, longest side ${conversion.maxSide} px` : "";
+    parts.push(`converted to ${FORMAT_NAMES[conversion.format]}${side}${quality}`);
+    if (conversion.includeOriginals) parts.push("originals in the ZIPs too");
+  }
+  const text = parts.join(" · ");
+  return text ? `${text.charAt(0).toUpperCase()}${text.slice(1)}.` : null;
 }
