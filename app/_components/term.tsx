@@ -24,12 +24,14 @@ export function Term({ name, children }: { name: TGlossaryTerm; children?: React
         aria-expanded={isOpen}
         aria-controls={id}
         aria-describedby={isOpen ? id : undefined}
-        aria-label={`What is ${title}?`}
         title={`What is ${title}?`}
         onClick={() => setOpen(!isOpen)}
-        className="ml-1 inline-flex h-4 w-4 items-center justify-center rounded-full border border-slate-400 align-middle text-[10px] leading-none font-semibold text-slate-600 hover:border-brand-600 hover:text-brand-700 focus-visible:outline-2 focus-visible:outline-offset-1 focus-visible:outline-brand-600"
+        className="relative ml-1 inline-flex h-4 w-4 items-center justify-center rounded-full border border-slate-400 align-middle text-[10px] leading-none font-semibold text-slate-600 hover:border-brand-600 hover:text-brand-700 focus-visible:outline-2 focus-visible:outline-offset-1 focus-visible:outline-brand-600"
       >
         <span aria-hidden="true">?</span>
+        {/* its name from its content, not aria-label: a label search for the field ("Connector")
+            must find the field, not also this button */}
+        <span className="sr-only">{`What is ${title}?`}</span>
       </button>
       <span
         id={id}

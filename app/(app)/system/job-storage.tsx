@@ -27,7 +27,7 @@ export function JobStorage() {
   );
   const data = storage.data;
   return (
-    <Card padding="none" className="mt-5 overflow-x-auto">
+    <Card padding="none" className="relative mt-5 overflow-x-auto">
       <div className="flex flex-wrap items-start justify-between gap-3 px-4 pt-4 sm:px-5">
         <div>
           <h2 className="font-semibold">Storage per job</h2>
