@@ -84,18 +84,13 @@ export function singleSignOn() {
                 // the session hook refuses a disabled account
                 throw new SsoRefusal("account_disabled", String(error), email);
               });
-            const user = await ctx.context.internalAdapter.findUserById(userId);
-            await setSessionCookie(ctx, { session, user: user! });
-            const actor = await db.user.findUnique({
-              where: { id: userId },
-              select: { id: true, name: true, email: true, role: true },
-            });
+            const user = (await ctx.context.internalAdapter.findUserById(userId))!;
+            await setSessionCookie(ctx, { session, user });
+            const role = (user as typeof user & { role?: string }).role ?? "viewer";
             await recordAudit({
-              actor,
+              actor: { id: user.id, name: user.name, email: user.email },
               action: "sign-in",
-              target: isNewUser
-                ? `single sign-on; account added as ${actor?.role ?? "viewer"}`
-                : "single sign-on",
+              target: isNewUser ? `single sign-on; account added as ${role}` : "single sign-on",
               address: clientAddress(request.headers),
             });
             target = `${origin}${pending.next}`;

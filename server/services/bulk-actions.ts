@@ -34,9 +34,14 @@ export async function onEach(
   return outcome;
 }
 
+/** The name a copy is named after: "Sales (copy 2)" is a copy of "Sales". */
+export function copyBase(name: string): string {
+  return name.replace(/ \(copy(?: \d+)?\)$/, "");
+}
+
 /** "Name (copy)", then "Name (copy 2)"…, the first one not taken. */
 export function copyName(name: string, taken: ReadonlySet<string>): string {
-  const base = name.replace(/ \(copy(?: \d+)?\)$/, "");
+  const base = copyBase(name);
   for (let n = 1; ; n += 1) {
     const candidate = `${base} (copy${n === 1 ? "" : ` ${n}`})`;
     if (!taken.has(candidate)) return candidate;

@@ -11,7 +11,7 @@ import { db } from "@/server/db";
 import { fieldErrorsOf, formProblemMessage } from "@/server/field-errors";
 import { AppError } from "@/server/errors";
 import { validateFileNameTemplate } from "./file-name-template";
-import { copyName } from "../bulk-actions";
+import { copyBase, copyName } from "../bulk-actions";
 
 export const ZReportInput = z.object({
   id: z.uuid().optional(),
@@ -346,7 +346,7 @@ export async function duplicateReport(
   const report = await db.report.findUnique({ where: { id } });
   if (!report) throw new AppError("NOT_FOUND", "This report does not exist.");
   const taken = await db.report.findMany({
-    where: { name: { startsWith: report.name.replace(/ \(copy(?: \d+)?\)$/, "") } },
+    where: { name: { startsWith: copyBase(report.name) } },
     select: { name: true },
   });
   const name = copyName(report.name, new Set(taken.map((r) => r.name)));

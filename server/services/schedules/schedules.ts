@@ -14,7 +14,7 @@ import { ZDeliverTo } from "@/server/deliveries/schemas";
 import { AUTHORSHIP_INCLUDE, authorshipOf } from "../accounts/authorship";
 import { parseAlertRules, ZAlertRules } from "@/server/alerts/alert-rules";
 import { checkAlertRules } from "../alerts/alerts";
-import { copyName } from "../bulk-actions";
+import { copyBase, copyName } from "../bulk-actions";
 import { checkFileDestinations } from "../deliveries/start-deliveries";
 import { startPipelineRun } from "../pipelines/pipelines";
 import { startReportRun } from "../reports/start-report-run";
@@ -321,7 +321,7 @@ export async function duplicateSchedule(
   });
   if (!schedule) throw new AppError("NOT_FOUND", "This schedule does not exist any more.");
   const taken = await db.schedule.findMany({
-    where: { name: { startsWith: schedule.name.replace(/ \(copy(?: \d+)?\)$/, "") } },
+    where: { name: { startsWith: copyBase(schedule.name) } },
     select: { name: true },
   });
   const name = copyName(schedule.name, new Set(taken.map((s) => s.name)));

@@ -102,6 +102,7 @@ export function JobDetail({ jobId }: { jobId: string }) {
   // a ZIP of nothing but a manifest is not what a user came for: no download, no main button
   const hasFiles = totals.downloaded > 0;
   const actionError = cancel.error ?? retry.error ?? remove.error ?? runAgain.error;
+  const imageOptionsText = describeImageOptions(state.imageOptions);
 
   return (
     <div>
@@ -148,9 +149,9 @@ export function JobDetail({ jobId }: { jobId: string }) {
           )}
           <LiveIndicator isFinal={isFinal} isConnected={isConnected} job={job} />
         </div>
-        {describeImageOptions(state.imageOptions) && (
+        {imageOptionsText && (
           <p className="mt-2 text-xs text-slate-600" data-testid="image-options">
-            {describeImageOptions(state.imageOptions)}
+            {imageOptionsText}
           </p>
         )}
         {state.pause && <PausedNotice pause={state.pause} />}
